@@ -1,0 +1,75 @@
+"""Working calendar: bank holidays in England and Wales and each officer's visit days."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+
+from rso_scheduler.models import Absence, Officer
+
+
+@lru_cache(maxsize=64)
+def _bank_holidays_for_year(year: int) -> dict[date, str]:
+    # England and Wales share one list; the `holidays` package calls it GB subdivision ENG.
+    return dict(holidays.country_holidays("GB", subdiv="ENG", years=year))
+
+
+def bank_holidays(start: date, end: date) -> dict[date, str]:
+    """Bank holidays in England and Wales between two dates (inclusive), with their names."""
+    out: dict[date, str] = {}
+    for year in range(start.year, end.year + 1):
+        for d, name in _bank_holidays_for_year(year).items():
+            if start <= d <= end:
+                out[d] = name
+    return out
+
+
+def days(start: date, end: date) -> list[date]:
+    """Every date from start to end inclusive."""
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def absences_by_officer(absences: Iterable[Absence]) -> dict[str, list[Absence]]:
+    out: dict[str, list[Absence]] = defaultdict(list)
+    for a in absences:
+        out[a.officer_id].append(a)
+    return dict(out)
+
+
+def is_absent(officer_id: str, day: date, by_officer: dict[str, list[Absence]]) -> Absence | None:
+    for a in by_officer.get(officer_id, ()):
+        if a.start <= day <= a.end:
+            return a
+    return None
+
+
+def officer_works(
+    officer: Officer,
+    day: date,
+    by_officer: dict[str, list[Absence]],
+    holidays_off: dict[date, str] | set[date] | frozenset[date],
+) -> bool:
+    """True if the officer is available for visits on `day`."""
+    if day.weekday() not in officer.working_days:
+        return False
+    if day in holidays_off:
+        return False
+    if officer.max_visits_per_day == 0:
+        return False
+    return is_absent(officer.officer_id, day, by_officer) is None
+
+
+def month_bounds(month: str) -> tuple[date, date]:
+    """'2027-01' -> (2027-01-01, 2027-01-31). Raises ValueError on a bad month."""
+    y, m = month.split("-")
+    start = date(int(y), int(m), 1)
+    nxt = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+    return start, nxt - timedelta(days=1)
+
+
+def next_month_start(today: date) -> date:
+    return date(today.year + (today.month == 12), today.month % 12 + 1, 1)

@@ -1,0 +1,72 @@
+"""What every command shares: turning library errors into clean exits, progress on stderr."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from rso_scheduler.errors import InputError, RsoError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "data" / "sample"
+
+
+class UserError(click.ClickException):
+    """A user-facing failure: message on stderr, no traceback, the error's exit code."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
+def handle_errors(fn: F) -> F:
+    """Decorator for command callbacks: RsoError -> one clear message and a non-zero exit."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except InputError as exc:
+            raise UserError(exc.report(), exc.exit_code) from None
+        except RsoError as exc:
+            raise UserError(str(exc), exc.exit_code) from None
+        except KeyboardInterrupt:
+            raise UserError("interrupted; nothing was written", 130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def default_data_dir() -> Path:
+    """data/sample beside the package (a source checkout), else the current folder."""
+    return SAMPLE_DIR if SAMPLE_DIR.is_dir() else Path.cwd()
+
+
+def parse_iso_date(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"{option}: '{value}' is not a date; expected YYYY-MM-DD", 2) from None
+
+
+class Progress:
+    """Timestamped progress lines on stderr (quiet when `enabled` is False)."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self.t0 = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if self.enabled:
+            click.echo(f"[{time.perf_counter() - self.t0:6.1f}s] {message}", err=True)
+            sys.stderr.flush()

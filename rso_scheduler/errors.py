@@ -1,0 +1,73 @@
+"""The one exception hierarchy of rso-scheduler.
+
+The library raises these; the CLI turns them into a one-line (or one-line-per-problem) message
+and an exit code. Messages never carry coordinates or whole input rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with an input file, located as precisely as the file allows."""
+
+    file: str
+    line: int | None  # 1-based physical line in the file (the header is line 1)
+    column: str | None  # column name as written in the header, or a policy key
+    message: str  # what was found and what was expected; never coordinates
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+        if self.column:
+            return f"{where} {self.column}: {self.message}"
+        return f"{where}: {self.message}"
+
+
+class RsoError(Exception):
+    """Base of every error the tool reports to a user (exit code 1 unless a child says otherwise)."""
+
+    exit_code = 1
+
+
+class InputError(RsoError):
+    """The input files break the data contract. Carries every problem found, not just the first."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems, key=_problem_order)
+        n = len(self.problems)
+        super().__init__(f"{n} problem{'s' if n != 1 else ''} in the input files")
+
+    def report(self) -> str:
+        """All problems, one per line, then a count."""
+        lines = [str(p) for p in self.problems]
+        n = len(self.problems)
+        lines.append(f"{n} problem{'s' if n != 1 else ''} found; nothing was written.")
+        return "\n".join(lines)
+
+
+class PolicyError(InputError):
+    """policy.toml (or a scenario's policy override) is invalid."""
+
+
+class ScenarioError(RsoError):
+    """A scenario file is invalid or cannot be run."""
+
+    exit_code = 2
+
+
+class PlanError(RsoError):
+    """A plan cannot be made (e.g. an empty period)."""
+
+
+class OutputError(RsoError):
+    """An output directory or file cannot be read or written."""
+
+
+def _problem_order(p: Problem) -> tuple[str, int, str]:
+    return (p.file, p.line if p.line is not None else 0, p.column or "")

@@ -1,0 +1,1 @@
+"""Writers of everything the tool hands back: roster files, day sheets, run records, reports."""

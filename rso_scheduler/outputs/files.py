@@ -1,0 +1,118 @@
+"""Safe output files: owner-only permissions, atomic replacement, formula-neutral CSV cells.
+
+`staged_output(out_dir)` gives a private staging folder beside `out_dir`; only when the block
+finishes without an exception are its files moved into `out_dir` (each by an atomic rename),
+so a failed run never leaves half a roster. Files are created 0600 and folders 0700.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from rso_scheduler.errors import OutputError
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00")
+
+
+def safe_cell(value: Any) -> Any:
+    """Neutralise text a spreadsheet would run as a formula (OWASP CSV injection guidance).
+
+    Numbers stay numbers; a string starting with = + - @ tab or CR gets a leading apostrophe.
+    Plain negative numbers written as text (e.g. "-3") are left alone.
+    """
+    if not isinstance(value, str) or not value:
+        return value
+    if value[0] in _FORMULA_START:
+        try:
+            float(value)
+            return value
+        except ValueError:
+            return "'" + value
+    return value
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """CSV text (UTF-8, comma, header row, \\n line ends) with every cell neutralised."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for row in rows:
+        w.writerow([safe_cell("" if v is None else v) for v in row])
+    return buf.getvalue()
+
+
+def write_private(path: Path, data: str | bytes) -> None:
+    """Write a file readable by the owner only, atomically (temp file + rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, FILE_MODE)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    write_private(path, csv_text(header, rows))
+
+
+def write_json(path: Path, data: Any) -> None:
+    write_private(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def _chmod_tree(root: Path) -> None:
+    os.chmod(root, DIR_MODE)
+    for dirpath, dirnames, filenames in os.walk(root):
+        for d in dirnames:
+            os.chmod(os.path.join(dirpath, d), DIR_MODE)
+        for f in filenames:
+            os.chmod(os.path.join(dirpath, f), FILE_MODE)
+
+
+@contextlib.contextmanager
+def staged_output(out_dir: Path) -> Iterator[Path]:
+    """Yield a private staging folder; on success move its contents into `out_dir`.
+
+    Top-level entries of the staging folder replace those of the same name in `out_dir`
+    (a folder such as `maps/` is replaced whole). On any exception nothing in `out_dir` changes.
+    """
+    out_dir = Path(out_dir)
+    parent = out_dir.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(dir=parent, prefix=f".{out_dir.name}.staging-"))
+    except OSError as exc:
+        raise OutputError(f"cannot write to {out_dir}: {exc.strerror}") from None
+    try:
+        os.chmod(stage, DIR_MODE)
+        yield stage
+        _chmod_tree(stage)
+        out_dir.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        for entry in sorted(stage.iterdir()):
+            target = out_dir / entry.name
+            if target.is_dir() and not target.is_symlink() and entry.is_dir():
+                old = Path(tempfile.mkdtemp(dir=parent, prefix=f".{out_dir.name}.old-"))
+                os.replace(target, old / entry.name)
+                os.replace(entry, target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(entry, target)
+    except OSError as exc:
+        raise OutputError(f"cannot write to {out_dir}: {exc.strerror}") from None
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

@@ -1,0 +1,242 @@
+"""The visiting policy (policy.toml): per-risk intervals, windows, durations, travel and areas.
+
+`parse_policy(text, file)` turns TOML text into a validated `Policy`, reporting every problem
+(unknown keys and risk levels, wrong types, non-positive intervals or durations) at once with
+the line of the offending key. `load_policy(path)` reads the file; a missing file means the
+built-in defaults.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from rso_scheduler.errors import PolicyError, Problem
+
+RISK_KEYS = ("very_high", "high", "medium", "low")
+
+
+class RiskPolicy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    interval_days: int = Field(gt=0)
+    window_days: int = Field(ge=0)
+    visit_minutes: int = Field(gt=0, le=24 * 60)
+    two_officers: bool = True
+    weight: int = Field(gt=0, le=1000)
+
+
+DEFAULT_RISK: dict[str, RiskPolicy] = {
+    "very_high": RiskPolicy(interval_days=30, window_days=10, visit_minutes=90, weight=8),
+    "high": RiskPolicy(interval_days=91, window_days=30, visit_minutes=75, weight=4),
+    "medium": RiskPolicy(interval_days=182, window_days=45, visit_minutes=60, weight=2),
+    "low": RiskPolicy(interval_days=365, window_days=60, visit_minutes=60, weight=1),
+}
+
+
+class VisitsPolicy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    first_visit_days: int = Field(default=14, ge=0)
+    unannounced_share: float = Field(default=0.5, ge=0.0, le=1.0)
+
+
+class TravelPolicy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: Literal["haversine"] = "haversine"
+    circuity: float = Field(default=1.35, ge=1.0, le=5.0)
+    speed_kmh: float = Field(default=40.0, gt=0, le=200)
+
+
+class AreasPolicy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mode: Literal["strict", "prefer", "ignore"] = "prefer"
+
+
+class MapsPolicy(BaseModel):
+    """Addition to the contract: a force's own tile server for the route maps (never public tiles)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tiles: str | None = None
+    attribution: str | None = None
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    risk: dict[str, RiskPolicy] = Field(default_factory=lambda: dict(DEFAULT_RISK))
+    visits: VisitsPolicy = VisitsPolicy()
+    travel: TravelPolicy = TravelPolicy()
+    areas: AreasPolicy = AreasPolicy()
+    maps: MapsPolicy = MapsPolicy()
+
+    def for_risk(self, level: Any) -> RiskPolicy:
+        """The policy of a risk level (a `RiskLevel` or its string value)."""
+        return self.risk[getattr(level, "value", level)]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data, for run records."""
+        return self.model_dump(mode="json")
+
+    def digest(self) -> str:
+        """A stable hash of the effective policy (recorded in summaries)."""
+        import json
+
+        text = json.dumps(self.as_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def default_policy() -> Policy:
+    return Policy()
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """Map dotted keys (`risk.high.interval_days`) to the line they are written on.
+
+    tomllib gives no positions, so this light scan of `[table]` headers and `key =` lines
+    is used only to point messages at a line; parsing itself is tomllib's.
+    """
+    lines: dict[str, int] = {}
+    table = ""
+    for i, raw in enumerate(text.splitlines(), start=1):
+        s = raw.strip()
+        m = re.match(r"^\[\s*([^\]]+?)\s*\]", s)
+        if m:
+            table = ".".join(p.strip().strip('"') for p in m.group(1).split("."))
+            lines.setdefault(table, i)
+            continue
+        m = re.match(r"^([A-Za-z0-9_.\"\- ]+?)\s*=", s)
+        if m:
+            key = ".".join(p.strip().strip('"') for p in m.group(1).split("."))
+            full = f"{table}.{key}" if table else key
+            lines.setdefault(full, i)
+    return lines
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def policy_from_mapping(data: dict[str, Any], file: str = "policy.toml", text: str = "") -> Policy:
+    """Validate a policy given as nested data, on top of the built-in defaults.
+
+    Every problem is collected; raises `PolicyError` with all of them.
+    """
+    key_lines = _key_lines(text) if text else {}
+    problems: list[Problem] = []
+
+    def problem(key: str, msg: str) -> None:
+        line = key_lines.get(key)
+        if line is None:
+            # fall back to the nearest enclosing table that we know the line of
+            parts = key.split(".")
+            while parts and line is None:
+                parts.pop()
+                line = key_lines.get(".".join(parts))
+        problems.append(Problem(file, line, key, msg))
+
+    known_tables = set(Policy.model_fields)
+    for key in data:
+        if key not in known_tables:
+            problem(key, f"unknown section '{key}'; expected one of {', '.join(sorted(known_tables))}")
+    risk = data.get("risk", {})
+    if isinstance(risk, dict):
+        for level in risk:
+            if level not in RISK_KEYS:
+                problem(
+                    f"risk.{level}",
+                    f"unknown risk level '{level}'; expected one of {', '.join(RISK_KEYS)}",
+                )
+    elif "risk" in data:
+        problem("risk", "expected a table of risk levels")
+    if problems:
+        raise PolicyError(problems)
+
+    defaults = Policy().model_dump()
+    merged = _merge(defaults, data)
+    try:
+        return Policy.model_validate(merged)
+    except ValidationError as exc:
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"])
+            if err["type"] == "extra_forbidden":
+                section = ".".join(str(p) for p in err["loc"][:-1])
+                allowed = _allowed_keys(err["loc"][:-1])
+                problem(key, f"unknown key '{err['loc'][-1]}' in [{section}]; expected one of {allowed}")
+            else:
+                found = err.get("input")
+                shown = repr(found) if not isinstance(found, dict) else "a table"
+                problem(key, f"{shown} is not valid: {err['msg'].lower()}")
+        raise PolicyError(problems) from None
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> str:
+    model: Any = Policy
+    for part in loc:
+        if model is Policy and part == "risk":
+            model = dict
+            continue
+        if model is dict:
+            model = RiskPolicy
+            continue
+        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if field is None:
+            return "?"
+        model = field.annotation
+    return ", ".join(model.model_fields) if hasattr(model, "model_fields") else "?"
+
+
+def parse_policy(text: str, file: str = "policy.toml") -> Policy:
+    """Parse policy TOML text; raise `PolicyError` listing every problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+), column (\d+)", str(exc))
+        line = int(m.group(1)) if m else None
+        msg = str(exc).split(" (at ")[0]
+        col = f"column {m.group(2)}" if m else None
+        raise PolicyError([Problem(file, line, col, f"not valid TOML: {msg}")]) from None
+    return policy_from_mapping(data, file, text)
+
+
+def load_policy(path: Path | None) -> Policy:
+    """Read policy.toml; `None` or a missing file gives the built-in defaults."""
+    if path is None or not path.exists():
+        return Policy()
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise PolicyError(
+            [Problem(path.name, None, None, "is not UTF-8 text; save it as UTF-8")]
+        ) from None
+    return parse_policy(text, path.name)
+
+
+def apply_overrides(policy: Policy, overrides: dict[str, Any], file: str = "scenario") -> Policy:
+    """A new policy with dotted or nested overrides (`{"risk.medium.interval_days": 120}`)."""
+    nested: dict[str, Any] = {}
+    for key, value in overrides.items():
+        parts = key.split(".")
+        node = nested
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        if isinstance(value, dict) and isinstance(node.get(parts[-1]), dict):
+            node[parts[-1]] = _merge(node[parts[-1]], value)
+        else:
+            node[parts[-1]] = value
+    return policy_from_mapping(_merge(policy.model_dump(), nested), file)

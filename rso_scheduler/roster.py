@@ -1,0 +1,116 @@
+"""The result of planning: visits placed, visits left unscheduled, and each crew's day.
+
+Plain data only: the solver fills these and never lets an OR-Tools object through; outputs,
+maps, reports and the checker read them (or the CSV files written from them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from rso_scheduler.models import RiskLevel, VisitKind
+
+
+def hhmm(minutes: int) -> str:
+    """Minutes after midnight as HH:MM."""
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@dataclass(frozen=True)
+class PlannedVisit:
+    """One row of roster.csv."""
+
+    visit_id: str
+    date: date
+    start_min: int
+    end_min: int
+    offender_id: str
+    officer_ids: tuple[str, ...]
+    risk_level: RiskLevel
+    due_date: date
+    kind: VisitKind
+    seq: int = 0  # 0: the person's first owed visit in the plan; 1, 2...: chained visits
+    pulled_forward: bool = False  # due after the plan ends, made early because capacity was spare
+
+    @property
+    def days_late(self) -> int:
+        return max(0, (self.date - self.due_date).days)
+
+
+@dataclass(frozen=True)
+class Unscheduled:
+    """One row of unscheduled.csv: an owed visit the roster does not hold, and why."""
+
+    offender_id: str
+    risk_level: RiskLevel
+    due_date: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class OfficerLeg:
+    """One officer's day: leaves base, makes the crew's visits, returns."""
+
+    officer_id: str
+    depart_min: int
+    return_min: int
+    travel_min: int
+    travel_km: float
+
+
+@dataclass(frozen=True)
+class CrewRoute:
+    """A crew's (one or two officers') visits on one day, in visiting order."""
+
+    date: date
+    crew_id: str  # e.g. "TV001+TV007"
+    officer_ids: tuple[str, ...]
+    visit_ids: tuple[str, ...]
+    legs: tuple[OfficerLeg, ...]
+
+    @property
+    def travel_min(self) -> int:
+        return sum(leg.travel_min for leg in self.legs)
+
+    @property
+    def travel_km(self) -> float:
+        return sum(leg.travel_km for leg in self.legs)
+
+
+@dataclass
+class PlanResult:
+    """Everything a plan produced. `stats` holds solver figures (status, iterations, bounds)."""
+
+    plan_start: date
+    plan_end: date
+    visits: list[PlannedVisit]
+    unscheduled: list[Unscheduled]
+    routes: list[CrewRoute]
+    visits_due: int
+    solve_seconds: float
+    seed: int
+    time_limit_s: float
+    work_bank_holidays: bool = False
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def on_time(self) -> int:
+        return sum(1 for v in self.visits if v.days_late == 0 and not v.pulled_forward)
+
+    @property
+    def late(self) -> int:
+        return sum(1 for v in self.visits if v.days_late > 0)
+
+    @property
+    def pulled_forward(self) -> int:
+        return sum(1 for v in self.visits if v.pulled_forward)
+
+    @property
+    def travel_min(self) -> int:
+        return sum(r.travel_min for r in self.routes)
+
+    @property
+    def travel_km(self) -> float:
+        return sum(r.travel_km for r in self.routes)
