@@ -1,0 +1,5 @@
+"""Planners: `plan` (the optimiser) and `greedy_plan` (the simple baseline). Both return a PlanResult."""
+
+from rso_scheduler.solver.options import PlanOptions
+
+__all__ = ["PlanOptions"]

@@ -1,0 +1,28 @@
+"""Options shared by every planner (the optimiser and the greedy baseline)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+def _quiet(_message: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """How to plan. Validated on creation."""
+
+    time_limit_s: float = 60.0  # wall-clock budget for the whole solve
+    seed: int = 0  # identical inputs + seed -> identical roster
+    work_bank_holidays: bool = False  # bank holidays in England and Wales are off unless True
+    pull_forward: bool = True  # plan visits due after the period when capacity is spare
+    workers: int = 2  # CP-SAT search workers (the machine has 2 cores)
+    progress: Callable[[str], None] = _quiet  # progress messages (the CLI prints them to stderr)
+
+    def __post_init__(self) -> None:
+        if self.time_limit_s <= 0:
+            raise ValueError("time_limit_s must be positive")
+        if self.workers < 1:
+            raise ValueError("workers must be at least 1")
