@@ -1,0 +1,45 @@
+"""The command line as a whole: every command has help with an example."""
+
+from __future__ import annotations
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from rso_scheduler.cli import COMMANDS, main
+
+
+def _all_commands() -> list[tuple[str, ...]]:
+    paths: list[tuple[str, ...]] = []
+    ctx = click.Context(main)
+    for name in main.list_commands(ctx):
+        cmd = main.get_command(ctx, name)
+        assert cmd is not None
+        paths.append((name,))
+        if isinstance(cmd, click.Group):
+            sub_ctx = click.Context(cmd)
+            paths.extend((name, sub) for sub in cmd.list_commands(sub_ctx))
+    return paths
+
+
+def test_every_registered_command_is_listed() -> None:
+    """Each entry of the registry resolves to a command."""
+    assert {p[0] for p in _all_commands()} == set(COMMANDS)
+
+
+@pytest.mark.parametrize("path", _all_commands(), ids=" ".join)
+def test_every_command_has_help_with_example(path: tuple[str, ...]) -> None:
+    """`rso <command> --help` works and shows an example invocation."""
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "rso " + " ".join(path) in result.output.replace("\n", " ")
+    assert "xample" in result.output
+
+
+def test_version() -> None:
+    """`rso --version` prints the package version."""
+    from rso_scheduler import __version__
+
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert __version__ in result.output
