@@ -1,0 +1,947 @@
+"""Reading a data folder: CSV text -> validated models, with every problem located.
+
+Pure parsers (`parse_offenders(text, file)` and friends: text in, `ParseResult` out) are kept
+apart from reading (`read_text(path)`), as vrplib does. `load_dataset(data_dir)` reads the
+folder, parses every file, runs the cross-file checks and raises one `InputError` holding
+*all* problems from *all* files, so a user fixes everything in one round.
+
+Messages say what was found and what was expected, except for coordinates, which are never
+echoed (home addresses are the most sensitive data the tool handles).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+from pydantic import BaseModel, ValidationError
+
+from rso_scheduler.errors import InputError, PolicyError, Problem, RsoError
+from rso_scheduler.models import (
+    Absence,
+    Dataset,
+    InputFile,
+    Offender,
+    Officer,
+    Outcome,
+    RiskLevel,
+    Status,
+    VisitKind,
+    VisitRecord,
+)
+from rso_scheduler.policy import Policy, load_policy
+from rso_scheduler.travel import haversine_matrix_km
+
+T = TypeVar("T", bound=BaseModel)
+
+MAX_HOME_TO_BASE_KM = (
+    150.0  # a home further than this from every base is almost surely mis-geocoded
+)
+_DISTANCE_CHUNK = 2048  # offenders per distance block: keeps the matrix small for big forces
+
+# --------------------------------------------------------------------------------------------
+# Results and cell errors
+
+
+@dataclass
+class ParseResult(Generic[T]):
+    """What a parser gives back: the rows that parsed, and what was wrong or odd."""
+
+    rows: list[T] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    records: int = 0  # data rows in the file (parsed or not), for the file summary
+    ids: set[str] = field(default_factory=set)  # every id seen, even on rows that failed
+    read: bool = False  # the header was usable, so rows were read
+
+
+class _Bad(ValueError):
+    """A cell value that breaks the contract; the message says what was found and expected."""
+
+
+# --------------------------------------------------------------------------------------------
+# Cell converters: str (already stripped, non-blank) -> value, or raise _Bad
+
+_DAY_FIRST = re.compile(r"^\d{1,2}[/.\-]\d{1,2}[/.\-](\d{2}|\d{4})$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+_DATE_HINT = "expected YYYY-MM-DD, e.g. 2026-12-31"
+_DAY_FIRST_HINT = (
+    "write dates as YYYY-MM-DD, e.g. 2026-12-31; "
+    "day-first dates are not accepted because 03/04 is ambiguous"
+)
+
+
+def to_date(s: str) -> date:
+    """A `YYYY-MM-DD` date; anything else (notably day-first dates) is refused, never guessed."""
+    if len(s) == 10 and s[4] == "-" and s[7] == "-" and s.isascii():
+        try:
+            return date.fromisoformat(s)
+        except ValueError:
+            raise _Bad(f"'{s}' is not a real date; {_DATE_HINT}") from None
+    if _DAY_FIRST.match(s):
+        raise _Bad(f"'{s}' is not accepted: {_DAY_FIRST_HINT}")
+    raise _Bad(f"'{s}' is not a date; {_DATE_HINT}")
+
+
+def _to_time(s: str, allow_24: bool) -> int:
+    m = _TIME.match(s)
+    if m:
+        h, mi = int(m.group(1)), int(m.group(2))
+        if h == 24 and mi == 0:
+            if allow_24:
+                return 24 * 60
+            raise _Bad(f"'{s}' is allowed only as an end time; expected HH:MM from 00:00 to 23:59")
+        if h < 24 and mi < 60:
+            return h * 60 + mi
+    expected = "00:00 to 24:00" if allow_24 else "00:00 to 23:59"
+    raise _Bad(f"'{s}' is not a time; expected HH:MM (24 h) from {expected}, e.g. 17:30")
+
+
+def to_start_time(s: str) -> int:
+    """`HH:MM` (24 h) as minutes after midnight; 24:00 is refused (it is not a start)."""
+    return _to_time(s, allow_24=False)
+
+
+def to_end_time(s: str) -> int:
+    """`HH:MM` (24 h) as minutes after midnight; 24:00 (end of the day) is allowed."""
+    return _to_time(s, allow_24=True)
+
+
+_BOOLS = {
+    "true": True,
+    "yes": True,
+    "y": True,
+    "1": True,
+    "false": False,
+    "no": False,
+    "n": False,
+    "0": False,
+}
+
+
+def to_bool(s: str) -> bool:
+    """true/false/yes/no/1/0/y/n, case-insensitive."""
+    v = _BOOLS.get(s.lower())
+    if v is None:
+        raise _Bad(f"'{s}' is not a yes/no value; expected one of true, false, yes, no, 1, 0, y, n")
+    return v
+
+
+_RISK_ALIASES = {
+    "very_high": RiskLevel.very_high,
+    "vh": RiskLevel.very_high,
+    "high": RiskLevel.high,
+    "h": RiskLevel.high,
+    "medium": RiskLevel.medium,
+    "m": RiskLevel.medium,
+    "low": RiskLevel.low,
+    "l": RiskLevel.low,
+}
+
+
+def to_risk(s: str) -> RiskLevel:
+    """A risk level or one of its aliases (`very high`, `very-high`, `VH`, `H`, `M`, `L`)."""
+    key = " ".join(s.lower().split()).replace(" ", "_").replace("-", "_")
+    v = _RISK_ALIASES.get(key)
+    if v is None:
+        raise _Bad(f"'{s}' is not one of very_high, high, medium, low")
+    return v
+
+
+def _enum_converter(enum: type[Any], aliases: dict[str, str] | None = None) -> Callable[[str], Any]:
+    table = {m.value: m for m in enum}
+    for alias, value in (aliases or {}).items():
+        table[alias] = enum(value)
+    expected = ", ".join(m.value for m in enum)
+
+    def convert(s: str) -> Any:
+        key = " ".join(s.lower().split())
+        v = table.get(key)
+        if v is None:
+            raise _Bad(f"'{s}' is not one of {expected}")
+        return v
+
+    return convert
+
+
+to_status = _enum_converter(Status)
+to_outcome = _enum_converter(Outcome, {"no access": "no_access", "no-access": "no_access"})
+to_kind = _enum_converter(VisitKind)
+
+_DAY_NAMES = {
+    "mon": 0,
+    "monday": 0,
+    "tue": 1,
+    "tues": 1,
+    "tuesday": 1,
+    "wed": 2,
+    "wednesday": 2,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "thursday": 3,
+    "fri": 4,
+    "friday": 4,
+    "sat": 5,
+    "saturday": 5,
+    "sun": 6,
+    "sunday": 6,
+}
+
+
+def to_list(s: str) -> tuple[str, ...]:
+    """`a;b; c;` -> ('a', 'b', 'c'): split on `;`, trim, drop empties, keep order and case."""
+    return tuple(p.strip() for p in s.split(";") if p.strip())
+
+
+def to_skills(s: str) -> frozenset[str]:
+    """A `;` list of skills; lower-cased so that `Polish` and `polish` match."""
+    return frozenset(p.lower() for p in to_list(s))
+
+
+def to_weekdays(s: str) -> frozenset[int]:
+    """`Mon;Tue;Thu` (or full names, any case) -> weekday numbers, 0 = Monday."""
+    out = set()
+    for part in to_list(s):
+        d = _DAY_NAMES.get(part.lower())
+        if d is None:
+            raise _Bad(f"'{part}' is not a day of the week; expected days like Mon;Tue;Thu")
+        out.add(d)
+    if not out:
+        raise _Bad(f"'{s}' lists no days; expected days like Mon;Tue;Thu")
+    return frozenset(out)
+
+
+def _to_int(s: str) -> int:
+    t = s[1:] if s[:1] in "+-" else s
+    if not (t.isascii() and t.isdigit()):
+        raise _Bad(f"'{s}' is not a whole number")
+    return int(s)
+
+
+def to_positive_int(s: str) -> int:
+    """A whole number of 1 or more."""
+    try:
+        v = _to_int(s)
+    except _Bad:
+        raise _Bad(f"'{s}' is not a whole number; expected a whole number of 1 or more") from None
+    if v <= 0:
+        raise _Bad(f"'{s}' is not positive; expected a whole number of 1 or more")
+    return v
+
+
+def to_non_negative_int(s: str) -> int:
+    """A whole number of 0 or more."""
+    try:
+        v = _to_int(s)
+    except _Bad:
+        raise _Bad(f"'{s}' is not a whole number; expected a whole number of 0 or more") from None
+    if v < 0:
+        raise _Bad(f"'{s}' is negative; expected a whole number of 0 or more")
+    return v
+
+
+def _coordinate(limit: float) -> Callable[[str], float]:
+    # Never echo the value: a coordinate in a log is a disclosed home address.
+    def convert(s: str) -> float:
+        try:
+            v = float(s)
+        except ValueError:
+            raise _Bad("is not a number; expected decimal degrees (WGS84)") from None
+        if not math.isfinite(v):
+            raise _Bad("is not a number; expected decimal degrees (WGS84)")
+        if not -limit <= v <= limit:
+            lo, hi = int(-limit), int(limit)
+            raise _Bad(f"is outside {lo} to {hi}; expected decimal degrees (WGS84)")
+        return v
+
+    return convert
+
+
+to_lat = _coordinate(90.0)
+to_lon = _coordinate(180.0)
+COORDINATE_COLUMNS = frozenset({"lat", "lon", "base_lat", "base_lon"})
+
+
+def to_text(s: str) -> str:
+    return s
+
+
+# --------------------------------------------------------------------------------------------
+# Table reading
+
+
+@dataclass(frozen=True)
+class Col:
+    """One contract column: its name, whether it is required, its converter and model field."""
+
+    name: str
+    convert: Callable[[str], Any]
+    required: bool = False
+    field: str | None = None  # model field name if it differs from the column name
+
+    @property
+    def target(self) -> str:
+        return self.field or self.name
+
+
+@dataclass
+class _Table:
+    """The rows of a CSV file as stripped cells keyed by contract column, with their lines."""
+
+    rows: list[tuple[int, dict[str, str]]]
+    problems: list[Problem]
+    warnings: list[str]
+    ok: bool  # False: the header itself is unusable, so no row was read
+    records: int = 0
+
+
+def _iter_records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """(first physical line, cells) for every record; a quoted cell may span lines."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+    prev = 0
+    for cells in reader:
+        yield prev + 1, cells
+        prev = reader.line_num
+
+
+def read_table(text: str, file: str, columns: list[Col]) -> _Table:
+    """Split CSV text into stripped cells per contract column, checking the header."""
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    records = _iter_records(text)
+    header: list[str] | None = None
+    header_line = 1
+    try:
+        for line, cells in records:
+            if cells and any(c.strip() for c in cells):
+                header, header_line = cells, line
+                break
+    except csv.Error as exc:
+        problems.append(Problem(file, None, None, f"is not readable as CSV: {exc}"))
+        return _Table([], problems, warnings, False)
+    if header is None:
+        problems.append(Problem(file, None, None, "is empty; expected a header row"))
+        return _Table([], problems, warnings, False)
+    names = [h.strip().lower() for h in header]
+    if len(names) == 1 and ";" in header[0]:
+        problems.append(
+            Problem(
+                file,
+                header_line,
+                None,
+                "is separated by semicolons; it must be comma-separated "
+                "(in Excel save as 'CSV UTF-8 (Comma delimited)')",
+            )
+        )
+        return _Table([], problems, warnings, False)
+
+    known = {c.name for c in columns}
+    index: dict[str, int] = {}
+    unknown: list[str] = []
+    for i, name in enumerate(names):
+        if not name:
+            continue  # an empty trailing header cell (spreadsheets leave these) is harmless
+        if name in index:
+            problems.append(
+                Problem(
+                    file,
+                    header_line,
+                    name,
+                    f"column '{name}' appears twice (columns {index[name] + 1} and {i + 1}); "
+                    "expected each column once",
+                )
+            )
+            continue
+        index[name] = i
+        if name not in known:
+            unknown.append(name)
+    if unknown:
+        warnings.append(f"{file}: unknown column(s) ignored: {', '.join(unknown)}")
+    for c in columns:
+        if c.required and c.name not in index:
+            problems.append(
+                Problem(file, header_line, c.name, "required column is missing from the header")
+            )
+    if problems:
+        return _Table([], problems, warnings, False)
+
+    wanted = [(c.name, index[c.name]) for c in columns if c.name in index]
+    width = len(names)
+    rows: list[tuple[int, dict[str, str]]] = []
+    records_n = 0
+    try:
+        for line, cells in records:
+            if not cells or not any(c.strip() for c in cells):
+                continue  # blank lines and rows of empty cells (spreadsheet leftovers)
+            records_n += 1
+            if len(cells) > width and any(c.strip() for c in cells[width:]):
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        None,
+                        f"has {len(cells)} cells but the header has {width} columns; "
+                        "is there an unquoted comma in a cell?",
+                    )
+                )
+                continue
+            n = len(cells)
+            rows.append((line, {name: (cells[i].strip() if i < n else "") for name, i in wanted}))
+    except csv.Error as exc:
+        problems.append(Problem(file, None, None, f"is not readable as CSV: {exc}"))
+    return _Table(rows, problems, warnings, True, records_n)
+
+
+# --------------------------------------------------------------------------------------------
+# Row parsing into models
+
+_FIELD_TO_COLUMN = {
+    "window_start_min": "window_start",
+    "window_end_min": "window_end",
+    "shift_start_min": "shift_start",
+    "shift_end_min": "shift_end",
+    "start_min": "start",
+}
+
+
+def _validation_problems(
+    exc: ValidationError, file: str, line: int, cells: dict[str, str]
+) -> list[Problem]:
+    """Map a pydantic error of one row to Problems on the right columns (never echoing coordinates)."""
+    out: list[Problem] = []
+    for err in exc.errors():
+        loc = err.get("loc") or ()
+        name = str(loc[0]) if loc else None
+        column = _FIELD_TO_COLUMN.get(name, name) if name else None
+        msg = str(err.get("msg", "is not valid"))
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        if column and column not in COORDINATE_COLUMNS and column in cells:
+            msg = f"'{cells[column]}' is not valid: {msg.lower()}"
+        out.append(Problem(file, line, column, msg))
+    return out
+
+
+RowCheck = Callable[[dict[str, Any], dict[str, str]], list[tuple[str, str]]]
+
+
+def _parse_rows(
+    text: str,
+    file: str,
+    columns: list[Col],
+    model: type[T],
+    id_column: str | None,
+    row_check: RowCheck | None = None,
+) -> ParseResult[T]:
+    table = read_table(text, file, columns)
+    result: ParseResult[T] = ParseResult(
+        problems=table.problems, warnings=table.warnings, records=table.records, read=table.ok
+    )
+    if not table.ok:
+        return result
+    present = [c for c in columns if c.name in table.rows[0][1]] if table.rows else []
+    first_line: dict[str, int] = {}
+    problems = result.problems
+    for line, cells in table.rows:
+        values: dict[str, Any] = {"line": line}
+        bad = False
+        for c in present:
+            raw = cells[c.name]
+            if not raw:
+                if c.required:
+                    problems.append(Problem(file, line, c.name, f"is blank; {c.name} is required"))
+                    bad = True
+                continue
+            try:
+                values[c.target] = c.convert(raw)
+            except _Bad as exc:
+                problems.append(Problem(file, line, c.name, str(exc)))
+                bad = True
+        if id_column is not None and cells.get(id_column):
+            ident = cells[id_column]
+            result.ids.add(ident)
+            if ident in first_line:
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        id_column,
+                        f"'{ident}' is a duplicate: the same {id_column} is on line {first_line[ident]}",
+                    )
+                )
+                bad = True
+            else:
+                first_line[ident] = line
+        if bad:
+            continue
+        if row_check is not None:
+            found = row_check(values, cells)
+            if found:
+                problems.extend(Problem(file, line, col, msg) for col, msg in found)
+                continue
+        try:
+            result.rows.append(model.model_validate(values))
+        except ValidationError as exc:
+            problems.extend(_validation_problems(exc, file, line, cells))
+    return result
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+OFFENDER_COLUMNS = [
+    Col("offender_id", to_text, required=True),
+    Col("risk_level", to_risk, required=True),
+    Col("lat", to_lat, required=True),
+    Col("lon", to_lon, required=True),
+    Col("offender_manager_id", to_text),
+    Col("area", to_text),
+    Col("status", to_status),
+    Col("last_visit_date", to_date),
+    Col("registered_on", to_date),
+    Col("released_on", to_date),
+    Col("address_changed_on", to_date),
+    Col("visit_interval_days", to_positive_int),
+    Col("two_officers", to_bool),
+    Col("window_start", to_start_time, field="window_start_min"),
+    Col("window_end", to_end_time, field="window_end_min"),
+    Col("unavailable_from", to_date),
+    Col("unavailable_to", to_date),
+    Col("visit_minutes", to_positive_int),
+    Col("required_skills", to_skills),
+]
+
+
+def _check_offender(v: dict[str, Any], cells: dict[str, str]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    if v.get("lat") == 0.0 and v.get("lon") == 0.0:
+        out.append(
+            ("lat", "lat and lon are both 0, which is a missing geocode; expected the home address")
+        )
+    ws, we = v.get("window_start_min"), v.get("window_end_min")
+    if (ws is None) != (we is None):
+        missing = "window_end" if we is None else "window_start"
+        given = "window_start" if we is None else "window_end"
+        out.append((missing, f"is blank but {given} is given; give both or neither"))
+    elif ws is not None and we is not None and we <= ws:
+        out.append(
+            (
+                "window_end",
+                f"'{cells['window_end']}' is not after window_start '{cells['window_start']}'",
+            )
+        )
+    uf, ut = v.get("unavailable_from"), v.get("unavailable_to")
+    if uf is not None and ut is not None and ut < uf:
+        out.append(
+            (
+                "unavailable_to",
+                f"'{cells['unavailable_to']}' is before unavailable_from '{cells['unavailable_from']}'",
+            )
+        )
+    return out
+
+
+def parse_offenders(text: str, file: str = "offenders.csv") -> ParseResult[Offender]:
+    """Parse offenders.csv text into `Offender` rows; every problem located by line and column."""
+    return _parse_rows(text, file, OFFENDER_COLUMNS, Offender, "offender_id", _check_offender)
+
+
+OFFICER_COLUMNS = [
+    Col("officer_id", to_text, required=True),
+    Col("name", to_text),
+    Col("base_lat", to_lat, required=True),
+    Col("base_lon", to_lon, required=True),
+    Col("area", to_text),
+    Col("working_days", to_weekdays),
+    Col("shift_start", to_start_time, field="shift_start_min"),
+    Col("shift_end", to_end_time, field="shift_end_min"),
+    Col("max_visits_per_day", to_non_negative_int),
+    Col("skills", to_skills),
+]
+
+_DEFAULT_SHIFT = (
+    Officer.model_fields["shift_start_min"].default,
+    Officer.model_fields["shift_end_min"].default,
+)
+
+
+def _check_officer(v: dict[str, Any], cells: dict[str, str]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    if v.get("base_lat") == 0.0 and v.get("base_lon") == 0.0:
+        out.append(
+            (
+                "base_lat",
+                "base_lat and base_lon are both 0, which is a missing geocode; expected the station",
+            )
+        )
+    start = v.get("shift_start_min", _DEFAULT_SHIFT[0])
+    end = v.get("shift_end_min", _DEFAULT_SHIFT[1])
+    if end <= start:
+        shown_end = (
+            f"'{cells['shift_end']}'" if cells.get("shift_end") else f"(default {_hhmm(end)})"
+        )
+        shown_start = (
+            f"'{cells['shift_start']}'" if cells.get("shift_start") else f"(default {_hhmm(start)})"
+        )
+        out.append(
+            (
+                "shift_end",
+                f"{shown_end} is not after shift_start {shown_start}; shifts must end after they start",
+            )
+        )
+    return out
+
+
+def parse_officers(text: str, file: str = "officers.csv") -> ParseResult[Officer]:
+    """Parse officers.csv text into `Officer` rows."""
+    return _parse_rows(text, file, OFFICER_COLUMNS, Officer, "officer_id", _check_officer)
+
+
+ABSENCE_COLUMNS = [
+    Col("officer_id", to_text, required=True),
+    Col("start", to_date, required=True),
+    Col("end", to_date, required=True),
+    Col("reason", to_text),
+]
+
+
+def _check_absence(v: dict[str, Any], cells: dict[str, str]) -> list[tuple[str, str]]:
+    if v["end"] < v["start"]:
+        return [("end", f"'{cells['end']}' is before start '{cells['start']}'")]
+    return []
+
+
+def parse_absences(text: str, file: str = "absences.csv") -> ParseResult[Absence]:
+    """Parse absences.csv text into `Absence` rows (inclusive date ranges)."""
+    return _parse_rows(text, file, ABSENCE_COLUMNS, Absence, None, _check_absence)
+
+
+VISIT_COLUMNS = [
+    Col("offender_id", to_text, required=True),
+    Col("date", to_date, required=True),
+    Col("start", to_start_time, field="start_min"),
+    Col("officer_ids", to_list, required=True),
+    Col("outcome", to_outcome, required=True),
+    Col("kind", to_kind),
+]
+
+
+def parse_visits(text: str, file: str = "visits.csv") -> ParseResult[VisitRecord]:
+    """Parse visits.csv text (the visit history log) into `VisitRecord` rows."""
+    return _parse_rows(text, file, VISIT_COLUMNS, VisitRecord, None)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading files
+
+_UTF8_HINT = "save it as UTF-8 (CSV UTF-8 in Excel)"
+
+
+def decode_text(raw: bytes, file: str) -> str:
+    """Bytes -> text: UTF-8 with or without BOM; anything else is an `InputError` with a hint."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError([Problem(file, None, None, f"is UTF-16 text, not UTF-8; {_UTF8_HINT}")])
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        try:
+            raw.decode("cp1252")
+            likely = "Windows-1252 (ANSI)"
+        except UnicodeDecodeError:
+            likely = "Latin-1 (ISO-8859-1)"
+        raise InputError(
+            [Problem(file, line, None, f"is not UTF-8 (it looks like {likely}); {_UTF8_HINT}")]
+        ) from None
+
+
+def read_text(path: Path) -> str:
+    """Read a text file: UTF-8 with or without BOM, any line ends. Not UTF-8 -> `InputError`."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RsoError(f"cannot read {path}: {exc.strerror}") from None
+    return decode_text(raw, path.name)
+
+
+# --------------------------------------------------------------------------------------------
+# Cross-file checks
+
+
+def _not_after_today(
+    problems: list[Problem],
+    file: str,
+    line: int,
+    column: str,
+    value: date | None,
+    today: date,
+    why: str,
+) -> None:
+    if value is not None and value > today:
+        problems.append(
+            Problem(
+                file,
+                line,
+                column,
+                f"'{value.isoformat()}' is after today ({today.isoformat()}); {why}",
+            )
+        )
+
+
+def far_from_bases(
+    offenders: list[Offender], officers: list[Officer], limit_km: float = MAX_HOME_TO_BASE_KM
+) -> list[Offender]:
+    """People whose home is further than `limit_km` (straight line) from every officer base."""
+    if not offenders or not officers:
+        return []
+    bases = sorted({(o.base_lat, o.base_lon) for o in officers})
+    b_lat = [b[0] for b in bases]
+    b_lon = [b[1] for b in bases]
+    lat = np.fromiter((o.lat for o in offenders), dtype=float, count=len(offenders))
+    lon = np.fromiter((o.lon for o in offenders), dtype=float, count=len(offenders))
+    far: list[Offender] = []
+    for i in range(0, len(offenders), _DISTANCE_CHUNK):
+        d = haversine_matrix_km(
+            lat[i : i + _DISTANCE_CHUNK], lon[i : i + _DISTANCE_CHUNK], b_lat, b_lon
+        )
+        for j in np.nonzero(d.min(axis=1) > limit_km)[0]:
+            far.append(offenders[i + int(j)])
+    return far
+
+
+class _FromRows:
+    """Marker: take the ids from the parsed rows."""
+
+
+FROM_ROWS = _FromRows()
+
+
+def cross_check(
+    offenders: list[Offender],
+    officers: list[Officer],
+    absences: list[Absence],
+    visits: list[VisitRecord],
+    today: date,
+    officer_ids: set[str] | None | _FromRows = FROM_ROWS,
+    offender_ids: set[str] | None | _FromRows = FROM_ROWS,
+    bases_complete: bool = True,
+) -> tuple[list[Problem], list[str]]:
+    """Checks that need more than one file (and today's date). Returns (problems, warnings).
+
+    `officer_ids` / `offender_ids` are every id in the file, including rows that failed to
+    parse (default: the ids of the parsed rows); None skips the checks against a file that
+    could not be read at all, rather than blaming every row. `bases_complete` False (some
+    officer rows failed) skips the distance check, which would wrongly flag homes near them.
+    """
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    if isinstance(officer_ids, _FromRows):
+        officer_ids = {o.officer_id for o in officers}
+    if isinstance(offender_ids, _FromRows):
+        offender_ids = {o.offender_id for o in offenders}
+    officers_read = officer_ids is not None
+    offenders_read = offender_ids is not None
+    officer_ids = officer_ids or set()
+    offender_ids = offender_ids or set()
+    future_registrations: list[int] = []
+    for o in offenders:
+        if officers_read and o.offender_manager_id and o.offender_manager_id not in officer_ids:
+            problems.append(
+                Problem(
+                    "offenders.csv",
+                    o.line,
+                    "offender_manager_id",
+                    f"'{o.offender_manager_id}' is not an officer_id in officers.csv",
+                )
+            )
+        _not_after_today(
+            problems, "offenders.csv", o.line, "last_visit_date", o.last_visit_date, today,
+            "the last visit cannot be in the future",
+        )  # fmt: skip
+        if o.registered_on is not None and o.registered_on > today:
+            future_registrations.append(o.line)
+    if future_registrations:
+        lines = ", ".join(str(n) for n in future_registrations[:10])
+        more = (
+            f" and {len(future_registrations) - 10} more" if len(future_registrations) > 10 else ""
+        )
+        warnings.append(
+            f"offenders.csv: registered_on is in the future (after {today.isoformat()}) on line(s) "
+            f"{lines}{more}; check the date"
+        )
+    if officers_read and bases_complete:
+        for o in far_from_bases(offenders, officers):
+            problems.append(
+                Problem(
+                    "offenders.csv",
+                    o.line,
+                    "lat",
+                    f"home is more than {MAX_HOME_TO_BASE_KM:.0f} km from every officer base; "
+                    "are lat and lon swapped, or the address badly geocoded?",
+                )
+            )
+    if officers_read:
+        for a in absences:
+            if a.officer_id not in officer_ids:
+                problems.append(
+                    Problem(
+                        "absences.csv",
+                        a.line,
+                        "officer_id",
+                        f"'{a.officer_id}' is not an officer_id in officers.csv",
+                    )
+                )
+    for v in visits:
+        if offenders_read and v.offender_id not in offender_ids:
+            problems.append(
+                Problem(
+                    "visits.csv",
+                    v.line,
+                    "offender_id",
+                    f"'{v.offender_id}' is not an offender_id in offenders.csv",
+                )
+            )
+        if officers_read:
+            unknown = [i for i in v.officer_ids if i not in officer_ids]
+            if unknown:
+                listed = ", ".join(f"'{i}'" for i in unknown)
+                noun = "is not an officer_id" if len(unknown) == 1 else "are not officer_ids"
+                problems.append(
+                    Problem("visits.csv", v.line, "officer_ids", f"{listed} {noun} in officers.csv")
+                )
+        if v.outcome is Outcome.completed:
+            _not_after_today(
+                problems, "visits.csv", v.line, "date", v.date, today,
+                "a completed visit cannot be in the future",
+            )  # fmt: skip
+    # A skill nobody holds makes those visits impossible: worth saying before planning.
+    if officers_read and officers:
+        held = set().union(*(o.skills for o in officers))
+        missing: dict[str, int] = defaultdict(int)
+        for o in offenders:
+            for s in o.required_skills - held:
+                missing[s] += 1
+        for s, n in sorted(missing.items()):
+            warnings.append(
+                f"offenders.csv: skill '{s}' is required by {n} person(s) but held by no officer; "
+                "those visits cannot be planned"
+            )
+    return problems, warnings
+
+
+# --------------------------------------------------------------------------------------------
+# The data folder
+
+REQUIRED_FILES = ("offenders.csv", "officers.csv")
+OPTIONAL_FILES = ("absences.csv", "visits.csv")
+POLICY_FILE = "policy.toml"
+
+_PARSERS: dict[str, Callable[[str, str], ParseResult[Any]]] = {
+    "offenders.csv": parse_offenders,
+    "officers.csv": parse_officers,
+    "absences.csv": parse_absences,
+    "visits.csv": parse_visits,
+}
+
+
+def load_dataset(data_dir: Path | str, today: date | None = None) -> Dataset:
+    """Read, validate and cross-check a data folder.
+
+    Raises `InputError` listing every problem in every file (policy problems included), or
+    `RsoError` if the folder does not exist.
+    """
+    root = Path(data_dir)
+    if not root.exists():
+        raise RsoError(f"data folder {root} does not exist")
+    if not root.is_dir():
+        raise RsoError(
+            f"{root} is not a folder; expected a data folder holding offenders.csv and officers.csv"
+        )
+    today = today or date.today()
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    files: list[InputFile] = []
+    parsed: dict[str, ParseResult[Any]] = {}
+
+    for name in REQUIRED_FILES + OPTIONAL_FILES:
+        path = root / name
+        if not path.is_file():
+            if name in REQUIRED_FILES:
+                problems.append(
+                    Problem(name, None, None, f"is missing from {root}; it is required")
+                )
+            continue
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            problems.append(Problem(name, None, None, f"cannot be read: {exc.strerror}"))
+            continue
+        try:
+            text = decode_text(raw, name)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            files.append(InputFile(name=name, sha256=hashlib.sha256(raw).hexdigest(), rows=0))
+            continue
+        result = _PARSERS[name](text, name)
+        parsed[name] = result
+        problems.extend(result.problems)
+        warnings.extend(result.warnings)
+        files.append(
+            InputFile(name=name, sha256=hashlib.sha256(raw).hexdigest(), rows=result.records)
+        )
+
+    policy = Policy()
+    policy_path = root / POLICY_FILE
+    if policy_path.is_file():
+        raw = policy_path.read_bytes()
+        files.append(InputFile(name=POLICY_FILE, sha256=hashlib.sha256(raw).hexdigest(), rows=0))
+        try:
+            policy = load_policy(policy_path)
+        except PolicyError as exc:
+            problems.extend(exc.problems)
+
+    def rows(name: str) -> list[Any]:
+        return parsed[name].rows if name in parsed else []
+
+    def ids(name: str) -> set[str] | None:
+        return parsed[name].ids if name in parsed and parsed[name].read else None
+
+    cross_problems, cross_warnings = cross_check(
+        rows("offenders.csv"),
+        rows("officers.csv"),
+        rows("absences.csv"),
+        rows("visits.csv"),
+        today,
+        officer_ids=ids("officers.csv"),
+        offender_ids=ids("offenders.csv"),
+        bases_complete="officers.csv" in parsed and not parsed["officers.csv"].problems,
+    )
+    problems.extend(cross_problems)
+    warnings.extend(cross_warnings)
+    if problems:
+        raise InputError(problems)
+    return Dataset(
+        offenders=tuple(rows("offenders.csv")),
+        officers=tuple(rows("officers.csv")),
+        absences=tuple(rows("absences.csv")),
+        visits=tuple(rows("visits.csv")),
+        policy=policy,
+        files=tuple(files),
+        warnings=tuple(warnings),
+        source_dir=str(root),
+    )
