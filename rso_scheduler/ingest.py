@@ -485,13 +485,15 @@ def _parse_rows(
                 bad = True
             else:
                 first_line[ident] = line
-        if bad:
-            continue
+        # Row rules run even when a cell failed (they skip values that did not convert), so
+        # that one pass reports everything.
         if row_check is not None:
             found = row_check(values, cells)
             if found:
                 problems.extend(Problem(file, line, col, msg) for col, msg in found)
-                continue
+                bad = True
+        if bad:
+            continue
         try:
             result.rows.append(model.model_validate(values))
         except ValidationError as exc:
@@ -533,9 +535,10 @@ def _check_offender(v: dict[str, Any], cells: dict[str, str]) -> list[tuple[str,
             ("lat", "lat and lon are both 0, which is a missing geocode; expected the home address")
         )
     ws, we = v.get("window_start_min"), v.get("window_end_min")
-    if (ws is None) != (we is None):
-        missing = "window_end" if we is None else "window_start"
-        given = "window_start" if we is None else "window_end"
+    has_ws, has_we = bool(cells.get("window_start")), bool(cells.get("window_end"))
+    if has_ws != has_we:
+        missing = "window_start" if has_we else "window_end"
+        given = "window_end" if has_we else "window_start"
         out.append((missing, f"is blank but {given} is given; give both or neither"))
     elif ws is not None and we is not None and we <= ws:
         out.append(
@@ -588,9 +591,10 @@ def _check_officer(v: dict[str, Any], cells: dict[str, str]) -> list[tuple[str, 
                 "base_lat and base_lon are both 0, which is a missing geocode; expected the station",
             )
         )
-    start = v.get("shift_start_min", _DEFAULT_SHIFT[0])
-    end = v.get("shift_end_min", _DEFAULT_SHIFT[1])
-    if end <= start:
+    # A blank cell means the default; a cell that failed to convert is skipped here.
+    start = v.get("shift_start_min", None if cells.get("shift_start") else _DEFAULT_SHIFT[0])
+    end = v.get("shift_end_min", None if cells.get("shift_end") else _DEFAULT_SHIFT[1])
+    if start is not None and end is not None and end <= start:
         shown_end = (
             f"'{cells['shift_end']}'" if cells.get("shift_end") else f"(default {_hhmm(end)})"
         )
@@ -620,7 +624,7 @@ ABSENCE_COLUMNS = [
 
 
 def _check_absence(v: dict[str, Any], cells: dict[str, str]) -> list[tuple[str, str]]:
-    if v["end"] < v["start"]:
+    if "end" in v and "start" in v and v["end"] < v["start"]:
         return [("end", f"'{cells['end']}' is before start '{cells['start']}'")]
     return []
 
@@ -712,8 +716,8 @@ def far_from_bases(
     bases = sorted({(o.base_lat, o.base_lon) for o in officers})
     b_lat = [b[0] for b in bases]
     b_lon = [b[1] for b in bases]
-    lat = np.fromiter((o.lat for o in offenders), dtype=float, count=len(offenders))
-    lon = np.fromiter((o.lon for o in offenders), dtype=float, count=len(offenders))
+    lat = [o.lat for o in offenders]
+    lon = [o.lon for o in offenders]
     far: list[Offender] = []
     for i in range(0, len(offenders), _DISTANCE_CHUNK):
         d = haversine_matrix_km(
