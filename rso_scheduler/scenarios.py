@@ -1,0 +1,1095 @@
+"""What-if scenarios: scenario files, dataset transforms, the rolling horizon, capacity search.
+
+A scenario file (TOML) names a data folder and what to change in it: officers lost, added or
+absent more often, a growing caseload, policy overrides. `apply_scenario` turns a `Dataset`
+into the scenario's `Dataset` (pure and deterministic for a seed); `run_scenario` plans it
+month by month, treating each month's planned visits as done before planning the next, so
+missed visits stay owed and backlogs grow; `capacity_search` finds the fewest officers that
+leave nothing avoidable missed or late.
+
+Definitions used in every figure (documented in the README):
+- a visit is *due* in a month if the planner owes it there (first owed visit of each person,
+  plus chained visits of short intervals); due = on_time + late + missed.
+- *missed*: owed in the month and not planned (the planner's unscheduled list). Missed visits
+  stay owed: next month they are overdue from day one.
+- *unavoidable* lateness of a planned visit: the days between its due date and the first day
+  of the month on which it could have been made at all (on or after its earliest date and the
+  month start, the person available, and enough officers who may visit them on duty: two for
+  a two-officer visit; officers of the person's area only under `areas.mode = "strict"`).
+  Visits chained after another visit of the same month have no unavoidable lateness.
+  *avoidable late days* = days late minus the unavoidable part.
+- an *unavoidable miss*: an owed first visit for which no such day exists in the month.
+- utilisation: officer-minutes of visits (duration x crew size) plus travel minutes, over the
+  shift minutes of the officers on the days they are on duty (working day, not absent, not a
+  bank holiday unless the plan works them).
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import random
+import tomllib
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from rso_scheduler.calendar import (
+    absences_by_officer,
+    bank_holidays,
+    days,
+    next_month_start,
+    officer_works,
+)
+from rso_scheduler.demand import Requirement, history_by_offender, last_completed, requirements
+from rso_scheduler.errors import InputError, PolicyError, Problem, ScenarioError
+from rso_scheduler.models import (
+    RISK_ORDER,
+    Absence,
+    Dataset,
+    Offender,
+    Officer,
+    Outcome,
+    VisitKind,
+    VisitRecord,
+)
+from rso_scheduler.policy import _key_lines, apply_overrides
+from rso_scheduler.roster import PlanResult
+from rso_scheduler.solver.options import PlanOptions
+
+PlannerName = Literal["optimised", "greedy"]
+Planner = Callable[[Dataset, date, date, PlanOptions], PlanResult]
+RISKS: tuple[str, ...] = tuple(r.value for r in RISK_ORDER)
+
+# ---------------------------------------------------------------------------------------------
+# Scenario files
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class OfficerChanges(_Strict):
+    """The [officers] table of a scenario file."""
+
+    remove_share: float = Field(default=0.0, ge=0.0, lt=1.0)
+    remove: tuple[str, ...] = ()
+    add: int = Field(default=0, ge=0, le=10_000)
+    extra_absence_share: float = Field(default=0.0, ge=0.0, lt=1.0)
+
+
+class CaseloadChanges(_Strict):
+    """The [caseload] table: growth 0.05 = 5% more people (negative: fewer)."""
+
+    growth: float = Field(default=0.0, gt=-1.0, le=10.0)
+
+
+class Scenario(_Strict):
+    """A validated scenario file. `data` is resolved against the file's folder."""
+
+    name: str = Field(min_length=1, max_length=200)
+    data: Path
+    start: date | None = None
+    months: int = Field(default=3, ge=1, le=36)
+    seed: int = 0
+    officers: OfficerChanges = OfficerChanges()
+    caseload: CaseloadChanges = CaseloadChanges()
+    policy: dict[str, Any] = Field(default_factory=dict)
+    file: str = "scenario.toml"  # where it came from, for messages and outputs
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_text(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be blank")
+        return v.strip()
+
+    def plan_start(self, today: date | None = None) -> date:
+        """The first day planned: `start`, else the first day of next month."""
+        return self.start or next_month_start(today or date.today())
+
+
+_SCENARIO_KEYS = ("name", "data", "start", "months", "seed", "officers", "caseload", "policy")
+
+
+def parse_scenario(
+    text: str, file: str = "scenario.toml", base_dir: Path | None = None
+) -> Scenario:
+    """Parse scenario TOML text into a `Scenario`; raise `ScenarioError`/`PolicyError` with located problems.
+
+    A relative `data` path is resolved against `base_dir` (the scenario file's folder).
+    The `[policy]` overrides are checked here against the built-in policy so that a wrong key
+    is reported with the scenario file's line, before any data is read.
+    """
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc).split(" (at ")[0]
+        line = _toml_error_line(str(exc))
+        raise InputError([Problem(file, line, None, f"not valid TOML: {msg}")]) from None
+    lines = _key_lines(text)
+    problems: list[Problem] = []
+
+    def where(key: str) -> int | None:
+        parts = key.split(".")
+        while parts:
+            if ".".join(parts) in lines:
+                return lines[".".join(parts)]
+            parts.pop()
+        return None
+
+    data = dict(raw)
+    if isinstance(data.get("data"), str) and base_dir is not None:
+        p = Path(data["data"])
+        data["data"] = p if p.is_absolute() else (base_dir / p)
+    try:
+        scenario = Scenario.model_validate({**data, "file": file})
+    except ValidationError as exc:
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"])
+            if err["type"] == "extra_forbidden":
+                section = ".".join(str(p) for p in err["loc"][:-1])
+                expected = ", ".join(_allowed(section))
+                msg = f"unknown key '{err['loc'][-1]}'" + (f" in [{section}]" if section else "")
+                problems.append(
+                    Problem(file, where(key), key, f"{msg}; expected one of {expected}")
+                )
+            elif err["type"] == "missing":
+                problems.append(Problem(file, None, key, "is required but missing"))
+            else:
+                found = err.get("input")
+                shown = (
+                    repr(found)
+                    if isinstance(found, str | int | float | bool)
+                    else "a table or list"
+                )
+                problems.append(
+                    Problem(file, where(key), key, f"{shown} is not valid: {err['msg'].lower()}")
+                )
+        raise InputError(problems) from None
+    if scenario.policy:
+        _check_policy_overrides(scenario, lines)
+    return scenario
+
+
+def _allowed(section: str) -> tuple[str, ...]:
+    if section == "officers":
+        return tuple(OfficerChanges.model_fields)
+    if section == "caseload":
+        return tuple(CaseloadChanges.model_fields)
+    return _SCENARIO_KEYS
+
+
+def _toml_error_line(message: str) -> int | None:
+    import re
+
+    m = re.search(r"line (\d+)", message)
+    return int(m.group(1)) if m else None
+
+
+def _check_policy_overrides(scenario: Scenario, lines: dict[str, int]) -> None:
+    from rso_scheduler.policy import Policy
+
+    try:
+        apply_overrides(Policy(), scenario.policy, scenario.file)
+    except PolicyError as exc:
+        raise PolicyError(_relocate(exc.problems, scenario.file, lines)) from None
+
+
+def _relocate(problems: Sequence[Problem], file: str, lines: dict[str, int]) -> list[Problem]:
+    """Point policy problems at the `[policy]` key of the scenario file they came from."""
+    out = []
+    for p in problems:
+        key = f"policy.{p.column}" if p.column else "policy"
+        parts = key.split(".")
+        line = None
+        while parts and line is None:
+            line = lines.get(".".join(parts))
+            parts.pop()
+        out.append(Problem(file, line, key, p.message))
+    return out
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read and parse a scenario file (`data` relative to the file's folder)."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read the scenario file ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(
+            [Problem(path.name, None, None, "is not UTF-8 text; save it as UTF-8")]
+        ) from None
+    return parse_scenario(text, path.name, path.resolve().parent)
+
+
+def load_scenario_data(scenario: Scenario) -> Dataset:
+    """The scenario's data folder as a validated `Dataset` (via `ingest.load_dataset`)."""
+    if not scenario.data.is_dir():
+        raise ScenarioError(f"{scenario.file}: data folder '{scenario.data}' does not exist")
+    ingest = importlib.import_module("rso_scheduler.ingest")
+    dataset: Dataset = ingest.load_dataset(scenario.data)
+    return dataset
+
+
+# ---------------------------------------------------------------------------------------------
+# Transforms (pure, deterministic for a seed)
+
+
+def _rng(seed: int, stream: str) -> random.Random:
+    # A string seed is hashed with SHA-512 by `random`, so streams are stable across runs
+    # and Python versions, and each transform's draws do not depend on the others'.
+    return random.Random(f"rso-scenario:{seed}:{stream}")
+
+
+def _area_key(area: str | None) -> str:
+    return area if area is not None else ""
+
+
+def apportion(total: int, weights: dict[str, int]) -> dict[str, int]:
+    """Split `total` over keys in proportion to `weights` (largest remainder; exact sum).
+
+    Ties in the remainders go to the larger weight, then the key in sorted order, so the
+    split is deterministic.
+    """
+    keys = sorted(weights)
+    wsum = sum(weights.values())
+    if total <= 0 or wsum <= 0:
+        return dict.fromkeys(keys, 0)
+    exact = {k: total * weights[k] / wsum for k in keys}
+    out = {k: math.floor(exact[k]) for k in keys}
+    left = total - sum(out.values())
+    order = sorted(keys, key=lambda k: (-(exact[k] - out[k]), -weights[k], k))
+    for k in order[:left]:
+        out[k] += 1
+    return out
+
+
+def officers_by_area(officers: Sequence[Officer]) -> dict[str, list[Officer]]:
+    out: dict[str, list[Officer]] = defaultdict(list)
+    for o in officers:
+        out[_area_key(o.area)].append(o)
+    for lst in out.values():
+        lst.sort(key=lambda o: o.officer_id)
+    return dict(out)
+
+
+def pick_officers_to_remove(dataset: Dataset, count: int, seed: int) -> list[str]:
+    """`count` officer ids sampled with the seed, spread over areas in proportion to their size."""
+    if count < 0 or count >= len(dataset.officers):
+        raise ScenarioError(
+            f"cannot remove {count} of {len(dataset.officers)} officers; at least one must remain"
+        )
+    groups = officers_by_area(dataset.officers)
+    quota = apportion(count, {a: len(v) for a, v in groups.items()})
+    rng = _rng(seed, "remove")
+    out: list[str] = []
+    for area in sorted(groups):
+        out += [o.officer_id for o in rng.sample(groups[area], quota[area])]
+    return sorted(out)
+
+
+def remove_officers(dataset: Dataset, officer_ids: Sequence[str]) -> Dataset:
+    """The dataset without these officers (and their absences).
+
+    People they managed get the remaining officer of the same area with the fewest people
+    (ties by id), or no named manager if none of the area remains.
+    """
+    known = dataset.officer_by_id()
+    unknown = sorted(set(officer_ids) - set(known))
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+        raise ScenarioError(f"cannot remove unknown officer id(s): {shown}")
+    gone = set(officer_ids)
+    if len(gone) >= len(dataset.officers):
+        raise ScenarioError("cannot remove every officer; at least one must remain")
+    officers = tuple(o for o in dataset.officers if o.officer_id not in gone)
+    load = Counter(
+        p.offender_manager_id for p in dataset.offenders if p.offender_manager_id not in gone
+    )
+    groups = officers_by_area(officers)
+    offenders = []
+    for p in dataset.offenders:
+        if p.offender_manager_id in gone:
+            pool = groups.get(_area_key(known[p.offender_manager_id].area)) or groups.get(
+                _area_key(p.area)
+            )
+            new_id = None
+            if pool:
+                best = min(pool, key=lambda o: (load[o.officer_id], o.officer_id))
+                new_id = best.officer_id
+                load[new_id] += 1
+            p = p.model_copy(update={"offender_manager_id": new_id})
+        offenders.append(p)
+    absences = tuple(a for a in dataset.absences if a.officer_id not in gone)
+    return dataset.model_copy(
+        update={"officers": officers, "offenders": tuple(offenders), "absences": absences}
+    )
+
+
+def _new_ids(prefix: str, taken: set[str], n: int) -> list[str]:
+    """`n` ids `PREFIX0001`... that are not in `taken` (which is updated)."""
+    out: list[str] = []
+    k = 0
+    while len(out) < n:
+        k += 1
+        cand = f"{prefix}{k:04d}"
+        if cand not in taken:
+            taken.add(cand)
+            out.append(cand)
+    return out
+
+
+def _station(officers: Sequence[Officer]) -> tuple[float, float]:
+    """The area's station: the base most of its officers start from (ties: first by id)."""
+    counts = Counter((o.base_lat, o.base_lon) for o in officers)
+    best = max(counts.values())
+    for o in officers:
+        if counts[(o.base_lat, o.base_lon)] == best:
+            return (o.base_lat, o.base_lon)
+    raise AssertionError("unreachable: officers is not empty")
+
+
+def add_officers(dataset: Dataset, count: int, seed: int) -> Dataset:
+    """`count` new officers following the area mix.
+
+    Each copies the working pattern (days, shift, daily cap, skills) of an officer of its area
+    drawn with the seed, starts from the area's station, and gets an id that cannot clash.
+    """
+    if count <= 0:
+        return dataset
+    groups = officers_by_area(dataset.officers)
+    if not groups:
+        raise ScenarioError(
+            "cannot add officers to a dataset without officers to copy a pattern from"
+        )
+    quota = apportion(count, {a: len(v) for a, v in groups.items()})
+    rng = _rng(seed, "add")
+    taken = {o.officer_id for o in dataset.officers}
+    new: list[Officer] = []
+    ids = iter(_new_ids("SCN", taken, count))
+    for area in sorted(groups):
+        base_lat, base_lon = _station(groups[area])
+        for _ in range(quota[area]):
+            tpl = rng.choice(groups[area])
+            oid = next(ids)
+            new.append(
+                tpl.model_copy(
+                    update={
+                        "officer_id": oid,
+                        "name": f"Scenario officer {oid}",
+                        "base_lat": base_lat,
+                        "base_lon": base_lon,
+                        "line": 0,
+                    }
+                )
+            )
+    return dataset.model_copy(update={"officers": dataset.officers + tuple(new)})
+
+
+def scale_officers(dataset: Dataset, target: int, seed: int) -> Dataset:
+    """The dataset with exactly `target` officers (removing or cloning, area mix kept)."""
+    n = len(dataset.officers)
+    if target < 1:
+        raise ScenarioError("a scenario needs at least one officer")
+    if target < n:
+        return remove_officers(dataset, pick_officers_to_remove(dataset, n - target, seed))
+    return add_officers(dataset, target - n, seed)
+
+
+def add_extra_absences(
+    dataset: Dataset, share: float, start: date, end: date, seed: int
+) -> Dataset:
+    """Each officer loses `share` of their working days in [start, end] (seeded days, exact count).
+
+    Days already lost (absence, bank holiday, day off) are not counted as working days.
+    """
+    if share <= 0:
+        return dataset
+    by_officer = absences_by_officer(dataset.absences)
+    hols = bank_holidays(start, end)
+    rng = _rng(seed, "absence")
+    extra: list[Absence] = []
+    for o in sorted(dataset.officers, key=lambda o: o.officer_id):
+        work = [d for d in days(start, end) if officer_works(o, d, by_officer, hols)]
+        lost = sorted(rng.sample(work, round(share * len(work))))
+        for a, b in _runs(lost):
+            extra.append(
+                Absence(officer_id=o.officer_id, start=a, end=b, reason="scenario extra absence")
+            )
+    return dataset.model_copy(update={"absences": dataset.absences + tuple(extra)})
+
+
+def _runs(sorted_days: list[date]) -> list[tuple[date, date]]:
+    """Consecutive dates merged into inclusive ranges."""
+    out: list[tuple[date, date]] = []
+    for d in sorted_days:
+        if out and out[-1][1] + timedelta(days=1) == d:
+            out[-1] = (out[-1][0], d)
+        else:
+            out.append((d, d))
+    return out
+
+
+# About 500 m: new homes are near existing ones (same geography) but not on top of them.
+_JITTER_KM = 0.5
+_KM_PER_DEG_LAT = 111.2
+
+
+def grow_caseload(dataset: Dataset, growth: float, start: date, seed: int) -> Dataset:
+    """`growth` x the caseload more people (fewer if negative), same risk mix and geography.
+
+    New people are drawn per (risk level, area) stratum in proportion to its size, so the risk
+    mix and area mix are kept to within one person per stratum. Each copies a person of the
+    stratum: their status, interval, crew, window, duration and skills, a home about 500 m
+    from theirs, and a history like theirs (last visit or registration date moved by up to two
+    weeks, never after the plan start), so some are never visited or newly registered, as in
+    the population. Their manager is an officer of the area (seeded), if there is one.
+    """
+    n = len(dataset.offenders)
+    count = round(abs(growth) * n)
+    if count == 0 or n == 0:
+        return dataset
+    strata: dict[str, list[Offender]] = defaultdict(list)
+    for p in dataset.offenders:
+        strata[f"{p.risk_level.value}|{_area_key(p.area)}"].append(p)
+    for lst in strata.values():
+        lst.sort(key=lambda p: p.offender_id)
+    quota = apportion(count, {k: len(v) for k, v in strata.items()})
+    rng = _rng(seed, "caseload")
+    if growth < 0:
+        gone: set[str] = set()
+        for k in sorted(strata):
+            gone |= {p.offender_id for p in rng.sample(strata[k], quota[k])}
+        return dataset.model_copy(
+            update={
+                "offenders": tuple(p for p in dataset.offenders if p.offender_id not in gone),
+                "visits": tuple(v for v in dataset.visits if v.offender_id not in gone),
+            }
+        )
+    hist = history_by_offender(dataset.visits)
+    managers = officers_by_area(dataset.officers)
+    taken = {p.offender_id for p in dataset.offenders}
+    ids = iter(_new_ids("SCNP", taken, count))
+    latest = start - timedelta(days=1)
+    new: list[Offender] = []
+    for k in sorted(strata):
+        for _ in range(quota[k]):
+            tpl = rng.choice(strata[k])
+            last = last_completed(tpl, hist.get(tpl.offender_id, []))
+            lat, lon = _jitter(tpl.lat, tpl.lon, rng)
+            shift = timedelta(days=rng.randint(-14, 14))
+            pool = managers.get(_area_key(tpl.area), [])
+            new.append(
+                Offender(
+                    offender_id=next(ids),
+                    risk_level=tpl.risk_level,
+                    lat=lat,
+                    lon=lon,
+                    offender_manager_id=rng.choice(pool).officer_id if pool else None,
+                    area=tpl.area,
+                    status=tpl.status,
+                    last_visit_date=min(last + shift, latest) if last else None,
+                    registered_on=(
+                        min(tpl.registered_on + shift, latest + timedelta(days=1))
+                        if tpl.registered_on
+                        else None
+                    ),
+                    visit_interval_days=tpl.visit_interval_days,
+                    two_officers=tpl.two_officers,
+                    window_start_min=tpl.window_start_min,
+                    window_end_min=tpl.window_end_min,
+                    visit_minutes=tpl.visit_minutes,
+                    required_skills=tpl.required_skills,
+                )
+            )
+    return dataset.model_copy(update={"offenders": dataset.offenders + tuple(new)})
+
+
+def _jitter(lat: float, lon: float, rng: random.Random) -> tuple[float, float]:
+    dlat = rng.gauss(0.0, _JITTER_KM) / _KM_PER_DEG_LAT
+    dlon = rng.gauss(0.0, _JITTER_KM) / (_KM_PER_DEG_LAT * max(0.01, math.cos(math.radians(lat))))
+    return (min(90.0, max(-90.0, lat + dlat)), min(180.0, max(-180.0, lon + dlon)))
+
+
+def apply_scenario(dataset: Dataset, scenario: Scenario, start: date, end: date) -> Dataset:
+    """The scenario's dataset: policy overrides, officers removed/added/absent, caseload grown."""
+    seed = scenario.seed
+    ds = dataset
+    if scenario.policy:
+        try:
+            ds = ds.model_copy(
+                update={"policy": apply_overrides(ds.policy, scenario.policy, scenario.file)}
+            )
+        except PolicyError as exc:
+            raise PolicyError(_relocate(exc.problems, scenario.file, {})) from None
+    oc = scenario.officers
+    if oc.remove:
+        ds = remove_officers(ds, oc.remove)
+    if oc.remove_share > 0:
+        ds = remove_officers(
+            ds, pick_officers_to_remove(ds, round(oc.remove_share * len(ds.officers)), seed)
+        )
+    if oc.add:
+        ds = add_officers(ds, oc.add, seed)
+    if oc.extra_absence_share > 0:
+        ds = add_extra_absences(ds, oc.extra_absence_share, start, end, seed)
+    if scenario.caseload.growth:
+        ds = grow_caseload(ds, scenario.caseload.growth, start, seed)
+    return ds
+
+
+# ---------------------------------------------------------------------------------------------
+# Rolling horizon
+
+
+def month_periods(start: date, months: int) -> list[tuple[date, date]]:
+    """Consecutive periods of one month each from `start`."""
+    out = []
+    for i in range(months):
+        a = _month_shift(start, i)
+        b = _month_shift(start, i + 1) - timedelta(days=1)
+        out.append((a, b))
+    return out
+
+
+def _month_shift(day: date, n: int) -> date:
+    y, m = divmod(day.month - 1 + n, 12)
+    year, month = day.year + y, m + 1
+    last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last))
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run scenarios."""
+
+    planner: PlannerName = "greedy"
+    time_limit_s: float = 20.0  # per month planned
+    workers: int = 1  # CP-SAT workers per plan (1 when scenarios run in parallel)
+    work_bank_holidays: bool = False
+    today: date | None = None  # for scenarios without a start date (default: the real today)
+
+    def __post_init__(self) -> None:
+        if self.planner not in ("optimised", "greedy"):
+            raise ValueError("planner must be 'optimised' or 'greedy'")
+        if self.time_limit_s <= 0:
+            raise ValueError("time_limit_s must be positive")
+
+
+def get_planner(name: PlannerName) -> Planner:
+    """The planning function for a planner name (imported when first needed)."""
+    if name == "optimised":
+        solver = importlib.import_module("rso_scheduler.solver")
+        fn = getattr(solver, "plan", None)
+        if fn is None:
+            raise ScenarioError(
+                "the optimiser is not available in this build; use --planner greedy"
+            )
+        return fn  # type: ignore[no-any-return]
+    try:
+        greedy = importlib.import_module("rso_scheduler.solver.greedy")
+    except ModuleNotFoundError:
+        raise ScenarioError("the greedy planner is not available in this build") from None
+    return greedy.greedy_plan  # type: ignore[no-any-return]
+
+
+@dataclass
+class MonthMetrics:
+    """What one month of a scenario came to."""
+
+    plan_start: date
+    plan_end: date
+    officers: int
+    people: int
+    visits_due: int = 0
+    planned: int = 0  # visits due in the month that were planned (on time or late)
+    pulled_forward: int = 0  # visits due after the month, made early with spare capacity
+    on_time: int = 0
+    late: int = 0
+    missed: int = 0
+    missed_unavoidable: int = 0
+    risk_weighted_missed: int = 0
+    late_days: int = 0
+    risk_weighted_late_days: int = 0
+    avoidable_late_days: int = 0
+    travel_minutes: int = 0
+    busy_minutes: int = 0  # officer-minutes of visits and travel
+    available_minutes: int = 0  # officer shift minutes on duty days
+    solve_seconds: float = 0.0
+    by_risk: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def utilisation(self) -> float:
+        return self.busy_minutes / self.available_minutes if self.available_minutes else 0.0
+
+    @property
+    def avoidable_missed(self) -> int:
+        return self.missed - self.missed_unavoidable
+
+
+RISK_FIELDS = ("due", "on_time", "late", "missed", "late_days")
+TOTAL_FIELDS = (
+    "visits_due",
+    "planned",
+    "pulled_forward",
+    "on_time",
+    "late",
+    "missed",
+    "missed_unavoidable",
+    "risk_weighted_missed",
+    "late_days",
+    "risk_weighted_late_days",
+    "avoidable_late_days",
+    "travel_minutes",
+    "busy_minutes",
+    "available_minutes",
+)
+
+
+@dataclass
+class ScenarioResult:
+    """A scenario's rolling-horizon outcome, month by month."""
+
+    name: str
+    file: str
+    planner: str
+    seed: int
+    time_limit_s: float
+    officers: int
+    people: int
+    months: list[MonthMetrics]
+
+    def total(self, name: str) -> int:
+        return sum(int(getattr(m, name)) for m in self.months)
+
+    @property
+    def utilisation(self) -> float:
+        avail = self.total("available_minutes")
+        return self.total("busy_minutes") / avail if avail else 0.0
+
+    def risk_total(self, risk: str, name: str) -> int:
+        return sum(m.by_risk.get(risk, {}).get(name, 0) for m in self.months)
+
+
+def can_serve(officer: Officer, req: Requirement, strict_areas: bool) -> bool:
+    """True if the officer's shift (and area, when strict) leaves room for the visit at all."""
+    if strict_areas and _area_key(officer.area) != _area_key(req.area):
+        return False
+    lo = officer.shift_start_min
+    hi = officer.shift_end_min
+    if req.window_start_min is not None and req.window_end_min is not None:
+        lo, hi = max(lo, req.window_start_min), min(hi, req.window_end_min)
+    return hi - lo >= req.duration_min
+
+
+def first_possible_day(
+    req: Requirement,
+    start: date,
+    end: date,
+    on_duty: dict[date, list[Officer]],
+    strict_areas: bool,
+) -> date | None:
+    """The first day in [start, end] the visit could be made at all, ignoring other visits.
+
+    A day counts when the person is available and enough officers are on duty whose shift
+    (and area, under strict areas) can hold the visit, and together they hold its skills.
+    These are necessary conditions only, so lateness before that day is truly unavoidable.
+    """
+    need = 2 if req.two_officers else 1
+    day = max(start, req.first_earliest)
+    while day <= end:
+        if req.available_on(day):
+            able = [o for o in on_duty.get(day, ()) if can_serve(o, req, strict_areas)]
+            if len(able) >= need and req.skills <= frozenset().union(*(o.skills for o in able)):
+                return day
+        day += timedelta(days=1)
+    return None
+
+
+def _on_duty(
+    dataset: Dataset, start: date, end: date, work_bank_holidays: bool
+) -> dict[date, list[Officer]]:
+    by_officer = absences_by_officer(dataset.absences)
+    hols = {} if work_bank_holidays else bank_holidays(start, end)
+    out: dict[date, list[Officer]] = {}
+    for d in days(start, end):
+        out[d] = [o for o in dataset.officers if officer_works(o, d, by_officer, hols)]
+    return out
+
+
+def month_metrics(
+    dataset: Dataset, result: PlanResult, start: date, end: date, work_bank_holidays: bool
+) -> MonthMetrics:
+    """Figures of one planned month (the dataset is the one the month was planned from)."""
+    policy = dataset.policy
+    duty = _on_duty(dataset, start, end, work_bank_holidays)
+    strict = policy.areas.mode == "strict"
+    reqs = {r.offender_id: r for r in requirements(dataset, start, end)}
+    first_day = {oid: first_possible_day(r, start, end, duty, strict) for oid, r in reqs.items()}
+
+    m = MonthMetrics(start, end, officers=len(dataset.officers), people=len(dataset.offenders))
+    by_risk = {r: dict.fromkeys(RISK_FIELDS, 0) for r in RISKS}
+    for v in result.visits:
+        m.busy_minutes += (v.end_min - v.start_min) * max(1, len(v.officer_ids))
+        if v.pulled_forward:
+            m.pulled_forward += 1
+            continue
+        risk = v.risk_level.value
+        weight = policy.for_risk(v.risk_level).weight
+        m.planned += 1
+        by_risk[risk]["due"] += 1
+        late = v.days_late
+        if late > 0:
+            m.late += 1
+            m.late_days += late
+            m.risk_weighted_late_days += weight * late
+            by_risk[risk]["late"] += 1
+            by_risk[risk]["late_days"] += late
+            unavoidable = 0
+            req = reqs.get(v.offender_id)
+            fd = first_day.get(v.offender_id)
+            if v.seq == 0 and req is not None and fd is not None and v.due_date == req.first_due:
+                unavoidable = max(0, (fd - v.due_date).days)
+            m.avoidable_late_days += max(0, late - unavoidable)
+        else:
+            m.on_time += 1
+            by_risk[risk]["on_time"] += 1
+    for u in result.unscheduled:
+        risk = u.risk_level.value
+        m.missed += 1
+        m.risk_weighted_missed += policy.for_risk(u.risk_level).weight
+        by_risk[risk]["due"] += 1
+        by_risk[risk]["missed"] += 1
+        req = reqs.get(u.offender_id)
+        if req is not None and u.due_date == req.first_due and first_day.get(u.offender_id) is None:
+            m.missed_unavoidable += 1
+    m.visits_due = m.planned + m.missed
+    m.travel_minutes = result.travel_min
+    m.busy_minutes += result.travel_min
+    m.available_minutes = sum(
+        o.shift_end_min - o.shift_start_min for offs in duty.values() for o in offs
+    )
+    m.solve_seconds = result.solve_seconds
+    m.by_risk = by_risk
+    return m
+
+
+def record_plan(dataset: Dataset, result: PlanResult) -> Dataset:
+    """The dataset with the plan's visits logged as completed (the next month plans from there)."""
+    done = tuple(
+        VisitRecord(
+            offender_id=v.offender_id,
+            date=v.date,
+            start_min=v.start_min,
+            officer_ids=v.officer_ids,
+            outcome=Outcome.completed,
+            kind=v.kind if isinstance(v.kind, VisitKind) else VisitKind(v.kind),
+        )
+        for v in sorted(result.visits, key=lambda v: (v.date, v.start_min, v.offender_id))
+    )
+    return dataset.model_copy(update={"visits": dataset.visits + done})
+
+
+def run_horizon(
+    dataset: Dataset,
+    start: date,
+    months: int,
+    options: RunOptions,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+    planner: Planner | None = None,
+) -> list[MonthMetrics]:
+    """Plan `months` months one after another, each from the history the previous ones made."""
+    plan = planner or get_planner(options.planner)
+    out: list[MonthMetrics] = []
+    for i, (a, b) in enumerate(month_periods(start, months)):
+        opts = PlanOptions(
+            time_limit_s=options.time_limit_s,
+            seed=seed + i,
+            work_bank_holidays=options.work_bank_holidays,
+            workers=options.workers,
+        )
+        result = plan(dataset, a, b, opts)
+        out.append(month_metrics(dataset, result, a, b, options.work_bank_holidays))
+        if progress is not None:
+            mm = out[-1]
+            progress(f"  {a:%Y-%m}: {mm.visits_due} due, {mm.late} late, {mm.missed} missed")
+        dataset = record_plan(dataset, result)
+    return out
+
+
+def prepare(scenario: Scenario, base: Dataset, options: RunOptions) -> tuple[Dataset, date]:
+    """The scenario's transformed dataset and its first plan day."""
+    start = scenario.plan_start(options.today)
+    end = month_periods(start, scenario.months)[-1][1]
+    return apply_scenario(base, scenario, start, end), start
+
+
+def run_prepared(
+    scenario: Scenario,
+    dataset: Dataset,
+    start: date,
+    options: RunOptions,
+    progress: Callable[[str], None] | None = None,
+) -> ScenarioResult:
+    """Run an already transformed scenario (the unit of work sent to a process or Dask worker)."""
+    months = run_horizon(dataset, start, scenario.months, options, scenario.seed, progress)
+    return ScenarioResult(
+        name=scenario.name,
+        file=scenario.file,
+        planner=options.planner,
+        seed=scenario.seed,
+        time_limit_s=options.time_limit_s,
+        officers=len(dataset.officers),
+        people=len(dataset.offenders),
+        months=months,
+    )
+
+
+def run_scenario(
+    scenario: Scenario,
+    options: RunOptions,
+    dataset: Dataset | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ScenarioResult:
+    """Transform the scenario's data and plan it month by month (rolling horizon)."""
+    base = dataset if dataset is not None else load_scenario_data(scenario)
+    ds, start = prepare(scenario, base, options)
+    return run_prepared(scenario, ds, start, options, progress)
+
+
+# ---------------------------------------------------------------------------------------------
+# Running many scenarios: in this process, a process pool, or on Dask
+
+
+def _run_job(job: tuple[Scenario, Dataset, date, RunOptions]) -> ScenarioResult:
+    scenario, dataset, start, options = job
+    return run_prepared(scenario, dataset, start, options)
+
+
+def run_many(
+    jobs: Sequence[tuple[Scenario, Dataset, date]],
+    options: RunOptions,
+    n_jobs: int = 1,
+    dask_address: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[ScenarioResult]:
+    """Run prepared scenarios, in order of `jobs`; in parallel when `n_jobs` > 1 or on Dask.
+
+    Each plan gets one CP-SAT worker when plans run side by side, so they do not fight over cores.
+    """
+    say = progress or (lambda _m: None)
+    parallel = dask_address is not None or (n_jobs > 1 and len(jobs) > 1)
+    if parallel and options.workers != 1:
+        options = RunOptions(**{**options.__dict__, "workers": 1})
+    work = [(s, d, st, options) for s, d, st in jobs]
+    if dask_address is not None:
+        return _run_dask(work, dask_address, n_jobs, say)
+    if not parallel:
+        out = []
+        for i, (s, d, st, o) in enumerate(work, 1):
+            say(f"scenario {i}/{len(work)}: {s.name}")
+            out.append(run_prepared(s, d, st, o, say))
+        return out
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    results: dict[int, ScenarioResult] = {}
+    with ProcessPoolExecutor(max_workers=min(n_jobs, len(work))) as pool:
+        futures = {pool.submit(_run_job, w): i for i, w in enumerate(work)}
+        for fut in as_completed(futures):
+            i = futures[fut]
+            results[i] = fut.result()
+            say(f"done {len(results)}/{len(work)}: {work[i][0].name}")
+    return [results[i] for i in range(len(work))]
+
+
+def _run_dask(
+    work: list[tuple[Scenario, Dataset, date, RunOptions]],
+    address: str,
+    n_jobs: int,
+    say: Callable[[str], None],
+) -> list[ScenarioResult]:
+    try:
+        distributed = importlib.import_module("dask.distributed")
+    except ModuleNotFoundError:
+        raise ScenarioError(
+            'the Dask backend needs dask[distributed]: pip install "dask[distributed]" '
+            '(or pip install "rso-scheduler[dask]")'
+        ) from None
+    cluster = None
+    try:
+        if address == "local":
+            # No dashboard: it would open a web port and pull in bokeh; workers on this machine only.
+            cluster = distributed.LocalCluster(
+                n_workers=max(1, n_jobs),
+                threads_per_worker=1,
+                dashboard_address=None,
+                processes=True,
+            )
+            client = distributed.Client(cluster)
+        else:
+            client = distributed.Client(address, timeout="20s")
+    except OSError as exc:
+        raise ScenarioError(f"cannot connect to the Dask scheduler at {address}: {exc}") from None
+    try:
+        say(f"Dask: {len(work)} scenario(s) on {address}")
+        futures = client.map(_run_job, work, pure=False)
+        results: list[ScenarioResult] = client.gather(futures)
+        return results
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Capacity: the fewest officers that leave nothing avoidable missed or late
+
+
+@dataclass(frozen=True)
+class CapacityPoint:
+    """The outcome of the scenario's horizon with a given number of officers."""
+
+    officers: int
+    visits_due: int
+    missed: int
+    avoidable_missed: int
+    risk_weighted_missed: int
+    late: int
+    late_days: int
+    avoidable_late_days: int
+    utilisation: float
+
+    @property
+    def enough(self) -> bool:
+        return self.avoidable_missed == 0 and self.avoidable_late_days == 0
+
+
+@dataclass
+class CapacityResult:
+    """The answer (None: not reached within the bounds) and every point evaluated."""
+
+    scenario: str
+    baseline_officers: int
+    answer: int | None
+    points: list[CapacityPoint]
+    min_officers: int
+    max_officers: int
+
+
+def _point(n: int, months: list[MonthMetrics]) -> CapacityPoint:
+    busy = sum(m.busy_minutes for m in months)
+    avail = sum(m.available_minutes for m in months)
+    return CapacityPoint(
+        officers=n,
+        visits_due=sum(m.visits_due for m in months),
+        missed=sum(m.missed for m in months),
+        avoidable_missed=sum(m.avoidable_missed for m in months),
+        risk_weighted_missed=sum(m.risk_weighted_missed for m in months),
+        late=sum(m.late for m in months),
+        late_days=sum(m.late_days for m in months),
+        avoidable_late_days=sum(m.avoidable_late_days for m in months),
+        utilisation=busy / avail if avail else 0.0,
+    )
+
+
+def capacity_search(
+    scenario: Scenario,
+    dataset: Dataset,
+    options: RunOptions,
+    min_officers: int = 1,
+    max_officers: int | None = None,
+    progress: Callable[[str], None] | None = None,
+    verify: int = 2,
+) -> CapacityResult:
+    """The fewest officers (scaled per area from the scenario's own) with nothing avoidable missed or late.
+
+    Exponential search from the scenario's officer count (down while enough, up while not),
+    then binary search between the last 'not enough' and the first 'enough'. More officers
+    usually help but a heuristic planner does not guarantee it, so the `verify` counts just
+    below the answer are also tried; if one of them is enough, the search continues below it.
+    """
+    say = progress or (lambda _m: None)
+    ds, start = prepare(scenario, dataset, options)
+    base = len(ds.officers)
+    lo_bound = max(1, min_officers)
+    hi_bound = max_officers if max_officers is not None else max(4 * base, base + 10)
+    if lo_bound > hi_bound:
+        raise ScenarioError(f"--min {lo_bound} is above --max {hi_bound}")
+    plan = get_planner(options.planner)
+    cache: dict[int, CapacityPoint] = {}
+
+    def evaluate(n: int) -> CapacityPoint:
+        if n not in cache:
+            scaled = scale_officers(ds, n, scenario.seed)
+            months = run_horizon(
+                scaled, start, scenario.months, options, scenario.seed, planner=plan
+            )
+            cache[n] = _point(n, months)
+            p = cache[n]
+            say(
+                f"{n} officers: {p.missed} missed ({p.avoidable_missed} avoidable), "
+                f"{p.late_days} late days ({p.avoidable_late_days} avoidable)"
+                + (" - enough" if p.enough else "")
+            )
+        return cache[n]
+
+    def search(first: int) -> int | None:
+        """Smallest n in [lo_bound, hi_bound] found enough, assuming rough monotonicity."""
+        n = min(max(first, lo_bound), hi_bound)
+        if evaluate(n).enough:
+            good, step = n, 1
+            bad = None
+            while good > lo_bound:
+                cand = max(lo_bound, good - step)
+                if evaluate(cand).enough:
+                    good, step = cand, step * 2
+                else:
+                    bad = cand
+                    break
+            if bad is None:
+                return good
+        else:
+            bad, step = n, 1
+            good = None
+            while bad < hi_bound:
+                cand = min(hi_bound, bad + step)
+                if evaluate(cand).enough:
+                    good = cand
+                    break
+                bad, step = cand, step * 2
+            if good is None:
+                return None
+        while good - bad > 1:
+            mid = (good + bad) // 2
+            if evaluate(mid).enough:
+                good = mid
+            else:
+                bad = mid
+        return good
+
+    answer = search(base)
+    while answer is not None:
+        below = [n for n in range(answer - 1, max(lo_bound, answer - verify) - 1, -1)]
+        lower = next((n for n in below if evaluate(n).enough), None)
+        if lower is None:
+            break
+        say(f"not monotone: {lower} officers are also enough; searching below")
+        answer = search(lower)
+    return CapacityResult(
+        scenario=scenario.name,
+        baseline_officers=base,
+        answer=answer,
+        points=[cache[n] for n in sorted(cache)],
+        min_officers=lo_bound,
+        max_officers=hi_bound,
+    )
