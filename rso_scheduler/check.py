@@ -1,0 +1,601 @@
+"""The independent checker: re-derives every rule of the data contract from the inputs.
+
+`check_plan(dataset, roster_files, work_bank_holidays=...)` reads nothing but the validated
+inputs and the roster files as written, and lists every broken rule. It deliberately does
+NOT import `demand`, `travel`, `calendar` or anything in `solver`: due dates, travel times and
+bank holidays are worked out again here, in simple direct code, so that a bug in the planner
+is not repeated by the check that is meant to catch it.
+
+Rules checked (each `Violation.rule` below):
+visit_id, date_in_plan, person_known, person_active, person_unavailable, window, duration,
+officer_known, officers_distinct, officer_working, max_visits_per_day, two_officers, skills,
+strict_area, risk_level, kind, overlap, travel_from_base, travel_between, travel_to_base,
+due_date, earliest, days_late, pulled_forward, missing, both, not_owed, summary, inputs_changed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import holidays
+
+from rso_scheduler.models import Dataset, Offender, Officer, Outcome, Status
+from rso_scheduler.outputs.roster_files import RosterFiles, RosterRow, UnscheduledRow
+from rso_scheduler.policy import Policy
+
+EARTH_RADIUS_KM = 6371.0088
+# Same tolerance as the planner's travel model: without it, float noise such as
+# 12.000000000001 minutes would round up to 13 here and to 12 there.
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule, with the ids it concerns (never coordinates)."""
+
+    rule: str
+    message: str
+    visit_id: str | None = None
+    offender_id: str | None = None
+    officer_id: str | None = None
+    line: int | None = None  # line in roster.csv / unscheduled.csv where known
+
+    def __str__(self) -> str:
+        ids = [
+            f"{k} {v}"
+            for k, v in (
+                ("visit", self.visit_id),
+                ("person", self.offender_id),
+                ("officer", self.officer_id),
+            )
+            if v
+        ]
+        where = f" ({', '.join(ids)})" if ids else ""
+        return f"[{self.rule}]{where}: {self.message}"
+
+
+# --- independent re-implementations ------------------------------------------------------
+
+
+def contract_travel_min(lat1: float, lon1: float, lat2: float, lon2: float, policy: Policy) -> int:
+    """`ceil(haversine_km * circuity / speed_kmh * 60)`, Earth radius 6371.0088 km."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    km = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+    return max(0, math.ceil(km * policy.travel.circuity / policy.travel.speed_kmh * 60 - _EPS))
+
+
+def _road_km(lat1: float, lon1: float, lat2: float, lon2: float, policy: Policy) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a))) * policy.travel.circuity
+
+
+def _bank_holidays(start: date, end: date) -> set[date]:
+    days: set[date] = set()
+    for year in range(start.year, end.year + 1):
+        days |= {
+            d
+            for d in holidays.country_holidays("GB", subdiv="ENG", years=year)
+            if start <= d <= end
+        }
+    return days
+
+
+@dataclass(frozen=True)
+class _Owed:
+    """A person's first owed visit as the contract defines it."""
+
+    due: date  # plan start when never visited and never registered
+    earliest: date  # never before the plan start
+    interval_days: int
+    window_days: int
+
+
+def first_owed(offender: Offender, dataset: Dataset, start: date) -> _Owed:
+    """Due and earliest dates of a person's next visit from the history known before `start`."""
+    policy = dataset.policy
+    rp = policy.risk[offender.risk_level.value]
+    interval = offender.visit_interval_days or rp.interval_days
+    first = timedelta(days=policy.visits.first_visit_days)
+    last = (
+        offender.last_visit_date
+        if offender.last_visit_date and offender.last_visit_date < start
+        else None
+    )
+    for v in dataset.visits:
+        if (
+            v.offender_id == offender.offender_id
+            and v.outcome is Outcome.completed
+            and v.date < start
+        ):
+            last = v.date if last is None or v.date > last else last
+    due: date | None = None
+    floor: date | None = None  # nobody to visit before a registration / release / move
+    if last is not None:
+        due = last + timedelta(days=interval)
+    elif offender.registered_on is not None:
+        due, floor = offender.registered_on + first, offender.registered_on
+    for event in (offender.released_on, offender.address_changed_on):
+        later = event is not None and (last is None or event > last)
+        if later and event is not None and (due is None or event + first < due):
+            due, floor = event + first, event
+    earliest = start
+    if due is not None:
+        earliest = max(earliest, due - timedelta(days=rp.window_days))
+    if floor is not None:
+        earliest = max(earliest, floor)
+    if last is not None:
+        earliest = max(earliest, last + timedelta(days=math.ceil(interval / 2)))
+    return _Owed(due or start, earliest, interval, rp.window_days)
+
+
+# --- the checker --------------------------------------------------------------------------
+
+
+def check_plan(
+    dataset: Dataset, roster_files: RosterFiles, *, work_bank_holidays: bool
+) -> list[Violation]:
+    """Every contract rule the written roster breaks (an empty list: the roster is valid)."""
+    start, end = roster_files.plan_start, roster_files.plan_end
+    policy = dataset.policy
+    people = {o.offender_id: o for o in dataset.offenders}
+    officers = {o.officer_id: o for o in dataset.officers}
+    out: list[Violation] = []
+    rows = roster_files.visits
+    hols = set() if work_bank_holidays else _bank_holidays(start, end)
+
+    seen_ids: set[str] = set()
+    for r in rows:
+        if r.visit_id in seen_ids:
+            out.append(
+                Violation(
+                    "visit_id",
+                    f"visit id {r.visit_id} is used more than once",
+                    r.visit_id,
+                    r.offender_id,
+                    line=r.line,
+                )
+            )
+        seen_ids.add(r.visit_id)
+        out.extend(_check_visit(r, people, officers, policy, start, end, hols, dataset))
+
+    out.extend(_check_officer_days(rows, people, officers, policy))
+    out.extend(_check_demand(rows, roster_files.unscheduled, people, dataset, start, end))
+    out.extend(_check_summary(roster_files, rows, people, officers, policy))
+    out.extend(_check_inputs(roster_files, dataset))
+    return out
+
+
+def _check_visit(
+    r: RosterRow,
+    people: dict[str, Offender],
+    officers: dict[str, Officer],
+    policy: Policy,
+    start: date,
+    end: date,
+    hols: set[date],
+    dataset: Dataset,
+) -> list[Violation]:
+    out: list[Violation] = []
+
+    def v(rule: str, msg: str, officer: str | None = None) -> None:
+        out.append(Violation(rule, msg, r.visit_id, r.offender_id, officer, r.line))
+
+    if not start <= r.date <= end:
+        v("date_in_plan", f"date {r.date} is outside the plan {start} to {end}")
+    if r.kind not in ("announced", "unannounced"):
+        v("kind", f"kind '{r.kind}' is not valid; expected announced or unannounced")
+    if r.end_min <= r.start_min:
+        v("duration", f"ends ({_hhmm(r.end_min)}) before it starts ({_hhmm(r.start_min)})")
+    person = people.get(r.offender_id)
+    if person is None:
+        v("person_known", f"person {r.offender_id} is not in offenders.csv")
+    else:
+        if person.status is not Status.active:
+            v(
+                "person_active",
+                f"person's status is {person.status.value}; only active people get planned visits",
+            )
+        if _unavailable(person, r.date):
+            v("person_unavailable", f"person is unavailable on {r.date}")
+        if r.risk_level != person.risk_level.value:
+            v(
+                "risk_level",
+                f"risk level '{r.risk_level}' differs from the input ({person.risk_level.value})",
+            )
+        ws, we = person.window_start_min, person.window_end_min
+        if ws is not None and we is not None and (r.start_min < ws or r.end_min > we):
+            v(
+                "window",
+                f"visit {_hhmm(r.start_min)}-{_hhmm(r.end_min)} is outside the window "
+                f"{_hhmm(ws)}-{_hhmm(we)}",
+            )
+        want = person.visit_minutes or policy.risk[person.risk_level.value].visit_minutes
+        if r.end_min - r.start_min != want and r.end_min > r.start_min:
+            v("duration", f"lasts {r.end_min - r.start_min} minutes; expected {want}")
+        two = person.two_officers
+        if two is None:
+            two = policy.risk[person.risk_level.value].two_officers
+        if two and len(set(r.officer_ids)) < 2:
+            v("two_officers", f"needs two officers; {len(set(r.officer_ids))} on the visit")
+        if not r.officer_ids:
+            v("officer_known", "no officer on the visit")
+
+    if len(set(r.officer_ids)) != len(r.officer_ids):
+        v("officers_distinct", "the same officer is listed twice")
+    held: set[str] = set()
+    for oid in dict.fromkeys(r.officer_ids):
+        o = officers.get(oid)
+        if o is None:
+            v("officer_known", f"officer {oid} is not in officers.csv", oid)
+            continue
+        held |= o.skills
+        why = _not_working(o, r.date, dataset, hols)
+        if why:
+            v("officer_working", f"officer does not work on {r.date}: {why}", oid)
+        if (
+            person is not None
+            and policy.areas.mode == "strict"
+            and person.area is not None
+            and o.area != person.area
+        ):
+            v(
+                "strict_area",
+                f"officer's area ({o.area or 'none'}) is not the person's ({person.area}) and areas are strict",
+                oid,
+            )
+    if person is not None:
+        known = all(oid in officers for oid in r.officer_ids)
+        missing = sorted(person.required_skills - held)
+        if missing and known:
+            v("skills", f"no officer on the visit holds skill {', '.join(missing)}")
+    return out
+
+
+def _unavailable(person: Offender, day: date) -> bool:
+    if person.unavailable_from is None and person.unavailable_to is None:
+        return False
+    lo = person.unavailable_from or date.min
+    hi = person.unavailable_to or date.max
+    return lo <= day <= hi
+
+
+def _not_working(o: Officer, day: date, dataset: Dataset, hols: set[date]) -> str | None:
+    if day.weekday() not in o.working_days:
+        return f"not a working day ({day.strftime('%a')})"
+    if day in hols:
+        return "bank holiday"
+    if o.max_visits_per_day == 0:
+        return "max_visits_per_day is 0"
+    for a in dataset.absences:
+        if a.officer_id == o.officer_id and a.start <= day <= a.end:
+            return f"absent ({a.reason or 'absence'})"
+    return None
+
+
+def _officer_days(rows: list[RosterRow]) -> dict[tuple[str, date], list[RosterRow]]:
+    days: dict[tuple[str, date], list[RosterRow]] = defaultdict(list)
+    for r in rows:
+        for oid in dict.fromkeys(r.officer_ids):
+            days[oid, r.date].append(r)
+    for lst in days.values():
+        lst.sort(key=lambda r: (r.start_min, r.end_min, r.visit_id))
+    return days
+
+
+def _check_officer_days(
+    rows: list[RosterRow], people: dict[str, Offender], officers: dict[str, Officer], policy: Policy
+) -> list[Violation]:
+    """Each officer's day in start order: shift, travel from base, between visits, back to base."""
+    out: list[Violation] = []
+    for (oid, day), seq in sorted(_officer_days(rows).items()):
+        o = officers.get(oid)
+        if o is None:
+            continue
+        if o.max_visits_per_day is not None and len(seq) > o.max_visits_per_day > 0:
+            out.append(
+                Violation(
+                    "max_visits_per_day",
+                    f"{len(seq)} visits on {day}; the officer's cap is {o.max_visits_per_day}",
+                    officer_id=oid,
+                )
+            )
+        located = [(r, people[r.offender_id]) for r in seq if r.offender_id in people]
+        if not located:
+            continue
+        first, fp = located[0]
+        t = contract_travel_min(o.base_lat, o.base_lon, fp.lat, fp.lon, policy)
+        if o.shift_start_min + t > first.start_min:
+            out.append(
+                Violation(
+                    "travel_from_base",
+                    f"starts {_hhmm(first.start_min)} on {day}, but the shift starts {_hhmm(o.shift_start_min)} and the drive from base takes {t} min",
+                    first.visit_id,
+                    first.offender_id,
+                    oid,
+                    first.line,
+                )
+            )
+        for (a, ap), (b, bp) in zip(located, located[1:], strict=False):
+            if b.start_min < a.end_min:
+                out.append(
+                    Violation(
+                        "overlap",
+                        f"visit {b.visit_id} starts {_hhmm(b.start_min)} before visit {a.visit_id} ends {_hhmm(a.end_min)} on {day}",
+                        b.visit_id,
+                        b.offender_id,
+                        oid,
+                        b.line,
+                    )
+                )
+                continue
+            t = contract_travel_min(ap.lat, ap.lon, bp.lat, bp.lon, policy)
+            if a.end_min + t > b.start_min:
+                out.append(
+                    Violation(
+                        "travel_between",
+                        f"{t} min drive from visit {a.visit_id} (ends {_hhmm(a.end_min)}) does not fit before {_hhmm(b.start_min)} on {day}",
+                        b.visit_id,
+                        b.offender_id,
+                        oid,
+                        b.line,
+                    )
+                )
+        last, lp = located[-1]
+        t = contract_travel_min(lp.lat, lp.lon, o.base_lat, o.base_lon, policy)
+        if last.end_min + t > o.shift_end_min:
+            out.append(
+                Violation(
+                    "travel_to_base",
+                    f"ends {_hhmm(last.end_min)} on {day}; with {t} min back to base that passes the shift end {_hhmm(o.shift_end_min)}",
+                    last.visit_id,
+                    last.offender_id,
+                    oid,
+                    last.line,
+                )
+            )
+    return out
+
+
+def _check_demand(
+    rows: list[RosterRow],
+    unscheduled: list[UnscheduledRow],
+    people: dict[str, Offender],
+    dataset: Dataset,
+    start: date,
+    end: date,
+) -> list[Violation]:
+    """Due dates, earliest dates, lateness, and that every owed visit is planned or listed."""
+    out: list[Violation] = []
+    by_person: dict[str, list[RosterRow]] = defaultdict(list)
+    for r in rows:
+        by_person[r.offender_id].append(r)
+    unsched_by_person: dict[str, list[UnscheduledRow]] = defaultdict(list)
+    for u in unscheduled:
+        unsched_by_person[u.offender_id].append(u)
+
+    for pid in sorted(set(people) | set(unsched_by_person)):
+        person = people.get(pid)
+        listed = unsched_by_person.get(pid, [])
+        if person is None:
+            for u in listed:
+                out.append(
+                    Violation(
+                        "not_owed",
+                        "unscheduled row for a person not in offenders.csv",
+                        offender_id=pid,
+                        line=u.line,
+                    )
+                )
+            continue
+        if person.status is not Status.active:
+            for u in listed:
+                out.append(
+                    Violation(
+                        "not_owed",
+                        f"listed as unscheduled, but the person's status is {person.status.value}",
+                        offender_id=pid,
+                        line=u.line,
+                    )
+                )
+            continue
+        owed = first_owed(person, dataset, start)
+        half = timedelta(days=math.ceil(owed.interval_days / 2))
+        planned = sorted(by_person.get(pid, []), key=lambda r: (r.date, r.start_min))
+        prev: date | None = None
+        planned_dues: set[date] = set()
+        for r in planned:
+            if prev is None:
+                due, earliest = owed.due, owed.earliest
+            else:
+                due = prev + timedelta(days=owed.interval_days)
+                earliest = max(due - timedelta(days=owed.window_days), prev + half)
+            planned_dues.add(due)
+            if r.due_date != due:
+                out.append(
+                    Violation(
+                        "due_date",
+                        f"due_date {r.due_date}; the inputs give {due}",
+                        r.visit_id,
+                        pid,
+                        line=r.line,
+                    )
+                )
+            if r.date < earliest:
+                out.append(
+                    Violation(
+                        "earliest",
+                        f"made on {r.date}, before the earliest allowed date {earliest}",
+                        r.visit_id,
+                        pid,
+                        line=r.line,
+                    )
+                )
+            late = max(0, (r.date - r.due_date).days)
+            if r.days_late != late:
+                out.append(
+                    Violation(
+                        "days_late",
+                        f"days_late {r.days_late}; {r.date} against due {r.due_date} gives {late}",
+                        r.visit_id,
+                        pid,
+                        line=r.line,
+                    )
+                )
+            if r.pulled_forward != (due > end):
+                out.append(
+                    Violation(
+                        "pulled_forward",
+                        f"pulled_forward is {str(r.pulled_forward).lower()} but the visit is due {due}, {'after' if due > end else 'inside'} the plan",
+                        r.visit_id,
+                        pid,
+                        line=r.line,
+                    )
+                )
+            prev = r.date
+        # the next visit after the last planned one (or the first, if none was planned)
+        if prev is None:
+            next_due = owed.due
+            is_owed = owed.due <= end and owed.earliest <= end
+        else:
+            next_due = prev + timedelta(days=owed.interval_days)
+            is_owed = next_due <= end
+        matched = False
+        for u in sorted(listed, key=lambda u: u.due_date):
+            if u.risk_level != person.risk_level.value:
+                out.append(
+                    Violation(
+                        "risk_level",
+                        f"unscheduled risk level '{u.risk_level}' differs from the input ({person.risk_level.value})",
+                        offender_id=pid,
+                        line=u.line,
+                    )
+                )
+            if u.due_date in planned_dues:
+                out.append(
+                    Violation(
+                        "both",
+                        f"the visit due {u.due_date} is both planned and listed as unscheduled",
+                        offender_id=pid,
+                        line=u.line,
+                    )
+                )
+            elif is_owed and u.due_date == next_due and not matched:
+                matched = True
+            elif is_owed and next_due < u.due_date <= end:
+                pass  # a later visit of the chain, owed if the first were made on time
+            else:
+                out.append(
+                    Violation(
+                        "not_owed",
+                        f"listed as unscheduled with due {u.due_date}, but the owed visit is {'due ' + str(next_due) if is_owed else 'none in this plan'}",
+                        offender_id=pid,
+                        line=u.line,
+                    )
+                )
+            if not u.reason.strip():
+                out.append(
+                    Violation(
+                        "not_owed", "unscheduled row has no reason", offender_id=pid, line=u.line
+                    )
+                )
+        if is_owed and not matched:
+            out.append(
+                Violation(
+                    "missing",
+                    f"a visit due {next_due} is neither in roster.csv nor in unscheduled.csv",
+                    offender_id=pid,
+                )
+            )
+    return out
+
+
+def _check_summary(
+    files: RosterFiles,
+    rows: list[RosterRow],
+    people: dict[str, Offender],
+    officers: dict[str, Officer],
+    policy: Policy,
+) -> list[Violation]:
+    """summary.json counts recomputed from the files."""
+    s = files.summary
+    late = sum(1 for r in rows if (r.date - r.due_date).days > 0)
+    on_time = sum(1 for r in rows if (r.date - r.due_date).days <= 0 and not r.pulled_forward)
+    travel_min = 0
+    travel_km = 0.0
+    for (oid, _day), seq in _officer_days(rows).items():
+        o = officers.get(oid)
+        if o is None:
+            continue
+        points = [(o.base_lat, o.base_lon)]
+        points += [
+            (people[r.offender_id].lat, people[r.offender_id].lon)
+            for r in seq
+            if r.offender_id in people
+        ]
+        points.append((o.base_lat, o.base_lon))
+        for a, b in zip(points, points[1:], strict=False):
+            travel_min += contract_travel_min(*a, *b, policy)
+            travel_km += _road_km(*a, *b, policy)
+    expected: dict[str, Any] = {
+        "plan_start": files.plan_start.isoformat(),
+        "plan_end": files.plan_end.isoformat(),
+        "visits_planned": len(rows),
+        "visits_due": sum(1 for r in rows if not r.pulled_forward) + len(files.unscheduled),
+        "on_time": on_time,
+        "late": late,
+        "unscheduled": len(files.unscheduled),
+        "travel_minutes": travel_min,
+    }
+    out: list[Violation] = []
+    for key, want in expected.items():
+        got = s.get(key)
+        if got is None:
+            out.append(Violation("summary", f"summary.json has no {key}"))
+        elif str(got) != str(want):
+            out.append(Violation("summary", f"summary.json {key} is {got}; the files give {want}"))
+    got_km = s.get("travel_km")
+    if not isinstance(got_km, int | float):
+        out.append(Violation("summary", "summary.json has no numeric travel_km"))
+    elif abs(got_km - travel_km) > 0.1 + 1e-6 * travel_km:
+        out.append(
+            Violation(
+                "summary", f"summary.json travel_km is {got_km}; the files give {travel_km:.1f}"
+            )
+        )
+    return out
+
+
+def _check_inputs(files: RosterFiles, dataset: Dataset) -> list[Violation]:
+    """The data folder must be the one the plan was made from (same file hashes)."""
+    planned_with = files.run.get("input_files") or files.summary.get("input_files") or {}
+    now = dataset.file_hashes()
+    if not planned_with or not now:
+        return []
+    out = []
+    for name in sorted(set(planned_with) | set(now)):
+        if planned_with.get(name) != now.get(name):
+            state = (
+                "is new"
+                if name not in planned_with
+                else "is gone"
+                if name not in now
+                else "has changed"
+            )
+            out.append(Violation("inputs_changed", f"{name} {state} since the plan was made"))
+    return out
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"

@@ -1,0 +1,590 @@
+"""Roster outputs: write a plan's files into a staging folder, and read them back.
+
+`write_plan(stage, dataset, result, run_info)` writes (all through `outputs.files`, so owner-only
+and formula-neutral):
+
+- `roster.csv`: the contract columns in contract order (visit_id, date, start, end,
+  offender_id, officer_ids, risk_level, due_date, days_late, kind), then the additions
+  `seq` (0 = the person's first owed visit in the plan, 1, 2... chained ones), `pulled_forward`
+  (true: due after the plan, made early with spare capacity), `crew_id`, and
+  `offender_manager_on_visit` (true/false; blank when the person has no named manager).
+- `unscheduled.csv`: offender_id, risk_level, due_date, reason.
+- `summary.json`: counts, travel, policy and its hash, input file hashes, breakdowns by risk.
+- `day_sheets/<officer>.csv` and `day_sheets/index.csv`: each officer's visits, day by day.
+- `run.json`: the run record (versions, command line, data folder, seed, time limit...).
+
+`read_roster(out_dir)` parses them back for the checker and the maps, with every problem in a
+malformed roster located by file, line and column (`errors.InputError`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import platform
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rso_scheduler import __version__
+from rso_scheduler.errors import InputError, OutputError, Problem
+from rso_scheduler.models import RISK_ORDER, Dataset
+from rso_scheduler.outputs.files import write_csv, write_json
+from rso_scheduler.roster import PlannedVisit, PlanResult, hhmm
+from rso_scheduler.travel import travel_min
+
+ROSTER_COLUMNS = (
+    "visit_id",
+    "date",
+    "start",
+    "end",
+    "offender_id",
+    "officer_ids",
+    "risk_level",
+    "due_date",
+    "days_late",
+    "kind",
+)
+ROSTER_EXTRA_COLUMNS = ("seq", "pulled_forward", "crew_id", "offender_manager_on_visit")
+UNSCHEDULED_COLUMNS = ("offender_id", "risk_level", "due_date", "reason")
+DAY_SHEET_COLUMNS = (
+    "date",
+    "order",
+    "start",
+    "end",
+    "offender_id",
+    "risk_level",
+    "partner_officers",
+    "travel_from_previous_min",
+    "kind",
+)
+INDEX_COLUMNS = ("officer_id", "name", "file", "days", "visits", "travel_minutes")
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    """One row of roster.csv as written (kind and risk level kept as text for the checker)."""
+
+    line: int
+    visit_id: str
+    date: date
+    start_min: int
+    end_min: int
+    offender_id: str
+    officer_ids: tuple[str, ...]
+    risk_level: str
+    due_date: date
+    days_late: int
+    kind: str
+    seq: int | None = None
+    pulled_forward: bool = False
+    crew_id: str = ""
+    offender_manager_on_visit: bool | None = None
+
+
+@dataclass(frozen=True)
+class UnscheduledRow:
+    """One row of unscheduled.csv."""
+
+    line: int
+    offender_id: str
+    risk_level: str
+    due_date: date
+    reason: str
+
+
+@dataclass
+class RosterFiles:
+    """The files of one plan, parsed."""
+
+    out_dir: Path
+    plan_start: date
+    plan_end: date
+    work_bank_holidays: bool
+    visits: list[RosterRow]
+    unscheduled: list[UnscheduledRow]
+    summary: dict[str, Any] = field(default_factory=dict)
+    run: dict[str, Any] = field(default_factory=dict)
+
+
+T = TypeVar("T")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+_TRUE = {"true", "yes", "1", "y"}
+_FALSE = {"false", "no", "0", "n", ""}
+
+
+def _parse_time(text: str) -> int:
+    m = _TIME.match(text.strip())
+    if not m or int(m.group(1)) > 24 or int(m.group(2)) > 59:
+        raise ValueError(f"'{text}' is not a time; expected HH:MM")
+    minutes = int(m.group(1)) * 60 + int(m.group(2))
+    if minutes > 24 * 60:
+        raise ValueError(f"'{text}' is not a time; expected HH:MM up to 24:00")
+    return minutes
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"'{text}' is not a date; expected YYYY-MM-DD") from None
+
+
+def _parse_int(text: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ValueError(f"'{text}' is not a whole number") from None
+
+
+def _parse_bool(text: str) -> bool:
+    t = text.strip().lower()
+    if t in _TRUE:
+        return True
+    if t in _FALSE:
+        return False
+    raise ValueError(f"'{text}' is not true or false")
+
+
+def _rows(
+    text: str, file: str, required: tuple[str, ...], problems: list[Problem]
+) -> list[tuple[int, dict[str, str]]]:
+    """Rows of a CSV as {lower-case column: cell}, with their physical line numbers."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        problems.append(Problem(file, 1, None, "is empty; expected a header row"))
+        return []
+    names = [h.strip().lower() for h in header]
+    for col in required:
+        if col not in names:
+            problems.append(
+                Problem(file, 1, col, f"column is missing; expected columns {', '.join(required)}")
+            )
+    if any(col not in names for col in required):
+        return []
+    out = []
+    line = reader.line_num
+    for cells in reader:
+        row_line = line + 1
+        line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(names):
+            problems.append(
+                Problem(
+                    file,
+                    row_line,
+                    None,
+                    f"has {len(cells)} cells; expected {len(names)} like the header",
+                )
+            )
+            continue
+        out.append((row_line, dict(zip(names, cells, strict=True))))
+    return out
+
+
+def _cell(
+    row: dict[str, str],
+    col: str,
+    parse: Callable[[str], T],
+    file: str,
+    line: int,
+    problems: list[Problem],
+) -> T | None:
+    try:
+        return parse(row.get(col, ""))
+    except ValueError as exc:
+        problems.append(Problem(file, line, col, str(exc)))
+        return None
+
+
+def _text(s: str) -> str:
+    # Cells that start like a formula were written with a leading apostrophe (files.safe_cell).
+    s = s.strip()
+    return s[1:] if s.startswith("'") and len(s) > 1 and s[1] in "=+-@\t\r\n\x00" else s
+
+
+def parse_roster(text: str, file: str = "roster.csv") -> list[RosterRow]:
+    """roster.csv text -> rows; raises InputError listing every problem."""
+    problems: list[Problem] = []
+    out: list[RosterRow] = []
+    for line, row in _rows(text, file, ROSTER_COLUMNS, problems):
+        n = len(problems)
+        day = _cell(row, "date", _parse_date, file, line, problems)
+        start = _cell(row, "start", _parse_time, file, line, problems)
+        end = _cell(row, "end", _parse_time, file, line, problems)
+        due = _cell(row, "due_date", _parse_date, file, line, problems)
+        late = _cell(row, "days_late", _parse_int, file, line, problems)
+        seq = _cell(
+            row, "seq", lambda s: _parse_int(s) if s.strip() else None, file, line, problems
+        )
+        pulled = _cell(row, "pulled_forward", _parse_bool, file, line, problems)
+        om_text = row.get("offender_manager_on_visit", "").strip()
+        om = (
+            _cell(row, "offender_manager_on_visit", _parse_bool, file, line, problems)
+            if om_text
+            else None
+        )
+        for col in ("visit_id", "offender_id"):
+            if not _text(row[col]):
+                problems.append(Problem(file, line, col, "is empty; expected an identifier"))
+        if len(problems) > n:
+            continue
+        assert (
+            day is not None
+            and start is not None
+            and end is not None
+            and due is not None
+            and late is not None
+        )
+        out.append(
+            RosterRow(
+                line=line,
+                visit_id=_text(row["visit_id"]),
+                date=day,
+                start_min=start,
+                end_min=end,
+                offender_id=_text(row["offender_id"]),
+                officer_ids=tuple(_text(p) for p in row["officer_ids"].split(";") if p.strip()),
+                risk_level=_text(row["risk_level"]),
+                due_date=due,
+                days_late=late,
+                kind=_text(row["kind"]),
+                seq=seq,
+                pulled_forward=bool(pulled),
+                crew_id=_text(row.get("crew_id", "")),
+                offender_manager_on_visit=om,
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def parse_unscheduled(text: str, file: str = "unscheduled.csv") -> list[UnscheduledRow]:
+    """unscheduled.csv text -> rows; raises InputError listing every problem."""
+    problems: list[Problem] = []
+    out: list[UnscheduledRow] = []
+    for line, row in _rows(text, file, UNSCHEDULED_COLUMNS, problems):
+        due = _cell(row, "due_date", _parse_date, file, line, problems)
+        if not _text(row["offender_id"]):
+            problems.append(Problem(file, line, "offender_id", "is empty; expected an identifier"))
+            continue
+        if due is not None:
+            out.append(
+                UnscheduledRow(
+                    line,
+                    _text(row["offender_id"]),
+                    _text(row["risk_level"]),
+                    due,
+                    _text(row["reason"]),
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise OutputError(
+            f"{path.name} is missing from {path.parent}; is this the output folder of `rso plan`?"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OutputError(f"cannot read {path}: {exc}") from None
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    text = _read_text(path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            [Problem(path.name, exc.lineno, f"column {exc.colno}", f"not valid JSON: {exc.msg}")]
+        ) from None
+    if not isinstance(data, dict):
+        raise InputError([Problem(path.name, 1, None, "expected a JSON object")])
+    return data
+
+
+def read_roster(out_dir: Path) -> RosterFiles:
+    """Parse roster.csv, unscheduled.csv, summary.json and run.json of a plan's output folder."""
+    out_dir = Path(out_dir)
+    problems: list[Problem] = []
+    visits: list[RosterRow] = []
+    unscheduled: list[UnscheduledRow] = []
+    try:
+        visits = parse_roster(_read_text(out_dir / "roster.csv"))
+    except InputError as exc:
+        problems += exc.problems
+    try:
+        unscheduled = parse_unscheduled(_read_text(out_dir / "unscheduled.csv"))
+    except InputError as exc:
+        problems += exc.problems
+    summary = _read_json(out_dir / "summary.json")
+    run = _read_json(out_dir / "run.json")
+    period: list[date] = []
+    for key in ("plan_start", "plan_end"):
+        raw = run.get(key, summary.get(key))
+        try:
+            period.append(date.fromisoformat(str(raw)))
+        except ValueError:
+            problems.append(
+                Problem("run.json", None, key, f"'{raw}' is not a date; expected YYYY-MM-DD")
+            )
+    if problems:
+        raise InputError(problems)
+    return RosterFiles(
+        out_dir=out_dir,
+        plan_start=period[0],
+        plan_end=period[1],
+        work_bank_holidays=bool(
+            run.get("work_bank_holidays", summary.get("work_bank_holidays", False))
+        ),
+        visits=visits,
+        unscheduled=unscheduled,
+        summary=summary,
+        run=run,
+    )
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def _crew_ids(result: PlanResult) -> dict[str, str]:
+    """visit_id -> crew id: the route whose officers are exactly the visit's, else the ids joined."""
+    out: dict[str, str] = {}
+    officers_of = {v.visit_id: set(v.officer_ids) for v in result.visits}
+    for route in result.routes:
+        for vid in route.visit_ids:
+            if set(route.officer_ids) == officers_of.get(vid):
+                out[vid] = route.crew_id
+    for v in result.visits:
+        out.setdefault(v.visit_id, "+".join(v.officer_ids))
+    return out
+
+
+def _roster_rows(dataset: Dataset, result: PlanResult) -> list[list[Any]]:
+    people = dataset.offender_by_id()
+    crews = _crew_ids(result)
+    rows = []
+    for v in sorted(result.visits, key=lambda v: (v.date, v.start_min, v.visit_id)):
+        om = people[v.offender_id].offender_manager_id if v.offender_id in people else None
+        rows.append(
+            [
+                v.visit_id,
+                v.date.isoformat(),
+                hhmm(v.start_min),
+                hhmm(v.end_min),
+                v.offender_id,
+                ";".join(v.officer_ids),
+                v.risk_level.value,
+                v.due_date.isoformat(),
+                v.days_late,
+                v.kind.value,
+                v.seq,
+                "true" if v.pulled_forward else "false",
+                crews[v.visit_id],
+                "" if om is None else ("true" if om in v.officer_ids else "false"),
+            ]
+        )
+    return rows
+
+
+def _officer_days(result: PlanResult) -> dict[str, dict[date, list[PlannedVisit]]]:
+    out: dict[str, dict[date, list[PlannedVisit]]] = defaultdict(lambda: defaultdict(list))
+    for v in result.visits:
+        for oid in v.officer_ids:
+            out[oid][v.date].append(v)
+    for days in out.values():
+        for lst in days.values():
+            lst.sort(key=lambda v: (v.start_min, v.visit_id))
+    return out
+
+
+def _sheet_name(officer_id: str, used: set[str]) -> str:
+    # Officer ids are opaque strings: keep them out of path syntax and unique as file names.
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", officer_id).lstrip(".") or "officer"
+    name, k = f"{stem}.csv", 2
+    while name.lower() in used or name.lower() == "index.csv":
+        name, k = f"{stem}_{k}.csv", k + 1
+    used.add(name.lower())
+    return name
+
+
+def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult) -> None:
+    people = dataset.offender_by_id()
+    officers = dataset.officer_by_id()
+    travel = dataset.policy.travel
+    index: list[list[Any]] = []
+    used: set[str] = set()
+    for oid, days in sorted(_officer_days(result).items()):
+        o = officers.get(oid)
+        rows: list[list[Any]] = []
+        total = 0
+        for day, visits in sorted(days.items()):
+            pos = (o.base_lat, o.base_lon) if o else None
+            for k, v in enumerate(visits, start=1):
+                p = people.get(v.offender_id)
+                here = (p.lat, p.lon) if p else None
+                t = travel_min(*pos, *here, travel) if pos and here else ""
+                total += t if isinstance(t, int) else 0
+                rows.append(
+                    [
+                        day.isoformat(),
+                        k,
+                        hhmm(v.start_min),
+                        hhmm(v.end_min),
+                        v.offender_id,
+                        v.risk_level.value,
+                        ";".join(x for x in v.officer_ids if x != oid),
+                        t,
+                        v.kind.value,
+                    ]
+                )
+                pos = here
+            if o and pos:
+                total += travel_min(*pos, o.base_lat, o.base_lon, travel)
+        name = _sheet_name(oid, used)
+        write_csv(stage / "day_sheets" / name, DAY_SHEET_COLUMNS, rows)
+        index.append([oid, o.display_name if o else "", name, len(days), len(rows), total])
+    write_csv(stage / "day_sheets" / "index.csv", INDEX_COLUMNS, index)
+
+
+def _summary(dataset: Dataset, result: PlanResult) -> dict[str, Any]:
+    policy = dataset.policy
+    people = dataset.offender_by_id()
+    by_risk: dict[str, dict[str, int]] = {}
+    for level in RISK_ORDER:
+        vs = [v for v in result.visits if v.risk_level is level]
+        us = [u for u in result.unscheduled if u.risk_level is level]
+        by_risk[level.value] = {
+            "visits_due": sum(1 for v in vs if not v.pulled_forward) + len(us),
+            "visits_planned": len(vs),
+            "on_time": sum(1 for v in vs if v.days_late == 0 and not v.pulled_forward),
+            "late": sum(1 for v in vs if v.days_late > 0),
+            "unscheduled": len(us),
+            "max_days_late": max((v.days_late for v in vs), default=0),
+        }
+    with_om = [
+        v
+        for v in result.visits
+        if people.get(v.offender_id) and people[v.offender_id].offender_manager_id
+    ]
+    om_on = sum(1 for v in with_om if people[v.offender_id].offender_manager_id in v.officer_ids)
+    weight = {k: rp.weight for k, rp in policy.risk.items()}
+    most_overdue = max(result.visits, key=lambda v: (v.days_late, -v.risk_level.rank), default=None)
+    return {
+        "plan_start": result.plan_start.isoformat(),
+        "plan_end": result.plan_end.isoformat(),
+        "visits_due": sum(1 for v in result.visits if not v.pulled_forward)
+        + len(result.unscheduled),
+        "visits_planned": len(result.visits),
+        "on_time": result.on_time,
+        "late": result.late,
+        "unscheduled": len(result.unscheduled),
+        "pulled_forward": result.pulled_forward,
+        # officer-minutes: each officer's own drive, base to visits to base, summed
+        "travel_minutes": result.travel_min,
+        "travel_km": round(result.travel_km, 1),
+        "solve_seconds": round(result.solve_seconds, 2),
+        "max_days_late": max((v.days_late for v in result.visits), default=0),
+        "most_overdue": None
+        if most_overdue is None or most_overdue.days_late == 0
+        else {
+            "offender_id": most_overdue.offender_id,
+            "risk_level": most_overdue.risk_level.value,
+            "due_date": most_overdue.due_date.isoformat(),
+            "days_late": most_overdue.days_late,
+        },
+        "risk_weighted_missed": sum(weight[u.risk_level.value] for u in result.unscheduled),
+        "risk_weighted_late_days": sum(
+            weight[v.risk_level.value] * v.days_late for v in result.visits
+        ),
+        "continuity_share": round(om_on / len(with_om), 4) if with_om else None,
+        "by_risk": by_risk,
+        "seed": result.seed,
+        "time_limit_s": result.time_limit_s,
+        "work_bank_holidays": result.work_bank_holidays,
+        "solver": result.stats,
+        "policy": policy.as_dict(),
+        "policy_sha256": policy.digest(),
+        "input_files": dataset.file_hashes(),
+    }
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def write_plan(
+    stage: Path, dataset: Dataset, result: PlanResult, run_info: dict[str, Any]
+) -> dict[str, Any]:
+    """Write every plan file into `stage` (a `staged_output` folder); returns the summary."""
+    stage = Path(stage)
+    known = {v.visit_id for v in result.visits}
+    if len(known) != len(result.visits):
+        raise OutputError("the plan has repeated visit ids; nothing was written")
+    write_csv(
+        stage / "roster.csv", ROSTER_COLUMNS + ROSTER_EXTRA_COLUMNS, _roster_rows(dataset, result)
+    )
+    write_csv(
+        stage / "unscheduled.csv",
+        UNSCHEDULED_COLUMNS,
+        [
+            [u.offender_id, u.risk_level.value, u.due_date.isoformat(), u.reason]
+            for u in result.unscheduled
+        ],
+    )
+    summary = _summary(dataset, result)
+    write_json(stage / "summary.json", summary)
+    _write_day_sheets(stage, dataset, result)
+    run = {
+        "tool": "rso-scheduler",
+        "version": __version__,
+        "python": platform.python_version(),
+        "ortools": _version("ortools"),
+        "pydantic": _version("pydantic"),
+        **run_info,
+        "plan_start": result.plan_start.isoformat(),
+        "plan_end": result.plan_end.isoformat(),
+        "seed": result.seed,
+        "time_limit_s": result.time_limit_s,
+        "work_bank_holidays": result.work_bank_holidays,
+        "solver": run_info.get("solver", result.stats.get("solver")),
+        "policy": dataset.policy.as_dict(),
+        "policy_sha256": dataset.policy.digest(),
+        "input_files": dataset.file_hashes(),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    write_json(stage / "run.json", run)
+    return summary
+
+
+__all__ = [
+    "ROSTER_COLUMNS",
+    "ROSTER_EXTRA_COLUMNS",
+    "RosterFiles",
+    "RosterRow",
+    "UnscheduledRow",
+    "parse_roster",
+    "parse_unscheduled",
+    "read_roster",
+    "write_plan",
+]

@@ -1,0 +1,382 @@
+"""The greedy baseline: a valid roster made the simple way, for benchmarks and as a fallback.
+
+Visits are taken earliest due first (ties: higher risk). Each goes on the first possible day
+from its earliest date, appended at the end of the crew's day: the named offender manager plus
+the nearest colleague (by base distance) who works that day, or, when the manager cannot go,
+any available eligible officers (nearest to the home first). Chained visits (interval shorter
+than the plan) follow the planned date of the previous one. Visits due after the plan ends are
+never pulled forward. Every hard rule of the data contract is kept; nothing is optimised.
+
+No files, no printing: the result is a plain `PlanResult`.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import date
+
+from rso_scheduler.calendar import absences_by_officer, bank_holidays, days, officer_works
+from rso_scheduler.demand import Requirement, requirements
+from rso_scheduler.errors import PlanError
+from rso_scheduler.models import Dataset, Officer, VisitKind
+from rso_scheduler.policy import Policy
+from rso_scheduler.roster import CrewRoute, OfficerLeg, PlannedVisit, PlanResult, Unscheduled, hhmm
+from rso_scheduler.solver.options import PlanOptions
+from rso_scheduler.travel import haversine_km, road_km, travel_min
+
+# Candidate crews tried per day before moving on: keeps a force-size month to seconds while
+# still reaching a lone skill holder (one candidate per first officer in that case).
+MAX_CREWS_PER_DAY = 200
+
+
+@dataclass
+class _Stop:
+    visit_id: str
+    lat: float
+    lon: float
+    start_min: int
+    end_min: int
+
+
+@dataclass
+class _Day:
+    """One officer's day as built so far: visits appended in order."""
+
+    officer: Officer
+    stops: list[_Stop] = field(default_factory=list)
+
+    @property
+    def ready_min(self) -> int:
+        return self.stops[-1].end_min if self.stops else self.officer.shift_start_min
+
+    @property
+    def position(self) -> tuple[float, float]:
+        if self.stops:
+            return self.stops[-1].lat, self.stops[-1].lon
+        return self.officer.base_lat, self.officer.base_lon
+
+
+@dataclass(order=True)
+class _Job:
+    """One owed visit waiting to be placed (heap order: due, risk, person, seq)."""
+
+    due: date
+    rank: int
+    offender_id: str
+    seq: int
+    earliest: date = field(compare=False)
+    req: Requirement = field(compare=False)
+
+
+@dataclass
+class _Why:
+    """What stopped a visit being placed, gathered over the days tried (for the reason text)."""
+
+    days_open: int = 0  # days in range the person was available
+    days_with_crew: int = 0  # of those, days some eligible crew was working
+    window_too_late: bool = False  # a crew existed but the window/shift did not fit
+
+
+def greedy_plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> PlanResult:
+    """Plan [start, end] greedily; a valid roster by every hard rule, not an optimised one."""
+    if end < start:
+        raise PlanError(f"the plan ends ({end}) before it starts ({start})")
+    t0 = time.perf_counter()
+    policy = dataset.policy
+    officers = sorted(dataset.officers, key=lambda o: o.officer_id)
+    by_id = {o.officer_id: o for o in officers}
+    absent = absences_by_officer(dataset.absences)
+    holidays_off: dict[date, str] = {} if options.work_bank_holidays else bank_holidays(start, end)
+    plan_days = days(start, end)
+    working: dict[date, list[Officer]] = {
+        d: [o for o in officers if officer_works(o, d, absent, holidays_off)] for d in plan_days
+    }
+    base_km = _base_distances(officers)
+    sheets: dict[tuple[str, date], _Day] = {}
+
+    reqs = requirements(dataset, start, end, include_optional=False)
+    options.progress(f"greedy: {len(reqs)} people owe a visit")
+    heap: list[_Job] = [
+        _Job(r.first_due, r.risk_level.rank, r.offender_id, 0, r.first_earliest, r) for r in reqs
+    ]
+    heapq.heapify(heap)
+
+    placed: list[tuple[Requirement, int, date, int, int, tuple[str, ...], date]] = []
+    unscheduled: list[Unscheduled] = []
+    counter = 0
+    while heap:
+        job = heapq.heappop(heap)
+        r = job.req
+        why = _Why()
+        found = None
+        for d in plan_days:
+            if d < job.earliest or not r.available_on(d):
+                continue
+            why.days_open += 1
+            found = _place_on_day(r, d, working[d], by_id, base_km, sheets, policy, why)
+            if found is not None:
+                break
+        if found is None:
+            unscheduled.append(
+                Unscheduled(
+                    r.offender_id,
+                    r.risk_level,
+                    job.due,
+                    _reason(r, job, end, why, officers, policy),
+                )
+            )
+            continue
+        d, start_min, crew = found
+        counter += 1
+        vid = f"G{counter:05d}"
+        end_min = start_min + r.duration_min
+        for oid in crew:
+            sheets.setdefault((oid, d), _Day(by_id[oid])).stops.append(
+                _Stop(vid, r.lat, r.lon, start_min, end_min)
+            )
+        placed.append((r, job.seq, d, start_min, end_min, crew, job.due))
+        nxt_due = r.next_due(d)
+        if nxt_due <= end:
+            heapq.heappush(
+                heap,
+                _Job(nxt_due, r.risk_level.rank, r.offender_id, job.seq + 1, r.next_earliest(d), r),
+            )
+
+    visits = _finish_visits(placed, sheets, policy.visits.unannounced_share)
+    routes = _routes(sheets, policy)
+    seconds = time.perf_counter() - t0
+    options.progress(
+        f"greedy: {len(visits)} visits placed, {len(unscheduled)} unscheduled in {seconds:.1f}s"
+    )
+    return PlanResult(
+        plan_start=start,
+        plan_end=end,
+        visits=visits,
+        unscheduled=sorted(
+            unscheduled, key=lambda u: (u.risk_level.rank, u.due_date, u.offender_id)
+        ),
+        routes=routes,
+        visits_due=len(visits) + len(unscheduled),
+        solve_seconds=seconds,
+        seed=options.seed,
+        time_limit_s=options.time_limit_s,
+        work_bank_holidays=options.work_bank_holidays,
+        stats={"solver": "greedy", "status": "FEASIBLE", "people_owing": len(reqs)},
+    )
+
+
+def _base_distances(officers: list[Officer]) -> dict[tuple[str, str], float]:
+    out: dict[tuple[str, str], float] = {}
+    for a in officers:
+        for b in officers:
+            out[a.officer_id, b.officer_id] = haversine_km(
+                a.base_lat, a.base_lon, b.base_lat, b.base_lon
+            )
+    return out
+
+
+def _area_ok(officer: Officer, r: Requirement, mode: str) -> bool:
+    return mode != "strict" or r.area is None or officer.area == r.area
+
+
+def _candidate_crews(
+    r: Requirement,
+    eligible: list[Officer],
+    by_id: dict[str, Officer],
+    base_km: dict[tuple[str, str], float],
+) -> list[tuple[str, ...]]:
+    """Crews to try, in preference order: the manager first, then the nearest officers."""
+    size = 2 if r.two_officers else 1
+    ids = {o.officer_id for o in eligible}
+    out: list[tuple[str, ...]] = []
+
+    def covers(crew: tuple[str, ...]) -> bool:
+        held: set[str] = set()
+        for oid in crew:
+            held |= by_id[oid].skills
+        return r.skills <= held
+
+    def partners(first: str) -> list[str]:
+        return sorted((o for o in ids if o != first), key=lambda o: (base_km[first, o], o))
+
+    home_order = sorted(
+        ids, key=lambda o: (haversine_km(by_id[o].base_lat, by_id[o].base_lon, r.lat, r.lon), o)
+    )
+    firsts = ([r.manager_id] if r.manager_id in ids else []) + [
+        o for o in home_order if o != r.manager_id
+    ]
+    seen: set[frozenset[str]] = set()
+    for first in firsts:
+        seconds_: list[str | None] = [None] if size == 1 else list(partners(first))
+        for second in seconds_:
+            crew = (first,) if second is None else (first, second)
+            key = frozenset(crew)
+            if key in seen:
+                continue
+            seen.add(key)
+            if covers(crew):
+                out.append(crew)
+                if len(out) >= MAX_CREWS_PER_DAY:
+                    return out
+    return out
+
+
+def _place_on_day(
+    r: Requirement,
+    d: date,
+    working: list[Officer],
+    by_id: dict[str, Officer],
+    base_km: dict[tuple[str, str], float],
+    sheets: dict[tuple[str, date], _Day],
+    policy: Policy,
+    why: _Why,
+) -> tuple[date, int, tuple[str, ...]] | None:
+    """The start time and crew for `r` appended to crews' days on `d`, or None if none fits."""
+    mode = policy.areas.mode
+    eligible = []
+    for o in working:
+        if not _area_ok(o, r, mode):
+            continue
+        sheet = sheets.get((o.officer_id, d))
+        n = len(sheet.stops) if sheet else 0
+        if o.max_visits_per_day is not None and n >= o.max_visits_per_day:
+            continue
+        eligible.append(o)
+    crews = _candidate_crews(r, eligible, by_id, base_km)
+    if crews:
+        why.days_with_crew += 1
+    travel = policy.travel
+    for crew in crews:
+        day_sheets = [sheets.get((oid, d)) or _Day(by_id[oid]) for oid in crew]
+        start_min = r.window_start_min or 0
+        for s in day_sheets:
+            lat, lon = s.position
+            start_min = max(start_min, s.ready_min + travel_min(lat, lon, r.lat, r.lon, travel))
+        end_min = start_min + r.duration_min
+        if r.window_end_min is not None and end_min > r.window_end_min:
+            why.window_too_late = True
+            continue
+        fits = True
+        for s in day_sheets:
+            back = travel_min(r.lat, r.lon, s.officer.base_lat, s.officer.base_lon, travel)
+            if end_min + back > s.officer.shift_end_min:
+                fits = False
+                break
+        if fits:
+            return d, start_min, crew
+        why.window_too_late = True
+    return None
+
+
+def _reason(
+    r: Requirement, job: _Job, end: date, why: _Why, officers: list[Officer], policy: Policy
+) -> str:
+    """A plain-English cause for a visit left unscheduled."""
+    mode = policy.areas.mode
+    if job.earliest > end:
+        return f"not possible before plan end: earliest allowed date is {job.earliest}"
+    if why.days_open == 0:
+        return "person unavailable on every possible day before plan end"
+    pool = [o for o in officers if _area_ok(o, r, mode)]
+    if mode == "strict" and r.area is not None and not pool:
+        return f"no officer in area {r.area} (areas are strict)"
+    size = 2 if r.two_officers else 1
+    if len(pool) < size:
+        return "not enough officers for a two-officer visit" if size == 2 else "no eligible officer"
+    for skill in sorted(r.skills):
+        if not any(skill in o.skills for o in pool):
+            return f"no officer with skill {skill}"
+    if r.window_start_min is not None and r.window_end_min is not None:
+        covered = any(
+            o.shift_start_min <= r.window_end_min - r.duration_min
+            and o.shift_end_min >= r.window_start_min + r.duration_min
+            for o in pool
+        )
+        if not covered:
+            return f"no officer's shift covers the visit window {hhmm(r.window_start_min)}-{hhmm(r.window_end_min)}"
+    if why.days_with_crew == 0:
+        needs = f" with skill {', '.join(sorted(r.skills))}" if r.skills else ""
+        return f"no {'two officers' if size == 2 else 'officer'}{needs} working on any possible day before plan end"
+    return "capacity: all eligible officers full before plan end"
+
+
+def _finish_visits(
+    placed: list[tuple[Requirement, int, date, int, int, tuple[str, ...], date]],
+    sheets: dict[tuple[str, date], _Day],
+    unannounced_share: float,
+) -> list[PlannedVisit]:
+    """PlannedVisits with kinds: the most serious `unannounced_share` of visits unannounced."""
+    order = sorted(
+        range(len(placed)),
+        key=lambda i: (
+            placed[i][0].risk_level.rank,
+            placed[i][2],
+            placed[i][3],
+            placed[i][0].offender_id,
+        ),
+    )
+    n_unannounced = math.floor(unannounced_share * len(placed) + 0.5)
+    unannounced = set(order[:n_unannounced])
+    # ids in date/time order so the roster reads naturally
+    by_time = sorted(
+        range(len(placed)), key=lambda i: (placed[i][2], placed[i][3], placed[i][0].offender_id)
+    )
+    out: list[PlannedVisit] = []
+    for k, i in enumerate(by_time, start=1):
+        r, seq, d, s, e, crew, due = placed[i]
+        out.append(
+            PlannedVisit(
+                visit_id=f"V{k:05d}",
+                date=d,
+                start_min=s,
+                end_min=e,
+                offender_id=r.offender_id,
+                officer_ids=crew,
+                risk_level=r.risk_level,
+                due_date=due,
+                kind=VisitKind.unannounced if i in unannounced else VisitKind.announced,
+                seq=seq,
+                pulled_forward=False,
+            )
+        )
+    # the stop ids were provisional (placement order); give the day sheets the final ids
+    rename: dict[str, str] = {}
+    for k, i in enumerate(by_time, start=1):
+        rename[f"G{i + 1:05d}"] = f"V{k:05d}"
+    for sheet in sheets.values():
+        for stop in sheet.stops:
+            stop.visit_id = rename[stop.visit_id]
+    return out
+
+
+def _routes(sheets: dict[tuple[str, date], _Day], policy: Policy) -> list[CrewRoute]:
+    """One route per officer-day (greedy pairs vary per visit, so crews are single officers)."""
+    travel = policy.travel
+    out: list[CrewRoute] = []
+    for (oid, d), sheet in sorted(sheets.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        o = sheet.officer
+        points = (
+            [(o.base_lat, o.base_lon)]
+            + [(s.lat, s.lon) for s in sheet.stops]
+            + [(o.base_lat, o.base_lon)]
+        )
+        mins = [travel_min(*points[i], *points[i + 1], travel) for i in range(len(points) - 1)]
+        km = sum(road_km(*points[i], *points[i + 1], travel) for i in range(len(points) - 1))
+        depart = sheet.stops[0].start_min - mins[0]
+        ret = sheet.stops[-1].end_min + mins[-1]
+        out.append(
+            CrewRoute(
+                date=d,
+                crew_id=oid,
+                officer_ids=(oid,),
+                visit_ids=tuple(s.visit_id for s in sheet.stops),
+                legs=(OfficerLeg(oid, depart, ret, sum(mins), km),),
+            )
+        )
+    return out
+
+
+__all__ = ["greedy_plan"]
