@@ -40,7 +40,7 @@ from rso_scheduler.models import (
     VisitRecord,
 )
 from rso_scheduler.policy import Policy, load_policy
-from rso_scheduler.travel import haversine_matrix_km
+from rso_scheduler.travel import EARTH_RADIUS_KM
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -201,7 +201,9 @@ _DAY_NAMES = {
 
 def to_list(s: str) -> tuple[str, ...]:
     """`a;b; c;` -> ('a', 'b', 'c'): split on `;`, trim, drop empties, keep order and case."""
-    return tuple(p.strip() for p in s.split(";") if p.strip())
+    if ";" not in s:
+        return (s,)  # cells arrive stripped and non-blank
+    return tuple(filter(None, [p.strip() for p in s.split(";")]))
 
 
 def to_skills(s: str) -> frozenset[str]:
@@ -326,7 +328,7 @@ def read_table(text: str, file: str, columns: list[Col]) -> _Table:
     header_line = 1
     try:
         for line, cells in records:
-            if cells and any(c.strip() for c in cells):
+            if cells and "".join(cells).strip():
                 header, header_line = cells, line
                 break
     except csv.Error as exc:
@@ -384,7 +386,7 @@ def read_table(text: str, file: str, columns: list[Col]) -> _Table:
     records_n = 0
     try:
         for line, cells in records:
-            if not cells or not any(c.strip() for c in cells):
+            if not cells or not "".join(cells).strip():
                 continue  # blank lines and rows of empty cells (spreadsheet leftovers)
             records_n += 1
             if len(cells) > width and any(c.strip() for c in cells[width:]):
@@ -452,23 +454,27 @@ def _parse_rows(
     )
     if not table.ok:
         return result
-    present = [c for c in columns if c.name in table.rows[0][1]] if table.rows else []
+    present = [
+        (c.name, c.target, c.convert, c.required)
+        for c in columns
+        if table.rows and c.name in table.rows[0][1]
+    ]
     first_line: dict[str, int] = {}
     problems = result.problems
     for line, cells in table.rows:
         values: dict[str, Any] = {"line": line}
         bad = False
-        for c in present:
-            raw = cells[c.name]
+        for name, target, convert, required in present:
+            raw = cells[name]
             if not raw:
-                if c.required:
-                    problems.append(Problem(file, line, c.name, f"is blank; {c.name} is required"))
+                if required:
+                    problems.append(Problem(file, line, name, f"is blank; {name} is required"))
                     bad = True
                 continue
             try:
-                values[c.target] = c.convert(raw)
+                values[target] = convert(raw)
             except _Bad as exc:
-                problems.append(Problem(file, line, c.name, str(exc)))
+                problems.append(Problem(file, line, name, str(exc)))
                 bad = True
         if id_column is not None and cells.get(id_column):
             ident = cells[id_column]
@@ -707,23 +713,31 @@ def _not_after_today(
         )
 
 
+def _unit_vectors(lat_deg: list[float], lon_deg: list[float]) -> np.ndarray:
+    lat = np.radians(np.asarray(lat_deg, dtype=float))
+    lon = np.radians(np.asarray(lon_deg, dtype=float))
+    return np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
+
+
 def far_from_bases(
     offenders: list[Offender], officers: list[Officer], limit_km: float = MAX_HOME_TO_BASE_KM
 ) -> list[Offender]:
-    """People whose home is further than `limit_km` (straight line) from every officer base."""
+    """People whose home is further than `limit_km` (great circle) from every officer base.
+
+    The great-circle distance grows as the dot product of the two unit vectors falls, so
+    "further than limit from every base" is "largest dot product below cos(limit / R)": one
+    matrix product per chunk instead of a haversine per pair (70,000 x 800 in well under a second).
+    """
     if not offenders or not officers:
         return []
     bases = sorted({(o.base_lat, o.base_lon) for o in officers})
-    b_lat = [b[0] for b in bases]
-    b_lon = [b[1] for b in bases]
-    lat = [o.lat for o in offenders]
-    lon = [o.lon for o in offenders]
+    b = _unit_vectors([x[0] for x in bases], [x[1] for x in bases])
+    homes = _unit_vectors([o.lat for o in offenders], [o.lon for o in offenders])
+    threshold = math.cos(limit_km / EARTH_RADIUS_KM)
     far: list[Offender] = []
     for i in range(0, len(offenders), _DISTANCE_CHUNK):
-        d = haversine_matrix_km(
-            lat[i : i + _DISTANCE_CHUNK], lon[i : i + _DISTANCE_CHUNK], b_lat, b_lon
-        )
-        for j in np.nonzero(d.min(axis=1) > limit_km)[0]:
+        closest = (homes[i : i + _DISTANCE_CHUNK] @ b.T).max(axis=1)
+        for j in np.nonzero(closest < threshold)[0]:
             far.append(offenders[i + int(j)])
     return far
 
