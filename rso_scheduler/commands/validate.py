@@ -1,0 +1,203 @@
+"""`rso validate`: check a data folder against the contract and summarise what it holds."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rso_scheduler.calendar import (
+    absences_by_officer,
+    bank_holidays,
+    days,
+    month_bounds,
+    next_month_start,
+    officer_works,
+)
+from rso_scheduler.commands.common import (
+    Progress,
+    UserError,
+    default_data_dir,
+    handle_errors,
+    parse_iso_date,
+)
+from rso_scheduler.demand import requirements
+from rso_scheduler.ingest import load_dataset
+from rso_scheduler.models import RISK_ORDER, Dataset, Status
+
+HELP = """Check a data folder against the data contract and summarise it.
+
+Reads offenders.csv and officers.csv (required), absences.csv, visits.csv and policy.toml
+(optional). Every problem in every file is listed at once, one per line as
+`file:line column: message`, and the exit code is 2. Messages never show coordinates.
+
+\b
+If the data is good, prints: the files read (rows, warnings); people by risk level and
+status; officers by area; and for the month (default: next month) the visits owed by risk
+level (how many already overdue at its start) against the visit days and hours available.
+
+\b
+Examples:
+  rso validate data/sample
+  rso validate data/sample --today 2026-11-20 --month 2027-01
+  rso validate data/sample --json > summary.json
+"""
+
+
+def _month(value: str | None, today: date) -> tuple[date, date]:
+    if value is None:
+        return month_bounds(next_month_start(today).strftime("%Y-%m"))
+    try:
+        start, end = month_bounds(value)
+    except ValueError:
+        raise UserError(
+            f"--month: '{value}' is not a month; expected YYYY-MM, e.g. 2027-01", 2
+        ) from None
+    return start, end
+
+
+def summarise(dataset: Dataset, start: date, end: date) -> dict[str, Any]:
+    """The validate summary as plain data (the --json output)."""
+    risks = [r.value for r in RISK_ORDER]
+    statuses = [s.value for s in Status]
+    by_rs: Counter[tuple[str, str]] = Counter(
+        (o.risk_level.value, o.status.value) for o in dataset.offenders
+    )
+    people = {r: {s: by_rs[(r, s)] for s in statuses} for r in risks}
+
+    officers_by_area: Counter[str] = Counter(o.area or "(no area)" for o in dataset.officers)
+
+    reqs = requirements(dataset, start, end, include_optional=False)
+    owed: dict[str, dict[str, int]] = {
+        r: {"people": 0, "visits": 0, "overdue_at_start": 0} for r in risks
+    }
+    officer_hours_owed = 0.0
+    for q in reqs:
+        row = owed[q.risk_level.value]
+        n = q.chain_estimate(end)
+        row["people"] += 1
+        row["visits"] += n
+        if q.first_due < start:
+            row["overdue_at_start"] += 1
+        officer_hours_owed += n * q.duration_min * (2 if q.two_officers else 1) / 60
+    totals = {k: sum(owed[r][k] for r in risks) for k in ("people", "visits", "overdue_at_start")}
+
+    holidays = bank_holidays(start, end)
+    by_officer = absences_by_officer(dataset.absences)
+    officer_days = 0
+    shift_hours = 0.0
+    for o in dataset.officers:
+        for d in days(start, end):
+            if officer_works(o, d, by_officer, holidays):
+                officer_days += 1
+                shift_hours += (o.shift_end_min - o.shift_start_min) / 60
+
+    return {
+        "data_dir": dataset.source_dir,
+        "files": [{"name": f.name, "rows": f.rows, "sha256": f.sha256} for f in dataset.files],
+        "warnings": list(dataset.warnings),
+        "people": {"total": len(dataset.offenders), "by_risk_and_status": people},
+        "officers": {
+            "total": len(dataset.officers),
+            "by_area": dict(sorted(officers_by_area.items())),
+        },
+        "month": {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "bank_holidays": {d.isoformat(): name for d, name in sorted(holidays.items())},
+            "owed_by_risk": owed,
+            "owed_total": totals,
+            "officer_hours_owed": round(officer_hours_owed, 1),
+            "officer_days_available": officer_days,
+            "officer_hours_available": round(shift_hours, 1),
+        },
+    }
+
+
+def render(summary: dict[str, Any]) -> str:
+    """The summary as readable text."""
+    lines: list[str] = [f"Data folder: {summary['data_dir']}", "", "Files read:"]
+    for f in summary["files"]:
+        rows = f"{f['rows']} rows" if f["name"].endswith(".csv") else "read"
+        lines.append(f"  {f['name']:<15} {rows}")
+    if summary["warnings"]:
+        lines.append("")
+        lines.append("Warnings:")
+        lines.extend(f"  {w}" for w in summary["warnings"])
+
+    people = summary["people"]
+    statuses = [s.value for s in Status]
+    lines += ["", f"People: {people['total']}"]
+    head = f"  {'risk level':<11}" + "".join(f"{s:>10}" for s in statuses) + f"{'total':>10}"
+    lines.append(head)
+    col_totals: dict[str, int] = defaultdict(int)
+    for risk, row in people["by_risk_and_status"].items():
+        for s in statuses:
+            col_totals[s] += row[s]
+        cells = "".join(f"{row[s]:>10}" for s in statuses)
+        lines.append(f"  {risk.replace('_', ' '):<11}{cells}{sum(row.values()):>10}")
+    lines.append(
+        f"  {'total':<11}"
+        + "".join(f"{col_totals[s]:>10}" for s in statuses)
+        + f"{people['total']:>10}"
+    )
+
+    officers = summary["officers"]
+    lines += ["", f"Officers: {officers['total']}"]
+    lines.extend(f"  {area:<20} {n:>5}" for area, n in officers["by_area"].items())
+
+    m = summary["month"]
+    lines += ["", f"Month {m['start']} to {m['end']}:"]
+    lines.append(f"  {'risk level':<11}{'people':>8}{'visits':>8}{'overdue at start':>18}")
+    for risk, row in m["owed_by_risk"].items():
+        lines.append(
+            f"  {risk.replace('_', ' '):<11}{row['people']:>8}{row['visits']:>8}{row['overdue_at_start']:>18}"
+        )
+    t = m["owed_total"]
+    lines.append(f"  {'total':<11}{t['people']:>8}{t['visits']:>8}{t['overdue_at_start']:>18}")
+    hol = len(m["bank_holidays"])
+    lines += [
+        f"  officer-hours of visits owed (visit time only, no travel): {m['officer_hours_owed']:.1f}",
+        f"  officer visit days available: {m['officer_days_available']}"
+        f" (bank holidays excluded: {hol}), shift hours: {m['officer_hours_available']:.1f}",
+    ]
+    return "\n".join(lines)
+
+
+@click.command("validate", help=HELP)
+@click.argument("data_dir", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--today", "today_text", metavar="YYYY-MM-DD", help="Date the data is as of (default: today)."
+)
+@click.option(
+    "--month", metavar="YYYY-MM", help="Month to summarise (default: the month after --today)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
+@handle_errors
+def command(
+    data_dir: Path | None, today_text: str | None, month: str | None, as_json: bool, quiet: bool
+) -> None:
+    """Validate a data folder and print a summary."""
+    progress = Progress(enabled=not quiet)
+    today = parse_iso_date(today_text, "--today") if today_text else date.today()
+    start, end = _month(month, today)
+    root = data_dir if data_dir is not None else default_data_dir()
+    progress(f"reading {root}")
+    dataset = load_dataset(root, today=today)
+    progress(
+        f"valid: {len(dataset.offenders)} people, {len(dataset.officers)} officers; summarising {start:%Y-%m}"
+    )
+    summary = summarise(dataset, start, end)
+    summary["today"] = today.isoformat()
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        click.echo(render(summary))
+
+
+__all__ = ["command", "render", "summarise"]
