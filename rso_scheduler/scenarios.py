@@ -27,6 +27,7 @@ Definitions used in every figure (documented in the README):
 from __future__ import annotations
 
 import importlib
+import os
 import math
 import random
 import tomllib
@@ -35,9 +36,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from rso_scheduler.calendar import (
     absences_by_officer,
@@ -81,6 +89,16 @@ class OfficerChanges(_Strict):
     remove: tuple[str, ...] = ()
     add: int = Field(default=0, ge=0, le=10_000)
     extra_absence_share: float = Field(default=0.0, ge=0.0, lt=1.0)
+    # the extra absence falls inside these dates only (default: the whole horizon)
+    extra_absence_from: date | None = None
+    extra_absence_to: date | None = None
+
+    @model_validator(mode="after")
+    def _absence_range(self) -> Self:
+        a, b = self.extra_absence_from, self.extra_absence_to
+        if a is not None and b is not None and b < a:
+            raise ValueError("extra_absence_to must be on or after extra_absence_from")
+        return self
 
 
 class CaseloadChanges(_Strict):
@@ -146,7 +164,7 @@ def parse_scenario(
     data = dict(raw)
     if isinstance(data.get("data"), str) and base_dir is not None:
         p = Path(data["data"])
-        data["data"] = p if p.is_absolute() else (base_dir / p)
+        data["data"] = p if p.is_absolute() else Path(os.path.normpath(base_dir / p))
     try:
         scenario = Scenario.model_validate({**data, "file": file})
     except ValidationError as exc:
@@ -541,7 +559,10 @@ def apply_scenario(dataset: Dataset, scenario: Scenario, start: date, end: date)
     if oc.add:
         ds = add_officers(ds, oc.add, seed)
     if oc.extra_absence_share > 0:
-        ds = add_extra_absences(ds, oc.extra_absence_share, start, end, seed)
+        a = max(start, oc.extra_absence_from or start)
+        b = min(end, oc.extra_absence_to or end)
+        if a <= b:
+            ds = add_extra_absences(ds, oc.extra_absence_share, a, b, seed)
     if scenario.caseload.growth:
         ds = grow_caseload(ds, scenario.caseload.growth, start, seed)
     return ds
@@ -594,12 +615,12 @@ def get_planner(name: PlannerName) -> Planner:
             raise ScenarioError(
                 "the optimiser is not available in this build; use --planner greedy"
             )
-        return fn  # type: ignore[no-any-return]
+        return fn
     try:
         greedy = importlib.import_module("rso_scheduler.solver.greedy")
     except ModuleNotFoundError:
         raise ScenarioError("the greedy planner is not available in this build") from None
-    return greedy.greedy_plan  # type: ignore[no-any-return]
+    return greedy.greedy_plan
 
 
 @dataclass
@@ -1046,29 +1067,27 @@ def capacity_search(
     def search(first: int) -> int | None:
         """Smallest n in [lo_bound, hi_bound] found enough, assuming rough monotonicity."""
         n = min(max(first, lo_bound), hi_bound)
+        step = 1
         if evaluate(n).enough:
-            good, step = n, 1
-            bad = None
-            while good > lo_bound:
+            good = n
+            while True:  # walk down until a count is not enough (or the bound is reached)
+                if good == lo_bound:
+                    return good
                 cand = max(lo_bound, good - step)
-                if evaluate(cand).enough:
-                    good, step = cand, step * 2
-                else:
+                if not evaluate(cand).enough:
                     bad = cand
                     break
-            if bad is None:
-                return good
+                good, step = cand, step * 2
         else:
-            bad, step = n, 1
-            good = None
-            while bad < hi_bound:
+            bad = n
+            while True:  # walk up until a count is enough (or give up at the bound)
+                if bad == hi_bound:
+                    return None
                 cand = min(hi_bound, bad + step)
                 if evaluate(cand).enough:
                     good = cand
                     break
                 bad, step = cand, step * 2
-            if good is None:
-                return None
         while good - bad > 1:
             mid = (good + bad) // 2
             if evaluate(mid).enough:

@@ -1,0 +1,251 @@
+"""`rso scenario run` and `rso scenario capacity`: what-if capacity scenarios."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import click
+
+from rso_scheduler.commands.common import Progress, UserError, handle_errors
+from rso_scheduler.models import Dataset
+from rso_scheduler.outputs.files import staged_output
+from rso_scheduler.scenario_report import (
+    terminal_capacity,
+    terminal_comparison,
+    write_capacity,
+    write_comparison,
+)
+from rso_scheduler.scenarios import (
+    RunOptions,
+    Scenario,
+    capacity_search,
+    load_scenario,
+    load_scenario_data,
+    prepare,
+    run_many,
+)
+
+GROUP_HELP = """What-if scenarios: losing officers, a growing caseload, a policy change.
+
+\b
+Examples:
+  rso scenario run scenarios/*.toml --out out/scenarios
+  rso scenario capacity scenarios/baseline.toml --out out/capacity
+
+\b
+A scenario file (TOML) names a data folder and what changes in it:
+  name = "Lose a fifth of the officers"
+  data = "../data/sample"      # relative to the scenario file
+  start = "2027-01-01"         # default: first day of next month
+  months = 3                   # planned month by month
+  seed = 7
+  [officers]
+  remove_share = 0.2           # or remove = ["TV012"]; add = 3; extra_absence_share = 0.1
+  [caseload]
+  growth = 0.05
+  [policy]                     # any policy.toml key
+  risk.medium.interval_days = 120
+"""
+
+RUN_HELP = """Run scenarios month by month and compare their compliance.
+
+Each month's planned visits count as made before the next month is planned, so missed
+visits stay owed and backlogs carry over. Writes DIR/comparison.csv (one row per
+scenario), DIR/months.csv (per month, with risk-level columns) and DIR/comparison.html
+(charts of late and missed visits by month and risk level; no scripts, nothing external),
+and prints the comparison.
+
+\b
+Examples:
+  rso scenario run scenarios/*.toml --out out/scenarios
+  rso scenario run scenarios/baseline.toml scenarios/lose_fifth.toml --out out/s --planner greedy
+  rso scenario run scenarios/*.toml --out out/s --jobs 2 --time-limit 10
+  rso scenario run scenarios/*.toml --out out/s --dask local
+"""
+
+CAPACITY_HELP = """Find the fewest officers that keep a scenario on time.
+
+Officers are scaled in every area in proportion (removing officers, or copying an area's
+working patterns from its station) and the scenario's months are planned for each count.
+Enough means no visit missed that could have been made at all in its month, and no
+lateness beyond the unavoidable part (an overdue visit can at best be made on the first
+day in the month when the person is available and enough officers with a fitting shift,
+area and skills are on duty). Exponential then binary search over the officer count, then
+the counts just below the answer are checked too (more officers is not guaranteed to help
+a heuristic planner). Writes DIR/capacity.csv and DIR/capacity.html (the curve) and prints them.
+
+\b
+Examples:
+  rso scenario capacity scenarios/baseline.toml --out out/capacity
+  rso scenario capacity scenarios/caseload_up_10.toml --min 20 --max 80 --planner greedy
+"""
+
+
+@click.group("scenario", help=GROUP_HELP)
+def command() -> None:
+    pass
+
+
+def _planner_options(fn: click.decorators.FC) -> click.decorators.FC:
+    fn = click.option(
+        "--planner",
+        type=click.Choice(["optimised", "greedy"]),
+        default="optimised",
+        show_default=True,
+        help="The optimiser, or the fast greedy baseline.",
+    )(fn)
+    fn = click.option(
+        "--time-limit",
+        "time_limit_s",
+        type=click.FloatRange(min=0.1),
+        default=20.0,
+        show_default=True,
+        help="Planner time limit per month, in seconds.",
+    )(fn)
+    fn = click.option(
+        "--today",
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="Date the default start (first day of next month) is counted from.",
+    )(fn)
+    fn = click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")(fn)
+    return fn
+
+
+def _today(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"--today: '{value}' is not a date; expected YYYY-MM-DD", 2) from None
+
+
+def _load_all(files: tuple[Path, ...], say: Progress) -> list[tuple[Scenario, Dataset]]:
+    scenarios = [load_scenario(f) for f in files]
+    cache: dict[Path, Dataset] = {}
+    out = []
+    for s in scenarios:
+        key = s.data.resolve()
+        if key not in cache:
+            say(f"reading {s.data}")
+            cache[key] = load_scenario_data(s)
+        out.append((s, cache[key]))
+    return out
+
+
+@command.command("run", help=RUN_HELP)
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for comparison.csv, months.csv and comparison.html.",
+)
+@_planner_options
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Scenarios run side by side (default: the machine's cores).",
+)
+@click.option(
+    "--dask",
+    "dask_address",
+    default=None,
+    metavar="ADDRESS",
+    help="Run on a Dask cluster (scheduler address), or 'local' for a local cluster.",
+)
+@handle_errors
+def run_cmd(
+    files: tuple[Path, ...],
+    out_dir: Path,
+    planner: Literal["optimised", "greedy"],
+    time_limit_s: float,
+    today: str | None,
+    quiet: bool,
+    jobs: int | None,
+    dask_address: str | None,
+) -> None:
+
+    say = Progress(not quiet)
+    options = RunOptions(planner=planner, time_limit_s=time_limit_s, today=_today(today))
+    loaded = _load_all(files, say)
+    names = [s.name for s, _ in loaded]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise UserError(f"two scenario files share the name '{dupes[0]}'; names must be unique", 2)
+    prepared = []
+    for s, ds in loaded:
+        tds, start = prepare(s, ds, options)
+        prepared.append((s, tds, start))
+    n_jobs = jobs or os.cpu_count() or 1
+    say(f"{len(prepared)} scenario(s), planner {planner}, {time_limit_s:g} s per month")
+    results = run_many(prepared, options, n_jobs=n_jobs, dask_address=dask_address, progress=say)
+    with staged_output(out_dir) as stage:
+        write_comparison(stage, results)
+    click.echo(terminal_comparison(results))
+    say(f"wrote {out_dir}/comparison.csv, months.csv, comparison.html")
+
+
+@command.command("capacity", help=CAPACITY_HELP)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    default=Path("out/capacity"),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for capacity.csv and capacity.html.",
+)
+@click.option(
+    "--min",
+    "min_officers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Fewest officers tried.",
+)
+@click.option(
+    "--max",
+    "max_officers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Most officers tried (default: four times the scenario's, at least +10).",
+)
+@_planner_options
+@handle_errors
+def capacity_cmd(
+    file: Path,
+    out_dir: Path,
+    min_officers: int,
+    max_officers: int | None,
+    planner: Literal["optimised", "greedy"],
+    time_limit_s: float,
+    today: str | None,
+    quiet: bool,
+) -> None:
+
+    say = Progress(not quiet)
+    options = RunOptions(planner=planner, time_limit_s=time_limit_s, today=_today(today), workers=2)
+    [(scenario, dataset)] = _load_all((file,), say)
+    say(f"capacity search for '{scenario.name}', planner {planner}")
+    result = capacity_search(
+        scenario,
+        dataset,
+        options,
+        min_officers=min_officers,
+        max_officers=max_officers,
+        progress=say,
+    )
+    with staged_output(out_dir) as stage:
+        write_capacity(stage, result)
+    click.echo(terminal_capacity(result))
+    say(f"wrote {out_dir}/capacity.csv, capacity.html")

@@ -1,0 +1,499 @@
+"""Scenario outputs: comparison and month tables, capacity curve, and self-contained HTML charts.
+
+The HTML pages are static: inline SVG drawn here, no scripts, nothing loaded from anywhere
+(a Content-Security-Policy meta tag forbids it), every piece of text escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rso_scheduler.outputs.files import write_csv, write_private
+from rso_scheduler.scenarios import (
+    RISK_FIELDS,
+    RISKS,
+    CapacityResult,
+    ScenarioResult,
+)
+
+COMPARISON_HEADER = (
+    "scenario",
+    "file",
+    "planner",
+    "months",
+    "officers",
+    "people",
+    "visits_due",
+    "planned",
+    "on_time",
+    "late",
+    "missed",
+    "risk_weighted_missed",
+    "late_days",
+    "risk_weighted_late_days",
+    "avoidable_late_days",
+    "pulled_forward",
+    "travel_minutes",
+    "utilisation",
+)
+
+MONTH_TOTALS = (
+    "visits_due",
+    "planned",
+    "on_time",
+    "late",
+    "missed",
+    "missed_unavoidable",
+    "risk_weighted_missed",
+    "late_days",
+    "risk_weighted_late_days",
+    "avoidable_late_days",
+    "pulled_forward",
+    "travel_minutes",
+)
+MONTHS_HEADER = (
+    ("scenario", "month", "plan_start", "plan_end", "officers", "people")
+    + MONTH_TOTALS
+    + ("utilisation",)
+    + tuple(f"{f}_{r}" for r in RISKS for f in RISK_FIELDS)
+)
+
+CAPACITY_HEADER = (
+    "officers",
+    "visits_due",
+    "missed",
+    "avoidable_missed",
+    "risk_weighted_missed",
+    "late",
+    "late_days",
+    "avoidable_late_days",
+    "utilisation",
+    "enough",
+)
+
+RISK_COLOURS = {"very_high": "#8b0000", "high": "#d9480f", "medium": "#e8a317", "low": "#5c7cfa"}
+
+
+def comparison_rows(results: Sequence[ScenarioResult]) -> list[list[Any]]:
+    """One row per scenario (totals over its months), in COMPARISON_HEADER order."""
+    rows = []
+    for r in results:
+        rows.append(
+            [
+                r.name,
+                r.file,
+                r.planner,
+                len(r.months),
+                r.officers,
+                r.people,
+                r.total("visits_due"),
+                r.total("planned"),
+                r.total("on_time"),
+                r.total("late"),
+                r.total("missed"),
+                r.total("risk_weighted_missed"),
+                r.total("late_days"),
+                r.total("risk_weighted_late_days"),
+                r.total("avoidable_late_days"),
+                r.total("pulled_forward"),
+                r.total("travel_minutes"),
+                round(r.utilisation, 4),
+            ]
+        )
+    return rows
+
+
+def month_rows(results: Sequence[ScenarioResult]) -> list[list[Any]]:
+    """One row per scenario per month, with per-risk columns (`late_high` ...)."""
+    rows = []
+    for r in results:
+        for m in r.months:
+            row: list[Any] = [
+                r.name,
+                f"{m.plan_start:%Y-%m}",
+                m.plan_start.isoformat(),
+                m.plan_end.isoformat(),
+                m.officers,
+                m.people,
+            ]
+            row += [getattr(m, f) for f in MONTH_TOTALS]
+            row.append(round(m.utilisation, 4))
+            row += [m.by_risk.get(risk, {}).get(f, 0) for risk in RISKS for f in RISK_FIELDS]
+            rows.append(row)
+    return rows
+
+
+def capacity_rows(result: CapacityResult) -> list[list[Any]]:
+    return [
+        [
+            p.officers,
+            p.visits_due,
+            p.missed,
+            p.avoidable_missed,
+            p.risk_weighted_missed,
+            p.late,
+            p.late_days,
+            p.avoidable_late_days,
+            round(p.utilisation, 4),
+            "yes" if p.enough else "no",
+        ]
+        for p in result.points
+    ]
+
+
+def text_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain aligned table for the terminal."""
+    cells = [[str(h) for h in header]] + [[_fmt(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = []
+    for j, row in enumerate(cells):
+        lines.append(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+        if j == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.1%}" if v <= 1.5 else f"{v:.1f}"
+    return str(v)
+
+
+TERMINAL_COLUMNS = (
+    "scenario",
+    "officers",
+    "people",
+    "visits_due",
+    "on_time",
+    "late",
+    "missed",
+    "risk_weighted_missed",
+    "late_days",
+    "utilisation",
+)
+
+
+def terminal_comparison(results: Sequence[ScenarioResult]) -> str:
+    """The comparison table, narrowed to what fits a terminal."""
+    idx = [COMPARISON_HEADER.index(c) for c in TERMINAL_COLUMNS]
+    rows = [[row[i] for i in idx] for row in comparison_rows(results)]
+    header = [c.replace("risk_weighted_", "rw_") for c in TERMINAL_COLUMNS]
+    return text_table(header, rows)
+
+
+def terminal_capacity(result: CapacityResult) -> str:
+    """The capacity curve and the answer, for the terminal."""
+    table = text_table(CAPACITY_HEADER, capacity_rows(result))
+    if result.answer is None:
+        verdict = (
+            f"No officer count from {result.min_officers} to {result.max_officers} leaves "
+            "nothing avoidable missed or late; raise --max."
+        )
+    else:
+        verdict = (
+            f"Fewest officers with nothing avoidable missed or late: {result.answer} "
+            f"(the scenario has {result.baseline_officers})."
+        )
+    return f"{table}\n\n{verdict}"
+
+
+# ------------------------------------------------------------------------------------------
+# HTML and SVG
+
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; base-uri 'none'; form-action 'none'"
+_STYLE = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5rem;color:#222;max-width:1200px}
+table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}
+th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}
+th:first-child,td:first-child{text-align:left}
+th{background:#f2f2f2}
+.charts{display:flex;flex-wrap:wrap;gap:1rem}
+figure{margin:0}
+figcaption{font-size:.85rem;color:#555}
+.note{font-size:.85rem;color:#555;max-width:60rem}
+svg text{font-family:inherit}
+"""
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
+        '<meta name="referrer" content="no-referrer">\n'
+        f"<title>{_e(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+        f'<h1>{_e(title)}</h1>\n{body}\n<p class="note">OFFICIAL-SENSITIVE when it describes a real '
+        "caseload. Generated by rso-scheduler; this page loads nothing from anywhere.</p>\n"
+        "</body>\n</html>\n"
+    )
+
+
+def _html_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_e(_fmt(v))}</td>" for v in row) + "</tr>\n" for row in rows
+    )
+    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>"
+
+
+def _nice_max(v: float) -> float:
+    """A round axis maximum at or above `v` (1, 2, 5 x 10^k)."""
+    if v <= 0:
+        return 1.0
+    k = 1.0
+    while k * 10 <= v:
+        k *= 10
+    for m in (1, 2, 5, 10):
+        if m * k >= v:
+            return m * k
+    return 10 * k
+
+
+def stacked_bars_svg(
+    title: str,
+    categories: Sequence[str],
+    series: Mapping[str, Sequence[float]],
+    colours: dict[str, str],
+    width: int = 420,
+    height: int = 240,
+) -> str:
+    """A stacked bar chart (one bar per category, one stack layer per series) as inline SVG."""
+    left, right, top, bottom = 44, 10, 28, 58
+    plot_w, plot_h = width - left - right, height - top - bottom
+    totals = [sum(series[s][i] for s in series) for i in range(len(categories))]
+    ymax = _nice_max(max(totals, default=0))
+    n = max(1, len(categories))
+    slot = plot_w / n
+    bar_w = max(4.0, slot * 0.6)
+    parts = [
+        f'<svg role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+        f"<title>{_e(title)}</title>",
+        f'<text x="{left}" y="16" font-size="13" font-weight="600">{_e(title)}</text>',
+    ]
+    for k in range(5):
+        v = ymax * k / 4
+        y = top + plot_h - plot_h * k / 4
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#e5e5e5"/>'
+        )
+        parts.append(
+            f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{_e(_axis(v))}</text>'
+        )
+    for i, cat in enumerate(categories):
+        x = left + slot * i + (slot - bar_w) / 2
+        y = top + plot_h
+        for name, values in series.items():
+            v = values[i]
+            if v <= 0:
+                continue
+            h = plot_h * v / ymax
+            y -= h
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
+                f'fill="{_e(colours.get(name, "#888"))}"><title>{_e(cat)} {_e(name)}: {_e(_axis(v))}</title></rect>'
+            )
+        parts.append(
+            f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 14}" font-size="10" '
+            f'text-anchor="middle">{_e(cat)}</text>'
+        )
+    lx = left
+    for name in series:
+        parts.append(
+            f'<rect x="{lx}" y="{height - 16}" width="10" height="10" fill="{_e(colours.get(name, "#888"))}"/>'
+        )
+        label = name.replace("_", " ")
+        parts.append(f'<text x="{lx + 14}" y="{height - 7}" font-size="10">{_e(label)}</text>')
+        lx += 18 + 6 * len(label)
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _axis(v: float) -> str:
+    return f"{v:.0f}" if abs(v - round(v)) < 1e-9 else f"{v:.1f}"
+
+
+def line_chart_svg(
+    title: str,
+    xs: Sequence[int],
+    series: Mapping[str, Sequence[float]],
+    colours: dict[str, str],
+    marker_x: int | None = None,
+    width: int = 640,
+    height: int = 300,
+) -> str:
+    """A line chart with points (x: officers) as inline SVG; `marker_x` draws a vertical rule."""
+    left, right, top, bottom = 50, 14, 28, 56
+    plot_w, plot_h = width - left - right, height - top - bottom
+    ymax = _nice_max(max((max(v, default=0) for v in series.values()), default=0))
+    x0, x1 = (min(xs), max(xs)) if xs else (0, 1)
+    span = max(1, x1 - x0)
+
+    def px(x: float) -> float:
+        return left + plot_w * (x - x0) / span
+
+    def py(y: float) -> float:
+        return top + plot_h - plot_h * y / ymax
+
+    parts = [
+        f'<svg role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+        f"<title>{_e(title)}</title>",
+        f'<text x="{left}" y="16" font-size="13" font-weight="600">{_e(title)}</text>',
+    ]
+    for k in range(5):
+        v = ymax * k / 4
+        parts.append(
+            f'<line x1="{left}" y1="{py(v):.1f}" x2="{width - right}" y2="{py(v):.1f}" stroke="#e5e5e5"/>'
+        )
+        parts.append(
+            f'<text x="{left - 4}" y="{py(v) + 4:.1f}" font-size="10" text-anchor="end">{_e(_axis(v))}</text>'
+        )
+    for x in xs:
+        parts.append(
+            f'<text x="{px(x):.1f}" y="{top + plot_h + 14}" font-size="10" text-anchor="middle">{_e(x)}</text>'
+        )
+    parts.append(
+        f'<text x="{left + plot_w / 2:.1f}" y="{top + plot_h + 30}" font-size="11" '
+        'text-anchor="middle">officers</text>'
+    )
+    if marker_x is not None:
+        parts.append(
+            f'<line x1="{px(marker_x):.1f}" y1="{top}" x2="{px(marker_x):.1f}" y2="{top + plot_h}" '
+            'stroke="#2b8a3e" stroke-dasharray="4 3"/>'
+        )
+    for name, values in series.items():
+        colour = _e(colours.get(name, "#888"))
+        pts = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(xs, values, strict=True))
+        parts.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        for x, y in zip(xs, values, strict=True):
+            parts.append(
+                f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{colour}">'
+                f"<title>{_e(x)} officers: {_e(name.replace('_', ' '))} {_e(_axis(y))}</title></circle>"
+            )
+    lx = left
+    for name in series:
+        label = name.replace("_", " ")
+        parts.append(
+            f'<rect x="{lx}" y="{height - 14}" width="10" height="10" fill="{_e(colours.get(name, "#888"))}"/>'
+        )
+        parts.append(f'<text x="{lx + 14}" y="{height - 5}" font-size="10">{_e(label)}</text>')
+        lx += 20 + 6 * len(label)
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+DEFINITIONS = (
+    "Each scenario is planned month by month; a month's planned visits are treated as made "
+    "before the next month is planned, so missed visits stay owed and appear again, overdue. "
+    "Late: made after the due date. Missed: owed in the month and not planned. Risk-weighted "
+    "figures multiply by the policy weight of the person's risk level. Utilisation: officer "
+    "minutes of visits and travel over shift minutes on duty days."
+)
+
+
+def comparison_html(results: Sequence[ScenarioResult]) -> str:
+    """The comparison page: the summary table and, per scenario, late and missed visits by month and risk."""
+    body = [
+        f'<p class="note">{_e(DEFINITIONS)}</p>',
+        _html_table(COMPARISON_HEADER, comparison_rows(results)),
+    ]
+    names = [r.name for r in results]
+    body.append('<h2>All scenarios</h2>\n<div class="charts">')
+    for measure in ("late", "missed"):
+        body.append(
+            "<figure>"
+            + stacked_bars_svg(
+                f"{measure.capitalize()} visits over the horizon",
+                names,
+                {risk: [r.risk_total(risk, measure) for r in results] for risk in RISKS},
+                RISK_COLOURS,
+                width=max(420, 90 * len(names)),
+            )
+            + "</figure>"
+        )
+    body.append("</div>")
+    for r in results:
+        months = [f"{m.plan_start:%Y-%m}" for m in r.months]
+        body.append(f"<h2>{_e(r.name)}</h2>")
+        body.append(
+            f'<p class="note">{_e(r.file)}: {_e(r.officers)} officers, {_e(r.people)} people, '
+            f"planner {_e(r.planner)}, seed {_e(r.seed)}.</p>"
+        )
+        body.append('<div class="charts">')
+        for measure in ("late", "missed"):
+            series = {
+                risk: [m.by_risk.get(risk, {}).get(measure, 0) for m in r.months] for risk in RISKS
+            }
+            body.append(
+                "<figure>"
+                + stacked_bars_svg(
+                    f"{measure.capitalize()} visits by month", months, series, RISK_COLOURS
+                )
+                + f"<figcaption>{_e(r.name)}: {_e(measure)} visits by month and risk level</figcaption></figure>"
+            )
+        body.append("</div>")
+    return _page("What-if scenarios: compliance compared", "\n".join(body))
+
+
+CAPACITY_NOTE = (
+    "Enough: no visit missed that could have been made at all in its month, and no lateness "
+    "beyond the unavoidable part (a visit already overdue can at best be made on the first day "
+    "in the month it is possible: the person available and enough officers on duty whose shift, "
+    "area and skills fit). Officers are scaled in every area in proportion, removing officers or "
+    "copying an area's working patterns."
+)
+
+
+def capacity_html(result: CapacityResult) -> str:
+    """The capacity page: the curve of missed visits and late days against officers."""
+    xs = [p.officers for p in result.points]
+    chart = line_chart_svg(
+        "Missed visits and late days against officers",
+        xs,
+        {
+            "missed": [p.missed for p in result.points],
+            "avoidable_late_days": [p.avoidable_late_days for p in result.points],
+            "late_days": [p.late_days for p in result.points],
+        },
+        {"missed": "#c92a2a", "avoidable_late_days": "#1c7ed6", "late_days": "#868e96"},
+        marker_x=result.answer,
+    )
+    answer = (
+        f"Fewest officers: {result.answer} (the scenario has {result.baseline_officers})."
+        if result.answer is not None
+        else f"Not reached between {result.min_officers} and {result.max_officers} officers."
+    )
+    body = [
+        f"<p><strong>{_e(answer)}</strong></p>",
+        f'<p class="note">{_e(CAPACITY_NOTE)}</p>',
+        f"<figure>{chart}</figure>",
+        _html_table(CAPACITY_HEADER, capacity_rows(result)),
+    ]
+    return _page(f"Capacity: {result.scenario}", "\n".join(body))
+
+
+def write_comparison(stage: Path, results: Sequence[ScenarioResult]) -> list[Path]:
+    """comparison.csv, months.csv and comparison.html into `stage` (a staged output folder)."""
+    paths = [stage / "comparison.csv", stage / "months.csv", stage / "comparison.html"]
+    write_csv(paths[0], COMPARISON_HEADER, comparison_rows(results))
+    write_csv(paths[1], MONTHS_HEADER, month_rows(results))
+    write_private(paths[2], comparison_html(results))
+    return paths
+
+
+def write_capacity(stage: Path, result: CapacityResult) -> list[Path]:
+    """capacity.csv and capacity.html into `stage`."""
+    paths = [stage / "capacity.csv", stage / "capacity.html"]
+    write_csv(paths[0], CAPACITY_HEADER, capacity_rows(result))
+    write_private(paths[1], capacity_html(result))
+    return paths
