@@ -27,8 +27,8 @@ Definitions used in every figure (documented in the README):
 from __future__ import annotations
 
 import importlib
-import os
 import math
+import os
 import random
 import tomllib
 from collections import Counter, defaultdict
