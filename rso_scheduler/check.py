@@ -102,7 +102,9 @@ class _Owed:
     window_days: int
 
 
-def first_owed(offender: Offender, dataset: Dataset, start: date) -> _Owed:
+def first_owed(
+    offender: Offender, dataset: Dataset, start: date, completed: list[date] | None = None
+) -> _Owed:
     """Due and earliest dates of a person's next visit from the history known before `start`."""
     policy = dataset.policy
     rp = policy.risk[offender.risk_level.value]
@@ -368,6 +370,14 @@ def _check_officer_days(
     return out
 
 
+def _completed_dates(dataset: Dataset) -> defaultdict[str, list[date]]:
+    out: defaultdict[str, list[date]] = defaultdict(list)
+    for v in dataset.visits:
+        if v.outcome is Outcome.completed:
+            out[v.offender_id].append(v.date)
+    return out
+
+
 def _check_demand(
     rows: list[RosterRow],
     unscheduled: list[UnscheduledRow],
@@ -381,6 +391,7 @@ def _check_demand(
     by_person: dict[str, list[RosterRow]] = defaultdict(list)
     for r in rows:
         by_person[r.offender_id].append(r)
+    completed = _completed_dates(dataset)
     unsched_by_person: dict[str, list[UnscheduledRow]] = defaultdict(list)
     for u in unscheduled:
         unsched_by_person[u.offender_id].append(u)
@@ -410,7 +421,7 @@ def _check_demand(
                     )
                 )
             continue
-        owed = first_owed(person, dataset, start)
+        owed = first_owed(person, dataset, start, completed[pid])
         half = timedelta(days=math.ceil(owed.interval_days / 2))
         planned = sorted(by_person.get(pid, []), key=lambda r: (r.date, r.start_min))
         prev: date | None = None

@@ -1,0 +1,46 @@
+"""`rso check`: re-derive every contract rule of a written roster from the inputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from rso_scheduler.commands.common import UserError, handle_errors
+
+HELP = """Check a roster against the data contract, independently of the planner.
+
+\b
+Examples:
+  rso check data/sample out
+  rso check data/sample out/baseline
+
+\b
+Reads OUT/roster.csv, unscheduled.csv, summary.json and run.json (for the plan period and
+whether bank holidays were worked), re-derives due dates, availability, skills, crews,
+shifts and travel from DATA_DIR, and prints "no violations" or each violation (exit 1).
+"""
+
+
+@click.command("check", help=HELP)
+@click.argument("data_dir", type=click.Path(path_type=Path))
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@handle_errors
+def command(data_dir: Path, out_dir: Path) -> None:
+    from rso_scheduler.check import check_plan
+    from rso_scheduler.ingest import load_dataset
+    from rso_scheduler.outputs.roster_files import read_roster
+
+    dataset = load_dataset(data_dir)
+    files = read_roster(out_dir)
+    violations = check_plan(dataset, files, work_bank_holidays=files.work_bank_holidays)
+    if not violations:
+        click.echo(
+            f"no violations: {len(files.visits)} visits and {len(files.unscheduled)} unscheduled "
+            f"rows from {files.plan_start} to {files.plan_end}"
+        )
+        return
+    for v in violations:
+        click.echo(str(v))
+    n = len(violations)
+    raise UserError(f"{n} violation{'s' if n != 1 else ''} of the data contract", 1)

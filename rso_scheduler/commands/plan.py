@@ -1,0 +1,250 @@
+"""`rso plan`: plan a period's home visits, write the roster files, and check them."""
+
+from __future__ import annotations
+
+import importlib.util
+import shlex
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rso_scheduler.calendar import month_bounds, next_month_start
+from rso_scheduler.commands.common import (
+    Progress,
+    UserError,
+    default_data_dir,
+    handle_errors,
+    parse_iso_date,
+)
+from rso_scheduler.errors import PlanError
+from rso_scheduler.models import RISK_ORDER, Dataset
+from rso_scheduler.roster import PlanResult
+
+HELP = """Plan a month (or any period) of home visits and write the roster files.
+
+\b
+Examples:
+  rso plan data/sample --month 2027-01 --out out
+  rso plan data/sample --start 2027-01-04 --end 2027-01-17 --out out/fortnight
+  rso plan data/sample --month 2027-01 --solver greedy --out out/baseline
+
+\b
+Writes into OUT (all files readable by you only, replaced atomically):
+  roster.csv        one row per planned visit (contract columns, then seq,
+                    pulled_forward, crew_id, offender_manager_on_visit)
+  unscheduled.csv   every owed visit the roster does not hold, with the reason
+  summary.json      counts, travel, policy and input file hashes
+  day_sheets/       one CSV per officer, and index.csv
+  run.json          the run record (versions, options, inputs, timings)
+  maps/             offline route maps (unless --no-maps)
+
+\b
+The roster is then re-checked by the independent checker (as `rso check` does); a roster
+that breaks any rule is reported and the command exits with status 1.
+DATA_DIR defaults to data/sample in a source checkout; the period defaults to next month.
+"""
+
+DEFAULT_TIME_LIMIT_S = 60.0  # a force-size month finishes within a minute
+
+
+def _period(month: str | None, start: str | None, end: str | None) -> tuple[date, date]:
+    if month and (start or end):
+        raise UserError("give either --month or --start/--end, not both", 2)
+    if bool(start) != bool(end):
+        raise UserError("--start and --end must be given together", 2)
+    if start and end:
+        s, e = parse_iso_date(start, "--start"), parse_iso_date(end, "--end")
+        if e < s:
+            raise UserError(f"--end {e} is before --start {s}", 2)
+        return s, e
+    if month is None:
+        month = next_month_start(date.today()).strftime("%Y-%m")
+    try:
+        return month_bounds(month)
+    except ValueError:
+        raise UserError(f"--month: '{month}' is not a month; expected YYYY-MM", 2) from None
+
+
+def planner(solver: str) -> Callable[..., PlanResult]:
+    """The planning function for a --solver name; never silently swaps one for the other."""
+    import rso_scheduler.solver as solvers
+
+    if solver == "greedy":
+        return solvers.greedy_plan
+    fn = getattr(solvers, "plan", None)
+    if fn is None:
+        raise PlanError(
+            "the optimised solver is not available in this installation; "
+            "use --solver greedy for the simple baseline"
+        )
+    return fn  # type: ignore[no-any-return]
+
+
+def _write_maps(stage: Path, dataset: Dataset) -> bool:
+    """Route maps, if the maps module is installed (it is wired in separately)."""
+    if importlib.util.find_spec("rso_scheduler.outputs.maps") is None:
+        return False
+    from rso_scheduler.outputs import maps
+    from rso_scheduler.outputs.roster_files import read_roster
+
+    maps.write_maps(stage, dataset, read_roster(stage))
+    return True
+
+
+def _summary_text(summary: dict[str, Any], out: Path, dataset: Dataset) -> str:
+    """A short, supervisor-friendly summary of the plan."""
+    lines = [
+        f"Plan {summary['plan_start']} to {summary['plan_end']}: {summary['visits_due']} visits owed, "
+        f"{summary['on_time']} planned on time, {summary['late']} planned late, "
+        f"{summary['unscheduled']} not scheduled.",
+    ]
+    if summary.get("pulled_forward"):
+        lines.append(
+            f"{summary['pulled_forward']} visits due next period brought forward with spare capacity."
+        )
+    lines.append("By risk (owed / on time / late / not scheduled):")
+    for level in RISK_ORDER:
+        b = summary["by_risk"][level.value]
+        if b["visits_due"] or b["visits_planned"]:
+            lines.append(
+                f"  {level.label:<10} {b['visits_due']:>5} / {b['on_time']:>5} / {b['late']:>5} / {b['unscheduled']:>5}"
+            )
+    worst = summary.get("most_overdue")
+    if worst:
+        lines.append(
+            f"Most overdue case: {worst['offender_id']} ({worst['risk_level'].replace('_', ' ')}), "
+            f"due {worst['due_date']}, planned {worst['days_late']} days late."
+        )
+    hours = summary["travel_minutes"] / 60
+    lines.append(f"Travel: {hours:.1f} officer-hours, {summary['travel_km']:.0f} km (estimated).")
+    lines.append(f"Files: {out.resolve()}")
+    return "\n".join(lines)
+
+
+@click.command("plan", help=HELP)
+@click.argument("data_dir", required=False, type=click.Path(path_type=Path))
+@click.option("--month", metavar="YYYY-MM", help="Plan this calendar month (default: next month).")
+@click.option("--start", metavar="DATE", help="First day of the plan (with --end).")
+@click.option("--end", metavar="DATE", help="Last day of the plan (with --start).")
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output folder."
+)
+@click.option(
+    "--time-limit",
+    "time_limit_s",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_TIME_LIMIT_S,
+    show_default=True,
+    help="Seconds the optimiser may run (it may stop earlier).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Same inputs and seed give the same roster.",
+)
+@click.option(
+    "--work-bank-holidays", is_flag=True, help="Allow visits on bank holidays (off by default)."
+)
+@click.option(
+    "--solver",
+    type=click.Choice(["optimised", "greedy"]),
+    default="optimised",
+    show_default=True,
+    help="The optimiser, or the simple greedy baseline.",
+)
+@click.option(
+    "--no-pull-forward", is_flag=True, help="Never bring forward visits due after the period."
+)
+@click.option("--no-maps", is_flag=True, help="Do not draw route maps.")
+@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
+@handle_errors
+def command(
+    data_dir: Path | None,
+    month: str | None,
+    start: str | None,
+    end: str | None,
+    out_dir: Path,
+    time_limit_s: float,
+    seed: int,
+    work_bank_holidays: bool,
+    solver: str,
+    no_pull_forward: bool,
+    no_maps: bool,
+    quiet: bool,
+) -> None:
+    from rso_scheduler.check import check_plan
+    from rso_scheduler.ingest import load_dataset
+    from rso_scheduler.outputs.files import staged_output
+    from rso_scheduler.outputs.roster_files import read_roster, write_plan
+    from rso_scheduler.solver import PlanOptions
+
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    progress = Progress(not quiet)
+    plan_start, plan_end = _period(month, start, end)
+    data_dir = data_dir or default_data_dir()
+    plan_fn = planner(solver)
+
+    progress(f"loading {data_dir}")
+    dataset = load_dataset(data_dir)
+    for w in dataset.warnings:
+        progress(f"warning: {w}")
+    progress(f"{len(dataset.offenders)} people, {len(dataset.officers)} officers")
+
+    progress(f"planning {plan_start} to {plan_end} with the {solver} solver")
+    options = PlanOptions(
+        time_limit_s=time_limit_s,
+        seed=seed,
+        work_bank_holidays=work_bank_holidays,
+        pull_forward=not no_pull_forward,
+        progress=progress,
+    )
+    result = plan_fn(dataset, plan_start, plan_end, options)
+
+    progress(f"writing {out_dir}")
+    run_info = {
+        "command_line": shlex.join(["rso", "plan", *sys.argv[2:]])
+        if sys.argv[1:2] == ["plan"]
+        else None,
+        "options": {
+            "month": month,
+            "start": start,
+            "end": end,
+            "out": str(out_dir),
+            "time_limit_s": time_limit_s,
+            "seed": seed,
+            "work_bank_holidays": work_bank_holidays,
+            "solver": solver,
+            "pull_forward": not no_pull_forward,
+            "maps": not no_maps,
+        },
+        "data_dir": str(Path(data_dir).resolve()),
+        "solver": solver,
+        "started": started,
+    }
+    with staged_output(out_dir) as stage:
+        summary = write_plan(stage, dataset, result, run_info)
+        if not no_maps:
+            progress(
+                "drawing maps"
+                if _write_maps(stage, dataset)
+                else "maps module not installed; no maps"
+            )
+
+    progress("checking the written roster")
+    violations = check_plan(dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays)
+    click.echo(_summary_text(summary, out_dir, dataset))
+    if violations:
+        for v in violations:
+            click.echo(str(v), err=True)
+        raise UserError(
+            f"the roster FAILED its own check: {len(violations)} rule violation"
+            f"{'s' if len(violations) != 1 else ''} (listed above); do not use it",
+            1,
+        )
+    click.echo("Check: no violations.")
