@@ -252,11 +252,14 @@ def generate(
     seed: int,
     start: date,
     progress: Progress | None = None,
+    as_of: date | None = None,
 ) -> dict[str, str]:
     """A complete synthetic data folder: file name -> text, deterministic for the arguments.
 
     `start` is the first day of the plan the data is made for: the visit log ends the day
     before, absences cover the two months from it, and due dates are spread around it.
+    `as_of` (optional) is the day the data is exported: nothing in the history (visits,
+    registrations, releases, moves) is later than it, for a plan that starts in the future.
     """
     if n_offenders < 1:
         raise GenerationError(f"offenders: {n_offenders} is too few; expected at least 1")
@@ -283,7 +286,8 @@ def generate(
     _assign_risk_and_status(rng, people)
     _assign_managers(rng, people, teams)
     _assign_conditions(rng, people, teams)
-    _assign_dates(rng, people, start)
+    ref = start if as_of is None else min(start, as_of + timedelta(days=1))
+    _assign_dates(rng, people, ref, start)
 
     order = rng.permutation(len(people))  # ids carry no hint of area or risk
     width = max(5, len(str(len(people))))
@@ -292,7 +296,7 @@ def generate(
     people.sort(key=lambda p: p.offender_id)
 
     say("writing the visit log")
-    visits = _history(rng, people, teams, start)
+    visits = _history(rng, people, teams, ref)
     absences = _absences(rng, officers, start)
     files = {
         "offenders.csv": csv_text(OFFENDER_COLUMNS, (_offender_row(p) for p in people)),
@@ -530,19 +534,23 @@ def _weekday_on_or_before(d: date) -> date:
     return d - timedelta(days=max(0, d.weekday() - 4))
 
 
-def _assign_dates(rng: np.random.Generator, people: list[_Person], start: date) -> None:
-    """Registration, last visit, release and move dates that give a realistic backlog."""
+def _assign_dates(rng: np.random.Generator, people: list[_Person], ref: date, start: date) -> None:
+    """Registration, last visit, release and move dates that give a realistic backlog.
+
+    History is drawn back from `ref` (the day after the data is known to, normally `start`);
+    notified travel lies around the plan month from `start`.
+    """
     for p in people:
         interval = _interval(p)
         r = rng.random(8)
         if p.status == "active" and r[0] < 0.015:
             # New registration, not yet visited: due 14 days after registering.
-            p.registered_on = start - timedelta(days=int(rng.integers(1, 43)))
+            p.registered_on = ref - timedelta(days=int(rng.integers(1, 43)))
             continue
         if p.status == "active" and r[0] < 0.018:
             continue  # no dates at all (data gap): owed from the start of the plan
         years = rng.uniform(1, 3) if r[1] < 0.15 else rng.uniform(3, 20)
-        p.registered_on = start - timedelta(days=int(years * 365))
+        p.registered_on = ref - timedelta(days=int(years * 365))
         if p.status == "active" and r[2] < OVERDUE_SHARE:
             # Overdue: mostly by days or weeks, a few by months (as inspections found).
             if r[3] < 0.75:
@@ -558,7 +566,7 @@ def _assign_dates(rng: np.random.Generator, people: list[_Person], start: date) 
             since = int(rng.integers(90, 2 * 365))  # last seen before custody, hospital, abroad
         else:
             since = int(rng.integers(1, interval + 1))
-        last = _weekday_on_or_before(start - timedelta(days=since))
+        last = _weekday_on_or_before(ref - timedelta(days=since))
         if last <= p.registered_on:  # registered earlier than drawn: keep the backlog drawn
             p.registered_on = last - timedelta(days=int(rng.integers(30, 366)))
         p.last_visit = last
@@ -566,7 +574,7 @@ def _assign_dates(rng: np.random.Generator, people: list[_Person], start: date) 
         if p.status == "active" and r[4] < 0.03 and gap_max >= 20:
             # Released from a short spell in custody (a recall or remand): seen shortly before,
             # so the release, not the interval, sets the next visit (contract: if sooner).
-            p.released_on = start - timedelta(days=int(rng.integers(1, 71)))
+            p.released_on = ref - timedelta(days=int(rng.integers(1, 71)))
             p.last_visit = _weekday_on_or_before(
                 p.released_on - timedelta(days=int(rng.integers(20, gap_max + 1)))
             )
@@ -577,9 +585,9 @@ def _assign_dates(rng: np.random.Generator, people: list[_Person], start: date) 
             if span > 30:
                 p.released_on = p.registered_on + timedelta(days=int(rng.integers(1, span - 14)))
         if p.status == "active" and p.last_visit is not None and r[6] < 0.02:
-            gap = (start - p.last_visit).days
+            gap = (ref - p.last_visit).days
             if gap > 2:  # moved since the last visit: visit at the new address soon
-                p.address_changed_on = start - timedelta(days=int(rng.integers(1, min(gap, 43))))
+                p.address_changed_on = ref - timedelta(days=int(rng.integers(1, min(gap, 43))))
         elif p.last_visit is not None and r[6] < 0.12:
             span = (p.last_visit - p.registered_on).days
             if span > 2:
@@ -615,11 +623,11 @@ def _history(
     rng: np.random.Generator,
     people: list[_Person],
     teams: dict[str, list[_Officer]],
-    start: date,
+    ref: date,
 ) -> list[tuple[str, str, str, str, str, str]]:
-    """The visit log up to the day before `start`: completed, no-access and cancelled visits."""
-    log_start = start - timedelta(days=HISTORY_DAYS)
-    last_day = start - timedelta(days=1)
+    """The visit log up to the day before `ref`: completed, no-access and cancelled visits."""
+    log_start = ref - timedelta(days=HISTORY_DAYS)
+    last_day = ref - timedelta(days=1)
     rows: list[tuple[str, date, str, str, str, str]] = []
 
     def add(p: _Person, day: date, outcome: str) -> None:
