@@ -12,13 +12,20 @@ Definitions used in every figure (documented in the README):
   plus chained visits of short intervals); due = on_time + late + missed.
 - *missed*: owed in the month and not planned (the planner's unscheduled list). Missed visits
   stay owed: next month they are overdue from day one.
-- *unavoidable* lateness of a planned visit: the days between its due date and the first day
-  of the month on which it could have been made at all (on or after its earliest date and the
-  month start, the person available, and enough officers who may visit them on duty: two for
-  a two-officer visit; officers of the person's area only under `areas.mode = "strict"`).
-  Visits chained after another visit of the same month have no unavoidable lateness.
-  *avoidable late days* = days late minus the unavoidable part.
-- an *unavoidable miss*: an owed first visit for which no such day exists in the month.
+- *backlog late days*: lateness of visits already due on or before the first day of the
+  horizon (inherited overdue visits). No staffing makes them on time; they only have to be
+  made in the month (else they are missed).
+- *first possible day* of a visit: the first day of the month on or after its earliest date
+  on which the person is available and enough officers are on duty whose shift can hold the
+  visit (inside the person's time window), who together hold its skills, and (under
+  `areas.mode = "strict"`) belong to the person's area: two for a two-officer visit. These
+  are necessary conditions only, so it is a lower bound.
+- *avoidable late days*: for visits falling due after the horizon's first day, days late
+  beyond the first possible day (visits chained after another of the same month: all of
+  their lateness).
+- an *unavoidable miss*: an owed first visit with no possible day in the month.
+- *enough* officers (capacity search): no avoidable miss and no avoidable late day in any
+  month of the horizon.
 - utilisation: officer-minutes of visits (duration x crew size) plus travel minutes, over the
   shift minutes of the officers on the days they are on duty (working day, not absent, not a
   bank holiday unless the plan works them).
@@ -642,6 +649,7 @@ class MonthMetrics:
     late_days: int = 0
     risk_weighted_late_days: int = 0
     avoidable_late_days: int = 0
+    backlog_late_days: int = 0  # late days of visits already overdue when the horizon began
     travel_minutes: int = 0
     busy_minutes: int = 0  # officer-minutes of visits and travel
     available_minutes: int = 0  # officer shift minutes on duty days
@@ -670,6 +678,7 @@ TOTAL_FIELDS = (
     "late_days",
     "risk_weighted_late_days",
     "avoidable_late_days",
+    "backlog_late_days",
     "travel_minutes",
     "busy_minutes",
     "available_minutes",
@@ -748,9 +757,19 @@ def _on_duty(
 
 
 def month_metrics(
-    dataset: Dataset, result: PlanResult, start: date, end: date, work_bank_holidays: bool
+    dataset: Dataset,
+    result: PlanResult,
+    start: date,
+    end: date,
+    work_bank_holidays: bool,
+    horizon_start: date | None = None,
 ) -> MonthMetrics:
-    """Figures of one planned month (the dataset is the one the month was planned from)."""
+    """Figures of one planned month (the dataset is the one the month was planned from).
+
+    Visits due on or before `horizon_start` (default: `start`) are the inherited backlog:
+    their lateness goes to `backlog_late_days`, not to `avoidable_late_days`.
+    """
+    backlog_until = horizon_start or start
     policy = dataset.policy
     duty = _on_duty(dataset, start, end, work_bank_holidays)
     strict = policy.areas.mode == "strict"
@@ -775,6 +794,9 @@ def month_metrics(
             m.risk_weighted_late_days += weight * late
             by_risk[risk]["late"] += 1
             by_risk[risk]["late_days"] += late
+            if v.due_date <= backlog_until:
+                m.backlog_late_days += late
+                continue
             unavoidable = 0
             req = reqs.get(v.offender_id)
             fd = first_day.get(v.offender_id)
@@ -840,7 +862,7 @@ def run_horizon(
             workers=options.workers,
         )
         result = plan(dataset, a, b, opts)
-        out.append(month_metrics(dataset, result, a, b, options.work_bank_holidays))
+        out.append(month_metrics(dataset, result, a, b, options.work_bank_holidays, start))
         if progress is not None:
             mm = out[-1]
             progress(f"  {a:%Y-%m}: {mm.visits_due} due, {mm.late} late, {mm.missed} missed")
