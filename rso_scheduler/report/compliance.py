@@ -202,6 +202,7 @@ class TrendPoint:
     active: int
     overdue: int
     overdue_by_risk: dict[RiskLevel, int]
+    unknown: int = 0  # active people whose visits before this date the log does not cover
 
 
 @dataclass
@@ -520,7 +521,9 @@ def overdue_trend(dataset: Dataset, as_of: date) -> list[TrendPoint]:
     """Overdue people at each month end from the log's first month up to `as_of`, then `as_of`.
 
     Each person's completed visits are sorted once; each date looks up the last one by bisection.
-    Empty when the log has no entries on or before `as_of`.
+    Empty when the log has no entries on or before `as_of`. A person with no completed visit
+    known on a date but one known after it, registered before the log began (or with no
+    registration date), has history the log does not cover: counted as `unknown`, not overdue.
     """
     logged = [v for v in dataset.visits if v.date <= as_of]
     if not logged:
@@ -531,13 +534,16 @@ def overdue_trend(dataset: Dataset, as_of: date) -> list[TrendPoint]:
     for v in logged:
         if v.outcome is Outcome.completed:
             completed.setdefault(v.offender_id, []).append(v.date)
+    for o in dataset.offenders:
+        if o.last_visit_date is not None and o.last_visit_date <= as_of:
+            completed.setdefault(o.offender_id, []).append(o.last_visit_date)
     for lst in completed.values():
         lst.sort()
     policy = dataset.policy
     points = []
     for day in days:
         counts = dict.fromkeys(RISK_ORDER, 0)
-        managed = active = 0
+        managed = active = unknown = 0
         for o in dataset.offenders:
             k = known_on(o, day)
             if k is None:
@@ -549,10 +555,15 @@ def overdue_trend(dataset: Dataset, as_of: date) -> list[TrendPoint]:
             dates = completed.get(o.offender_id, [])
             i = bisect.bisect_right(dates, day)
             last = dates[i - 1] if i else None
-            if k.last_visit_date is not None and k.last_visit_date <= day:
-                last = k.last_visit_date if last is None else max(last, k.last_visit_date)
+            if (
+                last is None
+                and i < len(dates)
+                and (o.registered_on is None or o.registered_on < start)
+            ):
+                unknown += 1
+                continue
             st = due_state(k, last, policy)
             if st.due is None or day > st.due:
                 counts[o.risk_level] += 1
-        points.append(TrendPoint(day, managed, active, sum(counts.values()), counts))
+        points.append(TrendPoint(day, managed, active, sum(counts.values()), counts, unknown))
     return points

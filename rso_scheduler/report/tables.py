@@ -284,6 +284,7 @@ def report_tables(report: ComplianceReport) -> list[Table]:
                     "active",
                     "overdue",
                     *(f"overdue_{lv.value}" for lv in RISK_ORDER),
+                    "history_not_in_log",
                 ),
                 [
                     (
@@ -292,6 +293,7 @@ def report_tables(report: ComplianceReport) -> list[Table]:
                         t.active,
                         t.overdue,
                         *(t.overdue_by_risk[lv] for lv in RISK_ORDER),
+                        t.unknown,
                     )
                     for t in report.trend
                 ],

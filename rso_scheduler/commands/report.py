@@ -1,0 +1,166 @@
+"""`rso report compliance`: who is overdue on a date, by how much, and who manages them."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+
+from rso_scheduler.commands.common import (
+    Progress,
+    UserError,
+    default_data_dir,
+    handle_errors,
+    parse_iso_date,
+)
+
+REPORT_HELP = """Audit reports from the visit log.
+
+\b
+Example:
+  rso report compliance data/sample --as-of 2026-11-20 --out out/compliance
+"""
+
+COMPLIANCE_HELP = """Compliance report: every overdue person with days overdue and risk, on a date.
+
+Reads DATA_DIR (default: data/sample in a source checkout, else the current folder). Only
+visits recorded on or before --as-of count, by the data contract's due-date rules; only
+completed visits satisfy a requirement.
+
+\b
+Writes into --out (owner-only, atomically):
+  overdue.csv         one row per overdue person: risk, OM, area, due date, days overdue
+  compliance.csv      everyone managed: status, last visit, due date, state
+  by_manager.csv, by_area.csv, ageing.csv (days-overdue bands x risk level)
+  trend.csv           with --trend: overdue people at each month end of the log
+  plan_vs_actual.csv  with --roster: planned visits up to --as-of against the log
+  compliance.html     print-ready A4 report marked OFFICIAL-SENSITIVE (no external resources)
+  compliance.xlsx     the same tables, a sheet each
+  report_run.json     as-of date, tool version, input file hashes
+
+\b
+Examples:
+  rso report compliance data/sample --as-of 2026-11-20 --out out/compliance
+  rso report compliance data/sample --out out/compliance --trend --format html,xlsx
+  rso report compliance data/sample --as-of 2027-01-31 --roster out --out out/compliance
+"""
+
+
+@click.group(name="report", help=REPORT_HELP)
+def command() -> None:
+    """Audit reports from the visit log."""
+
+
+def _formats(value: str) -> list[str]:
+    from rso_scheduler.report import FORMATS
+
+    parts = [p.strip().lower() for p in value.split(",") if p.strip()]
+    bad = [p for p in parts if p not in FORMATS]
+    if bad or not parts:
+        raise UserError(
+            f"--format: '{value}' is not valid; expected a comma-separated list of {', '.join(FORMATS)}",
+            2,
+        )
+    return parts
+
+
+@command.command(name="compliance", help=COMPLIANCE_HELP)
+@click.argument("data_dir", required=False, type=click.Path(path_type=Path))
+@click.option("--as-of", "as_of", metavar="DATE", help="Report date YYYY-MM-DD (default: today).")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder for the report files.",
+)
+@click.option(
+    "--roster",
+    "roster_dir",
+    type=click.Path(path_type=Path),
+    help="Output folder of `rso plan` (or its roster.csv): check planned visits against the log.",
+)
+@click.option(
+    "--grace-days",
+    default=7,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="With --roster: a logged visit this many days either side of the planned date counts.",
+)
+@click.option(
+    "--trend", is_flag=True, help="Add overdue counts at each month end of the log's history."
+)
+@click.option(
+    "--format",
+    "fmt",
+    default="csv,html,xlsx",
+    show_default=True,
+    help="Comma-separated: csv, html, xlsx.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
+@handle_errors
+def compliance_command(
+    data_dir: Path | None,
+    as_of: str | None,
+    out: Path,
+    roster_dir: Path | None,
+    grace_days: int,
+    trend: bool,
+    fmt: str,
+    quiet: bool,
+) -> None:
+    from rso_scheduler.ingest import load_dataset
+    from rso_scheduler.report import compliance, write_report
+    from rso_scheduler.report.roster_in import read_roster
+
+    formats = _formats(fmt)
+    day = parse_iso_date(as_of, "--as-of") if as_of else date.today()
+    progress = Progress(not quiet)
+    src = data_dir or default_data_dir()
+    progress(f"reading {src}")
+    dataset = load_dataset(src)
+    for w in dataset.warnings:
+        click.echo(f"warning: {w}", err=True)
+    if day > date.today():
+        click.echo(
+            f"warning: --as-of {day.isoformat()} is after today; no visit after today is known",
+            err=True,
+        )
+    roster = None
+    if roster_dir is not None:
+        roster = read_roster(roster_dir)
+        progress(f"read {len(roster)} planned visits")
+    progress(f"working out due dates on {day.isoformat()}")
+    report = compliance(dataset, day, roster=roster, trend=trend, grace_days=grace_days)
+    progress("writing report files")
+    written = write_report(report, out, formats)
+    _summary(report, out, written)
+
+
+def _summary(report: object, out: Path, written: list[str]) -> None:
+    from rso_scheduler.report import ComplianceReport
+
+    assert isinstance(report, ComplianceReport)
+    h = report.headline
+    by_risk = ", ".join(f"{r.risk_level.label} {r.overdue}" for r in h.by_risk)
+    click.echo(f"Compliance as of {report.as_of.isoformat()}")
+    click.echo(
+        f"  managed {h.managed} ({h.active} active, {h.reactive} reactive, {h.suspended} suspended)"
+    )
+    click.echo(f"  overdue {h.overdue}: {by_risk}")
+    if h.overdue_unknown_age:
+        click.echo(f"  of which {h.overdue_unknown_age} never visited with no registration date")
+    most = h.most_overdue
+    if most is not None:
+        click.echo(
+            f"  most overdue: {most.offender_id} ({most.risk_level.label} risk), {most.days_overdue} days"
+        )
+    if h.median_days_overdue is not None:
+        click.echo(
+            f"  days overdue: median {h.median_days_overdue:g}, worst {h.worst_days_overdue}"
+        )
+    if report.plan_vs_actual is not None:
+        made = sum(1 for c in report.plan_vs_actual if c.made)
+        click.echo(f"  planned visits up to the date: {len(report.plan_vs_actual)}, made {made}")
+    click.echo(f"  wrote {len(written)} files to {out}: {', '.join(written)}")

@@ -1,0 +1,107 @@
+"""Read a written roster.csv back as planned visits, for the plan-against-actual check.
+
+`parse_roster(text, file)` is pure; `read_roster(out_dir)` opens `<out_dir>/roster.csv`. Only the
+columns the check needs are required (visit_id, date, offender_id, risk_level, due_date); the
+cell converters and header checks are ingest's, so messages read the same as for the inputs.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from rso_scheduler.errors import InputError, Problem, RsoError
+from rso_scheduler.ingest import (
+    Col,
+    read_table,
+    to_date,
+    to_end_time,
+    to_kind,
+    to_list,
+    to_risk,
+    to_start_time,
+)
+from rso_scheduler.models import VisitKind
+from rso_scheduler.roster import PlannedVisit
+
+ROSTER_COLUMNS = [
+    Col("visit_id", str, required=True),
+    Col("date", to_date, required=True),
+    Col("offender_id", str, required=True),
+    Col("risk_level", to_risk, required=True),
+    Col("due_date", to_date, required=True),
+    Col("officer_ids", to_list),
+    Col("start", to_start_time),
+    Col("end", to_end_time),
+    Col("kind", to_kind),
+    Col("days_late", str),  # derived from date and due_date; read so it is not warned about
+]
+
+
+def parse_roster(text: str, file: str = "roster.csv") -> list[PlannedVisit]:
+    """Planned visits from roster.csv text; raises `InputError` with every problem found."""
+    table = read_table(text, file, ROSTER_COLUMNS)
+    problems = list(table.problems)
+    visits: list[PlannedVisit] = []
+    seen: dict[str, int] = {}
+    for line, cells in table.rows:
+        values: dict[str, object] = {}
+        for col in ROSTER_COLUMNS:
+            raw = cells.get(col.name, "")
+            if not raw:
+                if col.required:
+                    problems.append(Problem(file, line, col.name, "is blank; a value is required"))
+                continue
+            try:
+                values[col.name] = col.convert(raw)
+            except ValueError as exc:
+                problems.append(Problem(file, line, col.name, str(exc)))
+        vid = cells.get("visit_id", "")
+        if vid:
+            if vid in seen:
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        "visit_id",
+                        f"'{vid}' is also on line {seen[vid]}; expected unique ids",
+                    )
+                )
+            seen.setdefault(vid, line)
+        if any(p.line == line for p in problems):
+            continue
+        day = values["date"]
+        assert isinstance(day, date)
+        start = values.get("start", 0)
+        visits.append(
+            PlannedVisit(
+                visit_id=str(values["visit_id"]),
+                date=day,
+                start_min=int(start),  # type: ignore[call-overload]
+                end_min=int(values.get("end", start)),  # type: ignore[call-overload]
+                offender_id=str(values["offender_id"]),
+                officer_ids=tuple(values.get("officer_ids", ())),  # type: ignore[arg-type]
+                risk_level=values["risk_level"],  # type: ignore[arg-type]
+                due_date=values["due_date"],  # type: ignore[arg-type]
+                kind=values.get("kind", VisitKind.announced),  # type: ignore[arg-type]
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    return visits
+
+
+def read_roster(out_dir: Path) -> list[PlannedVisit]:
+    """The planned visits of `<out_dir>/roster.csv` (or of the file itself if given one)."""
+    path = Path(out_dir)
+    if path.is_dir():
+        path = path / "roster.csv"
+    if not path.is_file():
+        raise RsoError(f"no roster found at {path}; expected the output folder of `rso plan`")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError([Problem(path.name, None, None, "is not UTF-8 text")]) from None
+    except OSError as exc:
+        raise RsoError(f"cannot read {path}: {exc.strerror}") from None
+    return parse_roster(text, path.name)
