@@ -386,9 +386,10 @@ def _apportion_min(total: int, weights: Sequence[float], minimum: int) -> list[i
 def _make_officers(rng: np.random.Generator, lpas: list[Lpa], counts: list[int]) -> list[_Officer]:
     officers: list[_Officer] = []
     for area, k in zip(lpas, counts, strict=True):
-        # Late shifts (14:00-22:00) let a pair meet evening windows, so a team of four or more
-        # has at least two (about a fifth); a team of three one, a pair none.
-        n_late = max(2, round(0.2 * k)) if k >= 4 else max(0, k - 2)
+        # Late shifts (14:00-22:00) let a pair meet evening windows, so every team of three or
+        # more has two (a fifth of a big team); a pair of officers works days only.
+        n_late = max(2, round(0.2 * k)) if k >= 3 else 0
+        small = k - n_late == 1  # the one day officer of a small team overlaps the late pair
         late = set(rng.choice(k, size=n_late, replace=False).tolist()) if n_late else set()
         team: list[_Officer] = []
         for i in range(k):
@@ -400,6 +401,8 @@ def _make_officers(rng: np.random.Generator, lpas: list[Lpa], counts: list[int])
                 shift = _LATE_SHIFT
             else:
                 shift = _DAY_SHIFTS[int(rng.choice(len(_DAY_SHIFTS), p=_DAY_SHIFT_P))]
+                if small:
+                    shift = ("10:00", "18:00")
             cap = int(rng.choice([4, 5, 6])) if rng.random() < 0.3 else None
             urdu_p = 0.25 if area.name in ("Slough", "Wycombe", "Oxford", "Milton Keynes") else 0.05
             skill_p = {"female": 0.35, "polish": 0.08, "urdu": urdu_p, "arms_trained": 0.1}
