@@ -1,0 +1,235 @@
+/* rso-scheduler route maps: draws one page's layers from the data blob it embeds.
+ * Part of rso-scheduler (not vendored). Text only ever reaches the page through textContent
+ * or esc(): identifiers come from users' files and may contain markup.
+ */
+(function () {
+  "use strict";
+
+  function esc(value) {
+    return String(value).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function lines(parts) {
+    return parts.filter(Boolean).map(esc).join("<br>");
+  }
+
+  function lateText(days) {
+    return days > 0 ? "LATE by " + days + " day" + (days === 1 ? "" : "s") : "";
+  }
+
+  function stopTip(d, r, s) {
+    // s = [lat, lon, n, offender_id, risk, start, end, due, days_late, visit_id]
+    return lines([
+      "#" + s[2] + "  " + s[3] + "  (" + d.risk[s[4]].label + " risk)",
+      s[5] + "\u2013" + s[6] + "  " + d.days[r.d].label,
+      "due " + s[7] + (s[8] > 0 ? "  \u2014 " + lateText(s[8]) : ""),
+      "crew " + d.crews[r.c] + "  \u00b7 visit " + s[9],
+    ]);
+  }
+
+  function drawRoute(map, d, r, group) {
+    var parts = [r.p].concat(r.x || []);
+    var line = L.polyline(parts, {
+      color: r.col, weight: 3, opacity: 0.85, className: "rso-route",
+    }).addTo(group);
+    var tip = lines([
+      "crew " + d.crews[r.c] + "  \u00b7 " + d.days[r.d].label,
+      r.s.length + " visit" + (r.s.length === 1 ? "" : "s") + ", " + r.t,
+    ]);
+    line.bindTooltip(tip, { sticky: true });
+    if (r.href) {
+      var box = el("div", "rso-popup");
+      box.appendChild(el("div", "rso-popup-title", "crew " + d.crews[r.c]));
+      box.appendChild(el("div", null, d.days[r.d].label + " \u00b7 " + r.s.length + " visits"));
+      var a = el("a", null, "Open the crew-day page");
+      a.href = r.href;
+      box.appendChild(a);
+      line.bindPopup(box);
+    }
+    r.s.forEach(function (s) {
+      var late = s[8] > 0;
+      L.circleMarker([s[0], s[1]], {
+        radius: d.stopRadius, color: late ? "#000" : "#fff", weight: late ? 4 : 1.5,
+        fillColor: d.risk[s[4]].color, fillOpacity: 0.95,
+        className: "rso-stop" + (late ? " rso-late" : ""),
+      }).bindTooltip(stopTip(d, r, s)).addTo(group);
+      L.marker([s[0], s[1]], {
+        icon: L.divIcon({
+          className: "rso-num rso-num-" + s[4], html: esc(s[2]), iconSize: [18, 18], iconAnchor: [9, 9],
+        }),
+        interactive: false, keyboard: false,
+      }).addTo(group);
+    });
+  }
+
+  function checklist(title, items, onChange) {
+    // items: [{label, on}] ; returns the box; onChange(index, checked)
+    var box = el("div", "rso-filter-block");
+    var head = el("div", "rso-filter-head");
+    head.appendChild(el("span", null, title));
+    var all = el("button", null, "all"), none = el("button", null, "none");
+    all.type = none.type = "button";
+    head.appendChild(all);
+    head.appendChild(none);
+    box.appendChild(head);
+    var list = el("div", "rso-filter-list");
+    var inputs = items.map(function (item, i) {
+      var lab = el("label");
+      var cb = el("input");
+      cb.type = "checkbox";
+      cb.checked = item.on;
+      cb.addEventListener("change", function () { onChange([i], cb.checked); });
+      lab.appendChild(cb);
+      lab.appendChild(document.createTextNode(" " + item.label));
+      list.appendChild(lab);
+      return cb;
+    });
+    function setAll(v) {
+      inputs.forEach(function (cb) { cb.checked = v; });
+      onChange(inputs.map(function (_, i) { return i; }), v);
+    }
+    all.addEventListener("click", function () { setAll(true); });
+    none.addEventListener("click", function () { setAll(false); });
+    box.appendChild(list);
+    return box;
+  }
+
+  window.rsoDraw = function (map, d) {
+    if (map.attributionControl) map.attributionControl.setPrefix(false);
+    var overlays = {};
+
+    var areas = L.layerGroup(), names = L.layerGroup();
+    d.areas.forEach(function (a) {
+      L.polygon(a.ring, {
+        color: "#3d4f63", weight: 1.5, dashArray: "5 4", fillColor: "#8fa3b8", fillOpacity: 0.07,
+        interactive: false, className: "rso-area",
+      }).addTo(areas);
+      L.marker(a.at, {
+        icon: L.divIcon({ className: "rso-area-label", html: "<span>" + esc(a.name) + "</span>", iconSize: [0, 0] }),
+        interactive: false, keyboard: false,
+      }).addTo(names);
+    });
+    if (d.areas.length) {
+      areas.addTo(map);
+      names.addTo(map);
+      overlays["Area outlines"] = areas;
+      overlays["Area names"] = names;
+    }
+
+    var stations = L.layerGroup();
+    d.stations.forEach(function (s) {
+      L.marker([s[0], s[1]], {
+        icon: L.divIcon({ className: "rso-station", html: "", iconSize: [14, 14], iconAnchor: [7, 7] }),
+        keyboard: false,
+      }).bindTooltip(lines(["Station" + (s[2] ? " \u00b7 " + s[2] : ""), "officers: " + s[3]]))
+        .addTo(stations);
+    });
+    stations.addTo(map);
+    overlays["Stations"] = stations;
+
+    var heat = null;
+    if (d.heat && d.heat.length && L.heatLayer) {
+      // Wrapped in a group: the layer control greys out layers whose options.maxZoom is below
+      // the current zoom, but for Leaflet.heat maxZoom means "full intensity from this zoom".
+      heat = L.layerGroup([L.heatLayer(d.heat, { radius: 30, blur: 22, maxZoom: 11, max: d.heatMax, minOpacity: 0.25 })]);
+      heat.addTo(map);
+      overlays["Heat: owed visits left unscheduled"] = heat;
+    }
+
+    var routeLayers = d.routes.map(function (r) {
+      var g = L.layerGroup();
+      drawRoute(map, d, r, g);
+      return g;
+    });
+
+    var unsched = L.layerGroup();
+    d.unsched.forEach(function (u) {
+      // u = [lat, lon, offender_id, risk, [[due, reason], ...]]
+      var rows = ["NOT SCHEDULED  " + u[2] + "  (" + d.risk[u[3]].label + " risk)"];
+      u[4].forEach(function (x) { rows.push("due " + x[0] + (x[1] ? ": " + x[1] : "")); });
+      L.marker([u[0], u[1]], {
+        icon: L.divIcon({
+          className: "rso-unsched", html: '<div class="rso-risk-' + u[3] + '"></div>', iconSize: [15, 15], iconAnchor: [7, 7],
+        }),
+        keyboard: false,
+      }).bindTooltip(lines(rows)).addTo(unsched);
+    });
+    if (d.unsched.length) {
+      unsched.addTo(map);
+      overlays["Unscheduled people"] = unsched;
+    }
+
+    var dayOn = d.days.map(function () { return true; });
+    var crewOn = d.crews.map(function () { return true; });
+    function refresh() {
+      d.routes.forEach(function (r, i) {
+        var want = dayOn[r.d] && crewOn[r.c];
+        if (want && !map.hasLayer(routeLayers[i])) routeLayers[i].addTo(map);
+        if (!want && map.hasLayer(routeLayers[i])) map.removeLayer(routeLayers[i]);
+      });
+    }
+    refresh();
+
+    if (d.layers) {
+      L.control.layers(null, overlays, { collapsed: false, position: "topright" }).addTo(map);
+    }
+    if (d.filter && d.routes.length) {
+      var Filter = L.Control.extend({
+        onAdd: function () {
+          var box = el("div", "rso-filter leaflet-bar");
+          box.appendChild(el("div", "rso-filter-title", "Routes shown"));
+          box.appendChild(checklist("Days", d.days.map(function (x) {
+            return { label: x.label + " (" + x.n + ")", on: true };
+          }), function (idx, v) { idx.forEach(function (i) { dayOn[i] = v; }); refresh(); }));
+          box.appendChild(checklist("Crews", d.crews.map(function (c) { return { label: c, on: true }; }),
+            function (idx, v) { idx.forEach(function (i) { crewOn[i] = v; }); refresh(); }));
+          L.DomEvent.disableClickPropagation(box);
+          L.DomEvent.disableScrollPropagation(box);
+          return box;
+        },
+      });
+      new Filter({ position: "topleft" }).addTo(map);
+    }
+
+    var legend = document.getElementById("rso-legend");
+    if (legend) {
+      var Legend = L.Control.extend({
+        onAdd: function () {
+          L.DomEvent.disableClickPropagation(legend);
+          L.DomEvent.disableScrollPropagation(legend);
+          return legend;
+        },
+      });
+      new Legend({ position: "bottomright" }).addTo(map);
+      legend.hidden = false;
+    }
+
+    var container = map.getContainer();
+    function numbers() {
+      container.classList.toggle("rso-far", map.getZoom() < d.numZoom);
+    }
+    map.on("zoomend", numbers);
+
+    function fit() {
+      if (d.bounds) map.fitBounds(d.bounds, { padding: [30, 30], maxZoom: 15 });
+    }
+    fit();
+    numbers();
+    if (window.matchMedia) {
+      var mq = window.matchMedia("print");
+      var onPrint = function () { map.invalidateSize(); fit(); };
+      if (mq.addEventListener) mq.addEventListener("change", onPrint);
+    }
+    window.addEventListener("beforeprint", function () { map.invalidateSize(); fit(); });
+    window.rsoMap = map; // for tests and the browser console
+  };
+})();

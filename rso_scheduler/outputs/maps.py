@@ -1,0 +1,664 @@
+"""Offline route maps (Folium + vendored Leaflet): `OUT/maps/index.html`, a page per crew-day.
+
+Maps never solve: they draw a written roster (or a `PlanResult`) over the dataset's homes and
+stations. Every page is self-contained and private:
+
+- Leaflet, Leaflet.heat and the drawing code are inlined from `rso_scheduler/assets/` (Folium's
+  CDN links for Leaflet, jQuery, Bootstrap and awesome-markers are dropped), so nothing is fetched;
+  a Content-Security-Policy meta tag forbids any load except a force's own tile server, if given.
+- No tiles by default; `tiles` / `attribution` (or policy `maps.tiles` / `maps.attribution`)
+  point at a force's tile server.
+- All text is HTML-escaped in Python, or set through textContent / escaped in the page's script;
+  the data blob is JSON with `<`, `>` and `&` escaped, so an id such as `<script>` stays inert.
+- Tooltips and popups carry only pseudonymous ids, risk levels, planned times and due dates.
+
+Each page embeds one compact JSON blob drawn by `assets/rso_map.js` instead of thousands of
+separate Folium objects: a force-size month (about 1,500 visits) gives an index page of a few
+hundred KB that draws in well under a second.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+import re
+from collections.abc import Sequence
+from datetime import date
+from html.parser import HTMLParser
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import folium
+from branca.element import Element, Figure, MacroElement
+from jinja2 import Template
+
+from rso_scheduler.errors import InputError, OutputError, Problem
+from rso_scheduler.models import RISK_ORDER, Dataset, Officer, RiskLevel
+from rso_scheduler.outputs.files import write_private
+from rso_scheduler.outputs.maps_data import (
+    CrewDay,
+    MapRoster,
+    MapUnscheduled,
+    area_outlines,
+    as_map_roster,
+    check_against_dataset,
+    crew_days,
+    crew_file_names,
+)
+from rso_scheduler.roster import hhmm
+from rso_scheduler.travel import road_km, travel_min
+
+RISK_COLOURS: dict[RiskLevel, str] = {
+    RiskLevel.very_high: "#8b0000",  # dark red
+    RiskLevel.high: "#ff8c00",  # orange
+    RiskLevel.medium: "#daa520",  # gold (goldenrod: pure gold is unreadable on white)
+    RiskLevel.low: "#2e8b57",  # green
+}
+# Blues and purples for routes, so a route never looks like a risk colour.
+ROUTE_COLOURS = (
+    "#1f5fa8",
+    "#6a3d9a",
+    "#0e7c86",
+    "#3b4cc0",
+    "#8e44ad",
+    "#2c7fb8",
+    "#5e3c99",
+    "#01665e",
+    "#4575b4",
+    "#762a83",
+)
+BANNER = "OFFICIAL-SENSITIVE"
+NUMBERS_FROM_ZOOM = 12  # on the whole-period map, stop numbers show from this zoom in
+_TILE_URL = re.compile(
+    r"^(https?)://([A-Za-z0-9.\-]+|\{s\}\.[A-Za-z0-9.\-]+)(:\d{1,5})?(/[^\s\"'<>\\`]*)?$"
+)
+
+
+# --- assets ------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _asset(name: str) -> str:
+    """A file of rso_scheduler/assets as text (cached: every page inlines the same files)."""
+    text = (
+        resources.files("rso_scheduler")
+        .joinpath("assets", *name.split("/"))
+        .read_text(encoding="utf-8")
+    )
+    # An inline script or style must not close its own element early.
+    return re.sub(r"</(script|style)", r"<\\/\1", text, flags=re.IGNORECASE)
+
+
+@functools.cache
+def _leaflet_css() -> str:
+    """leaflet.css without its url(...) image references (no image markers; CSP allows data: only)."""
+    return re.sub(r"url\((?!\s*['\"]?data:)[^)]*\)", "none", _asset("leaflet/leaflet.css"))
+
+
+def tile_origin(url: str, source: str = "--tiles") -> str:
+    """The CSP source for a tile URL template (`https://{s}.tiles.example/{z}/{x}/{y}.png` -> `https://*.tiles.example`).
+
+    Only http(s) URL templates with {z}, {x} and {y} are accepted; raises `InputError` otherwise.
+    """
+    m = _TILE_URL.match(url.strip())
+    if not m or not all(k in url for k in ("{z}", "{x}")) or not ("{y}" in url or "{-y}" in url):
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    None,
+                    "maps.tiles" if source != "--tiles" else None,
+                    "is not a tile URL template; expected e.g. https://tiles.force.example/{z}/{x}/{y}.png",
+                )
+            ]
+        )
+    host = m.group(2).replace("{s}", "*")
+    return f"{m.group(1)}://{host}{m.group(3) or ''}"
+
+
+def content_security_policy(tiles_origin: str | None = None) -> str:
+    """The pages' CSP: inline script and style only, data: images, plus the tile server if any."""
+    img = "data:" + (f" {tiles_origin}" if tiles_origin else "")
+    return (
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+        f"img-src {img}; base-uri 'none'; form-action 'none'"
+    )
+
+
+def external_references(page: str) -> list[str]:
+    """Resources a page would load from elsewhere: src/href/srcset/data attributes and CSS url()s.
+
+    Links to other local pages (`<a href="2027-01-04/X.html">`) are fine; anything with a scheme
+    other than data:, a protocol-relative URL, or a <link>/<base> element is reported.
+    """
+    found: list[str] = []
+
+    class _Scan(HTMLParser):
+        in_style = False
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag in ("link", "base", "iframe", "object", "embed"):
+                found.append(f"<{tag}>")
+            self.in_style = tag == "style"
+            for name, value in attrs:
+                v = (value or "").strip().lower()
+                if name in ("src", "href", "srcset", "data", "poster", "action") and (
+                    re.match(r"^[a-z][a-z0-9+.-]*:", v)
+                    and not v.startswith("data:")
+                    or v.startswith("//")
+                ):
+                    found.append(f"{tag} {name}={v[:60]}")
+                if name == "style":
+                    found.extend(_css_urls(v))
+
+        def handle_data(self, data: str) -> None:
+            if self.in_style:
+                found.extend(_css_urls(data))
+
+        def handle_endtag(self, tag: str) -> None:
+            self.in_style = False
+
+    _Scan().feed(page)
+    return found
+
+
+def _css_urls(css: str) -> list[str]:
+    return [
+        f"url({u[:60]})"
+        for u in re.findall(r"url\(\s*['\"]?([^)'\"]*)", css)
+        if not u.startswith("data:")
+    ]
+
+
+# --- folium pages ------------------------------------------------------------------------------
+
+
+class _Raw(Element):
+    """Literal text in a page section (branca's Element would run it through Jinja)."""
+
+    _template = Template("{{ this.text }}")
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+
+class _Draw(MacroElement):
+    """Calls rsoDraw(map, data) once the map exists: the whole page's layers from one blob."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}rsoDraw({{ this._parent.get_name() }}, {{ this.blob }});{% endmacro %}"
+    )
+
+    def __init__(self, blob: str):
+        super().__init__()
+        self._name = "RsoDraw"
+        self.blob = blob
+
+
+def js_blob(data: Any) -> str:
+    """JSON safe to embed in an inline <script>: no `<`, `>`, `&` or JS line separators survive."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    for ch, rep in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(ch, rep)
+    return text
+
+
+def _page(
+    title: str,
+    data: dict[str, Any],
+    *,
+    body_before: str,
+    body_after: str,
+    heat: bool,
+    tiles: str | None,
+    attribution: str | None,
+    origin: str | None,
+) -> str:
+    """One self-contained map page: Folium's map, the inlined assets, our blob and body parts."""
+    m = folium.Map(
+        location=[52.0, -1.0], zoom_start=8, tiles=None, control_scale=True, prefer_canvas=False
+    )
+    # Drop Folium's CDN links (Leaflet, jQuery, Bootstrap, awesome-markers); Leaflet is inlined below.
+    m.default_js = []
+    m.default_css = []
+    if tiles:
+        folium.TileLayer(
+            tiles=tiles,
+            attr=html.escape(attribution or f"Map tiles: {origin}"),  # Leaflet shows it as HTML
+            name="Base map",
+            control=False,
+            max_zoom=19,
+            max_native_zoom=19,
+        ).add_to(m)
+    root = m.get_root()
+    assert isinstance(root, Figure)  # folium.Map always sits in a Figure
+    root.header.add_child(
+        _Raw(f"<style>{_leaflet_css()}\n{_asset('rso_map.css')}</style>"), name="rso_css"
+    )
+    root.header.add_child(
+        _Raw(f"<script>{_asset('leaflet/leaflet.js')}</script>"), name="rso_leaflet"
+    )
+    if heat:
+        root.header.add_child(
+            _Raw(f"<script>{_asset('leaflet.heat/leaflet-heat.js')}</script>"), name="rso_heat"
+        )
+    root.header.add_child(_Raw(f"<script>{_asset('rso_map.js')}</script>"), name="rso_js")
+    root.html.add_child(_Raw(body_before), name="rso_before", index=0)
+    root.html.add_child(_Raw(body_after), name="rso_after")
+    _Draw(js_blob(data)).add_to(m)
+    page = root.render()
+    head = (
+        f'<head>\n<meta http-equiv="Content-Security-Policy" content="{html.escape(content_security_policy(origin))}">\n'
+        f'<meta name="referrer" content="no-referrer">\n<title>{html.escape(title)}</title>'
+    )
+    page = page.replace("<html>", '<html lang="en-GB">', 1).replace("<head>", head, 1)
+    _refuse_external(page)
+    return page
+
+
+def _refuse_external(page: str) -> None:
+    refs = external_references(page)
+    if refs:
+        # A bug, not a user error: never write a page that would reach the network.
+        raise OutputError(
+            f"a map page would load {len(refs)} external resource(s) ({refs[0]}); nothing written"
+        )
+
+
+def _static_page(title: str, body: str) -> str:
+    """A non-map page (the day index) with the same CSP, banner style and no script at all."""
+    page = (
+        '<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{html.escape(content_security_policy())}">\n'
+        f'<meta name="referrer" content="no-referrer">\n<title>{html.escape(title)}</title>\n'
+        f"<style>{_asset('rso_map.css')}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
+    _refuse_external(page)
+    return page
+
+
+# --- what the pages hold -----------------------------------------------------------------------
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _day_label(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def _rd(x: float) -> float:
+    return round(x, 5)  # about a metre: plenty for a map, and keeps the blob small
+
+
+def _bases(crew: CrewDay, officers: dict[str, Officer]) -> list[tuple[str, tuple[float, float]]]:
+    out = []
+    for oid in crew.officer_ids:
+        o = officers.get(oid)
+        if o is not None:
+            out.append((oid, (o.base_lat, o.base_lon)))
+    return out
+
+
+def _crew_plan(crew: CrewDay, dataset: Dataset) -> dict[str, Any]:
+    """Route geometry and estimated times of one crew-day (travel by the policy's model)."""
+    people = dataset.offender_by_id()
+    officers = dataset.officer_by_id()
+    travel = dataset.policy.travel
+    stops = [(people[v.offender_id].lat, people[v.offender_id].lon) for v in crew.visits]
+    bases = _bases(crew, officers)
+    main = bases[0][1] if bases else stops[0]
+    path = [main, *stops, main]
+    extra = []
+    seen = {main}
+    for _, b in bases[1:]:
+        if b not in seen:  # a colleague from another station: draw their own legs in and out
+            seen.add(b)
+            extra.append([b, stops[0]])
+            extra.append([stops[-1], b])
+    km = sum(road_km(*a, *b, travel) for a, b in zip(path, path[1:], strict=False))
+    km += sum(road_km(*leg[0], *leg[1], travel) for leg in extra)
+    depart = crew.visits[0].start_min - travel_min(*main, *stops[0], travel)
+    back = crew.visits[-1].end_min + travel_min(*stops[-1], *main, travel)
+    return {
+        "path": path,
+        "extra": extra,
+        "stops": stops,
+        "km": km,
+        "depart_min": depart,
+        "return_min": back,
+        "main_officer": bases[0][0] if bases else None,
+    }
+
+
+def _stations(dataset: Dataset, only: set[str] | None = None) -> list[list[Any]]:
+    """Stations as [lat, lon, areas, officer ids] (officers sharing a base share a station)."""
+    at: dict[tuple[float, float], list[Officer]] = {}
+    for o in dataset.officers:
+        if only is None or o.officer_id in only:
+            at.setdefault((o.base_lat, o.base_lon), []).append(o)
+    out = []
+    for (lat, lon), offs in sorted(at.items()):
+        areas = sorted({o.area for o in offs if o.area})
+        ids = [o.officer_id for o in offs]
+        shown = ", ".join(ids[:12]) + (f" and {len(ids) - 12} more" if len(ids) > 12 else "")
+        out.append([_rd(lat), _rd(lon), ", ".join(areas), shown])
+    return out
+
+
+def _route_entry(
+    crew: CrewDay, plan: dict[str, Any], day_idx: int, crew_idx: int, colour: str, href: str | None
+) -> dict[str, Any]:
+    stops = [
+        [
+            _rd(lat),
+            _rd(lon),
+            n,
+            v.offender_id,
+            v.risk_level.rank,
+            hhmm(v.start_min),
+            hhmm(v.end_min),
+            v.due_date.isoformat(),
+            v.days_late,
+            v.visit_id,
+        ]
+        for n, (v, (lat, lon)) in enumerate(zip(crew.visits, plan["stops"], strict=True), start=1)
+    ]
+    return {
+        "d": day_idx,
+        "c": crew_idx,
+        "p": [[_rd(a), _rd(b)] for a, b in plan["path"]],
+        "x": [[[_rd(a), _rd(b)] for a, b in leg] for leg in plan["extra"]],
+        "col": colour,
+        "s": stops,
+        "t": f"leave base ~{hhmm(max(0, plan['depart_min']))}, back ~{hhmm(min(24 * 60, plan['return_min']))}, ~{plan['km']:.0f} km",
+        "href": href,
+    }
+
+
+def _bounds(points: Sequence[tuple[float, float]]) -> list[list[float]] | None:
+    if not points:
+        return None
+    lats = [p[0] for p in points]
+    lons = [p[1] for p in points]
+    return [[_rd(min(lats)), _rd(min(lons))], [_rd(max(lats)), _rd(max(lons))]]
+
+
+def _unscheduled_entries(
+    unscheduled: Sequence[MapUnscheduled], dataset: Dataset
+) -> tuple[list[Any], list[Any], float]:
+    """One marker per person left unscheduled, and heat points weighted by the policy's risk weight."""
+    people = dataset.offender_by_id()
+    by_person: dict[str, list[MapUnscheduled]] = {}
+    for u in unscheduled:
+        by_person.setdefault(u.offender_id, []).append(u)
+    markers, heat = [], []
+    for pid, rows in sorted(by_person.items()):
+        p = people[pid]
+        rows.sort(key=lambda u: u.due_date)
+        worst = min(u.risk_level.rank for u in rows)
+        markers.append(
+            [
+                _rd(p.lat),
+                _rd(p.lon),
+                pid,
+                worst,
+                [[u.due_date.isoformat(), u.reason[:160]] for u in rows],
+            ]
+        )
+        weight = sum(dataset.policy.for_risk(u.risk_level).weight for u in rows)
+        heat.append([_rd(p.lat), _rd(p.lon), weight])
+    heat_max = float(max((h[2] for h in heat), default=1))
+    return markers, heat, heat_max
+
+
+def _legend(
+    roster: MapRoster, crews: Sequence[CrewDay], n_people_unscheduled: int, days_link: bool
+) -> str:
+    counts = {level: 0 for level in RISK_ORDER}
+    for c in crews:
+        for v in c.visits:
+            counts[v.risk_level] += 1
+    late = sum(1 for c in crews for v in c.visits if v.days_late > 0)
+    n_visits = sum(len(c.visits) for c in crews)
+    rows = [
+        f'<div><span class="sw" style="background:{RISK_COLOURS[level]}"></span>{_e(level.label)} risk ({counts[level]})</div>'
+        for level in RISK_ORDER
+    ]
+    rows += [
+        f'<div><span class="sw sw-late"></span>late visit (thick black ring): {late}</div>',
+        f'<div><span class="sw sw-unsched"></span>person left unscheduled: {n_people_unscheduled}</div>',
+        '<div><span class="sw sw-station"></span>police station</div>',
+        '<div><span class="sw sw-route"></span>crew route, base to base</div>',
+        '<div><span class="sw sw-area"></span>area (homes and stations)</div>',
+    ]
+    figures = (
+        f"{n_visits} visits in {len(crews)} crew-days; {len(roster.unscheduled)} owed visits unscheduled. "
+        "Numbers show the visiting order when zoomed in."
+    )
+    link = '<div><a href="days.html">All crew-day pages</a></div>' if days_link else ""
+    return (
+        '<div id="rso-legend" class="rso-legend" hidden><h4>Legend</h4>'
+        + "".join(rows)
+        + f'<div class="figures">{_e(figures)}</div>{link}</div>'
+    )
+
+
+def _banner(title: str, links: Sequence[tuple[str, str]] = ()) -> str:
+    parts = "".join(f'<a href="{_e(href)}">{_e(text)}</a>' for href, text in links)
+    return (
+        f'<div class="rso-banner"><strong>{BANNER}</strong><span>{_e(title)}</span>{parts}'
+        "<span>Home locations: do not share or leave printed copies unattended.</span></div>"
+    )
+
+
+def _period_text(roster: MapRoster, crews: Sequence[CrewDay]) -> str:
+    start = roster.plan_start or (crews[0].date if crews else None)
+    end = roster.plan_end or (crews[-1].date if crews else None)
+    return f"{start} to {end}" if start and end else "no visits planned"
+
+
+def _href(day: date, name: str) -> str:
+    return quote(f"{day.isoformat()}/{name}.html", safe="/+")
+
+
+def _crew_list(crew: CrewDay, plan: dict[str, Any], back_prefix: str) -> str:
+    """The printable list beside a crew-day map: order, times, ids, risk, due dates."""
+    rows = [
+        f'<tr class="base"><td></td><td>~{hhmm(max(0, plan["depart_min"]))}</td><td colspan="5">leave base'
+        f"{_e(' (' + plan['main_officer'] + ')') if plan['main_officer'] else ''}</td></tr>"
+    ]
+    for n, v in enumerate(crew.visits, start=1):
+        late = f"{v.days_late}" if v.days_late > 0 else ""
+        rows.append(
+            f'<tr class="{"late" if v.days_late > 0 else ""}"><td>{n}</td>'
+            f"<td>{hhmm(v.start_min)}&ndash;{hhmm(v.end_min)}</td><td>{_e(v.offender_id)}</td>"
+            f'<td><span class="chip" style="background:{RISK_COLOURS[v.risk_level]}"></span>{_e(v.risk_level.label)}</td>'
+            f"<td>{v.due_date.isoformat()}</td><td>{late}</td><td>{_e(v.kind)}</td></tr>"
+        )
+    rows.append(
+        f'<tr class="base"><td></td><td>~{hhmm(min(24 * 60, plan["return_min"]))}</td><td colspan="5">back at base</td></tr>'
+    )
+    n_late = sum(1 for v in crew.visits if v.days_late > 0)
+    return (
+        '<aside class="rso-day-list">'
+        f"<h1>Crew {_e(crew.crew_id)} &middot; {_e(_day_label(crew.date))}</h1>"
+        f'<div class="meta">Officers: {_e(", ".join(crew.officer_ids))}<br>'
+        f"{len(crew.visits)} visit{'s' if len(crew.visits) != 1 else ''}"
+        f"{f', {n_late} late' if n_late else ''}; about {plan['km']:.0f} km by road (estimate)</div>"
+        "<table><thead><tr><th>#</th><th>time</th><th>person</th><th>risk</th><th>due</th>"
+        "<th>days late</th><th>kind</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        f'<div class="nav"><a href="{back_prefix}days.html">All crew-days</a> &middot; '
+        f'<a href="{back_prefix}index.html">Whole-period map</a></div></aside>'
+    )
+
+
+def _days_page(roster: MapRoster, crews: Sequence[CrewDay], names: Sequence[str]) -> str:
+    by_day: dict[date, list[tuple[CrewDay, str]]] = {}
+    for c, name in zip(crews, names, strict=True):
+        by_day.setdefault(c.date, []).append((c, name))
+    sections = []
+    for day, items in sorted(by_day.items()):
+        rows = "".join(
+            f'<tr><td><a href="{_e(_href(c.date, name))}">{_e(c.crew_id)}</a></td><td>{len(c.visits)}</td>'
+            f"<td>{sum(1 for v in c.visits if v.days_late > 0)}</td>"
+            f"<td>{hhmm(c.visits[0].start_min)}&ndash;{hhmm(c.visits[-1].end_min)}</td></tr>"
+            for c, name in items
+        )
+        sections.append(
+            f"<h2>{_e(_day_label(day))}</h2><table><thead><tr><th>crew</th><th>visits</th><th>late</th>"
+            f"<th>first&ndash;last visit</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+    title = f"Crew-day route pages, {_period_text(roster, crews)}"
+    body = (
+        _banner(title, [("index.html", "Whole-period map")])
+        + '<main class="rso-days">'
+        + f"<h1>{_e(title)}</h1>"
+        + ("".join(sections) or "<p>No visits are planned.</p>")
+        + "</main>"
+    )
+    return _static_page(title, body)
+
+
+# --- the entry point ---------------------------------------------------------------------------
+
+
+def write_maps(
+    out_dir: Path,
+    dataset: Dataset,
+    roster: Any = None,
+    *,
+    tiles: str | None = None,
+    attribution: str | None = None,
+) -> list[Path]:
+    """Write `out_dir/maps/`: index.html, days.html and `<date>/<crew>.html` per crew-day.
+
+    `roster` is a `PlanResult`, a `MapRoster`, a roster folder, or None / a roster-files object
+    (then `out_dir/roster.csv` is read). `tiles` / `attribution` default to the policy's `maps`
+    settings; with no tiles the pages have a plain background. The caller stages `out_dir`.
+    Returns the files written.
+    """
+    out_dir = Path(out_dir)
+    mr = as_map_roster(roster, out_dir)
+    check_against_dataset(mr, dataset)
+    if tiles is None:
+        tiles, source = dataset.policy.maps.tiles, "policy.toml"
+    else:
+        source = "--tiles"
+    if attribution is None:
+        attribution = dataset.policy.maps.attribution
+    origin = tile_origin(tiles, source) if tiles else None
+
+    officers = dataset.officer_by_id()
+    crews = [c for c in crew_days(mr, officers) if c.visits]
+    names = crew_file_names(crews)
+    days = sorted({c.date for c in crews})
+    day_idx = {d: i for i, d in enumerate(days)}
+    crew_ids = sorted({c.crew_id for c in crews})
+    crew_idx = {c: i for i, c in enumerate(crew_ids)}
+    plans = [_crew_plan(c, dataset) for c in crews]
+    risk = [{"label": level.label, "color": RISK_COLOURS[level]} for level in RISK_ORDER]
+    areas = [
+        {"name": a.name, "ring": [list(p) for p in a.ring], "at": list(a.label_at)}
+        for a in area_outlines(dataset)
+    ]
+    markers, heat, heat_max = _unscheduled_entries(mr.unscheduled, dataset)
+    period = _period_text(mr, crews)
+    page_args: dict[str, Any] = {"tiles": tiles, "attribution": attribution, "origin": origin}
+
+    routes = [
+        _route_entry(
+            c,
+            p,
+            day_idx[c.date],
+            crew_idx[c.crew_id],
+            ROUTE_COLOURS[crew_idx[c.crew_id] % len(ROUTE_COLOURS)],
+            _href(c.date, n),
+        )
+        for c, p, n in zip(crews, plans, names, strict=True)
+    ]
+    drawn = [pt for p in plans for pt in p["path"]] + [(m[0], m[1]) for m in markers]
+    everything = [(o.lat, o.lon) for o in dataset.offenders] + [
+        (o.base_lat, o.base_lon) for o in dataset.officers
+    ]
+    index_data = {
+        "risk": risk,
+        "days": [{"label": _day_label(d), "n": sum(1 for c in crews if c.date == d)} for d in days],
+        "crews": crew_ids,
+        "routes": routes,
+        "stations": _stations(dataset),
+        "areas": areas,
+        "unsched": markers,
+        "heat": heat,
+        "heatMax": heat_max,
+        "bounds": _bounds(drawn) or _bounds(everything),
+        "numZoom": NUMBERS_FROM_ZOOM,
+        "stopRadius": 7,
+        "layers": True,
+        "filter": True,
+    }
+    maps_dir = out_dir / "maps"
+    written: list[Path] = []
+
+    def put(path: Path, text: str) -> None:
+        write_private(path, text)
+        written.append(path)
+
+    title = f"Route maps, {period}"
+    put(
+        maps_dir / "index.html",
+        _page(
+            title,
+            index_data,
+            body_before=_banner(title, [("days.html", "Crew-day pages")]),
+            body_after=_legend(mr, crews, len(markers), days_link=True),
+            heat=True,
+            **page_args,
+        ),
+    )
+    put(maps_dir / "days.html", _days_page(mr, crews, names))
+    for c, p, n, r in zip(crews, plans, names, routes, strict=True):
+        one = dict(r, d=0, c=0, href=None)
+        page_title = f"Crew {c.crew_id}, {_day_label(c.date)}"
+        data = {
+            "risk": risk,
+            "days": [{"label": _day_label(c.date), "n": 1}],
+            "crews": [c.crew_id],
+            "routes": [one],
+            "stations": _stations(dataset, set(c.officer_ids)),
+            "areas": [],
+            "unsched": [],
+            "heat": [],
+            "heatMax": 1,
+            "bounds": _bounds(p["path"] + [pt for leg in p["extra"] for pt in leg]),
+            "numZoom": 0,
+            "stopRadius": 10,
+            "layers": False,
+            "filter": False,
+        }
+        put(
+            maps_dir / c.date.isoformat() / f"{n}.html",
+            _page(
+                page_title,
+                data,
+                body_before=_banner(
+                    page_title,
+                    [("../days.html", "All crew-days"), ("../index.html", "Whole-period map")],
+                ),
+                body_after=_crew_list(c, p, "../"),
+                heat=False,
+                **page_args,
+            ),
+        )
+    return written
