@@ -161,12 +161,7 @@ def parse_scenario(
     problems: list[Problem] = []
 
     def where(key: str) -> int | None:
-        parts = key.split(".")
-        while parts:
-            if ".".join(parts) in lines:
-                return lines[".".join(parts)]
-            parts.pop()
-        return None
+        return _line_of(key, lines)
 
     data = dict(raw)
     if isinstance(data.get("data"), str) and base_dir is not None:
@@ -226,17 +221,27 @@ def _check_policy_overrides(scenario: Scenario, lines: dict[str, int]) -> None:
         raise PolicyError(_relocate(exc.problems, scenario.file, lines)) from None
 
 
+def _line_of(key: str, lines: dict[str, int]) -> int | None:
+    """The line a dotted key is written on: itself, else its first sub-key, else its table."""
+    if key in lines:
+        return lines[key]
+    below = [n for k, n in lines.items() if k.startswith(key + ".")]
+    if below:
+        return min(below)
+    parts = key.split(".")[:-1]
+    while parts:
+        if ".".join(parts) in lines:
+            return lines[".".join(parts)]
+        parts.pop()
+    return None
+
+
 def _relocate(problems: Sequence[Problem], file: str, lines: dict[str, int]) -> list[Problem]:
     """Point policy problems at the `[policy]` key of the scenario file they came from."""
     out = []
     for p in problems:
         key = f"policy.{p.column}" if p.column else "policy"
-        parts = key.split(".")
-        line = None
-        while parts and line is None:
-            line = lines.get(".".join(parts))
-            parts.pop()
-        out.append(Problem(file, line, key, p.message))
+        out.append(Problem(file, _line_of(key, lines), key, p.message))
     return out
 
 
