@@ -77,6 +77,7 @@ class _Why:
 
     days_open: int = 0  # days in range the person was available
     days_with_crew: int = 0  # of those, days some eligible crew was working
+    days_full: int = 0  # days a crew worked but had reached its cap of visits
     window_too_late: bool = False  # a crew existed but the window/shift did not fit
 
 
@@ -237,17 +238,21 @@ def _place_on_day(
     """The start time and crew for `r` appended to crews' days on `d`, or None if none fits."""
     mode = policy.areas.mode
     eligible = []
+    capped = []
     for o in working:
         if not _area_ok(o, r, mode):
             continue
         sheet = sheets.get((o.officer_id, d))
         n = len(sheet.stops) if sheet else 0
         if o.max_visits_per_day is not None and n >= o.max_visits_per_day:
+            capped.append(o)
             continue
         eligible.append(o)
     crews = _candidate_crews(r, eligible, by_id, base_km)
     if crews:
         why.days_with_crew += 1
+    elif capped and _candidate_crews(r, eligible + capped, by_id, base_km):
+        why.days_full += 1
     travel = policy.travel
     for crew in crews:
         day_sheets = [sheets.get((oid, d)) or _Day(by_id[oid]) for oid in crew]
@@ -297,7 +302,7 @@ def _reason(
         )
         if not covered:
             return f"no officer's shift covers the visit window {hhmm(r.window_start_min)}-{hhmm(r.window_end_min)}"
-    if why.days_with_crew == 0:
+    if why.days_with_crew == 0 and why.days_full == 0:
         needs = f" with skill {', '.join(sorted(r.skills))}" if r.skills else ""
         return f"no {'two officers' if size == 2 else 'officer'}{needs} working on any possible day before plan end"
     return "capacity: all eligible officers full before plan end"
