@@ -1,0 +1,288 @@
+"""Assignment of owed visits to crew-days: a CP-SAT model, with a greedy start.
+
+Booleans x[slot, crew-day] exist only for candidates (see `problem`). Per crew-day, capacity in
+minutes (visit duration plus an estimate of travel) and in visits (max_visits_per_day); per
+person, chained visits linked by day variables (minimum gap, the next due date moving with the
+planned date). The objective is lexicographic in spirit, by weights far enough apart:
+missed (x risk weight) >> days late (x risk weight) >> continuity of the named offender
+manager > estimated travel > cross-area (prefer mode) > workload balance.
+
+The exact timing is done afterwards by `routing`; what does not fit there is cut from this
+model and the model solved again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from rso_scheduler.solver.problem import Problem, Slot, due_index
+
+W_MISS = 1_000_000  # per unit of risk weight: a missed owed visit
+W_LATE = 2_000  # per risk-weighted day late
+W_CONT = 120  # a visit made without the person's named offender manager
+W_AREA = 30  # per officer from another area (areas mode "prefer")
+W_TRAVEL = 1  # per estimated travel minute (one way, summed over officers)
+W_BAL = 10  # per visit of the busiest officer's month
+STOP_SLACK_MIN = 5  # capacity estimate: minutes per stop on top of the one-way travel
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A slot that a crew-day may take, with its cost terms."""
+
+    slot: int
+    crew: int
+    day: int
+    usage_min: int  # capacity estimate
+    cost: int  # continuity + travel + area terms (lateness of slot 0 added in the model)
+
+
+@dataclass
+class AssignResult:
+    """Plain result of one assignment solve."""
+
+    chosen: dict[int, int]  # slot -> crew index
+    status: str
+    objective: float
+    bound: float
+    wall_s: float
+    deterministic_s: float
+    n_vars: int
+    n_candidates: int
+
+
+def build_candidates(prob: Problem, forbidden: set[tuple[int, int]]) -> list[Candidate]:
+    """Every (slot, crew-day) pair the model may choose, sorted by (slot, crew)."""
+    out: list[Candidate] = []
+    for s in prob.slots:
+        r = prob.reqs[s.person]
+        comps = prob.ranked_comps(s.person, 8)
+        manager_comps = [
+            c for c in comps if r.manager_id is not None and r.manager_id in prob.comps[c]
+        ]
+        for d in prob.slot_days(s):
+            today = prob.crews_by_day[d]
+            picked = [c for c in comps if c in today][:3]
+            for c in manager_comps:
+                if c in today and c not in picked:
+                    picked.append(c)
+            for c in picked:
+                crew = today[c]
+                if (s.index, crew.index) in forbidden:
+                    continue
+                elig = prob.static_eligibility(s.person, c)
+                assert elig is not None
+                mismatch, travel_sum = elig
+                approx = int(prob.approx_min[s.person, c]) if prob.approx_min is not None else 0
+                cont = (
+                    W_CONT
+                    if r.manager_id is not None and r.manager_id not in crew.officer_ids
+                    else 0
+                )
+                out.append(
+                    Candidate(
+                        slot=s.index,
+                        crew=crew.index,
+                        day=d,
+                        usage_min=r.duration_min + approx + STOP_SLACK_MIN,
+                        cost=cont + W_TRAVEL * travel_sum + W_AREA * mismatch,
+                    )
+                )
+    out.sort(key=lambda c: (c.slot, c.crew))
+    return out
+
+
+def greedy_assignment(
+    prob: Problem, cands: list[Candidate], capacity: dict[int, int]
+) -> dict[int, int]:
+    """A quick feasible start for the model: most serious and most overdue first, each slot
+    on its least-late, cheapest candidate with room left."""
+    by_slot: dict[int, list[Candidate]] = defaultdict(list)
+    for c in cands:
+        by_slot[c.slot].append(c)
+    used_min: dict[int, int] = defaultdict(int)
+    used_n: dict[int, int] = defaultdict(int)
+    chains: dict[int, list[Slot]] = defaultdict(list)
+    for s in prob.slots:
+        chains[s.person].append(s)
+    order = sorted(
+        chains,
+        key=lambda p: (-prob.reqs[p].weight, prob.reqs[p].first_due, prob.reqs[p].offender_id),
+    )
+    chosen: dict[int, int] = {}
+    for p in order:
+        r = prob.reqs[p]
+        due = due_index(prob, p)
+        last: int | None = None
+        for s in chains[p]:
+            if last is not None:
+                due = last + r.interval_days
+                if due > prob.n_days - 1:
+                    break  # the next visit falls due after the plan: not owed
+            lo = s.earliest_index if last is None else last + prob.step_days(p)
+            best: tuple[int, int, int] | None = None
+            best_c: Candidate | None = None
+            for c in by_slot.get(s.index, ()):
+                if c.day < lo:
+                    continue
+                crew = prob.crews[c.crew]
+                cap_n = crew.max_visits
+                if cap_n is not None and used_n[c.crew] + 1 > cap_n:
+                    continue
+                if used_min[c.crew] + c.usage_min > capacity[c.crew]:
+                    continue
+                key = (max(0, c.day - due), c.cost, c.crew)
+                if best is None or key < best:
+                    best, best_c = key, c
+            if best_c is None:
+                break
+            chosen[s.index] = best_c.crew
+            used_min[best_c.crew] += best_c.usage_min
+            used_n[best_c.crew] += 1
+            last = best_c.day
+        # a chain's last slot must not leave a further owed visit unmodelled: trim if so
+        mine = [s for s in chains[p] if s.index in chosen]
+        if mine and mine[-1] is chains[p][-1]:
+            d_last = prob.crews[chosen[mine[-1].index]].day_index
+            if d_last + r.interval_days <= prob.n_days - 1:
+                c_idx = chosen.pop(mine[-1].index)
+                used_n[c_idx] -= 1
+                used_min[c_idx] -= r.duration_min
+    return chosen
+
+
+def solve_assignment(
+    prob: Problem,
+    cands: list[Candidate],
+    capacity: dict[int, int],
+    hint: dict[int, int],
+    time_limit_s: float,
+    seed: int,
+    workers: int,
+    deterministic_limit_s: float,
+) -> AssignResult:
+    """Solve the assignment model; returns the chosen crew-day per slot (plain dict)."""
+    m = cp_model.CpModel()
+    n_days = prob.n_days
+    last_day = n_days - 1
+    x: list[cp_model.IntVar] = [m.new_bool_var(f"x{i}") for i in range(len(cands))]
+    by_slot: dict[int, list[int]] = defaultdict(list)
+    by_crew: dict[int, list[int]] = defaultdict(list)
+    for i, c in enumerate(cands):
+        by_slot[c.slot].append(i)
+        by_crew[c.crew].append(i)
+    obj: list[tuple[int, cp_model.LinearExprT]] = []
+    const = 0
+    chains: dict[int, list[Slot]] = defaultdict(list)
+    for s in prob.slots:
+        chains[s.person].append(s)
+    present: dict[int, cp_model.LinearExprT] = {}
+    for s in prob.slots:
+        idx = by_slot.get(s.index, [])
+        if idx:
+            m.add_at_most_one(x[i] for i in idx)
+            present[s.index] = sum(x[i] for i in idx)
+        else:
+            present[s.index] = 0
+    for p, chain in sorted(chains.items()):
+        r = prob.reqs[p]
+        w = r.weight
+        due0 = due_index(prob, p)
+        s0 = chain[0]
+        # slot 0: missed and lateness are linear in the x of its candidates
+        const += W_MISS * w
+        for i in by_slot.get(s0.index, []):
+            late = max(0, cands[i].day - due0)
+            obj.append((-W_MISS * w + W_LATE * w * late, x[i]))
+        if len(chain) == 1:
+            continue
+        day_vars: dict[int, cp_model.IntVar] = {}
+        for s in chain:
+            dv = m.new_int_var(0, last_day, f"d{s.index}")
+            idx = by_slot.get(s.index, [])
+            m.add(dv == sum(cands[i].day * x[i] for i in idx))
+            day_vars[s.index] = dv
+        for prev, s in zip(chain, chain[1:], strict=False):
+            pres_prev, pres = present[prev.index], present[s.index]
+            if isinstance(pres, int) and pres == 0:
+                pres_var = None
+            else:
+                pres_var = m.new_bool_var(f"p{s.index}")
+                m.add(pres_var == pres)
+            if pres_var is not None:
+                m.add(pres <= pres_prev)
+                m.add(
+                    day_vars[s.index] >= day_vars[prev.index] + prob.step_days(p)
+                ).only_enforce_if(pres_var)
+                late = m.new_int_var(0, n_days + r.interval_days, f"l{s.index}")
+                m.add(late >= day_vars[s.index] - day_vars[prev.index] - r.interval_days)
+                obj.append((W_LATE * w, late))
+            # owed: the previous visit is planned and the next falls due inside the plan
+            owed = m.new_bool_var(f"o{s.index}")
+            m.add(day_vars[prev.index] <= last_day - r.interval_days).only_enforce_if(owed)
+            m.add(day_vars[prev.index] >= last_day - r.interval_days + 1).only_enforce_if(~owed)
+            missed = m.new_bool_var(f"m{s.index}")
+            m.add(missed >= owed + pres_prev - 1 - pres)
+            obj.append((W_MISS * w, missed))
+        s_last = chain[-1]
+        if by_slot.get(s_last.index):
+            # no owed visit may fall beyond the modelled chain
+            pl = m.new_bool_var(f"pl{s_last.index}")
+            m.add(pl == present[s_last.index])
+            m.add(day_vars[s_last.index] + r.interval_days >= last_day + 1).only_enforce_if(pl)
+    for i, c in enumerate(cands):
+        if c.cost:
+            obj.append((c.cost, x[i]))
+    # capacity per crew-day
+    for crew_idx, idx in sorted(by_crew.items()):
+        crew = prob.crews[crew_idx]
+        m.add(sum(cands[i].usage_min * x[i] for i in idx) <= capacity[crew_idx])
+        if crew.max_visits is not None and crew.max_visits < len(idx):
+            m.add(sum(x[i] for i in idx) <= crew.max_visits)
+    # workload balance: the busiest officer's month
+    load: dict[str, list[int]] = defaultdict(list)
+    for crew_idx, idx in by_crew.items():
+        for oid in prob.crews[crew_idx].officer_ids:
+            load[oid].extend(idx)
+    if load:
+        top = m.new_int_var(0, len(prob.slots), "maxload")
+        for _oid, idx in sorted(load.items()):
+            m.add(top >= sum(x[i] for i in idx))
+        obj.append((W_BAL, top))
+    m.minimize(sum(coef * var for coef, var in obj) + const)
+    for i, c in enumerate(cands):
+        m.add_hint(x[i], 1 if hint.get(c.slot) == c.crew else 0)
+
+    solver = cp_model.CpSolver()
+    prm = solver.parameters
+    prm.random_seed = seed
+    prm.num_workers = workers
+    prm.max_time_in_seconds = max(0.5, time_limit_s)
+    # the deterministic limit is what normally stops the search, so the same inputs give the
+    # same answer; interleaved search keeps several workers deterministic too
+    prm.max_deterministic_time = max(0.1, deterministic_limit_s)
+    if workers > 1:
+        prm.interleave_search = True
+    status = solver.solve(m)
+    name = solver.status_name(status)
+    chosen: dict[int, int] = {}
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        for i, c in enumerate(cands):
+            if solver.boolean_value(x[i]):
+                chosen[c.slot] = c.crew
+        objective, bound = solver.objective_value, solver.best_objective_bound
+    else:
+        objective, bound = float("nan"), float("nan")
+    return AssignResult(
+        chosen=chosen,
+        status=name,
+        objective=objective,
+        bound=bound,
+        wall_s=solver.wall_time,
+        deterministic_s=solver.deterministic_time,
+        n_vars=len(x),
+        n_candidates=len(cands),
+    )

@@ -1,0 +1,415 @@
+"""The optimising planner: crews -> assignment (CP-SAT) -> routing -> repair -> roster.
+
+`plan(dataset, start, end, options)` is the entry point. See docs/DESIGN.md for why the
+problem is decomposed this way and what was measured.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from rso_scheduler.calendar import bank_holidays
+from rso_scheduler.demand import requirements
+from rso_scheduler.errors import PlanError
+from rso_scheduler.models import Dataset, VisitKind
+from rso_scheduler.roster import CrewRoute, OfficerLeg, PlannedVisit, PlanResult, Unscheduled
+from rso_scheduler.solver.assign import (
+    W_CONT,
+    build_candidates,
+    greedy_assignment,
+    solve_assignment,
+)
+from rso_scheduler.solver.crews import form_crews
+from rso_scheduler.solver.diagnose import unscheduled_reason
+from rso_scheduler.solver.options import PlanOptions
+from rso_scheduler.solver.problem import REPAIR_COMPS, Problem, build_problem, due_index
+from rso_scheduler.solver.routing import Stop
+from rso_scheduler.solver.unannounced import choose_unannounced
+
+MAX_ROUNDS = 3  # assignment -> routing rounds (cuts added between them)
+PULL_MAX_ADDED_MIN = 20  # a pulled-forward visit may add at most this much crew travel
+# Share of the time budget for the first assignment solve; later rounds get a smaller share.
+FIRST_SOLVE_SHARE = 0.55
+LATER_SOLVE_SHARE = 0.12
+# CP-SAT deterministic time per wall second, as measured on the benchmark machine (about 1 on
+# 2 cores); the deterministic limit is what normally ends the search, keeping runs repeatable.
+DET_PER_WALL_S = 0.6
+
+
+@dataclass
+class _State:
+    """The roster under construction: ordered stops per crew-day, planned days per person."""
+
+    prob: Problem
+    stops: dict[int, list[Stop]] = field(default_factory=dict)  # crew index -> visiting order
+    person_of: dict[int, int] = field(default_factory=dict)  # stop key -> person
+    crew_of: dict[int, int] = field(default_factory=dict)  # stop key -> crew index
+    by_person: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))  # -> keys
+    next_key: int = 0
+
+    def add(self, crew: int, person: int, order: list[Stop]) -> None:
+        self.stops[crew] = order
+        for s in order:
+            if s.key not in self.person_of:
+                self.person_of[s.key] = person
+                self.crew_of[s.key] = crew
+                self.by_person[person].append(s.key)
+
+    def new_stop(self, person: int) -> Stop:
+        key = self.next_key
+        self.next_key += 1
+        return self.prob.stop(person, key)
+
+    def person_days(self, person: int) -> list[int]:
+        return sorted(
+            self.prob.crews[self.crew_of[k]].day_index for k in self.by_person.get(person, [])
+        )
+
+
+def _next_owed(prob: Problem, st: _State, person: int) -> tuple[int, int] | None:
+    """(due day, earliest day) of the person's next owed visit not yet planned, or None."""
+    r = prob.reqs[person]
+    ds = st.person_days(person)
+    last_day = prob.n_days - 1
+    if not ds:
+        if r.optional:
+            return None
+        return due_index(prob, person), (r.first_earliest - prob.start).days
+    due = ds[-1] + r.interval_days
+    if due > last_day:
+        return None
+    return due, ds[-1] + prob.step_days(person)
+
+
+def _route_round(
+    prob: Problem, chosen: dict[int, int], st: _State
+) -> tuple[list[tuple[int, int]], int]:
+    """Route every crew-day of an assignment; returns the (slot, crew) pairs that did not fit."""
+    per_crew: dict[int, list[int]] = defaultdict(list)
+    for slot, crew in sorted(chosen.items()):
+        per_crew[crew].append(slot)
+    dropped: list[tuple[int, int]] = []
+    for crew_idx, slots in sorted(per_crew.items()):
+        crew = prob.crews[crew_idx]
+        timer = prob.timers[prob.comp_index[crew.officer_ids]]
+        keep = list(slots)
+        while keep:
+            stops = [prob.stop(prob.slots[s].person, s) for s in keep]
+            order = timer.best_order(stops)
+            if order is not None:
+                break
+            # drop the least serious visit (later chained visits before earlier ones)
+            worst = min(
+                keep,
+                key=lambda s: (prob.reqs[prob.slots[s].person].weight, -prob.slots[s].seq, -s),
+            )
+            keep.remove(worst)
+            dropped.append((worst, crew_idx))
+        if keep and order is not None:
+            st.stops[crew_idx] = order
+    return dropped, len(per_crew)
+
+
+def _try_insert(
+    prob: Problem,
+    st: _State,
+    person: int,
+    lo: int,
+    due: int,
+    only_busy: bool,
+    max_added: int | None,
+    deadline: float,
+) -> bool:
+    """Insert one visit of `person` on the least-late, then cheapest, feasible crew-day."""
+    r = prob.reqs[person]
+    comps = prob.ranked_comps(person, REPAIR_COMPS)
+    days = [d for d in range(max(lo, 0), prob.n_days) if r.available_on(prob.day(d))]
+    # consider days in order of lateness; stop at the first lateness level with a fit
+    days.sort(key=lambda d: (max(0, d - due), d))
+    stop = st.new_stop(person)
+    i = 0
+    while i < len(days):
+        if time.monotonic() > deadline:
+            return False
+        level = max(0, days[i] - due)
+        group = []
+        while i < len(days) and max(0, days[i] - due) == level:
+            group.append(days[i])
+            i += 1
+        best: tuple[int, int, int, int] | None = None
+        for d in group:
+            today = prob.crews_by_day[d]
+            for c in comps:
+                crew = today.get(c)
+                if crew is None:
+                    continue
+                order = st.stops.get(crew.index, [])
+                if only_busy and not order:
+                    continue
+                if crew.max_visits is not None and len(order) >= crew.max_visits:
+                    continue
+                used = sum(s.duration_min for s in order) + r.duration_min
+                if used > crew.end_min - crew.start_min:
+                    continue
+                ins = prob.timers[c].cheapest_insertion(order, stop)
+                if ins is None:
+                    continue
+                pos, added = ins
+                if max_added is not None and added > max_added:
+                    continue
+                cont = 0 if r.manager_id is None or r.manager_id in crew.officer_ids else W_CONT
+                key = (added + cont, d, crew.index, pos)
+                if best is None or key < best:
+                    best = key
+        if best is not None:
+            _, _d, crew_idx, pos = best
+            order = list(st.stops.get(crew_idx, []))
+            order.insert(pos, stop)
+            st.stops[crew_idx] = order
+            st.person_of[stop.key] = person
+            st.crew_of[stop.key] = crew_idx
+            st.by_person[person].append(stop.key)
+            return True
+    return False
+
+
+def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> PlanResult:
+    """Plan the visits owed between `start` and `end` (inclusive) with the optimiser."""
+    t0 = time.monotonic()
+    if end < start:
+        raise PlanError(f"the plan ends ({end}) before it starts ({start})")
+    budget = options.time_limit_s
+    deadline = t0 + budget
+    say = options.progress
+    holidays_off = {} if options.work_bank_holidays else bank_holidays(start, end)
+    reqs = requirements(dataset, start, end, include_optional=options.pull_forward)
+    officers = sorted(dataset.officers, key=lambda o: o.officer_id)
+    crews = form_crews(officers, dataset.absences, start, end, holidays_off)
+    prob = build_problem(start, end, dataset.policy, reqs, crews, officers)
+    say(f"{len(reqs)} people, {len(prob.slots)} visit slots, {len(crews)} crew-days")
+
+    capacity = {c.index: c.end_min - c.start_min for c in crews}
+    forbidden: set[tuple[int, int]] = set()
+    hint: dict[int, int] = {}
+    stats: dict[str, object] = {"solver": "cp-sat", "rounds": 0, "routing_drops": 0}
+    st = _State(prob)
+    accepted: dict[int, int] = {}
+    for rnd in range(MAX_ROUNDS):
+        cands = build_candidates(prob, forbidden)
+        if rnd == 0:
+            hint = greedy_assignment(prob, cands, capacity)
+            stats["candidates"] = len(cands)
+            stats["greedy_start_visits"] = len(hint)
+        remaining = deadline - time.monotonic()
+        share = FIRST_SOLVE_SHARE if rnd == 0 else LATER_SOLVE_SHARE
+        limit = max(0.5, remaining * share if rnd == 0 else budget * share)
+        if remaining < 1.0 and rnd > 0:
+            break
+        say(f"assignment round {rnd + 1}: {len(cands)} candidates, up to {limit:.0f} s")
+        res = solve_assignment(
+            prob,
+            cands,
+            capacity,
+            hint,
+            time_limit_s=limit,
+            seed=options.seed,
+            workers=options.workers,
+            deterministic_limit_s=limit * DET_PER_WALL_S,
+        )
+        stats["rounds"] = rnd + 1
+        stats["status"] = res.status
+        stats["objective"] = res.objective
+        stats["bound"] = res.bound
+        stats["cp_sat_wall_s"] = round(float(stats.get("cp_sat_wall_s", 0.0)) + res.wall_s, 3)  # type: ignore[arg-type]
+        stats["cp_sat_deterministic_s"] = round(
+            float(stats.get("cp_sat_deterministic_s", 0.0)) + res.deterministic_s,  # type: ignore[arg-type]
+            3,
+        )
+        chosen = res.chosen if res.chosen else hint
+        if not res.chosen:
+            stats["status"] = f"{res.status} (greedy start used)"
+        st = _State(prob)
+        dropped, _n = _route_round(prob, chosen, st)
+        stats["routing_drops"] = int(stats["routing_drops"]) + len(dropped)  # type: ignore[call-overload]
+        accepted = {s: c for s, c in chosen.items() if (s, c) not in set(dropped)}
+        say(f"round {rnd + 1}: {len(accepted)} visits routed, {len(dropped)} did not fit")
+        if not dropped:
+            break
+        forbidden.update(dropped)
+        hint = accepted
+    # register the routed stops
+    for crew_idx, order in sorted(st.stops.items()):
+        for s in order:
+            st.person_of[s.key] = prob.slots[s.key].person
+            st.crew_of[s.key] = crew_idx
+            st.by_person[prob.slots[s.key].person].append(s.key)
+    st.next_key = len(prob.slots)
+
+    # repair: every owed visit still missing, most serious first, into any crew-day it fits
+    repaired = 0
+    repair_deadline = max(deadline, time.monotonic() + 5.0)
+    order_people = sorted(
+        (p for p, r in enumerate(reqs) if not r.optional),
+        key=lambda p: (reqs[p].risk_level.rank, reqs[p].first_due, reqs[p].offender_id),
+    )
+    for p in order_people:
+        for _ in range(64):
+            nxt = _next_owed(prob, st, p)
+            if nxt is None:
+                break
+            due, lo = nxt
+            if not _try_insert(prob, st, p, lo, due, False, None, repair_deadline):
+                break
+            repaired += 1
+    stats["repaired"] = repaired
+    # pull forward: people not yet due, only into crew-days already going out, cheaply
+    pulled = 0
+    if options.pull_forward:
+        opt_people = sorted(
+            (p for p, r in enumerate(reqs) if r.optional),
+            key=lambda p: (reqs[p].risk_level.rank, reqs[p].first_due, reqs[p].offender_id),
+        )
+        for p in opt_people:
+            if time.monotonic() > repair_deadline:
+                break
+            r = reqs[p]
+            lo = (r.first_earliest - start).days
+            # the visit after a pulled-forward one must not fall due inside the plan
+            lo = max(lo, prob.n_days - r.interval_days)
+            if lo >= prob.n_days:
+                continue
+            due = due_index(prob, p)
+            if _try_insert(prob, st, p, lo, due, True, PULL_MAX_ADDED_MIN, repair_deadline):
+                pulled += 1
+    stats["pulled_forward"] = pulled
+    result = _extract(prob, st, options, holidays_off, stats)
+    result.solve_seconds = round(time.monotonic() - t0, 3)
+    say(f"planned {len(result.visits)} visits, {len(result.unscheduled)} unscheduled")
+    return result
+
+
+def _extract(
+    prob: Problem,
+    st: _State,
+    options: PlanOptions,
+    holidays_off: dict[date, str],
+    stats: dict[str, object],
+) -> PlanResult:
+    """Plain roster rows, crew routes, unscheduled visits with reasons, and statistics."""
+    rows: list[tuple[date, str, int, int, int, int]] = []  # day, crew_id, start, end, person, key
+    routes_raw: list[tuple[date, str, int, list[int], tuple[OfficerLeg, ...]]] = []
+    for crew_idx, order in sorted(st.stops.items()):
+        if not order:
+            continue
+        crew = prob.crews[crew_idx]
+        timer = prob.timers[prob.comp_index[crew.officer_ids]]
+        route = timer.make_route(order)
+        if route is None:  # cannot happen: every order kept here was checked
+            raise PlanError(f"internal error: crew {crew.crew_id} on {crew.day} lost its timing")
+        for s, start_min in zip(order, route.starts_min, strict=True):
+            rows.append(
+                (
+                    crew.day,
+                    crew.crew_id,
+                    start_min,
+                    start_min + s.duration_min,
+                    st.person_of[s.key],
+                    s.key,
+                )
+            )
+        legs = tuple(
+            OfficerLeg(g.officer_id, g.depart_min, g.return_min, g.travel_min, g.travel_km)
+            for g in route.legs
+        )
+        routes_raw.append((crew.day, crew.crew_id, crew_idx, [s.key for s in order], legs))
+    rows.sort(key=lambda r: (r[0], r[1], r[2], prob.reqs[r[4]].offender_id))
+    visit_id = {row[5]: f"V{i + 1:05d}" for i, row in enumerate(rows)}
+    # dues follow the planned dates: the first owed visit satisfies the first due date, each
+    # later one the due date set by the visit before it
+    by_person: dict[int, list[tuple[date, str, int, int, int, int]]] = defaultdict(list)
+    for row in rows:
+        by_person[row[4]].append(row)
+    drafts: list[dict[str, object]] = []
+    for p, prow in sorted(by_person.items()):
+        r = prob.reqs[p]
+        due = r.first_due
+        for seq, row in enumerate(sorted(prow, key=lambda x: x[0])):
+            drafts.append(
+                {
+                    "key": row[5],
+                    "person": p,
+                    "date": row[0],
+                    "start": row[2],
+                    "end": row[3],
+                    "crew": row[1],
+                    "due": due,
+                    "seq": seq,
+                    "pulled": r.optional and seq == 0,
+                }
+            )
+            due = r.next_due(row[0])
+    kinds = choose_unannounced(prob, drafts)
+    visits: list[PlannedVisit] = []
+    for d in drafts:
+        p = int(d["person"])  # type: ignore[call-overload]
+        r = prob.reqs[p]
+        key = int(d["key"])  # type: ignore[call-overload]
+        visits.append(
+            PlannedVisit(
+                visit_id=visit_id[key],
+                date=d["date"],  # type: ignore[arg-type]
+                start_min=int(d["start"]),  # type: ignore[call-overload]
+                end_min=int(d["end"]),  # type: ignore[call-overload]
+                offender_id=r.offender_id,
+                officer_ids=tuple(str(d["crew"]).split("+")),
+                risk_level=r.risk_level,
+                due_date=d["due"],  # type: ignore[arg-type]
+                kind=VisitKind.unannounced if kinds.get(key) else VisitKind.announced,
+                seq=int(d["seq"]),  # type: ignore[call-overload]
+                pulled_forward=bool(d["pulled"]),
+            )
+        )
+    visits.sort(key=lambda v: v.visit_id)
+    routes = [
+        CrewRoute(
+            date=day,
+            crew_id=crew_id,
+            officer_ids=tuple(crew_id.split("+")),
+            visit_ids=tuple(visit_id[k] for k in keys),
+            legs=legs,
+        )
+        for day, crew_id, _ci, keys, legs in sorted(routes_raw, key=lambda x: (x[0], x[1]))
+    ]
+    unscheduled: list[Unscheduled] = []
+    for p, r in enumerate(prob.reqs):
+        if r.optional:
+            continue
+        nxt = _next_owed(prob, st, p)
+        if nxt is None:
+            continue
+        due, lo = nxt
+        due_date = prob.day(due)
+        reason = unscheduled_reason(prob, p, lo, holidays_off)
+        unscheduled.append(Unscheduled(r.offender_id, r.risk_level, due_date, reason))
+    unscheduled.sort(key=lambda u: (u.risk_level.rank, u.due_date, u.offender_id))
+    owed_planned = sum(1 for v in visits if not v.pulled_forward)
+    stats["visits_planned"] = len(visits)
+    stats["crew_days"] = len(prob.crews)
+    stats["slots"] = len(prob.slots)
+    stats["people"] = len(prob.reqs)
+    return PlanResult(
+        plan_start=prob.start,
+        plan_end=prob.end,
+        visits=visits,
+        unscheduled=unscheduled,
+        routes=routes,
+        visits_due=owed_planned + len(unscheduled),
+        solve_seconds=0.0,
+        seed=options.seed,
+        time_limit_s=options.time_limit_s,
+        work_bank_holidays=options.work_bank_holidays,
+        stats=stats,
+    )

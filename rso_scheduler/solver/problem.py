@@ -1,0 +1,231 @@
+"""The planning problem in plain indexed form: people, visit slots, crew-days and candidates.
+
+Built once per plan from the requirements and crews. Everything here is sorted and indexed so
+that the same inputs always give the same model (no set or dict order leaks into the solver).
+
+A *slot* is one owed visit of one person: slot 0 is the first owed visit; slots 1, 2... are
+chained visits of people whose interval is shorter than the plan. A *candidate* is a pair
+(slot, crew-day) that passes every static hard rule (date range, person available, crew size,
+skills, strict area, the window reachable inside the crew's shifts with exact travel), pruned
+to the crews nearest the person each day.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+
+from rso_scheduler.demand import Requirement
+from rso_scheduler.models import Officer
+from rso_scheduler.policy import Policy
+from rso_scheduler.solver.crews import CrewDay
+from rso_scheduler.solver.routing import CrewTimer, Stop, TravelCache
+from rso_scheduler.travel import haversine_matrix_km
+
+DAY_MIN = 24 * 60
+# Candidate pruning: crews kept per person and day for the assignment model; the repair pass
+# looks wider (REPAIR_COMPS) for whatever the model could not place.
+CREWS_PER_DAY = 3
+COMPS_PER_PERSON = 8
+REPAIR_COMPS = 40
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One owed visit of one person (seq 0 = first owed visit in the plan)."""
+
+    index: int
+    person: int  # index into Problem.reqs
+    seq: int
+    earliest_index: int  # earliest day (days after plan start) this slot could ever take
+
+
+@dataclass
+class Problem:
+    """Indexed planning data shared by the assignment model, routing, repair and extraction."""
+
+    start: date
+    end: date
+    policy: Policy
+    reqs: list[Requirement]
+    crews: list[CrewDay]
+    cache: TravelCache
+    area_mode: str
+    officers: dict[str, Officer]
+    slots: list[Slot] = field(default_factory=list)
+    comps: list[tuple[str, ...]] = field(default_factory=list)  # distinct crew compositions
+    comp_index: dict[tuple[str, ...], int] = field(default_factory=dict)
+    timers: list[CrewTimer] = field(default_factory=list)
+    crews_by_day: list[dict[int, CrewDay]] = field(default_factory=list)  # day -> comp -> crew
+    approx_min: np.ndarray | None = None  # person x comp: max over officers of one-way minutes
+    ranked_cache: dict[int, list[int]] = field(default_factory=dict)
+    _elig: dict[tuple[int, int], tuple[int, int] | None] = field(default_factory=dict)
+
+    @property
+    def n_days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def day(self, index: int) -> date:
+        return self.start + timedelta(days=index)
+
+    def stop(self, person: int, key: int) -> Stop:
+        r = self.reqs[person]
+        ws = r.window_start_min if r.window_start_min is not None else 0
+        we = r.window_end_min if r.window_end_min is not None else DAY_MIN
+        return Stop(key, r.lat, r.lon, r.duration_min, ws, we)
+
+    def step_days(self, person: int) -> int:
+        """Least days between two planned visits of a person (min gap, and window before due)."""
+        r = self.reqs[person]
+        return max(r.min_gap_days, r.interval_days - r.window_days)
+
+    # -- eligibility -------------------------------------------------------------------------
+
+    def static_eligibility(self, person: int, comp: int) -> tuple[int, int] | None:
+        """(area mismatches, one-way travel summed over officers) if the crew may ever make the
+        visit (size, skills, strict area, window inside shifts with exact travel), else None."""
+        key = (person, comp)
+        if key in self._elig:
+            return self._elig[key]
+        r = self.reqs[person]
+        timer = self.timers[comp]
+        offs = timer.officers
+        out: tuple[int, int] | None = None
+        skills: frozenset[str] = frozenset()
+        for o in offs:
+            skills |= o.skills
+        ok = not (r.two_officers and len(offs) < 2) and r.skills <= skills
+        mismatch = 0
+        if ok and r.area is not None and self.area_mode != "ignore":
+            mismatch = sum(1 for o in offs if o.area != r.area)
+            if self.area_mode == "strict" and mismatch:
+                ok = False
+        if ok:
+            stop = self.stop(person, -1)
+            if timer.evaluate([stop]) is not None:
+                out = (mismatch if self.area_mode == "prefer" else 0, sum(timer.out_legs(stop)))
+        self._elig[key] = out
+        return out
+
+    def ranked_comps(self, person: int, limit: int) -> list[int]:
+        """Up to `limit` eligible crew compositions for a person, best first, plus any crew
+        holding the person's named offender manager (continuity)."""
+        cached = self.ranked_cache.get(person)
+        if cached is not None and len(cached) >= limit:
+            return cached[:limit] + [c for c in cached[limit:] if self._has_manager(person, c)]
+        assert self.approx_min is not None
+        r = self.reqs[person]
+        approx = self.approx_min[person]
+        if r.area is not None and self.area_mode != "ignore":
+            mis = np.array(
+                [
+                    sum(1 for o in self.timers[c].officers if o.area != r.area)
+                    for c in range(len(self.comps))
+                ]
+            )
+        else:
+            mis = np.zeros(len(self.comps), dtype=int)
+        order = np.lexsort((np.arange(len(self.comps)), approx, mis))
+        picked: list[tuple[tuple[int, int], int]] = []
+        manager: list[tuple[tuple[int, int], int]] = []
+        for c in order.tolist():
+            e = self.static_eligibility(person, c)
+            if e is None:
+                continue
+            if len(picked) < limit:
+                picked.append((e, c))
+            elif self._has_manager(person, c):
+                manager.append((e, c))
+            if len(picked) >= limit and len(manager) >= 2:
+                break
+        picked.sort()
+        result = [c for _, c in picked]
+        full = result + [c for _, c in manager]
+        self.ranked_cache[person] = full
+        return full
+
+    def _has_manager(self, person: int, comp: int) -> bool:
+        m = self.reqs[person].manager_id
+        return m is not None and m in self.comps[comp]
+
+    def slot_days(self, slot: Slot) -> list[int]:
+        """Days a slot may take (range and person availability)."""
+        r = self.reqs[slot.person]
+        return [d for d in range(slot.earliest_index, self.n_days) if r.available_on(self.day(d))]
+
+
+def build_problem(
+    start: date,
+    end: date,
+    policy: Policy,
+    reqs: list[Requirement],
+    crews: list[CrewDay],
+    officers: list[Officer],
+) -> Problem:
+    """Index the plan: slots for owed visits, crew compositions, approximate travel."""
+    cache = TravelCache(policy.travel)
+    prob = Problem(
+        start=start,
+        end=end,
+        policy=policy,
+        reqs=reqs,
+        crews=crews,
+        cache=cache,
+        area_mode=policy.areas.mode,
+        officers={o.officer_id: o for o in officers},
+    )
+    comps = sorted({c.officer_ids for c in crews})
+    prob.comps = comps
+    prob.comp_index = {c: i for i, c in enumerate(comps)}
+    prob.timers = [CrewTimer([prob.officers[i] for i in c], cache) for c in comps]
+    prob.crews_by_day = [{} for _ in range(prob.n_days)]
+    for c in crews:
+        prob.crews_by_day[c.day_index][prob.comp_index[c.officer_ids]] = c
+    # one-way minutes from every officer base to every person (vectorised estimate; exact
+    # timing always uses travel_min)
+    off_ids = sorted(prob.officers)
+    col = {oid: i for i, oid in enumerate(off_ids)}
+    if reqs and off_ids:
+        km = haversine_matrix_km(
+            [r.lat for r in reqs],
+            [r.lon for r in reqs],
+            [prob.officers[o].base_lat for o in off_ids],
+            [prob.officers[o].base_lon for o in off_ids],
+        )
+        mins = np.ceil(km * policy.travel.circuity / policy.travel.speed_kmh * 60 - 1e-9)
+        approx = np.zeros((len(reqs), len(comps)))
+        for ci, comp in enumerate(comps):
+            approx[:, ci] = mins[:, [col[o] for o in comp]].max(axis=1)
+        prob.approx_min = approx
+    else:
+        prob.approx_min = np.zeros((len(reqs), len(comps)))
+    # slots: every owed visit, chained ones as far as they could fall inside the plan
+    slots: list[Slot] = []
+    for p, r in enumerate(reqs):
+        if r.optional:
+            continue
+        first = (r.first_earliest - start).days
+        step = prob.step_days(p)
+        n = max(1, r.chain_estimate(end)) + 1  # one spare: early visits can make the chain longer
+        for k in range(n):
+            e = first + k * step
+            if e >= prob.n_days:
+                break
+            slots.append(Slot(len(slots), p, k, e))
+    prob.slots = slots
+    return prob
+
+
+def due_index(prob: Problem, person: int) -> int:
+    """Due day of a person's first owed visit, as days after the plan start (may be negative)."""
+    return (prob.reqs[person].first_due - prob.start).days
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b) if b else 0
+
+
+__all__ = ["Problem", "Slot", "build_problem", "due_index", "math"]
