@@ -985,7 +985,7 @@ def _run_dask(
             )
             client = distributed.Client(cluster)
         else:
-            client = distributed.Client(address, timeout="20s")
+            client = distributed.Client(address, timeout="10s")
     except OSError as exc:
         raise ScenarioError(f"cannot connect to the Dask scheduler at {address}: {exc}") from None
     try:
