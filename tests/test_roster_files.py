@@ -1,0 +1,267 @@
+"""Roster output files: what write_plan writes, and read_roster's located errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import stat
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from rso_scheduler.errors import InputError, OutputError
+from rso_scheduler.models import Dataset, InputFile, Offender, Officer, RiskLevel, VisitKind
+from rso_scheduler.outputs.files import staged_output
+from rso_scheduler.outputs.roster_files import (
+    ROSTER_COLUMNS,
+    parse_roster,
+    parse_unscheduled,
+    read_roster,
+    write_plan,
+)
+from rso_scheduler.policy import Policy
+from rso_scheduler.roster import CrewRoute, OfficerLeg, PlannedVisit, PlanResult, Unscheduled
+from rso_scheduler.travel import travel_min
+
+START, END = date(2027, 1, 1), date(2027, 1, 31)
+
+
+def _dataset() -> Dataset:
+    people = (
+        Offender(
+            offender_id="P1",
+            risk_level=RiskLevel.very_high,
+            lat=51.46,
+            lon=-0.98,
+            offender_manager_id="A/1",
+        ),
+        Offender(
+            offender_id="=HYPERLINK(1)",
+            risk_level=RiskLevel.low,
+            lat=51.47,
+            lon=-0.99,
+            offender_manager_id="B",
+        ),
+        Offender(offender_id="P3", risk_level=RiskLevel.high, lat=51.45, lon=-0.96),
+    )
+    officers = (
+        Officer(officer_id="A/1", name="DC One", base_lat=51.45, base_lon=-0.97),
+        Officer(officer_id="B", base_lat=51.45, base_lon=-0.97),
+    )
+    files = (InputFile(name="offenders.csv", sha256="ab" * 32, rows=3),)
+    return Dataset(offenders=people, officers=officers, policy=Policy(), files=files)  # fmt: skip
+
+
+def _result() -> PlanResult:
+    v1 = PlannedVisit(
+        "V1",
+        date(2027, 1, 4),
+        600,
+        690,
+        "P1",
+        ("A/1", "B"),
+        RiskLevel.very_high,
+        date(2027, 1, 1),
+        VisitKind.unannounced,
+    )
+    v2 = PlannedVisit(
+        "V2",
+        date(2027, 1, 4),
+        720,
+        780,
+        "=HYPERLINK(1)",
+        ("A/1", "B"),
+        RiskLevel.low,
+        date(2027, 1, 10),
+        VisitKind.announced,
+        seq=0,
+        pulled_forward=False,
+    )
+    legs = (OfficerLeg("A/1", 590, 790, 25, 12.5), OfficerLeg("B", 590, 790, 25, 12.5))
+    route = CrewRoute(date(2027, 1, 4), "A/1+B", ("A/1", "B"), ("V1", "V2"), legs)
+    un = Unscheduled(
+        "P3",
+        RiskLevel.high,
+        date(2027, 1, 20),
+        "capacity: all eligible officers full before plan end",
+    )
+    return PlanResult(START, END, [v1, v2], [un], [route], 3, 1.234, 7, 30.0, stats={"solver": "test"})  # fmt: skip
+
+
+@pytest.fixture
+def written(tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    with staged_output(out) as stage:
+        write_plan(stage, _dataset(), _result(), {"solver": "test", "data_dir": "/data"})
+    return out
+
+
+def test_roster_columns_in_contract_order(written: Path) -> None:
+    """roster.csv has the contract columns in order, then the documented extras."""
+    with (written / "roster.csv").open() as fh:
+        rows = list(csv.reader(fh))
+    assert tuple(rows[0][:10]) == ROSTER_COLUMNS
+    assert rows[0][10:] == ["seq", "pulled_forward", "crew_id", "offender_manager_on_visit"]
+    assert rows[1] == [
+        "V1",
+        "2027-01-04",
+        "10:00",
+        "11:30",
+        "P1",
+        "A/1;B",
+        "very_high",
+        "2027-01-01",
+        "3",
+        "unannounced",
+        "0",
+        "false",
+        "A/1+B",
+        "true",
+    ]
+    assert rows[2][4] == "'=HYPERLINK(1)"  # formula-neutral
+    assert rows[2][13] == "true" and rows[2][8] == "0"  # fmt: skip
+
+
+def test_files_are_private(written: Path) -> None:
+    """Every file written is readable by the owner only."""
+    paths = [p for p in written.rglob("*") if p.is_file()]
+    assert {p.name for p in paths} >= {
+        "roster.csv",
+        "unscheduled.csv",
+        "summary.json",
+        "run.json",
+        "index.csv",
+    }
+    for p in paths:
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
+
+
+def test_summary_and_run_record(written: Path) -> None:
+    """summary.json has the contract fields and breakdowns; run.json records versions and inputs."""
+    s = json.loads((written / "summary.json").read_text())
+    assert (s["visits_due"], s["visits_planned"], s["on_time"], s["late"], s["unscheduled"]) == (
+        3,
+        2,
+        1,
+        1,
+        1,
+    )
+    assert s["travel_minutes"] == 50 and s["travel_km"] == 25.0
+    assert s["policy_sha256"] == Policy().digest() and s["input_files"] == {
+        "offenders.csv": "ab" * 32
+    }
+    assert s["by_risk"]["high"] == {
+        "visits_due": 1,
+        "visits_planned": 0,
+        "on_time": 0,
+        "late": 0,
+        "unscheduled": 1,
+        "max_days_late": 0,
+    }
+    assert s["risk_weighted_missed"] == 4 and s["risk_weighted_late_days"] == 8 * 3
+    assert s["continuity_share"] == 1.0 and s["max_days_late"] == 3
+    assert s["most_overdue"]["offender_id"] == "P1"
+    r = json.loads((written / "run.json").read_text())
+    for key in (
+        "version",
+        "python",
+        "ortools",
+        "pydantic",
+        "data_dir",
+        "seed",
+        "time_limit_s",
+        "solver",
+        "input_files",
+        "finished",
+        "policy",
+    ):
+        assert key in r, key
+    assert (r["plan_start"], r["plan_end"], r["seed"]) == ("2027-01-01", "2027-01-31", 7)  # fmt: skip
+
+
+def test_day_sheets(written: Path) -> None:
+    """One sheet per officer (ids made safe as file names) and an index with travel."""
+    with (written / "day_sheets" / "index.csv").open() as fh:
+        index = list(csv.DictReader(fh))
+    assert [(r["officer_id"], r["file"], r["days"], r["visits"]) for r in index] == [
+        ("A/1", "A_1.csv", "1", "2"),
+        ("B", "B.csv", "1", "2"),
+    ]
+    with (written / "day_sheets" / "A_1.csv").open() as fh:
+        sheet = list(csv.DictReader(fh))
+    assert [r["order"] for r in sheet] == ["1", "2"] and sheet[0]["partner_officers"] == "B"
+    home = travel_min(51.47, -0.99, 51.45, -0.97, Policy().travel)  # last visit back to base
+    assert (
+        int(index[0]["travel_minutes"])
+        == sum(int(r["travel_from_previous_min"]) for r in sheet) + home
+    )
+    assert int(sheet[0]["travel_from_previous_min"]) == travel_min(
+        51.45, -0.97, 51.46, -0.98, Policy().travel
+    )
+
+
+def test_round_trip(written: Path) -> None:
+    """read_roster gives back what was written, formula guard removed."""
+    rf = read_roster(written)
+    assert (rf.plan_start, rf.plan_end, rf.work_bank_holidays) == (START, END, False)
+    v1, v2 = rf.visits
+    assert (v1.visit_id, v1.start_min, v1.end_min, v1.officer_ids, v1.days_late, v1.kind) == (
+        "V1",
+        600,
+        690,
+        ("A/1", "B"),
+        3,
+        "unannounced",
+    )
+    assert v2.offender_id == "=HYPERLINK(1)" and v2.line == 3
+    assert rf.unscheduled[0].offender_id == "P3" and rf.unscheduled[0].due_date == date(2027, 1, 20)  # fmt: skip
+
+
+HEADER = ",".join(ROSTER_COLUMNS)
+GOOD = "V1,2027-01-04,10:00,11:30,P1,A;B,very_high,2027-01-01,3,unannounced"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "words"),
+    [
+        (
+            f"{HEADER}\n{GOOD}\n{GOOD.replace('2027-01-04', '04/01/2027')}\n",
+            3,
+            "date",
+            "expected YYYY-MM-DD",
+        ),
+        (f"{HEADER}\n{GOOD.replace('10:00', '10h')}\n", 2, "start", "expected HH:MM"),
+        (f"{HEADER}\n{GOOD.replace(',3,', ',three,')}\n", 2, "days_late", "whole number"),
+        (f"{HEADER}\n{GOOD},extra\n", 2, None, "cells"),
+        (f"{HEADER.replace('kind', 'sort')}\n{GOOD}\n", 1, "kind", "missing"),
+        (f"{HEADER}\n{GOOD.replace('V1', '')}\n", 2, "visit_id", "empty"),
+    ],
+)
+def test_malformed_roster_is_located(text: str, line: int, column: str | None, words: str) -> None:
+    """A malformed roster.csv is reported with file, line and column."""
+    with pytest.raises(InputError) as exc:
+        parse_roster(text)
+    (p,) = exc.value.problems
+    assert (p.file, p.line, p.column) == ("roster.csv", line, column) and words in p.message
+
+
+def test_quoted_newlines_keep_line_numbers() -> None:
+    """Line numbers count physical lines, even after a cell holding a newline."""
+    text = f'{HEADER},crew_id\n{GOOD},"two\nlines"\n{GOOD.replace("2027-01-04", "bad")},x\n'
+    with pytest.raises(InputError) as exc:
+        parse_roster(text)
+    assert exc.value.problems[0].line == 4
+
+
+def test_unscheduled_and_missing_files(tmp_path: Path, written: Path) -> None:
+    """Bad unscheduled dates are located; a folder without a plan gives a clear error."""
+    with pytest.raises(InputError) as exc:
+        parse_unscheduled("offender_id,risk_level,due_date,reason\nP1,high,soon,x\n")
+    assert (exc.value.problems[0].line, exc.value.problems[0].column) == (2, "due_date")
+    with pytest.raises(OutputError, match="roster.csv is missing"):
+        read_roster(tmp_path / "nothing")
+    (written / "summary.json").write_text("{oops")
+    with pytest.raises(InputError) as exc:
+        read_roster(written)
+    assert exc.value.problems[0].file == "summary.json" and exc.value.problems[0].line == 1
