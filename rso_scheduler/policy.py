@@ -14,11 +14,18 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rso_scheduler.errors import PolicyError, Problem
 
 RISK_KEYS = ("very_high", "high", "medium", "low")
+
+
+def _not_a_boolean(value: Any) -> Any:
+    # pydantic would read `interval_days = true` as 1; a yes/no is never a number here.
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not true/false")
+    return value
 
 
 class RiskPolicy(BaseModel):
@@ -29,6 +36,10 @@ class RiskPolicy(BaseModel):
     visit_minutes: int = Field(gt=0, le=24 * 60)
     two_officers: bool = True
     weight: int = Field(gt=0, le=1000)
+
+    _numbers = field_validator(
+        "interval_days", "window_days", "visit_minutes", "weight", mode="before"
+    )(_not_a_boolean)
 
 
 DEFAULT_RISK: dict[str, RiskPolicy] = {
@@ -45,6 +56,10 @@ class VisitsPolicy(BaseModel):
     first_visit_days: int = Field(default=14, ge=0)
     unannounced_share: float = Field(default=0.5, ge=0.0, le=1.0)
 
+    _numbers = field_validator("first_visit_days", "unannounced_share", mode="before")(
+        _not_a_boolean
+    )
+
 
 class TravelPolicy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -52,6 +67,8 @@ class TravelPolicy(BaseModel):
     model: Literal["haversine"] = "haversine"
     circuity: float = Field(default=1.35, ge=1.0, le=5.0)
     speed_kmh: float = Field(default=40.0, gt=0, le=200)
+
+    _numbers = field_validator("circuity", "speed_kmh", mode="before")(_not_a_boolean)
 
 
 class AreasPolicy(BaseModel):
@@ -152,7 +169,9 @@ def policy_from_mapping(data: dict[str, Any], file: str = "policy.toml", text: s
     known_tables = set(Policy.model_fields)
     for key in data:
         if key not in known_tables:
-            problem(key, f"unknown section '{key}'; expected one of {', '.join(sorted(known_tables))}")
+            problem(
+                key, f"unknown section '{key}'; expected one of {', '.join(sorted(known_tables))}"
+            )
     risk = data.get("risk", {})
     if isinstance(risk, dict):
         for level in risk:
@@ -176,11 +195,14 @@ def policy_from_mapping(data: dict[str, Any], file: str = "policy.toml", text: s
             if err["type"] == "extra_forbidden":
                 section = ".".join(str(p) for p in err["loc"][:-1])
                 allowed = _allowed_keys(err["loc"][:-1])
-                problem(key, f"unknown key '{err['loc'][-1]}' in [{section}]; expected one of {allowed}")
+                problem(
+                    key, f"unknown key '{err['loc'][-1]}' in [{section}]; expected one of {allowed}"
+                )
             else:
                 found = err.get("input")
                 shown = repr(found) if not isinstance(found, dict) else "a table"
-                problem(key, f"{shown} is not valid: {err['msg'].lower()}")
+                msg = err["msg"].removeprefix("Value error, ")
+                problem(key, f"{shown} is not valid: {msg[:1].lower()}{msg[1:]}")
         raise PolicyError(problems) from None
 
 

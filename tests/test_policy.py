@@ -1,0 +1,212 @@
+"""policy.toml: defaults, overrides, every kind of error with its line, and scenario overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rso_scheduler.errors import PolicyError
+from rso_scheduler.policy import DEFAULT_RISK, Policy, apply_overrides, load_policy, parse_policy
+
+
+def problems_of(text: str) -> list[str]:
+    with pytest.raises(PolicyError) as info:
+        parse_policy(text)
+    return [str(p) for p in info.value.problems]
+
+
+def test_defaults_match_the_contract() -> None:
+    """The built-in defaults are the contract's figures."""
+    p = Policy()
+    got = {
+        k: (r.interval_days, r.window_days, r.visit_minutes, r.two_officers, r.weight)
+        for k, r in p.risk.items()
+    }
+    assert got == {
+        "very_high": (30, 10, 90, True, 8),
+        "high": (91, 30, 75, True, 4),
+        "medium": (182, 45, 60, True, 2),
+        "low": (365, 60, 60, True, 1),
+    }
+    assert (p.visits.first_visit_days, p.visits.unannounced_share) == (14, 0.5)
+    assert (p.travel.model, p.travel.circuity, p.travel.speed_kmh) == ("haversine", 1.35, 40.0)
+    assert p.areas.mode == "prefer"
+
+
+def test_empty_text_gives_defaults() -> None:
+    """An empty (or comment-only) policy file means the defaults."""
+    assert parse_policy("# nothing here\n") == Policy()
+
+
+def test_partial_override_keeps_other_defaults() -> None:
+    """Overriding one key of one level leaves every other value at its default."""
+    p = parse_policy(
+        '[risk.medium]\ninterval_days = 120\n\n[areas]\nmode = "strict"\n\n[travel]\nspeed_kmh = 32.5\n'
+    )
+    assert p.for_risk("medium").interval_days == 120
+    assert p.for_risk("medium").window_days == DEFAULT_RISK["medium"].window_days
+    assert p.for_risk("high") == DEFAULT_RISK["high"]
+    assert p.areas.mode == "strict" and p.travel.speed_kmh == 32.5 and p.travel.circuity == 1.35
+
+
+def test_for_risk_accepts_enum_or_string() -> None:
+    """for_risk works with a RiskLevel or its string value."""
+    from rso_scheduler.models import RiskLevel
+
+    p = Policy()
+    assert p.for_risk(RiskLevel.high) is p.for_risk("high")
+
+
+def test_digest_changes_with_the_policy() -> None:
+    """The recorded policy digest is stable and changes when a value changes."""
+    assert Policy().digest() == parse_policy("").digest()
+    assert parse_policy("[risk.low]\nweight = 2\n").digest() != Policy().digest()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "[risk.high]\ninterval_days = 60\n\n[risk.severe]\ninterval_days = 14\n",
+            "policy.toml:4 risk.severe: unknown risk level 'severe'; expected one of very_high, high, medium, low",
+        ),
+        (
+            "[visit]\nfirst_visit_days = 3\n",
+            "policy.toml:1 visit: unknown section 'visit'; expected one of areas, maps, risk, travel, visits",
+        ),
+        (
+            "[risk.high]\nwindow_days = 20\nintervl_days = 60\n",
+            "policy.toml:3 risk.high.intervl_days: unknown key 'intervl_days' in [risk.high]; "
+            "expected one of interval_days, window_days, visit_minutes, two_officers, weight",
+        ),
+        (
+            "[visits]\nfirst_visit_days = 14\nshare = 0.3\n",
+            "policy.toml:3 visits.share: unknown key 'share' in [visits]; expected one of first_visit_days, unannounced_share",
+        ),
+        ("risk = 3\n", "policy.toml:1 risk: expected a table of risk levels"),
+        (
+            "[risk.medium]\ninterval_days = -5\n",
+            "policy.toml:2 risk.medium.interval_days: -5 is not valid: input should be greater than 0",
+        ),
+        (
+            "[risk.low]\nvisit_minutes = 0\n",
+            "policy.toml:2 risk.low.visit_minutes: 0 is not valid: input should be greater than 0",
+        ),
+        (
+            '[risk.low]\ninterval_days = "yearly"\n',
+            "policy.toml:2 risk.low.interval_days: 'yearly' is not valid: input should be a valid integer, "
+            "unable to parse string as an integer",
+        ),
+        (
+            "[risk.low]\ninterval_days = true\n",
+            "policy.toml:2 risk.low.interval_days: True is not valid: expected a number, not true/false",
+        ),
+        (
+            "[risk.low]\nweight = 2.5\n",
+            "policy.toml:2 risk.low.weight: 2.5 is not valid: input should be a valid integer, got a number with a fractional part",
+        ),
+        (
+            "[visits]\nunannounced_share = 1.5\n",
+            "policy.toml:2 visits.unannounced_share: 1.5 is not valid: input should be less than or equal to 1",
+        ),
+        (
+            '[travel]\nmodel = "osrm"\n',
+            "policy.toml:2 travel.model: 'osrm' is not valid: input should be 'haversine'",
+        ),
+        (
+            '[areas]\nmode = "loose"\n',
+            "policy.toml:2 areas.mode: 'loose' is not valid: input should be 'strict', 'prefer' or 'ignore'",
+        ),
+        (
+            "risk.high.interval_days = 0\n",
+            "policy.toml:1 risk.high.interval_days: 0 is not valid: input should be greater than 0",
+        ),
+    ],
+    ids=[
+        "unknown-risk-level",
+        "unknown-section",
+        "unknown-risk-key",
+        "unknown-visits-key",
+        "risk-not-a-table",
+        "negative-interval",
+        "zero-minutes",
+        "string-for-int",
+        "bool-for-int",
+        "fraction-for-int",
+        "share-above-1",
+        "unknown-travel-model",
+        "unknown-areas-mode",
+        "dotted-key-line",
+    ],
+)
+def test_policy_errors(text: str, expected: str) -> None:
+    """Each kind of policy error is one problem at the line of the offending key."""
+    assert problems_of(text) == [expected]
+
+
+def test_all_value_problems_reported_at_once_with_lines() -> None:
+    """Several bad values give one problem each, each with its own line."""
+    text = (
+        "# comment\n[risk.high]\ninterval_days = 0\nwindow_days = -1\n\n[travel]\ncircuity = 0.5\n"
+    )
+    assert problems_of(text) == [
+        "policy.toml:3 risk.high.interval_days: 0 is not valid: input should be greater than 0",
+        "policy.toml:4 risk.high.window_days: -1 is not valid: input should be greater than or equal to 0",
+        "policy.toml:7 travel.circuity: 0.5 is not valid: input should be greater than or equal to 1",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("[visits]\nfirst_visit_days = 14\nunannounced_share = \n", 3),
+        ("[risk.high\ninterval_days = 1\n", 1),
+        ("[risk.high]\ninterval_days = 3\ninterval_days = 4\n", 3),
+    ],
+)
+def test_bad_toml_reports_line(text: str, line: int) -> None:
+    """Text that is not TOML is one problem at the line tomllib points to."""
+    with pytest.raises(PolicyError) as info:
+        parse_policy(text)
+    (p,) = info.value.problems
+    assert p.line == line and p.message.startswith("not valid TOML")
+
+
+def test_load_policy_missing_file_is_defaults(tmp_path: Path) -> None:
+    """No policy.toml means the built-in defaults."""
+    assert load_policy(tmp_path / "policy.toml") == Policy()
+    assert load_policy(None) == Policy()
+
+
+def test_load_policy_reads_bom_and_refuses_non_utf8(tmp_path: Path) -> None:
+    """A UTF-8 BOM is fine; a non-UTF-8 file is a problem naming the file."""
+    path = tmp_path / "policy.toml"
+    path.write_bytes("\ufeff[risk.low]\ninterval_days = 300\n".encode())
+    assert load_policy(path).for_risk("low").interval_days == 300
+    path.write_bytes("# caf\xe9\n[risk.low]\ninterval_days = 300\n".encode("cp1252"))
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    assert (
+        info.value.problems[0].file == "policy.toml" and "UTF-8" in info.value.problems[0].message
+    )
+
+
+def test_apply_overrides_dotted_and_nested() -> None:
+    """Scenario overrides accept dotted keys and nested tables, on top of a given policy."""
+    base = parse_policy("[risk.low]\nweight = 3\n")
+    p = apply_overrides(base, {"risk.medium.interval_days": 120, "travel": {"speed_kmh": 30}})
+    assert p.for_risk("medium").interval_days == 120 and p.travel.speed_kmh == 30
+    assert p.for_risk("low").weight == 3  # the base policy's own change is kept
+
+
+def test_apply_overrides_errors_name_the_scenario() -> None:
+    """A bad override is a PolicyError located in the scenario file."""
+    with pytest.raises(PolicyError) as info:
+        apply_overrides(Policy(), {"risk.medium.nope": 5}, file="lose_fifth.toml")
+    (p,) = info.value.problems
+    assert (
+        p.file == "lose_fifth.toml"
+        and p.column == "risk.medium.nope"
+        and "unknown key 'nope'" in p.message
+    )
