@@ -506,7 +506,7 @@ def plan_vs_actual(
 
 def month_ends(first: date, last: date) -> list[date]:
     """Every month end from the one of `first`'s month up to `last` (inclusive)."""
-    out = []
+    out: list[date] = []
     y, m = first.year, first.month
     while True:
         nxt = date(y + (m == 12), m % 12 + 1, 1)

@@ -18,6 +18,7 @@ from rso_scheduler.report.compliance import (
     BAND_LABELS,
     NONE_KEY,
     ComplianceReport,
+    GroupRow,
     PersonState,
     TrendPoint,
     ageing_band,
@@ -222,7 +223,7 @@ def trend_svg(points: Sequence[TrendPoint]) -> str:
         )
     for i, p in enumerate(points):
         x = left + i * slot + (slot - bar_w) / 2
-        base = top + plot_h
+        base: float = top + plot_h
         # Faded: the log does not cover some people's earlier visits, so the count is a floor.
         fade = ' fill-opacity="0.4"' if p.unknown else ""
         # Lowest risk at the bottom so the most serious sit on top, where the eye lands.
@@ -345,7 +346,7 @@ def render_html(report: ComplianceReport) -> str:
         ),
         _card("No-access since last visit", str(h.no_access_people), sub="people"),
     ]
-    risk_rows = [
+    risk_rows: list[list[Cell | tuple[str, str]]] = [
         [
             ("html", _risk(r.risk_level)),
             r.managed,
@@ -357,7 +358,7 @@ def render_html(report: ComplianceReport) -> str:
         ]
         for r in h.by_risk
     ]
-    ageing_rows = [
+    ageing_rows: list[list[Cell | tuple[str, str]]] = [
         [
             ("html", _risk(lv)),
             *(report.ageing[lv][b] for b in BAND_LABELS),
@@ -367,17 +368,17 @@ def render_html(report: ComplianceReport) -> str:
     ]
     group_header = ("Managed", "Active", "Due", "Due soon", "Overdue", "Worst days", "On time")
 
-    def group_rows(rows: Sequence[object]) -> list[list[Cell | tuple[str, str]]]:
+    def group_rows(rows: Sequence[GroupRow]) -> list[list[Cell | tuple[str, str]]]:
         return [
             [
-                g.key,  # type: ignore[attr-defined]
-                g.managed,  # type: ignore[attr-defined]
-                g.active,  # type: ignore[attr-defined]
-                g.due,  # type: ignore[attr-defined]
-                g.due_soon,  # type: ignore[attr-defined]
-                g.overdue,  # type: ignore[attr-defined]
-                g.worst_days_overdue,  # type: ignore[attr-defined]
-                None if g.on_time_pct is None else f"{g.on_time_pct:.1f}%",  # type: ignore[attr-defined]
+                g.key,
+                g.managed,
+                g.active,
+                g.due,
+                g.due_soon,
+                g.overdue,
+                g.worst_days_overdue,
+                None if g.on_time_pct is None else f"{g.on_time_pct:.1f}%",
             ]
             for g in rows
         ]

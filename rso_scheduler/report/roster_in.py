@@ -21,7 +21,7 @@ from rso_scheduler.ingest import (
     to_risk,
     to_start_time,
 )
-from rso_scheduler.models import VisitKind
+from rso_scheduler.models import RiskLevel, VisitKind
 from rso_scheduler.roster import PlannedVisit
 
 ROSTER_COLUMNS = [
@@ -70,25 +70,36 @@ def parse_roster(text: str, file: str = "roster.csv") -> list[PlannedVisit]:
             seen.setdefault(vid, line)
         if any(p.line == line for p in problems):
             continue
-        day = values["date"]
-        assert isinstance(day, date)
-        start = values.get("start", 0)
+        start = _int(values.get("start"), 0)
         visits.append(
             PlannedVisit(
                 visit_id=str(values["visit_id"]),
-                date=day,
-                start_min=int(start),  # type: ignore[call-overload]
-                end_min=int(values.get("end", start)),  # type: ignore[call-overload]
+                date=_date(values["date"]),
+                start_min=start,
+                end_min=_int(values.get("end"), start),
                 offender_id=str(values["offender_id"]),
-                officer_ids=tuple(values.get("officer_ids", ())),  # type: ignore[arg-type]
-                risk_level=values["risk_level"],  # type: ignore[arg-type]
-                due_date=values["due_date"],  # type: ignore[arg-type]
-                kind=values.get("kind", VisitKind.announced),  # type: ignore[arg-type]
+                officer_ids=tuple(str(o) for o in _seq(values.get("officer_ids"))),
+                risk_level=RiskLevel(values["risk_level"]),
+                due_date=_date(values["due_date"]),
+                kind=VisitKind(values.get("kind", VisitKind.announced)),
             )
         )
     if problems:
         raise InputError(problems)
     return visits
+
+
+def _int(value: object, default: int) -> int:
+    return value if isinstance(value, int) else default
+
+
+def _date(value: object) -> date:
+    assert isinstance(value, date)  # the converter made it; checked for mypy
+    return value
+
+
+def _seq(value: object) -> tuple[object, ...]:
+    return value if isinstance(value, tuple) else ()
 
 
 def read_roster(out_dir: Path) -> list[PlannedVisit]:
