@@ -218,6 +218,7 @@ th{background:#f2f2f2}
 .charts{display:flex;flex-wrap:wrap;gap:1rem}
 figure{margin:0}
 figcaption{font-size:.85rem;color:#555}
+.wide{overflow-x:auto}
 .note{font-size:.85rem;color:#555;max-width:60rem}
 svg text{font-family:inherit}
 """
@@ -244,20 +245,33 @@ def _html_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     body = "".join(
         "<tr>" + "".join(f"<td>{_e(_fmt(v))}</td>" for v in row) + "</tr>\n" for row in rows
     )
-    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>"
+    return (
+        f'<div class="wide"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n'
+        "</table></div>"
+    )
 
 
-def _nice_max(v: float) -> float:
-    """A round axis maximum at or above `v` (1, 2, 5 x 10^k)."""
+def _ticks(v: float) -> tuple[float, float]:
+    """Axis maximum and tick step for data up to `v`: at most five round steps (1, 2, 5 x 10^k)."""
     if v <= 0:
-        return 1.0
-    k = 1.0
-    while k * 10 <= v:
-        k *= 10
-    for m in (1, 2, 5, 10):
-        if m * k >= v:
-            return m * k
-    return 10 * k
+        return 1.0, 1.0
+    mag = 1.0
+    while mag * 10 <= v:
+        mag *= 10
+    while mag > v:
+        mag /= 10
+    for m in (0.2, 0.5, 1, 2, 5, 10):
+        step = m * mag
+        if step >= 1 or mag < 1:  # counts: whole-number steps
+            n = -(-v // step)
+            if n <= 5:
+                return n * step, step
+    return 10 * mag, 2 * mag
+
+
+def _grid(ymax: float, step: float) -> list[float]:
+    n = round(ymax / step)
+    return [step * k for k in range(n + 1)]
 
 
 def stacked_bars_svg(
@@ -272,7 +286,7 @@ def stacked_bars_svg(
     left, right, top, bottom = 44, 10, 28, 58
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(series[s][i] for s in series) for i in range(len(categories))]
-    ymax = _nice_max(max(totals, default=0))
+    ymax, step = _ticks(max(totals, default=0))
     n = max(1, len(categories))
     slot = plot_w / n
     bar_w = max(4.0, slot * 0.6)
@@ -281,9 +295,8 @@ def stacked_bars_svg(
         f"<title>{_e(title)}</title>",
         f'<text x="{left}" y="16" font-size="13" font-weight="600">{_e(title)}</text>',
     ]
-    for k in range(5):
-        v = ymax * k / 4
-        y = top + plot_h - plot_h * k / 4
+    for v in _grid(ymax, step):
+        y = top + plot_h - plot_h * v / ymax
         parts.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#e5e5e5"/>'
         )
@@ -314,7 +327,7 @@ def stacked_bars_svg(
         )
         label = name.replace("_", " ")
         parts.append(f'<text x="{lx + 14}" y="{height - 7}" font-size="10">{_e(label)}</text>')
-        lx += 18 + 6 * len(label)
+        lx += 24 + 7 * len(label)
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -329,13 +342,13 @@ def line_chart_svg(
     series: Mapping[str, Sequence[float]],
     colours: dict[str, str],
     marker_x: int | None = None,
-    width: int = 640,
-    height: int = 300,
+    width: int = 520,
+    height: int = 280,
 ) -> str:
     """A line chart with points (x: officers) as inline SVG; `marker_x` draws a vertical rule."""
     left, right, top, bottom = 50, 14, 28, 56
     plot_w, plot_h = width - left - right, height - top - bottom
-    ymax = _nice_max(max((max(v, default=0) for v in series.values()), default=0))
+    ymax, step = _ticks(max((max(v, default=0) for v in series.values()), default=0))
     x0, x1 = (min(xs), max(xs)) if xs else (0, 1)
     span = max(1, x1 - x0)
 
@@ -350,8 +363,7 @@ def line_chart_svg(
         f"<title>{_e(title)}</title>",
         f'<text x="{left}" y="16" font-size="13" font-weight="600">{_e(title)}</text>',
     ]
-    for k in range(5):
-        v = ymax * k / 4
+    for v in _grid(ymax, step):
         parts.append(
             f'<line x1="{left}" y1="{py(v):.1f}" x2="{width - right}" y2="{py(v):.1f}" stroke="#e5e5e5"/>'
         )
@@ -387,7 +399,7 @@ def line_chart_svg(
             f'<rect x="{lx}" y="{height - 14}" width="10" height="10" fill="{_e(colours.get(name, "#888"))}"/>'
         )
         parts.append(f'<text x="{lx + 14}" y="{height - 5}" font-size="10">{_e(label)}</text>')
-        lx += 20 + 6 * len(label)
+        lx += 24 + 7 * len(label)
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -446,26 +458,36 @@ def comparison_html(results: Sequence[ScenarioResult]) -> str:
 
 
 CAPACITY_NOTE = (
-    "Enough: no visit missed that could have been made at all in its month, and no lateness "
-    "beyond the unavoidable part (a visit already overdue can at best be made on the first day "
-    "in the month it is possible: the person available and enough officers on duty whose shift, "
-    "area and skills fit). Officers are scaled in every area in proportion, removing officers or "
-    "copying an area's working patterns."
+    "Enough: in every month, no visit missed that could have been made at all in that month, "
+    "and no visit falling due after the first day of the scenario made later than the first "
+    "day it was possible (the person available and enough officers on duty whose shift, area "
+    "and skills fit). Visits already overdue when the scenario starts cannot be on time; they "
+    "only have to be made in the first month. Officers are scaled in every area in proportion, "
+    "removing officers or copying an area's working patterns."
 )
 
 
 def capacity_html(result: CapacityResult) -> str:
     """The capacity page: the curve of missed visits and late days against officers."""
     xs = [p.officers for p in result.points]
-    chart = line_chart_svg(
-        "Missed visits and late days against officers",
+    missed_chart = line_chart_svg(
+        "Missed visits against officers",
         xs,
         {
             "missed": [p.missed for p in result.points],
-            "avoidable_late_days": [p.avoidable_late_days for p in result.points],
-            "late_days": [p.late_days for p in result.points],
+            "avoidable_missed": [p.avoidable_missed for p in result.points],
         },
-        {"missed": "#c92a2a", "avoidable_late_days": "#1c7ed6", "late_days": "#868e96"},
+        {"missed": "#c92a2a", "avoidable_missed": "#f08c00"},
+        marker_x=result.answer,
+    )
+    late_chart = line_chart_svg(
+        "Late days against officers",
+        xs,
+        {
+            "late_days": [p.late_days for p in result.points],
+            "avoidable_late_days": [p.avoidable_late_days for p in result.points],
+        },
+        {"late_days": "#868e96", "avoidable_late_days": "#1c7ed6"},
         marker_x=result.answer,
     )
     answer = (
@@ -476,7 +498,7 @@ def capacity_html(result: CapacityResult) -> str:
     body = [
         f"<p><strong>{_e(answer)}</strong></p>",
         f'<p class="note">{_e(CAPACITY_NOTE)}</p>',
-        f"<figure>{chart}</figure>",
+        f'<div class="charts"><figure>{missed_chart}</figure><figure>{late_chart}</figure></div>',
         _html_table(CAPACITY_HEADER, capacity_rows(result)),
     ]
     return _page(f"Capacity: {result.scenario}", "\n".join(body))

@@ -70,10 +70,11 @@ CAPACITY_HELP = """Find the fewest officers that keep a scenario on time.
 
 Officers are scaled in every area in proportion (removing officers, or copying an area's
 working patterns from its station) and the scenario's months are planned for each count.
-Enough means no visit missed that could have been made at all in its month, and no
-lateness beyond the unavoidable part (an overdue visit can at best be made on the first
-day in the month when the person is available and enough officers with a fitting shift,
-area and skills are on duty). Exponential then binary search over the officer count, then
+Enough means, in every month: no visit missed that could have been made at all in
+that month, and no visit falling due after the scenario's first day made later than the
+first day it was possible (the person available and enough officers with a fitting shift,
+area and skills on duty). Visits already overdue at the start only have to be made in the
+first month. Exponential then binary search over the officer count, then
 the counts just below the answer are checked too (more officers is not guaranteed to help
 a heuristic planner). Writes DIR/capacity.csv and DIR/capacity.html (the curve) and prints them.
 
