@@ -289,3 +289,43 @@ def test_parse_roster_reports_bad_cells(text: str, line: int, column: str, fragm
     p = exc.value.problems[0]
     assert (p.file, p.line, p.column) == ("roster.csv", line, column)
     assert fragment in p.message
+
+
+def test_roster_written_by_plan_reads_back(tiny_dir: Path, tmp_path: Path):
+    """A roster.csv written by `outputs.roster_files.write_plan` reads back as the same visits."""
+    from rso_scheduler.ingest import load_dataset
+    from rso_scheduler.models import VisitKind
+    from rso_scheduler.outputs.files import staged_output
+    from rso_scheduler.outputs.roster_files import write_plan
+    from rso_scheduler.report.roster_in import read_roster
+    from rso_scheduler.roster import PlannedVisit, PlanResult
+
+    data = load_dataset(tiny_dir)
+    visits = [
+        PlannedVisit(
+            "V1",
+            date(2027, 1, 4),
+            600,
+            690,
+            "P001",
+            ("TV001", "TV002"),
+            RiskLevel.very_high,
+            date(2027, 1, 5),
+            VisitKind.unannounced,
+        ),
+        PlannedVisit(
+            "V2",
+            date(2027, 1, 6),
+            1080,
+            1140,
+            "P003",
+            ("TV002",),
+            RiskLevel.medium,
+            date(2026, 11, 30),
+            VisitKind.announced,
+        ),
+    ]
+    result = PlanResult(date(2027, 1, 1), date(2027, 1, 31), visits, [], [], 2, 0.0, 1, 1.0)
+    with staged_output(tmp_path / "plan") as stage:
+        write_plan(stage, data, result, {})
+    assert read_roster(tmp_path / "plan") == visits

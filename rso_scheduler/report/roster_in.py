@@ -34,7 +34,12 @@ ROSTER_COLUMNS = [
     Col("start", to_start_time),
     Col("end", to_end_time),
     Col("kind", to_kind),
-    Col("days_late", str),  # derived from date and due_date; read so it is not warned about
+    # Written by `rso plan` but not needed here; listed so they are not reported as unknown.
+    Col("days_late", str),
+    Col("seq", str),
+    Col("pulled_forward", str),
+    Col("crew_id", str),
+    Col("offender_manager_on_visit", str),
 ]
 
 
