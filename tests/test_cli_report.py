@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from datetime import date
@@ -97,6 +98,13 @@ def test_roster_plan_vs_actual(tiny_dir: Path, tmp_path: Path):
     assert "planned visits up to the date: 2, made 1" in stdout
     checks = {r["visit_id"]: r["outcome"] for r in rows(out / "plan_vs_actual.csv")}
     assert checks == {"V1": "made", "V2": "no access"}
+    run_record = json.loads((out / "report_run.json").read_text())
+    assert (
+        run_record["roster_sha256"]
+        == hashlib.sha256((plan / "roster.csv").read_bytes()).hexdigest()
+    )
+    html = (out / "compliance.html").read_text(encoding="utf-8")
+    assert ">Plan against actual</h2>" in html and "no access: 1" in html
 
 
 def test_bad_roster_is_a_clean_error(tiny_dir: Path, tmp_path: Path):

@@ -435,3 +435,40 @@ def test_run_record_has_hashes_and_version():
     assert r.run["tool_version"]
     assert len(r.run["policy_sha256"]) == 64
     assert "produced_at" in r.run and r.run["input_files"] == {}
+
+
+def test_unavailable_on_report_date_is_noted():
+    """A notified absence covering the report date is noted; one that does not is not."""
+    data = ds(
+        [
+            off(
+                "A",
+                last_visit_date=d("2026-01-01"),
+                unavailable_from=d("2026-11-15"),
+                unavailable_to=d("2026-11-30"),
+            ),
+            off(
+                "B",
+                last_visit_date=d("2026-01-01"),
+                unavailable_from=d("2026-12-01"),
+                unavailable_to=d("2026-12-05"),
+            ),
+        ]
+    )
+    r = compliance(data, AS_OF)
+    assert "unavailable" in person(r, "A").note and person(r, "A").state is State.overdue
+    assert person(r, "B").note == ""
+
+
+def test_empty_caseload():
+    """No people: zero counts, no most-overdue case, no median."""
+    r = compliance(ds([]), AS_OF, trend=True)
+    h = r.headline
+    assert (h.managed, h.overdue, h.most_overdue, h.median_days_overdue, h.on_time_pct) == (
+        0,
+        0,
+        None,
+        None,
+        None,
+    )
+    assert r.trend == []

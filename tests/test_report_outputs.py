@@ -231,6 +231,14 @@ def test_write_report_rejects_unknown_format(tmp_path: Path):
     assert not (tmp_path / "o").exists()
 
 
+def test_render_html_of_empty_caseload():
+    """An empty caseload renders with 'n/a' figures and a note that the log is empty."""
+    html = render_html(
+        compliance(Dataset(offenders=(), officers=(), policy=Policy()), AS_OF, trend=True)
+    )
+    assert ">n/a<" in html and "no entries on or before the report date" in html
+
+
 def test_render_html_without_overdue_people():
     """A caseload with nobody overdue renders, saying 'None.' for the empty lists."""
     data = Dataset(offenders=(_offender("A", last_visit_date=AS_OF),), officers=(), policy=Policy())

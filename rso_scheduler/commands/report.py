@@ -112,7 +112,7 @@ def compliance_command(
 ) -> None:
     from rso_scheduler.ingest import load_dataset
     from rso_scheduler.report import compliance, write_report
-    from rso_scheduler.report.roster_in import read_roster
+    from rso_scheduler.report.roster_in import read_roster_with_hash
 
     formats = _formats(fmt)
     day = parse_iso_date(as_of, "--as-of") if as_of else date.today()
@@ -127,12 +127,14 @@ def compliance_command(
             f"warning: --as-of {day.isoformat()} is after today; no visit after today is known",
             err=True,
         )
-    roster = None
+    roster, roster_sha256 = None, None
     if roster_dir is not None:
-        roster = read_roster(roster_dir)
+        roster, roster_sha256 = read_roster_with_hash(roster_dir)
         progress(f"read {len(roster)} planned visits")
     progress(f"working out due dates on {day.isoformat()}")
     report = compliance(dataset, day, roster=roster, trend=trend, grace_days=grace_days)
+    if roster_sha256 is not None:
+        report.run["roster_sha256"] = roster_sha256
     progress("writing report files")
     written = write_report(report, out, formats)
     _summary(report, out, written)

@@ -7,6 +7,7 @@ cell converters and header checks are ingest's, so messages read the same as for
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from pathlib import Path
 
@@ -109,15 +110,21 @@ def _seq(value: object) -> tuple[object, ...]:
 
 def read_roster(out_dir: Path) -> list[PlannedVisit]:
     """The planned visits of `<out_dir>/roster.csv` (or of the file itself if given one)."""
+    return read_roster_with_hash(out_dir)[0]
+
+
+def read_roster_with_hash(out_dir: Path) -> tuple[list[PlannedVisit], str]:
+    """As `read_roster`, with the SHA-256 of the file read (for the run record)."""
     path = Path(out_dir)
     if path.is_dir():
         path = path / "roster.csv"
     if not path.is_file():
         raise RsoError(f"no roster found at {path}; expected the output folder of `rso plan`")
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError([Problem(path.name, None, None, "is not UTF-8 text")]) from None
     except OSError as exc:
         raise RsoError(f"cannot read {path}: {exc.strerror}") from None
-    return parse_roster(text, path.name)
+    return parse_roster(text, path.name), hashlib.sha256(raw).hexdigest()
