@@ -258,7 +258,7 @@ def _page(
     _Draw(js_blob(data)).add_to(m)
     page = root.render()
     head = (
-        f'<head>\n<meta http-equiv="Content-Security-Policy" content="{html.escape(content_security_policy(origin))}">\n'
+        f'<head>\n<meta http-equiv="Content-Security-Policy" content="{html.escape(content_security_policy(origin), quote=False)}">\n'
         f'<meta name="referrer" content="no-referrer">\n<title>{html.escape(title)}</title>'
     )
     page = page.replace("<html>", '<html lang="en-GB">', 1).replace("<head>", head, 1)
@@ -279,7 +279,7 @@ def _static_page(title: str, body: str) -> str:
     """A non-map page (the day index) with the same CSP, banner style and no script at all."""
     page = (
         '<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{html.escape(content_security_policy())}">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{html.escape(content_security_policy(), quote=False)}">\n'
         f'<meta name="referrer" content="no-referrer">\n<title>{html.escape(title)}</title>\n'
         f"<style>{_asset('rso_map.css')}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
@@ -550,8 +550,6 @@ def write_maps(
     Returns the files written.
     """
     out_dir = Path(out_dir)
-    mr = as_map_roster(roster, out_dir)
-    check_against_dataset(mr, dataset)
     if tiles is None:
         tiles, source = dataset.policy.maps.tiles, "policy.toml"
     else:
@@ -559,9 +557,10 @@ def write_maps(
     if attribution is None:
         attribution = dataset.policy.maps.attribution
     origin = tile_origin(tiles, source) if tiles else None
+    mr = as_map_roster(roster, out_dir)
+    check_against_dataset(mr, dataset)
 
-    officers = dataset.officer_by_id()
-    crews = [c for c in crew_days(mr, officers) if c.visits]
+    crews = crew_days(mr)
     names = crew_file_names(crews)
     days = sorted({c.date for c in crews})
     day_idx = {d: i for i, d in enumerate(days)}

@@ -1,16 +1,13 @@
 """What the route maps draw, as plain data: visits grouped into crew-days, area outlines.
 
-Maps never solve. They read a written roster folder (roster.csv, unscheduled.csv, run.json) or
-take a `PlanResult` straight from the planner, and turn it into `MapRoster` / `CrewDay` values.
-`parse_*` functions are pure (text in, data out); `read_roster_folder` opens the files.
-Errors are located by file, line and column and never quote coordinates or whole rows.
+Maps never solve. They take a plan folder as read back by `outputs.roster_files.read_roster`
+(roster.csv, unscheduled.csv, summary.json, run.json) or a `PlanResult` straight from the
+planner, and turn it into `MapRoster` / `CrewDay` values. Errors are located by file, line and
+column and never quote coordinates or whole rows.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -19,23 +16,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rso_scheduler.errors import InputError, OutputError, Problem
+from rso_scheduler.errors import InputError, Problem
 from rso_scheduler.models import Dataset, RiskLevel
+from rso_scheduler.outputs.roster_files import RosterFiles, read_roster
 from rso_scheduler.roster import PlanResult
 
 _Date = date  # dataclasses below have a field called `date`
 
-ROSTER_REQUIRED = (
-    "visit_id",
-    "date",
-    "start",
-    "end",
-    "offender_id",
-    "officer_ids",
-    "risk_level",
-    "due_date",
-)
-UNSCHEDULED_REQUIRED = ("offender_id", "risk_level", "due_date")
 _RISK_ALIASES = {
     "vh": "very_high",
     "very high": "very_high",
@@ -43,8 +30,6 @@ _RISK_ALIASES = {
     "m": "medium",
     "l": "low",
 }
-_NEUTRALISED = ("'=", "'+", "'-", "'@", "'\t", "'\r", "'\n")
-_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -94,8 +79,6 @@ class MapRoster:
     unscheduled: list[MapUnscheduled]
     plan_start: _Date | None = None
     plan_end: _Date | None = None
-    # Crew-days as the planner formed them (from a PlanResult); None: group the visits.
-    crews: list[CrewDay] | None = None
     source: str = "roster.csv"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -109,72 +92,7 @@ class AreaOutline:
     label_at: tuple[float, float]
 
 
-# --- parsing -------------------------------------------------------------------------------
-
-
-def _unneutralise(value: str) -> str:
-    """Undo the apostrophe that `outputs.files.safe_cell` puts before formula-like text."""
-    return value[1:] if value.startswith(_NEUTRALISED) else value
-
-
-def _rows(
-    text: str, file: str, required: Sequence[str]
-) -> tuple[list[tuple[int, dict[str, str]]], list[Problem]]:
-    """CSV rows as (line, {lower-case header: stripped cell}); problems for missing columns."""
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = next(reader)
-    except StopIteration:
-        return [], [Problem(file, 1, None, "is empty; expected a header row")]
-    names = [h.strip().lower() for h in header]
-    missing = [c for c in required if c not in names]
-    if missing:
-        return [], [
-            Problem(file, 1, c, f"column is missing; expected columns {', '.join(required)}")
-            for c in missing
-        ]
-    rows: list[tuple[int, dict[str, str]]] = []
-    for row in reader:
-        if not any(cell.strip() for cell in row):
-            continue
-        cells = {
-            n: _unneutralise(row[i].strip()) if i < len(row) else "" for i, n in enumerate(names)
-        }
-        rows.append((reader.line_num, cells))
-    return rows, []
-
-
-def _text(cells: dict[str, str], col: str, file: str, line: int, problems: list[Problem]) -> str:
-    value = cells.get(col, "")
-    if not value:
-        problems.append(Problem(file, line, col, "is empty; expected a value"))
-    return value
-
-
-def _date(cells: dict[str, str], col: str, file: str, line: int, problems: list[Problem]) -> date:
-    value = cells.get(col, "")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        problems.append(
-            Problem(file, line, col, f"'{value[:20]}' is not a date; expected YYYY-MM-DD")
-        )
-        return date.min
-
-
-def _time(cells: dict[str, str], col: str, file: str, line: int, problems: list[Problem]) -> int:
-    value = cells.get(col, "")
-    m = _HHMM.match(value)
-    if m and int(m.group(1)) <= 24 and int(m.group(2)) < 60:
-        minutes = int(m.group(1)) * 60 + int(m.group(2))
-        if minutes <= 24 * 60:
-            return minutes
-    problems.append(
-        Problem(file, line, col, f"'{value[:20]}' is not a time; expected HH:MM (24 h)")
-    )
-    return 0
+# --- reading -------------------------------------------------------------------------------
 
 
 def parse_risk(value: str) -> RiskLevel | None:
@@ -187,8 +105,7 @@ def parse_risk(value: str) -> RiskLevel | None:
         return None
 
 
-def _risk(cells: dict[str, str], file: str, line: int, problems: list[Problem]) -> RiskLevel:
-    value = cells.get("risk_level", "")
+def _risk(value: str, file: str, line: int | None, problems: list[Problem]) -> RiskLevel:
     level = parse_risk(value)
     if level is None:
         problems.append(
@@ -203,140 +120,57 @@ def _risk(cells: dict[str, str], file: str, line: int, problems: list[Problem]) 
     return level
 
 
-def parse_roster_csv(text: str, file: str = "roster.csv") -> list[MapVisit]:
-    """Planned visits from roster.csv text; raises `InputError` with every problem found."""
-    rows, problems = _rows(text, file, ROSTER_REQUIRED)
-    visits: list[MapVisit] = []
-    for line, c in rows:
-        before = len(problems)
-        visit_id = _text(c, "visit_id", file, line, problems)
-        day = _date(c, "date", file, line, problems)
-        start_min = _time(c, "start", file, line, problems)
-        end_min = _time(c, "end", file, line, problems)
-        offender_id = _text(c, "offender_id", file, line, problems)
-        officer_ids = tuple(o.strip() for o in c.get("officer_ids", "").split(";") if o.strip())
-        if not officer_ids:
-            problems.append(
-                Problem(file, line, "officer_ids", "is empty; expected ';'-separated officer ids")
-            )
-        risk = _risk(c, file, line, problems)
-        due = _date(c, "due_date", file, line, problems)
-        late_text = c.get("days_late", "")
-        days_late = max(0, (day - due).days) if day != date.min and due != date.min else 0
-        if late_text:
-            try:
-                days_late = int(late_text)
-            except ValueError:
-                problems.append(
-                    Problem(file, line, "days_late", f"'{late_text[:20]}' is not a whole number")
-                )
-        if len(problems) != before:
-            continue
-        visits.append(
-            MapVisit(
-                visit_id=visit_id,
-                date=day,
-                start_min=start_min,
-                end_min=end_min,
-                offender_id=offender_id,
-                officer_ids=officer_ids,
-                risk_level=risk,
-                due_date=due,
-                days_late=days_late,
-                kind=c.get("kind", ""),
-                crew_id=c.get("crew_id") or None,
-                line=line,
-            )
+def roster_from_files(files: RosterFiles) -> MapRoster:
+    """A `MapRoster` from the parsed files of a plan folder (`roster_files.read_roster`)."""
+    problems: list[Problem] = []
+    visits = [
+        MapVisit(
+            visit_id=r.visit_id,
+            date=r.date,
+            start_min=r.start_min,
+            end_min=r.end_min,
+            offender_id=r.offender_id,
+            officer_ids=tuple(r.officer_ids),
+            risk_level=_risk(r.risk_level, "roster.csv", r.line, problems),
+            due_date=r.due_date,
+            days_late=r.days_late,
+            kind=r.kind,
+            crew_id=r.crew_id or None,
+            line=r.line,
         )
+        for r in files.visits
+    ]
+    unscheduled = [
+        MapUnscheduled(
+            u.offender_id,
+            _risk(u.risk_level, "unscheduled.csv", u.line, problems),
+            u.due_date,
+            u.reason,
+            u.line,
+        )
+        for u in files.unscheduled
+    ]
     if problems:
         raise InputError(problems)
-    return visits
-
-
-def parse_unscheduled_csv(text: str, file: str = "unscheduled.csv") -> list[MapUnscheduled]:
-    """Owed visits left unscheduled from unscheduled.csv text; raises `InputError` on problems."""
-    rows, problems = _rows(text, file, UNSCHEDULED_REQUIRED)
-    out: list[MapUnscheduled] = []
-    for line, c in rows:
-        before = len(problems)
-        offender_id = _text(c, "offender_id", file, line, problems)
-        risk = _risk(c, file, line, problems)
-        due = _date(c, "due_date", file, line, problems)
-        if len(problems) == before:
-            out.append(MapUnscheduled(offender_id, risk, due, c.get("reason", ""), line))
-    if problems:
-        raise InputError(problems)
-    return out
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError([Problem(path.name, None, None, "is not UTF-8 text")]) from None
-    except OSError as exc:
-        raise OutputError(f"cannot read {path}: {exc.strerror}") from None
-
-
-def read_run_record(out_dir: Path) -> dict[str, Any]:
-    """run.json of a roster folder as a dict ({} if it is absent)."""
-    path = Path(out_dir) / "run.json"
-    if not path.is_file():
-        return {}
-    try:
-        data = json.loads(_read_text(path))
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            [Problem("run.json", exc.lineno, None, f"is not valid JSON ({exc.msg})")]
-        ) from None
-    return data if isinstance(data, dict) else {}
-
-
-def _period(run: dict[str, Any], summary: dict[str, Any]) -> tuple[date | None, date | None]:
-    out: list[date | None] = []
-    for key in ("plan_start", "plan_end"):
-        value = summary.get(key) or run.get(key)
-        if value is None and isinstance(run.get("plan"), dict):
-            value = run["plan"].get(key.removeprefix("plan_")) or run["plan"].get(key)
-        try:
-            out.append(date.fromisoformat(str(value)) if value else None)
-        except ValueError:
-            out.append(None)
-    return out[0], out[1]
+    return MapRoster(
+        visits, unscheduled, files.plan_start, files.plan_end, extra={"run": files.run}
+    )
 
 
 def read_roster_folder(out_dir: Path) -> MapRoster:
-    """Read roster.csv (required), unscheduled.csv, summary.json and run.json of a roster folder."""
-    out_dir = Path(out_dir)
-    roster_path = out_dir / "roster.csv"
-    if not roster_path.is_file():
-        raise InputError(
-            [
-                Problem(
-                    str(roster_path),
-                    None,
-                    None,
-                    "not found; expected the folder written by `rso plan --out`",
-                )
-            ]
-        )
-    visits = parse_roster_csv(_read_text(roster_path))
-    unsched_path = out_dir / "unscheduled.csv"
-    unscheduled = parse_unscheduled_csv(_read_text(unsched_path)) if unsched_path.is_file() else []
-    summary: dict[str, Any] = {}
-    summary_path = out_dir / "summary.json"
-    if summary_path.is_file():
-        try:
-            loaded = json.loads(_read_text(summary_path))
-            summary = loaded if isinstance(loaded, dict) else {}
-        except json.JSONDecodeError:
-            summary = {}  # the period is a nicety for titles; the roster itself is what matters
-    start, end = _period(read_run_record(out_dir), summary)
-    return MapRoster(visits, unscheduled, start, end)
+    """Read a plan folder (roster.csv, unscheduled.csv, summary.json, run.json) for the maps."""
+    return roster_from_files(read_roster(Path(out_dir)))
 
 
 def roster_from_plan(result: PlanResult) -> MapRoster:
-    """A `MapRoster` straight from the planner's result (crew-days as the planner formed them)."""
+    """A `MapRoster` straight from the planner's result (no files read)."""
+    # A visit's crew is the route whose officers are exactly the visit's (as roster.csv records it).
+    crew_of: dict[str, str] = {}
+    officers_of = {v.visit_id: set(v.officer_ids) for v in result.visits}
+    for route in result.routes:
+        for vid in route.visit_ids:
+            if set(route.officer_ids) == officers_of.get(vid):
+                crew_of[vid] = route.crew_id
     visits = [
         MapVisit(
             visit_id=v.visit_id,
@@ -349,74 +183,68 @@ def roster_from_plan(result: PlanResult) -> MapRoster:
             due_date=v.due_date,
             days_late=v.days_late,
             kind=getattr(v.kind, "value", str(v.kind)),
+            crew_id=crew_of.get(v.visit_id),
         )
         for v in result.visits
     ]
-    by_id = {v.visit_id: v for v in visits}
-    crews = []
-    for r in result.routes:
-        members = [by_id[i] for i in r.visit_ids if i in by_id]
-        if members:
-            members.sort(key=lambda v: (v.start_min, v.visit_id))
-            crews.append(CrewDay(r.date, r.crew_id, tuple(r.officer_ids), tuple(members)))
     unscheduled = [
         MapUnscheduled(u.offender_id, u.risk_level, u.due_date, u.reason)
         for u in result.unscheduled
     ]
-    return MapRoster(
-        visits, unscheduled, result.plan_start, result.plan_end, crews=crews, source="plan"
-    )
+    return MapRoster(visits, unscheduled, result.plan_start, result.plan_end, source="plan")
 
 
 def as_map_roster(roster: Any, out_dir: Path) -> MapRoster:
-    """Whatever the caller holds (a MapRoster, a PlanResult, a folder, or files read back) as a MapRoster.
-
-    Anything else (e.g. the roster files object of `outputs.roster_files`) is read back from
-    `out_dir/roster.csv`, which the planner writes into the same folder before the maps.
-    """
+    """Whatever the caller holds as a MapRoster: a MapRoster, a PlanResult, the parsed files of
+    a plan folder (`RosterFiles`), a plan folder, or None (read the plan in `out_dir`)."""
     if isinstance(roster, MapRoster):
         return roster
     if isinstance(roster, PlanResult):
         return roster_from_plan(roster)
+    if isinstance(roster, RosterFiles):
+        return roster_from_files(roster)
     if isinstance(roster, (str, Path)):
         return read_roster_folder(Path(roster))
-    if roster is not None and hasattr(roster, "routes") and hasattr(roster, "visits"):
-        return roster_from_plan(roster)
-    if (Path(out_dir) / "roster.csv").is_file():
+    if roster is None:
         return read_roster_folder(Path(out_dir))
-    raise OutputError("no roster to map: expected roster.csv in the output folder or a plan result")
+    raise TypeError(f"cannot draw maps from a {type(roster).__name__}")
 
 
 # --- crews ---------------------------------------------------------------------------------
 
 
-def crew_days(roster: MapRoster, known_officers: Iterable[str]) -> list[CrewDay]:
-    """Visits grouped into crew-days, each in start-time order, sorted by (date, crew).
+def crew_days(roster: MapRoster) -> list[CrewDay]:
+    """The routes actually travelled: one per group of officers who spent a day together.
 
-    Groups by (date, crew_id), or by (date, officer_ids) when crew_id is missing. The officers
-    whose bases start the route are the crew id's parts when they are all known officers
-    (a greedy roster names one officer per day), else every officer on the crew's visits.
+    Each officer's day is the visits they attend, by start time. Officers whose days hold
+    exactly the same visits travelled together and share one route; its id is the roster's
+    crew_id when every visit names the same crew of exactly those officers, else the officer
+    ids joined by "+". For a roster of fixed crews this is grouping by (date, crew_id); for one
+    whose pairs change during the day (the greedy baseline) each officer gets their own route,
+    so no leg is drawn that nobody drove. Sorted by (date, crew id).
     """
-    if roster.crews is not None:
-        return sorted(roster.crews, key=lambda c: (c.date, c.crew_id))
-    known = set(known_officers)
-    groups: dict[tuple[date, str], list[MapVisit]] = {}
+    days: dict[tuple[_Date, str], list[MapVisit]] = {}
     for v in roster.visits:
-        crew = v.crew_id or "+".join(v.officer_ids)
-        groups.setdefault((v.date, crew), []).append(v)
+        for o in v.officer_ids:
+            days.setdefault((v.date, o), []).append(v)
+    together: dict[tuple[_Date, tuple[str, ...]], list[str]] = {}
+    members: dict[tuple[_Date, tuple[str, ...]], list[MapVisit]] = {}
+    for (day, officer), visits in days.items():
+        visits.sort(key=lambda v: (v.start_min, v.visit_id))
+        key = (day, tuple(v.visit_id for v in visits))
+        together.setdefault(key, []).append(officer)
+        members[key] = visits
     out = []
-    for (day, crew), members in groups.items():
-        members.sort(key=lambda v: (v.start_min, v.visit_id))
-        parts = tuple(p for p in re.split(r"[+;]", crew) if p)
-        if parts and all(p in known for p in parts):
-            officers = parts
-        else:
-            seen: dict[str, None] = {}
-            for v in members:
-                for o in v.officer_ids:
-                    seen.setdefault(o, None)
-            officers = tuple(seen)
-        out.append(CrewDay(day, crew, officers, tuple(members)))
+    for key, officers in together.items():
+        visits = members[key]
+        # the officers in the order the roster lists them (the offender manager first)
+        order = {o: i for i, o in enumerate(visits[0].officer_ids)}
+        officers.sort(key=lambda o: (order.get(o, len(order)), o))
+        named = {v.crew_id for v in visits}
+        crew = named.pop() if len(named) == 1 else None
+        if not crew or set(re.split(r"[+;]", crew)) != set(officers):
+            crew = "+".join(officers)
+        out.append(CrewDay(key[0], crew, tuple(officers), tuple(visits)))
     out.sort(key=lambda c: (c.date, c.crew_id))
     return out
 
