@@ -72,6 +72,26 @@ class _Bad(ValueError):
 # --------------------------------------------------------------------------------------------
 # Cell converters: str (already stripped, non-blank) -> value, or raise _Bad
 
+_MAY_BE_COORDINATE = re.compile(r"(?<![\d.])[+-]?\d{1,3}\.\d{3,}(?![\d.])")
+_MAX_SHOWN = 40
+
+
+def shown(value: str) -> str:
+    """A cell value for a message: quoted, unless it could leak a location or a whole row.
+
+    A long value or one holding commas, quotes or line breaks is usually a row run together
+    by a stray quote mark, and a number with 3+ decimals may be a coordinate in the wrong
+    column; those are described instead of echoed.
+    """
+    if _MAY_BE_COORDINATE.search(value):
+        return "a number with 3 or more decimals (not shown: it may be a coordinate)"
+    if any(c in value for c in ',"\n\r'):
+        return "a value holding commas, quotes or line breaks (not shown: a stray quote mark?)"
+    if len(value) > _MAX_SHOWN:
+        return f"a value of {len(value)} characters (too long to show)"
+    return f"'{value}'"
+
+
 _DAY_FIRST = re.compile(r"^\d{1,2}[/.\-]\d{1,2}[/.\-](\d{2}|\d{4})$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _DATE_HINT = "expected YYYY-MM-DD, e.g. 2026-12-31"
@@ -87,10 +107,10 @@ def to_date(s: str) -> date:
         try:
             return date.fromisoformat(s)
         except ValueError:
-            raise _Bad(f"'{s}' is not a real date; {_DATE_HINT}") from None
+            raise _Bad(f"{shown(s)} is not a real date; {_DATE_HINT}") from None
     if _DAY_FIRST.match(s):
-        raise _Bad(f"'{s}' is not accepted: {_DAY_FIRST_HINT}")
-    raise _Bad(f"'{s}' is not a date; {_DATE_HINT}")
+        raise _Bad(f"{shown(s)} is not accepted: {_DAY_FIRST_HINT}")
+    raise _Bad(f"{shown(s)} is not a date; {_DATE_HINT}")
 
 
 def _to_time(s: str, allow_24: bool) -> int:
@@ -100,11 +120,13 @@ def _to_time(s: str, allow_24: bool) -> int:
         if h == 24 and mi == 0:
             if allow_24:
                 return 24 * 60
-            raise _Bad(f"'{s}' is allowed only as an end time; expected HH:MM from 00:00 to 23:59")
+            raise _Bad(
+                f"{shown(s)} is allowed only as an end time; expected HH:MM from 00:00 to 23:59"
+            )
         if h < 24 and mi < 60:
             return h * 60 + mi
     expected = "00:00 to 24:00" if allow_24 else "00:00 to 23:59"
-    raise _Bad(f"'{s}' is not a time; expected HH:MM (24 h) from {expected}, e.g. 17:30")
+    raise _Bad(f"{shown(s)} is not a time; expected HH:MM (24 h) from {expected}, e.g. 17:30")
 
 
 def to_start_time(s: str) -> int:
@@ -133,7 +155,9 @@ def to_bool(s: str) -> bool:
     """true/false/yes/no/1/0/y/n, case-insensitive."""
     v = _BOOLS.get(s.lower())
     if v is None:
-        raise _Bad(f"'{s}' is not a yes/no value; expected one of true, false, yes, no, 1, 0, y, n")
+        raise _Bad(
+            f"{shown(s)} is not a yes/no value; expected one of true, false, yes, no, 1, 0, y, n"
+        )
     return v
 
 
@@ -154,7 +178,7 @@ def to_risk(s: str) -> RiskLevel:
     key = " ".join(s.lower().split()).replace(" ", "_").replace("-", "_")
     v = _RISK_ALIASES.get(key)
     if v is None:
-        raise _Bad(f"'{s}' is not one of very_high, high, medium, low")
+        raise _Bad(f"{shown(s)} is not one of very_high, high, medium, low")
     return v
 
 
@@ -168,7 +192,7 @@ def _enum_converter(enum: type[Any], aliases: dict[str, str] | None = None) -> C
         key = " ".join(s.lower().split())
         v = table.get(key)
         if v is None:
-            raise _Bad(f"'{s}' is not one of {expected}")
+            raise _Bad(f"{shown(s)} is not one of {expected}")
         return v
 
     return convert
@@ -217,17 +241,17 @@ def to_weekdays(s: str) -> frozenset[int]:
     for part in to_list(s):
         d = _DAY_NAMES.get(part.lower())
         if d is None:
-            raise _Bad(f"'{part}' is not a day of the week; expected days like Mon;Tue;Thu")
+            raise _Bad(f"{shown(part)} is not a day of the week; expected days like Mon;Tue;Thu")
         out.add(d)
     if not out:
-        raise _Bad(f"'{s}' lists no days; expected days like Mon;Tue;Thu")
+        raise _Bad(f"{shown(s)} lists no days; expected days like Mon;Tue;Thu")
     return frozenset(out)
 
 
 def _to_int(s: str) -> int:
     t = s[1:] if s[:1] in "+-" else s
     if not (t.isascii() and t.isdigit()):
-        raise _Bad(f"'{s}' is not a whole number")
+        raise _Bad(f"{shown(s)} is not a whole number")
     return int(s)
 
 
@@ -236,9 +260,11 @@ def to_positive_int(s: str) -> int:
     try:
         v = _to_int(s)
     except _Bad:
-        raise _Bad(f"'{s}' is not a whole number; expected a whole number of 1 or more") from None
+        raise _Bad(
+            f"{shown(s)} is not a whole number; expected a whole number of 1 or more"
+        ) from None
     if v <= 0:
-        raise _Bad(f"'{s}' is not positive; expected a whole number of 1 or more")
+        raise _Bad(f"{shown(s)} is not positive; expected a whole number of 1 or more")
     return v
 
 
@@ -247,9 +273,11 @@ def to_non_negative_int(s: str) -> int:
     try:
         v = _to_int(s)
     except _Bad:
-        raise _Bad(f"'{s}' is not a whole number; expected a whole number of 0 or more") from None
+        raise _Bad(
+            f"{shown(s)} is not a whole number; expected a whole number of 0 or more"
+        ) from None
     if v < 0:
-        raise _Bad(f"'{s}' is negative; expected a whole number of 0 or more")
+        raise _Bad(f"{shown(s)} is negative; expected a whole number of 0 or more")
     return v
 
 
@@ -308,13 +336,28 @@ class _Table:
     records: int = 0
 
 
-def _iter_records(text: str) -> Iterator[tuple[int, list[str]]]:
-    """(first physical line, cells) for every record; a quoted cell may span lines."""
+class _CsvBroken(Exception):
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+
+
+def _iter_records(text: str) -> Iterator[tuple[int, int, list[str]]]:
+    """(first physical line, last physical line, cells) per record; quoted cells may span lines."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=False)
     prev = 0
-    for cells in reader:
-        yield prev + 1, cells
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise _CsvBroken(prev + 1, str(exc)) from None
+        yield prev + 1, reader.line_num, cells
         prev = reader.line_num
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def read_table(text: str, file: str, columns: list[Col]) -> _Table:
@@ -327,12 +370,12 @@ def read_table(text: str, file: str, columns: list[Col]) -> _Table:
     header: list[str] | None = None
     header_line = 1
     try:
-        for line, cells in records:
+        for line, _, cells in records:
             if cells and "".join(cells).strip():
                 header, header_line = cells, line
                 break
-    except csv.Error as exc:
-        problems.append(Problem(file, None, None, f"is not readable as CSV: {exc}"))
+    except _CsvBroken as exc:
+        problems.append(Problem(file, exc.line, None, f"is not readable as CSV: {exc}"))
         return _Table([], problems, warnings, False)
     if header is None:
         problems.append(Problem(file, None, None, "is empty; expected a header row"))
@@ -345,6 +388,17 @@ def read_table(text: str, file: str, columns: list[Col]) -> _Table:
                 header_line,
                 None,
                 "is separated by semicolons; it must be comma-separated "
+                "(in Excel save as 'CSV UTF-8 (Comma delimited)')",
+            )
+        )
+        return _Table([], problems, warnings, False)
+    if len(names) == 1 and "\t" in header[0]:
+        problems.append(
+            Problem(
+                file,
+                header_line,
+                None,
+                "is separated by tabs; it must be comma-separated "
                 "(in Excel save as 'CSV UTF-8 (Comma delimited)')",
             )
         )
@@ -384,11 +438,28 @@ def read_table(text: str, file: str, columns: list[Col]) -> _Table:
     width = len(names)
     rows: list[tuple[int, dict[str, str]]] = []
     records_n = 0
+    physical: list[str] | None = None
     try:
-        for line, cells in records:
+        for line, last, cells in records:
             if not cells or not "".join(cells).strip():
                 continue  # blank lines and rows of empty cells (spreadsheet leftovers)
             records_n += 1
+            if last > line:
+                # A quoted cell spans lines. Legitimate, unless its quote is never closed and
+                # the reader swallowed the rest of the file into one cell.
+                if physical is None:
+                    physical = _LINE_BREAK.split(text)
+                if sum(p.count('"') for p in physical[line - 1 : last]) % 2:
+                    problems.append(
+                        Problem(
+                            file,
+                            line,
+                            None,
+                            f"a quoted cell on this line is never closed, so lines {line} to "
+                            f"{last} were read as one row; is a quote mark missing?",
+                        )
+                    )
+                    continue
             if len(cells) > width and any(c.strip() for c in cells[width:]):
                 problems.append(
                     Problem(
@@ -402,8 +473,8 @@ def read_table(text: str, file: str, columns: list[Col]) -> _Table:
                 continue
             n = len(cells)
             rows.append((line, {name: (cells[i].strip() if i < n else "") for name, i in wanted}))
-    except csv.Error as exc:
-        problems.append(Problem(file, None, None, f"is not readable as CSV: {exc}"))
+    except _CsvBroken as exc:
+        problems.append(Problem(file, exc.line, None, f"is not readable as CSV: {exc}"))
     return _Table(rows, problems, warnings, True, records_n)
 
 
@@ -432,7 +503,7 @@ def _validation_problems(
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
         if column and column not in COORDINATE_COLUMNS and column in cells:
-            msg = f"'{cells[column]}' is not valid: {msg.lower()}"
+            msg = f"{shown(cells[column])} is not valid: {msg.lower()}"
         out.append(Problem(file, line, column, msg))
     return out
 
@@ -485,7 +556,7 @@ def _parse_rows(
                         file,
                         line,
                         id_column,
-                        f"'{ident}' is a duplicate: the same {id_column} is on line {first_line[ident]}",
+                        f"{shown(ident)} is a duplicate: the same {id_column} is on line {first_line[ident]}",
                     )
                 )
                 bad = True
@@ -784,7 +855,7 @@ def cross_check(
                     "offenders.csv",
                     o.line,
                     "offender_manager_id",
-                    f"'{o.offender_manager_id}' is not an officer_id in officers.csv",
+                    f"{shown(o.offender_manager_id)} is not an officer_id in officers.csv",
                 )
             )
         _not_after_today(
@@ -821,7 +892,7 @@ def cross_check(
                         "absences.csv",
                         a.line,
                         "officer_id",
-                        f"'{a.officer_id}' is not an officer_id in officers.csv",
+                        f"{shown(a.officer_id)} is not an officer_id in officers.csv",
                     )
                 )
     for v in visits:
@@ -831,13 +902,13 @@ def cross_check(
                     "visits.csv",
                     v.line,
                     "offender_id",
-                    f"'{v.offender_id}' is not an offender_id in offenders.csv",
+                    f"{shown(v.offender_id)} is not an offender_id in offenders.csv",
                 )
             )
         if officers_read:
             unknown = [i for i in v.officer_ids if i not in officer_ids]
             if unknown:
-                listed = ", ".join(f"'{i}'" for i in unknown)
+                listed = ", ".join(shown(i) for i in unknown)
                 noun = "is not an officer_id" if len(unknown) == 1 else "are not officer_ids"
                 problems.append(
                     Problem("visits.csv", v.line, "officer_ids", f"{listed} {noun} in officers.csv")
@@ -856,7 +927,7 @@ def cross_check(
                 missing[s] += 1
         for s, n in sorted(missing.items()):
             warnings.append(
-                f"offenders.csv: skill '{s}' is required by {n} person(s) but held by no officer; "
+                f"offenders.csv: skill {shown(s)} is required by {n} person(s) but held by no officer; "
                 "those visits cannot be planned"
             )
     return problems, warnings

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +24,7 @@ BAD_CASES = sorted(p for p in (DATA / "bad").iterdir() if p.is_dir())
 GOOD_CASES = sorted(p for p in (DATA / "good").iterdir() if p.is_dir())
 TODAY = date(2026, 11, 20)
 COORDINATE_COLUMNS = {"lat", "lon", "base_lat", "base_lon"}
+LOOKS_LIKE_COORDINATE = re.compile(r"[+-]?\d{1,3}\.\d{3,}")
 
 
 def expected_lines(case: Path) -> list[str]:
@@ -30,8 +32,20 @@ def expected_lines(case: Path) -> list[str]:
     return [line.replace("{data_dir}", str(case)) for line in text.splitlines() if line.strip()]
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def coordinate_cells(case: Path) -> set[str]:
-    """Every coordinate value written in the case's CSV files (the strings that must never leak)."""
+    """Every coordinate written in the case's CSV files, wherever it stands (must never leak).
+
+    The numbers in coordinate columns, plus any cell that looks like one (3+ decimals), since
+    a shifted column can carry a coordinate into another column's messages.
+    """
     found: set[str] = set()
     for path in case.glob("*.csv"):
         text = path.read_bytes().decode("utf-8", errors="replace")
@@ -41,9 +55,11 @@ def coordinate_cells(case: Path) -> set[str]:
         header = [h.strip().lower() for h in rows[0]]
         cols = [i for i, h in enumerate(header) if h in COORDINATE_COLUMNS]
         for row in rows[1:]:
-            for i in cols:
-                if i < len(row) and row[i].strip() not in ("", "0"):
-                    found.add(row[i].strip())
+            for i, cell in enumerate(row):
+                value = cell.strip()
+                in_column = i in cols and _is_number(value) and value != "0"
+                if in_column or LOOKS_LIKE_COORDINATE.fullmatch(value):
+                    found.add(value)
     return found
 
 

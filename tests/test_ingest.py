@@ -338,6 +338,60 @@ def test_ids_include_rows_that_failed() -> None:
     assert result.ids == {"P1", "P2"} and [o.offender_id for o in result.rows] == ["P2"]
 
 
+def test_values_that_may_leak_are_described_not_echoed() -> None:
+    """A coordinate in the wrong column, or a row run together by a quote, is never echoed."""
+    text = f'{OFF_HEAD}\nP1,51.4550,low,-1.0\nP2,"low,51.4660,-0.9770",51.5,-1.0\nP3,{"x" * 60},51.5,-1.0\nP4,"lo,w",51.5,-1.0\n'
+    result = parse_offenders(text)
+    joined = "\n".join(messages(result.problems))
+    assert "51.4550" not in joined and "51.4660" not in joined and "x" * 41 not in joined
+    assert (
+        "offenders.csv:2 risk_level: a number with 3 or more decimals (not shown: it may be a coordinate)"
+        in joined
+    )
+    assert "offenders.csv:3 risk_level: a number with 3 or more decimals (not shown" in joined
+    assert (
+        "offenders.csv:5 risk_level: a value holding commas, quotes or line breaks (not shown"
+        in joined
+    )
+    assert "offenders.csv:4 risk_level: a value of 60 characters (too long to show)" in joined
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("very hgih", "'very hgih'"),
+        ("31.12.2026", "'31.12.2026'"),
+        ("-0.9700", None),
+        ("a,b", None),
+    ],
+)
+def test_shown(value: str, shown: str | None) -> None:
+    """Ordinary values are quoted; coordinate-like and row-like values are described."""
+    out = ingest.shown(value)
+    if shown is None:
+        assert value not in out and "not shown" in out
+    else:
+        assert out == shown
+
+
+def test_unclosed_quote_is_one_problem() -> None:
+    """A quote never closed swallows the rest of the file: one problem naming the lines, no values."""
+    text = (
+        f'{OFF_HEAD},area\nP1,low,51.5,-1.0,"Reading\nP2,low,51.4550,-1.0,x\nP3,low,51.5,-1.0,y\n'
+    )
+    result = parse_offenders(text)
+    assert messages(result.problems) == [
+        "offenders.csv:2: a quoted cell on this line is never closed, so lines 2 to 4 were read as one row; "
+        "is a quote mark missing?"
+    ]
+
+
+def test_tab_separated_file_is_one_problem() -> None:
+    """A tab-separated export gives one problem saying it must be comma-separated."""
+    p = one_problem("offender_id\trisk_level\tlat\tlon\nP1\tlow\t51.5\t-1.0\n")
+    assert p.line == 1 and "separated by tabs" in p.message
+
+
 # --- officers.csv ------------------------------------------------------------------------
 
 
