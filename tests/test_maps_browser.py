@@ -1,0 +1,130 @@
+"""The route maps in headless Chromium with the network blocked: they draw, offline, without errors."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from rso_scheduler.outputs.maps import write_maps
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+    pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver", allow_module_level=True)
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from test_maps import EVIL, _dataset, _plan_folder  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def maps_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = _plan_folder(tmp_path_factory.mktemp("plan") / "out")
+    write_maps(out, _dataset())
+    return out / "maps"
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory: pytest.TempPathFactory):
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = str(CHROMIUM)
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-default-apps",
+        # no network at all: every request goes to a proxy that is not there, no name resolves
+        "--proxy-server=127.0.0.1:9",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--window-size=1400,900",
+        f"--user-data-dir={profile}",
+    ):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # An explicit chromedriver path: Selenium Manager must never download anything.
+    drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
+    drv.set_page_load_timeout(20)
+    yield drv
+    drv.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def _open(driver, page: Path) -> None:
+    driver.get_log("browser")  # drop anything logged before this page
+    driver.get(page.as_uri())
+    deadline = time.monotonic() + 10
+    while not driver.execute_script("return !!window.rsoMap") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert driver.execute_script("return !!window.rsoMap"), "the map did not draw"
+
+
+def _count(driver, selector: str) -> int:
+    return driver.execute_script("return document.querySelectorAll(arguments[0]).length", selector)
+
+
+def _errors(driver) -> list[str]:
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_index_draws_offline_without_errors(driver, maps_dir, tmp_path):
+    """index.html: no console errors, no resource requests, every stop, route and marker in the DOM."""
+    _open(driver, maps_dir / "index.html")
+    assert _errors(driver) == []
+    assert driver.execute_script("return performance.getEntriesByType('resource').length") == 0
+    assert _count(driver, "path.rso-route") == 4  # one polyline per crew-day
+    assert _count(driver, "path.rso-stop.leaflet-interactive") == 6
+    assert _count(driver, "path.rso-late") == 1
+    assert _count(driver, ".rso-num") == 6
+    assert _count(driver, ".rso-unsched") == 2
+    assert _count(driver, ".rso-station") == 3
+    assert _count(driver, "path.rso-area") == 3
+    assert _count(driver, ".leaflet-heatmap-layer") == 1
+    assert _count(driver, "#rso-legend") == 1
+    labels = driver.execute_script(
+        "return [...document.querySelectorAll('.rso-area-label span')].map(e => e.textContent)"
+    )
+    assert EVIL in labels  # shown as text, not run
+    with pytest.raises(NoAlertPresentException):
+        driver.switch_to.alert.text  # noqa: B018
+    shot = tmp_path / "index.png"
+    assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+
+
+def test_day_filter_switches_routes_off_and_on(driver, maps_dir):
+    """Unticking a day in the filter removes that day's routes; ticking it brings them back."""
+    _open(driver, maps_dir / "index.html")
+    boxes = driver.find_elements("css selector", ".rso-filter-list input")
+    assert len(boxes) == 2 + 2  # two days, two crews
+    boxes[0].click()
+    assert _count(driver, "path.rso-route") == 2
+    assert _count(driver, "path.rso-stop") == 3
+    boxes[0].click()
+    assert _count(driver, "path.rso-route") == 4
+    assert _errors(driver) == []
+
+
+def test_crew_day_page_draws_offline_without_errors(driver, maps_dir, tmp_path):
+    """A crew-day page: its one route, numbered stops, both officers' bases and the list."""
+    _open(driver, maps_dir / "2027-01-05" / "B1+B_i_2.html")
+    assert _errors(driver) == []
+    assert driver.execute_script("return performance.getEntriesByType('resource').length") == 0
+    assert _count(driver, "path.rso-route") == 1
+    assert _count(driver, "path.rso-stop") == 2
+    numbers = driver.execute_script(
+        "return [...document.querySelectorAll('.rso-num')].map(e => e.textContent)"
+    )
+    assert sorted(numbers) == ["1", "2"]
+    assert _count(driver, ".rso-station") == 2  # the two officers work from different stations
+    assert _count(driver, ".rso-day-list tbody tr") == 2 + 2  # leave base, two visits, back at base
+    shot = tmp_path / "day.png"
+    assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 5_000
