@@ -472,3 +472,19 @@ def test_empty_caseload():
         None,
     )
     assert r.trend == []
+
+
+def test_trend_history_not_in_log_is_not_overdue():
+    """A person whose only known visit is after a month end, registered before the log, is 'unknown' then."""
+    data = ds(
+        [
+            off("A", "very_high", registered_on=d("2010-01-01"), last_visit_date=d("2026-11-10")),
+            off("B", "very_high", registered_on=d("2026-08-05")),  # registered after the log began
+        ],
+        [visit("C", "2026-08-01")],
+    )
+    r = compliance(data, AS_OF, trend=True)
+    assert r.trend is not None
+    aug = r.trend[0]
+    assert aug.day == d("2026-08-31") and aug.unknown == 1 and aug.overdue == 1  # B: due 08-19
+    assert r.trend[-1].unknown == 0 and r.trend[-1].overdue == r.headline.overdue
