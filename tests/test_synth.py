@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import stat
+import tempfile
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rso_scheduler.calendar import bank_holidays
 from rso_scheduler.cli import main
@@ -258,6 +261,23 @@ def test_completed_log_matches_last_visit_for_most(force_dataset: Dataset) -> No
     assert matched / len(with_last) >= 0.8
     outcomes = Counter(v.outcome.value for v in force_dataset.visits)
     assert outcomes["no_access"] and outcomes["cancelled"]
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    n=st.integers(1, 150),
+    m=st.integers(2, 30),
+    seed=st.integers(0, 2**32 - 1),
+    start=st.dates(date(2020, 1, 1), date(2030, 12, 31)),
+)
+def test_any_small_request_validates(n: int, m: int, seed: int, start: date) -> None:
+    """Any size, seed and start date gives a folder that loads with no problems or warnings."""
+    with tempfile.TemporaryDirectory() as tmp:
+        write_dataset(Path(tmp), generate(n, m, seed, start))
+        dataset = load_dataset(Path(tmp), today=start)
+    assert len(dataset.offenders) == n and len(dataset.officers) == m
+    assert dataset.warnings == ()
+    assert all(v.date < start for v in dataset.visits)
 
 
 def test_too_few_officers_or_people_is_refused() -> None:
