@@ -989,6 +989,12 @@ def load_dataset(data_dir: Path | str, today: date | None = None) -> Dataset:
         result = _PARSERS[name](text, name)
         parsed[name] = result
         problems.extend(result.problems)
+        if name in REQUIRED_FILES and result.read and result.records == 0:
+            # A plan of nobody, or by nobody, is never what a team meant to export.
+            what = (
+                "one row per managed person" if name == "offenders.csv" else "one row per officer"
+            )
+            problems.append(Problem(name, None, None, f"has a header but no rows; expected {what}"))
         warnings.extend(result.warnings)
         files.append(
             InputFile(name=name, sha256=hashlib.sha256(raw).hexdigest(), rows=result.records)

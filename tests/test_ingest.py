@@ -671,6 +671,16 @@ def test_load_dataset_missing_required_files(tmp_path: Path) -> None:
     assert all("is missing" in p.message and "required" in p.message for p in info.value.problems)
 
 
+def test_load_dataset_header_only_required_file(tmp_path: Path) -> None:
+    """offenders.csv with a header and no rows is a problem (a plan of nobody is never meant)."""
+    d = write_data_dir(tmp_path / "d", offenders=OFF_HEAD + "\n", officers=TINY_OFFICERS)
+    with pytest.raises(InputError) as info:
+        load_dataset(d, today=TODAY)
+    assert messages(info.value.problems) == [
+        "offenders.csv: has a header but no rows; expected one row per managed person"
+    ]
+
+
 def test_load_dataset_non_existent_folder(tmp_path: Path) -> None:
     """A folder that does not exist is a plain RsoError naming it."""
     with pytest.raises(RsoError, match="does not exist") as info:
