@@ -65,6 +65,12 @@ class PlanError(RsoError):
     """A plan cannot be made (e.g. an empty period)."""
 
 
+class GenerationError(RsoError):
+    """A synthetic data set cannot be made as requested (`rso generate`, e.g. too few officers)."""
+
+    exit_code = 2
+
+
 class OutputError(RsoError):
     """An output directory or file cannot be read or written."""
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from rso_scheduler.calendar import bank_holidays
-from rso_scheduler.errors import RsoError
+from rso_scheduler.errors import GenerationError
 from rso_scheduler.models import WEEKDAYS
 from rso_scheduler.outputs.files import csv_text, staged_output, write_private
 from rso_scheduler.policy import RISK_KEYS, Policy
@@ -187,12 +187,6 @@ ABSENCE_COLUMNS = ("officer_id", "start", "end", "reason")
 VISIT_COLUMNS = ("offender_id", "date", "start", "officer_ids", "outcome", "kind")
 
 
-class GenerationError(RsoError):
-    """The requested synthetic data set cannot be made (e.g. too few officers)."""
-
-    exit_code = 2
-
-
 @dataclass
 class _Officer:
     officer_id: str
@@ -229,7 +223,8 @@ def choose_lpas(n_offenders: int, n_officers: int) -> list[Lpa]:
     """The local policing areas a data set of this size covers.
 
     A force-size caseload covers every area; a smaller one the shortest contiguous block (in
-    `LPAS` order) whose expected caseload, at Thames Valley's rate, reaches `n_offenders`. Each
+    `LPAS` order) whose expected caseload, at Thames Valley's rate, reaches 80 % of
+    `n_offenders` (people cluster a little more than average). Each
     area needs a team of at least two officers (no lone visits), which can shrink the block.
     """
     if n_offenders >= FORCE_SIZE:
@@ -319,11 +314,11 @@ def write_dataset(out_dir: Path, files: dict[str, str]) -> None:
 def policy_toml(policy: Policy | None = None) -> str:
     """The policy as a commented policy.toml (the built-in defaults unless one is given)."""
     p = policy or Policy()
-    lines = [
-        "# Visiting policy (data contract: policy.toml). Every value here is the built-in default;",
-        "# delete a line to keep the default, or change it for your force's policy.",
-        "",
-    ]
+    if p == Policy():
+        head = "# Visiting policy (data contract: policy.toml). Every value here is the built-in default;"
+    else:
+        head = "# Visiting policy (data contract: policy.toml), changed from the built-in defaults;"
+    lines = [head, "# delete a line to use the default, or change it to your force's policy.", ""]
     notes = {
         "very_high": "visited about monthly",
         "high": "about every three months",
@@ -354,8 +349,8 @@ def policy_toml(policy: Policy | None = None) -> str:
         "[areas]",
         f'mode = "{p.areas.mode}"  # "strict": own area only; "prefer": crossing areas costs extra; "ignore"',
         "",
-        "# [maps]",
-        '# tiles = "https://tiles.force.internal/{z}/{x}/{y}.png"  # your own tile server only',
+        "# [maps]  # optional: the force's own map tile server for route maps (never public tiles)",
+        "# tiles = URL template of the internal tile server, with {z}/{x}/{y}",
         '# attribution = "Force GIS"',
         "",
     ]
