@@ -7,7 +7,7 @@ maps, reports and the checker read them (or the CSV files written from them).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+import datetime as dt
 from typing import Any
 
 from rso_scheduler.models import RiskLevel, VisitKind
@@ -23,13 +23,13 @@ class PlannedVisit:
     """One row of roster.csv."""
 
     visit_id: str
-    date: date
+    date: dt.date
     start_min: int
     end_min: int
     offender_id: str
     officer_ids: tuple[str, ...]
     risk_level: RiskLevel
-    due_date: date
+    due_date: dt.date
     kind: VisitKind
     seq: int = 0  # 0: the person's first owed visit in the plan; 1, 2...: chained visits
     pulled_forward: bool = False  # due after the plan ends, made early because capacity was spare
@@ -45,7 +45,7 @@ class Unscheduled:
 
     offender_id: str
     risk_level: RiskLevel
-    due_date: date
+    due_date: dt.date
     reason: str
 
 
@@ -64,7 +64,7 @@ class OfficerLeg:
 class CrewRoute:
     """A crew's (one or two officers') visits on one day, in visiting order."""
 
-    date: date
+    date: dt.date
     crew_id: str  # e.g. "TV001+TV007"
     officer_ids: tuple[str, ...]
     visit_ids: tuple[str, ...]
@@ -83,8 +83,8 @@ class CrewRoute:
 class PlanResult:
     """Everything a plan produced. `stats` holds solver figures (status, iterations, bounds)."""
 
-    plan_start: date
-    plan_end: date
+    plan_start: dt.date
+    plan_end: dt.date
     visits: list[PlannedVisit]
     unscheduled: list[Unscheduled]
     routes: list[CrewRoute]
