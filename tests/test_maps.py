@@ -526,3 +526,16 @@ def test_force_size_month_stays_light(tmp_path):
     files = write_maps(out, ds)
     assert len(files) == 2 + 400
     assert (out / "maps" / "index.html").stat().st_size < 1_000_000
+
+
+def test_empty_roster_still_draws_the_period(tmp_path):
+    """A plan with no visits writes index.html and days.html only, framing the whole caseload."""
+    out = _plan_folder(tmp_path / "out", roster=HEADER)
+    (out / "unscheduled.csv").write_text(
+        "offender_id,risk_level,due_date,reason\n", encoding="utf-8"
+    )
+    files = write_maps(out, _dataset())
+    assert sorted(p.name for p in files) == ["days.html", "index.html"]
+    blob = _blob((out / "maps" / "index.html").read_text())
+    assert blob["routes"] == [] and blob["heat"] == [] and blob["bounds"] is not None
+    assert "No visits are planned." in (out / "maps" / "days.html").read_text()
