@@ -7,6 +7,9 @@ folder, parses every file, runs the cross-file checks and raises one `InputError
 
 Messages say what was found and what was expected, except for coordinates, which are never
 echoed (home addresses are the most sensitive data the tool handles).
+
+The header check, `Col` and the cell converters (`to_date`, `to_risk`, ...) are reused by the
+readers of the tool's own CSV outputs, so their messages read the same everywhere.
 """
 
 from __future__ import annotations
@@ -44,9 +47,8 @@ from rso_scheduler.travel import EARTH_RADIUS_KM
 
 T = TypeVar("T", bound=BaseModel)
 
-MAX_HOME_TO_BASE_KM = (
-    150.0  # a home further than this from every base is almost surely mis-geocoded
-)
+# A home further than this from every base is almost surely mis-geocoded (or lat/lon swapped).
+MAX_HOME_TO_BASE_KM = 150.0
 _DISTANCE_CHUNK = 2048  # offenders per distance block: keeps the matrix small for big forces
 
 # --------------------------------------------------------------------------------------------
@@ -334,6 +336,7 @@ class _Table:
     warnings: list[str]
     ok: bool  # False: the header itself is unusable, so no row was read
     records: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)  # rows refused whole (cell count)
 
 
 class _CsvBroken(Exception):
@@ -439,6 +442,7 @@ def read_table(text: str, file: str, columns: list[Col]) -> _Table:
     rows: list[tuple[int, dict[str, str]]] = []
     records_n = 0
     physical: list[str] | None = None
+    skipped: list[dict[str, str]] = []
     try:
         for line, last, cells in records:
             if not cells or not "".join(cells).strip():
@@ -470,12 +474,13 @@ def read_table(text: str, file: str, columns: list[Col]) -> _Table:
                         "is there an unquoted comma in a cell?",
                     )
                 )
+                skipped.append({name: cells[i].strip() for name, i in wanted})
                 continue
             n = len(cells)
             rows.append((line, {name: (cells[i].strip() if i < n else "") for name, i in wanted}))
     except _CsvBroken as exc:
         problems.append(Problem(file, exc.line, None, f"is not readable as CSV: {exc}"))
-    return _Table(rows, problems, warnings, True, records_n)
+    return _Table(rows, problems, warnings, True, records_n, skipped)
 
 
 # --------------------------------------------------------------------------------------------
@@ -525,6 +530,9 @@ def _parse_rows(
     )
     if not table.ok:
         return result
+    if id_column is not None:
+        # so that other files do not also blame rows that referred to these ids
+        result.ids.update(c[id_column] for c in table.skipped if c.get(id_column))
     present = [
         (c.name, c.target, c.convert, c.required)
         for c in columns

@@ -120,7 +120,14 @@ def summarise(dataset: Dataset, start: date, end: date) -> dict[str, Any]:
 
 def render(summary: dict[str, Any]) -> str:
     """The summary as readable text."""
-    lines: list[str] = [f"Data folder: {summary['data_dir']}", "", "Files read:"]
+    n_files = len(summary["files"])
+    lines: list[str] = [
+        f"Data folder: {summary['data_dir']}",
+        f"No problems found in {n_files} file{'s' if n_files != 1 else ''}"
+        f" ({len(summary['warnings'])} warning{'s' if len(summary['warnings']) != 1 else ''}).",
+        "",
+        "Files read:",
+    ]
     for f in summary["files"]:
         rows = f"{f['rows']} rows" if f["name"].endswith(".csv") else "read"
         lines.append(f"  {f['name']:<15} {rows}")
