@@ -163,6 +163,7 @@ def solve_assignment(
     seed: int,
     workers: int,
     deterministic_limit_s: float,
+    interleave: bool = True,
 ) -> AssignResult:
     """Solve the assignment model; returns the chosen crew-day per slot (plain dict)."""
     m = cp_model.CpModel()
@@ -264,7 +265,7 @@ def solve_assignment(
     # the deterministic limit is what normally stops the search, so the same inputs give the
     # same answer; interleaved search keeps several workers deterministic too
     prm.max_deterministic_time = max(0.1, deterministic_limit_s)
-    if workers > 1:
+    if workers > 1 and interleave:
         prm.interleave_search = True
     status = solver.solve(m)
     name = solver.status_name(status)

@@ -1,0 +1,213 @@
+"""The optimiser's objective: risk first, lateness, continuity, travel, determinism, pull-forward."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from rso_scheduler.ingest import load_dataset
+from rso_scheduler.models import VisitKind
+from rso_scheduler.policy import Policy, apply_overrides
+from rso_scheduler.roster import CrewRoute, PlannedVisit, Unscheduled
+from rso_scheduler.solver import greedy_plan
+from rso_scheduler.solver.crews import can_pair, form_crews, standing_partners
+from rso_scheduler.solver.options import PlanOptions
+from rso_scheduler.solver.routing import CrewTimer, Stop, TravelCache
+from tests.solver_helpers import JAN, assert_valid, dataset, officer, person, run
+
+
+def _short_capacity_case() -> tuple[list, list]:  # type: ignore[type-arg]
+    """Eight overdue people (four very high, four low) and a crew able to make only a few."""
+    people = [person(f"VH{i}", risk="very_high", lat=51.46 + i * 0.002) for i in range(4)]
+    people += [
+        person(f"LO{i}", risk="low", lat=51.47 + i * 0.002, last_visit_date=date(2025, 6, 1))
+        for i in range(4)
+    ]
+    offs = [
+        officer("A", max_visits_per_day=1, working_days=frozenset({0})),
+        officer("B", max_visits_per_day=1, working_days=frozenset({0})),
+    ]
+    return people, offs
+
+
+def test_risk_first_when_capacity_is_short(tmp_path: Path) -> None:
+    """Four Mondays, one visit a day: all four very high people are visited, no low one."""
+    people, offs = _short_capacity_case()
+    ds = dataset(people, offs)
+    res = run(ds)
+    assert sorted(v.offender_id for v in res.visits) == ["VH0", "VH1", "VH2", "VH3"]
+    assert {u.offender_id for u in res.unscheduled} == {"LO0", "LO1", "LO2", "LO3"}
+    assert all(u.reason.startswith("capacity") for u in res.unscheduled)
+    assert_valid(ds, res, tmp_path)
+
+
+def test_lateness_weighted_by_risk(tmp_path: Path) -> None:
+    """Two overdue people, one slot a day: the very high person goes first (fewer weighted days late)."""
+    people = [
+        person("LO", risk="low", last_visit_date=date(2025, 6, 1)),
+        person("VH", risk="very_high", last_visit_date=date(2026, 11, 1)),
+    ]
+    offs = [officer("A", max_visits_per_day=1), officer("B", max_visits_per_day=1)]
+    ds = dataset(people, offs)
+    res = run(ds)
+    first = min(res.visits, key=lambda v: v.date)
+    assert first.offender_id == "VH"
+    assert_valid(ds, res, tmp_path)
+
+
+def test_continuity_named_manager_goes(tmp_path: Path) -> None:
+    """The named offender manager is on their own person's visit when they work."""
+    people = [person("P1", offender_manager_id="C"), person("P2", offender_manager_id="A")]
+    offs = [officer("A"), officer("B"), officer("C"), officer("D")]
+    ds = dataset(people, offs)
+    res = run(ds)
+    by_person = {v.offender_id: v.officer_ids for v in res.visits}
+    assert "C" in by_person["P1"] and "A" in by_person["P2"]
+    assert_valid(ds, res, tmp_path)
+
+
+def test_continuity_yields_when_manager_absent(tmp_path: Path) -> None:
+    """A manager on leave all month: the visit is still made, on time, by others."""
+    from rso_scheduler.models import Absence
+
+    people = [person("P1", offender_manager_id="C", last_visit_date=date(2026, 10, 10))]
+    offs = [officer("A"), officer("B"), officer("C"), officer("D")]
+    ds = dataset(people, offs, absences=(Absence(officer_id="C", start=JAN[0], end=JAN[1]),))
+    res = run(ds)
+    (v,) = res.visits
+    assert "C" not in v.officer_ids and v.days_late == 0
+    assert_valid(ds, res, tmp_path)
+
+
+def test_nearby_visits_share_a_crew_day(tmp_path: Path) -> None:
+    """Three neighbours due the same week are made on one trip rather than three."""
+    people = [
+        person(f"P{i}", lat=51.60 + i * 0.001, lon=-0.90, last_visit_date=date(2026, 10, 12))
+        for i in range(3)
+    ]
+    ds = dataset(people, [officer("A"), officer("B")])
+    res = run(ds, pull_forward=False)
+    assert len(res.visits) == 3
+    assert len(res.routes) == 1
+    assert_valid(ds, res, tmp_path)
+
+
+def test_same_seed_same_roster(tiny_dir: Path) -> None:
+    """Identical inputs and seed give an identical roster, routes and reasons."""
+    ds = load_dataset(tiny_dir, today=date(2026, 12, 15))
+    a = run(ds, time_limit_s=3.0, seed=3)
+    b = run(ds, time_limit_s=3.0, seed=3)
+    assert a.visits == b.visits
+    assert a.routes == b.routes
+    assert a.unscheduled == b.unscheduled
+
+
+def test_tiny_folder_plan_is_valid(tiny_dir: Path, tmp_path: Path) -> None:
+    """The shared tiny folder plans with no rule broken, and every owed visit is accounted for."""
+    ds = load_dataset(tiny_dir, today=date(2026, 12, 15))
+    res = run(ds)
+    assert res.visits_due == sum(1 for v in res.visits if not v.pulled_forward) + len(
+        res.unscheduled
+    )
+    assert all(isinstance(v, PlannedVisit) for v in res.visits)
+    assert all(isinstance(u, Unscheduled) and u.reason for u in res.unscheduled)
+    assert all(isinstance(r, CrewRoute) for r in res.routes)
+    assert [v.visit_id for v in res.visits] == [f"V{i + 1:05d}" for i in range(len(res.visits))]
+    assert_valid(ds, res, tmp_path)
+
+
+def test_not_worse_than_greedy_on_tiny(tiny_dir: Path) -> None:
+    """On the tiny folder the optimiser misses no more weighted visits and is no later than greedy."""
+    ds = load_dataset(tiny_dir, today=date(2026, 12, 15))
+    opt = run(ds)
+    base = greedy_plan(ds, *JAN, PlanOptions(time_limit_s=5))
+    weight = {r: ds.policy.for_risk(r).weight for r in ("very_high", "high", "medium", "low")}
+
+    def missed(res) -> int:  # type: ignore[no-untyped-def]
+        return sum(weight[u.risk_level.value] for u in res.unscheduled)
+
+    def late(res) -> int:  # type: ignore[no-untyped-def]
+        return sum(weight[v.risk_level.value] * v.days_late for v in res.visits)
+
+    assert missed(opt) <= missed(base)
+    assert late(opt) <= late(base)
+
+
+def test_unannounced_share_highest_risk_first(tmp_path: Path) -> None:
+    """Half the visits are unannounced, very high ones before low ones."""
+    people = [
+        person(f"VH{i}", risk="very_high", last_visit_date=date(2026, 12, 1)) for i in range(2)
+    ]
+    people += [person(f"LO{i}", risk="low", last_visit_date=date(2026, 1, 20)) for i in range(2)]
+    ds = dataset(people, [officer("A"), officer("B")])
+    res = run(ds, pull_forward=False)
+    kinds = {v.offender_id: v.kind for v in res.visits if v.seq == 0}
+    assert kinds["VH0"] is kinds["VH1"] is VisitKind.unannounced
+    assert kinds["LO0"] is kinds["LO1"] is VisitKind.announced
+
+
+def test_pull_forward_only_when_spare(tmp_path: Path) -> None:
+    """A person due next month is visited early only on a trip already going out, and flagged."""
+    people = [
+        person(
+            "DUE",
+            last_visit_date=date(2026, 10, 20),
+            unavailable_from=date(2026, 12, 1),
+            unavailable_to=date(2027, 1, 14),
+        ),
+        person("NEXT", lat=51.461, last_visit_date=date(2026, 11, 5)),  # due 2027-02-04
+    ]
+    ds = dataset(people, [officer("A"), officer("B")])
+    res = run(ds)
+    pulled = [v for v in res.visits if v.pulled_forward]
+    assert [v.offender_id for v in pulled] == ["NEXT"]
+    assert res.visits_due == 1
+    assert_valid(ds, res, tmp_path)
+    off = run(ds, pull_forward=False)
+    assert [v.offender_id for v in off.visits] == ["DUE"]
+
+
+def test_pull_forward_never_displaces_owed_visit(tmp_path: Path) -> None:
+    """With room for one visit a day on one day, the owed visit wins over the pulled-forward one."""
+    people = [
+        person("DUE", last_visit_date=date(2026, 10, 12)),
+        person("NEXT", lat=51.461, last_visit_date=date(2026, 11, 20)),
+    ]
+    offs = [
+        officer("A", max_visits_per_day=1, working_days=frozenset({0})),
+        officer("B", max_visits_per_day=1, working_days=frozenset({0})),
+    ]
+    ds = dataset(people, offs, policy=apply_overrides(Policy(), {}))
+    res = run(ds)
+    assert "DUE" in {v.offender_id for v in res.visits}
+    assert_valid(ds, res, tmp_path)
+
+
+def test_crews_pair_overlapping_shifts_only() -> None:
+    """An early and a late shift are not paired; two early shifts are, and partners are stable."""
+    early_a, early_b = officer("A"), officer("B")
+    late = officer("L", shift_start_min=14 * 60, shift_end_min=22 * 60)
+    assert can_pair(early_a, early_b) and not can_pair(early_a, late)
+    assert standing_partners([early_a, early_b, late]) == {"A": "B", "B": "A"}
+    crews = form_crews([early_a, early_b, late], (), *JAN, {})
+    assert {c.crew_id for c in crews} == {"A+B", "L"}
+
+
+def test_routing_orders_by_window_and_travel() -> None:
+    """The exact router orders visits to respect windows and returns None when they cannot fit."""
+    cache = TravelCache(Policy().travel)
+    timer = CrewTimer([officer("A"), officer("B")], cache)
+    late = Stop(1, 51.46, -0.98, 60, 14 * 60, 16 * 60)
+    early = Stop(2, 51.47, -0.98, 60, 8 * 60, 11 * 60)
+    order = timer.best_order([late, early])
+    assert order is not None and [s.key for s in order] == [2, 1]
+    too_many = [Stop(i, 51.46, -0.98, 120, 0, 24 * 60) for i in range(5)]
+    assert timer.best_order(too_many) is None
+
+
+def test_options_validate() -> None:
+    """Bad options are refused at creation."""
+    with pytest.raises(ValueError):
+        PlanOptions(time_limit_s=0)
