@@ -399,7 +399,11 @@ def _make_officers(rng: np.random.Generator, lpas: list[Lpa], counts: list[int])
                 if small:
                     shift = ("10:00", "18:00")
             cap = int(rng.choice([4, 5, 6])) if rng.random() < 0.3 else None
-            urdu_p = 0.25 if area.name in ("Slough", "Wycombe", "Oxford", "Milton Keynes") else 0.05
+            urdu_p = (
+                0.25
+                if area.name in ("Slough", "Wycombe", "Oxford", "Reading", "Milton Keynes")
+                else 0.05
+            )
             skill_p = {"female": 0.35, "polish": 0.08, "urdu": urdu_p, "arms_trained": 0.1}
             skills = [s for s in SKILLS if rng.random() < skill_p[s]]
             rank = "PC" if rng.random() < 0.75 else "DC"
@@ -408,6 +412,10 @@ def _make_officers(rng: np.random.Generator, lpas: list[Lpa], counts: list[int])
         if not any("female" in o.skills for o in team):
             team[int(rng.integers(k))].skills.insert(0, "female")
         officers.extend(team)
+    # Every skill exists somewhere, so even a small data set has people needing each one.
+    for skill in SKILLS:
+        if not any(skill in o.skills for o in officers):
+            officers[int(rng.integers(len(officers)))].skills.append(skill)
     for n, o in enumerate(officers, start=1):
         o.officer_id = f"TV{n:04d}"
         o.skills.sort()
@@ -701,7 +709,7 @@ def _absences(
             rows.append((o.officer_id, a.isoformat(), b.isoformat(), reason))
 
         r = rng.random(4)
-        if r[0] < 0.45:  # a week or two of annual leave (Christmas falls in most windows)
+        if r[0] < 0.6:  # a week or two of annual leave (Christmas falls in most windows)
             a = start + timedelta(days=int(rng.integers(0, ABSENCE_HORIZON_DAYS - 7)))
             a -= timedelta(days=a.weekday())  # leave runs Monday to Friday
             a = max(a, start)
