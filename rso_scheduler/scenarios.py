@@ -40,7 +40,7 @@ import random
 import tomllib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -938,7 +938,7 @@ def run_many(
     say = progress or (lambda _m: None)
     parallel = dask_address is not None or (n_jobs > 1 and len(jobs) > 1)
     if parallel and options.workers != 1:
-        options = RunOptions(**{**options.__dict__, "workers": 1})
+        options = replace(options, workers=1)
     work = [(s, d, st, options) for s, d, st in jobs]
     if dask_address is not None:
         return _run_dask(work, dask_address, n_jobs, say)

@@ -439,3 +439,16 @@ def test_html_is_escaped_and_self_contained(team: Dataset) -> None:
     cap = capacity_search(scenario(months=1), team, GREEDY, min_officers=18, max_officers=20)
     cpage = capacity_html(cap)
     assert "<svg" in cpage and "https://" not in cpage
+
+
+def test_optimised_planner_runs_the_horizon(tiny_dir: Path) -> None:
+    """The optimiser plugs into the rolling horizon; its figures add up like the greedy's."""
+    from rso_scheduler.ingest import load_dataset
+
+    ds = load_dataset(tiny_dir)
+    opts = RunOptions(planner="optimised", time_limit_s=2, workers=1)
+    months = run_horizon(ds, START, 2, opts)
+    assert len(months) == 2
+    for m in months:
+        assert m.visits_due == m.on_time + m.late + m.missed
+        assert m.visits_due > 0 and m.travel_minutes > 0

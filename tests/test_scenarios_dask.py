@@ -60,3 +60,33 @@ def test_unreachable_dask_scheduler_is_a_clear_error() -> None:
             RunOptions(planner="greedy", time_limit_s=1),
             dask_address="tcp://127.0.0.1:9",
         )
+
+
+def test_missing_dask_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without dask installed, --dask says how to install it."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)
+    with pytest.raises(ScenarioError, match=r"pip install \"dask\[distributed\]\""):
+        run_many(_jobs()[:1], GREEDY, dask_address="local")
+
+
+@pytest.mark.slow
+def test_cli_dask_local_matches_jobs_1(tmp_path, tiny_dir) -> None:  # type: ignore[no-untyped-def]
+    """`rso scenario run --dask local` writes the same comparison.csv as a local run."""
+    from click.testing import CliRunner
+
+    from rso_scheduler.cli import main
+
+    path = tmp_path / "s.toml"
+    path.write_text(
+        f'name = "S"\ndata = "{tiny_dir}"\nstart = "2027-01-01"\nmonths = 2\n', encoding="utf-8"
+    )
+    texts = []
+    for extra in (["--jobs", "1"], ["--dask", "local", "--jobs", "1"]):
+        out = tmp_path / ("o" + str(len(texts)))
+        args = ["scenario", "run", str(path), "--out", str(out), "--planner", "greedy", "-q"]
+        result = CliRunner().invoke(main, [*args, *extra])
+        assert result.exit_code == 0, result.output
+        texts.append((out / "comparison.csv").read_text(encoding="utf-8"))
+    assert texts[0] == texts[1]
