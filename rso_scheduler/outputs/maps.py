@@ -213,18 +213,17 @@ def js_blob(data: Any) -> str:
     return text
 
 
-def _page(
-    title: str,
-    data: dict[str, Any],
-    *,
-    body_before: str,
-    body_after: str,
-    heat: bool,
-    tiles: str | None,
-    attribution: str | None,
-    origin: str | None,
-) -> str:
-    """One self-contained map page: Folium's map, the inlined assets, our blob and body parts."""
+_SLOTS = ("title", "before", "after", "data")
+_SLOT = re.compile(r"@@RSO_(TITLE|BEFORE|AFTER|DATA)@@")
+
+
+@functools.cache
+def _page_shell(heat: bool, tiles: str | None, attribution: str | None, origin: str | None) -> str:
+    """A rendered Folium page with @@RSO_...@@ slots for the title, body parts and data blob.
+
+    Rendered once per kind of page and filled per page: Folium compiles Jinja templates on
+    every render, which made a month's 400 crew-day pages several times slower.
+    """
     m = folium.Map(
         location=[52.0, -1.0], zoom_start=8, tiles=None, control_scale=True, prefer_canvas=False
     )
@@ -253,17 +252,45 @@ def _page(
             _Raw(f"<script>{_asset('leaflet.heat/leaflet-heat.js')}</script>"), name="rso_heat"
         )
     root.header.add_child(_Raw(f"<script>{_asset('rso_map.js')}</script>"), name="rso_js")
-    root.html.add_child(_Raw(body_before), name="rso_before", index=0)
-    root.html.add_child(_Raw(body_after), name="rso_after")
-    _Draw(js_blob(data)).add_to(m)
+    root.html.add_child(_Raw("@@RSO_BEFORE@@"), name="rso_before", index=0)
+    root.html.add_child(_Raw("@@RSO_AFTER@@"), name="rso_after")
+    _Draw("@@RSO_DATA@@").add_to(m)
     page = root.render()
+    csp = html.escape(content_security_policy(origin), quote=False)
     head = (
-        f'<head>\n<meta http-equiv="Content-Security-Policy" content="{html.escape(content_security_policy(origin), quote=False)}">\n'
-        f'<meta name="referrer" content="no-referrer">\n<title>{html.escape(title)}</title>'
+        f'<head>\n<meta http-equiv="Content-Security-Policy" content="{csp}">\n'
+        '<meta name="referrer" content="no-referrer">\n<title>@@RSO_TITLE@@</title>'
     )
     page = page.replace("<html>", '<html lang="en-GB">', 1).replace("<head>", head, 1)
+    if sorted(_SLOT.findall(page)) != sorted(s.upper() for s in _SLOTS):
+        raise OutputError("internal: the map page template lost a slot; nothing written")
     _refuse_external(page)
     return page
+
+
+def _page(
+    title: str,
+    data: dict[str, Any],
+    *,
+    body_before: str,
+    body_after: str,
+    heat: bool,
+    tiles: str | None,
+    attribution: str | None,
+    origin: str | None,
+) -> str:
+    """One self-contained map page: Folium's map, the inlined assets, our blob and body parts."""
+    # The shell was checked for external loads once; the blob cannot hold markup (js_blob
+    # escapes < > &), so only the HTML parts need checking here.
+    _refuse_external(body_before + body_after)
+    fill = {
+        "TITLE": html.escape(title),
+        "BEFORE": body_before,
+        "AFTER": body_after,
+        "DATA": js_blob(data),
+    }
+    # One pass, so text inserted into one slot is never read as another slot.
+    return _SLOT.sub(lambda m: fill[m.group(1)], _page_shell(heat, tiles, attribution, origin))
 
 
 def _refuse_external(page: str) -> None:
