@@ -182,13 +182,17 @@ def policy_from_mapping(data: dict[str, Any], file: str = "policy.toml", text: s
                 )
     elif "risk" in data:
         problem("risk", "expected a table of risk levels")
-    if problems:
-        raise PolicyError(problems)
+    # Validate what remains too, so that one pass reports every problem in the file.
+    data = {k: v for k, v in data.items() if k in known_tables}
+    if isinstance(data.get("risk"), dict):
+        data["risk"] = {k: v for k, v in data["risk"].items() if k in RISK_KEYS}
+    else:
+        data.pop("risk", None)
 
     defaults = Policy().model_dump()
     merged = _merge(defaults, data)
     try:
-        return Policy.model_validate(merged)
+        policy = Policy.model_validate(merged)
     except ValidationError as exc:
         for err in exc.errors():
             key = ".".join(str(p) for p in err["loc"])
@@ -204,6 +208,9 @@ def policy_from_mapping(data: dict[str, Any], file: str = "policy.toml", text: s
                 msg = err["msg"].removeprefix("Value error, ")
                 problem(key, f"{shown} is not valid: {msg[:1].lower()}{msg[1:]}")
         raise PolicyError(problems) from None
+    if problems:
+        raise PolicyError(problems)
+    return policy
 
 
 def _allowed_keys(loc: tuple[Any, ...]) -> str:

@@ -157,6 +157,17 @@ def test_all_value_problems_reported_at_once_with_lines() -> None:
     ]
 
 
+def test_unknown_names_do_not_hide_bad_values() -> None:
+    """An unknown section or risk level is reported together with bad values elsewhere."""
+    text = '[risk.extreme]\ninterval_days = 3\n[risk.high]\ninterval_days = 0\n[visit]\nx = 1\n[areas]\nmode = "x"\n'
+    assert problems_of(text) == [
+        "policy.toml:1 risk.extreme: unknown risk level 'extreme'; expected one of very_high, high, medium, low",
+        "policy.toml:4 risk.high.interval_days: 0 is not valid: input should be greater than 0",
+        "policy.toml:5 visit: unknown section 'visit'; expected one of areas, maps, risk, travel, visits",
+        "policy.toml:8 areas.mode: 'x' is not valid: input should be 'strict', 'prefer' or 'ignore'",
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "line"),
     [
