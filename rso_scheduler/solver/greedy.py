@@ -295,13 +295,17 @@ def _reason(
         if not any(skill in o.skills for o in pool):
             return f"no officer with skill {skill}"
     if r.window_start_min is not None and r.window_end_min is not None:
-        covered = any(
-            o.shift_start_min <= r.window_end_min - r.duration_min
-            and o.shift_end_min >= r.window_start_min + r.duration_min
+        ws, we = r.window_start_min, r.window_end_min
+        covering = [
+            o
             for o in pool
-        )
-        if not covered:
-            return f"no officer's shift covers the visit window {hhmm(r.window_start_min)}-{hhmm(r.window_end_min)}"
+            if max(o.shift_start_min, ws) + r.duration_min <= min(o.shift_end_min, we)
+        ]
+        if len(covering) < size:
+            who = (
+                "two officers' shifts cover" if size == 2 and covering else "officer's shift covers"
+            )
+            return f"no {who} the visit window {hhmm(ws)}-{hhmm(we)}"
     if why.days_with_crew == 0 and why.days_full == 0:
         needs = f" with skill {', '.join(sorted(r.skills))}" if r.skills else ""
         return f"no {'two officers' if size == 2 else 'officer'}{needs} working on any possible day before plan end"

@@ -1,0 +1,265 @@
+"""`rso plan` and `rso check` end to end through the CLI, into tmp_path."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import stat
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import rso_scheduler.solver as solvers
+from rso_scheduler.cli import main
+from rso_scheduler.commands.common import SAMPLE_DIR
+from rso_scheduler.errors import OutputError
+
+EXPECTED = {"roster.csv", "unscheduled.csv", "summary.json", "run.json", "day_sheets"}
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+def assert_private(out: Path) -> None:
+    assert {p.name for p in out.iterdir()} >= EXPECTED
+    for p in out.rglob("*"):
+        mode = stat.S_IMODE(p.stat().st_mode)
+        assert mode == (0o700 if p.is_dir() else 0o600), p
+
+
+@pytest.mark.parametrize("solver", ["greedy", "optimised"])
+def test_plan_tiny_then_check(tiny_dir: Path, tmp_path: Path, solver: str) -> None:
+    """Planning the tiny folder writes private files that pass `rso check`."""
+    if solver == "optimised" and not hasattr(solvers, "plan"):
+        pytest.skip("the optimiser is not available")
+    out = tmp_path / "out"
+    code, text = run(
+        "plan",
+        str(tiny_dir),
+        "--month",
+        "2027-01",
+        "--out",
+        str(out),
+        "--solver",
+        solver,
+        "--time-limit",
+        "5",
+        "--no-maps",
+        "--quiet",
+    )
+    assert code == 0, text
+    assert "visits owed" in text and "Check: no violations." in text and str(out.resolve()) in text
+    assert_private(out)
+    code, text = run("check", str(tiny_dir), str(out))
+    assert code == 0 and text.startswith("no violations"), text  # fmt: skip
+
+
+@pytest.mark.skipif(not SAMPLE_DIR.is_dir(), reason="data/sample is not present")
+@pytest.mark.parametrize("solver", ["greedy", "optimised"])
+def test_plan_sample(tmp_path: Path, solver: str) -> None:
+    """The sample data plans and passes its own check (tiny time limit for the optimiser)."""
+    if solver == "optimised" and not hasattr(solvers, "plan"):
+        pytest.skip("the optimiser is not available")
+    out = tmp_path / "out"
+    code, text = run(
+        "plan",
+        str(SAMPLE_DIR),
+        "--month",
+        "2027-01",
+        "--out",
+        str(out),
+        "--solver",
+        solver,
+        "--time-limit",
+        "5",
+        "--no-maps",
+        "--quiet",
+    )
+    assert code == 0, text
+    assert_private(out)
+    with (out / "roster.csv").open() as fh:
+        assert len(list(csv.reader(fh))) > 50  # fmt: skip
+
+
+def test_check_fails_on_tampered_roster(tiny_dir: Path, tmp_path: Path) -> None:
+    """Moving one visit to a Sunday and editing an officer are both caught by `rso check`."""
+    out = tmp_path / "out"
+    assert (
+        run(
+            "plan",
+            str(tiny_dir),
+            "--month",
+            "2027-01",
+            "--out",
+            str(out),
+            "--solver",
+            "greedy",
+            "--no-maps",
+            "--quiet",
+        )[0]
+        == 0
+    )
+    roster = out / "roster.csv"
+    lines = roster.read_text().splitlines()
+    cells = lines[1].split(",")
+    cells[1] = "2027-01-10"  # a Sunday
+    lines[1] = ",".join(cells)
+    roster.write_text("\n".join(lines) + "\n")
+    code, text = run("check", str(tiny_dir), str(out))
+    assert code == 1
+    assert "[officer_working]" in text and "violation" in text  # fmt: skip
+
+
+def test_plan_that_fails_its_check_exits_nonzero(
+    tiny_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A planner bug (a visit moved onto a weekend) is reported and the command fails."""
+    real = solvers.greedy_plan
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = real(*args, **kwargs)
+        result.visits[0] = dataclasses.replace(result.visits[0], date=date(2027, 1, 9))
+        return result
+
+    monkeypatch.setattr(solvers, "greedy_plan", broken)
+    code, text = run(
+        "plan",
+        str(tiny_dir),
+        "--month",
+        "2027-01",
+        "--out",
+        str(tmp_path / "out"),
+        "--solver",
+        "greedy",
+        "--no-maps",
+        "--quiet",
+    )
+    assert code == 1
+    assert "FAILED its own check" in text and "[officer_working]" in text  # fmt: skip
+
+
+def test_failure_mid_write_leaves_out_untouched(
+    tiny_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If writing fails part-way, the previous contents of OUT stay exactly as they were."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "roster.csv").write_text("the previous roster\n")
+
+    def fail(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise OutputError("disk full while writing day sheets")
+
+    import rso_scheduler.outputs.roster_files as rf
+
+    monkeypatch.setattr(rf, "_write_day_sheets", fail)
+    code, text = run(
+        "plan",
+        str(tiny_dir),
+        "--month",
+        "2027-01",
+        "--out",
+        str(out),
+        "--solver",
+        "greedy",
+        "--no-maps",
+        "--quiet",
+    )
+    assert code == 1 and "disk full" in text and "Traceback" not in text
+    assert [p.name for p in out.iterdir()] == ["roster.csv"]
+    assert (out / "roster.csv").read_text() == "the previous roster\n"
+    assert [p.name for p in tmp_path.iterdir() if "staging" in p.name] == []  # fmt: skip
+
+
+def test_missing_optimiser_is_a_clear_error(
+    tiny_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the optimiser the default solver stops with a clear message (no silent fallback)."""
+    monkeypatch.delattr(solvers, "plan", raising=False)
+    code, text = run(
+        "plan", str(tiny_dir), "--month", "2027-01", "--out", str(tmp_path / "out"), "--quiet"
+    )
+    assert code == 1 and "--solver greedy" in text
+    assert not (tmp_path / "out").exists()  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--month", "2027-13"], "not a month"),
+        (["--month", "2027-01", "--start", "2027-01-01", "--end", "2027-01-02"], "not both"),
+        (["--start", "2027-01-05"], "together"),
+        (["--start", "2027-01-05", "--end", "2027-01-01"], "before"),
+        (["--start", "5 Jan", "--end", "2027-01-09"], "expected YYYY-MM-DD"),
+    ],
+)
+def test_bad_period_options(tiny_dir: Path, tmp_path: Path, args: list[str], words: str) -> None:
+    """Bad period options give exit code 2 and a message saying what is expected."""
+    code, text = run(
+        "plan", str(tiny_dir), *args, "--out", str(tmp_path / "out"), "--solver", "greedy"
+    )
+    assert code == 2 and words in text
+
+
+def test_run_record_and_period_option(tiny_dir: Path, tmp_path: Path) -> None:
+    """--start/--end plans that period; run.json records it, the data folder and the options."""
+    import json
+
+    out = tmp_path / "out"
+    code, text = run(
+        "plan",
+        str(tiny_dir),
+        "--start",
+        "2027-01-04",
+        "--end",
+        "2027-01-08",
+        "--out",
+        str(out),
+        "--solver",
+        "greedy",
+        "--seed",
+        "3",
+        "--work-bank-holidays",
+        "--no-maps",
+        "--quiet",
+    )
+    assert code == 0, text
+    rec = json.loads((out / "run.json").read_text())
+    assert (rec["plan_start"], rec["plan_end"], rec["seed"], rec["work_bank_holidays"]) == (
+        "2027-01-04",
+        "2027-01-08",
+        3,
+        True,
+    )
+    assert rec["data_dir"] == str(tiny_dir.resolve()) and rec["solver"] == "greedy"
+    assert set(rec["input_files"]) >= {"offenders.csv", "officers.csv"}
+    code, text = run("check", str(tiny_dir), str(out))
+    assert code == 0, text  # fmt: skip
+
+
+def test_check_reports_changed_inputs(tiny_dir: Path, tmp_path: Path) -> None:
+    """Checking a roster against a data folder that changed since planning says so."""
+    out = tmp_path / "out"
+    assert (
+        run(
+            "plan",
+            str(tiny_dir),
+            "--month",
+            "2027-01",
+            "--out",
+            str(out),
+            "--solver",
+            "greedy",
+            "--no-maps",
+            "--quiet",
+        )[0]
+        == 0
+    )
+    with (tiny_dir / "absences.csv").open("a") as fh:
+        fh.write("TV001,2027-03-01,2027-03-02,training\n")
+    code, text = run("check", str(tiny_dir), str(out))
+    assert code == 1 and "absences.csv has changed" in text  # fmt: skip
