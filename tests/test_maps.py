@@ -539,3 +539,24 @@ def test_empty_roster_still_draws_the_period(tmp_path):
     blob = _blob((out / "maps" / "index.html").read_text())
     assert blob["routes"] == [] and blob["heat"] == [] and blob["bounds"] is not None
     assert "No visits are planned." in (out / "maps" / "days.html").read_text()
+
+
+def test_rso_map_draws_a_real_plan(tmp_path, tiny_dir):
+    """`rso plan` (greedy) then `rso map`: a page per route the planner wrote, every visit drawn."""
+    out = tmp_path / "out"
+    plan = CliRunner().invoke(
+        main,
+        ["plan", str(tiny_dir), "--month", "2027-01", "--out", str(out), "--solver", "greedy"]
+        + ["--no-maps", "--quiet"],
+    )
+    assert plan.exit_code == 0, plan.output
+    assert not (out / "maps").exists()
+    drawn = CliRunner().invoke(main, ["map", str(out), "--quiet"])
+    assert drawn.exit_code == 0, drawn.output
+    folder = read_roster_folder(out)
+    blob = _blob((out / "maps" / "index.html").read_text())
+    drawn_visits = {s[9] for r in blob["routes"] for s in r["s"]}
+    assert drawn_visits == {v.visit_id for v in folder.visits} and drawn_visits
+    assert (
+        len(list((out / "maps").glob("*/*.html"))) == len(blob["routes"]) == len(crew_days(folder))
+    )
