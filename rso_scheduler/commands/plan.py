@@ -81,7 +81,7 @@ def planner(solver: str) -> Callable[..., PlanResult]:
             "the optimised solver is not available in this installation; "
             "use --solver greedy for the simple baseline"
         )
-    return fn  # type: ignore[no-any-return]
+    return fn
 
 
 def _write_maps(stage: Path, dataset: Dataset) -> bool:

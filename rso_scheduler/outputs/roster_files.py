@@ -64,6 +64,8 @@ DAY_SHEET_COLUMNS = (
     "travel_from_previous_min",
     "kind",
 )
+_Date = date  # RosterRow has a field called `date`, which hides the type inside the class
+
 INDEX_COLUMNS = ("officer_id", "name", "file", "days", "visits", "travel_minutes")
 
 
@@ -82,7 +84,7 @@ class RosterRow:
     offender_id: str
     officer_ids: tuple[str, ...]
     risk_level: str
-    due_date: date
+    due_date: _Date
     days_late: int
     kind: str
     seq: int | None = None
