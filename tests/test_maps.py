@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from rso_scheduler.cli import main
 from rso_scheduler.errors import InputError
 from rso_scheduler.models import Dataset, Offender, Officer, RiskLevel, VisitKind
-from rso_scheduler.outputs.maps import write_maps
+from rso_scheduler.outputs.maps import _leaflet_css, external_references, write_maps
 from rso_scheduler.outputs.maps_data import (
     MapRoster,
     MapVisit,
@@ -560,3 +560,28 @@ def test_rso_map_draws_a_real_plan(tmp_path, tiny_dir):
     assert (
         len(list((out / "maps").glob("*/*.html"))) == len(blob["routes"]) == len(crew_days(folder))
     )
+
+
+@pytest.mark.parametrize(
+    ("page", "bad"),
+    [
+        ('<script src="https://cdn.example/l.js"></script>', True),
+        ('<link rel="stylesheet" href="l.css">', True),
+        ('<img src="//cdn.example/x.png">', True),
+        ("<style>.a{background:url(http://x/y.png)}</style>", True),
+        ('<div style="background:url(images/x.png)"></div>', True),
+        ('<a href="2027-01-04/A1+A2.html">A1+A2</a>', False),
+        ('<img src="data:image/png;base64,AAAA">', False),
+        ("<script>var a = '<a href=\"https://leafletjs.com\">';</script>", False),
+    ],
+)
+def test_external_reference_guard(page, bad):
+    """The writer's last check flags any resource load, and only resource loads."""
+    assert bool(external_references(page)) is bad
+
+
+def test_vendored_css_loses_its_image_urls():
+    """Leaflet's CSS is inlined without its marker and layer images (no image may load)."""
+    css = _leaflet_css()
+    assert ".leaflet-control-layers-toggle" in css
+    assert "images/" not in css and not re.search(r"url\((?!\s*['\"]?data:)", css)
