@@ -192,17 +192,25 @@ def terminal_comparison(results: Sequence[ScenarioResult]) -> str:
 def terminal_capacity(result: CapacityResult) -> str:
     """The capacity curve and the answer, for the terminal."""
     table = text_table(CAPACITY_HEADER, capacity_rows(result))
+    return f"{table}\n\n{capacity_verdict(result)}"
+
+
+def capacity_verdict(result: CapacityResult) -> str:
+    """One sentence: the answer, or that it was not reached."""
+    target = "nothing avoidable missed or late"
+    if result.allowed_late_days:
+        target = (
+            f"nothing avoidable missed and at most {result.allowed_late_days} avoidable late days"
+        )
     if result.answer is None:
-        verdict = (
+        return (
             f"No officer count from {result.min_officers} to {result.max_officers} leaves "
-            "nothing avoidable missed or late; raise --max."
+            f"{target}; raise --max."
         )
-    else:
-        verdict = (
-            f"Fewest officers with nothing avoidable missed or late: {result.answer} "
-            f"(the scenario has {result.baseline_officers})."
-        )
-    return f"{table}\n\n{verdict}"
+    return (
+        f"Fewest officers with {target}: {result.answer} "
+        f"(the scenario has {result.baseline_officers})."
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -490,11 +498,7 @@ def capacity_html(result: CapacityResult) -> str:
         {"late_days": "#868e96", "avoidable_late_days": "#1c7ed6"},
         marker_x=result.answer,
     )
-    answer = (
-        f"Fewest officers: {result.answer} (the scenario has {result.baseline_officers})."
-        if result.answer is not None
-        else f"Not reached between {result.min_officers} and {result.max_officers} officers."
-    )
+    answer = capacity_verdict(result)
     body = [
         f"<p><strong>{_e(answer)}</strong></p>",
         f'<p class="note">{_e(CAPACITY_NOTE)}</p>',

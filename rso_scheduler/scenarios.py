@@ -1016,10 +1016,7 @@ class CapacityPoint:
     late_days: int
     avoidable_late_days: int
     utilisation: float
-
-    @property
-    def enough(self) -> bool:
-        return self.avoidable_missed == 0 and self.avoidable_late_days == 0
+    enough: bool  # no avoidable miss, avoidable late days within the allowance
 
 
 @dataclass
@@ -1032,9 +1029,10 @@ class CapacityResult:
     points: list[CapacityPoint]
     min_officers: int
     max_officers: int
+    allowed_late_days: int = 0
 
 
-def _point(n: int, months: list[MonthMetrics]) -> CapacityPoint:
+def _point(n: int, months: list[MonthMetrics], allowed_late_days: int) -> CapacityPoint:
     busy = sum(m.busy_minutes for m in months)
     avail = sum(m.available_minutes for m in months)
     return CapacityPoint(
@@ -1047,6 +1045,8 @@ def _point(n: int, months: list[MonthMetrics]) -> CapacityPoint:
         late_days=sum(m.late_days for m in months),
         avoidable_late_days=sum(m.avoidable_late_days for m in months),
         utilisation=busy / avail if avail else 0.0,
+        enough=sum(m.avoidable_missed for m in months) == 0
+        and sum(m.avoidable_late_days for m in months) <= allowed_late_days,
     )
 
 
@@ -1058,6 +1058,7 @@ def capacity_search(
     max_officers: int | None = None,
     progress: Callable[[str], None] | None = None,
     verify: int = 2,
+    allowed_late_days: int = 0,
 ) -> CapacityResult:
     """The fewest officers (scaled per area from the scenario's own) with nothing avoidable missed or late.
 
@@ -1065,12 +1066,16 @@ def capacity_search(
     then binary search between the last 'not enough' and the first 'enough'. More officers
     usually help but a heuristic planner does not guarantee it, so the `verify` counts just
     below the answer are also tried; if one of them is enough, the search continues below it.
+    `allowed_late_days` relaxes "no avoidable lateness" to at most that many avoidable late
+    days over the horizon.
     """
     say = progress or (lambda _m: None)
     ds, start = prepare(scenario, dataset, options)
     base = len(ds.officers)
     lo_bound = max(1, min_officers)
     hi_bound = max_officers if max_officers is not None else max(4 * base, base + 10)
+    if allowed_late_days < 0:
+        raise ScenarioError("the allowed avoidable late days cannot be negative")
     if lo_bound > hi_bound:
         raise ScenarioError(f"--min {lo_bound} is above --max {hi_bound}")
     plan = get_planner(options.planner)
@@ -1082,7 +1087,7 @@ def capacity_search(
             months = run_horizon(
                 scaled, start, scenario.months, options, scenario.seed, planner=plan
             )
-            cache[n] = _point(n, months)
+            cache[n] = _point(n, months, allowed_late_days)
             p = cache[n]
             say(
                 f"{n} officers: {p.missed} missed ({p.avoidable_missed} avoidable), "
@@ -1138,4 +1143,5 @@ def capacity_search(
         points=[cache[n] for n in sorted(cache)],
         min_officers=lo_bound,
         max_officers=hi_bound,
+        allowed_late_days=allowed_late_days,
     )

@@ -452,3 +452,15 @@ def test_optimised_planner_runs_the_horizon(tiny_dir: Path) -> None:
     for m in months:
         assert m.visits_due == m.on_time + m.late + m.missed
         assert m.visits_due > 0 and m.travel_minutes > 0
+
+
+def test_allowed_late_days_never_asks_for_more_officers() -> None:
+    """Allowing some avoidable late days gives an answer no larger than allowing none."""
+    ds = make_dataset({"Reading": 4, "Slough": 3, "Oxford": 2}, 600)
+    strict = capacity_search(scenario(), ds, GREEDY, min_officers=2, max_officers=30)
+    loose = capacity_search(
+        scenario(), ds, GREEDY, min_officers=2, max_officers=30, allowed_late_days=10_000
+    )
+    assert strict.answer is not None and loose.answer is not None
+    assert loose.answer <= strict.answer
+    assert all(p.enough == (p.avoidable_missed == 0) for p in loose.points)

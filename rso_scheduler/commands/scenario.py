@@ -82,6 +82,7 @@ a heuristic planner). Writes DIR/capacity.csv and DIR/capacity.html (the curve) 
 Examples:
   rso scenario capacity scenarios/baseline.toml --out out/capacity
   rso scenario capacity scenarios/caseload_up_10.toml --min 20 --max 80 --planner greedy
+  rso scenario capacity scenarios/lose_fifth.toml --allow-late-days 30
 """
 
 
@@ -221,6 +222,13 @@ def run_cmd(
     default=None,
     help="Most officers tried (default: four times the scenario's, at least +10).",
 )
+@click.option(
+    "--allow-late-days",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Avoidable late days (over all months) still counted as enough.",
+)
 @_planner_options
 @handle_errors
 def capacity_cmd(
@@ -228,6 +236,7 @@ def capacity_cmd(
     out_dir: Path,
     min_officers: int,
     max_officers: int | None,
+    allow_late_days: int,
     planner: Literal["optimised", "greedy"],
     time_limit_s: float,
     today: str | None,
@@ -245,6 +254,7 @@ def capacity_cmd(
         min_officers=min_officers,
         max_officers=max_officers,
         progress=say,
+        allowed_late_days=allow_late_days,
     )
     with staged_output(out_dir) as stage:
         write_capacity(stage, result)
