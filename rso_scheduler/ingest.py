@@ -821,6 +821,34 @@ def far_from_bases(
     return far
 
 
+def _id_key(ident: str) -> str:
+    return ident.lower().lstrip("0")
+
+
+class _Unknown:
+    """Messages for an id missing from a file, with a hint when a near spelling exists.
+
+    Near means equal ignoring case or leading zeros: a spreadsheet opened and saved turns
+    `007` into `7`, and hand-typed ids drift in case.
+    """
+
+    def __init__(self, known: set[str], column: str, file: str):
+        self.column, self.file = column, file
+        self.near: dict[str, str] = {}
+        for ident in sorted(known):
+            self.near.setdefault(_id_key(ident), ident)
+
+    def hint(self, ident: str) -> str:
+        near = self.near.get(_id_key(ident))
+        if near is None or near == ident:
+            return ""
+        why = " (leading zeros dropped by a spreadsheet?)" if near.lower() != ident.lower() else ""
+        return f"; did you mean '{near}'?{why}"
+
+    def message(self, ident: str) -> str:
+        return f"{shown(ident)} is not an {self.column} in {self.file}{self.hint(ident)}"
+
+
 class _FromRows:
     """Marker: take the ids from the parsed rows."""
 
@@ -855,6 +883,8 @@ def cross_check(
     offenders_read = offender_ids is not None
     officer_ids = officer_ids or set()
     offender_ids = offender_ids or set()
+    unknown_officer = _Unknown(officer_ids, "officer_id", "officers.csv")
+    unknown_offender = _Unknown(offender_ids, "offender_id", "offenders.csv")
     future_registrations: list[int] = []
     for o in offenders:
         if officers_read and o.offender_manager_id and o.offender_manager_id not in officer_ids:
@@ -863,7 +893,7 @@ def cross_check(
                     "offenders.csv",
                     o.line,
                     "offender_manager_id",
-                    f"{shown(o.offender_manager_id)} is not an officer_id in officers.csv",
+                    unknown_officer.message(o.offender_manager_id),
                 )
             )
         _not_after_today(
@@ -900,7 +930,7 @@ def cross_check(
                         "absences.csv",
                         a.line,
                         "officer_id",
-                        f"{shown(a.officer_id)} is not an officer_id in officers.csv",
+                        unknown_officer.message(a.officer_id),
                     )
                 )
     for v in visits:
@@ -910,16 +940,26 @@ def cross_check(
                     "visits.csv",
                     v.line,
                     "offender_id",
-                    f"{shown(v.offender_id)} is not an offender_id in offenders.csv",
+                    unknown_offender.message(v.offender_id),
                 )
             )
         if officers_read:
             unknown = [i for i in v.officer_ids if i not in officer_ids]
-            if unknown:
-                listed = ", ".join(shown(i) for i in unknown)
-                noun = "is not an officer_id" if len(unknown) == 1 else "are not officer_ids"
+            if len(unknown) == 1:
                 problems.append(
-                    Problem("visits.csv", v.line, "officer_ids", f"{listed} {noun} in officers.csv")
+                    Problem(
+                        "visits.csv", v.line, "officer_ids", unknown_officer.message(unknown[0])
+                    )
+                )
+            elif unknown:
+                listed = ", ".join(shown(i) for i in unknown)
+                problems.append(
+                    Problem(
+                        "visits.csv",
+                        v.line,
+                        "officer_ids",
+                        f"{listed} are not officer_ids in officers.csv",
+                    )
                 )
         if v.outcome is Outcome.completed:
             _not_after_today(

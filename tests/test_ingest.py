@@ -542,6 +542,21 @@ def test_cross_absence_and_visit_officers_and_people_must_exist() -> None:
     ]
 
 
+def test_cross_unknown_id_suggests_near_spelling() -> None:
+    """An id that differs only in case or dropped leading zeros gets a 'did you mean' hint."""
+    officers = parse_officers(
+        "officer_id,base_lat,base_lon\n007,51.4560,-0.9710\nTV001,51.4560,-0.9710\n"
+    ).rows
+    people = _people("P1,low,51.5,-1.0,7,,\nP2,low,51.5,-1.0,tv001,,\nP3,low,51.5,-1.0,TV002,,\n")
+    problems, _ = cross_check(people, officers, [], [], TODAY)
+    assert messages(problems) == [
+        "offenders.csv:2 offender_manager_id: '7' is not an officer_id in officers.csv; "
+        "did you mean '007'? (leading zeros dropped by a spreadsheet?)",
+        "offenders.csv:3 offender_manager_id: 'tv001' is not an officer_id in officers.csv; did you mean 'TV001'?",
+        "offenders.csv:4 offender_manager_id: 'TV002' is not an officer_id in officers.csv",
+    ]
+
+
 def test_cross_unreadable_file_does_not_blame_every_row() -> None:
     """With officers.csv unreadable (ids None), rows are not blamed for unknown officers."""
     people = _people("P1,low,51.5,-1.0,TV999,,\n")
