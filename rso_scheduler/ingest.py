@@ -360,6 +360,11 @@ def _iter_records(text: str) -> Iterator[tuple[int, int, list[str]]]:
         prev = reader.line_num
 
 
+def _header_name(cell: str) -> str:
+    """`Offender ID` / `offender-id` / ` OFFENDER_ID ` -> `offender_id` (spreadsheet headers drift)."""
+    return "_".join(cell.strip().lower().replace("-", " ").split())
+
+
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -383,7 +388,7 @@ def read_table(text: str, file: str, columns: list[Col]) -> _Table:
     if header is None:
         problems.append(Problem(file, None, None, "is empty; expected a header row"))
         return _Table([], problems, warnings, False)
-    names = [h.strip().lower() for h in header]
+    names = [_header_name(h) for h in header]
     if len(names) == 1 and ";" in header[0]:
         problems.append(
             Problem(

@@ -128,6 +128,13 @@ def test_bom_crlf_stray_spaces_header_case_and_column_order() -> None:
     assert (o.offender_id, o.risk_level, o.lat, o.lon) == ("P1", RiskLevel.high, 51.5, -1.0)
 
 
+def test_header_spaces_and_hyphens_read_as_underscores() -> None:
+    """`Offender ID` and `risk-level` headers are read as offender_id and risk_level."""
+    result = parse_offenders("Offender ID,risk-level, LAT ,lon\nP1,low,51.5,-1.0\n")
+    assert result.problems == [] and result.warnings == []
+    assert result.rows[0].offender_id == "P1"
+
+
 def test_leading_zeros_in_identifiers_are_kept() -> None:
     """Identifiers are opaque strings: 00123 stays 00123."""
     result = parse_offenders(f"{OFF_HEAD},offender_manager_id\n00123,low,51.5,-1.0,0007\n")
