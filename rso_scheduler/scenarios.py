@@ -1050,6 +1050,15 @@ def _point(n: int, months: list[MonthMetrics], allowed_late_days: int) -> Capaci
     )
 
 
+def _capacity_job(
+    job: tuple[Dataset, int, date, int, int, RunOptions, int],
+) -> CapacityPoint:
+    """One capacity evaluation: the horizon with `n` officers (the unit sent to a process)."""
+    ds, n, start, months, seed, options, allowed_late_days = job
+    scaled = scale_officers(ds, n, seed)
+    return _point(n, run_horizon(scaled, start, months, options, seed), allowed_late_days)
+
+
 def capacity_search(
     scenario: Scenario,
     dataset: Dataset,
@@ -1059,13 +1068,15 @@ def capacity_search(
     progress: Callable[[str], None] | None = None,
     verify: int = 2,
     allowed_late_days: int = 0,
+    jobs: int = 1,
 ) -> CapacityResult:
     """The fewest officers (scaled per area from the scenario's own) with nothing avoidable missed or late.
 
     Exponential search from the scenario's officer count (down while enough, up while not),
-    then binary search between the last 'not enough' and the first 'enough'. More officers
-    usually help but a heuristic planner does not guarantee it, so the `verify` counts just
-    below the answer are also tried; if one of them is enough, the search continues below it.
+    then binary search between the last 'not enough' and the first 'enough'; with `jobs` > 1
+    each round tries `jobs` counts side by side (a k-ary search). More officers usually help
+    but a heuristic planner does not guarantee it, so the `verify` counts just below the
+    answer are also tried; if one of them is enough, the search continues below it.
     `allowed_late_days` relaxes "no avoidable lateness" to at most that many avoidable late
     days over the horizon.
     """
@@ -1078,64 +1089,103 @@ def capacity_search(
         raise ScenarioError("the allowed avoidable late days cannot be negative")
     if lo_bound > hi_bound:
         raise ScenarioError(f"--min {lo_bound} is above --max {hi_bound}")
-    plan = get_planner(options.planner)
+    jobs = max(1, jobs)
+    if jobs > 1:
+        options = replace(options, workers=1)
+    get_planner(options.planner)  # fail early if the planner is missing
     cache: dict[int, CapacityPoint] = {}
+    pool = None
+    if jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
 
-    def evaluate(n: int) -> CapacityPoint:
-        if n not in cache:
-            scaled = scale_officers(ds, n, scenario.seed)
-            months = run_horizon(
-                scaled, start, scenario.months, options, scenario.seed, planner=plan
-            )
-            cache[n] = _point(n, months, allowed_late_days)
-            p = cache[n]
+        pool = ProcessPoolExecutor(max_workers=jobs)
+
+    def evaluate(ns: Sequence[int]) -> None:
+        todo = sorted({n for n in ns if n not in cache})
+        work = [
+            (ds, n, start, scenario.months, scenario.seed, options, allowed_late_days) for n in todo
+        ]
+        points = (
+            list(pool.map(_capacity_job, work)) if pool is not None else map(_capacity_job, work)
+        )
+        for p in points:
+            cache[p.officers] = p
             say(
-                f"{n} officers: {p.missed} missed ({p.avoidable_missed} avoidable), "
+                f"{p.officers} officers: {p.missed} missed ({p.avoidable_missed} avoidable), "
                 f"{p.late_days} late days ({p.avoidable_late_days} avoidable)"
                 + (" - enough" if p.enough else "")
             )
-        return cache[n]
+
+    def ok(n: int) -> bool:
+        return cache[n].enough
 
     def search(first: int) -> int | None:
         """Smallest n in [lo_bound, hi_bound] found enough, assuming rough monotonicity."""
         n = min(max(first, lo_bound), hi_bound)
+        evaluate([n])
         step = 1
-        if evaluate(n).enough:
-            good = n
-            while True:  # walk down until a count is not enough (or the bound is reached)
-                if good == lo_bound:
-                    return good
-                cand = max(lo_bound, good - step)
-                if not evaluate(cand).enough:
-                    bad = cand
-                    break
-                good, step = cand, step * 2
+        if ok(n):
+            good, bad = n, None
+            while bad is None and good > lo_bound:  # walk down in doubling steps
+                cands: list[int] = []
+                for _ in range(jobs):
+                    c = max(lo_bound, (cands[-1] if cands else good) - step)
+                    if cands and c == cands[-1]:
+                        break
+                    cands.append(c)
+                    step *= 2
+                evaluate(cands)
+                for c in cands:  # descending
+                    if not ok(c):
+                        bad = c
+                        break
+                    good = c
+            if bad is None:
+                return good
         else:
-            bad = n
-            while True:  # walk up until a count is enough (or give up at the bound)
-                if bad == hi_bound:
-                    return None
-                cand = min(hi_bound, bad + step)
-                if evaluate(cand).enough:
-                    good = cand
+            bad, found = n, None
+            while found is None and bad < hi_bound:  # walk up in doubling steps
+                cands = []
+                for _ in range(jobs):
+                    c = min(hi_bound, (cands[-1] if cands else bad) + step)
+                    if cands and c == cands[-1]:
+                        break
+                    cands.append(c)
+                    step *= 2
+                evaluate(cands)
+                for c in cands:  # ascending
+                    if ok(c):
+                        found = c
+                        break
+                    bad = c
+            if found is None:
+                return None
+            good = found
+        while good - bad > 1:  # k-ary search between the last 'not enough' and the first 'enough'
+            k = min(jobs, good - bad - 1)
+            cands = sorted({bad + (good - bad) * (i + 1) // (k + 1) for i in range(k)})
+            cands = [c for c in cands if bad < c < good]
+            evaluate(cands)
+            for c in cands:
+                if ok(c):
+                    good = c
                     break
-                bad, step = cand, step * 2
-        while good - bad > 1:
-            mid = (good + bad) // 2
-            if evaluate(mid).enough:
-                good = mid
-            else:
-                bad = mid
+                bad = c
         return good
 
-    answer = search(base)
-    while answer is not None:
-        below = [n for n in range(answer - 1, max(lo_bound, answer - verify) - 1, -1)]
-        lower = next((n for n in below if evaluate(n).enough), None)
-        if lower is None:
-            break
-        say(f"not monotone: {lower} officers are also enough; searching below")
-        answer = search(lower)
+    try:
+        answer = search(base)
+        while answer is not None:
+            below = list(range(answer - 1, max(lo_bound, answer - verify) - 1, -1))
+            evaluate(below)
+            lower = next((n for n in below if ok(n)), None)
+            if lower is None:
+                break
+            say(f"not monotone: {lower} officers are also enough; searching below")
+            answer = search(lower)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     return CapacityResult(
         scenario=scenario.name,
         baseline_officers=base,

@@ -464,3 +464,16 @@ def test_allowed_late_days_never_asks_for_more_officers() -> None:
     assert strict.answer is not None and loose.answer is not None
     assert loose.answer <= strict.answer
     assert all(p.enough == (p.avoidable_missed == 0) for p in loose.points)
+
+
+def test_capacity_search_in_two_processes_agrees() -> None:
+    """Trying two counts per round finds the same answer, with the same figures per count."""
+    ds = make_dataset({"Reading": 4, "Slough": 3, "Oxford": 2}, 600)
+    one = capacity_search(scenario(), ds, GREEDY, min_officers=2, max_officers=30)
+    two = capacity_search(scenario(), ds, GREEDY, min_officers=2, max_officers=30, jobs=2)
+    assert two.answer == one.answer
+    a = {p.officers: p for p in one.points}
+    b = {p.officers: p for p in two.points}
+    assert all(a[n] == b[n] for n in a.keys() & b.keys())
+    assert two.answer is not None and b[two.answer].enough
+    assert not any(p.enough for p in two.points if p.officers < two.answer)

@@ -229,6 +229,13 @@ def run_cmd(
     show_default=True,
     help="Avoidable late days (over all months) still counted as enough.",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Officer counts tried side by side (default: the machine's cores).",
+)
 @_planner_options
 @handle_errors
 def capacity_cmd(
@@ -237,6 +244,7 @@ def capacity_cmd(
     min_officers: int,
     max_officers: int | None,
     allow_late_days: int,
+    jobs: int | None,
     planner: Literal["optimised", "greedy"],
     time_limit_s: float,
     today: str | None,
@@ -255,6 +263,7 @@ def capacity_cmd(
         max_officers=max_officers,
         progress=say,
         allowed_late_days=allow_late_days,
+        jobs=jobs or os.cpu_count() or 1,
     )
     with staged_output(out_dir) as stage:
         write_capacity(stage, result)
