@@ -337,6 +337,7 @@ class _Table:
     ok: bool  # False: the header itself is unusable, so no row was read
     records: int = 0
     skipped: list[dict[str, str]] = field(default_factory=list)  # rows refused whole (cell count)
+    present: frozenset[str] = frozenset()  # contract columns found in the header
 
 
 class _CsvBroken(Exception):
@@ -370,6 +371,22 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 def read_table(text: str, file: str, columns: list[Col]) -> _Table:
     """Split CSV text into stripped cells per contract column, checking the header."""
+    table, rows = _open_table(text, file, columns)
+    table.rows = list(rows)
+    return table
+
+
+_NO_ROWS: Iterator[tuple[int, dict[str, str]]] = iter(())
+
+
+def _open_table(
+    text: str, file: str, columns: list[Col]
+) -> tuple[_Table, Iterator[tuple[int, dict[str, str]]]]:
+    """Check the header; return the table (problems so far) and a lazy iterator of its rows.
+
+    Rows are produced one at a time so that a national-size file is never held twice; the
+    iterator adds the problems it meets (cell counts, unclosed quotes) to the table as it goes.
+    """
     problems: list[Problem] = []
     warnings: list[str] = []
     if text.startswith("\ufeff"):
@@ -384,10 +401,10 @@ def read_table(text: str, file: str, columns: list[Col]) -> _Table:
                 break
     except _CsvBroken as exc:
         problems.append(Problem(file, exc.line, None, f"is not readable as CSV: {exc}"))
-        return _Table([], problems, warnings, False)
+        return _Table([], problems, warnings, False), _NO_ROWS
     if header is None:
         problems.append(Problem(file, None, None, "is empty; expected a header row"))
-        return _Table([], problems, warnings, False)
+        return _Table([], problems, warnings, False), _NO_ROWS
     names = [_header_name(h) for h in header]
     if len(names) == 1 and ";" in header[0]:
         problems.append(
@@ -399,7 +416,7 @@ def read_table(text: str, file: str, columns: list[Col]) -> _Table:
                 "(in Excel save as 'CSV UTF-8 (Comma delimited)')",
             )
         )
-        return _Table([], problems, warnings, False)
+        return _Table([], problems, warnings, False), _NO_ROWS
     if len(names) == 1 and "\t" in header[0]:
         problems.append(
             Problem(
@@ -410,7 +427,7 @@ def read_table(text: str, file: str, columns: list[Col]) -> _Table:
                 "(in Excel save as 'CSV UTF-8 (Comma delimited)')",
             )
         )
-        return _Table([], problems, warnings, False)
+        return _Table([], problems, warnings, False), _NO_ROWS
 
     known = {c.name for c in columns}
     index: dict[str, int] = {}
@@ -440,19 +457,29 @@ def read_table(text: str, file: str, columns: list[Col]) -> _Table:
                 Problem(file, header_line, c.name, "required column is missing from the header")
             )
     if problems:
-        return _Table([], problems, warnings, False)
+        return _Table([], problems, warnings, False), _NO_ROWS
 
     wanted = [(c.name, index[c.name]) for c in columns if c.name in index]
-    width = len(names)
-    rows: list[tuple[int, dict[str, str]]] = []
-    records_n = 0
+    table = _Table([], problems, warnings, True, present=frozenset(n for n, _ in wanted))
+    return table, _rows(table, records, text, file, wanted, len(names))
+
+
+def _rows(
+    table: _Table,
+    records: Iterator[tuple[int, int, list[str]]],
+    text: str,
+    file: str,
+    wanted: list[tuple[str, int]],
+    width: int,
+) -> Iterator[tuple[int, dict[str, str]]]:
+    problems = table.problems
+    skipped = table.skipped
     physical: list[str] | None = None
-    skipped: list[dict[str, str]] = []
     try:
         for line, last, cells in records:
             if not cells or not "".join(cells).strip():
                 continue  # blank lines and rows of empty cells (spreadsheet leftovers)
-            records_n += 1
+            table.records += 1
             if last > line:
                 # A quoted cell spans lines. Legitimate, unless its quote is never closed and
                 # the reader swallowed the rest of the file into one cell.
@@ -482,10 +509,9 @@ def read_table(text: str, file: str, columns: list[Col]) -> _Table:
                 skipped.append({name: cells[i].strip() for name, i in wanted})
                 continue
             n = len(cells)
-            rows.append((line, {name: (cells[i].strip() if i < n else "") for name, i in wanted}))
+            yield line, {name: (cells[i].strip() if i < n else "") for name, i in wanted}
     except _CsvBroken as exc:
         problems.append(Problem(file, exc.line, None, f"is not readable as CSV: {exc}"))
-    return _Table(rows, problems, warnings, True, records_n, skipped)
 
 
 # --------------------------------------------------------------------------------------------
@@ -529,23 +555,18 @@ def _parse_rows(
     id_column: str | None,
     row_check: RowCheck | None = None,
 ) -> ParseResult[T]:
-    table = read_table(text, file, columns)
+    table, rows = _open_table(text, file, columns)
     result: ParseResult[T] = ParseResult(
-        problems=table.problems, warnings=table.warnings, records=table.records, read=table.ok
+        problems=table.problems, warnings=table.warnings, read=table.ok
     )
     if not table.ok:
         return result
-    if id_column is not None:
-        # so that other files do not also blame rows that referred to these ids
-        result.ids.update(c[id_column] for c in table.skipped if c.get(id_column))
     present = [
-        (c.name, c.target, c.convert, c.required)
-        for c in columns
-        if table.rows and c.name in table.rows[0][1]
+        (c.name, c.target, c.convert, c.required) for c in columns if c.name in table.present
     ]
     first_line: dict[str, int] = {}
     problems = result.problems
-    for line, cells in table.rows:
+    for line, cells in rows:
         values: dict[str, Any] = {"line": line}
         bad = False
         for name, target, convert, required in present:
@@ -588,6 +609,10 @@ def _parse_rows(
             result.rows.append(model.model_validate(values))
         except ValidationError as exc:
             problems.extend(_validation_problems(exc, file, line, cells))
+    result.records = table.records
+    if id_column is not None:
+        # so that other files do not also blame rows that referred to these ids
+        result.ids.update(c[id_column] for c in table.skipped if c.get(id_column))
     return result
 
 
