@@ -164,6 +164,12 @@ def parse_scenario(
         return _line_of(key, lines)
 
     data = dict(raw)
+    if "file" in data:  # set from the file name below, never from the file itself
+        expected = ", ".join(_SCENARIO_KEYS)
+        problems.append(
+            Problem(file, where("file"), "file", f"unknown key 'file'; expected one of {expected}")
+        )
+        del data["file"]
     if isinstance(data.get("data"), str) and base_dir is not None:
         p = Path(data["data"])
         data["data"] = p if p.is_absolute() else Path(os.path.normpath(base_dir / p))
@@ -192,6 +198,8 @@ def parse_scenario(
                     Problem(file, where(key), key, f"{shown} is not valid: {err['msg'].lower()}")
                 )
         raise InputError(problems) from None
+    if problems:
+        raise InputError(problems)
     if scenario.policy:
         _check_policy_overrides(scenario, lines)
     return scenario

@@ -163,6 +163,7 @@ BROKEN = [
         "1.5",
     ),
     ('name = "x"\ndata = \n', 2, None, "not valid TOML"),
+    ('name = "x"\ndata = "/d"\nfile = "y.toml"\n', 3, "file", "unknown key"),
 ]
 
 
