@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from rso_scheduler.solver.problem import Problem, Slot, due_index
+from rso_scheduler.solver.problem import COMPS_PER_PERSON, Problem, Slot, due_index
 
 W_MISS = 1_000_000  # per unit of risk weight: a missed owed visit
 W_LATE = 2_000  # per risk-weighted day late
@@ -27,6 +27,8 @@ W_AREA = 30  # per officer from another area (areas mode "prefer")
 W_TRAVEL = 1  # per estimated travel minute (one way, summed over officers)
 W_BAL = 10  # per visit of the busiest officer's month
 STOP_SLACK_MIN = 5  # capacity estimate: minutes per stop on top of the one-way travel
+CREWS_PER_DAY = 3  # nearest eligible crews offered per day on or before the due date
+CREWS_PER_LATE_DAY = 6  # ... and per day after it
 
 
 @dataclass(frozen=True)
@@ -59,13 +61,16 @@ def build_candidates(prob: Problem, forbidden: set[tuple[int, int]]) -> list[Can
     out: list[Candidate] = []
     for s in prob.slots:
         r = prob.reqs[s.person]
-        comps = prob.ranked_comps(s.person, 8)
+        comps = prob.ranked_comps(s.person, COMPS_PER_PERSON)
         manager_comps = [
             c for c in comps if r.manager_id is not None and r.manager_id in prob.comps[c]
         ]
+        due = due_index(prob, s.person) if s.seq == 0 else prob.n_days
         for d in prob.slot_days(s):
             today = prob.crews_by_day[d]
-            picked = [c for c in comps if c in today][:3]
+            # late days are where capacity binds: offer more crews there
+            width = CREWS_PER_DAY if d <= due else CREWS_PER_LATE_DAY
+            picked = [c for c in comps if c in today][:width]
             for c in manager_comps:
                 if c in today and c not in picked:
                     picked.append(c)

@@ -24,19 +24,20 @@ from rso_scheduler.solver.assign import (
 )
 from rso_scheduler.solver.crews import form_crews
 from rso_scheduler.solver.diagnose import unscheduled_reason
+from rso_scheduler.solver.improve import improve
 from rso_scheduler.solver.options import PlanOptions
 from rso_scheduler.solver.problem import REPAIR_COMPS, Problem, build_problem, due_index
 from rso_scheduler.solver.routing import Stop
 from rso_scheduler.solver.unannounced import choose_unannounced
 
 MAX_ROUNDS = 3  # assignment -> routing rounds (cuts added between them)
-PULL_MAX_ADDED_MIN = 20  # a pulled-forward visit may add at most this much crew travel
+PULL_MAX_ADDED_MIN = 10  # a pulled-forward visit may add at most this much crew travel (on the way)
 # Share of the time budget for the first assignment solve; later rounds get a smaller share.
-FIRST_SOLVE_SHARE = 0.55
-LATER_SOLVE_SHARE = 0.12
+FIRST_SOLVE_SHARE = 0.4
+LATER_SOLVE_SHARE = 0.08
 # CP-SAT deterministic time per wall second, as measured on the benchmark machine (about 1 on
 # 2 cores); the deterministic limit is what normally ends the search, keeping runs repeatable.
-DET_PER_WALL_S = 0.6
+DET_PER_WALL_S = 0.15
 
 
 @dataclass
@@ -251,10 +252,25 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     # repair: every owed visit still missing, most serious first, into any crew-day it fits
     repaired = 0
     repair_deadline = max(deadline, time.monotonic() + 5.0)
+    improve_deadline = max(deadline - 0.1 * budget, time.monotonic() + 1.0)
     order_people = sorted(
         (p for p, r in enumerate(reqs) if not r.optional),
         key=lambda p: (reqs[p].risk_level.rank, reqs[p].first_due, reqs[p].offender_id),
     )
+    for p in order_people:
+        for _ in range(64):
+            nxt = _next_owed(prob, st, p)
+            if nxt is None:
+                break
+            due, lo = nxt
+            if not _try_insert(prob, st, p, lo, due, False, None, repair_deadline):
+                break
+            repaired += 1
+    stats["repaired"] = repaired
+    # local search with exact routes, then a second repair for what the moves made room for
+    moved = improve(prob, st, improve_deadline, set())
+    stats["improve_moves"] = moved["moves"]
+    stats["improve_passes"] = moved["passes"]
     for p in order_people:
         for _ in range(64):
             nxt = _next_owed(prob, st, p)

@@ -28,7 +28,6 @@ from rso_scheduler.travel import haversine_matrix_km
 DAY_MIN = 24 * 60
 # Candidate pruning: crews kept per person and day for the assignment model; the repair pass
 # looks wider (REPAIR_COMPS) for whatever the model could not place.
-CREWS_PER_DAY = 3
 COMPS_PER_PERSON = 8
 REPAIR_COMPS = 40
 
