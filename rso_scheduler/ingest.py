@@ -270,6 +270,14 @@ def to_positive_int(s: str) -> int:
     return v
 
 
+def to_visit_minutes(s: str) -> int:
+    """A visit length: a whole number of minutes from 1 to 1440 (a day)."""
+    v = to_positive_int(s)
+    if v > 24 * 60:
+        raise _Bad(f"{shown(s)} is more than a day; expected minutes from 1 to 1440")
+    return v
+
+
 def to_non_negative_int(s: str) -> int:
     """A whole number of 0 or more."""
     try:
@@ -638,7 +646,7 @@ OFFENDER_COLUMNS = [
     Col("window_end", to_end_time, field="window_end_min"),
     Col("unavailable_from", to_date),
     Col("unavailable_to", to_date),
-    Col("visit_minutes", to_positive_int),
+    Col("visit_minutes", to_visit_minutes),
     Col("required_skills", to_skills),
 ]
 

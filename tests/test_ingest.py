@@ -254,6 +254,11 @@ def test_bad_times(column: str, value: str) -> None:
             "'4.5' is not a whole number",
         ),
         ("x,51.5,-1.0,visit_minutes,-10", "visit_minutes", "'-10' is not positive"),
+        (
+            "x,51.5,-1.0,visit_minutes,1500",
+            "visit_minutes",
+            "'1500' is more than a day; expected minutes from 1 to 1440",
+        ),
     ],
 )
 def test_bad_optional_cells(cells: str, column: str, needle: str) -> None:
