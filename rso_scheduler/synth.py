@@ -604,25 +604,67 @@ def _assign_dates(rng: np.random.Generator, people: list[_Person], ref: date, st
             p.unavailable = (a, a + timedelta(days=int(rng.integers(4, 22))))
 
 
-def _pick_crew(rng: np.random.Generator, p: _Person, team: list[_Officer], single: bool) -> str:
+def _minutes(hhmm: str) -> int:
+    return int(hhmm[:2]) * 60 + int(hhmm[3:])
+
+
+class _ShiftIndex:
+    """Who of a team is on shift around a given start time (cached: few distinct times)."""
+
+    def __init__(self, teams: dict[str, list[_Officer]]):
+        self.teams = teams
+        self._on: dict[tuple[str, int], list[_Officer]] = {}
+        self._slots: dict[str, list[int]] = {}
+
+    def on_shift(self, area: str, minute: int) -> list[_Officer]:
+        """Officers on shift from half an hour before a visit to an hour and a half after it."""
+        key = (area, minute)
+        if key not in self._on:
+            self._on[key] = [
+                o
+                for o in self.teams[area]
+                if _minutes(o.shift[0]) <= minute - 30 and _minutes(o.shift[1]) >= minute + 90
+            ]
+        return self._on[key]
+
+    def pair_slots(self, lead: _Officer) -> list[int]:
+        """Daytime start times (from 09:00, 15-minute steps) when `lead` and a colleague are on."""
+        if lead.officer_id not in self._slots:
+            lo = max(_minutes(lead.shift[0]) + 30, 9 * 60)
+            hi = max(lo, _minutes(lead.shift[1]) - 90)
+            ok = [
+                m
+                for m in range(lo, hi + 1, 15)
+                if lead in (team := self.on_shift(lead.lpa.name, m)) and len(team) >= 2
+            ]
+            self._slots[lead.officer_id] = ok or list(range(lo, hi + 1, 15))
+        return self._slots[lead.officer_id]
+
+
+def _pick_visit(
+    rng: np.random.Generator, p: _Person, team: list[_Officer], single: bool, shifts: _ShiftIndex
+) -> tuple[str, str]:
+    """Start time and crew of a past visit: usually the manager with a colleague, both on
+    shift, at a time inside the person's window or the lead officer's shift."""
     manager = p.manager
     assert manager is not None
     lead = manager if rng.random() < 0.85 else team[int(rng.integers(len(team)))]
+    if p.window is not None:
+        minute = _minutes(p.window[0]) + 15 * int(rng.integers(0, 5))
+    else:
+        slots = shifts.pair_slots(lead)
+        minute = slots[int(rng.integers(len(slots)))]
+    on_shift = shifts.on_shift(p.lpa.name, minute)
+    if lead not in on_shift and on_shift:  # e.g. an evening visit: a late officer leads
+        lead = on_shift[int(rng.integers(len(on_shift)))]
+    time_text = f"{minute // 60:02d}:{minute % 60:02d}"
     if single or len(team) < 2:
-        return lead.officer_id
+        return time_text, lead.officer_id
+    pool = on_shift if any(o is not lead for o in on_shift) else team
     other = lead
     while other is lead:
-        other = team[int(rng.integers(len(team)))]
-    return f"{lead.officer_id};{other.officer_id}"
-
-
-def _pick_time(rng: np.random.Generator, p: _Person) -> str:
-    if p.window is not None:
-        lo = int(p.window[0][:2]) * 60 + int(p.window[0][3:])
-        minute = lo + 15 * int(rng.integers(0, 5))
-    else:
-        minute = 9 * 60 + 15 * int(rng.integers(0, 27))  # 09:00 .. 15:30
-    return f"{minute // 60:02d}:{minute % 60:02d}"
+        other = pool[int(rng.integers(len(pool)))]
+    return time_text, f"{lead.officer_id};{other.officer_id}"
 
 
 def _history(
@@ -635,6 +677,7 @@ def _history(
     log_start = ref - timedelta(days=HISTORY_DAYS)
     last_day = ref - timedelta(days=1)
     rows: list[tuple[str, date, str, str, str, str]] = []
+    shifts = _ShiftIndex(teams)
 
     def add(p: _Person, day: date, outcome: str) -> None:
         day = _weekday_on_or_before(day)
@@ -643,10 +686,9 @@ def _history(
         if p.registered_on is not None and day < p.registered_on:
             return
         kind = "unannounced" if rng.random() < 0.5 else "announced"
-        crew = _pick_crew(
-            rng, p, teams[p.lpa.name], single=p.two_officers is False and rng.random() < 0.6
-        )
-        rows.append((p.offender_id, day, _pick_time(rng, p), crew, outcome, kind))
+        single = p.two_officers is False and rng.random() < 0.6
+        start_text, crew = _pick_visit(rng, p, teams[p.lpa.name], single, shifts)
+        rows.append((p.offender_id, day, start_text, crew, outcome, kind))
 
     for p in people:
         if p.last_visit is None:

@@ -280,6 +280,23 @@ def test_any_small_request_validates(n: int, m: int, seed: int, start: date) -> 
     assert all(v.date < start for v in dataset.visits)
 
 
+def test_logged_visits_fit_the_crews_shifts(force: dict[str, str]) -> None:
+    """Past visits start on weekdays, within the shifts of the officers who made them."""
+    shift = {
+        o["officer_id"]: (o["shift_start"], o["shift_end"]) for o in rows(force["officers.csv"])
+    }
+    visits = rows(force["visits.csv"])
+    fits = 0
+    for v in visits:
+        assert date.fromisoformat(v["date"]).weekday() < 5
+        h, m = map(int, v["start"].split(":"))
+        end = f"{(h * 60 + m + 60) // 60:02d}:{(m + 60) % 60:02d}"
+        fits += all(
+            shift[i][0] <= v["start"] and end <= shift[i][1] for i in v["officer_ids"].split(";")
+        )
+    assert fits / len(visits) >= 0.95
+
+
 def test_too_few_officers_or_people_is_refused() -> None:
     """Fewer than two officers or no people raises a GenerationError."""
     with pytest.raises(GenerationError, match="at least 2"):
