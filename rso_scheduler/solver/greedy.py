@@ -15,6 +15,7 @@ from __future__ import annotations
 import heapq
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -95,7 +96,8 @@ def greedy_plan(dataset: Dataset, start: date, end: date, options: PlanOptions) 
     working: dict[date, list[Officer]] = {
         d: [o for o in officers if officer_works(o, d, absent, holidays_off)] for d in plan_days
     }
-    base_km = _base_distances(officers)
+    partners = _partner_order(officers)
+    firsts_of: dict[str, list[str]] = {}
     sheets: dict[tuple[str, date], _Day] = {}
 
     reqs = requirements(dataset, start, end, include_optional=False)
@@ -113,11 +115,14 @@ def greedy_plan(dataset: Dataset, start: date, end: date, options: PlanOptions) 
         r = job.req
         why = _Why()
         found = None
+        if r.offender_id not in firsts_of:
+            firsts_of[r.offender_id] = _first_order(r, officers)
+        firsts = firsts_of[r.offender_id]
         for d in plan_days:
             if d < job.earliest or not r.available_on(d):
                 continue
             why.days_open += 1
-            found = _place_on_day(r, d, working[d], by_id, base_km, sheets, policy, why)
+            found = _place_on_day(r, d, working[d], by_id, firsts, partners, sheets, policy, why)
             if found is not None:
                 break
         if found is None:
@@ -169,60 +174,64 @@ def greedy_plan(dataset: Dataset, start: date, end: date, options: PlanOptions) 
     )
 
 
-def _base_distances(officers: list[Officer]) -> dict[tuple[str, str], float]:
-    out: dict[tuple[str, str], float] = {}
-    for a in officers:
-        for b in officers:
-            out[a.officer_id, b.officer_id] = haversine_km(
-                a.base_lat, a.base_lon, b.base_lat, b.base_lon
-            )
-    return out
-
-
 def _area_ok(officer: Officer, r: Requirement, mode: str) -> bool:
     return mode != "strict" or r.area is None or officer.area == r.area
 
 
+def _partner_order(officers: list[Officer]) -> dict[str, list[str]]:
+    """Each officer's colleagues, nearest base first (ties by id, for determinism)."""
+    out: dict[str, list[str]] = {}
+    for a in officers:
+        dist = {
+            b.officer_id: haversine_km(a.base_lat, a.base_lon, b.base_lat, b.base_lon)
+            for b in officers
+            if b is not a
+        }
+        out[a.officer_id] = sorted(dist, key=lambda o: (dist[o], o))
+    return out
+
+
+def _first_order(r: Requirement, officers: list[Officer]) -> list[str]:
+    """Who leads the crew, in preference order: the named manager, then nearest to the home."""
+    dist = {o.officer_id: haversine_km(o.base_lat, o.base_lon, r.lat, r.lon) for o in officers}
+    order = sorted(dist, key=lambda o: (dist[o], o))
+    if r.manager_id in dist:
+        order.remove(r.manager_id)
+        order.insert(0, r.manager_id)
+    return order
+
+
 def _candidate_crews(
     r: Requirement,
-    eligible: list[Officer],
+    firsts: list[str],
+    partners: dict[str, list[str]],
+    ids: set[str],
     by_id: dict[str, Officer],
-    base_km: dict[tuple[str, str], float],
-) -> list[tuple[str, ...]]:
-    """Crews to try, in preference order: the manager first, then the nearest officers."""
+) -> Iterator[tuple[str, ...]]:
+    """Crews among `ids` holding the skills needed, best first, at most MAX_CREWS_PER_DAY."""
     size = 2 if r.two_officers else 1
-    ids = {o.officer_id for o in eligible}
-    out: list[tuple[str, ...]] = []
-
-    def covers(crew: tuple[str, ...]) -> bool:
-        held: set[str] = set()
-        for oid in crew:
-            held |= by_id[oid].skills
-        return r.skills <= held
-
-    def partners(first: str) -> list[str]:
-        return sorted((o for o in ids if o != first), key=lambda o: (base_km[first, o], o))
-
-    home_order = sorted(
-        ids, key=lambda o: (haversine_km(by_id[o].base_lat, by_id[o].base_lon, r.lat, r.lon), o)
-    )
-    firsts = ([r.manager_id] if r.manager_id in ids else []) + [
-        o for o in home_order if o != r.manager_id
-    ]
     seen: set[frozenset[str]] = set()
+    n = 0
     for first in firsts:
-        seconds_: list[str | None] = [None] if size == 1 else list(partners(first))
+        if first not in ids:
+            continue
+        seconds_: list[str | None] = (
+            [None] if size == 1 else [o for o in partners[first] if o in ids]
+        )
         for second in seconds_:
             crew = (first,) if second is None else (first, second)
             key = frozenset(crew)
             if key in seen:
                 continue
             seen.add(key)
-            if covers(crew):
-                out.append(crew)
-                if len(out) >= MAX_CREWS_PER_DAY:
-                    return out
-    return out
+            held: set[str] = set()
+            for oid in crew:
+                held |= by_id[oid].skills
+            if r.skills <= held:
+                yield crew
+                n += 1
+                if n >= MAX_CREWS_PER_DAY:
+                    return
 
 
 def _place_on_day(
@@ -230,7 +239,8 @@ def _place_on_day(
     d: date,
     working: list[Officer],
     by_id: dict[str, Officer],
-    base_km: dict[tuple[str, str], float],
+    firsts: list[str],
+    partners: dict[str, list[str]],
     sheets: dict[tuple[str, date], _Day],
     policy: Policy,
     why: _Why,
@@ -248,31 +258,33 @@ def _place_on_day(
             capped.append(o)
             continue
         eligible.append(o)
-    crews = _candidate_crews(r, eligible, by_id, base_km)
-    if crews:
-        why.days_with_crew += 1
-    elif capped and _candidate_crews(r, eligible + capped, by_id, base_km):
-        why.days_full += 1
+    ids = {o.officer_id for o in eligible}
+    any_crew = False
     travel = policy.travel
-    for crew in crews:
-        day_sheets = [sheets.get((oid, d)) or _Day(by_id[oid]) for oid in crew]
-        start_min = r.window_start_min or 0
-        for s in day_sheets:
-            lat, lon = s.position
-            start_min = max(start_min, s.ready_min + travel_min(lat, lon, r.lat, r.lon, travel))
+    # each officer's earliest arrival and latest finish at this home today, worked out once
+    # per officer (not per crew: crews share officers and travel is the costly part)
+    arrive: dict[str, int] = {}
+    finish_by: dict[str, int] = {}
+    for o in eligible:
+        sheet = sheets.get((o.officer_id, d)) or _Day(o)
+        lat, lon = sheet.position
+        arrive[o.officer_id] = sheet.ready_min + travel_min(lat, lon, r.lat, r.lon, travel)
+        back = travel_min(r.lat, r.lon, o.base_lat, o.base_lon, travel)
+        finish_by[o.officer_id] = o.shift_end_min - back
+    latest_end = r.window_end_min if r.window_end_min is not None else 24 * 60
+    for crew in _candidate_crews(r, firsts, partners, ids, by_id):
+        any_crew = True
+        start_min = max([r.window_start_min or 0] + [arrive[oid] for oid in crew])
         end_min = start_min + r.duration_min
-        if r.window_end_min is not None and end_min > r.window_end_min:
-            why.window_too_late = True
-            continue
-        fits = True
-        for s in day_sheets:
-            back = travel_min(r.lat, r.lon, s.officer.base_lat, s.officer.base_lon, travel)
-            if end_min + back > s.officer.shift_end_min:
-                fits = False
-                break
-        if fits:
+        if end_min <= latest_end and all(end_min <= finish_by[oid] for oid in crew):
             return d, start_min, crew
         why.window_too_late = True
+    if any_crew:
+        why.days_with_crew += 1
+    elif capped:
+        with_capped = ids | {o.officer_id for o in capped}
+        if next(_candidate_crews(r, firsts, partners, with_capped, by_id), None) is not None:
+            why.days_full += 1
     return None
 
 
