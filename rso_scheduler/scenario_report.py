@@ -221,7 +221,7 @@ _STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5rem;color:#222;max-width:1200px}
 table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}
 th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}
-th:first-child,td:first-child{text-align:left}
+th:first-child,td:first-child{text-align:left;white-space:nowrap}
 th{background:#f2f2f2}
 .charts{display:flex;flex-wrap:wrap;gap:1rem}
 figure{margin:0}
@@ -326,7 +326,7 @@ def stacked_bars_svg(
             )
         parts.append(
             f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 14}" font-size="10" '
-            f'text-anchor="middle">{_e(cat)}</text>'
+            f'text-anchor="middle">{_e(_shorten(cat, int(slot // 6)))}<title>{_e(cat)}</title></text>'
         )
     lx = left
     for name in series:
@@ -338,6 +338,12 @@ def stacked_bars_svg(
         lx += 24 + 7 * len(label)
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _shorten(text: str, max_chars: int) -> str:
+    """Text cut to fit a chart slot (the full text stays in a tooltip)."""
+    max_chars = max(4, max_chars)
+    return text if len(text) <= max_chars else text[: max_chars - 1].rstrip() + "\u2026"
 
 
 def _axis(v: float) -> str:
@@ -437,7 +443,7 @@ def comparison_html(results: Sequence[ScenarioResult]) -> str:
                 names,
                 {risk: [r.risk_total(risk, measure) for r in results] for risk in RISKS},
                 RISK_COLOURS,
-                width=max(420, 90 * len(names)),
+                width=max(420, 60 + 150 * len(names)),
             )
             + "</figure>"
         )
