@@ -26,7 +26,8 @@ W_CONT = 120  # a visit made without the person's named offender manager
 W_AREA = 30  # per officer from another area (areas mode "prefer")
 W_TRAVEL = 1  # per estimated travel minute (one way, summed over officers)
 W_BAL = 10  # per visit of the busiest officer's month
-STOP_SLACK_MIN = 5  # capacity estimate: minutes per stop on top of the one-way travel
+STOP_SLACK_MIN = 5  # capacity estimate: minutes per stop on top of its share of travel
+USAGE_TRAVEL_PCT = 60  # capacity estimate: share of the one-way travel charged per stop
 CREWS_PER_DAY = 3  # nearest eligible crews offered per day on or before the due date
 CREWS_PER_LATE_DAY = 6  # ... and per day after it
 
@@ -92,7 +93,9 @@ def build_candidates(prob: Problem, forbidden: set[tuple[int, int]]) -> list[Can
                         slot=s.index,
                         crew=crew.index,
                         day=d,
-                        usage_min=r.duration_min + approx + STOP_SLACK_MIN,
+                        usage_min=r.duration_min
+                        + (approx * USAGE_TRAVEL_PCT) // 100
+                        + STOP_SLACK_MIN,
                         cost=cont + W_TRAVEL * travel_sum + W_AREA * mismatch,
                     )
                 )

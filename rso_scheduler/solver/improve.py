@@ -42,35 +42,129 @@ def _cont(prob: Problem, person: int, crew_idx: int) -> int:
     return 0 if m is None or m in prob.crews[crew_idx].officer_ids else W_CONT
 
 
+def _allowed_days(
+    prob: Problem, st: _State, key: int, pull_forward_keys: set[int]
+) -> tuple[list[int], int]:
+    """Days a visit may move to, and the due day its lateness is measured from."""
+    p = st.person_of[key]
+    r = prob.reqs[p]
+    cur_day = prob.crews[st.crew_of[key]].day_index
+    last_day = prob.n_days - 1
+    if len(st.by_person[p]) > 1:
+        return [cur_day], cur_day  # chained visits keep their day (the chain stays valid)
+    lo = (r.first_earliest - prob.start).days
+    if key in pull_forward_keys:
+        lo = max(lo, prob.n_days - r.interval_days)
+    days = [d for d in range(max(lo, 0), last_day + 1) if r.available_on(prob.day(d))]
+    due = due_index(prob, p) if key not in pull_forward_keys else last_day + 1
+    return days, due
+
+
+def _best_insertion(
+    prob: Problem,
+    st: _State,
+    stop: Stop,
+    person: int,
+    days: list[int],
+    due: int,
+    max_late: int,
+    exclude: set[int],
+    routes: dict[int, list[Stop]],
+) -> tuple[int, int, int, int, int] | None:
+    """(weighted late, added cost, day, crew, position) of the best insertion, or None."""
+    r = prob.reqs[person]
+    comps = prob.ranked_comps(person, NEIGHBOUR_COMPS)
+    best: tuple[int, int, int, int, int] | None = None
+    for d in days:
+        late = max(0, d - due) * r.weight
+        if late > max_late:
+            continue
+        today = prob.crews_by_day[d]
+        for c in comps:
+            crew = today.get(c)
+            if crew is None or crew.index in exclude:
+                continue
+            other = routes.get(crew.index, st.stops.get(crew.index, []))
+            if crew.max_visits is not None and len(other) >= crew.max_visits:
+                continue
+            ins = prob.timers[c].cheapest_insertion(other, stop)
+            if ins is None:
+                continue
+            cand = (late, ins[1] + _cont(prob, person, crew.index), d, crew.index, ins[0])
+            if best is None or cand < best:
+                best = cand
+    return best
+
+
+def eliminate_routes(
+    prob: Problem, st: _State, deadline: float, pull_forward_keys: set[int], max_stops: int = 3
+) -> int:
+    """Empty short crew-days by moving all their visits elsewhere when that saves travel."""
+    done = 0
+    order = sorted(
+        (ci for ci, stops in st.stops.items() if 0 < len(stops) <= max_stops),
+        key=lambda ci: (len(st.stops[ci]), ci),
+    )
+    for ci in order:
+        if time.monotonic() > deadline:
+            break
+        stops = st.stops.get(ci, [])
+        if not stops or len(stops) > max_stops:
+            continue
+        cost = _route_cost(prob, ci, stops)
+        if cost is None:
+            continue
+        gain = cost + sum(_cont(prob, st.person_of[s.key], ci) for s in stops)
+        scratch: dict[int, list[Stop]] = {}
+        moves: list[tuple[int, int]] = []
+        added = 0
+        ok = True
+        for s in stops:
+            p = st.person_of[s.key]
+            days, due = _allowed_days(prob, st, s.key, pull_forward_keys)
+            cur_late = max(0, prob.crews[ci].day_index - due) * prob.reqs[p].weight
+            best = _best_insertion(prob, st, s, p, days, due, cur_late, {ci}, scratch)
+            if best is None:
+                ok = False
+                break
+            _late, cost_add, _d, new_crew, pos = best
+            route = list(scratch.get(new_crew, st.stops.get(new_crew, [])))
+            route.insert(pos, s)
+            scratch[new_crew] = route
+            moves.append((s.key, new_crew))
+            added += cost_add
+            if added >= gain:
+                ok = False
+                break
+        if not ok:
+            continue
+        st.stops[ci] = []
+        for new_crew, route in scratch.items():
+            st.stops[new_crew] = route
+        for key, new_crew in moves:
+            st.crew_of[key] = new_crew
+        done += 1
+    return done
+
+
 def improve(
     prob: Problem, st: _State, deadline: float, pull_forward_keys: set[int]
 ) -> dict[str, int]:
-    """Relocate visits while it helps; returns counts of moves made and passes run."""
+    """Relocate visits and empty short crew-days while it helps; returns counts of moves."""
     moves = 0
+    emptied = 0
     passes = 0
-    last_day = prob.n_days - 1
     for _ in range(MAX_PASSES):
         passes += 1
         improved = 0
-        keys = sorted(st.person_of)
-        for key in keys:
+        for key in sorted(st.person_of):
             if time.monotonic() > deadline:
-                return {"moves": moves, "passes": passes, "stopped_by_clock": 1}
+                return {"moves": moves, "emptied": emptied, "passes": passes, "stopped_by_clock": 1}
             p = st.person_of[key]
             r = prob.reqs[p]
             cur_crew = st.crew_of[key]
-            cur_day = prob.crews[cur_crew].day_index
-            chained = len(st.by_person[p]) > 1
-            if chained:
-                days = [cur_day]
-                due = cur_day  # lateness unchanged on the same day
-            else:
-                lo = (r.first_earliest - prob.start).days
-                if key in pull_forward_keys:
-                    lo = max(lo, prob.n_days - r.interval_days)
-                days = [d for d in range(max(lo, 0), last_day + 1) if r.available_on(prob.day(d))]
-                due = due_index(prob, p) if key not in pull_forward_keys else last_day + 1
-            cur_late = max(0, cur_day - due) * r.weight
+            days, due = _allowed_days(prob, st, key, pull_forward_keys)
+            cur_late = max(0, prob.crews[cur_crew].day_index - due) * r.weight
             order = st.stops[cur_crew]
             pos = next(i for i, s in enumerate(order) if s.key == key)
             stop = order[pos]
@@ -80,30 +174,10 @@ def improve(
             if cost_with is None or cost_without is None:
                 continue
             saving = cost_with - cost_without + _cont(prob, p, cur_crew)
-            comps = prob.ranked_comps(p, NEIGHBOUR_COMPS)
-            best: tuple[int, int, int, int, int] | None = None  # late, delta, day, crew, pos
-            for d in days:
-                late = max(0, d - due) * r.weight
-                if late > cur_late:
-                    continue
-                today = prob.crews_by_day[d]
-                for c in comps:
-                    crew = today.get(c)
-                    if crew is None or crew.index == cur_crew:
-                        continue
-                    other = st.stops.get(crew.index, [])
-                    if crew.max_visits is not None and len(other) >= crew.max_visits:
-                        continue
-                    ins = prob.timers[c].cheapest_insertion(other, stop)
-                    if ins is None:
-                        continue
-                    delta = ins[1] + _cont(prob, p, crew.index) - saving
-                    cand = (late, delta, d, crew.index, ins[0])
-                    if (late, delta) < (cur_late, 0) and (best is None or cand < best):
-                        best = cand
-            if best is None:
+            best = _best_insertion(prob, st, stop, p, days, due, cur_late, {cur_crew}, {})
+            if best is None or (best[0], best[1] - saving) >= (cur_late, 0):
                 continue
-            _late, _delta, _d, new_crew, new_pos = best
+            _late, _added, _d, new_crew, new_pos = best
             st.stops[cur_crew] = without
             target = list(st.stops.get(new_crew, []))
             target.insert(new_pos, stop)
@@ -111,6 +185,8 @@ def improve(
             st.crew_of[key] = new_crew
             improved += 1
         moves += improved
-        if not improved:
+        gone = eliminate_routes(prob, st, deadline, pull_forward_keys)
+        emptied += gone
+        if not improved and not gone:
             break
-    return {"moves": moves, "passes": passes, "stopped_by_clock": 0}
+    return {"moves": moves, "emptied": emptied, "passes": passes, "stopped_by_clock": 0}

@@ -271,6 +271,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     moved = improve(prob, st, improve_deadline, set())
     stats["improve_moves"] = moved["moves"]
     stats["improve_passes"] = moved["passes"]
+    stats["improve_emptied_crew_days"] = moved["emptied"]
     for p in order_people:
         for _ in range(64):
             nxt = _next_owed(prob, st, p)
