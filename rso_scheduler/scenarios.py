@@ -34,6 +34,7 @@ Definitions used in every figure (documented in the README):
 from __future__ import annotations
 
 import importlib
+import logging
 import math
 import os
 import random
@@ -981,15 +982,20 @@ def _run_dask(
             'the Dask backend needs dask[distributed]: pip install "dask[distributed]" '
             '(or pip install "rso-scheduler[dask]")'
         ) from None
+    if logging.getLogger().getEffectiveLevel() > logging.INFO:
+        # Dask logs every connection at INFO; keep stderr to our progress unless -v was given.
+        logging.getLogger("distributed").setLevel(logging.WARNING)
     cluster = None
     try:
         if address == "local":
-            # No dashboard: it would open a web port and pull in bokeh; workers on this machine only.
+            # Bound to localhost on free ports: the scheduler's status pages (always started)
+            # must not sit on a well-known port or be reachable from other machines.
             cluster = distributed.LocalCluster(
                 n_workers=max(1, n_jobs),
                 threads_per_worker=1,
-                dashboard_address=None,
                 processes=True,
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",
             )
             client = distributed.Client(cluster)
         else:
