@@ -161,7 +161,14 @@ def test_summary_and_run_record(written: Path) -> None:
     }
     assert s["risk_weighted_missed"] == 4 and s["risk_weighted_late_days"] == 8 * 3
     assert s["continuity_share"] == 1.0 and s["max_days_late"] == 3
-    assert s["most_overdue"]["offender_id"] == "P1"
+    # the unscheduled P3 (due 20 Jan) is 11 days overdue by 31 Jan: worse than P1 planned 3 days late
+    assert s["most_overdue"] == {
+        "offender_id": "P3",
+        "risk_level": "high",
+        "due_date": "2027-01-20",
+        "days_late": 11,
+        "planned": False,
+    }
     r = json.loads((written / "run.json").read_text())
     for key in (
         "version",

@@ -117,7 +117,12 @@ def _summary_text(summary: dict[str, Any], out: Path, dataset: Dataset) -> str:
     if worst:
         lines.append(
             f"Most overdue case: {worst['offender_id']} ({worst['risk_level'].replace('_', ' ')}), "
-            f"due {worst['due_date']}, planned {worst['days_late']} days late."
+            f"due {worst['due_date']}, "
+            + (
+                f"planned {worst['days_late']} days late."
+                if worst.get("planned", True)
+                else f"NOT SCHEDULED: {worst['days_late']} days overdue by the end of the plan."
+            )
         )
     hours = summary["travel_minutes"] / 60
     lines.append(f"Travel: {hours:.1f} officer-hours, {summary['travel_km']:.0f} km (estimated).")

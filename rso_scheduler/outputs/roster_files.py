@@ -488,7 +488,24 @@ def _summary(dataset: Dataset, result: PlanResult) -> dict[str, Any]:
     ]
     om_on = sum(1 for v in with_om if people[v.offender_id].offender_manager_id in v.officer_ids)
     weight = {k: rp.weight for k, rp in policy.risk.items()}
-    most_overdue = max(result.visits, key=lambda v: (v.days_late, -v.risk_level.rank), default=None)
+    # the most overdue case: a planned visit's lateness, or an unscheduled visit's days
+    # overdue by the end of the plan (it is still owed then), most serious risk on ties
+    cases = [
+        (v.days_late, -v.risk_level.rank, v.offender_id, v.risk_level, v.due_date, True)
+        for v in result.visits
+    ]
+    cases += [
+        (
+            (result.plan_end - u.due_date).days,
+            -u.risk_level.rank,
+            u.offender_id,
+            u.risk_level,
+            u.due_date,
+            False,
+        )
+        for u in result.unscheduled
+    ]
+    worst = max(cases, key=lambda c: (c[0], c[1]), default=None)
     return {
         "plan_start": result.plan_start.isoformat(),
         "plan_end": result.plan_end.isoformat(),
@@ -505,12 +522,13 @@ def _summary(dataset: Dataset, result: PlanResult) -> dict[str, Any]:
         "solve_seconds": round(result.solve_seconds, 2),
         "max_days_late": max((v.days_late for v in result.visits), default=0),
         "most_overdue": None
-        if most_overdue is None or most_overdue.days_late == 0
+        if worst is None or worst[0] <= 0
         else {
-            "offender_id": most_overdue.offender_id,
-            "risk_level": most_overdue.risk_level.value,
-            "due_date": most_overdue.due_date.isoformat(),
-            "days_late": most_overdue.days_late,
+            "offender_id": worst[2],
+            "risk_level": worst[3].value,
+            "due_date": worst[4].isoformat(),
+            "days_late": worst[0],  # planned: days late; unscheduled: days overdue at plan end
+            "planned": worst[5],
         },
         "risk_weighted_missed": sum(weight[u.risk_level.value] for u in result.unscheduled),
         "risk_weighted_late_days": sum(
