@@ -10,7 +10,7 @@ Rules checked (each `Violation.rule` below):
 visit_id, date_in_plan, person_known, person_active, person_unavailable, window, duration,
 officer_known, officers_distinct, officer_working, max_visits_per_day, two_officers, skills,
 strict_area, risk_level, kind, overlap, travel_from_base, travel_between, travel_to_base,
-due_date, earliest, days_late, pulled_forward, missing, both, not_owed, summary, inputs_changed.
+due_date, earliest, days_late, pulled_forward, manager_flag, missing, both, not_owed, summary, inputs_changed.
 """
 
 from __future__ import annotations
@@ -233,6 +233,14 @@ def _check_visit(
             v("two_officers", f"needs two officers; {len(set(r.officer_ids))} on the visit")
         if not r.officer_ids:
             v("officer_known", "no officer on the visit")
+        if r.offender_manager_on_visit is not None:
+            om = person.offender_manager_id
+            if r.offender_manager_on_visit != (om is not None and om in r.officer_ids):
+                v(
+                    "manager_flag",
+                    f"offender_manager_on_visit is {str(r.offender_manager_on_visit).lower()}, "
+                    f"but the named manager is {om or 'nobody'}",
+                )
 
     if len(set(r.officer_ids)) != len(r.officer_ids):
         v("officers_distinct", "the same officer is listed twice")

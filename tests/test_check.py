@@ -308,6 +308,10 @@ CASES: dict[str, tuple[Case, Case]] = {
         _rows_only(lambda r: [*r, row("V6", "2027-02-10", "10:00", "11:00", "P4", "A;B", "medium", "2027-02-13")]),
         _rows_only(lambda r: [*r, row("V6", "2027-02-10", "10:00", "11:00", "P4", "A;B", "medium", "2027-02-13", pulled_forward=True)]),
     ),
+    "manager_flag": (
+        _rows_only(lambda r: swap(r, "V2", offender_manager_on_visit=False)),
+        _rows_only(lambda r: swap(r, "V2", offender_manager_on_visit=True)),
+    ),
     "missing": (
         lambda ds, r: (ds, files(ds, r, [])),
         lambda ds, r: (ds, files(ds, r)),
