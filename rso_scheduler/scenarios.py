@@ -1,11 +1,12 @@
-"""What-if scenarios: scenario files, dataset transforms, the rolling horizon, capacity search.
+"""What-if scenarios: the rolling horizon, running many scenarios, and the capacity search.
 
-A scenario file (TOML) names a data folder and what to change in it: officers lost, added or
-absent more often, a growing caseload, policy overrides. `apply_scenario` turns a `Dataset`
-into the scenario's `Dataset` (pure and deterministic for a seed); `run_scenario` plans it
-month by month, treating each month's planned visits as done before planning the next, so
-missed visits stay owed and backlogs grow; `capacity_search` finds the fewest officers that
-leave nothing avoidable missed or late.
+A scenario file (TOML, `scenario_file.py`) names a data folder and what to change in it:
+officers lost, added or absent more often, a growing caseload, policy overrides.
+`apply_scenario` (`scenario_transforms.py`) turns a `Dataset` into the scenario's `Dataset`
+(pure and deterministic for a seed); `run_scenario` plans it month by month, treating each
+month's planned visits as done before planning the next, so missed visits stay owed and
+backlogs grow; `capacity_search` finds the fewest officers that leave nothing avoidable
+missed or late. This module re-exports the public names of the other two.
 
 Definitions used in every figure (documented in the README):
 - a visit is *due* in a month if the planner owes it there (first owed visit of each person,
@@ -35,558 +36,53 @@ from __future__ import annotations
 
 import importlib
 import logging
-import math
-import os
-import random
-import tomllib
-from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from pathlib import Path
-from typing import Any, Literal, Self
-
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from typing import Literal
 
 from rso_scheduler.calendar import (
     absences_by_officer,
     bank_holidays,
     days,
-    next_month_start,
     officer_works,
 )
-from rso_scheduler.demand import Requirement, history_by_offender, last_completed, requirements
-from rso_scheduler.errors import InputError, PolicyError, Problem, ScenarioError
+from rso_scheduler.demand import Requirement, requirements
+from rso_scheduler.errors import ScenarioError
 from rso_scheduler.models import (
     RISK_ORDER,
-    Absence,
     Dataset,
-    Offender,
     Officer,
     Outcome,
     VisitKind,
     VisitRecord,
 )
-from rso_scheduler.policy import _key_lines, apply_overrides
 from rso_scheduler.roster import PlanResult
+from rso_scheduler.scenario_file import (  # noqa: F401  (re-exported: the public API)
+    CaseloadChanges,
+    OfficerChanges,
+    Scenario,
+    load_scenario,
+    load_scenario_data,
+    parse_scenario,
+)
+from rso_scheduler.scenario_transforms import (  # noqa: F401  (re-exported: the public API)
+    add_extra_absences,
+    add_officers,
+    apply_scenario,
+    apportion,
+    area_key,
+    grow_caseload,
+    officers_by_area,
+    pick_officers_to_remove,
+    remove_officers,
+    scale_officers,
+)
 from rso_scheduler.solver.options import PlanOptions
 
 PlannerName = Literal["optimised", "greedy"]
 Planner = Callable[[Dataset, date, date, PlanOptions], PlanResult]
 RISKS: tuple[str, ...] = tuple(r.value for r in RISK_ORDER)
-
-# ---------------------------------------------------------------------------------------------
-# Scenario files
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class OfficerChanges(_Strict):
-    """The [officers] table of a scenario file."""
-
-    remove_share: float = Field(default=0.0, ge=0.0, lt=1.0)
-    remove: tuple[str, ...] = ()
-    add: int = Field(default=0, ge=0, le=10_000)
-    extra_absence_share: float = Field(default=0.0, ge=0.0, lt=1.0)
-    # the extra absence falls inside these dates only (default: the whole horizon)
-    extra_absence_from: date | None = None
-    extra_absence_to: date | None = None
-
-    @model_validator(mode="after")
-    def _absence_range(self) -> Self:
-        a, b = self.extra_absence_from, self.extra_absence_to
-        if a is not None and b is not None and b < a:
-            raise ValueError("extra_absence_to must be on or after extra_absence_from")
-        return self
-
-
-class CaseloadChanges(_Strict):
-    """The [caseload] table: growth 0.05 = 5% more people (negative: fewer)."""
-
-    growth: float = Field(default=0.0, gt=-1.0, le=10.0)
-
-
-class Scenario(_Strict):
-    """A validated scenario file. `data` is resolved against the file's folder."""
-
-    name: str = Field(min_length=1, max_length=200)
-    data: Path
-    start: date | None = None
-    months: int = Field(default=3, ge=1, le=36)
-    seed: int = 0
-    officers: OfficerChanges = OfficerChanges()
-    caseload: CaseloadChanges = CaseloadChanges()
-    policy: dict[str, Any] = Field(default_factory=dict)
-    file: str = "scenario.toml"  # where it came from, for messages and outputs
-
-    @field_validator("name")
-    @classmethod
-    def _name_is_text(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("must not be blank")
-        return v.strip()
-
-    def plan_start(self, today: date | None = None) -> date:
-        """The first day planned: `start`, else the first day of next month."""
-        return self.start or next_month_start(today or date.today())
-
-
-_SCENARIO_KEYS = ("name", "data", "start", "months", "seed", "officers", "caseload", "policy")
-
-
-def parse_scenario(
-    text: str, file: str = "scenario.toml", base_dir: Path | None = None
-) -> Scenario:
-    """Parse scenario TOML text into a `Scenario`; raise `ScenarioError`/`PolicyError` with located problems.
-
-    A relative `data` path is resolved against `base_dir` (the scenario file's folder).
-    The `[policy]` overrides are checked here against the built-in policy so that a wrong key
-    is reported with the scenario file's line, before any data is read.
-    """
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        msg = str(exc).split(" (at ")[0]
-        line = _toml_error_line(str(exc))
-        raise InputError([Problem(file, line, None, f"not valid TOML: {msg}")]) from None
-    lines = _key_lines(text)
-    problems: list[Problem] = []
-
-    def where(key: str) -> int | None:
-        return _line_of(key, lines)
-
-    data = dict(raw)
-    if "file" in data:  # set from the file name below, never from the file itself
-        expected = ", ".join(_SCENARIO_KEYS)
-        problems.append(
-            Problem(file, where("file"), "file", f"unknown key 'file'; expected one of {expected}")
-        )
-        del data["file"]
-    if isinstance(data.get("data"), str) and base_dir is not None:
-        p = Path(data["data"])
-        data["data"] = p if p.is_absolute() else Path(os.path.normpath(base_dir / p))
-    try:
-        scenario = Scenario.model_validate({**data, "file": file})
-    except ValidationError as exc:
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"])
-            if err["type"] == "extra_forbidden":
-                section = ".".join(str(p) for p in err["loc"][:-1])
-                expected = ", ".join(_allowed(section))
-                msg = f"unknown key '{err['loc'][-1]}'" + (f" in [{section}]" if section else "")
-                problems.append(
-                    Problem(file, where(key), key, f"{msg}; expected one of {expected}")
-                )
-            elif err["type"] == "missing":
-                problems.append(Problem(file, None, key, "is required but missing"))
-            else:
-                found = err.get("input")
-                shown = (
-                    repr(found)
-                    if isinstance(found, str | int | float | bool)
-                    else "a table or list"
-                )
-                problems.append(
-                    Problem(file, where(key), key, f"{shown} is not valid: {err['msg'].lower()}")
-                )
-        raise InputError(problems) from None
-    if problems:
-        raise InputError(problems)
-    if scenario.policy:
-        _check_policy_overrides(scenario, lines)
-    return scenario
-
-
-def _allowed(section: str) -> tuple[str, ...]:
-    if section == "officers":
-        return tuple(OfficerChanges.model_fields)
-    if section == "caseload":
-        return tuple(CaseloadChanges.model_fields)
-    return _SCENARIO_KEYS
-
-
-def _toml_error_line(message: str) -> int | None:
-    import re
-
-    m = re.search(r"line (\d+)", message)
-    return int(m.group(1)) if m else None
-
-
-def _check_policy_overrides(scenario: Scenario, lines: dict[str, int]) -> None:
-    from rso_scheduler.policy import Policy
-
-    try:
-        apply_overrides(Policy(), scenario.policy, scenario.file)
-    except PolicyError as exc:
-        raise PolicyError(_relocate(exc.problems, scenario.file, lines)) from None
-
-
-def _line_of(key: str, lines: dict[str, int]) -> int | None:
-    """The line a dotted key is written on: itself, else its first sub-key, else its table."""
-    if key in lines:
-        return lines[key]
-    below = [n for k, n in lines.items() if k.startswith(key + ".")]
-    if below:
-        return min(below)
-    parts = key.split(".")[:-1]
-    while parts:
-        if ".".join(parts) in lines:
-            return lines[".".join(parts)]
-        parts.pop()
-    return None
-
-
-def _relocate(problems: Sequence[Problem], file: str, lines: dict[str, int]) -> list[Problem]:
-    """Point policy problems at the `[policy]` key of the scenario file they came from."""
-    out = []
-    for p in problems:
-        key = f"policy.{p.column}" if p.column else "policy"
-        out.append(Problem(file, _line_of(key, lines), key, p.message))
-    return out
-
-
-def load_scenario(path: Path) -> Scenario:
-    """Read and parse a scenario file (`data` relative to the file's folder)."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read the scenario file ({exc.strerror})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(
-            [Problem(path.name, None, None, "is not UTF-8 text; save it as UTF-8")]
-        ) from None
-    return parse_scenario(text, path.name, path.resolve().parent)
-
-
-def load_scenario_data(scenario: Scenario) -> Dataset:
-    """The scenario's data folder as a validated `Dataset` (via `ingest.load_dataset`)."""
-    if not scenario.data.is_dir():
-        raise ScenarioError(f"{scenario.file}: data folder '{scenario.data}' does not exist")
-    ingest = importlib.import_module("rso_scheduler.ingest")
-    dataset: Dataset = ingest.load_dataset(scenario.data)
-    return dataset
-
-
-# ---------------------------------------------------------------------------------------------
-# Transforms (pure, deterministic for a seed)
-
-
-def _rng(seed: int, stream: str) -> random.Random:
-    # A string seed is hashed with SHA-512 by `random`, so streams are stable across runs
-    # and Python versions, and each transform's draws do not depend on the others'.
-    return random.Random(f"rso-scenario:{seed}:{stream}")
-
-
-def _area_key(area: str | None) -> str:
-    return area if area is not None else ""
-
-
-def apportion(total: int, weights: dict[str, int]) -> dict[str, int]:
-    """Split `total` over keys in proportion to `weights` (largest remainder; exact sum).
-
-    Ties in the remainders go to the larger weight, then the key in sorted order, so the
-    split is deterministic.
-    """
-    keys = sorted(weights)
-    wsum = sum(weights.values())
-    if total <= 0 or wsum <= 0:
-        return dict.fromkeys(keys, 0)
-    exact = {k: total * weights[k] / wsum for k in keys}
-    out = {k: math.floor(exact[k]) for k in keys}
-    left = total - sum(out.values())
-    order = sorted(keys, key=lambda k: (-(exact[k] - out[k]), -weights[k], k))
-    for k in order[:left]:
-        out[k] += 1
-    return out
-
-
-def officers_by_area(officers: Sequence[Officer]) -> dict[str, list[Officer]]:
-    out: dict[str, list[Officer]] = defaultdict(list)
-    for o in officers:
-        out[_area_key(o.area)].append(o)
-    for lst in out.values():
-        lst.sort(key=lambda o: o.officer_id)
-    return dict(out)
-
-
-def pick_officers_to_remove(dataset: Dataset, count: int, seed: int) -> list[str]:
-    """`count` officer ids sampled with the seed, spread over areas in proportion to their size."""
-    if count < 0 or count >= len(dataset.officers):
-        raise ScenarioError(
-            f"cannot remove {count} of {len(dataset.officers)} officers; at least one must remain"
-        )
-    groups = officers_by_area(dataset.officers)
-    quota = apportion(count, {a: len(v) for a, v in groups.items()})
-    rng = _rng(seed, "remove")
-    out: list[str] = []
-    for area in sorted(groups):
-        out += [o.officer_id for o in rng.sample(groups[area], quota[area])]
-    return sorted(out)
-
-
-def remove_officers(dataset: Dataset, officer_ids: Sequence[str]) -> Dataset:
-    """The dataset without these officers (and their absences).
-
-    People they managed get the remaining officer of the same area with the fewest people
-    (ties by id), or no named manager if none of the area remains.
-    """
-    known = dataset.officer_by_id()
-    unknown = sorted(set(officer_ids) - set(known))
-    if unknown:
-        shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
-        raise ScenarioError(f"cannot remove unknown officer id(s): {shown}")
-    gone = set(officer_ids)
-    if len(gone) >= len(dataset.officers):
-        raise ScenarioError("cannot remove every officer; at least one must remain")
-    officers = tuple(o for o in dataset.officers if o.officer_id not in gone)
-    load = Counter(
-        p.offender_manager_id for p in dataset.offenders if p.offender_manager_id not in gone
-    )
-    groups = officers_by_area(officers)
-    offenders = []
-    for p in dataset.offenders:
-        if p.offender_manager_id in gone:
-            pool = groups.get(_area_key(known[p.offender_manager_id].area)) or groups.get(
-                _area_key(p.area)
-            )
-            new_id = None
-            if pool:
-                best = min(pool, key=lambda o: (load[o.officer_id], o.officer_id))
-                new_id = best.officer_id
-                load[new_id] += 1
-            p = p.model_copy(update={"offender_manager_id": new_id})
-        offenders.append(p)
-    absences = tuple(a for a in dataset.absences if a.officer_id not in gone)
-    return dataset.model_copy(
-        update={"officers": officers, "offenders": tuple(offenders), "absences": absences}
-    )
-
-
-def _new_ids(prefix: str, taken: set[str], n: int) -> list[str]:
-    """`n` ids `PREFIX0001`... that are not in `taken` (which is updated)."""
-    out: list[str] = []
-    k = 0
-    while len(out) < n:
-        k += 1
-        cand = f"{prefix}{k:04d}"
-        if cand not in taken:
-            taken.add(cand)
-            out.append(cand)
-    return out
-
-
-def _station(officers: Sequence[Officer]) -> tuple[float, float]:
-    """The area's station: the base most of its officers start from (ties: first by id)."""
-    counts = Counter((o.base_lat, o.base_lon) for o in officers)
-    best = max(counts.values())
-    for o in officers:
-        if counts[(o.base_lat, o.base_lon)] == best:
-            return (o.base_lat, o.base_lon)
-    raise AssertionError("unreachable: officers is not empty")
-
-
-def add_officers(dataset: Dataset, count: int, seed: int) -> Dataset:
-    """`count` new officers following the area mix.
-
-    Each copies the working pattern (days, shift, daily cap, skills) of an officer of its area
-    drawn with the seed, starts from the area's station, and gets an id that cannot clash.
-    """
-    if count <= 0:
-        return dataset
-    groups = officers_by_area(dataset.officers)
-    if not groups:
-        raise ScenarioError(
-            "cannot add officers to a dataset without officers to copy a pattern from"
-        )
-    quota = apportion(count, {a: len(v) for a, v in groups.items()})
-    rng = _rng(seed, "add")
-    taken = {o.officer_id for o in dataset.officers}
-    new: list[Officer] = []
-    ids = iter(_new_ids("SCN", taken, count))
-    for area in sorted(groups):
-        base_lat, base_lon = _station(groups[area])
-        for _ in range(quota[area]):
-            tpl = rng.choice(groups[area])
-            oid = next(ids)
-            new.append(
-                tpl.model_copy(
-                    update={
-                        "officer_id": oid,
-                        "name": f"Scenario officer {oid}",
-                        "base_lat": base_lat,
-                        "base_lon": base_lon,
-                        "line": 0,
-                    }
-                )
-            )
-    return dataset.model_copy(update={"officers": dataset.officers + tuple(new)})
-
-
-def scale_officers(dataset: Dataset, target: int, seed: int) -> Dataset:
-    """The dataset with exactly `target` officers (removing or cloning, area mix kept)."""
-    n = len(dataset.officers)
-    if target < 1:
-        raise ScenarioError("a scenario needs at least one officer")
-    if target < n:
-        return remove_officers(dataset, pick_officers_to_remove(dataset, n - target, seed))
-    return add_officers(dataset, target - n, seed)
-
-
-def add_extra_absences(
-    dataset: Dataset, share: float, start: date, end: date, seed: int
-) -> Dataset:
-    """Each officer loses `share` of their working days in [start, end] (seeded days, exact count).
-
-    Days already lost (absence, bank holiday, day off) are not counted as working days.
-    """
-    if share <= 0:
-        return dataset
-    by_officer = absences_by_officer(dataset.absences)
-    hols = bank_holidays(start, end)
-    rng = _rng(seed, "absence")
-    extra: list[Absence] = []
-    for o in sorted(dataset.officers, key=lambda o: o.officer_id):
-        work = [d for d in days(start, end) if officer_works(o, d, by_officer, hols)]
-        lost = sorted(rng.sample(work, round(share * len(work))))
-        for a, b in _runs(lost):
-            extra.append(
-                Absence(officer_id=o.officer_id, start=a, end=b, reason="scenario extra absence")
-            )
-    return dataset.model_copy(update={"absences": dataset.absences + tuple(extra)})
-
-
-def _runs(sorted_days: list[date]) -> list[tuple[date, date]]:
-    """Consecutive dates merged into inclusive ranges."""
-    out: list[tuple[date, date]] = []
-    for d in sorted_days:
-        if out and out[-1][1] + timedelta(days=1) == d:
-            out[-1] = (out[-1][0], d)
-        else:
-            out.append((d, d))
-    return out
-
-
-# About 500 m: new homes are near existing ones (same geography) but not on top of them.
-_JITTER_KM = 0.5
-_KM_PER_DEG_LAT = 111.2
-
-
-def grow_caseload(dataset: Dataset, growth: float, start: date, seed: int) -> Dataset:
-    """`growth` x the caseload more people (fewer if negative), same risk mix and geography.
-
-    New people are drawn per (risk level, area) stratum in proportion to its size, so the risk
-    mix and area mix are kept to within one person per stratum. Each copies a person of the
-    stratum: their status, interval, crew, window, duration and skills, a home about 500 m
-    from theirs, and a history like theirs (last visit or registration date moved by up to two
-    weeks, never after the plan start), so some are never visited or newly registered, as in
-    the population. Their manager is an officer of the area (seeded), if there is one.
-    """
-    n = len(dataset.offenders)
-    count = round(abs(growth) * n)
-    if count == 0 or n == 0:
-        return dataset
-    strata: dict[str, list[Offender]] = defaultdict(list)
-    for p in dataset.offenders:
-        strata[f"{p.risk_level.value}|{_area_key(p.area)}"].append(p)
-    for lst in strata.values():
-        lst.sort(key=lambda p: p.offender_id)
-    quota = apportion(count, {k: len(v) for k, v in strata.items()})
-    rng = _rng(seed, "caseload")
-    if growth < 0:
-        gone: set[str] = set()
-        for k in sorted(strata):
-            gone |= {p.offender_id for p in rng.sample(strata[k], quota[k])}
-        return dataset.model_copy(
-            update={
-                "offenders": tuple(p for p in dataset.offenders if p.offender_id not in gone),
-                "visits": tuple(v for v in dataset.visits if v.offender_id not in gone),
-            }
-        )
-    hist = history_by_offender(dataset.visits)
-    managers = officers_by_area(dataset.officers)
-    taken = {p.offender_id for p in dataset.offenders}
-    ids = iter(_new_ids("SCNP", taken, count))
-    latest = start - timedelta(days=1)
-    new: list[Offender] = []
-    for k in sorted(strata):
-        for _ in range(quota[k]):
-            tpl = rng.choice(strata[k])
-            last = last_completed(tpl, hist.get(tpl.offender_id, []))
-            lat, lon = _jitter(tpl.lat, tpl.lon, rng)
-            shift = timedelta(days=rng.randint(-14, 14))
-            pool = managers.get(_area_key(tpl.area), [])
-            new.append(
-                Offender(
-                    offender_id=next(ids),
-                    risk_level=tpl.risk_level,
-                    lat=lat,
-                    lon=lon,
-                    offender_manager_id=rng.choice(pool).officer_id if pool else None,
-                    area=tpl.area,
-                    status=tpl.status,
-                    last_visit_date=min(last + shift, latest) if last else None,
-                    registered_on=(
-                        min(tpl.registered_on + shift, latest + timedelta(days=1))
-                        if tpl.registered_on
-                        else None
-                    ),
-                    visit_interval_days=tpl.visit_interval_days,
-                    two_officers=tpl.two_officers,
-                    window_start_min=tpl.window_start_min,
-                    window_end_min=tpl.window_end_min,
-                    visit_minutes=tpl.visit_minutes,
-                    required_skills=tpl.required_skills,
-                )
-            )
-    return dataset.model_copy(update={"offenders": dataset.offenders + tuple(new)})
-
-
-def _jitter(lat: float, lon: float, rng: random.Random) -> tuple[float, float]:
-    dlat = rng.gauss(0.0, _JITTER_KM) / _KM_PER_DEG_LAT
-    dlon = rng.gauss(0.0, _JITTER_KM) / (_KM_PER_DEG_LAT * max(0.01, math.cos(math.radians(lat))))
-    return (min(90.0, max(-90.0, lat + dlat)), min(180.0, max(-180.0, lon + dlon)))
-
-
-def apply_scenario(dataset: Dataset, scenario: Scenario, start: date, end: date) -> Dataset:
-    """The scenario's dataset: policy overrides, officers removed/added/absent, caseload grown."""
-    seed = scenario.seed
-    ds = dataset
-    if scenario.policy:
-        try:
-            ds = ds.model_copy(
-                update={"policy": apply_overrides(ds.policy, scenario.policy, scenario.file)}
-            )
-        except PolicyError as exc:
-            raise PolicyError(_relocate(exc.problems, scenario.file, {})) from None
-    oc = scenario.officers
-    if oc.remove:
-        ds = remove_officers(ds, oc.remove)
-    if oc.remove_share > 0:
-        ds = remove_officers(
-            ds, pick_officers_to_remove(ds, round(oc.remove_share * len(ds.officers)), seed)
-        )
-    if oc.add:
-        ds = add_officers(ds, oc.add, seed)
-    if oc.extra_absence_share > 0:
-        a = max(start, oc.extra_absence_from or start)
-        b = min(end, oc.extra_absence_to or end)
-        if a <= b:
-            ds = add_extra_absences(ds, oc.extra_absence_share, a, b, seed)
-    if scenario.caseload.growth:
-        ds = grow_caseload(ds, scenario.caseload.growth, start, seed)
-    return ds
 
 
 # ---------------------------------------------------------------------------------------------
@@ -726,7 +222,7 @@ class ScenarioResult:
 
 def can_serve(officer: Officer, req: Requirement, strict_areas: bool) -> bool:
     """True if the officer's shift (and area, when strict) leaves room for the visit at all."""
-    if strict_areas and _area_key(officer.area) != _area_key(req.area):
+    if strict_areas and area_key(officer.area) != area_key(req.area):
         return False
     lo = officer.shift_start_min
     hi = officer.shift_end_min
