@@ -211,3 +211,37 @@ def test_options_validate() -> None:
     """Bad options are refused at creation."""
     with pytest.raises(ValueError):
         PlanOptions(time_limit_s=0)
+
+
+def _synthetic(n_people: int, n_officers: int, tmp_path: Path):  # type: ignore[no-untyped-def]
+    from rso_scheduler.synth import generate, write_dataset
+
+    write_dataset(tmp_path / "synth", generate(n_people, n_officers, 5, JAN[0]))
+    return load_dataset(tmp_path / "synth", today=date(2026, 12, 31))
+
+
+def test_synthetic_small_team_valid_and_deterministic(tmp_path: Path) -> None:
+    """A generated small team plans validly, and twice with the same seed gives the same roster."""
+    ds = _synthetic(120, 6, tmp_path)
+    a = run(ds, time_limit_s=6.0, seed=11)
+    b = run(ds, time_limit_s=6.0, seed=11)
+    assert a.visits == b.visits and a.routes == b.routes and a.unscheduled == b.unscheduled
+    assert_valid(ds, a, tmp_path)
+
+
+@pytest.mark.slow
+def test_synthetic_team_beats_greedy(tmp_path: Path) -> None:
+    """Team size (300 people, 8 officers): valid, deterministic, no more missed or later than greedy."""
+    ds = _synthetic(300, 8, tmp_path)
+    a = run(ds, time_limit_s=20.0, seed=1)
+    b = run(ds, time_limit_s=20.0, seed=1)
+    assert a.visits == b.visits and a.routes == b.routes
+    assert_valid(ds, a, tmp_path)
+    base = greedy_plan(ds, *JAN, PlanOptions(time_limit_s=20))
+    weight = {r: ds.policy.for_risk(r).weight for r in ("very_high", "high", "medium", "low")}
+    assert sum(weight[u.risk_level.value] for u in a.unscheduled) <= sum(
+        weight[u.risk_level.value] for u in base.unscheduled
+    )
+    late = sum(weight[v.risk_level.value] * v.days_late for v in a.visits)
+    assert late <= sum(weight[v.risk_level.value] * v.days_late for v in base.visits)
+    assert a.travel_min < base.travel_min

@@ -20,7 +20,7 @@ from rso_scheduler.solver.assign import W_CONT
 from rso_scheduler.solver.problem import Problem, due_index
 from rso_scheduler.solver.routing import Stop
 
-MAX_PASSES = 4
+MAX_PASSES = 8
 NEIGHBOUR_COMPS = 12  # crew compositions tried per visit (nearest eligible first)
 
 
