@@ -245,3 +245,25 @@ def test_synthetic_team_beats_greedy(tmp_path: Path) -> None:
     late = sum(weight[v.risk_level.value] * v.days_late for v in a.visits)
     assert late <= sum(weight[v.risk_level.value] * v.days_late for v in base.visits)
     assert a.travel_min < base.travel_min
+
+
+def test_chained_visit_not_owed_is_removed() -> None:
+    """A second visit falling due after the plan (left by an unfinished search) is dropped."""
+    from rso_scheduler.demand import requirements
+    from rso_scheduler.solver.optimise import _drop_not_owed, _State
+    from rso_scheduler.solver.problem import build_problem
+
+    ds = dataset(
+        [person("VH", risk="very_high", last_visit_date=date(2026, 12, 17))],
+        [officer("A"), officer("B")],
+    )
+    offs = list(ds.officers)
+    crews = form_crews(offs, (), *JAN, {})
+    prob = build_problem(*JAN, ds.policy, requirements(ds, *JAN), crews, offs)
+    st = _State(prob)
+    jan6 = next(c for c in crews if c.day == date(2027, 1, 6))
+    jan27 = next(c for c in crews if c.day == date(2027, 1, 27))
+    st.add(jan6.index, 0, [prob.stop(0, 0)])
+    st.add(jan27.index, 0, [prob.stop(0, 1)])
+    assert _drop_not_owed(prob, st) == 1
+    assert st.by_person[0] == [0] and st.stops[jan27.index] == []

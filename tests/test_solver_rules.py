@@ -238,3 +238,30 @@ def test_shift_and_travel_fit_far_visit(tmp_path: Path) -> None:
         assert leg.depart_min >= 8 * 60 and leg.return_min <= 16 * 60
         assert leg.travel_min > 60
     assert_valid(ds, res, tmp_path)
+
+
+def test_no_officers_everything_unscheduled(tmp_path: Path) -> None:
+    """Without officers nothing is planned and every owed visit says why."""
+    ds = dataset([person("P1"), person("P2", risk="very_high")], [])
+    res = run(ds)
+    assert res.visits == [] and res.routes == []
+    assert {u.offender_id for u in res.unscheduled} == {"P1", "P2"}
+    assert all("no officer works" in u.reason for u in res.unscheduled)
+
+
+def test_nobody_owed_gives_empty_roster(tmp_path: Path) -> None:
+    """People visited recently owe nothing: an empty, valid roster."""
+    ds = dataset([person("P1", risk="low", last_visit_date=date(2026, 12, 1))], [officer("A")])
+    res = run(ds, pull_forward=False)
+    assert res.visits == [] and res.unscheduled == [] and res.visits_due == 0
+    assert_valid(ds, res, tmp_path)
+
+
+def test_plan_end_before_start_refused() -> None:
+    """A period ending before it starts is a PlanError, not a crash."""
+    import pytest
+
+    from rso_scheduler.errors import PlanError
+
+    with pytest.raises(PlanError):
+        run(dataset([person("P1")], [officer("A")]), start=JAN[1], end=JAN[0])

@@ -13,6 +13,7 @@ model and the model solved again.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -40,6 +41,8 @@ LP_SUBSOLVERS = (
     "quick_restart_no_lp",
 )
 MAX_MEMORY_MB = 1500  # CP-SAT stops searching (keeping its best solution) above this
+ZONE_KM = 8.0  # map cells for the trip cost (0: charge every visit its one-way travel)
+ZONE_STOP_MIN = 5  # estimated travel per visit inside a cell, per officer
 CREWS_PER_DAY = 3  # nearest eligible crews offered per day on or before the due date
 CREWS_PER_LATE_DAY = 6  # ... and per day after it
 
@@ -53,6 +56,8 @@ class Candidate:
     day: int
     usage_min: int  # capacity estimate
     cost: int  # continuity + travel + area terms (lateness of slot 0 added in the model)
+    zone: int = 0  # the person's map cell (visits in one cell on one crew-day share a trip)
+    trip_cost: int = 0  # estimated travel of a trip from the crew's bases to that cell
 
 
 @dataclass
@@ -72,6 +77,7 @@ class AssignResult:
 def build_candidates(prob: Problem, forbidden: set[tuple[int, int]]) -> list[Candidate]:
     """Every (slot, crew-day) pair the model may choose, sorted by (slot, crew)."""
     out: list[Candidate] = []
+    zones = zone_of_people(prob)
     for s in prob.slots:
         r = prob.reqs[s.person]
         comps = prob.ranked_comps(s.person, COMPS_PER_PERSON)
@@ -108,11 +114,31 @@ def build_candidates(prob: Problem, forbidden: set[tuple[int, int]]) -> list[Can
                         usage_min=r.duration_min
                         + (approx * USAGE_TRAVEL_PCT) // 100
                         + STOP_SLACK_MIN,
-                        cost=cont + W_TRAVEL * travel_sum + W_AREA * mismatch,
+                        cost=cont
+                        + W_AREA * mismatch
+                        + (
+                            W_TRAVEL * ZONE_STOP_MIN * crew.size
+                            if ZONE_KM
+                            else W_TRAVEL * travel_sum
+                        ),
+                        zone=zones[s.person],
+                        trip_cost=W_TRAVEL * travel_sum,
                     )
                 )
     out.sort(key=lambda c: (c.slot, c.crew))
     return out
+
+
+def zone_of_people(prob: Problem) -> list[int]:
+    """A map cell per person (square cells of ZONE_KM), numbered in sorted cell order."""
+    if not prob.reqs:
+        return []
+    lat0 = sum(r.lat for r in prob.reqs) / len(prob.reqs)
+    dlat = ZONE_KM / 111.2 if ZONE_KM else 1.0
+    dlon = dlat / max(0.1, math.cos(math.radians(lat0)))
+    cells = [(math.floor(r.lat / dlat), math.floor(r.lon / dlon)) for r in prob.reqs]
+    number = {c: i for i, c in enumerate(sorted(set(cells)))}
+    return [number[c] for c in cells]
 
 
 def greedy_assignment(
@@ -133,6 +159,7 @@ def greedy_assignment(
         key=lambda p: (-prob.reqs[p].weight, prob.reqs[p].first_due, prob.reqs[p].offender_id),
     )
     chosen: dict[int, int] = {}
+    opened: set[tuple[int, int]] = set()
     for p in order:
         r = prob.reqs[p]
         due = due_index(prob, p)
@@ -154,12 +181,16 @@ def greedy_assignment(
                     continue
                 if used_min[c.crew] + c.usage_min > capacity[c.crew]:
                     continue
-                key = (max(0, c.day - due), c.cost, c.crew)
+                # a trip to the person's cell is paid once per crew-day: joining one that
+                # already goes there is cheaper, which groups neighbours on the same day
+                trip = 0 if (c.crew, c.zone) in opened else c.trip_cost
+                key = (max(0, c.day - due), c.cost + (trip if ZONE_KM else 0), c.crew)
                 if best is None or key < best:
                     best, best_c = key, c
             if best_c is None:
                 break
             chosen[s.index] = best_c.crew
+            opened.add((best_c.crew, best_c.zone))
             used_min[best_c.crew] += best_c.usage_min
             used_n[best_c.crew] += 1
             last = best_c.day
@@ -258,6 +289,16 @@ def solve_assignment(
         if c.cost:
             obj.append((c.cost, x[i]))
     # capacity per crew-day
+    if ZONE_KM:
+        # a crew-day pays the trip to a map cell once, however many visits it makes there
+        groups: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for i, c in enumerate(cands):
+            groups[(c.crew, c.zone)].append(i)
+        for (_crew, _zone), idx in sorted(groups.items()):
+            trip = m.new_bool_var("")
+            for i in idx:
+                m.add_implication(x[i], trip)
+            obj.append((min(cands[i].trip_cost for i in idx), trip))
     for crew_idx, idx in sorted(by_crew.items()):
         crew = prob.crews[crew_idx]
         m.add(sum(cands[i].usage_min * x[i] for i in idx) <= capacity[crew_idx])

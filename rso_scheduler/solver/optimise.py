@@ -85,6 +85,27 @@ def _next_owed(prob: Problem, st: _State, person: int) -> tuple[int, int] | None
     return due, ds[-1] + prob.step_days(person)
 
 
+def _drop_not_owed(prob: Problem, st: _State) -> int:
+    """Remove chained visits that fall due after the plan (an unfinished search can leave
+    them in); pull-forward is decided separately, with its own rules. Returns how many."""
+    last_day = prob.n_days - 1
+    dropped = 0
+    for p in sorted(st.by_person):
+        keys = sorted(st.by_person[p], key=lambda k: (prob.crews[st.crew_of[k]].day_index, k))
+        r = prob.reqs[p]
+        for prev, key in zip(keys, keys[1:], strict=False):
+            if prob.crews[st.crew_of[prev]].day_index + r.interval_days > last_day:
+                cut = keys[keys.index(key) :]
+                for k in cut:
+                    crew = st.crew_of.pop(k)
+                    st.person_of.pop(k)
+                    st.stops[crew] = [s for s in st.stops[crew] if s.key != k]
+                st.by_person[p] = keys[: keys.index(key)]
+                dropped += len(cut)
+                break
+    return dropped
+
+
 def _route_round(
     prob: Problem, chosen: dict[int, int], st: _State
 ) -> tuple[list[tuple[int, int]], int]:
@@ -250,6 +271,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
             st.crew_of[s.key] = crew_idx
             st.by_person[prob.slots[s.key].person].append(s.key)
     st.next_key = len(prob.slots)
+    stats["not_owed_dropped"] = _drop_not_owed(prob, st)
 
     # repair: every owed visit still missing, most serious first, into any crew-day it fits
     repaired = 0
@@ -366,7 +388,9 @@ def _extract(
                     "crew": row[1],
                     "due": due,
                     "seq": seq,
-                    "pulled": r.optional and seq == 0,
+                    # due after the plan: a visit made early (first visit of someone not
+                    # yet due, or a chained one that is not owed)
+                    "pulled": due > prob.end,
                 }
             )
             due = r.next_due(row[0])
