@@ -53,7 +53,8 @@ def _allowed_days(
     if len(st.by_person[p]) > 1:
         return [cur_day], cur_day  # chained visits keep their day (the chain stays valid)
     lo = (r.first_earliest - prob.start).days
-    if key in pull_forward_keys:
+    if key in pull_forward_keys or cur_day + r.interval_days > last_day:
+        # moving earlier must not make a further visit fall due inside the plan
         lo = max(lo, prob.n_days - r.interval_days)
     days = [d for d in range(max(lo, 0), last_day + 1) if r.available_on(prob.day(d))]
     due = due_index(prob, p) if key not in pull_forward_keys else last_day + 1
@@ -147,19 +148,91 @@ def eliminate_routes(
     return done
 
 
+def swap_same_day(prob: Problem, st: _State, deadline: float) -> int:
+    """Exchange two visits between crew-days of the same day when that saves travel.
+
+    Dates do not change, so lateness and every chain stay as they are; only crews and orders.
+    """
+    done = 0
+    for key in sorted(st.person_of):
+        if time.monotonic() > deadline:
+            break
+        a_crew = st.crew_of[key]
+        pa = st.person_of[key]
+        crew_a = prob.crews[a_crew]
+        comp_a = prob.comp_index[crew_a.officer_ids]
+        route_a = st.stops[a_crew]
+        pos_a = next(i for i, s in enumerate(route_a) if s.key == key)
+        stop_a = route_a[pos_a]
+        rest_a = route_a[:pos_a] + route_a[pos_a + 1 :]
+        cost_a = _route_cost(prob, a_crew, route_a)
+        if cost_a is None:
+            continue
+        today = prob.crews_by_day[crew_a.day_index]
+        best: tuple[int, int, list[Stop], list[Stop], int] | None = None
+        for c in prob.ranked_comps(pa, NEIGHBOUR_COMPS):
+            crew_b = today.get(c)
+            if crew_b is None or crew_b.index == a_crew:
+                continue
+            route_b = st.stops.get(crew_b.index, [])
+            if not route_b:
+                continue
+            cost_b = _route_cost(prob, crew_b.index, route_b)
+            if cost_b is None:
+                continue
+            for pos_b, stop_b in enumerate(route_b):
+                pb = st.person_of[stop_b.key]
+                if prob.static_eligibility(pb, comp_a) is None:
+                    continue
+                rest_b = route_b[:pos_b] + route_b[pos_b + 1 :]
+                ins_a = prob.timers[c].cheapest_insertion(rest_b, stop_a)
+                if ins_a is None:
+                    continue
+                ins_b = prob.timers[comp_a].cheapest_insertion(rest_a, stop_b)
+                if ins_b is None:
+                    continue
+                new_a = rest_a[: ins_b[0]] + [stop_b] + rest_a[ins_b[0] :]
+                new_b = rest_b[: ins_a[0]] + [stop_a] + rest_b[ins_a[0] :]
+                ca = _route_cost(prob, a_crew, new_a)
+                cb = _route_cost(prob, crew_b.index, new_b)
+                if ca is None or cb is None:
+                    continue
+                delta = ca + cb - cost_a - cost_b
+                delta += _cont(prob, pa, crew_b.index) - _cont(prob, pa, a_crew)
+                delta += _cont(prob, pb, a_crew) - _cont(prob, pb, crew_b.index)
+                if delta < 0 and (best is None or delta < best[0]):
+                    best = (delta, crew_b.index, new_a, new_b, stop_b.key)
+        if best is None:
+            continue
+        _delta, b_crew, new_a, new_b, key_b = best
+        st.stops[a_crew] = new_a
+        st.stops[b_crew] = new_b
+        st.crew_of[key] = b_crew
+        st.crew_of[key_b] = a_crew
+        done += 1
+    return done
+
+
 def improve(
     prob: Problem, st: _State, deadline: float, pull_forward_keys: set[int]
 ) -> dict[str, int]:
     """Relocate visits and empty short crew-days while it helps; returns counts of moves."""
     moves = 0
     emptied = 0
+    swaps = 0
     passes = 0
     for _ in range(MAX_PASSES):
         passes += 1
         improved = 0
         for key in sorted(st.person_of):
             if time.monotonic() > deadline:
-                return {"moves": moves, "emptied": emptied, "passes": passes, "stopped_by_clock": 1}
+                return {
+                    "moves": moves,
+                    "emptied": emptied,
+                    "swaps": swaps,
+                    "passes": passes,
+                    "stopped_by_clock": 1,
+                }
             p = st.person_of[key]
             r = prob.reqs[p]
             cur_crew = st.crew_of[key]
@@ -187,6 +260,14 @@ def improve(
         moves += improved
         gone = eliminate_routes(prob, st, deadline, pull_forward_keys)
         emptied += gone
-        if not improved and not gone:
+        swapped = swap_same_day(prob, st, deadline)
+        swaps += swapped
+        if not improved and not gone and not swapped:
             break
-    return {"moves": moves, "emptied": emptied, "passes": passes, "stopped_by_clock": 0}
+    return {
+        "moves": moves,
+        "emptied": emptied,
+        "swaps": swaps,
+        "passes": passes,
+        "stopped_by_clock": int(time.monotonic() > deadline),
+    }

@@ -31,7 +31,7 @@ from rso_scheduler.solver.routing import Stop
 from rso_scheduler.solver.unannounced import choose_unannounced
 
 MAX_ROUNDS = 3  # assignment -> routing rounds (cuts added between them)
-PULL_MAX_ADDED_MIN = 10  # a pulled-forward visit may add at most this much crew travel (on the way)
+PULL_MAX_ADDED_MIN = 4  # a pulled-forward visit may add at most this much crew travel (next door)
 # Share of the time budget for the first assignment solve; later rounds get a smaller share.
 FIRST_SOLVE_SHARE = 0.4
 LATER_SOLVE_SHARE = 0.08
@@ -296,6 +296,8 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     stats["improve_moves"] = moved["moves"]
     stats["improve_passes"] = moved["passes"]
     stats["improve_emptied_crew_days"] = moved["emptied"]
+    stats["improve_swaps"] = moved["swaps"]
+    stats["improve_stopped_by_clock"] = moved["stopped_by_clock"]
     for p in order_people:
         for _ in range(64):
             nxt = _next_owed(prob, st, p)
