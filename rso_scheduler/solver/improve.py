@@ -21,6 +21,8 @@ from rso_scheduler.solver.problem import Problem, due_index
 from rso_scheduler.solver.routing import Stop
 
 MAX_PASSES = 8
+SWAP_DAY_RADIUS = 3  # swaps look this many days either side of a visit's date
+SWAP_COMPS = 6  # ... among this many nearest crew compositions
 NEIGHBOUR_COMPS = 12  # crew compositions tried per visit (nearest eligible first)
 
 
@@ -148,18 +150,26 @@ def eliminate_routes(
     return done
 
 
-def swap_same_day(prob: Problem, st: _State, deadline: float) -> int:
-    """Exchange two visits between crew-days of the same day when that saves travel.
-
-    Dates do not change, so lateness and every chain stay as they are; only crews and orders.
-    """
+def swap_visits(prob: Problem, st: _State, deadline: float, day_radius: int, n_comps: int) -> int:
+    """Exchange two visits between crew-days (same day, or up to `day_radius` days apart)
+    when risk-weighted lateness does not grow and travel + continuity penalty falls."""
     done = 0
+    allowed: dict[int, tuple[set[int], int]] = {}
+
+    def allowed_of(k: int) -> tuple[set[int], int]:
+        if k not in allowed:
+            days, due = _allowed_days(prob, st, k, set())
+            allowed[k] = (set(days), due)
+        return allowed[k]
+
     for key in sorted(st.person_of):
         if time.monotonic() > deadline:
             break
         a_crew = st.crew_of[key]
         pa = st.person_of[key]
+        wa = prob.reqs[pa].weight
         crew_a = prob.crews[a_crew]
+        day_a = crew_a.day_index
         comp_a = prob.comp_index[crew_a.officer_ids]
         route_a = st.stops[a_crew]
         pos_a = next(i for i, s in enumerate(route_a) if s.key == key)
@@ -168,47 +178,65 @@ def swap_same_day(prob: Problem, st: _State, deadline: float) -> int:
         cost_a = _route_cost(prob, a_crew, route_a)
         if cost_a is None:
             continue
-        today = prob.crews_by_day[crew_a.day_index]
-        best: tuple[int, int, list[Stop], list[Stop], int] | None = None
-        for c in prob.ranked_comps(pa, NEIGHBOUR_COMPS):
-            crew_b = today.get(c)
-            if crew_b is None or crew_b.index == a_crew:
+        days_a, due_a = allowed_of(key)
+        best: tuple[int, int, int, list[Stop], list[Stop], int] | None = None
+        for d in range(day_a - day_radius, day_a + day_radius + 1):
+            if d not in days_a:
                 continue
-            route_b = st.stops.get(crew_b.index, [])
-            if not route_b:
-                continue
-            cost_b = _route_cost(prob, crew_b.index, route_b)
-            if cost_b is None:
-                continue
-            for pos_b, stop_b in enumerate(route_b):
-                pb = st.person_of[stop_b.key]
-                if prob.static_eligibility(pb, comp_a) is None:
+            today = prob.crews_by_day[d]
+            for c in prob.ranked_comps(pa, n_comps):
+                crew_b = today.get(c)
+                if crew_b is None or crew_b.index == a_crew:
                     continue
-                rest_b = route_b[:pos_b] + route_b[pos_b + 1 :]
-                ins_a = prob.timers[c].cheapest_insertion(rest_b, stop_a)
-                if ins_a is None:
+                route_b = st.stops.get(crew_b.index, [])
+                if not route_b:
                     continue
-                ins_b = prob.timers[comp_a].cheapest_insertion(rest_a, stop_b)
-                if ins_b is None:
+                cost_b = _route_cost(prob, crew_b.index, route_b)
+                if cost_b is None:
                     continue
-                new_a = rest_a[: ins_b[0]] + [stop_b] + rest_a[ins_b[0] :]
-                new_b = rest_b[: ins_a[0]] + [stop_a] + rest_b[ins_a[0] :]
-                ca = _route_cost(prob, a_crew, new_a)
-                cb = _route_cost(prob, crew_b.index, new_b)
-                if ca is None or cb is None:
-                    continue
-                delta = ca + cb - cost_a - cost_b
-                delta += _cont(prob, pa, crew_b.index) - _cont(prob, pa, a_crew)
-                delta += _cont(prob, pb, a_crew) - _cont(prob, pb, crew_b.index)
-                if delta < 0 and (best is None or delta < best[0]):
-                    best = (delta, crew_b.index, new_a, new_b, stop_b.key)
+                for pos_b, stop_b in enumerate(route_b):
+                    pb = st.person_of[stop_b.key]
+                    if pb == pa or prob.static_eligibility(pb, comp_a) is None:
+                        continue
+                    days_b, due_b = allowed_of(stop_b.key)
+                    if day_a not in days_b:
+                        continue
+                    wb = prob.reqs[pb].weight
+                    late_delta = wa * (max(0, d - due_a) - max(0, day_a - due_a)) + wb * (
+                        max(0, day_a - due_b) - max(0, d - due_b)
+                    )
+                    if late_delta > 0:
+                        continue
+                    rest_b = route_b[:pos_b] + route_b[pos_b + 1 :]
+                    ins_a = prob.timers[c].cheapest_insertion(rest_b, stop_a)
+                    if ins_a is None:
+                        continue
+                    ins_b = prob.timers[comp_a].cheapest_insertion(rest_a, stop_b)
+                    if ins_b is None:
+                        continue
+                    new_a = rest_a[: ins_b[0]] + [stop_b] + rest_a[ins_b[0] :]
+                    new_b = rest_b[: ins_a[0]] + [stop_a] + rest_b[ins_a[0] :]
+                    ca = _route_cost(prob, a_crew, new_a)
+                    cb = _route_cost(prob, crew_b.index, new_b)
+                    if ca is None or cb is None:
+                        continue
+                    delta = ca + cb - cost_a - cost_b
+                    delta += _cont(prob, pa, crew_b.index) - _cont(prob, pa, a_crew)
+                    delta += _cont(prob, pb, a_crew) - _cont(prob, pb, crew_b.index)
+                    if (late_delta, delta) >= (0, 0):
+                        continue
+                    cand = (late_delta, delta, crew_b.index, new_a, new_b, stop_b.key)
+                    if best is None or cand[:3] < best[:3]:
+                        best = cand
         if best is None:
             continue
-        _delta, b_crew, new_a, new_b, key_b = best
+        _ld, _delta, b_crew, new_a, new_b, key_b = best
         st.stops[a_crew] = new_a
         st.stops[b_crew] = new_b
         st.crew_of[key] = b_crew
         st.crew_of[key_b] = a_crew
+        allowed.pop(key, None)
+        allowed.pop(key_b, None)
         done += 1
     return done
 
@@ -260,7 +288,7 @@ def improve(
         moves += improved
         gone = eliminate_routes(prob, st, deadline, pull_forward_keys)
         emptied += gone
-        swapped = swap_same_day(prob, st, deadline)
+        swapped = swap_visits(prob, st, deadline, SWAP_DAY_RADIUS, SWAP_COMPS)
         swaps += swapped
         if not improved and not gone and not swapped:
             break
