@@ -53,12 +53,17 @@ class LazyGroup(click.Group):
         return cmd
 
 
-@click.group(cls=LazyGroup, help=HELP, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=LazyGroup,
+    help=HELP,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="rso")
-@click.option("-v", "--verbose", is_flag=True, help="Log more detail on stderr (never coordinates).")
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Log more detail on stderr (never coordinates)."
+)
 def main(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-

@@ -63,7 +63,10 @@ def due_state(offender: Offender, last_visit: date | None, policy: Policy) -> Du
         floor = offender.registered_on
     else:
         due, trigger = None, "never visited"
-    for event, name in ((offender.released_on, "release"), (offender.address_changed_on, "address change")):
+    for event, name in (
+        (offender.released_on, "release"),
+        (offender.address_changed_on, "address change"),
+    ):
         if event is None or (last_visit is not None and event <= last_visit):
             continue
         candidate = event + timedelta(days=first)
@@ -81,7 +84,9 @@ def due_state(offender: Offender, last_visit: date | None, policy: Policy) -> Du
     return DueState(last_visit, due, interval, earliest, trigger)
 
 
-def history_by_offender(visits: tuple[VisitRecord, ...] | list[VisitRecord]) -> dict[str, list[VisitRecord]]:
+def history_by_offender(
+    visits: tuple[VisitRecord, ...] | list[VisitRecord],
+) -> dict[str, list[VisitRecord]]:
     out: dict[str, list[VisitRecord]] = defaultdict(list)
     for v in visits:
         out[v.offender_id].append(v)
@@ -90,7 +95,9 @@ def history_by_offender(visits: tuple[VisitRecord, ...] | list[VisitRecord]) -> 
     return dict(out)
 
 
-def last_completed(offender: Offender, history: list[VisitRecord], on_or_before: date | None = None) -> date | None:
+def last_completed(
+    offender: Offender, history: list[VisitRecord], on_or_before: date | None = None
+) -> date | None:
     """Latest completed visit (log or `last_visit_date`), optionally only up to a date."""
     best = offender.last_visit_date
     if best is not None and on_or_before is not None and best > on_or_before:
@@ -146,7 +153,9 @@ class Requirement:
     def next_earliest(self, previous: date) -> date:
         """Earliest date of the visit after one planned on `previous`."""
         due = self.next_due(previous)
-        return max(due - timedelta(days=self.window_days), previous + timedelta(days=self.min_gap_days))
+        return max(
+            due - timedelta(days=self.window_days), previous + timedelta(days=self.min_gap_days)
+        )
 
     def available_on(self, day: date) -> bool:
         if self.unavailable_from is None and self.unavailable_to is None:
@@ -214,7 +223,9 @@ def requirement_for(
     )
 
 
-def requirements(dataset: Dataset, start: date, end: date, include_optional: bool = True) -> list[Requirement]:
+def requirements(
+    dataset: Dataset, start: date, end: date, include_optional: bool = True
+) -> list[Requirement]:
     """Every person's requirement for the plan period, most serious and most overdue first."""
     hist = history_by_offender(dataset.visits)
     out: list[Requirement] = []

@@ -8,7 +8,7 @@ immutable afterwards. Times are minutes after midnight (`*_min`), dates are `dat
 from __future__ import annotations
 
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-class RiskLevel(str, Enum):
+class RiskLevel(StrEnum):
     """Risk levels, most serious first."""
 
     very_high = "very_high"
@@ -42,7 +42,7 @@ RISK_ORDER: tuple[RiskLevel, ...] = (
 )
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     active = "active"
     reactive = "reactive"  # reactive management: counted, no planned home visits
     custody = "custody"
@@ -59,13 +59,13 @@ class Status(str, Enum):
         return self in (Status.custody, Status.hospital, Status.abroad)
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     completed = "completed"
     no_access = "no_access"
     cancelled = "cancelled"
 
 
-class VisitKind(str, Enum):
+class VisitKind(StrEnum):
     announced = "announced"
     unannounced = "unannounced"
 
@@ -202,7 +202,7 @@ class Dataset(BaseModel):
     officers: tuple[Officer, ...]
     absences: tuple[Absence, ...] = ()
     visits: tuple[VisitRecord, ...] = ()
-    policy: "Policy"
+    policy: Policy
     files: tuple[InputFile, ...] = ()
     warnings: tuple[str, ...] = ()
     source_dir: str | None = None
@@ -217,7 +217,9 @@ class Dataset(BaseModel):
         return {f.name: f.sha256 for f in self.files}
 
 
-def last_completed_visit(offender: Offender, history: list[VisitRecord] | tuple[VisitRecord, ...]) -> date | None:
+def last_completed_visit(
+    offender: Offender, history: list[VisitRecord] | tuple[VisitRecord, ...]
+) -> date | None:
     """The later of `last_visit_date` and the latest *completed* visit in the log.
 
     `history` must be the visits of this offender only. Only completed visits count.

@@ -6,8 +6,8 @@ maps, reports and the checker read them (or the CSV files written from them).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
 from rso_scheduler.models import RiskLevel, VisitKind

@@ -39,7 +39,10 @@ def travel_min(lat1: float, lon1: float, lat2: float, lon2: float, travel: Trave
 
 
 def haversine_matrix_km(
-    lats_a: Sequence[float], lons_a: Sequence[float], lats_b: Sequence[float], lons_b: Sequence[float]
+    lats_a: Sequence[float],
+    lons_a: Sequence[float],
+    lats_b: Sequence[float],
+    lons_b: Sequence[float],
 ) -> np.ndarray:
     """Straight-line km between every point of A (rows) and of B (columns), vectorised.
 
@@ -53,7 +56,9 @@ def haversine_matrix_km(
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
 
 
-def travel_matrix_min(points: Sequence[tuple[float, float]], travel: TravelPolicy) -> list[list[int]]:
+def travel_matrix_min(
+    points: Sequence[tuple[float, float]], travel: TravelPolicy
+) -> list[list[int]]:
     """Exact whole-minute travel matrix among a few points (scalar formula, so it matches `travel_min`)."""
     n = len(points)
     out = [[0] * n for _ in range(n)]

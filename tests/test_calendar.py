@@ -39,7 +39,9 @@ def test_officer_works_on_working_day_only() -> None:
 def test_absence_and_bank_holiday_block_a_day() -> None:
     """Leave and bank holidays take a working day away; the day after leave is worked again."""
     o = _officer()
-    ab = absences_by_officer([Absence(officer_id="TV1", start=date(2027, 1, 4), end=date(2027, 1, 5))])
+    ab = absences_by_officer(
+        [Absence(officer_id="TV1", start=date(2027, 1, 4), end=date(2027, 1, 5))]
+    )
     assert not officer_works(o, date(2027, 1, 5), ab, set())
     assert officer_works(o, date(2027, 1, 6), ab, set())
     assert not officer_works(o, date(2027, 1, 6), {}, {date(2027, 1, 6)})

@@ -51,7 +51,9 @@ def test_symmetric_and_road_km_uses_circuity() -> None:
 def test_matrix_agrees_with_scalar() -> None:
     """The vectorised km matrix and the exact minute matrix agree with the scalar functions."""
     pts = [READING, OXFORD, (51.5105, -0.5950)]
-    km = haversine_matrix_km([p[0] for p in pts], [p[1] for p in pts], [p[0] for p in pts], [p[1] for p in pts])
+    km = haversine_matrix_km(
+        [p[0] for p in pts], [p[1] for p in pts], [p[0] for p in pts], [p[1] for p in pts]
+    )
     mins = travel_matrix_min(pts, TravelPolicy())
     for i, a in enumerate(pts):
         for j, b in enumerate(pts):
