@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -231,7 +232,7 @@ def solve_assignment(
     chains: dict[int, list[Slot]] = defaultdict(list)
     for s in prob.slots:
         chains[s.person].append(s)
-    present: dict[int, cp_model.LinearExprT] = {}
+    present: dict[int, Any] = {}  # a sum of x, or 0 when the slot has no candidate
     for s in prob.slots:
         idx = by_slot.get(s.index, [])
         if idx:
@@ -269,9 +270,9 @@ def solve_assignment(
                 m.add(
                     day_vars[s.index] >= day_vars[prev.index] + prob.step_days(p)
                 ).only_enforce_if(pres_var)
-                late = m.new_int_var(0, n_days + r.interval_days, f"l{s.index}")
-                m.add(late >= day_vars[s.index] - day_vars[prev.index] - r.interval_days)
-                obj.append((W_LATE * w, late))
+                late_var = m.new_int_var(0, n_days + r.interval_days, f"l{s.index}")
+                m.add(late_var >= day_vars[s.index] - day_vars[prev.index] - r.interval_days)
+                obj.append((W_LATE * w, late_var))
             # owed: the previous visit is planned and the next falls due inside the plan
             owed = m.new_bool_var(f"o{s.index}")
             m.add(day_vars[prev.index] <= last_day - r.interval_days).only_enforce_if(owed)

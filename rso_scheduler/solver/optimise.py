@@ -111,8 +111,8 @@ def _route_round(
 ) -> tuple[list[tuple[int, int]], int]:
     """Route every crew-day of an assignment; returns the (slot, crew) pairs that did not fit."""
     per_crew: dict[int, list[int]] = defaultdict(list)
-    for slot, crew in sorted(chosen.items()):
-        per_crew[crew].append(slot)
+    for slot, crew_index in sorted(chosen.items()):
+        per_crew[crew_index].append(slot)
     dropped: list[tuple[int, int]] = []
     for crew_idx, slots in sorted(per_crew.items()):
         crew = prob.crews[crew_idx]
@@ -435,8 +435,8 @@ def _extract(
         nxt = _next_owed(prob, st, p)
         if nxt is None:
             continue
-        due, lo = nxt
-        due_date = prob.day(due)
+        due_day, lo = nxt
+        due_date = prob.day(due_day)
         reason = unscheduled_reason(prob, p, lo, holidays_off)
         unscheduled.append(Unscheduled(r.offender_id, r.risk_level, due_date, reason))
     unscheduled.sort(key=lambda u: (u.risk_level.rank, u.due_date, u.offender_id))

@@ -12,7 +12,6 @@ to the crews nearest the person each day.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -221,10 +220,3 @@ def build_problem(
 def due_index(prob: Problem, person: int) -> int:
     """Due day of a person's first owed visit, as days after the plan start (may be negative)."""
     return (prob.reqs[person].first_due - prob.start).days
-
-
-def ceil_div(a: int, b: int) -> int:
-    return -(-a // b) if b else 0
-
-
-__all__ = ["Problem", "Slot", "build_problem", "due_index", "math"]
