@@ -38,6 +38,8 @@ LATER_SOLVE_SHARE = 0.08
 # CP-SAT deterministic time per wall second, as measured on the benchmark machine (about 1 on
 # 2 cores); the deterministic limit is what normally ends the search, keeping runs repeatable.
 DET_PER_WALL_S = 0.25
+# The first solve's wall-clock safety net: share of the time left (normally never reached).
+WALL_SAFETY_SHARE = 0.8
 
 
 @dataclass
@@ -227,19 +229,24 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
             stats["greedy_start_visits"] = len(hint)
         remaining = deadline - time.monotonic()
         share = FIRST_SOLVE_SHARE if rnd == 0 else LATER_SOLVE_SHARE
-        limit = max(0.5, remaining * share if rnd == 0 else budget * share)
         if remaining < 1.0 and rnd > 0:
             break
-        say(f"assignment round {rnd + 1}: {len(cands)} candidates, up to {limit:.0f} s")
+        # The deterministic limit, derived from the budget alone (never from the clock), is what
+        # ends the search, so the same inputs and seed give the same roster on a busy machine
+        # too. The wall-clock limit is only a safety net with generous headroom.
+        limit = max(0.5, budget * share)
+        det_limit = limit * DET_PER_WALL_S
+        wall_limit = max(0.5, remaining * WALL_SAFETY_SHARE if rnd == 0 else 2 * limit)
+        say(f"assignment round {rnd + 1}: {len(cands)} candidates, about {limit:.0f} s")
         res = solve_assignment(
             prob,
             cands,
             capacity,
             hint,
-            time_limit_s=limit,
+            time_limit_s=wall_limit,
             seed=options.seed,
             workers=options.workers,
-            deterministic_limit_s=limit * DET_PER_WALL_S,
+            deterministic_limit_s=det_limit,
         )
         stats["rounds"] = rnd + 1
         stats["status"] = res.status
