@@ -85,9 +85,9 @@ def parse_roster(text: str, file: str = "roster.csv") -> list[PlannedVisit]:
                 end_min=_int(values.get("end"), start),
                 offender_id=str(values["offender_id"]),
                 officer_ids=tuple(str(o) for o in _seq(values.get("officer_ids"))),
-                risk_level=RiskLevel(values["risk_level"]),
+                risk_level=RiskLevel(str(values["risk_level"])),
                 due_date=_date(values["due_date"]),
-                kind=VisitKind(values.get("kind", VisitKind.announced)),
+                kind=VisitKind(str(values.get("kind", VisitKind.announced))),
             )
         )
     if problems:
