@@ -185,7 +185,7 @@ def command(
 ) -> None:
     from rso_scheduler.check import check_plan
     from rso_scheduler.ingest import load_dataset
-    from rso_scheduler.outputs.files import staged_output
+    from rso_scheduler.outputs.files import check_out_dir, staged_output
     from rso_scheduler.outputs.roster_files import read_roster, write_plan
     from rso_scheduler.solver import PlanOptions
 
@@ -194,6 +194,7 @@ def command(
     plan_start, plan_end = _period(month, start, end)
     data_dir = data_dir or default_data_dir()
     plan_fn = planner(solver)
+    check_out_dir(out_dir)  # before minutes of planning, not after them
 
     progress(f"loading {data_dir}")
     dataset = load_dataset(data_dir)

@@ -111,10 +111,12 @@ def compliance_command(
     quiet: bool,
 ) -> None:
     from rso_scheduler.ingest import load_dataset
+    from rso_scheduler.outputs.files import check_out_dir
     from rso_scheduler.report import compliance, write_report
     from rso_scheduler.report.roster_in import read_roster_with_hash
 
     formats = _formats(fmt)
+    check_out_dir(out)
     day = parse_iso_date(as_of, "--as-of") if as_of else date.today()
     progress = Progress(not quiet)
     src = data_dir or default_data_dir()

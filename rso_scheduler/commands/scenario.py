@@ -11,7 +11,7 @@ import click
 
 from rso_scheduler.commands.common import Progress, UserError, handle_errors
 from rso_scheduler.models import Dataset
-from rso_scheduler.outputs.files import staged_output
+from rso_scheduler.outputs.files import check_out_dir, staged_output
 from rso_scheduler.scenario_report import (
     terminal_capacity,
     terminal_comparison,
@@ -177,6 +177,7 @@ def run_cmd(
     dask_address: str | None,
 ) -> None:
 
+    check_out_dir(out_dir)  # before any planning, not after it
     say = Progress(not quiet)
     options = RunOptions(planner=planner, time_limit_s=time_limit_s, today=_today(today))
     loaded = _load_all(files, say)
@@ -251,6 +252,7 @@ def capacity_cmd(
     quiet: bool,
 ) -> None:
 
+    check_out_dir(out_dir)  # before the search, not after it
     say = Progress(not quiet)
     options = RunOptions(planner=planner, time_limit_s=time_limit_s, today=_today(today), workers=2)
     [(scenario, dataset)] = _load_all((file,), say)

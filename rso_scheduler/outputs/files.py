@@ -84,17 +84,50 @@ def _chmod_tree(root: Path) -> None:
             os.chmod(os.path.join(dirpath, f), FILE_MODE)
 
 
+def check_out_dir(out_dir: Path) -> None:
+    """Fail early (before any long work) if `out_dir` cannot become an output folder.
+
+    It must be a folder or not exist yet; its nearest existing parent must be a writable folder.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"--out {out_dir} is a file, not a folder; give a folder to write into")
+    probe = out_dir.resolve()
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise OutputError(f"cannot write to {out_dir}: {probe} is a file, not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write to {out_dir}: {probe} is not writable by you")
+
+
+def _make_private_dirs(path: Path) -> None:
+    """Create `path` and any missing parents owner-only (mkdir's mode covers only the leaf)."""
+    missing: list[Path] = []
+    probe = path
+    while not probe.exists():
+        missing.append(probe)
+        probe = probe.parent
+    for d in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            d.mkdir(mode=DIR_MODE)
+        os.chmod(d, DIR_MODE)  # mkdir's mode is narrowed by the umask, never widened
+
+
 @contextlib.contextmanager
 def staged_output(out_dir: Path) -> Iterator[Path]:
     """Yield a private staging folder; on success move its contents into `out_dir`.
 
     Top-level entries of the staging folder replace those of the same name in `out_dir`
     (a folder such as `maps/` is replaced whole). On any exception nothing in `out_dir` changes.
+    Folders the call creates are 0700, and `out_dir` itself is narrowed to 0700 (it holds
+    sensitive files; a folder shared with others would let them list the file names).
     """
+    check_out_dir(out_dir)
     out_dir = Path(out_dir)
     parent = out_dir.resolve().parent
     try:
-        parent.mkdir(parents=True, exist_ok=True)
+        _make_private_dirs(parent)
         stage = Path(tempfile.mkdtemp(dir=parent, prefix=f".{out_dir.name}.staging-"))
     except OSError as exc:
         raise OutputError(f"cannot write to {out_dir}: {exc.strerror}") from None
@@ -102,7 +135,8 @@ def staged_output(out_dir: Path) -> Iterator[Path]:
         os.chmod(stage, DIR_MODE)
         yield stage
         _chmod_tree(stage)
-        out_dir.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        _make_private_dirs(out_dir)
+        os.chmod(out_dir, DIR_MODE)
         for entry in sorted(stage.iterdir()):
             target = out_dir / entry.name
             if target.is_dir() and not target.is_symlink() and entry.is_dir():

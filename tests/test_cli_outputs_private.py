@@ -1,0 +1,100 @@
+"""Every command's outputs: 0600 files in 0700 folders (new parents too), and a bad --out fails
+before any work is done, with a clear message and nothing written."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rso_scheduler.cli import main
+
+
+def _invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+def _assert_private_tree(root: Path, top: Path) -> None:
+    """Every folder from `top` down is 0700 and every file 0600."""
+    assert stat.S_IMODE(top.stat().st_mode) == 0o700, top
+    for dirpath, dirnames, filenames in os.walk(top):
+        for d in dirnames:
+            assert stat.S_IMODE((Path(dirpath) / d).stat().st_mode) == 0o700, d
+        for f in filenames:
+            assert stat.S_IMODE((Path(dirpath) / f).stat().st_mode) == 0o600, f
+    assert any(root.rglob("*")), "nothing was written"
+
+
+def _scenario(tmp_path: Path, tiny_dir: Path) -> Path:
+    path = tmp_path / "base.toml"
+    text = f'name = "Base"\ndata = "{tiny_dir}"\nstart = "2027-01-01"\nmonths = 1\n'
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_every_command_writes_private_trees(tiny_dir: Path, tmp_path: Path) -> None:
+    """plan (with maps), report, generate and scenario run: new parents and leaves are private."""
+    old = os.umask(0o022)
+    try:
+        top = tmp_path / "new"
+        plan_out = top / "a" / "plan"
+        code, out = _invoke(
+            "plan", str(tiny_dir), "--month", "2027-01", "--out", str(plan_out),
+            "--solver", "greedy", "--quiet",
+        )  # fmt: skip
+        assert code == 0, out
+        _assert_private_tree(plan_out, top)
+        for args, where in [
+            (["report", "compliance", str(tiny_dir), "--as-of", "2026-11-20", "-q"], "b/report"),
+            (["generate", "--offenders", "20", "--officers", "2", "-q"], "c/gen"),
+            (
+                ["scenario", "run", str(_scenario(tmp_path, tiny_dir)), "-q"]
+                + ["--planner", "greedy", "--jobs", "1", "--time-limit", "1"],
+                "d/scen",
+            ),
+        ]:
+            code, out = _invoke(*args, "--out", str(top / where))
+            assert code == 0, out
+            _assert_private_tree(top / where, top / where.split("/")[0])
+    finally:
+        os.umask(old)
+
+
+def test_existing_open_out_folder_is_made_private(tiny_dir: Path, tmp_path: Path) -> None:
+    """An existing world-readable --out folder is narrowed to 0700 when the roster lands in it."""
+    out_dir = tmp_path / "shared"
+    out_dir.mkdir(mode=0o755)
+    os.chmod(out_dir, 0o755)
+    code, out = _invoke(
+        "report", "compliance", str(tiny_dir), "--as-of", "2026-11-20", "-q", "--out", str(out_dir)
+    )
+    assert code == 0, out
+    _assert_private_tree(out_dir, out_dir)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["plan", "{data}", "--month", "2027-01", "--solver", "greedy", "--no-maps"],
+        ["report", "compliance", "{data}", "--as-of", "2026-11-20"],
+        ["scenario", "run", "{scenario}", "--planner", "greedy", "--jobs", "1"],
+    ],
+)
+def test_out_that_is_a_file_fails_first(tiny_dir: Path, tmp_path: Path, command: list[str]) -> None:
+    """--out naming an existing file: a one-line error before any planning, file untouched."""
+    blocker = tmp_path / "taken.txt"
+    blocker.write_text("keep me", encoding="utf-8")
+    scenario = _scenario(tmp_path, tiny_dir)
+    args = [a.format(data=tiny_dir, scenario=scenario) for a in command]
+    result = CliRunner().invoke(main, [*args, "--out", str(blocker)])
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    assert "taken.txt" in result.output
+    assert "not a folder" in result.output or "is a file" in result.output
+    assert "planning" not in result.output and "working out" not in result.output
+    assert blocker.read_text(encoding="utf-8") == "keep me"
