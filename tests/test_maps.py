@@ -15,7 +15,13 @@ from click.testing import CliRunner
 from rso_scheduler.cli import main
 from rso_scheduler.errors import InputError
 from rso_scheduler.models import Dataset, Offender, Officer, RiskLevel, VisitKind
-from rso_scheduler.outputs.maps import _leaflet_css, external_references, write_maps
+from rso_scheduler.outputs.maps import (
+    ASSET_SOURCES,
+    _leaflet_css,
+    content_security_policy,
+    external_references,
+    write_maps,
+)
 from rso_scheduler.outputs.maps_data import (
     MapRoster,
     MapVisit,
@@ -142,7 +148,8 @@ def test_writes_index_days_and_a_page_per_crew_day(written):
         "2027-01-05/A1+A2.html",
         "2027-01-05/B1+B_i_2.html",
     ]
-    assert sorted(files) == sorted(maps.rglob("*.html"))
+    assert sorted(files) == sorted(p for p in maps.rglob("*") if p.is_file())
+    assert sorted(p.name for p in (maps / "assets").iterdir()) == sorted(ASSET_SOURCES)
 
 
 def test_days_page_links_every_crew_day_relatively(written):
@@ -171,7 +178,14 @@ def test_pages_load_nothing_from_elsewhere(written):
         page = page_path.read_text()
         for ref in _resource_refs(page):
             assert not re.match(r"^\s*(https?:)?//", ref, flags=re.I), (page_path.name, ref)
-        assert "<script src" not in page.lower()
+        # scripts and styles come only from maps/assets/, by a relative URL that exists
+        loaded = re.findall(r'<(?:script src|link rel="stylesheet" href)="([^"]+)"', page)
+        for ref in loaded:
+            target = (page_path.parent / ref).resolve()
+            assert target.parent == (out / "maps" / "assets").resolve(), (page_path.name, ref)
+            assert target.is_file(), (page_path.name, ref)
+        assert page.lower().count("<script src") == page.lower().count('<script src="')
+        assert len(loaded) == page.lower().count("<script src") + page.lower().count("<link")
         for cdn in (
             "jsdelivr",
             "code.jquery",
@@ -185,14 +199,22 @@ def test_pages_load_nothing_from_elsewhere(written):
         assert "OFFICIAL-SENSITIVE" in page
 
 
-def test_vendored_leaflet_is_inlined_with_its_licence_shipped(written):
-    """Leaflet 1.9.4 is inlined in the pages and its BSD licence ships beside it."""
+def test_vendored_leaflet_is_written_once_with_its_licence(written):
+    """Leaflet 1.9.4 and Leaflet.heat are written once to maps/assets/ with their BSD licences, not into pages."""
     out, _ = written
-    page = (out / "maps" / "index.html").read_text()
-    assert "Leaflet 1.9.4" in page and "L.heatLayer=" in page
-    assets = Path(__file__).resolve().parents[1] / "rso_scheduler" / "assets"
-    assert "Agafonkin" in (assets / "leaflet" / "LICENSE").read_text()
-    assert "Vladimir Agafonkin" in (assets / "leaflet.heat" / "LICENSE").read_text()
+    shared = out / "maps" / "assets"
+    assert "Leaflet 1.9.4" in (shared / "leaflet.js").read_text()
+    assert "L.heatLayer=" in (shared / "leaflet-heat.js").read_text()
+    assert "Agafonkin" in (shared / "LICENSE-leaflet.txt").read_text()
+    assert "Vladimir Agafonkin" in (shared / "LICENSE-leaflet.heat.txt").read_text()
+    assert (shared / "leaflet.css").read_text() == _leaflet_css()
+    index = (out / "maps" / "index.html").read_text()
+    day = (out / "maps" / "2027-01-04" / "A1+A2.html").read_text()
+    assert '<script src="assets/leaflet-heat.js">' in index
+    assert '<script src="../assets/leaflet.js">' in day and "leaflet-heat" not in day
+    for page in (index, day):
+        assert "Leaflet 1.9.4" not in page and "L.heatLayer=" not in page
+    assert len(day) < 30_000  # was ~190 KB with Leaflet inlined
 
 
 def test_markup_in_ids_appears_only_escaped(written):
@@ -258,7 +280,8 @@ def test_crew_day_page_lists_order_times_and_due_dates(written):
         page,
     )
     assert rows == [("1", "09:00", "10:30", "P1"), ("2", "11:00", "12:15", "P2")]
-    assert "2027-01-01" in page and "@media print" in page
+    assert "2027-01-01" in page and 'href="../assets/rso_map.css"' in page
+    assert "@media print" in (out / "maps" / "assets" / "rso_map.css").read_text()
     assert len(_blob(page)["routes"]) == 1
 
 
@@ -524,8 +547,10 @@ def test_force_size_month_stays_light(tmp_path):
         "offender_id,risk_level,due_date,reason\n", encoding="utf-8"
     )
     files = write_maps(out, ds)
-    assert len(files) == 2 + 400
+    assert len(files) == 2 + 400 + len(ASSET_SOURCES)
     assert (out / "maps" / "index.html").stat().st_size < 1_000_000
+    # Leaflet once, not per page: the month was ~73 MB when every page inlined it.
+    assert sum(p.stat().st_size for p in files) < 8_000_000
 
 
 def test_empty_roster_still_draws_the_period(tmp_path):
@@ -535,7 +560,7 @@ def test_empty_roster_still_draws_the_period(tmp_path):
         "offender_id,risk_level,due_date,reason\n", encoding="utf-8"
     )
     files = write_maps(out, _dataset())
-    assert sorted(p.name for p in files) == ["days.html", "index.html"]
+    assert sorted(p.name for p in files if p.suffix == ".html") == ["days.html", "index.html"]
     blob = _blob((out / "maps" / "index.html").read_text())
     assert blob["routes"] == [] and blob["heat"] == [] and blob["bounds"] is not None
     assert "No visits are planned." in (out / "maps" / "days.html").read_text()
@@ -567,6 +592,16 @@ def test_rso_map_draws_a_real_plan(tmp_path, tiny_dir):
     [
         ('<script src="https://cdn.example/l.js"></script>', True),
         ('<link rel="stylesheet" href="l.css">', True),
+        ('<link rel="stylesheet" href="assets/leaflet.css">', False),
+        ('<link rel="stylesheet" href="../assets/rso_map.css">', False),
+        ('<link rel="icon" href="assets/leaflet.css">', True),
+        ('<link rel="stylesheet" href="../../assets/leaflet.css">', True),
+        ('<link rel="stylesheet" href="/assets/leaflet.css">', True),
+        ('<script src="assets/leaflet.js"></script>', False),
+        ('<script src="../assets/leaflet-heat.js"></script>', False),
+        ('<script src="assets/other.js"></script>', True),
+        ('<script src="file:///tmp/maps/assets/leaflet.js"></script>', True),
+        ('<script src="assets/LICENSE-leaflet.txt"></script>', True),
         ('<img src="//cdn.example/x.png">', True),
         ("<style>.a{background:url(http://x/y.png)}</style>", True),
         ('<div style="background:url(images/x.png)"></div>', True),
@@ -578,6 +613,16 @@ def test_rso_map_draws_a_real_plan(tmp_path, tiny_dir):
 def test_external_reference_guard(page, bad):
     """The writer's last check flags any resource load, and only resource loads."""
     assert bool(external_references(page)) is bad
+
+
+def test_csp_allows_own_files_inline_and_the_tile_server_only():
+    """The CSP: 'self' and inline for scripts and styles, data: images and the tile origin; nothing broad."""
+    csp = content_security_policy("https://*.tiles.force.example")
+    assert csp.startswith("default-src 'none';")
+    assert "script-src 'self' 'unsafe-inline';" in csp
+    assert "img-src data: https://*.tiles.force.example;" in csp
+    assert "*;" not in csp and " * " not in csp and "file:" not in csp and "http:" not in csp
+    assert "'self'" not in content_security_policy(local_assets=False)
 
 
 def test_vendored_css_loses_its_image_urls():

@@ -76,11 +76,39 @@ def _errors(driver) -> list[str]:
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
+def _requested(driver) -> list[str]:
+    """Resources the page asked for other than local files (Chromium's Resource Timing skips file://)."""
+    return driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+
+
+def _assets_only(driver, maps_dir: Path, heat: bool) -> None:
+    """The page's scripts and styles are exactly our files in maps/assets/, and they ran."""
+    expected = {"leaflet.js", "leaflet.css", "rso_map.js", "rso_map.css"}
+    if heat:
+        expected.add("leaflet-heat.js")
+    scripts, sheets = driver.execute_script(
+        "return [[...document.scripts].filter(s => s.src).map(s => s.src),"
+        " [...document.styleSheets].filter(s => s.href).map(s => s.href)]"
+    )
+    assets = (maps_dir / "assets").resolve().as_uri() + "/"
+    assert all(u.startswith(assets) for u in scripts + sheets), scripts + sheets
+    assert {u.removeprefix(assets) for u in scripts + sheets} == expected
+    # they loaded under the page's CSP: Leaflet ran, and its stylesheet applies
+    assert driver.execute_script("return L.version") == "1.9.4"
+    heat_type = driver.execute_script("return typeof L.heatLayer")
+    assert heat_type == ("function" if heat else "undefined")
+    overflow = driver.execute_script(
+        "return getComputedStyle(document.querySelector('.leaflet-container')).overflow"
+    )
+    assert overflow == "hidden"
+
+
 def test_index_draws_offline_without_errors(driver, maps_dir, tmp_path):
     """index.html: no console errors, no resource requests, every stop, route and marker in the DOM."""
     _open(driver, maps_dir / "index.html")
     assert _errors(driver) == []
-    assert driver.execute_script("return performance.getEntriesByType('resource').length") == 0
+    assert _requested(driver) == []
+    _assets_only(driver, maps_dir, heat=True)
     assert _count(driver, "path.rso-route") == 4  # one polyline per crew-day
     assert _count(driver, "path.rso-stop.leaflet-interactive") == 6
     assert _count(driver, "path.rso-late") == 1
@@ -117,7 +145,8 @@ def test_crew_day_page_draws_offline_without_errors(driver, maps_dir, tmp_path):
     """A crew-day page: its one route, numbered stops, both officers' bases and the list."""
     _open(driver, maps_dir / "2027-01-05" / "B1+B_i_2.html")
     assert _errors(driver) == []
-    assert driver.execute_script("return performance.getEntriesByType('resource').length") == 0
+    assert _requested(driver) == []
+    _assets_only(driver, maps_dir, heat=False)
     assert _count(driver, "path.rso-route") == 1
     assert _count(driver, "path.rso-stop") == 2
     numbers = driver.execute_script(
@@ -128,3 +157,20 @@ def test_crew_day_page_draws_offline_without_errors(driver, maps_dir, tmp_path):
     assert _count(driver, ".rso-day-list tbody tr") == 2 + 2  # leave base, two visits, back at base
     shot = tmp_path / "day.png"
     assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 5_000
+
+
+def test_csp_blocks_a_script_from_outside_the_assets(driver, maps_dir):
+    """The pages' CSP is enforced: an injected remote script and a remote image are refused."""
+    _open(driver, maps_dir / "index.html")
+    driver.get_log("browser")
+    driver.execute_script(
+        "for (const [t, u] of [['script', 'https://cdn.example/x.js'], ['img', 'http://x.example/a.png']]) {"
+        " const e = document.createElement(t); e.src = u; document.body.appendChild(e); }"
+    )
+    time.sleep(0.5)
+    refused = [
+        e["message"] for e in driver.get_log("browser") if "Content Security Policy" in e["message"]
+    ]
+    assert any("https://cdn.example/x.js" in m for m in refused), refused
+    assert any("http://x.example/a.png" in m for m in refused), refused
+    assert driver.execute_script("return typeof window.rsoMap") == "object"  # the page still works

@@ -20,14 +20,16 @@ Examples:
 Reads OUT/roster.csv, unscheduled.csv, summary.json and run.json (written by `rso plan`)
 and the data folder the plan was made from (default: the data_dir recorded in run.json).
 Writes OUT/maps/index.html (the whole period: a layer per day and per crew, stations, area
-outlines, people left unscheduled and a heat layer of their owed visits), OUT/maps/days.html
-and a printable page per crew-day, OUT/maps/<date>/<crew>.html. OUT/maps is replaced whole,
-atomically.
+outlines, people left unscheduled and a heat layer of their owed visits), OUT/maps/days.html,
+a printable page per crew-day, OUT/maps/<date>/<crew>.html, and the scripts and styles they
+share (Leaflet and its licence) once, in OUT/maps/assets/. OUT/maps is replaced whole,
+atomically; move or copy it as one folder.
 
 \b
-The pages are OFFICIAL-SENSITIVE and fully offline: Leaflet is inlined and nothing is
-fetched. By default there is no background map; --tiles (or policy.toml [maps] tiles) points
-at a force's own tile server, and only that server may be contacted.
+The pages are OFFICIAL-SENSITIVE and fully offline: they load only the files in
+OUT/maps/assets/ and nothing from elsewhere. By default there is no background map;
+--tiles (or policy.toml [maps] tiles) points at a force's own tile server, and only that
+server may be contacted.
 """
 
 
@@ -80,6 +82,5 @@ def command(
     with staged_output(out_dir) as stage:
         written = write_maps(stage, dataset, files, tiles=tiles, attribution=attribution)
     progress("done")
-    click.echo(
-        f"{len(written)} map pages in {out_dir / 'maps'}; open {out_dir / 'maps' / 'index.html'}"
-    )
+    pages = sum(1 for p in written if p.suffix == ".html")
+    click.echo(f"{pages} map pages in {out_dir / 'maps'}; open {out_dir / 'maps' / 'index.html'}")

@@ -1,11 +1,17 @@
 """Offline route maps (Folium + vendored Leaflet): `OUT/maps/index.html`, a page per crew-day.
 
 Maps never solve: they draw a written roster (or a `PlanResult`) over the dataset's homes and
-stations. Every page is self-contained and private:
+stations. Every page is offline and private:
 
-- Leaflet, Leaflet.heat and the drawing code are inlined from `rso_scheduler/assets/` (Folium's
-  CDN links for Leaflet, jQuery, Bootstrap and awesome-markers are dropped), so nothing is fetched;
-  a Content-Security-Policy meta tag forbids any load except a force's own tile server, if given.
+- Leaflet, Leaflet.heat and the drawing code are written once per plan into `maps/assets/` (from
+  `rso_scheduler/assets/`) and loaded by relative URL (`assets/leaflet.js` from index.html,
+  `../assets/leaflet.js` from a crew-day page). Folium's CDN links for Leaflet, jQuery, Bootstrap
+  and awesome-markers are dropped, so nothing outside the maps folder is loaded. A month's 400
+  crew-day pages used to inline Leaflet each (~180 KB a page, ~70 MB a force-size month).
+- A Content-Security-Policy meta tag allows scripts and styles from `'self'` (the local asset
+  files; Chromium matches file:// pages' own folder tree with it, tested in
+  tests/test_maps_browser.py) plus the page's inline blob, `data:` images, and the force's own
+  tile server if given; nothing else.
 - No tiles by default; `tiles` / `attribution` (or policy `maps.tiles` / `maps.attribution`)
   point at a force's tile server.
 - All text is HTML-escaped in Python, or set through textContent / escaped in the page's script;
@@ -14,7 +20,7 @@ stations. Every page is self-contained and private:
 
 Each page embeds one compact JSON blob drawn by `assets/rso_map.js` instead of thousands of
 separate Folium objects: a force-size month (about 1,500 visits) gives an index page of a few
-hundred KB that draws in well under a second.
+hundred KB that draws in well under a second, and crew-day pages of about 10 KB.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from rso_scheduler.outputs.maps_data import (
     crew_days,
     crew_file_names,
 )
+from rso_scheduler.policy import TILE_URL_EXPECTED, tile_url_origin
 from rso_scheduler.roster import hhmm
 from rso_scheduler.travel import road_km, travel_min
 
@@ -72,8 +79,24 @@ ROUTE_COLOURS = (
 )
 BANNER = "OFFICIAL-SENSITIVE"
 NUMBERS_FROM_ZOOM = 12  # on the whole-period map, stop numbers show from this zoom in
-_TILE_URL = re.compile(
-    r"^(https?)://([A-Za-z0-9.\-]+|\{s\}\.[A-Za-z0-9.\-]+)(:\d{1,5})?(/[^\s\"'<>\\`]*)?$"
+ASSETS_DIR = "assets"  # maps/assets/: the shared scripts and styles of every page
+# Written file -> vendored source in rso_scheduler/assets/ (the licences ship with the code).
+ASSET_SOURCES: dict[str, str] = {
+    "leaflet.js": "leaflet/leaflet.js",
+    "leaflet.css": "leaflet/leaflet.css",
+    "leaflet-heat.js": "leaflet.heat/leaflet-heat.js",
+    "rso_map.js": "rso_map.js",
+    "rso_map.css": "rso_map.css",
+    "LICENSE-leaflet.txt": "leaflet/LICENSE",
+    "LICENSE-leaflet.heat.txt": "leaflet.heat/LICENSE",
+}
+# The only src/href a page may load: our own asset files, from maps/ or from maps/<date>/.
+_LOCAL_ASSET = re.compile(
+    r"^(\.\./)?"
+    + re.escape(ASSETS_DIR)
+    + "/("
+    + "|".join(re.escape(n) for n in ASSET_SOURCES if n.endswith((".js", ".css")))
+    + ")$"
 )
 
 
@@ -81,49 +104,63 @@ _TILE_URL = re.compile(
 
 
 @functools.cache
-def _asset(name: str) -> str:
-    """A file of rso_scheduler/assets as text (cached: every page inlines the same files)."""
-    text = (
+def _vendored(name: str) -> str:
+    """A file of rso_scheduler/assets as text, unmodified."""
+    return (
         resources.files("rso_scheduler")
         .joinpath("assets", *name.split("/"))
         .read_text(encoding="utf-8")
     )
+
+
+def _asset(name: str) -> str:
+    """A file of rso_scheduler/assets made safe to inline in a <script> or <style>."""
     # An inline script or style must not close its own element early.
-    return re.sub(r"</(script|style)", r"<\\/\1", text, flags=re.IGNORECASE)
+    return re.sub(r"</(script|style)", r"<\\/\1", _vendored(name), flags=re.IGNORECASE)
 
 
 @functools.cache
 def _leaflet_css() -> str:
     """leaflet.css without its url(...) image references (no image markers; CSP allows data: only)."""
-    return re.sub(r"url\((?!\s*['\"]?data:)[^)]*\)", "none", _asset("leaflet/leaflet.css"))
+    return re.sub(r"url\((?!\s*['\"]?data:)[^)]*\)", "none", _vendored("leaflet/leaflet.css"))
+
+
+def asset_files() -> dict[str, str]:
+    """What `maps/assets/` holds: file name -> text (leaflet.css loses its image URLs)."""
+    return {
+        name: _leaflet_css() if name == "leaflet.css" else _vendored(src)
+        for name, src in ASSET_SOURCES.items()
+    }
 
 
 def tile_origin(url: str, source: str = "--tiles") -> str:
     """The CSP source for a tile URL template (`https://{s}.tiles.example/{z}/{x}/{y}.png` -> `https://*.tiles.example`).
 
-    Only http(s) URL templates with {z}, {x} and {y} are accepted; raises `InputError` otherwise.
+    The check is `policy.tile_url_origin`, the same one policy.toml gets; raises `InputError`.
     """
-    m = _TILE_URL.match(url.strip())
-    if not m or not all(k in url for k in ("{z}", "{x}")) or not ("{y}" in url or "{-y}" in url):
+    try:
+        return tile_url_origin(url)
+    except ValueError:
         raise InputError(
             [
                 Problem(
                     source,
                     None,
                     "maps.tiles" if source != "--tiles" else None,
-                    "is not a tile URL template; expected e.g. https://tiles.force.example/{z}/{x}/{y}.png",
+                    f"is {TILE_URL_EXPECTED}",
                 )
             ]
-        )
-    host = m.group(2).replace("{s}", "*")
-    return f"{m.group(1)}://{host}{m.group(3) or ''}"
+        ) from None
 
 
-def content_security_policy(tiles_origin: str | None = None) -> str:
-    """The pages' CSP: inline script and style only, data: images, plus the tile server if any."""
+def content_security_policy(tiles_origin: str | None = None, *, local_assets: bool = True) -> str:
+    """The pages' CSP: scripts and styles from the local asset files and inline, data: images,
+    plus the tile server if any. `local_assets=False` (the script-free days page) drops 'self'.
+    """
+    own = "'self' 'unsafe-inline'" if local_assets else "'unsafe-inline'"
     img = "data:" + (f" {tiles_origin}" if tiles_origin else "")
     return (
-        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+        f"default-src 'none'; script-src {own}; style-src {own}; "
         f"img-src {img}; base-uri 'none'; form-action 'none'"
     )
 
@@ -131,8 +168,10 @@ def content_security_policy(tiles_origin: str | None = None) -> str:
 def external_references(page: str) -> list[str]:
     """Resources a page would load from elsewhere: src/href/srcset/data attributes and CSS url()s.
 
-    Links to other local pages (`<a href="2027-01-04/X.html">`) are fine; anything with a scheme
-    other than data:, a protocol-relative URL, or a <link>/<base> element is reported.
+    Links to other local pages (`<a href="2027-01-04/X.html">`) are fine, and so are
+    `<script src>` / `<link rel="stylesheet" href>` naming one of our own asset files
+    (`assets/leaflet.js`, `../assets/rso_map.css`); anything with a scheme other than data:, a
+    protocol-relative URL, any other <link>, a <base>, or a script from anywhere else is reported.
     """
     found: list[str] = []
 
@@ -140,8 +179,13 @@ def external_references(page: str) -> list[str]:
         in_style = False
 
         def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-            if tag in ("link", "base", "iframe", "object", "embed"):
+            a = dict(attrs)
+            if tag == "link" and _own_asset(a.get("href")) and a.get("rel") == "stylesheet":
+                pass  # one of the maps/assets/ styles
+            elif tag in ("link", "base", "iframe", "object", "embed"):
                 found.append(f"<{tag}>")
+            if tag == "script" and "src" in a and not _own_asset(a["src"]):
+                found.append(f"script src={(a['src'] or '')[:60]}")
             self.in_style = tag == "style"
             for name, value in attrs:
                 v = (value or "").strip().lower()
@@ -163,6 +207,10 @@ def external_references(page: str) -> list[str]:
 
     _Scan().feed(page)
     return found
+
+
+def _own_asset(url: str | None) -> bool:
+    return url is not None and bool(_LOCAL_ASSET.match(url))
 
 
 def _css_urls(css: str) -> list[str]:
@@ -218,16 +266,19 @@ _SLOT = re.compile(r"@@RSO_(TITLE|BEFORE|AFTER|DATA)@@")
 
 
 @functools.cache
-def _page_shell(heat: bool, tiles: str | None, attribution: str | None, origin: str | None) -> str:
+def _page_shell(
+    heat: bool, tiles: str | None, attribution: str | None, origin: str | None, up: str
+) -> str:
     """A rendered Folium page with @@RSO_...@@ slots for the title, body parts and data blob.
 
+    `up` leads from the page's folder to maps/ ("" for index.html, "../" for a crew-day page).
     Rendered once per kind of page and filled per page: Folium compiles Jinja templates on
     every render, which made a month's 400 crew-day pages several times slower.
     """
     m = folium.Map(
         location=[52.0, -1.0], zoom_start=8, tiles=None, control_scale=True, prefer_canvas=False
     )
-    # Drop Folium's CDN links (Leaflet, jQuery, Bootstrap, awesome-markers); Leaflet is inlined below.
+    # Drop Folium's CDN links (Leaflet, jQuery, Bootstrap, awesome-markers); ours are local.
     m.default_js = []
     m.default_css = []
     if tiles:
@@ -241,17 +292,16 @@ def _page_shell(heat: bool, tiles: str | None, attribution: str | None, origin: 
         ).add_to(m)
     root = m.get_root()
     assert isinstance(root, Figure)  # folium.Map always sits in a Figure
-    root.header.add_child(
-        _Raw(f"<style>{_leaflet_css()}\n{_asset('rso_map.css')}</style>"), name="rso_css"
-    )
-    root.header.add_child(
-        _Raw(f"<script>{_asset('leaflet/leaflet.js')}</script>"), name="rso_leaflet"
-    )
-    if heat:
-        root.header.add_child(
-            _Raw(f"<script>{_asset('leaflet.heat/leaflet-heat.js')}</script>"), name="rso_heat"
-        )
-    root.header.add_child(_Raw(f"<script>{_asset('rso_map.js')}</script>"), name="rso_js")
+    # Plain (non-async) tags in <head>: Leaflet must exist before Folium's map script runs.
+    base = f"{up}{ASSETS_DIR}/"
+    tags = [
+        f'<link rel="stylesheet" href="{base}leaflet.css">',
+        f'<link rel="stylesheet" href="{base}rso_map.css">',
+        f'<script src="{base}leaflet.js"></script>',
+        *([f'<script src="{base}leaflet-heat.js"></script>'] if heat else []),
+        f'<script src="{base}rso_map.js"></script>',
+    ]
+    root.header.add_child(_Raw("\n".join(tags)), name="rso_assets")
     root.html.add_child(_Raw("@@RSO_BEFORE@@"), name="rso_before", index=0)
     root.html.add_child(_Raw("@@RSO_AFTER@@"), name="rso_after")
     _Draw("@@RSO_DATA@@").add_to(m)
@@ -278,8 +328,9 @@ def _page(
     tiles: str | None,
     attribution: str | None,
     origin: str | None,
+    up: str,
 ) -> str:
-    """One self-contained map page: Folium's map, the inlined assets, our blob and body parts."""
+    """One map page: Folium's map, links to maps/assets/, our blob and body parts."""
     # The shell was checked for external loads once; the blob cannot hold markup (js_blob
     # escapes < > &), so only the HTML parts need checking here.
     _refuse_external(body_before + body_after)
@@ -290,7 +341,7 @@ def _page(
         "DATA": js_blob(data),
     }
     # One pass, so text inserted into one slot is never read as another slot.
-    return _SLOT.sub(lambda m: fill[m.group(1)], _page_shell(heat, tiles, attribution, origin))
+    return _SLOT.sub(lambda m: fill[m.group(1)], _page_shell(heat, tiles, attribution, origin, up))
 
 
 def _refuse_external(page: str) -> None:
@@ -306,7 +357,7 @@ def _static_page(title: str, body: str) -> str:
     """A non-map page (the day index) with the same CSP, banner style and no script at all."""
     page = (
         '<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{html.escape(content_security_policy(), quote=False)}">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{html.escape(content_security_policy(local_assets=False), quote=False)}">\n'
         f'<meta name="referrer" content="no-referrer">\n<title>{html.escape(title)}</title>\n'
         f"<style>{_asset('rso_map.css')}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
@@ -569,12 +620,13 @@ def write_maps(
     tiles: str | None = None,
     attribution: str | None = None,
 ) -> list[Path]:
-    """Write `out_dir/maps/`: index.html, days.html and `<date>/<crew>.html` per crew-day.
+    """Write `out_dir/maps/`: index.html, days.html, `<date>/<crew>.html` per crew-day, and
+    the scripts and styles they share in `assets/` (once, not per page).
 
     `roster` is a `PlanResult`, a `MapRoster`, a roster folder, or None / a roster-files object
     (then `out_dir/roster.csv` is read). `tiles` / `attribution` default to the policy's `maps`
     settings; with no tiles the pages have a plain background. The caller stages `out_dir`.
-    Returns the files written.
+    Returns the files written (pages and assets).
     """
     out_dir = Path(out_dir)
     if tiles is None:
@@ -641,6 +693,8 @@ def write_maps(
         write_private(path, text)
         written.append(path)
 
+    for name, text in asset_files().items():
+        put(maps_dir / ASSETS_DIR / name, text)
     title = f"Route maps, {period}"
     put(
         maps_dir / "index.html",
@@ -650,6 +704,7 @@ def write_maps(
             body_before=_banner(title, [("days.html", "Crew-day pages")]),
             body_after=_legend(mr, crews, len(markers), days_link=True),
             heat=True,
+            up="",
             **page_args,
         ),
     )
@@ -684,6 +739,7 @@ def write_maps(
                 ),
                 body_after=_crew_list(c, p, "../"),
                 heat=False,
+                up="../",
                 **page_args,
             ),
         )
