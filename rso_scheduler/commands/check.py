@@ -43,4 +43,12 @@ def command(data_dir: Path, out_dir: Path) -> None:
     for v in violations:
         click.echo(str(v))
     n = len(violations)
-    raise UserError(f"{n} violation{'s' if n != 1 else ''} of the data contract", 1)
+    message = f"{n} violation{'s' if n != 1 else ''} of the data contract"
+    changed = [v for v in violations if v.rule == "inputs_changed"]
+    if changed:
+        # Most of the other violations then follow from checking against the wrong data.
+        message += (
+            f"; {len(changed)} input file{'s' if len(changed) != 1 else ''} differ from those the "
+            f"plan was made from, so check it against the data folder it was planned with"
+        )
+    raise UserError(message, 1)

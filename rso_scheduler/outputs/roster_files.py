@@ -305,8 +305,16 @@ def _read_text(path: Path) -> str:
         raise OutputError(
             f"{path.name} is missing from {path.parent}; is this the output folder of `rso plan`?"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise OutputError(f"cannot read {path}: {exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(
+            [
+                Problem(
+                    path.name, None, None, "is not UTF-8 text; expected the file `rso plan` wrote"
+                )
+            ]
+        ) from None
+    except OSError as exc:
+        raise OutputError(f"cannot read {path}: {exc.strerror}") from None
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -325,6 +333,10 @@ def _read_json(path: Path) -> dict[str, Any]:
 def read_roster(out_dir: Path) -> RosterFiles:
     """Parse roster.csv, unscheduled.csv, summary.json and run.json of a plan's output folder."""
     out_dir = Path(out_dir)
+    if out_dir.is_file() and out_dir.name == "roster.csv":
+        out_dir = out_dir.parent  # given the roster itself: its folder holds the rest
+    elif out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"{out_dir} is a file; expected the output folder of `rso plan`")
     problems: list[Problem] = []
     visits: list[RosterRow] = []
     unscheduled: list[UnscheduledRow] = []
@@ -344,9 +356,8 @@ def read_roster(out_dir: Path) -> RosterFiles:
         try:
             period.append(date.fromisoformat(str(raw)))
         except ValueError:
-            problems.append(
-                Problem("run.json", None, key, f"'{raw}' is not a date; expected YYYY-MM-DD")
-            )
+            found = "is missing" if raw is None else f"'{raw}' is not a date"
+            problems.append(Problem("run.json", None, key, f"{found}; expected YYYY-MM-DD"))
     if problems:
         raise InputError(problems)
     return RosterFiles(

@@ -1,0 +1,65 @@
+"""`rso check` given the wrong or damaged folder: clear messages, no traceback, a non-zero exit."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rso_scheduler.cli import main
+
+
+@pytest.fixture
+def planned(tiny_dir: Path, tmp_path: Path) -> Path:
+    """A greedy plan of the tiny folder for January 2027."""
+    out = tmp_path / "plan"
+    args = ["plan", str(tiny_dir), "--month", "2027-01", "--out", str(out)]
+    result = CliRunner().invoke(main, [*args, "--solver", "greedy", "--no-maps", "--quiet"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _check(data: Path, out: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["check", str(data), str(out)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+def test_roster_of_another_data_set_is_named_as_the_cause(
+    planned: Path, tiny_dir: Path, tmp_path: Path
+) -> None:
+    """Checking against a different data folder ends by saying the inputs differ from the plan's."""
+    other = tmp_path / "other"
+    shutil.copytree(tiny_dir, other)
+    text = (other / "offenders.csv").read_text(encoding="utf-8")
+    (other / "offenders.csv").write_text(text.replace(",high,", ",low,", 1), encoding="utf-8")
+    code, out = _check(other, planned)
+    assert code == 1
+    last = out.strip().splitlines()[-1]
+    assert "differ from those the plan was made from" in last, last
+
+
+def test_roster_that_is_not_utf8(planned: Path, tiny_dir: Path) -> None:
+    """A roster.csv saved in another encoding: one located line, not a Python codec message."""
+    (planned / "roster.csv").write_bytes(b"\xff\xfevisit_id\n")
+    code, out = _check(tiny_dir, planned)
+    assert code == 2
+    assert "roster.csv: is not UTF-8 text" in out and "codec" not in out
+
+
+def test_roster_file_instead_of_folder(planned: Path, tiny_dir: Path) -> None:
+    """Naming roster.csv itself instead of its folder works like naming the folder."""
+    code, out = _check(tiny_dir, planned / "roster.csv")
+    assert code == 0 and out.startswith("no violations"), out
+
+
+def test_run_record_without_period(planned: Path, tiny_dir: Path) -> None:
+    """run.json and summary.json without plan dates: 'is missing', not 'None is not a date'."""
+    (planned / "run.json").write_text("{}", encoding="utf-8")
+    (planned / "summary.json").write_text("{}", encoding="utf-8")
+    code, out = _check(tiny_dir, planned)
+    assert code == 2
+    assert "run.json plan_start: is missing; expected YYYY-MM-DD" in out and "None" not in out
