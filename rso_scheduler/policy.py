@@ -77,6 +77,30 @@ class AreasPolicy(BaseModel):
     mode: Literal["strict", "prefer", "ignore"] = "prefer"
 
 
+_TILE_URL = re.compile(
+    r"^(https?)://([A-Za-z0-9.\-]+|\{s\}\.[A-Za-z0-9.\-]+)(:\d{1,5})?(/[^\s\"'<>\\`]*)?$"
+)
+TILE_URL_EXPECTED = (
+    "not a tile URL template; expected an http(s) URL with {z}, {x} and {y} and no quotes, "
+    "angle brackets or spaces, e.g. https://tiles.force.example/{z}/{x}/{y}.png"
+)
+
+
+def tile_url_origin(url: str) -> str:
+    """The CSP source of a tile URL template (`https://{s}.tiles.example/{z}/{x}/{y}.png` -> `https://*.tiles.example`).
+
+    The one check of a tile setting, shared by policy.toml `[maps] tiles` and `rso map --tiles`:
+    an http(s) URL template with {z}, {x} and {y} (or {-y}), no quotes, angle brackets or
+    whitespace. Raises `ValueError` with `TILE_URL_EXPECTED` otherwise.
+    """
+    # No strip(): a stray space would end up in the page and the CSP.
+    m = _TILE_URL.match(url)
+    if not m or not all(k in url for k in ("{z}", "{x}")) or not ("{y}" in url or "{-y}" in url):
+        raise ValueError(TILE_URL_EXPECTED)
+    host = m.group(2).replace("{s}", "*")
+    return f"{m.group(1)}://{host}{m.group(3) or ''}"
+
+
 class MapsPolicy(BaseModel):
     """Addition to the contract: a force's own tile server for the route maps (never public tiles)."""
 
@@ -84,6 +108,15 @@ class MapsPolicy(BaseModel):
 
     tiles: str | None = None
     attribution: str | None = None
+
+    @field_validator("tiles")
+    @classmethod
+    def _tile_template(cls, value: str | None) -> str | None:
+        # Checked here, not when the maps are drawn, so `rso plan` reports it up front
+        # with every other policy problem instead of failing after the solve.
+        if value is not None:
+            tile_url_origin(value)
+        return value
 
 
 class Policy(BaseModel):

@@ -221,3 +221,65 @@ def test_apply_overrides_errors_name_the_scenario() -> None:
         and p.column == "risk.medium.nope"
         and "unknown key 'nope'" in p.message
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://tiles.force.example/{z}/{x}.png",  # no {y}
+        "javascript:alert(1)//{z}/{x}/{y}",
+        "file:///srv/tiles/{z}/{x}/{y}.png",
+        "//tiles.force.example/{z}/{x}/{y}.png",
+        'https://tiles.force.example/{z}/{x}/{y}.png"onload=x',
+        "https://tiles.force.example/<b>/{z}/{x}/{y}.png",
+        "https://tiles.force.example/{z}/{x}/{y}.png ",
+        "https://tiles.force.example/a b/{z}/{x}/{y}.png",
+    ],
+)
+def test_bad_maps_tiles_is_a_located_problem(url: str) -> None:
+    """A bad [maps] tiles value is reported with its line and key when the policy is read."""
+    text = f"[visits]\nfirst_visit_days = 7\n\n[maps]\nattribution = 'Force GIS'\ntiles = '{url}'\n"
+    assert [p.split(": ")[0] for p in problems_of(text)] == ["policy.toml:6 maps.tiles"]
+    assert "tile URL template" in problems_of(text)[0]
+
+
+def test_bad_maps_tiles_is_reported_with_every_other_problem() -> None:
+    """A bad tiles value does not hide other problems in the file, and vice versa."""
+    got = problems_of(
+        "[risk.high]\ninterval_days = 0\n\n[maps]\ntiles = 'http://t.example/{z}/{y}.png'\n"
+    )
+    assert [p.split(": ")[0] for p in got] == [
+        "policy.toml:2 risk.high.interval_days",
+        "policy.toml:5 maps.tiles",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://tiles.force.example/{z}/{x}/{y}.png", "https://tiles.force.example"),
+        ("https://{s}.tiles.force.example/{z}/{x}/{y}.png", "https://*.tiles.force.example"),
+        ("http://gis.force.example:8443/wmts/{z}/{x}/{-y}.png", "http://gis.force.example:8443"),
+    ],
+)
+def test_good_maps_tiles_are_accepted(url: str, origin: str) -> None:
+    """A force's http(s) tile template is accepted as written; its CSP origin is the scheme, host and port."""
+    from rso_scheduler.policy import tile_url_origin
+
+    assert parse_policy(f"[maps]\ntiles = '{url}'\n").maps.tiles == url
+    assert tile_url_origin(url) == origin
+
+
+def test_load_dataset_reports_bad_maps_tiles_before_any_planning(tiny_dir: Path) -> None:
+    """load_dataset lists a bad [maps] tiles beside the data files' problems, as policy.toml:line."""
+    from rso_scheduler.errors import InputError
+    from rso_scheduler.ingest import load_dataset
+
+    (tiny_dir / "policy.toml").write_text(
+        "# force policy\n[maps]\ntiles = 'https://tiles.force.example/{z}/{x}/{y}.png\"'\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as info:
+        load_dataset(tiny_dir)
+    located = [str(p) for p in info.value.problems]
+    assert any(p.startswith("policy.toml:3 maps.tiles: ") for p in located), located

@@ -56,10 +56,12 @@ def command(
 ) -> None:
     from rso_scheduler.ingest import load_dataset
     from rso_scheduler.outputs.files import staged_output
-    from rso_scheduler.outputs.maps import write_maps
+    from rso_scheduler.outputs.maps import tile_origin, write_maps
     from rso_scheduler.outputs.roster_files import read_roster
 
     progress = Progress(not quiet)
+    if tiles is not None:
+        tile_origin(tiles)  # the policy's check, before anything is read
     if not (out_dir / "roster.csv").is_file():
         raise UserError(
             f"{out_dir}: no roster.csv here; expected the --out folder of `rso plan`", 2
