@@ -344,3 +344,15 @@ def test_cli_bad_start_date_is_a_clear_error(tmp_path: Path) -> None:
     assert "--start" in result.output and "YYYY-MM-DD" in result.output
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_cli_as_of_in_the_future_is_refused(tmp_path: Path) -> None:
+    """--as-of after today would log visits in the future, which every other command rejects."""
+    out = tmp_path / "gen"
+    future = (date.today() + timedelta(days=20)).isoformat()
+    args = ["generate", "--offenders", "30", "--officers", "2", "--as-of", future]
+    result = CliRunner().invoke(main, [*args, "--out", str(out)])
+    assert result.exit_code == 2
+    assert "--as-of" in result.output and "after today" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()

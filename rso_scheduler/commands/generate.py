@@ -91,6 +91,12 @@ def command(
     # A plan for next month is made before it starts: the history must stop at the export
     # day, or `rso validate` rightly rejects completed visits in the future.
     as_of = parse_iso_date(as_of_text, "--as-of") if as_of_text else today
+    if as_of > today:
+        raise UserError(
+            f"--as-of {as_of} is after today ({today}); the visit log would hold visits in the "
+            "future, which `rso validate` and `rso plan` reject. Use today or an earlier day",
+            2,
+        )
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"--out: {out_dir} is a file; expected a folder", 2)
     if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
