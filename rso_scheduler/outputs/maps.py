@@ -147,7 +147,7 @@ def tile_origin(url: str, source: str = "--tiles") -> str:
                     source,
                     None,
                     "maps.tiles" if source != "--tiles" else None,
-                    f"is {TILE_URL_EXPECTED}",
+                    f"{url[:80]!r} is {TILE_URL_EXPECTED}",
                 )
             ]
         ) from None
