@@ -51,6 +51,15 @@ class InputError(RsoError):
         return "\n".join(lines)
 
 
+class PathError(RsoError):
+    """A folder or file named on the command line does not exist or is the wrong kind.
+
+    Bad input like a broken file (exit code 2), but with nothing to locate inside a file.
+    """
+
+    exit_code = 2
+
+
 class PolicyError(InputError):
     """policy.toml (or a scenario's policy override) is invalid."""
 

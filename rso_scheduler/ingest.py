@@ -29,7 +29,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from rso_scheduler.errors import InputError, PolicyError, Problem, RsoError
+from rso_scheduler.errors import InputError, PathError, PolicyError, Problem, RsoError
 from rso_scheduler.models import (
     Absence,
     Dataset,
@@ -1042,9 +1042,9 @@ def load_dataset(data_dir: Path | str, today: date | None = None) -> Dataset:
     """
     root = Path(data_dir)
     if not root.exists():
-        raise RsoError(f"data folder {root} does not exist")
+        raise PathError(f"data folder {root} does not exist")
     if not root.is_dir():
-        raise RsoError(
+        raise PathError(
             f"{root} is not a folder; expected a data folder holding offenders.csv and officers.csv"
         )
     today = today or date.today()

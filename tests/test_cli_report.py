@@ -147,7 +147,7 @@ def test_missing_data_folder(tmp_path: Path):
     code, _, stderr = run(
         "report", "compliance", str(tmp_path / "nope"), "--out", str(tmp_path / "r")
     )
-    assert code == 1 and "does not exist" in stderr and "Traceback" not in stderr
+    assert code == 2 and "does not exist" in stderr and "Traceback" not in stderr
 
 
 def test_help_has_examples():

