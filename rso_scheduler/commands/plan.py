@@ -167,7 +167,7 @@ def _summary_text(summary: dict[str, Any], out: Path, dataset: Dataset) -> str:
     "--no-pull-forward", is_flag=True, help="Never bring forward visits due after the period."
 )
 @click.option("--no-maps", is_flag=True, help="Do not draw route maps.")
-@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 @handle_errors
 def command(
     data_dir: Path | None,
