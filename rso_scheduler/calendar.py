@@ -11,6 +11,17 @@ import holidays
 
 from rso_scheduler.models import Absence, Officer
 
+# Dates outside these years are typos (e.g. 9999-12-31 as "no end", 0001-01-01 as "unknown");
+# refusing them at the door keeps date arithmetic (due +/- windows, trends) from overflowing.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+DATE_RANGE_TEXT = "between 1900-01-01 and 2199-12-31"
+
+
+def in_supported_range(day: date) -> bool:
+    """Whether `day` is a date the tool plans and reports with (1900 to 2199)."""
+    return EARLIEST_DATE <= day <= LATEST_DATE
+
 
 @lru_cache(maxsize=64)
 def _bank_holidays_for_year(year: int) -> dict[date, str]:
@@ -67,6 +78,8 @@ def month_bounds(month: str) -> tuple[date, date]:
     """'2027-01' -> (2027-01-01, 2027-01-31). Raises ValueError on a bad month."""
     y, m = month.split("-")
     start = date(int(y), int(m), 1)
+    if not in_supported_range(start):
+        raise ValueError(f"{month} is outside the supported years")
     nxt = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
     return start, nxt - timedelta(days=1)
 

@@ -29,6 +29,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
+from rso_scheduler.calendar import DATE_RANGE_TEXT, in_supported_range
 from rso_scheduler.errors import InputError, PathError, PolicyError, Problem, RsoError
 from rso_scheduler.models import (
     Absence,
@@ -107,9 +108,12 @@ def to_date(s: str) -> date:
     """A `YYYY-MM-DD` date; anything else (notably day-first dates) is refused, never guessed."""
     if len(s) == 10 and s[4] == "-" and s[7] == "-" and s.isascii():
         try:
-            return date.fromisoformat(s)
+            day = date.fromisoformat(s)
         except ValueError:
             raise _Bad(f"{shown(s)} is not a real date; {_DATE_HINT}") from None
+        if not in_supported_range(day):
+            raise _Bad(f"{shown(s)} is not a plausible date; expected one {DATE_RANGE_TEXT}")
+        return day
     if _DAY_FIRST.match(s):
         raise _Bad(f"{shown(s)} is not accepted: {_DAY_FIRST_HINT}")
     raise _Bad(f"{shown(s)} is not a date; {_DATE_HINT}")

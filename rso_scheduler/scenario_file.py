@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from rso_scheduler.calendar import next_month_start
+from rso_scheduler.calendar import DATE_RANGE_TEXT, in_supported_range, next_month_start
 from rso_scheduler.errors import InputError, PolicyError, Problem, ScenarioError
 from rso_scheduler.models import Dataset
 from rso_scheduler.policy import _key_lines, apply_overrides
@@ -72,6 +72,13 @@ class Scenario(_Strict):
     caseload: CaseloadChanges = CaseloadChanges()
     policy: dict[str, Any] = Field(default_factory=dict)
     file: str = "scenario.toml"  # where it came from, for messages and outputs
+
+    @field_validator("start")
+    @classmethod
+    def _start_is_plausible(cls, v: date | None) -> date | None:
+        if v is not None and not in_supported_range(v):
+            raise ValueError(f"expected a date {DATE_RANGE_TEXT}")
+        return v
 
     @field_validator("name")
     @classmethod

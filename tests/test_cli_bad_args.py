@@ -34,3 +34,44 @@ def test_missing_folder_is_bad_input(
     errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and words in errors[0] and "not-there" in errors[0], result.output
     assert not out.exists() and not missing.exists()
+
+
+FAR_DATES = [
+    (["report", "compliance", "{data}", "--as-of", "9999-12-31", "--trend", "--out", "{out}"]),
+    (["generate", "--start", "9999-12-01", "--out", "{out}"]),
+    (["generate", "--start", "0001-01-01", "--as-of", "0001-01-01", "--out", "{out}"]),
+    (["plan", "{data}", "--start", "9999-12-01", "--end", "9999-12-31", "--out", "{out}"]),
+    (["plan", "{data}", "--month", "0001-01", "--out", "{out}"]),
+    (["validate", "{data}", "--today", "0001-01-01"]),
+    (["scenario", "run", "{scenario}", "--today", "9999-01-01", "--out", "{out}"]),
+]
+
+
+@pytest.mark.parametrize("args", FAR_DATES, ids=lambda a: " ".join(a[:2]))
+def test_far_off_option_dates_are_refused(tiny_dir: Path, tmp_path: Path, args: list[str]) -> None:
+    """Year 1 or 9999 in an option: a one-line usage error (it used to overflow into a traceback)."""
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(f'name = "s"\ndata = "{tiny_dir}"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    argv = [a.format(data=tiny_dir, out=out, scenario=scenario) for a in args]
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and not isinstance(result.exception, OverflowError)
+    assert not out.exists()
+
+
+def test_far_off_dates_in_data_and_scenario_are_located(tiny_dir: Path, tmp_path: Path) -> None:
+    """9999-12-30 in offenders.csv or a scenario's start: a located problem, not an overflow."""
+    offenders = tiny_dir / "offenders.csv"
+    text = offenders.read_text(encoding="utf-8")
+    offenders.write_text(text.replace("2016-05-10", "9999-12-30"), encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(tiny_dir), "-q"])
+    assert result.exit_code == 2, result.output
+    assert "offenders.csv:3 registered_on: '9999-12-30' is not a plausible date" in result.output
+    scenario = tmp_path / "far.toml"
+    scenario.write_text(f'name = "s"\ndata = "{tiny_dir}"\nstart = 9999-11-01\n', encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["scenario", "run", str(scenario), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "far.toml:3 start:" in result.output and "Traceback" not in result.output

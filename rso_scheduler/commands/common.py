@@ -54,10 +54,18 @@ def default_data_dir() -> Path:
 
 
 def parse_iso_date(value: str, option: str) -> date:
+    """A YYYY-MM-DD option value, or a one-line usage error naming the option."""
+    from rso_scheduler.calendar import DATE_RANGE_TEXT, in_supported_range
+
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise UserError(f"{option}: '{value}' is not a date; expected YYYY-MM-DD", 2) from None
+    if not in_supported_range(day):
+        raise UserError(
+            f"{option}: '{value}' is out of range; expected a date {DATE_RANGE_TEXT}", 2
+        )
+    return day
 
 
 class Progress:

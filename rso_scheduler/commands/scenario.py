@@ -9,7 +9,7 @@ from typing import Literal
 
 import click
 
-from rso_scheduler.commands.common import Progress, UserError, handle_errors
+from rso_scheduler.commands.common import Progress, UserError, handle_errors, parse_iso_date
 from rso_scheduler.models import Dataset
 from rso_scheduler.outputs.files import check_out_dir, staged_output
 from rso_scheduler.scenario_report import (
@@ -120,10 +120,7 @@ def _planner_options(fn: click.decorators.FC) -> click.decorators.FC:
 def _today(value: str | None) -> date | None:
     if value is None:
         return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UserError(f"--today: '{value}' is not a date; expected YYYY-MM-DD", 2) from None
+    return parse_iso_date(value, "--today")
 
 
 def _load_all(files: tuple[Path, ...], say: Progress) -> list[tuple[Scenario, Dataset]]:
