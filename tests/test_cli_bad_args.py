@@ -75,3 +75,25 @@ def test_far_off_dates_in_data_and_scenario_are_located(tiny_dir: Path, tmp_path
     )
     assert result.exit_code == 2, result.output
     assert "far.toml:3 start:" in result.output and "Traceback" not in result.output
+
+
+def test_a_bug_is_one_line_without_data(
+    tiny_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unexpected exception: exit 70 and one line naming its type, never its text or a trace."""
+    import rso_scheduler.ingest as ingest
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise KeyError("51.45501,-0.97001")
+
+    monkeypatch.setattr(ingest, "load_dataset", broken)
+    monkeypatch.delenv("RSO_DEBUG", raising=False)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["plan", str(tiny_dir), "--month", "2027-01", "--out", str(out)]
+    )
+    assert result.exit_code == 70, result.output
+    assert "internal error (KeyError at test_cli_bad_args.py" not in result.output
+    assert "internal error (KeyError" in result.output
+    assert "51.455" not in result.output and "Traceback" not in result.output
+    assert not out.exists()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -44,8 +46,33 @@ def handle_errors(fn: F) -> F:
             raise UserError(str(exc), exc.exit_code) from None
         except KeyboardInterrupt:
             raise UserError("interrupted; nothing was written", 130) from None
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            # A bug, not bad input. The user gets one line, never a traceback: the exception's
+            # text may quote a row or a coordinate, so only its type and place are shown.
+            if os.environ.get("RSO_DEBUG"):
+                raise
+            raise UserError(
+                f"internal error ({type(exc).__name__} at {_where(exc)}); outputs are written "
+                "only on success, so no partial files were left. Please report it with the "
+                "command line; RSO_DEBUG=1 shows the details",
+                INTERNAL_ERROR_EXIT,
+            ) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE (sysexits.h)
+
+
+def _where(exc: BaseException) -> str:
+    """`module.py:line` of the innermost frame inside this package (no values, no paths)."""
+    place = "unknown place"
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if f"{os.sep}rso_scheduler{os.sep}" in frame.filename:
+            place = f"{Path(frame.filename).name}:{frame.lineno}"
+    return place
 
 
 def default_data_dir() -> Path:
