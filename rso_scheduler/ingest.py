@@ -43,7 +43,7 @@ from rso_scheduler.models import (
     VisitKind,
     VisitRecord,
 )
-from rso_scheduler.policy import Policy, load_policy
+from rso_scheduler.policy import MAX_DAYS, Policy, load_policy
 from rso_scheduler.travel import EARTH_RADIUS_KM
 
 T = TypeVar("T", bound=BaseModel)
@@ -271,6 +271,14 @@ def to_positive_int(s: str) -> int:
         ) from None
     if v <= 0:
         raise _Bad(f"{shown(s)} is not positive; expected a whole number of 1 or more")
+    return v
+
+
+def to_interval_days(s: str) -> int:
+    """A per-person visit interval: 1 to MAX_DAYS (ten years) days."""
+    v = to_positive_int(s)
+    if v > MAX_DAYS:
+        raise _Bad(f"{shown(s)} days is too long; expected at most {MAX_DAYS} (ten years)")
     return v
 
 
@@ -644,7 +652,7 @@ OFFENDER_COLUMNS = [
     Col("registered_on", to_date),
     Col("released_on", to_date),
     Col("address_changed_on", to_date),
-    Col("visit_interval_days", to_positive_int),
+    Col("visit_interval_days", to_interval_days),
     Col("two_officers", to_bool),
     Col("window_start", to_start_time, field="window_start_min"),
     Col("window_end", to_end_time, field="window_end_min"),

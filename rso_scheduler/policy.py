@@ -28,11 +28,15 @@ def _not_a_boolean(value: Any) -> Any:
     return value
 
 
+MAX_DAYS = 3650  # longest interval, window or first-visit delay accepted: ten years
+
+
 class RiskPolicy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    interval_days: int = Field(gt=0)
-    window_days: int = Field(ge=0)
+    # Ten years bounds every real policy (the longest is annual) and keeps date sums in range.
+    interval_days: int = Field(gt=0, le=MAX_DAYS)
+    window_days: int = Field(ge=0, le=MAX_DAYS)
     visit_minutes: int = Field(gt=0, le=24 * 60)
     two_officers: bool = True
     weight: int = Field(gt=0, le=1000)
@@ -53,7 +57,7 @@ DEFAULT_RISK: dict[str, RiskPolicy] = {
 class VisitsPolicy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    first_visit_days: int = Field(default=14, ge=0)
+    first_visit_days: int = Field(default=14, ge=0, le=MAX_DAYS)
     unannounced_share: float = Field(default=0.5, ge=0.0, le=1.0)
 
     _numbers = field_validator("first_visit_days", "unannounced_share", mode="before")(

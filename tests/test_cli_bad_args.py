@@ -97,3 +97,19 @@ def test_a_bug_is_one_line_without_data(
     assert "internal error (KeyError" in result.output
     assert "51.455" not in result.output and "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_absurd_intervals_are_located_input_problems(tiny_dir: Path) -> None:
+    """Intervals of millions of days (policy or per person) are refused, not overflowed."""
+    (tiny_dir / "policy.toml").write_text(
+        "[risk.high]\ninterval_days = 99999999\n[visits]\nfirst_visit_days = 4000\n",
+        encoding="utf-8",
+    )
+    offenders = tiny_dir / "offenders.csv"
+    text = offenders.read_text(encoding="utf-8")
+    offenders.write_text(text.replace("2016-05-10,,", "2016-05-10,99999999,"), encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(tiny_dir), "-q"])
+    assert result.exit_code == 2, result.output
+    assert "policy.toml:2 risk.high.interval_days: 99999999" in result.output
+    assert "policy.toml:4 visits.first_visit_days: 4000" in result.output
+    assert "offenders.csv:3 visit_interval_days: '99999999' days is too long" in result.output
