@@ -1081,6 +1081,11 @@ def load_dataset(data_dir: Path | str, today: date | None = None) -> Dataset:
         except OSError as exc:
             problems.append(Problem(name, None, None, f"cannot be read: {exc.strerror}"))
             continue
+        if name in OPTIONAL_FILES and not raw.strip():
+            # An export with nothing to say (no absences yet) often comes out as an empty file.
+            warnings.append(f"{name}: is empty; read as no rows")
+            files.append(InputFile(name=name, sha256=hashlib.sha256(raw).hexdigest(), rows=0))
+            continue
         try:
             text = decode_text(raw, name)
         except InputError as exc:

@@ -113,3 +113,16 @@ def test_absurd_intervals_are_located_input_problems(tiny_dir: Path) -> None:
     assert "policy.toml:2 risk.high.interval_days: 99999999" in result.output
     assert "policy.toml:4 visits.first_visit_days: 4000" in result.output
     assert "offenders.csv:3 visit_interval_days: '99999999' days is too long" in result.output
+
+
+def test_empty_optional_file_is_no_rows(tiny_dir: Path) -> None:
+    """An empty absences.csv or visits.csv (nothing to export) is read as no rows, with a warning."""
+    (tiny_dir / "absences.csv").write_text("", encoding="utf-8")
+    (tiny_dir / "visits.csv").write_text("\n\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(tiny_dir), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "absences.csv: is empty; read as no rows" in result.output
+    assert "visits.csv: is empty; read as no rows" in result.output
+    (tiny_dir / "offenders.csv").write_text("", encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(tiny_dir), "-q"])
+    assert result.exit_code == 2 and "offenders.csv: is empty" in result.output
