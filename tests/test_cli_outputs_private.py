@@ -98,3 +98,25 @@ def test_out_that_is_a_file_fails_first(tiny_dir: Path, tmp_path: Path, command:
     assert "not a folder" in result.output or "is a file" in result.output
     assert "planning" not in result.output and "working out" not in result.output
     assert blocker.read_text(encoding="utf-8") == "keep me"
+
+
+def test_rerun_leaves_no_stale_outputs(tiny_dir: Path, tmp_path: Path) -> None:
+    """A second run into the same --out removes what it no longer writes (old maps, old trend)."""
+    out = tmp_path / "plan"
+    base = ["plan", str(tiny_dir), "--solver", "greedy", "-q", "--out", str(out)]
+    assert _invoke(*base, "--month", "2027-01")[0] == 0
+    assert (out / "maps").is_dir()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")  # not ours: must survive
+    assert _invoke(*base, "--month", "2027-02", "--no-maps")[0] == 0
+    assert not (out / "maps").exists()
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert "2027-02-01" in (out / "summary.json").read_text(encoding="utf-8")
+
+    report = tmp_path / "report"
+    args = ["report", "compliance", str(tiny_dir), "--as-of", "2026-11-20", "-q", "--out"]
+    assert _invoke(*args, str(report), "--trend")[0] == 0
+    assert {"trend.csv", "compliance.html", "compliance.xlsx"} <= {p.name for p in report.iterdir()}
+    assert _invoke(*args, str(report), "--format", "csv")[0] == 0
+    names = {p.name for p in report.iterdir()}
+    assert "trend.csv" not in names and "compliance.html" not in names
+    assert "compliance.xlsx" not in names and "overdue.csv" in names

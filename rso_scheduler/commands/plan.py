@@ -233,7 +233,9 @@ def command(
         "solver": solver,
         "started": started,
     }
-    with staged_output(out_dir) as stage:
+    # Maps left from an earlier plan would show visits this roster does not hold.
+    plan_files = ["roster.csv", "unscheduled.csv", "summary.json", "run.json", "day_sheets", "maps"]
+    with staged_output(out_dir, replaces=plan_files) as stage:
         summary = write_plan(stage, dataset, result, run_info)
         if not no_maps:
             progress(

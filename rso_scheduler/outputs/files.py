@@ -115,13 +115,16 @@ def _make_private_dirs(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def staged_output(out_dir: Path) -> Iterator[Path]:
+def staged_output(out_dir: Path, replaces: Iterable[str] = ()) -> Iterator[Path]:
     """Yield a private staging folder; on success move its contents into `out_dir`.
 
     Top-level entries of the staging folder replace those of the same name in `out_dir`
     (a folder such as `maps/` is replaced whole). On any exception nothing in `out_dir` changes.
     Folders the call creates are 0700, and `out_dir` itself is narrowed to 0700 (it holds
     sensitive files; a folder shared with others would let them list the file names).
+    `replaces`: every top-level name this kind of run may write; any of them this run did not
+    write is removed on success, so a stale file of an earlier run (maps after `--no-maps`, a
+    trend table after a report without `--trend`) never sits beside the new outputs.
     """
     check_out_dir(out_dir)
     out_dir = Path(out_dir)
@@ -137,6 +140,7 @@ def staged_output(out_dir: Path) -> Iterator[Path]:
         _chmod_tree(stage)
         _make_private_dirs(out_dir)
         os.chmod(out_dir, DIR_MODE)
+        produced = {entry.name for entry in stage.iterdir()}
         for entry in sorted(stage.iterdir()):
             target = out_dir / entry.name
             if target.is_dir() and not target.is_symlink() and entry.is_dir():
@@ -146,6 +150,12 @@ def staged_output(out_dir: Path) -> Iterator[Path]:
                 shutil.rmtree(old, ignore_errors=True)
             else:
                 os.replace(entry, target)
+        for name in sorted(set(replaces) - produced):
+            stale = out_dir / name
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale)
+            elif stale.exists() or stale.is_symlink():
+                stale.unlink()
     except OSError as exc:
         raise OutputError(f"cannot write to {out_dir}: {exc.strerror}") from None
     finally:

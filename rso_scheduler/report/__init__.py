@@ -29,7 +29,9 @@ def write_report(
     if unknown:
         raise ValueError(f"unknown report format(s): {', '.join(sorted(unknown))}")
     written: list[str] = []
-    with staged_output(Path(out_dir)) as stage:
+    every_file = [f"{name}.csv" for name in CSV_TABLES]
+    every_file += ["compliance.html", "compliance.xlsx", RUN_FILE]
+    with staged_output(Path(out_dir), replaces=every_file) as stage:
         if "csv" in wanted:
             for table in report_tables(report):
                 if table.name in CSV_TABLES:
