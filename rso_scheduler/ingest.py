@@ -1013,10 +1013,10 @@ def cross_check(
     if gone_officers:
         ids = ", ".join(shown(i) for i in sorted(gone_officers)[:10])
         more = f" and {len(gone_officers) - 10} more" if len(gone_officers) > 10 else ""
-        lines = sorted({n for ns in gone_officers.values() for n in ns})
+        gone_lines = sorted({n for ns in gone_officers.values() for n in ns})
         warnings.append(
             f"visits.csv: officer_ids {ids}{more} are not in officers.csv (line(s) "
-            f"{_some_lines(lines)}); the visits still count. Fine for officers who have left; "
+            f"{_some_lines(gone_lines)}); the visits still count. Fine for officers who have left; "
             "otherwise check for a typo"
         )
     # A skill nobody holds makes those visits impossible: worth saying before planning.
