@@ -67,7 +67,7 @@ class Scenario(_Strict):
     data: Path
     start: date | None = None
     months: int = Field(default=3, ge=1, le=36)
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)  # the planners' seeds must fit 31 bits
     officers: OfficerChanges = OfficerChanges()
     caseload: CaseloadChanges = CaseloadChanges()
     policy: dict[str, Any] = Field(default_factory=dict)

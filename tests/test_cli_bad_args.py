@@ -126,3 +126,30 @@ def test_empty_optional_file_is_no_rows(tiny_dir: Path) -> None:
     (tiny_dir / "offenders.csv").write_text("", encoding="utf-8")
     result = CliRunner().invoke(main, ["validate", str(tiny_dir), "-q"])
     assert result.exit_code == 2 and "offenders.csv: is empty" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["generate", "--seed", "-1", "--offenders", "20", "--officers", "2", "--out", "{out}"],
+        [
+            "plan",
+            "{data}",
+            "--month",
+            "2027-01",
+            "--seed",
+            "99999999999999999999",
+            "--out",
+            "{out}",
+        ],
+    ],
+    ids=["generate negative", "plan huge"],
+)
+def test_seed_out_of_range_is_a_usage_error(
+    tiny_dir: Path, tmp_path: Path, args: list[str]
+) -> None:
+    """Seeds numpy or OR-Tools cannot take are refused up front (they crashed deep inside)."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, [a.format(data=tiny_dir, out=out) for a in args])
+    assert result.exit_code == 2 and "--seed" in result.output, result.output
+    assert "internal error" not in result.output and not out.exists()

@@ -8,7 +8,13 @@ from pathlib import Path
 import click
 
 from rso_scheduler.calendar import next_month_start
-from rso_scheduler.commands.common import Progress, UserError, handle_errors, parse_iso_date
+from rso_scheduler.commands.common import (
+    MAX_SEED,
+    Progress,
+    UserError,
+    handle_errors,
+    parse_iso_date,
+)
 from rso_scheduler.synth import FILE_NAMES, choose_lpas, generate, write_dataset
 
 HELP = """Write a synthetic data folder: people, officers, absences, visit log, policy.
@@ -48,7 +54,13 @@ Examples:
     show_default=True,
     help="Officers to generate (at least two: no lone visits).",
 )
-@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, MAX_SEED),
+    default=1,
+    show_default=True,
+    help="Random seed.",
+)
 @click.option(
     "--start",
     "start_text",

@@ -14,6 +14,7 @@ import click
 
 from rso_scheduler.calendar import month_bounds, next_month_start
 from rso_scheduler.commands.common import (
+    MAX_SEED,
     Progress,
     UserError,
     default_data_dir,
@@ -148,7 +149,7 @@ def _summary_text(summary: dict[str, Any], out: Path, dataset: Dataset) -> str:
 )
 @click.option(
     "--seed",
-    type=int,
+    type=click.IntRange(0, MAX_SEED),
     default=0,
     show_default=True,
     help="Same inputs and seed give the same roster.",
