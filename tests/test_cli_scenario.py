@@ -149,3 +149,25 @@ def test_help_has_an_example(path: tuple[str, ...]) -> None:
     result = CliRunner().invoke(main, [*path, "--help"])
     assert result.exit_code == 0
     assert "Example" in result.output and "rso " + " ".join(path) in result.output
+
+
+def test_jobs_beyond_the_cores_are_capped(
+    tmp_path: Path, scenario_files: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--jobs 500 runs no more processes than there are cores, and says so."""
+    import rso_scheduler.commands.scenario as scenario_cmd
+
+    seen: list[int] = []
+    real = scenario_cmd.run_many
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(int(kwargs["n_jobs"]))  # type: ignore[call-overload]
+        return real(*args, **{**kwargs, "n_jobs": 1})  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scenario_cmd, "run_many", spy)
+    monkeypatch.setattr(scenario_cmd.os, "cpu_count", lambda: 2)
+    out = tmp_path / "out"
+    args = ["scenario", "run", str(scenario_files[0]), "--out", str(out), "--planner", "greedy"]
+    result = CliRunner().invoke(main, [*args, "--jobs", "500", "--time-limit", "1"])
+    assert result.exit_code == 0, result.output
+    assert seen == [2] and "--jobs 500 is more than this machine's 2 cores" in result.output

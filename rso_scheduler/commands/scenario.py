@@ -117,6 +117,19 @@ def _planner_options(fn: click.decorators.FC) -> click.decorators.FC:
     return fn
 
 
+def _jobs(asked: int | None, say: Progress) -> int:
+    """Processes to run side by side: as asked, but never more than the machine has cores.
+
+    Each job is a whole planner (often using several threads); hundreds of them at once
+    would only thrash the machine, or on a shared server starve everyone else.
+    """
+    cores = os.cpu_count() or 1
+    if asked is not None and asked > cores:
+        say(f"--jobs {asked} is more than this machine's {cores} cores; running {cores} at once")
+        return cores
+    return asked or cores
+
+
 def _today(value: str | None) -> date | None:
     if value is None:
         return None
@@ -186,7 +199,7 @@ def run_cmd(
     for s, ds in loaded:
         tds, start = prepare(s, ds, options)
         prepared.append((s, tds, start))
-    n_jobs = jobs or os.cpu_count() or 1
+    n_jobs = _jobs(jobs, say)
     say(f"{len(prepared)} scenario(s), planner {planner}, {time_limit_s:g} s per month")
     results = run_many(prepared, options, n_jobs=n_jobs, dask_address=dask_address, progress=say)
     with staged_output(out_dir) as stage:
@@ -262,7 +275,7 @@ def capacity_cmd(
         max_officers=max_officers,
         progress=say,
         allowed_late_days=allow_late_days,
-        jobs=jobs or os.cpu_count() or 1,
+        jobs=_jobs(jobs, say),
     )
     with staged_output(out_dir) as stage:
         write_capacity(stage, result)
