@@ -48,3 +48,24 @@ def test_checker_and_demand_give_the_same_due_dates(
         assert owed.interval_days == req.interval_days, person.offender_id
         compared += 1
     assert compared > 50 and owed_later > 10  # the data set exercises both branches
+
+
+def test_checker_does_not_import_the_planner() -> None:
+    """check.py loads neither demand.py, calendar.py nor the solver (its rules are its own)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, rso_scheduler.check; "
+        "print(' '.join(m for m in sys.modules if m.startswith('rso_scheduler')))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert "rso_scheduler.check" in loaded
+    for planner_module in (
+        "rso_scheduler.demand",
+        "rso_scheduler.calendar",
+        "rso_scheduler.solver",
+    ):
+        assert planner_module not in loaded
