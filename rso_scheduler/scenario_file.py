@@ -147,8 +147,9 @@ def parse_scenario(
                     if isinstance(found, str | int | float | bool)
                     else "a table or list"
                 )
+                msg = err["msg"].removeprefix("Value error, ")  # pydantic's wrapper, not ours
                 problems.append(
-                    Problem(file, where(key), key, f"{shown} is not valid: {err['msg'].lower()}")
+                    Problem(file, where(key), key, f"{shown} is not valid: {msg.lower()}")
                 )
         raise InputError(problems) from None
     if problems:

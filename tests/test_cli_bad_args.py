@@ -75,6 +75,7 @@ def test_far_off_dates_in_data_and_scenario_are_located(tiny_dir: Path, tmp_path
     )
     assert result.exit_code == 2, result.output
     assert "far.toml:3 start:" in result.output and "Traceback" not in result.output
+    assert "value error" not in result.output.lower()
 
 
 def test_a_bug_is_one_line_without_data(
