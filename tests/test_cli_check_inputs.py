@@ -63,3 +63,26 @@ def test_run_record_without_period(planned: Path, tiny_dir: Path) -> None:
     code, out = _check(tiny_dir, planned)
     assert code == 2
     assert "run.json plan_start: is missing; expected YYYY-MM-DD" in out and "None" not in out
+
+
+def test_formula_like_ids_survive_the_round_trip(tiny_dir: Path, tmp_path: Path) -> None:
+    """Ids like '+P1' are written neutralised; check and report --roster read them back as +P1."""
+    for name in ("offenders.csv", "visits.csv"):
+        path = tiny_dir / name
+        text = path.read_text(encoding="utf-8").replace("P001,", "+P1,").replace("TV001", "@TV1")
+        path.write_text(text, encoding="utf-8")
+    officers = tiny_dir / "officers.csv"
+    officers.write_text(officers.read_text(encoding="utf-8").replace("TV001", "@TV1"), "utf-8")
+    out = tmp_path / "plan"
+    args = ["plan", str(tiny_dir), "--month", "2027-01", "--solver", "greedy", "--no-maps", "-q"]
+    result = CliRunner().invoke(main, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "'+P1" in (out / "roster.csv").read_text(encoding="utf-8")  # neutralised on disk
+    assert _check(tiny_dir, out)[0] == 0
+    report = tmp_path / "report"
+    args = ["report", "compliance", str(tiny_dir), "--roster", str(out), "--as-of", "2027-01-31"]
+    result = CliRunner().invoke(main, [*args, "--format", "csv", "-q", "--out", str(report)])
+    assert result.exit_code == 0, result.output
+    rows = (report / "plan_vs_actual.csv").read_text(encoding="utf-8").splitlines()
+    mine = [r for r in rows if "+P1" in r]
+    assert mine and all("not in caseload" not in r for r in rows), rows

@@ -42,6 +42,13 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
+def unneutralise(value: str) -> str:
+    """The text `safe_cell` was given: drops the apostrophe it put before a formula-like cell."""
+    if value.startswith("'") and len(value) > 1 and value[1] in _FORMULA_START:
+        return value[1:]
+    return value
+
+
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """CSV text (UTF-8, comma, header row, \\n line ends) with every cell neutralised."""
     buf = io.StringIO()

@@ -23,6 +23,7 @@ from rso_scheduler.ingest import (
     to_start_time,
 )
 from rso_scheduler.models import RiskLevel, VisitKind
+from rso_scheduler.outputs.files import unneutralise
 from rso_scheduler.roster import PlannedVisit
 
 ROSTER_COLUMNS = [
@@ -50,7 +51,10 @@ def parse_roster(text: str, file: str = "roster.csv") -> list[PlannedVisit]:
     problems = list(table.problems)
     visits: list[PlannedVisit] = []
     seen: dict[str, int] = {}
-    for line, cells in table.rows:
+    for line, written in table.rows:
+        # roster.csv cells that looked like formulas carry safe_cell's apostrophe: undo it,
+        # or an id such as '+P3' would never match the caseload's +P3.
+        cells = {name: unneutralise(cell) for name, cell in written.items()}
         values: dict[str, object] = {}
         for col in ROSTER_COLUMNS:
             raw = cells.get(col.name, "")
