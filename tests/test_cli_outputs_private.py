@@ -120,3 +120,16 @@ def test_rerun_leaves_no_stale_outputs(tiny_dir: Path, tmp_path: Path) -> None:
     names = {p.name for p in report.iterdir()}
     assert "trend.csv" not in names and "compliance.html" not in names
     assert "compliance.xlsx" not in names and "overdue.csv" in names
+
+
+def test_shared_out_folder_is_not_narrowed(tiny_dir: Path, tmp_path: Path) -> None:
+    """--out naming a shared sticky folder (like /tmp) leaves its mode alone; files are 0600."""
+    shared = tmp_path / "shared-tmp"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    code, out = _invoke(
+        "report", "compliance", str(tiny_dir), "--as-of", "2026-11-20", "-q", "--out", str(shared)
+    )
+    assert code == 0, out
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in shared.iterdir())

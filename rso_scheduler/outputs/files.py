@@ -13,6 +13,7 @@ import io
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -121,6 +122,18 @@ def _make_private_dirs(path: Path) -> None:
         os.chmod(d, DIR_MODE)  # mkdir's mode is narrowed by the umask, never widened
 
 
+def _narrow(folder: Path) -> None:
+    """Make an output folder 0700, unless it is a shared one (e.g. /tmp) or someone else's.
+
+    A sticky or world-writable folder belongs to everybody: narrowing it would break others.
+    The files in it are 0600 either way.
+    """
+    st = folder.stat()
+    shared = st.st_mode & (stat.S_ISVTX | stat.S_IWOTH)
+    if not shared and st.st_uid == os.getuid():
+        os.chmod(folder, DIR_MODE)
+
+
 @contextlib.contextmanager
 def staged_output(out_dir: Path, replaces: Iterable[str] = ()) -> Iterator[Path]:
     """Yield a private staging folder; on success move its contents into `out_dir`.
@@ -128,7 +141,8 @@ def staged_output(out_dir: Path, replaces: Iterable[str] = ()) -> Iterator[Path]
     Top-level entries of the staging folder replace those of the same name in `out_dir`
     (a folder such as `maps/` is replaced whole). On any exception nothing in `out_dir` changes.
     Folders the call creates are 0700, and `out_dir` itself is narrowed to 0700 (it holds
-    sensitive files; a folder shared with others would let them list the file names).
+    sensitive files; a folder open to others would let them list the file names) unless it is
+    a shared folder such as /tmp (sticky or world-writable) or not the user's own.
     `replaces`: every top-level name this kind of run may write; any of them this run did not
     write is removed on success, so a stale file of an earlier run (maps after `--no-maps`, a
     trend table after a report without `--trend`) never sits beside the new outputs.
@@ -146,7 +160,7 @@ def staged_output(out_dir: Path, replaces: Iterable[str] = ()) -> Iterator[Path]
         yield stage
         _chmod_tree(stage)
         _make_private_dirs(out_dir)
-        os.chmod(out_dir, DIR_MODE)
+        _narrow(out_dir)
         produced = {entry.name for entry in stage.iterdir()}
         for entry in sorted(stage.iterdir()):
             target = out_dir / entry.name
