@@ -1109,12 +1109,18 @@ def load_dataset(data_dir: Path | str, today: date | None = None) -> Dataset:
     policy = Policy()
     policy_path = root / POLICY_FILE
     if policy_path.is_file():
-        raw = policy_path.read_bytes()
-        files.append(InputFile(name=POLICY_FILE, sha256=hashlib.sha256(raw).hexdigest(), rows=0))
         try:
-            policy = load_policy(policy_path)
-        except PolicyError as exc:
-            problems.extend(exc.problems)
+            raw = policy_path.read_bytes()
+        except OSError as exc:
+            problems.append(Problem(POLICY_FILE, None, None, f"cannot be read: {exc.strerror}"))
+        else:
+            files.append(
+                InputFile(name=POLICY_FILE, sha256=hashlib.sha256(raw).hexdigest(), rows=0)
+            )
+            try:
+                policy = load_policy(policy_path)
+            except PolicyError as exc:
+                problems.extend(exc.problems)
 
     def rows(name: str) -> list[Any]:
         return parsed[name].rows if name in parsed else []

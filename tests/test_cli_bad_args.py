@@ -154,3 +154,21 @@ def test_seed_out_of_range_is_a_usage_error(
     result = CliRunner().invoke(main, [a.format(data=tiny_dir, out=out) for a in args])
     assert result.exit_code == 2 and "--seed" in result.output, result.output
     assert "internal error" not in result.output and not out.exists()
+
+
+def test_unreadable_policy_is_a_located_problem(
+    tiny_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """policy.toml that cannot be read (permissions): a problem line, not an internal error."""
+    (tiny_dir / "policy.toml").write_text("[visits]\nfirst_visit_days = 14\n", encoding="utf-8")
+    real = Path.read_bytes
+
+    def refuse(self: Path) -> bytes:
+        if self.name == "policy.toml":
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    result = CliRunner().invoke(main, ["validate", str(tiny_dir), "-q"])
+    assert result.exit_code == 2, result.output
+    assert "policy.toml: cannot be read: Permission denied" in result.output
