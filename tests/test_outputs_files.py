@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,3 +63,25 @@ def test_successful_run_replaces_folders_whole(tmp_path: Path) -> None:
         (stage / "maps").mkdir()
         write_csv(stage / "maps" / "new.csv", ["x"], [[1]])
     assert sorted(p.name for p in (out / "maps").iterdir()) == ["new.csv"]
+
+
+def test_existing_out_folder_stages_inside_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--out .` must work when only the folder itself is writable: staging happens inside it."""
+    import tempfile
+
+    out = tmp_path / "out"
+    out.mkdir()
+    where: list[Path] = []
+    real = tempfile.mkdtemp
+
+    def spy(*args: Any, **kwargs: Any) -> str:
+        where.append(Path(kwargs["dir"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkdtemp", spy)
+    with staged_output(out) as stage:
+        (stage / "a.txt").write_text("x", encoding="utf-8")
+    assert where and all(w == out.resolve() for w in where)
+    assert sorted(p.name for p in out.iterdir()) == ["a.txt"]  # no staging folder left

@@ -149,10 +149,12 @@ def staged_output(out_dir: Path, replaces: Iterable[str] = ()) -> Iterator[Path]
     """
     check_out_dir(out_dir)
     out_dir = Path(out_dir)
-    parent = out_dir.resolve().parent
+    # Stage inside an existing out_dir (same file system, and `--out .` must not need the
+    # parent to be writable); beside it when it is still to be made.
+    parent = out_dir.resolve() if out_dir.is_dir() else out_dir.resolve().parent
     try:
         _make_private_dirs(parent)
-        stage = Path(tempfile.mkdtemp(dir=parent, prefix=f".{out_dir.name}.staging-"))
+        stage = Path(tempfile.mkdtemp(dir=parent, prefix=".rso-staging-"))
     except OSError as exc:
         raise OutputError(f"cannot write to {out_dir}: {exc.strerror}") from None
     try:
@@ -165,7 +167,7 @@ def staged_output(out_dir: Path, replaces: Iterable[str] = ()) -> Iterator[Path]
         for entry in sorted(stage.iterdir()):
             target = out_dir / entry.name
             if target.is_dir() and not target.is_symlink() and entry.is_dir():
-                old = Path(tempfile.mkdtemp(dir=parent, prefix=f".{out_dir.name}.old-"))
+                old = Path(tempfile.mkdtemp(dir=parent, prefix=".rso-old-"))
                 os.replace(target, old / entry.name)
                 os.replace(entry, target)
                 shutil.rmtree(old, ignore_errors=True)
