@@ -40,6 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Literal
+from urllib.parse import urlsplit
 
 from rso_scheduler.calendar import (
     absences_by_officer,
@@ -465,6 +466,29 @@ def run_many(
     return [results[i] for i in range(len(work))]
 
 
+def check_dask_address(address: str) -> None:
+    """Refuse a scheduler that would receive the data set in clear text over the network.
+
+    Scenarios carry home locations (OFFICIAL-SENSITIVE): a remote scheduler must be reached
+    over TLS (`tls://`, with Dask's TLS configured); plain TCP only to this machine.
+    """
+    if address == "local":
+        return
+    scheme, _, rest = address.rpartition("://")
+    host = urlsplit(f"//{rest}").hostname or ""
+    loopback = host == "localhost" or host.startswith("127.") or host == "::1"
+    if scheme.lower() not in ("", "tcp", "tls", "inproc"):
+        raise ScenarioError(
+            f"--dask {address}: '{scheme}' is not a Dask protocol; expected tls://HOST:PORT, "
+            "tcp://127.0.0.1:PORT or 'local'"
+        )
+    if scheme.lower() in ("", "tcp") and not loopback:
+        raise ScenarioError(
+            f"--dask {address} would send home locations unencrypted over the network; "
+            "use a tls:// address (with Dask's TLS configured) or a scheduler on this machine"
+        )
+
+
 def _run_dask(
     work: list[tuple[Scenario, Dataset, date, RunOptions]],
     address: str,
@@ -478,6 +502,7 @@ def _run_dask(
             'the Dask backend needs dask[distributed]: pip install "dask[distributed]" '
             '(or pip install "rso-scheduler[dask]")'
         ) from None
+    check_dask_address(address)
     if logging.getLogger().getEffectiveLevel() > logging.INFO:
         # Dask logs every connection at INFO; keep stderr to our progress unless -v was given.
         logging.getLogger("distributed").setLevel(logging.WARNING)

@@ -171,3 +171,31 @@ def test_jobs_beyond_the_cores_are_capped(
     result = CliRunner().invoke(main, [*args, "--jobs", "500", "--time-limit", "1"])
     assert result.exit_code == 0, result.output
     assert seen == [2] and "--jobs 500 is more than this machine's 2 cores" in result.output
+
+
+@pytest.mark.parametrize(
+    ("address", "words"),
+    [
+        ("tcp://10.1.2.3:8786", "unencrypted"),
+        ("scheduler.example:8786", "unencrypted"),
+        ("http://127.0.0.1:8787", "not a Dask protocol"),
+    ],
+)
+def test_dask_address_that_would_leak_is_refused(
+    tmp_path: Path, scenario_files: list[Path], address: str, words: str
+) -> None:
+    """A remote scheduler over plain TCP would get home locations in clear: refused up front."""
+    out = tmp_path / "out"
+    args = ["scenario", "run", str(scenario_files[0]), "--out", str(out), "--dask", address]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert words in result.output and "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_dask_addresses_on_this_machine_or_tls_pass() -> None:
+    """Loopback TCP, TLS anywhere and 'local' are accepted by the address check."""
+    from rso_scheduler.scenarios import check_dask_address
+
+    for address in ("local", "tcp://127.0.0.1:8786", "localhost:8786", "tls://10.1.2.3:8786"):
+        check_dask_address(address)

@@ -22,6 +22,7 @@ from rso_scheduler.scenarios import (
     RunOptions,
     Scenario,
     capacity_search,
+    check_dask_address,
     load_scenario,
     load_scenario_data,
     prepare,
@@ -188,6 +189,8 @@ def run_cmd(
 ) -> None:
 
     check_out_dir(out_dir)  # before any planning, not after it
+    if dask_address is not None:
+        check_dask_address(dask_address)
     say = Progress(not quiet)
     options = RunOptions(planner=planner, time_limit_s=time_limit_s, today=_today(today))
     loaded = _load_all(files, say)
