@@ -172,3 +172,21 @@ def test_unreadable_policy_is_a_located_problem(
     result = CliRunner().invoke(main, ["validate", str(tiny_dir), "-q"])
     assert result.exit_code == 2, result.output
     assert "policy.toml: cannot be read: Permission denied" in result.output
+
+
+def test_data_warnings_survive_quiet(tiny_dir: Path, tmp_path: Path) -> None:
+    """--quiet hides progress, never warnings about the data (plan and scenario run)."""
+    offenders = tiny_dir / "offenders.csv"
+    lines = offenders.read_text(encoding="utf-8").splitlines()
+    lines = [lines[0] + ",colour"] + [line + ",red" for line in lines[1:]]
+    offenders.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    plan = ["plan", str(tiny_dir), "--month", "2027-01", "--solver", "greedy", "--no-maps", "-q"]
+    result = CliRunner().invoke(main, [*plan, "--out", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    assert "warning: offenders.csv: unknown column(s) ignored: colour" in result.output
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(f'name = "s"\ndata = "{tiny_dir}"\nmonths = 1\n', encoding="utf-8")
+    run = ["scenario", "run", str(scenario), "--planner", "greedy", "-j", "1", "-q"]
+    result = CliRunner().invoke(main, [*run, "--today", "2026-11-20", "--out", str(tmp_path / "s")])
+    assert result.exit_code == 0, result.output
+    assert "unknown column(s) ignored: colour" in result.output

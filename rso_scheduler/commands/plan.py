@@ -199,8 +199,8 @@ def command(
 
     progress(f"loading {data_dir}")
     dataset = load_dataset(data_dir)
-    for w in dataset.warnings:
-        progress(f"warning: {w}")
+    for w in dataset.warnings:  # not progress: shown even with --quiet
+        click.echo(f"warning: {w}", err=True)
     progress(f"{len(dataset.offenders)} people, {len(dataset.officers)} officers")
 
     progress(f"planning {plan_start} to {plan_end} with the {solver} solver")

@@ -146,6 +146,8 @@ def _load_all(files: tuple[Path, ...], say: Progress) -> list[tuple[Scenario, Da
         if key not in cache:
             say(f"reading {s.data}")
             cache[key] = load_scenario_data(s)
+            for w in cache[key].warnings:  # not progress: shown even with --quiet
+                click.echo(f"warning: {s.data}: {w}", err=True)
         out.append((s, cache[key]))
     return out
 
