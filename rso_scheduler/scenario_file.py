@@ -85,6 +85,9 @@ class Scenario(_Strict):
     def _name_is_text(cls, v: str) -> str:
         if not v.strip():
             raise ValueError("must not be blank")
+        if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in v):
+            # Printed to the terminal: an escape sequence could rewrite what the user sees.
+            raise ValueError("must not contain control characters (tabs, line breaks, escapes)")
         return v.strip()
 
     def plan_start(self, today: date | None = None) -> date:

@@ -190,3 +190,15 @@ def test_data_warnings_survive_quiet(tiny_dir: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, [*run, "--today", "2026-11-20", "--out", str(tmp_path / "s")])
     assert result.exit_code == 0, result.output
     assert "unknown column(s) ignored: colour" in result.output
+
+
+def test_scenario_name_with_terminal_escape_is_refused(tiny_dir: Path, tmp_path: Path) -> None:
+    """A scenario name carrying an ANSI escape (printed in the comparison) is a located problem."""
+    scenario = tmp_path / "esc.toml"
+    scenario.write_text(f'name = "a\\u001b[2Jb"\ndata = "{tiny_dir}"\n', encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["scenario", "run", str(scenario), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "esc.toml:1 name:" in result.output and "control characters" in result.output
+    assert "\x1b" not in result.output
