@@ -195,6 +195,7 @@ def test_missing_optimiser_is_a_clear_error(
         (["--start", "2027-01-05"], "together"),
         (["--start", "2027-01-05", "--end", "2027-01-01"], "before"),
         (["--start", "5 Jan", "--end", "2027-01-09"], "expected YYYY-MM-DD"),
+        (["--start", "2027-01-01", "--end", "2031-12-31"], "at most 366 days"),
     ],
 )
 def test_bad_period_options(tiny_dir: Path, tmp_path: Path, args: list[str], words: str) -> None:

@@ -49,6 +49,7 @@ that breaks any rule is reported and the command exits with status 1.
 DATA_DIR defaults to data/sample in a source checkout; the period defaults to next month.
 """
 
+MAX_PERIOD_DAYS = 366
 DEFAULT_TIME_LIMIT_S = 60.0  # a force-size month finishes within a minute
 
 
@@ -61,6 +62,15 @@ def _period(month: str | None, start: str | None, end: str | None) -> tuple[date
         s, e = parse_iso_date(start, "--start"), parse_iso_date(end, "--end")
         if e < s:
             raise UserError(f"--end {e} is before --start {s}", 2)
+        days = (e - s).days + 1
+        if days > MAX_PERIOD_DAYS:
+            # Every owed visit of every day is one model: years of them exhaust memory.
+            raise UserError(
+                f"--start {s} to --end {e} is {days} days; a plan covers at most "
+                f"{MAX_PERIOD_DAYS} days (plan month by month, or use `rso scenario run` "
+                "for a longer horizon)",
+                2,
+            )
         return s, e
     if month is None:
         month = next_month_start(date.today()).strftime("%Y-%m")
