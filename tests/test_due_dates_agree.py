@@ -11,11 +11,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rso_scheduler.check import first_owed
 from rso_scheduler.demand import history_by_offender, requirement_for
 from rso_scheduler.ingest import load_dataset
-from rso_scheduler.models import Status
+from rso_scheduler.models import Dataset, Offender, Outcome, RiskLevel, Status, VisitRecord
+from rso_scheduler.policy import Policy
 from rso_scheduler.synth import generate, write_dataset
 
 
@@ -69,3 +72,45 @@ def test_checker_does_not_import_the_planner() -> None:
         "rso_scheduler.solver",
     ):
         assert planner_module not in loaded
+
+
+_DAY = st.integers(min_value=-800, max_value=120).map(lambda n: date(2027, 1, 1) + timedelta(n))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    risk=st.sampled_from(list(RiskLevel)),
+    last=st.none() | _DAY,
+    logged=st.lists(st.tuples(_DAY, st.sampled_from(list(Outcome))), max_size=4),
+    registered=st.none() | _DAY,
+    released=st.none() | _DAY,
+    moved=st.none() | _DAY,
+    interval=st.none() | st.integers(min_value=1, max_value=400),
+    days=st.integers(min_value=1, max_value=92),
+)
+def test_due_dates_agree_on_any_history(
+    risk: RiskLevel,
+    last: date | None,
+    logged: list[tuple[date, Outcome]],
+    registered: date | None,
+    released: date | None,
+    moved: date | None,
+    interval: int | None,
+    days: int,
+) -> None:
+    """Any mix of last visit, log, registration, release, move and interval: the same dates."""
+    start = date(2027, 1, 1)
+    end = start + timedelta(days=days - 1)
+    person = Offender(
+        offender_id="P", risk_level=risk, lat=51.45, lon=-0.97, last_visit_date=last,
+        registered_on=registered, released_on=released, address_changed_on=moved,
+        visit_interval_days=interval,
+    )  # fmt: skip
+    log = tuple(VisitRecord(offender_id="P", date=d, outcome=o) for d, o in logged)
+    dataset = Dataset(offenders=(person,), officers=(), visits=log, policy=Policy())
+    req = requirement_for(person, history_by_offender(log).get("P", []), Policy(), start, end)
+    owed = first_owed(person, dataset, start)
+    if req is None:
+        assert owed.earliest > end
+    else:
+        assert (owed.due, owed.earliest) == (req.first_due, req.first_earliest)
