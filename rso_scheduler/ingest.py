@@ -116,6 +116,12 @@ def to_date(s: str) -> date:
         return day
     if _DAY_FIRST.match(s):
         raise _Bad(f"{shown(s)} is not accepted: {_DAY_FIRST_HINT}")
+    if len(s) > 10 and s[10] in " T" and s[:10].count("-") == 2:
+        # Spreadsheets often export date cells as date-times (2026-11-01 00:00:00).
+        raise _Bad(
+            f"{shown(s)} is not a date but a date and time; expected just YYYY-MM-DD "
+            "(format the column as a date before exporting)"
+        )
     raise _Bad(f"{shown(s)} is not a date; {_DATE_HINT}")
 
 

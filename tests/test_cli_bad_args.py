@@ -202,3 +202,16 @@ def test_scenario_name_with_terminal_escape_is_refused(tiny_dir: Path, tmp_path:
     assert result.exit_code == 2, result.output
     assert "esc.toml:1 name:" in result.output and "control characters" in result.output
     assert "\x1b" not in result.output
+
+
+def test_spreadsheet_date_time_gets_a_hint(tiny_dir: Path) -> None:
+    """A date exported as a date-time says what to change, not just 'not a date'."""
+    offenders = tiny_dir / "offenders.csv"
+    text = offenders.read_text(encoding="utf-8")
+    offenders.write_text(text.replace("2026-11-01", "2026-11-01 00:00:00", 1), encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(tiny_dir), "-q"])
+    assert result.exit_code == 2
+    assert (
+        "offenders.csv:2 last_visit_date: '2026-11-01 00:00:00' is not a date but a date and time"
+        in result.output
+    )
