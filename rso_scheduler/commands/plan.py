@@ -225,9 +225,8 @@ def command(
 
     progress(f"writing {out_dir}")
     run_info = {
-        "command_line": shlex.join(["rso", "plan", *sys.argv[2:]])
-        if sys.argv[1:2] == ["plan"]
-        else None,
+        # `rso -v plan ...` too; None when called as a library or from a test runner.
+        "command_line": shlex.join(["rso", *sys.argv[1:]]) if "plan" in sys.argv[1:3] else None,
         "options": {
             "month": month,
             "start": start,
