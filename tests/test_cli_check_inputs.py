@@ -86,3 +86,13 @@ def test_formula_like_ids_survive_the_round_trip(tiny_dir: Path, tmp_path: Path)
     rows = (report / "plan_vs_actual.csv").read_text(encoding="utf-8").splitlines()
     mine = [r for r in rows if "+P1" in r]
     assert mine and all("not in caseload" not in r for r in rows), rows
+
+
+def test_roster_resaved_by_excel_still_checks(planned: Path, tiny_dir: Path) -> None:
+    """A roster.csv saved again from Excel (UTF-8 with BOM, CRLF lines) checks as before."""
+    for name in ("roster.csv", "unscheduled.csv"):
+        path = planned / name
+        text = path.read_text(encoding="utf-8").replace("\n", "\r\n")
+        path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    code, out = _check(tiny_dir, planned)
+    assert code == 0 and out.startswith("no violations"), out

@@ -306,7 +306,7 @@ class MissingRosterFile(OutputError, PathError):
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")  # Excel saves with a BOM
     except FileNotFoundError:
         raise MissingRosterFile(
             f"{path.name} is missing from {path.parent}; is this the output folder of `rso plan`?"
