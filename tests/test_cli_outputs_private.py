@@ -49,6 +49,9 @@ def test_every_command_writes_private_trees(tiny_dir: Path, tmp_path: Path) -> N
         )  # fmt: skip
         assert code == 0, out
         _assert_private_tree(plan_out, top)
+        code, out = _invoke("map", str(plan_out))  # redrawn maps: private as well
+        assert code == 0, out
+        _assert_private_tree(plan_out / "maps", top)
         for args, where in [
             (["report", "compliance", str(tiny_dir), "--as-of", "2026-11-20", "-q"], "b/report"),
             (["generate", "--offenders", "20", "--officers", "2", "-q"], "c/gen"),
