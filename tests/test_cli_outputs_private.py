@@ -136,3 +136,20 @@ def test_shared_out_folder_is_not_narrowed(tiny_dir: Path, tmp_path: Path) -> No
     assert code == 0, out
     assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in shared.iterdir())
+
+
+def test_open_folder_with_other_files_is_left_with_a_warning(
+    tiny_dir: Path, tmp_path: Path
+) -> None:
+    """--out naming e.g. a home folder (other files in it): mode kept, a warning, files 0600."""
+    home = tmp_path / "home"
+    home.mkdir()
+    os.chmod(home, 0o755)
+    (home / "letters.txt").write_text("mine", encoding="utf-8")
+    result = CliRunner().invoke(
+        main,
+        ["report", "compliance", str(tiny_dir), "--as-of", "2026-11-20", "-q", "--out", str(home)],
+    )
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(home.stat().st_mode) == 0o755
+    assert stat.S_IMODE((home / "overdue.csv").stat().st_mode) == 0o600

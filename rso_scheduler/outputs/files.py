@@ -11,6 +11,7 @@ import contextlib
 import csv
 import io
 import json
+import logging
 import os
 import shutil
 import stat
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from rso_scheduler.errors import OutputError
+
+log = logging.getLogger(__name__)
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -122,16 +125,28 @@ def _make_private_dirs(path: Path) -> None:
         os.chmod(d, DIR_MODE)  # mkdir's mode is narrowed by the umask, never widened
 
 
-def _narrow(folder: Path) -> None:
-    """Make an output folder 0700, unless it is a shared one (e.g. /tmp) or someone else's.
+def _narrow(folder: Path, ours: set[str]) -> None:
+    """Make an existing output folder 0700 if it holds only outputs of this kind (`ours`).
 
-    A sticky or world-writable folder belongs to everybody: narrowing it would break others.
-    The files in it are 0600 either way.
+    A folder that also holds other things (a home folder, /tmp, a shared drive) is someone's
+    wider space: its mode is left alone, with a warning if others can list it. The files
+    written into it are 0600 either way.
     """
     st = folder.stat()
+    mode = stat.S_IMODE(st.st_mode)
+    if mode & 0o077 == 0:
+        return
+    others = [e for e in os.listdir(folder) if e not in ours and not e.startswith(".rso-")]
     shared = st.st_mode & (stat.S_ISVTX | stat.S_IWOTH)
-    if not shared and st.st_uid == os.getuid():
+    if not others and not shared and st.st_uid == os.getuid():
         os.chmod(folder, DIR_MODE)
+        return
+    log.warning(
+        "%s is open to others (mode %04o) and holds other files, so it was left as it is; "
+        "the files written are private (0600) but others can see their names",
+        folder,
+        mode,
+    )
 
 
 @contextlib.contextmanager
@@ -140,9 +155,8 @@ def staged_output(out_dir: Path, replaces: Iterable[str] = ()) -> Iterator[Path]
 
     Top-level entries of the staging folder replace those of the same name in `out_dir`
     (a folder such as `maps/` is replaced whole). On any exception nothing in `out_dir` changes.
-    Folders the call creates are 0700, and `out_dir` itself is narrowed to 0700 (it holds
-    sensitive files; a folder open to others would let them list the file names) unless it is
-    a shared folder such as /tmp (sticky or world-writable) or not the user's own.
+    Folders the call creates are 0700; an existing `out_dir` is narrowed to 0700 when it holds
+    only outputs of this kind (see `_narrow`).
     `replaces`: every top-level name this kind of run may write; any of them this run did not
     write is removed on success, so a stale file of an earlier run (maps after `--no-maps`, a
     trend table after a report without `--trend`) never sits beside the new outputs.
@@ -162,7 +176,6 @@ def staged_output(out_dir: Path, replaces: Iterable[str] = ()) -> Iterator[Path]
         yield stage
         _chmod_tree(stage)
         _make_private_dirs(out_dir)
-        _narrow(out_dir)
         produced = {entry.name for entry in stage.iterdir()}
         for entry in sorted(stage.iterdir()):
             target = out_dir / entry.name
@@ -179,6 +192,7 @@ def staged_output(out_dir: Path, replaces: Iterable[str] = ()) -> Iterator[Path]
                 shutil.rmtree(stale)
             elif stale.exists() or stale.is_symlink():
                 stale.unlink()
+        _narrow(out_dir, produced | set(replaces))
     except OSError as exc:
         raise OutputError(f"cannot write to {out_dir}: {exc.strerror}") from None
     finally:
