@@ -215,3 +215,18 @@ def test_spreadsheet_date_time_gets_a_hint(tiny_dir: Path) -> None:
         "offenders.csv:2 last_visit_date: '2026-11-01 00:00:00' is not a date but a date and time"
         in result.output
     )
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_time_limit_must_be_finite(tiny_dir: Path, tmp_path: Path, value: str) -> None:
+    """--time-limit nan/inf is refused (it was accepted and written to summary.json as NaN)."""
+    out = tmp_path / "out"
+    args = ["plan", str(tiny_dir), "--month", "2027-01", "--time-limit", value, "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "--time-limit" in result.output, result.output
+    assert not out.exists()
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(f'name = "s"\ndata = "{tiny_dir}"\n', encoding="utf-8")
+    args = ["scenario", "run", str(scenario), "--time-limit", value, "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "--time-limit" in result.output, result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 import time
@@ -74,6 +75,13 @@ def _where(exc: BaseException) -> str:
         if f"{os.sep}rso_scheduler{os.sep}" in frame.filename:
             place = f"{Path(frame.filename).name}:{frame.lineno}"
     return place
+
+
+def finite_seconds(_ctx: click.Context, _param: click.Parameter, value: float) -> float:
+    """Click callback: a time limit must be a real number (nan and inf pass FloatRange)."""
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number of seconds; expected e.g. 60")
+    return value
 
 
 def default_data_dir() -> Path:

@@ -18,6 +18,7 @@ from rso_scheduler.commands.common import (
     Progress,
     UserError,
     default_data_dir,
+    finite_seconds,
     handle_errors,
     parse_iso_date,
 )
@@ -153,6 +154,7 @@ def _summary_text(summary: dict[str, Any], out: Path, dataset: Dataset) -> str:
     "--time-limit",
     "time_limit_s",
     type=click.FloatRange(min=0, min_open=True),
+    callback=finite_seconds,
     default=DEFAULT_TIME_LIMIT_S,
     show_default=True,
     help="Seconds the optimiser may run (it may stop earlier).",

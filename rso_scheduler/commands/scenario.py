@@ -9,7 +9,13 @@ from typing import Literal
 
 import click
 
-from rso_scheduler.commands.common import Progress, UserError, handle_errors, parse_iso_date
+from rso_scheduler.commands.common import (
+    Progress,
+    UserError,
+    finite_seconds,
+    handle_errors,
+    parse_iso_date,
+)
 from rso_scheduler.models import Dataset
 from rso_scheduler.outputs.files import check_out_dir, staged_output
 from rso_scheduler.scenario_report import (
@@ -104,6 +110,7 @@ def _planner_options(fn: click.decorators.FC) -> click.decorators.FC:
         "--time-limit",
         "time_limit_s",
         type=click.FloatRange(min=0.1),
+        callback=finite_seconds,
         default=20.0,
         show_default=True,
         help="Planner time limit per month, in seconds.",
