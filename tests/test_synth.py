@@ -356,3 +356,12 @@ def test_cli_as_of_in_the_future_is_refused(tmp_path: Path) -> None:
     assert "--as-of" in result.output and "after today" in result.output
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_cli_start_too_early_for_the_history_is_refused(tmp_path: Path) -> None:
+    """--start in 1901 would write registrations before 1900, which the validator refuses."""
+    out = tmp_path / "gen"
+    args = ["generate", "--start", "1901-01-01", "--as-of", "1900-12-31", "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "too early" in result.output, result.output
+    assert not out.exists()

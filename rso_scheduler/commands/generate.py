@@ -17,6 +17,8 @@ from rso_scheduler.commands.common import (
 )
 from rso_scheduler.synth import FILE_NAMES, choose_lpas, generate, write_dataset
 
+EARLIEST_GENERATED = date(1950, 1, 1)
+
 HELP = """Write a synthetic data folder: people, officers, absences, visit log, policy.
 
 The data is made up but shaped like a real team's in the Thames Valley Police area: people
@@ -103,6 +105,14 @@ def command(
     # A plan for next month is made before it starts: the history must stop at the export
     # day, or `rso validate` rightly rejects completed visits in the future.
     as_of = parse_iso_date(as_of_text, "--as-of") if as_of_text else today
+    for option, day in (("--start", start), ("--as-of", as_of)):
+        if day < EARLIEST_GENERATED:
+            # Registrations and the visit log reach decades back from these dates.
+            raise UserError(
+                f"{option} {day} is too early; synthetic data starts from "
+                f"{EARLIEST_GENERATED} (its history reaches decades back)",
+                2,
+            )
     if as_of > today:
         raise UserError(
             f"--as-of {as_of} is after today ({today}); the visit log would hold visits in the "
