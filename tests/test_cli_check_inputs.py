@@ -96,3 +96,24 @@ def test_roster_resaved_by_excel_still_checks(planned: Path, tiny_dir: Path) -> 
         path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
     code, out = _check(tiny_dir, planned)
     assert code == 0 and out.startswith("no violations"), out
+
+
+def test_written_files_follow_the_contract_literally(planned: Path) -> None:
+    """Headers and summary keys as spelled in data-contract.md (not via the module's constants)."""
+    import json
+
+    roster = (planned / "roster.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert roster[:10] == [
+        "visit_id", "date", "start", "end", "offender_id", "officer_ids", "risk_level",
+        "due_date", "days_late", "kind",
+    ]  # fmt: skip
+    unscheduled = (planned / "unscheduled.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert unscheduled == "offender_id,risk_level,due_date,reason"
+    summary = json.loads((planned / "summary.json").read_text(encoding="utf-8"))
+    for key in (
+        "plan_start", "plan_end", "visits_due", "visits_planned", "on_time", "late",
+        "unscheduled", "travel_minutes", "travel_km", "solve_seconds",
+    ):  # fmt: skip
+        assert key in summary, key
+    assert summary["policy_sha256"] and summary["input_files"]
+    assert summary["visits_due"] == summary["on_time"] + summary["late"] + summary["unscheduled"]
