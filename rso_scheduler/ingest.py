@@ -538,6 +538,9 @@ def _rows(
             yield line, {name: (cells[i].strip() if i < n else "") for name, i in wanted}
     except _CsvBroken as exc:
         problems.append(Problem(file, exc.line, None, f"is not readable as CSV: {exc}"))
+        # The rest of the file is lost: its ids are unknown, so other files must not be
+        # blamed for naming them, nor the file for having no rows.
+        table.ok = False
 
 
 # --------------------------------------------------------------------------------------------
@@ -636,6 +639,7 @@ def _parse_rows(
         except ValidationError as exc:
             problems.extend(_validation_problems(exc, file, line, cells))
     result.records = table.records
+    result.read = table.ok  # False if the CSV broke part-way (see _rows)
     if id_column is not None:
         # so that other files do not also blame rows that referred to these ids
         result.ids.update(c[id_column] for c in table.skipped if c.get(id_column))

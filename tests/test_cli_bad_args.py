@@ -230,3 +230,15 @@ def test_time_limit_must_be_finite(tiny_dir: Path, tmp_path: Path, value: str) -
     args = ["scenario", "run", str(scenario), "--time-limit", value, "--out", str(out)]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2 and "--time-limit" in result.output, result.output
+
+
+def test_csv_that_breaks_part_way_gives_one_problem(tiny_dir: Path) -> None:
+    """A CSV the reader gives up on (a 200 kB cell) is one problem, not a cascade of unknown ids."""
+    officers = tiny_dir / "officers.csv"
+    text = officers.read_text(encoding="utf-8").replace("Officer A", '"' + "A" * 200_000 + '"')
+    officers.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(tiny_dir), "-q"])
+    assert result.exit_code == 2
+    errors = [line for line in result.output.splitlines() if "officers.csv" in line]
+    assert len(errors) == 1 and "is not readable as CSV" in errors[0], result.output
+    assert "1 problem found" in result.output
