@@ -19,6 +19,9 @@ Examples:
 Reads OUT/roster.csv, unscheduled.csv, summary.json and run.json (for the plan period and
 whether bank holidays were worked), re-derives due dates, availability, skills, crews,
 shifts and travel from DATA_DIR, and prints "no violations" or each violation (exit 1).
+OUT_DIR may also be the roster.csv itself. Missing or unreadable files: exit 2. If the data
+folder's files differ from those the plan was made from, the last line says so: check a plan
+against the data it was made with.
 """
 
 
