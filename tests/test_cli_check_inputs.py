@@ -117,3 +117,16 @@ def test_written_files_follow_the_contract_literally(planned: Path) -> None:
         assert key in summary, key
     assert summary["policy_sha256"] and summary["input_files"]
     assert summary["visits_due"] == summary["on_time"] + summary["late"] + summary["unscheduled"]
+
+
+def test_report_warns_about_a_roster_of_another_data_set(
+    planned: Path, tiny_dir: Path, tmp_path: Path
+) -> None:
+    """report --roster with people the data folder does not know: a warning naming the cause."""
+    roster = planned / "roster.csv"
+    roster.write_text(roster.read_text(encoding="utf-8").replace(",P00", ",Q00"), "utf-8")
+    args = ["report", "compliance", str(tiny_dir), "--roster", str(planned), "-q"]
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "r"), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert "people in the roster are not in" in result.output
+    assert "another data folder" in result.output

@@ -137,6 +137,15 @@ def compliance_command(
     report = compliance(dataset, day, roster=roster, trend=trend, grace_days=grace_days)
     if roster_sha256 is not None:
         report.run["roster_sha256"] = roster_sha256
+    if roster:
+        strangers = {v.offender_id for v in roster} - {o.offender_id for o in dataset.offenders}
+        if strangers:
+            click.echo(
+                f"warning: {len(strangers)} of the {len({v.offender_id for v in roster})} people "
+                f"in the roster are not in {src}/offenders.csv; was --roster planned from "
+                "another data folder?",
+                err=True,
+            )
     progress("writing report files")
     written = write_report(report, out, formats)
     _summary(report, out, written)
