@@ -242,3 +242,27 @@ def test_csv_that_breaks_part_way_gives_one_problem(tiny_dir: Path) -> None:
     errors = [line for line in result.output.splitlines() if "officers.csv" in line]
     assert len(errors) == 1 and "is not readable as CSV" in errors[0], result.output
     assert "1 problem found" in result.output
+
+
+# Cases broken only relative to "today" are left to test_bad_inputs, which fixes today's date.
+_DEPENDS_ON_TODAY = {"last_visit_in_future", "completed_visit_in_future"}
+BAD_CASES = sorted(
+    p
+    for p in (Path(__file__).parent / "data" / "bad").iterdir()
+    if p.is_dir() and p.name not in _DEPENDS_ON_TODAY
+)
+
+
+@pytest.mark.parametrize("case", BAD_CASES, ids=lambda p: p.name)
+def test_every_broken_folder_stops_plan_and_report(case: Path, tmp_path: Path) -> None:
+    """plan and report on each broken folder: exit 2, no traceback, nothing written."""
+    for args in (
+        ["plan", str(case), "--month", "2027-01", "--solver", "greedy", "-q"],
+        ["report", "compliance", str(case), "--as-of", "2026-11-20", "-q"],
+    ):
+        out = tmp_path / args[0]
+        result = CliRunner().invoke(main, [*args, "--out", str(out)])
+        assert result.exit_code == 2, (args[0], result.output)
+        assert "Traceback" not in result.output and "internal error" not in result.output
+        assert "nothing was written" in result.output
+        assert not out.exists()
