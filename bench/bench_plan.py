@@ -94,6 +94,18 @@ def _metrics(dataset: Any, res: Any, tmp: Path, name: str) -> dict[str, Any]:
         for oid in v.officer_ids:
             load[oid] += 1
     loads = sorted(load.values())
+    # visits per available officer-day: an officer with half the days should have half the load
+    from rso_scheduler.calendar import absences_by_officer, bank_holidays, days, officer_works
+
+    by_officer = absences_by_officer(dataset.absences)
+    hols = bank_holidays(START, END)
+    rates = []
+    for o in dataset.officers:
+        n_days = sum(1 for d in days(START, END) if officer_works(o, d, by_officer, hols))
+        if n_days:
+            rates.append(load[o.officer_id] / n_days)
+    mean = sum(rates) / len(rates) if rates else 0.0
+    cv = (sum((x - mean) ** 2 for x in rates) / len(rates)) ** 0.5 / mean if mean else 0.0
     owed_planned = [v for v in res.visits if not v.pulled_forward]
     return {
         "owed": res.visits_due,
@@ -107,6 +119,7 @@ def _metrics(dataset: Any, res: Any, tmp: Path, name: str) -> dict[str, Any]:
         "travel_min": res.travel_min,
         "continuity": cont / len(with_om) if with_om else 1.0,
         "spread": loads[-1] - loads[0] if loads else 0,
+        "cv": cv,
         "violations": len(violations),
         "status": res.stats.get("status", ""),
     }
@@ -157,9 +170,9 @@ def table(results: list[dict[str, Any]]) -> str:
     head = (
         "| instance | planner | wall s | peak MB | owed | planned | on time | late | missed | "
         "w. missed | w. late days | late LB | travel min | pulled fwd | continuity | "
-        "spread | violations |"
+        "spread | load CV | violations |"
     )
-    lines = [head, "|" + "---|" * 17]
+    lines = [head, "|" + "---|" * 18]
     for r in results:
         n_people, n_officers, _ = SIZES[r["name"]]
         inst = f"{r['name']} {n_people:,}/{n_officers}" + (" 70% days" if r["cut"] else "")
@@ -169,7 +182,7 @@ def table(results: list[dict[str, Any]]) -> str:
                 f"| {inst} | {planner} | {m['wall_s']:.1f} | {m['peak_mb']:.0f} | {m['owed']} | "
                 f"{m['planned']} | {m['on_time']} | {m['late']} | {m['missed']} | "
                 f"{m['w_missed']} | {m['w_late']} | {r['lb']} | {m['travel_min']:,} | "
-                f"{m['pulled']} | {m['continuity']:.0%} | {m['spread']} | {m['violations']} |"
+                f"{m['pulled']} | {m['continuity']:.0%} | {m['spread']} | {m['cv']:.2f} | {m['violations']} |"
             )
     lines.append("")
     lines.append("| instance | " + " | ".join(_targets(results[0]).keys()) + " |")
@@ -213,7 +226,9 @@ def write_section(text: str) -> None:
         "policy's risk weights (8/4/2/1). *late LB*: weighted late days if every first owed visit were\n"
         "made on its first possible day (a lower bound for any planner). *travel min* counts every\n"
         "officer's minutes, pulled-forward visits included (greedy never pulls forward).\n"
-        "*spread*: visits of the busiest officer minus the least busy.\n\n"
+        "*spread*: visits of the busiest officer minus the least busy. *load CV*: coefficient of\n"
+        "variation of each officer's visits per available day (officers with no day left out;\n"
+        "lower is fairer).\n\n"
         "Reproduce: `.venv/bin/python bench/bench_plan.py --sizes all --write`.\n\n"
         f"{text}\n\n"
         f"Measured {now} at commit {commit} on {_machine()}.\n"
