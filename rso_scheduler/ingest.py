@@ -916,10 +916,12 @@ class _FromRows:
 FROM_ROWS = _FromRows()
 
 
-def _some_lines(lines: list[int]) -> str:
-    """'2, 5, 9' or '2, 5, ... and 40 more': enough to find them, short enough to read."""
-    shown_lines = ", ".join(str(n) for n in lines[:10])
-    return shown_lines + (f" and {len(lines) - 10} more" if len(lines) > 10 else "")
+# The visit log is history, but the contract ties every entry to the current files; say how to
+# get a clean export when someone has left rather than silently ignoring the rows.
+_LEFT_HINT_PERSON = "; if the person has left the caseload, leave their visits out of the export"
+_LEFT_HINT_OFFICER = (
+    "; if the officer has left the team, keep them in officers.csv with max_visits_per_day 0"
+)
 
 
 def cross_check(
@@ -950,6 +952,7 @@ def cross_check(
     officer_ids = officer_ids or set()
     offender_ids = offender_ids or set()
     unknown_officer = _Unknown(officer_ids, "officer_id", "officers.csv")
+    unknown_offender = _Unknown(offender_ids, "offender_id", "offenders.csv")
     future_registrations: list[int] = []
     for o in offenders:
         if officers_read and o.offender_manager_id and o.offender_manager_id not in officer_ids:
@@ -998,37 +1001,42 @@ def cross_check(
                         unknown_officer.message(a.officer_id),
                     )
                 )
-    # The visit log is history: people leave the caseload and officers leave the team, so
-    # ids missing from today's files are warned about (a typo shows up), never refused.
-    gone_people: list[int] = []
-    gone_officers: dict[str, list[int]] = defaultdict(list)
     for v in visits:
         if offenders_read and v.offender_id not in offender_ids:
-            gone_people.append(v.line)
+            problems.append(
+                Problem(
+                    "visits.csv",
+                    v.line,
+                    "offender_id",
+                    unknown_offender.message(v.offender_id) + _LEFT_HINT_PERSON,
+                )
+            )
         if officers_read:
-            for i in v.officer_ids:
-                if i not in officer_ids:
-                    gone_officers[i].append(v.line)
+            unknown = [i for i in v.officer_ids if i not in officer_ids]
+            if len(unknown) == 1:
+                problems.append(
+                    Problem(
+                        "visits.csv",
+                        v.line,
+                        "officer_ids",
+                        unknown_officer.message(unknown[0]) + _LEFT_HINT_OFFICER,
+                    )
+                )
+            elif unknown:
+                listed = ", ".join(shown(i) for i in unknown)
+                problems.append(
+                    Problem(
+                        "visits.csv",
+                        v.line,
+                        "officer_ids",
+                        f"{listed} are not officer_ids in officers.csv" + _LEFT_HINT_OFFICER,
+                    )
+                )
         if v.outcome is Outcome.completed:
             _not_after_today(
                 problems, "visits.csv", v.line, "date", v.date, today,
                 "a completed visit cannot be in the future",
             )  # fmt: skip
-    if gone_people:
-        warnings.append(
-            f"visits.csv: {len(gone_people)} logged visit(s) are to people not in offenders.csv "
-            f"(line(s) {_some_lines(gone_people)}); they count for nobody. Fine for people who have "
-            "left the caseload; otherwise check the offender_id for a typo"
-        )
-    if gone_officers:
-        ids = ", ".join(shown(i) for i in sorted(gone_officers)[:10])
-        more = f" and {len(gone_officers) - 10} more" if len(gone_officers) > 10 else ""
-        gone_lines = sorted({n for ns in gone_officers.values() for n in ns})
-        warnings.append(
-            f"visits.csv: officer_ids {ids}{more} are not in officers.csv (line(s) "
-            f"{_some_lines(gone_lines)}); the visits still count. Fine for officers who have left; "
-            "otherwise check for a typo"
-        )
     # A skill nobody holds makes those visits impossible: worth saying before planning.
     if officers_read and officers:
         held = set().union(*(o.skills for o in officers))
