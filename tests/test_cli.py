@@ -56,13 +56,7 @@ def _leaf(path: tuple[str, ...]) -> click.Command:
 
 @pytest.mark.parametrize(
     "path",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(reason="rso map: --quiet only (maps engineer)"))
-        if p == ("map",)
-        else p
-        for p in _all_commands()
-        if not isinstance(_leaf(p), click.Group)
-    ],
+    [p for p in _all_commands() if not isinstance(_leaf(p), click.Group)],
     ids=" ".join,
 )
 def test_quiet_has_the_same_short_form_everywhere(path: tuple[str, ...]) -> None:

@@ -199,3 +199,13 @@ def test_dask_addresses_on_this_machine_or_tls_pass() -> None:
 
     for address in ("local", "tcp://127.0.0.1:8786", "localhost:8786", "tls://10.1.2.3:8786"):
         check_dask_address(address)
+
+
+def test_capacity_refuses_an_absurd_officer_count(tmp_path: Path) -> None:
+    """--min beyond any force is refused before any work (exit 2, no traceback)."""
+    scen = tmp_path / "s.toml"
+    scen.write_text('name = "x"\ndata = "."\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["scenario", "capacity", str(scen), "--min", "60000"])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "60000" in result.output

@@ -49,7 +49,7 @@ server may be contacted.
     help="Tile URL template of a force's own tile server, e.g. https://tiles.example/{z}/{x}/{y}.png.",
 )
 @click.option("--attribution", default=None, metavar="TEXT", help="Attribution text for the tiles.")
-@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 @handle_errors
 def command(
     out_dir: Path, data_dir: Path | None, tiles: str | None, attribution: str | None, quiet: bool

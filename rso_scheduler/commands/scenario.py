@@ -35,6 +35,10 @@ from rso_scheduler.scenarios import (
     run_many,
 )
 
+# Officer counts a capacity search may try: beyond a national force, a typo (--min 60000 would
+# build sixty thousand officers before planning anything).
+MAX_OFFICERS_TRIED = 20_000
+
 GROUP_HELP = """What-if scenarios: losing officers, a growing caseload, a policy change.
 
 \b
@@ -233,7 +237,7 @@ def run_cmd(
 @click.option(
     "--min",
     "min_officers",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_OFFICERS_TRIED),
     default=1,
     show_default=True,
     help="Fewest officers tried.",
@@ -241,7 +245,7 @@ def run_cmd(
 @click.option(
     "--max",
     "max_officers",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_OFFICERS_TRIED),
     default=None,
     help="Most officers tried (default: four times the scenario's, at least +10).",
 )
