@@ -175,8 +175,6 @@ def exchange_officers(prob: Problem, st: _State, deadline: float) -> dict[str, i
                                 - dev(a.officer_id, load[a.officer_id])
                                 - dev(b.officer_id, load[b.officer_id])
                             )
-                            if gain > 1e-9:
-                                continue  # never less balanced
                             if haversine_km(a.base_lat, a.base_lon, b.base_lat, b.base_lon) > (
                                 MAX_BASE_KM
                             ):
@@ -205,6 +203,8 @@ def exchange_officers(prob: Problem, st: _State, deadline: float) -> dict[str, i
                             )
                             if cont_after < cont_before:
                                 continue
+                            if gain > 1e-9 and cont_after == cont_before:
+                                continue  # less balanced only for more continuity
                             r1 = _route(prob, st, new1, o1)
                             r2 = _route(prob, st, new2, o2)
                             if r1 is None or r2 is None:
@@ -215,12 +215,7 @@ def exchange_officers(prob: Problem, st: _State, deadline: float) -> dict[str, i
                             if added > MOVE_MAX_ADDED_MIN or spent + max(0, added) > budget:
                                 continue
                             more_cont = cont_after - cont_before
-                            if not (
-                                more_cont > 0
-                                or added < 0
-                                or (gain < -1e-9 and added <= 0)
-                                or gain < -1e-9
-                            ):
+                            if not (more_cont > 0 or added < 0 or gain < -1e-9):
                                 continue
                             # continuity first, then travel, then balance (the objective's order)
                             key = (-more_cont, added, gain, a.officer_id, b.officer_id)
