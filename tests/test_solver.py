@@ -211,6 +211,10 @@ def test_options_validate() -> None:
     """Bad options are refused at creation."""
     with pytest.raises(ValueError):
         PlanOptions(time_limit_s=0)
+    for seed in (-1, 2**31):
+        with pytest.raises(ValueError):
+            PlanOptions(seed=seed)
+    assert PlanOptions(seed=2**31 - 1).seed == 2**31 - 1
 
 
 def _synthetic(n_people: int, n_officers: int, tmp_path: Path):  # type: ignore[no-untyped-def]

@@ -265,3 +265,22 @@ def test_plan_end_before_start_refused() -> None:
 
     with pytest.raises(PlanError):
         run(dataset([person("P1")], [officer("A")]), start=JAN[1], end=JAN[0])
+
+
+def test_window_shorter_than_the_visit_is_explained(tmp_path: Path) -> None:
+    """A 30-minute window for a 75-minute visit: unscheduled, and the reason says so."""
+    people = [person("P1", window_start_min=10 * 60, window_end_min=10 * 60 + 30)]
+    ds = dataset(people, [officer("A"), officer("B")])
+    res = run(ds)
+    assert not res.visits
+    assert res.unscheduled[0].reason == "window 10:00-10:30 is shorter than the 75-minute visit"
+    assert_valid(ds, res, tmp_path)
+
+
+def test_window_as_long_as_the_visit_is_planned(tmp_path: Path) -> None:
+    """A window exactly as long as the visit is met by starting at its opening."""
+    people = [person("P1", window_start_min=10 * 60, window_end_min=11 * 60 + 15)]
+    ds = dataset(people, [officer("A"), officer("B")])
+    res = run(ds)
+    assert [(v.start_min, v.end_min) for v in res.visits] == [(600, 675)]
+    assert_valid(ds, res, tmp_path)

@@ -58,6 +58,8 @@ def unscheduled_reason(prob: Problem, person: int, lo: int, holidays_off: dict[d
     if r.window_start_min is not None and r.window_end_min is not None:
         ws, we = r.window_start_min, r.window_end_min
         window = f"{hhmm(ws)}-{hhmm(we)}"
+        if we - ws < r.duration_min:
+            return f"window {window} is shorter than the {r.duration_min}-minute visit"
         covering = [(d, o) for d, o in pool if _covers(o, ws, we, r.duration_min)]
         if not covering:
             return f"window {window} is covered by no shift {span}"

@@ -6,6 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 
+MAX_SEED = 2**31 - 1
+
+
 def _quiet(_message: str) -> None:
     return None
 
@@ -26,3 +29,6 @@ class PlanOptions:
             raise ValueError("time_limit_s must be positive")
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
+        if not 0 <= self.seed <= MAX_SEED:
+            # CP-SAT takes a 32-bit signed seed; a larger one is a TypeError deep in OR-Tools
+            raise ValueError(f"seed must be between 0 and {MAX_SEED}")
