@@ -41,7 +41,7 @@ lint: $(STAMP)
 	$(BIN)/mypy rso_scheduler
 
 bench: $(STAMP)
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache
