@@ -29,6 +29,7 @@ from rso_scheduler.calendar import DATE_RANGE_TEXT, in_supported_range, next_mon
 from rso_scheduler.errors import InputError, PolicyError, Problem, ScenarioError
 from rso_scheduler.models import Dataset
 from rso_scheduler.policy import _key_lines, apply_overrides
+from rso_scheduler.solver.options import MAX_SEED
 
 
 class _Strict(BaseModel):
@@ -67,7 +68,7 @@ class Scenario(_Strict):
     data: Path
     start: date | None = None
     months: int = Field(default=3, ge=1, le=36)
-    seed: int = Field(default=0, ge=0, le=2**31 - 1)  # the planners' seeds must fit 31 bits
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)  # the planners' seeds must fit 31 bits
     officers: OfficerChanges = OfficerChanges()
     caseload: CaseloadChanges = CaseloadChanges()
     policy: dict[str, Any] = Field(default_factory=dict)

@@ -65,7 +65,6 @@ def handle_errors(fn: F) -> F:
 
 
 INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE (sysexits.h)
-MAX_SEED = 2**31 - 1  # the optimiser's and numpy's seeds must fit; negative ones are refused
 
 
 def _where(exc: BaseException) -> str:

@@ -9,12 +9,12 @@ import click
 
 from rso_scheduler.calendar import next_month_start
 from rso_scheduler.commands.common import (
-    MAX_SEED,
     Progress,
     UserError,
     handle_errors,
     parse_iso_date,
 )
+from rso_scheduler.solver.options import MAX_SEED
 from rso_scheduler.synth import FILE_NAMES, choose_lpas, generate, write_dataset
 
 EARLIEST_GENERATED = date(1950, 1, 1)

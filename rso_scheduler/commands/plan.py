@@ -14,7 +14,6 @@ import click
 
 from rso_scheduler.calendar import month_bounds, next_month_start
 from rso_scheduler.commands.common import (
-    MAX_SEED,
     Progress,
     UserError,
     default_data_dir,
@@ -25,6 +24,7 @@ from rso_scheduler.commands.common import (
 from rso_scheduler.errors import PlanError
 from rso_scheduler.models import RISK_ORDER, Dataset
 from rso_scheduler.roster import PlanResult
+from rso_scheduler.solver.options import MAX_SEED
 
 HELP = """Plan a month (or any period) of home visits and write the roster files.
 
