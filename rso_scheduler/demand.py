@@ -24,7 +24,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from rso_scheduler.models import Dataset, Offender, Outcome, RiskLevel, Status, VisitRecord
+from rso_scheduler.models import (
+    Dataset,
+    Offender,
+    Outcome,
+    RiskLevel,
+    Status,
+    VisitRecord,
+    in_unavailable_range,
+)
 from rso_scheduler.policy import Policy
 
 
@@ -158,11 +166,7 @@ class Requirement:
         )
 
     def available_on(self, day: date) -> bool:
-        if self.unavailable_from is None and self.unavailable_to is None:
-            return True
-        lo = self.unavailable_from or date.min
-        hi = self.unavailable_to or date.max
-        return not lo <= day <= hi
+        return not in_unavailable_range(self.unavailable_from, self.unavailable_to, day)
 
     def chain_estimate(self, plan_end: date) -> int:
         """How many visits fall due in the plan if each is made on its due date (at least 1 if owed)."""

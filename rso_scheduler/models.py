@@ -121,11 +121,16 @@ class Offender(_Frozen):
 
         An open-ended range (only one end given) runs from/to that date indefinitely.
         """
-        if self.unavailable_from is None and self.unavailable_to is None:
-            return False
-        lo = self.unavailable_from or date.min
-        hi = self.unavailable_to or date.max
-        return lo <= day <= hi
+        return in_unavailable_range(self.unavailable_from, self.unavailable_to, day)
+
+
+def in_unavailable_range(
+    unavailable_from: date | None, unavailable_to: date | None, day: date
+) -> bool:
+    """True if `day` falls in an inclusive unavailability range; one missing end is open-ended."""
+    if unavailable_from is None and unavailable_to is None:
+        return False
+    return (unavailable_from or date.min) <= day <= (unavailable_to or date.max)
 
 
 class Officer(_Frozen):
@@ -215,20 +220,6 @@ class Dataset(BaseModel):
 
     def file_hashes(self) -> dict[str, str]:
         return {f.name: f.sha256 for f in self.files}
-
-
-def last_completed_visit(
-    offender: Offender, history: list[VisitRecord] | tuple[VisitRecord, ...]
-) -> date | None:
-    """The later of `last_visit_date` and the latest *completed* visit in the log.
-
-    `history` must be the visits of this offender only. Only completed visits count.
-    """
-    best = offender.last_visit_date
-    for v in history:
-        if v.outcome is Outcome.completed and (best is None or v.date > best):
-            best = v.date
-    return best
 
 
 from rso_scheduler.policy import Policy  # noqa: E402  (resolves the forward reference)
