@@ -201,6 +201,24 @@ def _try_insert(
     return False
 
 
+def _repair_owed(prob: Problem, st: _State, order_people: list[int], deadline: float) -> int:
+    """Insert each person's still-missing owed visits (chains continue), in the given order.
+
+    Returns how many visits were placed; a person stops at their first visit that fits nowhere.
+    """
+    repaired = 0
+    for p in order_people:
+        for _ in range(64):  # bound on chained visits of one person (a weekly interval: ~5)
+            nxt = _next_owed(prob, st, p)
+            if nxt is None:
+                break
+            due, lo = nxt
+            if not _try_insert(prob, st, p, lo, due, False, None, deadline):
+                break
+            repaired += 1
+    return repaired
+
+
 def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> PlanResult:
     """Plan the visits owed between `start` and `end` (inclusive) with the optimiser."""
     t0 = time.monotonic()
@@ -282,22 +300,13 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     stats["not_owed_dropped"] = _drop_not_owed(prob, st)
 
     # repair: every owed visit still missing, most serious first, into any crew-day it fits
-    repaired = 0
     repair_deadline = max(deadline, time.monotonic() + 5.0)
     improve_deadline = max(deadline - 0.1 * budget, time.monotonic() + 1.0)
     order_people = sorted(
         (p for p, r in enumerate(reqs) if not r.optional),
         key=lambda p: (reqs[p].risk_level.rank, reqs[p].first_due, reqs[p].offender_id),
     )
-    for p in order_people:
-        for _ in range(64):
-            nxt = _next_owed(prob, st, p)
-            if nxt is None:
-                break
-            due, lo = nxt
-            if not _try_insert(prob, st, p, lo, due, False, None, repair_deadline):
-                break
-            repaired += 1
+    repaired = _repair_owed(prob, st, order_people, repair_deadline)
     stats["repaired"] = repaired
     # local search with exact routes, then a second repair for what the moves made room for
     moved = improve(prob, st, improve_deadline, set())
@@ -306,15 +315,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     stats["improve_emptied_crew_days"] = moved["emptied"]
     stats["improve_swaps"] = moved["swaps"]
     stats["improve_stopped_by_clock"] = moved["stopped_by_clock"]
-    for p in order_people:
-        for _ in range(64):
-            nxt = _next_owed(prob, st, p)
-            if nxt is None:
-                break
-            due, lo = nxt
-            if not _try_insert(prob, st, p, lo, due, False, None, repair_deadline):
-                break
-            repaired += 1
+    repaired += _repair_owed(prob, st, order_people, repair_deadline)
     stats["repaired"] = repaired
     # pull forward: people not yet due, only into crew-days already going out, cheaply
     pulled = 0
