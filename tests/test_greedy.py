@@ -8,42 +8,14 @@ from typing import Any
 
 from rso_scheduler.calendar import bank_holidays
 from rso_scheduler.check import check_plan
-from rso_scheduler.models import Absence, Dataset, Offender, Officer, RiskLevel, VisitKind
+from rso_scheduler.models import Absence, Dataset, VisitKind
 from rso_scheduler.outputs.files import staged_output
 from rso_scheduler.outputs.roster_files import read_roster, write_plan
 from rso_scheduler.policy import Policy, apply_overrides
 from rso_scheduler.roster import PlanResult
 from rso_scheduler.solver import PlanOptions, greedy_plan
 from rso_scheduler.travel import travel_min
-
-JAN = (date(2027, 1, 1), date(2027, 1, 31))
-READING = (51.456, -0.971)
-
-
-def person(pid: str, risk: str = "high", **kw: Any) -> Offender:
-    """An active person in Reading, long overdue unless told otherwise."""
-    fields: dict[str, Any] = dict(
-        offender_id=pid,
-        risk_level=RiskLevel(risk),
-        lat=51.46,
-        lon=-0.98,
-        area="Reading",
-        last_visit_date=date(2026, 6, 1),
-    )
-    fields.update(kw)
-    return Offender(**fields)  # fmt: skip
-
-
-def officer(oid: str, lat: float = READING[0], lon: float = READING[1], **kw: Any) -> Officer:
-    return Officer(officer_id=oid, base_lat=lat, base_lon=lon, area=kw.pop("area", "Reading"), **kw)
-
-
-def dataset(
-    people: list[Offender], officers: list[Officer], policy: Policy | None = None, **kw: Any
-) -> Dataset:
-    return Dataset(
-        offenders=tuple(people), officers=tuple(officers), policy=policy or Policy(), **kw
-    )
+from tests.solver_helpers import JAN, READING, dataset, officer, person
 
 
 def plan(ds: Dataset, start: date = JAN[0], end: date = JAN[1], **options: Any) -> PlanResult:
