@@ -165,14 +165,7 @@ def ageing_svg(ageing: dict[RiskLevel, dict[str, int]]) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="100%" role="img" '
         'aria-label="Overdue people by days overdue and risk level" font-family="Arial, sans-serif" font-size="11">'
     ]
-    for t in ticks:
-        y = top + plot_h - plot_h * t / peak
-        parts.append(
-            f'<line x1="{left}" x2="{w - 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d5dbe1"/>'
-        )
-        parts.append(
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#5a6772">{t}</text>'
-        )
+    parts.extend(_y_grid(ticks, peak, left, w - 10, top, plot_h))
     for gi, band in enumerate(bands):
         gx = left + gi * group_w + 8
         for ri, lv in enumerate(RISK_ORDER):
@@ -199,6 +192,20 @@ def ageing_svg(ageing: dict[RiskLevel, dict[str, int]]) -> str:
     return "".join(parts)
 
 
+def _y_grid(
+    ticks: Sequence[int], peak: int, left: int, right: int, top: int, plot_h: int
+) -> list[str]:
+    """Horizontal gridlines with their value labels, shared by the charts."""
+    out: list[str] = []
+    for t in ticks:
+        y = top + plot_h - plot_h * t / peak
+        out.append(f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d5dbe1"/>')
+        out.append(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#5a6772">{t}</text>'
+        )
+    return out
+
+
 def trend_svg(points: Sequence[TrendPoint]) -> str:
     """Stacked bars: overdue people at each month end, split by risk level."""
     w, h, left, bottom, top = 900, 260, 40, 40, 16
@@ -213,14 +220,7 @@ def trend_svg(points: Sequence[TrendPoint]) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="100%" role="img" '
         'aria-label="Overdue people at each month end" font-family="Arial, sans-serif" font-size="10">'
     ]
-    for t in ticks:
-        y = top + plot_h - plot_h * t / peak
-        parts.append(
-            f'<line x1="{left}" x2="{w - 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d5dbe1"/>'
-        )
-        parts.append(
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#5a6772">{t}</text>'
-        )
+    parts.extend(_y_grid(ticks, peak, left, w - 10, top, plot_h))
     for i, p in enumerate(points):
         x = left + i * slot + (slot - bar_w) / 2
         base: float = top + plot_h
