@@ -39,7 +39,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from rso_scheduler.calendar import (
@@ -425,9 +425,18 @@ def run_scenario(
 # Running many scenarios: in this process, a process pool, or on Dask
 
 
-def _run_job(job: tuple[Scenario, Dataset, date, RunOptions]) -> ScenarioResult:
+def _run_job(
+    job: tuple[Scenario, Dataset, date, RunOptions], messages: Any = None
+) -> ScenarioResult:
+    """One scenario in a worker; its month-by-month progress goes to `messages` (a queue)."""
     scenario, dataset, start, options = job
-    return run_prepared(scenario, dataset, start, options)
+    progress = None
+    if messages is not None:
+
+        def progress(message: str) -> None:
+            messages.put(f"{scenario.name}: {message.strip()}")
+
+    return run_prepared(scenario, dataset, start, options, progress)
 
 
 def run_many(
@@ -454,15 +463,34 @@ def run_many(
             say(f"scenario {i}/{len(work)}: {s.name}")
             out.append(run_prepared(s, d, st, o, say))
         return out
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    import multiprocessing
+    import queue
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     results: dict[int, ScenarioResult] = {}
-    with ProcessPoolExecutor(max_workers=min(n_jobs, len(work))) as pool:
-        futures = {pool.submit(_run_job, w): i for i, w in enumerate(work)}
-        for fut in as_completed(futures):
-            i = futures[fut]
-            results[i] = fut.result()
-            say(f"done {len(results)}/{len(work)}: {work[i][0].name}")
+    # Workers put their month-by-month lines on a managed queue; this process prints them as
+    # they come, so a long parallel run shows progress, not minutes of silence.
+    with multiprocessing.Manager() as manager:
+        messages = manager.Queue()
+
+        def relay() -> None:
+            while True:
+                try:
+                    say(messages.get_nowait())
+                except queue.Empty:
+                    return
+
+        with ProcessPoolExecutor(max_workers=min(n_jobs, len(work))) as pool:
+            futures = {pool.submit(_run_job, w, messages): i for i, w in enumerate(work)}
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                relay()
+                for fut in sorted(done, key=lambda f: futures[f]):
+                    i = futures[fut]
+                    results[i] = fut.result()
+                    say(f"done {len(results)}/{len(work)}: {work[i][0].name}")
+        relay()
     return [results[i] for i in range(len(work))]
 
 

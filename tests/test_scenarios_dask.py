@@ -90,3 +90,14 @@ def test_cli_dask_local_matches_jobs_1(tmp_path, tiny_dir) -> None:  # type: ign
         assert result.exit_code == 0, result.output
         texts.append((out / "comparison.csv").read_text(encoding="utf-8"))
     assert texts[0] == texts[1]
+
+
+def test_process_pool_reports_each_month_as_it_goes() -> None:
+    """Parallel runs relay every scenario's month lines (named), not only 'done' at the end."""
+    jobs = _jobs()
+    lines: list[str] = []
+    run_many(jobs, GREEDY, n_jobs=2, progress=lines.append)
+    for name in ("base", "lose half", "grow"):
+        month_lines = [ln for ln in lines if ln.startswith(f"{name}: ") and " due, " in ln]
+        assert len(month_lines) == 2, lines
+    assert sum(ln.startswith("done ") for ln in lines) == 3
