@@ -25,6 +25,14 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def plan_greedy_january(data_dir: Path, out: Path) -> tuple[int, str]:
+    """`rso plan` of January 2027 with the greedy baseline, no maps, quietly."""
+    return run(
+        "plan", str(data_dir), "--month", "2027-01", "--out", str(out),
+        "--solver", "greedy", "--no-maps", "--quiet",
+    )  # fmt: skip
+
+
 def assert_private(out: Path) -> None:
     assert {p.name for p in out.iterdir()} >= EXPECTED
     for p in out.rglob("*"):
@@ -89,21 +97,7 @@ def test_plan_sample(tmp_path: Path, solver: str) -> None:
 def test_check_fails_on_tampered_roster(tiny_dir: Path, tmp_path: Path) -> None:
     """Moving one visit to a Sunday and editing an officer are both caught by `rso check`."""
     out = tmp_path / "out"
-    assert (
-        run(
-            "plan",
-            str(tiny_dir),
-            "--month",
-            "2027-01",
-            "--out",
-            str(out),
-            "--solver",
-            "greedy",
-            "--no-maps",
-            "--quiet",
-        )[0]
-        == 0
-    )
+    assert plan_greedy_january(tiny_dir, out)[0] == 0
     roster = out / "roster.csv"
     lines = roster.read_text().splitlines()
     cells = lines[1].split(",")
@@ -127,18 +121,7 @@ def test_plan_that_fails_its_check_exits_nonzero(
         return result
 
     monkeypatch.setattr(solvers, "greedy_plan", broken)
-    code, text = run(
-        "plan",
-        str(tiny_dir),
-        "--month",
-        "2027-01",
-        "--out",
-        str(tmp_path / "out"),
-        "--solver",
-        "greedy",
-        "--no-maps",
-        "--quiet",
-    )
+    code, text = plan_greedy_january(tiny_dir, tmp_path / "out")
     assert code == 1
     assert "FAILED its own check" in text and "[officer_working]" in text  # fmt: skip
 
@@ -157,18 +140,7 @@ def test_failure_mid_write_leaves_out_untouched(
     import rso_scheduler.outputs.roster_files as rf
 
     monkeypatch.setattr(rf, "_write_day_sheets", fail)
-    code, text = run(
-        "plan",
-        str(tiny_dir),
-        "--month",
-        "2027-01",
-        "--out",
-        str(out),
-        "--solver",
-        "greedy",
-        "--no-maps",
-        "--quiet",
-    )
+    code, text = plan_greedy_january(tiny_dir, out)
     assert code == 1 and "disk full" in text and "Traceback" not in text
     assert [p.name for p in out.iterdir()] == ["roster.csv"]
     assert (out / "roster.csv").read_text() == "the previous roster\n"
@@ -245,21 +217,7 @@ def test_run_record_and_period_option(tiny_dir: Path, tmp_path: Path) -> None:
 def test_check_reports_changed_inputs(tiny_dir: Path, tmp_path: Path) -> None:
     """Checking a roster against a data folder that changed since planning says so."""
     out = tmp_path / "out"
-    assert (
-        run(
-            "plan",
-            str(tiny_dir),
-            "--month",
-            "2027-01",
-            "--out",
-            str(out),
-            "--solver",
-            "greedy",
-            "--no-maps",
-            "--quiet",
-        )[0]
-        == 0
-    )
+    assert plan_greedy_january(tiny_dir, out)[0] == 0
     with (tiny_dir / "absences.csv").open("a") as fh:
         fh.write("TV001,2027-03-01,2027-03-02,training\n")
     code, text = run("check", str(tiny_dir), str(out))
