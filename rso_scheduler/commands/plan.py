@@ -224,6 +224,9 @@ def command(
         progress=progress,
     )
     result = plan_fn(dataset, plan_start, plan_end, options)
+    if quiet:  # otherwise the progress lines have shown them as they happened
+        for note in result.stats.get("notices", []):
+            click.echo(f"note: {note}", err=True)
 
     progress(f"writing {out_dir}")
     run_info = {

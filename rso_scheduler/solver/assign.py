@@ -73,6 +73,7 @@ class AssignResult:
     deterministic_s: float
     n_vars: int
     n_candidates: int
+    stopped_by_clock: bool = False  # the wall-clock safety net, not the deterministic limit
 
 
 def build_candidates(prob: Problem, forbidden: set[tuple[int, int]]) -> list[Candidate]:
@@ -345,6 +346,13 @@ def solve_assignment(
         objective, bound = solver.objective_value, solver.best_objective_bound
     else:
         objective, bound = float("nan"), float("nan")
+    # A search that ends before its deterministic limit without a proof was cut by the clock.
+    finished = status in (cp_model.OPTIMAL, cp_model.INFEASIBLE, cp_model.MODEL_INVALID)
+    cut = (
+        not finished
+        and solver.deterministic_time < 0.99 * prm.max_deterministic_time
+        and solver.wall_time >= 0.99 * prm.max_time_in_seconds
+    )
     return AssignResult(
         chosen=chosen,
         status=name,
@@ -354,4 +362,5 @@ def solve_assignment(
         deterministic_s=solver.deterministic_time,
         n_vars=len(x),
         n_candidates=len(cands),
+        stopped_by_clock=cut,
     )

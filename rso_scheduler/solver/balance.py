@@ -155,8 +155,13 @@ def exchange_officers(prob: Problem, st: _State, deadline: float) -> dict[str, i
         passes += 1
         changed = 0
         for d in range(prob.n_days):
-            if time.monotonic() > deadline:
-                return {"exchanges": done, "exchange_passes": passes, "exchange_added_min": spent}
+            if time.monotonic() > deadline:  # a safety net only: passes bound the work
+                return {
+                    "exchanges": done,
+                    "exchange_passes": passes,
+                    "exchange_added_min": spent,
+                    "exchanges_stopped_by_clock": 1,
+                }
             crews = sorted(prob.crews_by_day[d].values(), key=lambda c: c.index)
             for i, c1 in enumerate(crews):
                 for c2 in crews[i + 1 :]:

@@ -7,20 +7,20 @@ continuity penalty. Moves never break a hard rule: every changed route is re-tim
 exact travel model, and only visits whose date can move freely are moved (people with one
 visit in the plan; chained visits stay on their day but may change crew).
 
-Deterministic: visits are taken in a fixed order, passes are bounded by count, and the clock
-is consulted only as a safety net.
+Deterministic: visits are taken in a fixed order, and the search is bounded by counted work
+(route evaluations, `work.WorkBudget`) and passes; the clock is only a safety net.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Protocol
 
 from rso_scheduler.solver.assign import W_CONT
 from rso_scheduler.solver.problem import Problem, due_index
 from rso_scheduler.solver.routing import Stop
+from rso_scheduler.solver.work import WorkBudget
 
-MAX_PASSES = 8
+MAX_PASSES = 40
 SWAP_DAY_RADIUS = 3  # swaps look this many days either side of a visit's date
 SWAP_COMPS = 6  # ... among this many nearest crew compositions
 NEIGHBOUR_COMPS = 12  # crew compositions tried per visit (nearest eligible first)
@@ -33,10 +33,19 @@ class _State(Protocol):
     by_person: dict[int, list[int]]
 
 
-def _route_cost(prob: Problem, crew_idx: int, order: list[Stop]) -> int | None:
+def _route_cost(prob: Problem, crew_idx: int, order: list[Stop], work: WorkBudget) -> int | None:
+    work.spend(1)
     crew = prob.crews[crew_idx]
     ev = prob.timers[prob.comp_index[crew.officer_ids]].evaluate(order)
     return None if ev is None else ev[0]
+
+
+def _insertion(
+    prob: Problem, comp: int, order: list[Stop], stop: Stop, work: WorkBudget
+) -> tuple[int, int] | None:
+    """Cheapest insertion of `stop` into `order` for a crew composition, counted as work."""
+    work.spend(len(order) + 2)  # the route without it, and each position with it
+    return prob.timers[comp].cheapest_insertion(order, stop)
 
 
 def _cont(prob: Problem, person: int, crew_idx: int) -> int:
@@ -73,6 +82,7 @@ def _best_insertion(
     max_late: int,
     exclude: set[int],
     routes: dict[int, list[Stop]],
+    work: WorkBudget,
 ) -> tuple[int, int, int, int, int] | None:
     """(weighted late, added cost, day, crew, position) of the best insertion, or None."""
     r = prob.reqs[person]
@@ -90,7 +100,7 @@ def _best_insertion(
             other = routes.get(crew.index, st.stops.get(crew.index, []))
             if crew.max_visits is not None and len(other) >= crew.max_visits:
                 continue
-            ins = prob.timers[c].cheapest_insertion(other, stop)
+            ins = _insertion(prob, c, other, stop, work)
             if ins is None:
                 continue
             cand = (late, ins[1] + _cont(prob, person, crew.index), d, crew.index, ins[0])
@@ -100,7 +110,7 @@ def _best_insertion(
 
 
 def eliminate_routes(
-    prob: Problem, st: _State, deadline: float, pull_forward_keys: set[int], max_stops: int = 3
+    prob: Problem, st: _State, work: WorkBudget, pull_forward_keys: set[int], max_stops: int = 3
 ) -> int:
     """Empty short crew-days by moving all their visits elsewhere when that saves travel."""
     done = 0
@@ -109,12 +119,12 @@ def eliminate_routes(
         key=lambda ci: (len(st.stops[ci]), ci),
     )
     for ci in order:
-        if time.monotonic() > deadline:
+        if work.exhausted():
             break
         stops = st.stops.get(ci, [])
         if not stops or len(stops) > max_stops:
             continue
-        cost = _route_cost(prob, ci, stops)
+        cost = _route_cost(prob, ci, stops, work)
         if cost is None:
             continue
         gain = cost + sum(_cont(prob, st.person_of[s.key], ci) for s in stops)
@@ -126,7 +136,7 @@ def eliminate_routes(
             p = st.person_of[s.key]
             days, due = _allowed_days(prob, st, s.key, pull_forward_keys)
             cur_late = max(0, prob.crews[ci].day_index - due) * prob.reqs[p].weight
-            best = _best_insertion(prob, st, s, p, days, due, cur_late, {ci}, scratch)
+            best = _best_insertion(prob, st, s, p, days, due, cur_late, {ci}, scratch, work)
             if best is None:
                 ok = False
                 break
@@ -150,7 +160,7 @@ def eliminate_routes(
     return done
 
 
-def swap_visits(prob: Problem, st: _State, deadline: float, day_radius: int, n_comps: int) -> int:
+def swap_visits(prob: Problem, st: _State, work: WorkBudget, day_radius: int, n_comps: int) -> int:
     """Exchange two visits between crew-days (same day, or up to `day_radius` days apart)
     when risk-weighted lateness does not grow and travel + continuity penalty falls."""
     done = 0
@@ -163,7 +173,7 @@ def swap_visits(prob: Problem, st: _State, deadline: float, day_radius: int, n_c
         return allowed[k]
 
     for key in sorted(st.person_of):
-        if time.monotonic() > deadline:
+        if work.exhausted():
             break
         a_crew = st.crew_of[key]
         pa = st.person_of[key]
@@ -175,7 +185,7 @@ def swap_visits(prob: Problem, st: _State, deadline: float, day_radius: int, n_c
         pos_a = next(i for i, s in enumerate(route_a) if s.key == key)
         stop_a = route_a[pos_a]
         rest_a = route_a[:pos_a] + route_a[pos_a + 1 :]
-        cost_a = _route_cost(prob, a_crew, route_a)
+        cost_a = _route_cost(prob, a_crew, route_a, work)
         if cost_a is None:
             continue
         days_a, due_a = allowed_of(key)
@@ -191,7 +201,7 @@ def swap_visits(prob: Problem, st: _State, deadline: float, day_radius: int, n_c
                 route_b = st.stops.get(crew_b.index, [])
                 if not route_b:
                     continue
-                cost_b = _route_cost(prob, crew_b.index, route_b)
+                cost_b = _route_cost(prob, crew_b.index, route_b, work)
                 if cost_b is None:
                     continue
                 for pos_b, stop_b in enumerate(route_b):
@@ -208,16 +218,16 @@ def swap_visits(prob: Problem, st: _State, deadline: float, day_radius: int, n_c
                     if late_delta > 0:
                         continue
                     rest_b = route_b[:pos_b] + route_b[pos_b + 1 :]
-                    ins_a = prob.timers[c].cheapest_insertion(rest_b, stop_a)
+                    ins_a = _insertion(prob, c, rest_b, stop_a, work)
                     if ins_a is None:
                         continue
-                    ins_b = prob.timers[comp_a].cheapest_insertion(rest_a, stop_b)
+                    ins_b = _insertion(prob, comp_a, rest_a, stop_b, work)
                     if ins_b is None:
                         continue
                     new_a = rest_a[: ins_b[0]] + [stop_b] + rest_a[ins_b[0] :]
                     new_b = rest_b[: ins_a[0]] + [stop_a] + rest_b[ins_a[0] :]
-                    ca = _route_cost(prob, a_crew, new_a)
-                    cb = _route_cost(prob, crew_b.index, new_b)
+                    ca = _route_cost(prob, a_crew, new_a, work)
+                    cb = _route_cost(prob, crew_b.index, new_b, work)
                     if ca is None or cb is None:
                         continue
                     delta = ca + cb - cost_a - cost_b
@@ -242,24 +252,26 @@ def swap_visits(prob: Problem, st: _State, deadline: float, day_radius: int, n_c
 
 
 def improve(
-    prob: Problem, st: _State, deadline: float, pull_forward_keys: set[int]
+    prob: Problem, st: _State, work: WorkBudget, pull_forward_keys: set[int]
 ) -> dict[str, int]:
-    """Relocate visits and empty short crew-days while it helps; returns counts of moves."""
+    """Relocate visits, empty short crew-days and swap visits while it helps, within the
+    counted work; returns counts of moves and passes."""
     moves = 0
     emptied = 0
     swaps = 0
     passes = 0
+    converged = 0
     for _ in range(MAX_PASSES):
         passes += 1
         improved = 0
         for key in sorted(st.person_of):
-            if time.monotonic() > deadline:
+            if work.exhausted():
                 return {
-                    "moves": moves,
+                    "moves": moves + improved,
                     "emptied": emptied,
                     "swaps": swaps,
                     "passes": passes,
-                    "stopped_by_clock": 1,
+                    "converged": 0,
                 }
             p = st.person_of[key]
             r = prob.reqs[p]
@@ -270,12 +282,12 @@ def improve(
             pos = next(i for i, s in enumerate(order) if s.key == key)
             stop = order[pos]
             without = order[:pos] + order[pos + 1 :]
-            cost_with = _route_cost(prob, cur_crew, order)
-            cost_without = _route_cost(prob, cur_crew, without)
+            cost_with = _route_cost(prob, cur_crew, order, work)
+            cost_without = _route_cost(prob, cur_crew, without, work)
             if cost_with is None or cost_without is None:
                 continue
             saving = cost_with - cost_without + _cont(prob, p, cur_crew)
-            best = _best_insertion(prob, st, stop, p, days, due, cur_late, {cur_crew}, {})
+            best = _best_insertion(prob, st, stop, p, days, due, cur_late, {cur_crew}, {}, work)
             if best is None or (best[0], best[1] - saving) >= (cur_late, 0):
                 continue
             _late, _added, _d, new_crew, new_pos = best
@@ -286,16 +298,19 @@ def improve(
             st.crew_of[key] = new_crew
             improved += 1
         moves += improved
-        gone = eliminate_routes(prob, st, deadline, pull_forward_keys)
+        gone = eliminate_routes(prob, st, work, pull_forward_keys)
         emptied += gone
-        swapped = swap_visits(prob, st, deadline, SWAP_DAY_RADIUS, SWAP_COMPS)
+        swapped = swap_visits(prob, st, work, SWAP_DAY_RADIUS, SWAP_COMPS)
         swaps += swapped
         if not improved and not gone and not swapped:
+            converged = 1
+            break
+        if work.exhausted():
             break
     return {
         "moves": moves,
         "emptied": emptied,
         "swaps": swaps,
         "passes": passes,
-        "stopped_by_clock": int(time.monotonic() > deadline),
+        "converged": converged,
     }

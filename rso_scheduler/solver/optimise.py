@@ -30,6 +30,7 @@ from rso_scheduler.solver.options import PlanOptions
 from rso_scheduler.solver.problem import REPAIR_COMPS, Problem, build_problem, due_index
 from rso_scheduler.solver.routing import Stop
 from rso_scheduler.solver.unannounced import choose_unannounced
+from rso_scheduler.solver.work import WorkBudget, evals_for
 
 MAX_ROUNDS = 3  # assignment -> routing rounds (cuts added between them)
 PULL_MAX_ADDED_MIN = 4  # a pulled-forward visit may add at most this much crew travel (next door)
@@ -41,6 +42,10 @@ LATER_SOLVE_SHARE = 0.08
 DET_PER_WALL_S = 0.25
 # The first solve's wall-clock safety net: share of the time left (normally never reached).
 WALL_SAFETY_SHARE = 0.8
+# Counted work of the local search, as a share of the time limit (see work.EVALS_PER_S).
+IMPROVE_SHARE = 0.3
+# Repair and pull-forward are bounded by the visits to place, not by work: only the clock net.
+REPAIR_MAX_EVALS = 2**62
 
 
 @dataclass
@@ -146,7 +151,7 @@ def _try_insert(
     due: int,
     only_busy: bool,
     max_added: int | None,
-    deadline: float,
+    work: WorkBudget,
 ) -> bool:
     """Insert one visit of `person` on the least-late, then cheapest, feasible crew-day."""
     r = prob.reqs[person]
@@ -157,7 +162,7 @@ def _try_insert(
     stop = st.new_stop(person)
     i = 0
     while i < len(days):
-        if time.monotonic() > deadline:
+        if work.exhausted():
             return False
         level = max(0, days[i] - due)
         group = []
@@ -179,6 +184,7 @@ def _try_insert(
                 used = sum(s.duration_min for s in order) + r.duration_min
                 if used > crew.end_min - crew.start_min:
                     continue
+                work.spend(len(order) + 2)
                 ins = prob.timers[c].cheapest_insertion(order, stop)
                 if ins is None:
                     continue
@@ -201,7 +207,7 @@ def _try_insert(
     return False
 
 
-def _repair_owed(prob: Problem, st: _State, order_people: list[int], deadline: float) -> int:
+def _repair_owed(prob: Problem, st: _State, order_people: list[int], work: WorkBudget) -> int:
     """Insert each person's still-missing owed visits (chains continue), in the given order.
 
     Returns how many visits were placed; a person stops at their first visit that fits nowhere.
@@ -213,7 +219,7 @@ def _repair_owed(prob: Problem, st: _State, order_people: list[int], deadline: f
             if nxt is None:
                 break
             due, lo = nxt
-            if not _try_insert(prob, st, p, lo, due, False, None, deadline):
+            if not _try_insert(prob, st, p, lo, due, False, None, work):
                 break
             repaired += 1
     return repaired
@@ -238,6 +244,12 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     forbidden: set[tuple[int, int]] = set()
     hint: dict[int, int] = {}
     stats: dict[str, object] = {"solver": "cp-sat", "rounds": 0, "routing_drops": 0}
+    notices: list[str] = []
+
+    def notice(message: str) -> None:
+        notices.append(message)
+        say(f"note: {message}")
+
     st = _State(prob)
     accepted: dict[int, int] = {}
     for rnd in range(MAX_ROUNDS):
@@ -248,8 +260,6 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
             stats["greedy_start_visits"] = len(hint)
         remaining = deadline - time.monotonic()
         share = FIRST_SOLVE_SHARE if rnd == 0 else LATER_SOLVE_SHARE
-        if remaining < 1.0 and rnd > 0:
-            break
         # The deterministic limit, derived from the budget alone (never from the clock), is what
         # ends the search, so the same inputs and seed give the same roster on a busy machine
         # too. The wall-clock limit is only a safety net with generous headroom.
@@ -276,9 +286,23 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
             float(stats.get("cp_sat_deterministic_s", 0.0)) + res.deterministic_s,  # type: ignore[arg-type]
             3,
         )
-        chosen = res.chosen if res.chosen else hint
-        if not res.chosen:
+        if res.stopped_by_clock:
+            stats["assignment_stopped_by_clock"] = True
+            notice(
+                f"the assignment search (round {rnd + 1}) was stopped by the wall clock after "
+                f"{res.wall_s:.0f} s, before its deterministic limit: the machine is busy, and "
+                "the roster may differ from another run with the same inputs and seed; "
+                "raise --time-limit (or plan when the machine is less loaded)"
+            )
+        found = res.status in ("OPTIMAL", "FEASIBLE")
+        chosen = res.chosen if found else hint
+        if not found:
             stats["status"] = f"{res.status} (greedy start used)"
+            notice(
+                f"the assignment model found no solution ({res.status}) within its limit; "
+                "the greedy start was used instead and improved by the local search; "
+                "a longer --time-limit gives the model more time"
+            )
         st = _State(prob)
         dropped, _n = _route_round(prob, chosen, st)
         stats["routing_drops"] = int(stats["routing_drops"]) + len(dropped)  # type: ignore[call-overload]
@@ -299,23 +323,47 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     st.next_key = len(prob.slots)
     stats["not_owed_dropped"] = _drop_not_owed(prob, st)
 
-    # repair: every owed visit still missing, most serious first, into any crew-day it fits
-    repair_deadline = max(deadline, time.monotonic() + 5.0)
-    improve_deadline = max(deadline - 0.1 * budget, time.monotonic() + 1.0)
+    # Repair, pull-forward and exchanges always run to the end (their work is bounded by the
+    # visits to place); the local search is bounded by counted work. The clock is only a
+    # safety net for each (an overloaded machine), and when it fires the run says so.
+    repair_work = WorkBudget(REPAIR_MAX_EVALS, max(deadline, time.monotonic() + 5.0))
+    improve_work = WorkBudget(
+        evals_for(budget * IMPROVE_SHARE),
+        max(deadline - 0.1 * budget, time.monotonic() + 1.0),
+    )
     order_people = sorted(
         (p for p, r in enumerate(reqs) if not r.optional),
         key=lambda p: (reqs[p].risk_level.rank, reqs[p].first_due, reqs[p].offender_id),
     )
-    repaired = _repair_owed(prob, st, order_people, repair_deadline)
+    repaired = _repair_owed(prob, st, order_people, repair_work)
     stats["repaired"] = repaired
     # local search with exact routes, then a second repair for what the moves made room for
-    moved = improve(prob, st, improve_deadline, set())
+    t_imp = time.monotonic()
+    moved = improve(prob, st, improve_work, set())
+    stats["improve_s"] = round(time.monotonic() - t_imp, 3)
     stats["improve_moves"] = moved["moves"]
     stats["improve_passes"] = moved["passes"]
     stats["improve_emptied_crew_days"] = moved["emptied"]
     stats["improve_swaps"] = moved["swaps"]
-    stats["improve_stopped_by_clock"] = moved["stopped_by_clock"]
-    repaired += _repair_owed(prob, st, order_people, repair_deadline)
+    stats["improve_evaluations"] = improve_work.used
+    stats["improve_evaluation_limit"] = improve_work.limit
+    stats["improve_stopped_by"] = (
+        "wall clock"
+        if improve_work.clock_fired
+        else "converged"
+        if moved["converged"]
+        else "work limit"
+        if improve_work.work_done
+        else "pass limit"
+    )
+    if improve_work.clock_fired:
+        notice(
+            f"the local search was stopped by the wall clock after {moved['passes']} passes "
+            f"({improve_work.used:,} of {improve_work.limit:,} route evaluations): the machine "
+            "is busy, and the roster may differ from another run with the same inputs and seed; "
+            "raise --time-limit"
+        )
+    repaired += _repair_owed(prob, st, order_people, repair_work)
     stats["repaired"] = repaired
     # pull forward: people not yet due, only into crew-days already going out, cheaply
     pulled = 0
@@ -325,7 +373,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
             key=lambda p: (reqs[p].risk_level.rank, reqs[p].first_due, reqs[p].offender_id),
         )
         for p in opt_people:
-            if time.monotonic() > repair_deadline:
+            if repair_work.exhausted():
                 break
             r = reqs[p]
             lo = (r.first_earliest - start).days
@@ -334,14 +382,38 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
             if lo >= prob.n_days:
                 continue
             due = due_index(prob, p)
-            if _try_insert(prob, st, p, lo, due, True, PULL_MAX_ADDED_MIN, repair_deadline):
+            if _try_insert(prob, st, p, lo, due, True, PULL_MAX_ADDED_MIN, repair_work):
                 pulled += 1
     stats["pulled_forward"] = pulled
+    if repair_work.clock_fired:
+        stats["repair_stopped_by_clock"] = True
+        notice(
+            "repair and pull-forward were stopped by the wall clock: some visits may be "
+            "unscheduled or not pulled forward that a run on a quiet machine would place; "
+            "raise --time-limit"
+        )
     # workload balance last: officers trade places between crews of a day; visits, days and
     # order stay, so nothing above it in the objective can get worse beyond a little travel
     t_ex = time.monotonic()
-    stats.update(exchange_officers(prob, st, repair_deadline))
+    stats.update(exchange_officers(prob, st, repair_work.safety_deadline))
     stats["exchange_s"] = round(time.monotonic() - t_ex, 3)
+    if stats.get("exchanges_stopped_by_clock"):
+        notice(
+            "officer exchanges were stopped by the wall clock (the machine is busy); the "
+            "roster may differ from another run with the same inputs and seed; raise --time-limit"
+        )
+    stats["wall_clock_net_fired"] = (
+        any(
+            bool(stats.get(k))
+            for k in (
+                "assignment_stopped_by_clock",
+                "repair_stopped_by_clock",
+                "exchanges_stopped_by_clock",
+            )
+        )
+        or improve_work.clock_fired
+    )
+    stats["notices"] = notices
     result = _extract(prob, st, options, holidays_off, stats)
     result.solve_seconds = round(time.monotonic() - t0, 3)
     say(f"planned {len(result.visits)} visits, {len(result.unscheduled)} unscheduled")
