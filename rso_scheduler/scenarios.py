@@ -54,9 +54,6 @@ from rso_scheduler.models import (
     RISK_ORDER,
     Dataset,
     Officer,
-    Outcome,
-    VisitKind,
-    VisitRecord,
 )
 from rso_scheduler.roster import PlanResult
 from rso_scheduler.scenario_file import (  # noqa: F401  (re-exported: the public API)
@@ -79,6 +76,7 @@ from rso_scheduler.scenario_transforms import (  # noqa: F401  (re-exported: the
     remove_officers,
     scale_officers,
 )
+from rso_scheduler.solver.horizon import with_visits_done
 from rso_scheduler.solver.options import PlanOptions
 
 PlannerName = Literal["optimised", "greedy"]
@@ -339,18 +337,7 @@ def month_metrics(
 
 def record_plan(dataset: Dataset, result: PlanResult) -> Dataset:
     """The dataset with the plan's visits logged as completed (the next month plans from there)."""
-    done = tuple(
-        VisitRecord(
-            offender_id=v.offender_id,
-            date=v.date,
-            start_min=v.start_min,
-            officer_ids=v.officer_ids,
-            outcome=Outcome.completed,
-            kind=v.kind if isinstance(v.kind, VisitKind) else VisitKind(v.kind),
-        )
-        for v in sorted(result.visits, key=lambda v: (v.date, v.start_min, v.offender_id))
-    )
-    return dataset.model_copy(update={"visits": dataset.visits + done})
+    return with_visits_done(dataset, result.visits)
 
 
 def run_horizon(

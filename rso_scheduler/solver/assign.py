@@ -131,6 +131,18 @@ def build_candidates(prob: Problem, forbidden: set[tuple[int, int]]) -> list[Can
     return out
 
 
+def deferral_cost(prob: Problem, person: int, seq: int) -> int:
+    """Cost of not planning a person's visit `seq` (>= 1) of the on-time chain: its weighted
+    days late from the day it would fall due (every earlier visit made on its due date, or on
+    its first possible day) to the end of the plan; 0 if it would fall due after the plan."""
+    r = prob.reqs[person]
+    first = max(due_index(prob, person), (r.first_earliest - prob.start).days)
+    due = first + seq * r.interval_days
+    if seq < 1 or due > prob.n_days - 1:
+        return 0
+    return W_LATE * r.weight * (prob.n_days - due)
+
+
 def zone_of_people(prob: Problem) -> list[int]:
     """A map cell per person (square cells of ZONE_KM), numbered in sorted cell order."""
     if not prob.reqs:
@@ -278,9 +290,19 @@ def solve_assignment(
             owed = m.new_bool_var(f"o{s.index}")
             m.add(day_vars[prev.index] <= last_day - r.interval_days).only_enforce_if(owed)
             m.add(day_vars[prev.index] >= last_day - r.interval_days + 1).only_enforce_if(~owed)
+            if pres_var is not None:
+                # a visit that is not owed is a pull-forward, decided later with its own rules
+                m.add_implication(pres_var, owed)
             missed = m.new_bool_var(f"m{s.index}")
             m.add(missed >= owed + pres_prev - 1 - pres)
             obj.append((W_MISS * w, missed))
+            # Putting a visit off pushes its chain out: a visit that would fall due inside the
+            # plan had every visit been on time is, when not planned, charged as late from that
+            # due date to the plan's end, so a deferral never lowers the objective.
+            deferral = deferral_cost(prob, p, s.seq)
+            if deferral:
+                const += deferral
+                obj.append((-deferral, present[s.index]))
         s_last = chain[-1]
         if by_slot.get(s_last.index):
             # no owed visit may fall beyond the modelled chain

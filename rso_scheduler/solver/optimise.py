@@ -25,6 +25,7 @@ from rso_scheduler.solver.assign import (
 from rso_scheduler.solver.balance import exchange_officers
 from rso_scheduler.solver.crews import form_crews
 from rso_scheduler.solver.diagnose import unscheduled_reason
+from rso_scheduler.solver.horizon import WINDOW_MAX_DAYS, plan_in_windows
 from rso_scheduler.solver.improve import improve
 from rso_scheduler.solver.options import PlanOptions
 from rso_scheduler.solver.problem import REPAIR_COMPS, Problem, build_problem, due_index
@@ -230,6 +231,11 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     t0 = time.monotonic()
     if end < start:
         raise PlanError(f"the plan ends ({end}) before it starts ({start})")
+    if (end - start).days + 1 > WINDOW_MAX_DAYS:
+        # long plans month by month (see horizon.py): earliest visits, bounded memory
+        result = plan_in_windows(dataset, start, end, options, plan)
+        result.solve_seconds = round(time.monotonic() - t0, 3)
+        return result
     budget = options.time_limit_s
     deadline = t0 + budget
     say = options.progress
@@ -327,9 +333,10 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     # visits to place); the local search is bounded by counted work. The clock is only a
     # safety net for each (an overloaded machine), and when it fires the run says so.
     repair_work = WorkBudget(REPAIR_MAX_EVALS, max(deadline, time.monotonic() + 5.0))
+    # the net leaves the counted work three times the time it takes on a quiet machine
     improve_work = WorkBudget(
         evals_for(budget * IMPROVE_SHARE),
-        max(deadline - 0.1 * budget, time.monotonic() + 1.0),
+        max(deadline - 0.1 * budget, time.monotonic() + 3 * budget * IMPROVE_SHARE),
     )
     order_people = sorted(
         (p for p, r in enumerate(reqs) if not r.optional),

@@ -1,0 +1,163 @@
+"""Long plans in rolling monthly windows: each month planned from the history the earlier made.
+
+A plan longer than `WINDOW_MAX_DAYS` is cut into windows of one calendar month from its start
+(the last one shorter). Each window is planned by the single-window pipeline with the earlier
+windows' visits counted as completed, so a window is exactly the plan a supervisor would make
+for that month after the earlier ones: an overdue person is visited as early in a year's plan
+as in a one-month plan with the same budget, and putting a visit off can never shrink what is
+owed (later windows re-derive every due date from the visits actually planned). It also bounds
+memory: one month's model at a time (a single 366-day model of the force took 4.6 GB).
+
+Every visit owed on or before the plan's last day is accounted for: a visit unscheduled in one
+window stays owed (same due date) in the next, so the last window's unscheduled visits are the
+plan's. Each window has the time limit of a one-month plan (a shorter last window a share of
+it), so the first window is the one-month plan exactly; each window is deterministic, so the
+whole plan is too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, timedelta
+
+from rso_scheduler.models import Dataset, Outcome, VisitKind, VisitRecord
+from rso_scheduler.roster import CrewRoute, PlannedVisit, PlanResult
+from rso_scheduler.solver.options import PlanOptions
+
+WINDOW_MAX_DAYS = 31  # longer plans are planned month by month
+
+Planner = Callable[[Dataset, date, date, PlanOptions], PlanResult]
+
+
+def _month_after(day: date) -> date:
+    """The same day of the next month (the month's last day when it has fewer days)."""
+    y, m = divmod(day.month, 12)
+    year, month = day.year + y, m + 1
+    last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last))
+
+
+def windows(start: date, end: date) -> list[tuple[date, date]]:
+    """Consecutive one-month windows from `start`; the last ends on `end`."""
+    out: list[tuple[date, date]] = []
+    a = start
+    while a <= end:
+        b = min(end, _month_after(a) - timedelta(days=1))
+        out.append((a, b))
+        a = b + timedelta(days=1)
+    return out
+
+
+def with_visits_done(dataset: Dataset, visits: list[PlannedVisit]) -> Dataset:
+    """The dataset with the given planned visits logged as completed."""
+    done = tuple(
+        VisitRecord(
+            offender_id=v.offender_id,
+            date=v.date,
+            start_min=v.start_min,
+            officer_ids=v.officer_ids,
+            outcome=Outcome.completed,
+            kind=v.kind if isinstance(v.kind, VisitKind) else VisitKind(v.kind),
+        )
+        for v in sorted(visits, key=lambda v: (v.date, v.start_min, v.offender_id))
+    )
+    return dataset.model_copy(update={"visits": dataset.visits + done})
+
+
+def plan_in_windows(
+    dataset: Dataset, start: date, end: date, options: PlanOptions, plan_window: Planner
+) -> PlanResult:
+    """Plan [start, end] month by month with `plan_window`; one combined result."""
+    periods = windows(start, end)
+    total_days = (end - start).days + 1
+    say = options.progress
+    results: list[PlanResult] = []
+    history = dataset
+    say(
+        f"{total_days} days: planned as {len(periods)} monthly windows, each with the time "
+        f"limit of a month ({options.time_limit_s:.0f} s for a full month)"
+    )
+    for i, (a, b) in enumerate(periods):
+        share = options.time_limit_s * min(1.0, ((b - a).days + 1) / WINDOW_MAX_DAYS)
+        say(f"window {i + 1} of {len(periods)}: {a} to {b}")
+
+        def relay(message: str, label: str = f"  [{a:%Y-%m}] ") -> None:
+            say(label + message)
+
+        opts = replace(options, time_limit_s=share, progress=relay)
+        res = plan_window(history, a, b, opts)
+        results.append(res)
+        history = with_visits_done(history, res.visits)
+    return combine(results, start, end, options)
+
+
+def combine(results: list[PlanResult], start: date, end: date, options: PlanOptions) -> PlanResult:
+    """One plan from consecutive windows: visit ids renumbered in order, flags re-derived."""
+    visits: list[PlannedVisit] = []
+    routes: list[CrewRoute] = []
+    seq_of: dict[str, int] = {}
+    n = 0
+    for res in results:
+        ids: dict[str, str] = {}
+        for v in sorted(res.visits, key=lambda v: v.visit_id):
+            n += 1
+            ids[v.visit_id] = f"V{n:05d}"
+            seq = seq_of.get(v.offender_id, 0)
+            seq_of[v.offender_id] = seq + 1
+            visits.append(
+                replace(
+                    v,
+                    visit_id=ids[v.visit_id],
+                    seq=seq,
+                    # early only if due after the whole plan (a visit owed in a later window is
+                    # simply made early in its window)
+                    pulled_forward=v.due_date > end,
+                )
+            )
+        routes.extend(replace(r, visit_ids=tuple(ids[x] for x in r.visit_ids)) for r in res.routes)
+    last = results[-1]
+    owed_planned = sum(1 for v in visits if not v.pulled_forward)
+    notices = [
+        f"{res.plan_start:%Y-%m}: {note}"
+        for res in results
+        for note in res.stats.get("notices", [])
+    ]
+    stats: dict[str, object] = {
+        "solver": last.stats.get("solver", "cp-sat"),
+        "windows": [
+            {
+                "start": res.plan_start.isoformat(),
+                "end": res.plan_end.isoformat(),
+                **{
+                    k: res.stats[k]
+                    for k in (
+                        "status",
+                        "cp_sat_deterministic_s",
+                        "improve_stopped_by",
+                        "wall_clock_net_fired",
+                        "visits_planned",
+                    )
+                    if k in res.stats
+                },
+            }
+            for res in results
+        ],
+        "status": "; ".join(sorted({str(r.stats.get("status", "")) for r in results})),
+        "wall_clock_net_fired": any(bool(r.stats.get("wall_clock_net_fired")) for r in results),
+        "notices": notices,
+        "visits_planned": len(visits),
+    }
+    return PlanResult(
+        plan_start=start,
+        plan_end=end,
+        visits=visits,
+        unscheduled=list(last.unscheduled),
+        routes=routes,
+        visits_due=owed_planned + len(last.unscheduled),
+        solve_seconds=round(sum(r.solve_seconds for r in results), 3),
+        seed=options.seed,
+        time_limit_s=options.time_limit_s,
+        work_bank_holidays=options.work_bank_holidays,
+        stats=stats,
+    )
