@@ -18,13 +18,21 @@ from datetime import date
 
 from rso_scheduler.calendar import absences_by_officer, days, officer_works
 from rso_scheduler.models import Absence, Officer
-from rso_scheduler.travel import haversine_km
+from rso_scheduler.policy import TravelPolicy
+from rso_scheduler.travel import haversine_km, travel_min
 
 # A pair is worth forming when the two shifts share enough hours for a few visits: an early
 # (07:00-15:00) and a late (14:00-22:00) shift share one hour, which is no working day for a
 # crew, while 07:00-15:00 and 10:00-18:00 share five. Measured on the synthetic force: a 75%
 # overlap rule left such officers alone and their people's two-officer visits late.
 MIN_OVERLAP_MIN = 180
+# Pairing that follows the work (see `form_crews`): a standing partnership is worth this much on
+# a day, and each unit of risk weight of a windowed visit a pair can make that no crew has been
+# formed for yet is worth NEED_VALUE (a same-area pair scores +1,000, each km between bases -10).
+STANDING_BONUS = 300.0
+NEED_VALUE = 300.0
+NEEDS_PER_CREW = 2  # windowed visits one crew-day is counted on to make (an evening holds ~2)
+NEAR_KM = 25.0  # a visit outside both officers' areas counts for a pair this close to it
 
 
 @dataclass(frozen=True)
@@ -119,6 +127,23 @@ def standing_partners(officers: list[Officer]) -> dict[str, str]:
     return partner
 
 
+def _standing_then_rest(
+    avail: list[Officer], partners: dict[str, str], by_id: dict[str, Officer]
+) -> list[tuple[Officer, Officer]]:
+    """Standing partners both on duty work together; the others are matched among themselves."""
+    avail_ids = {o.officer_id for o in avail}
+    used: set[str] = set()
+    out: list[tuple[Officer, Officer]] = []
+    for o in avail:
+        p = partners.get(o.officer_id)
+        if o.officer_id in used or p is None or p not in avail_ids or p in used:
+            continue
+        used.update((o.officer_id, p))
+        out.append((o, by_id[p]))
+    out.extend(_greedy_matching([o for o in avail if o.officer_id not in used]))
+    return out
+
+
 def working_officers(
     officers: list[Officer],
     day: date,
@@ -132,33 +157,113 @@ def working_officers(
     )
 
 
+@dataclass(frozen=True)
+class WindowNeed:
+    """An owed two-officer visit in a part of the day: only crews whose shared shift covers
+    that part (with travel from and back to both bases) can make it."""
+
+    key: str  # the person, for deterministic order
+    area: str | None
+    lat: float
+    lon: float
+    window_start_min: int
+    window_end_min: int
+    duration_min: int
+    weight: int
+    first_day: date  # the earliest date it may be made
+
+
+def covers(a: Officer, b: Officer, need: WindowNeed, travel: TravelPolicy) -> bool:
+    """Can the pair (a, b) make the visit inside its window and both officers' shifts?"""
+    legs = [travel_min(o.base_lat, o.base_lon, need.lat, need.lon, travel) for o in (a, b)]
+    first = max(o.shift_start_min + t for o, t in zip((a, b), legs, strict=True))
+    last = min(o.shift_end_min - t for o, t in zip((a, b), legs, strict=True))
+    span = min(last, need.window_end_min) - max(first, need.window_start_min)
+    return span >= need.duration_min
+
+
+def _near(a: Officer, b: Officer, need: WindowNeed) -> bool:
+    if need.area is not None and need.area in (a.area, b.area):
+        return True
+    return min(haversine_km(o.base_lat, o.base_lon, need.lat, need.lon) for o in (a, b)) <= NEAR_KM
+
+
+def _day_pairs(
+    avail: list[Officer],
+    partners: dict[str, str],
+    open_needs: list[WindowNeed],
+    travel: TravelPolicy | None,
+) -> list[tuple[Officer, Officer]]:
+    """A day's pairing: standing partners are worth a bonus, and a pair that can make owed
+    windowed visits nobody has been paired for yet (an evening needs two late shifts) is worth
+    their weight; greedy by value, ties by ids (deterministic)."""
+    scored: list[tuple[float, str, str, Officer, Officer]] = []
+    for i, a in enumerate(avail):
+        for b in avail[i + 1 :]:
+            if not can_pair(a, b):
+                continue
+            value = pair_score(a, b)
+            if partners.get(a.officer_id) == b.officer_id:
+                value += STANDING_BONUS
+            if open_needs and travel is not None:
+                served = [n for n in open_needs if _near(a, b, n) and covers(a, b, n, travel)]
+                value += NEED_VALUE * sum(n.weight for n in served[:NEEDS_PER_CREW])
+            scored.append((-value, a.officer_id, b.officer_id, a, b))
+    scored.sort(key=lambda p: (p[0], p[1], p[2]))
+    used: set[str] = set()
+    out: list[tuple[Officer, Officer]] = []
+    for _, ida, idb, a, b in scored:
+        if ida in used or idb in used:
+            continue
+        used.update((ida, idb))
+        out.append((a, b))
+    return out
+
+
 def form_crews(
     officers: list[Officer],
     absences: tuple[Absence, ...],
     start: date,
     end: date,
     holidays_off: dict[date, str] | frozenset[date],
+    needs: list[WindowNeed] | None = None,
+    travel: TravelPolicy | None = None,
 ) -> list[CrewDay]:
-    """Every crew-day of the plan, sorted by (day, crew_id)."""
+    """Every crew-day of the plan, sorted by (day, crew_id).
+
+    Without `needs`, standing partners work together whenever both are on duty and the others
+    are paired among themselves. With `needs` (owed visits in a part of the day, see
+    `WindowNeed`), each day's pairing also follows the work: a pair that can make needed
+    visits no crew of an earlier day was formed for (most urgent first, `NEEDS_PER_CREW` per
+    crew-day) is worth their risk weight, so two late officers are paired on a day with
+    evening visits to make even if their standing partners are on duty.
+    """
     partners = standing_partners(officers)
     by_officer = absences_by_officer(absences)
     by_id = {o.officer_id: o for o in officers}
     crews: list[tuple[date, tuple[Officer, ...]]] = []
+    pending = sorted(needs or [], key=lambda n: (n.first_day, -n.weight, n.key))
     for day in days(start, end):
         avail = working_officers(officers, day, by_officer, holidays_off)
-        avail_ids = {o.officer_id for o in avail}
+        open_needs = [n for n in pending if n.first_day <= day]
+        if open_needs:
+            pairs = _day_pairs(avail, partners, open_needs, travel)
+            booked: set[str] = set()
+            for a, b in pairs:  # each crew takes the needs it can make, most urgent first
+                mine = [
+                    n
+                    for n in open_needs
+                    if n.key not in booked and _near(a, b, n) and covers(a, b, n, travel)  # type: ignore[arg-type]
+                ]
+                booked.update(n.key for n in mine[:NEEDS_PER_CREW])
+            pending = [n for n in pending if n.key not in booked]
+        else:
+            pairs = _standing_then_rest(avail, partners, by_id)
         used: set[str] = set()
-        for o in avail:
-            p = partners.get(o.officer_id)
-            if o.officer_id in used or p is None or p not in avail_ids or p in used:
-                continue
-            used.update((o.officer_id, p))
-            crews.append((day, tuple(sorted((o, by_id[p]), key=lambda x: x.officer_id))))
-        rest = [o for o in avail if o.officer_id not in used]
-        for a, b in _greedy_matching(rest):
+        for a, b in pairs:
             used.update((a.officer_id, b.officer_id))
-            crews.append((day, (a, b)))
-        for o in rest:
+            crews.append((day, tuple(sorted((a, b), key=lambda x: x.officer_id))))
+        for o in avail:
             if o.officer_id not in used:
                 crews.append((day, (o,)))
     crews.sort(key=lambda c: (c[0], "+".join(o.officer_id for o in c[1])))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from rso_scheduler.calendar import bank_holidays
-from rso_scheduler.demand import requirements
+from rso_scheduler.demand import Requirement, requirements
 from rso_scheduler.errors import PlanError
 from rso_scheduler.models import Dataset, VisitKind
 from rso_scheduler.roster import CrewRoute, OfficerLeg, PlannedVisit, PlanResult, Unscheduled
@@ -23,7 +23,7 @@ from rso_scheduler.solver.assign import (
     solve_assignment,
 )
 from rso_scheduler.solver.balance import exchange_officers
-from rso_scheduler.solver.crews import form_crews
+from rso_scheduler.solver.crews import WindowNeed, form_crews
 from rso_scheduler.solver.diagnose import unscheduled_reason
 from rso_scheduler.solver.horizon import WINDOW_MAX_DAYS, plan_in_windows
 from rso_scheduler.solver.improve import improve
@@ -33,6 +33,7 @@ from rso_scheduler.solver.routing import Stop
 from rso_scheduler.solver.unannounced import choose_unannounced
 from rso_scheduler.solver.work import WorkBudget, evals_for
 
+PAIR_FOR_WINDOWS = True  # each day's crews follow the windowed work (crews.form_crews)
 MAX_ROUNDS = 3  # assignment -> routing rounds (cuts added between them)
 PULL_MAX_ADDED_MIN = 4  # a pulled-forward visit may add at most this much crew travel (next door)
 # Share of the time budget for the first assignment solve; later rounds get a smaller share.
@@ -77,6 +78,33 @@ class _State:
         return sorted(
             self.prob.crews[self.crew_of[k]].day_index for k in self.by_person.get(person, [])
         )
+
+
+def _net(deadline: float, budget: float) -> float:
+    """A wall-clock safety net for a step that must finish (repair, exchanges): the time limit,
+    or at least a quarter of it (10 s or more) from now, so only an overloaded machine hits it."""
+    return max(deadline, time.monotonic() + max(10.0, 0.25 * budget))
+
+
+def window_needs(reqs: list[Requirement]) -> list[WindowNeed]:
+    """Owed two-officer visits restricted to a part of the day, for pairing crews to them."""
+    return [
+        WindowNeed(
+            key=r.offender_id,
+            area=r.area,
+            lat=r.lat,
+            lon=r.lon,
+            window_start_min=r.window_start_min or 0,
+            window_end_min=r.window_end_min if r.window_end_min is not None else 24 * 60,
+            duration_min=r.duration_min,
+            weight=r.weight,
+            first_day=r.first_earliest,
+        )
+        for r in reqs
+        if not r.optional
+        and r.two_officers
+        and (r.window_start_min is not None or r.window_end_min is not None)
+    ]
 
 
 def _next_owed(prob: Problem, st: _State, person: int) -> tuple[int, int] | None:
@@ -242,7 +270,15 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     holidays_off = {} if options.work_bank_holidays else bank_holidays(start, end)
     reqs = requirements(dataset, start, end, include_optional=options.pull_forward)
     officers = sorted(dataset.officers, key=lambda o: o.officer_id)
-    crews = form_crews(officers, dataset.absences, start, end, holidays_off)
+    crews = form_crews(
+        officers,
+        dataset.absences,
+        start,
+        end,
+        holidays_off,
+        needs=window_needs(reqs) if PAIR_FOR_WINDOWS else None,
+        travel=dataset.policy.travel,
+    )
     prob = build_problem(start, end, dataset.policy, reqs, crews, officers)
     say(f"{len(reqs)} people, {len(prob.slots)} visit slots, {len(crews)} crew-days")
 
@@ -332,7 +368,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     # Repair, pull-forward and exchanges always run to the end (their work is bounded by the
     # visits to place); the local search is bounded by counted work. The clock is only a
     # safety net for each (an overloaded machine), and when it fires the run says so.
-    repair_work = WorkBudget(REPAIR_MAX_EVALS, max(deadline, time.monotonic() + 5.0))
+    repair_work = WorkBudget(REPAIR_MAX_EVALS, _net(deadline, budget))
     # the net leaves the counted work three times the time it takes on a quiet machine
     improve_work = WorkBudget(
         evals_for(budget * IMPROVE_SHARE),
@@ -370,6 +406,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
             "is busy, and the roster may differ from another run with the same inputs and seed; "
             "raise --time-limit"
         )
+    repair_work.safety_deadline = _net(deadline, budget)  # a fresh net after the local search
     repaired += _repair_owed(prob, st, order_people, repair_work)
     stats["repaired"] = repaired
     # pull forward: people not yet due, only into crew-days already going out, cheaply
@@ -402,7 +439,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     # workload balance last: officers trade places between crews of a day; visits, days and
     # order stay, so nothing above it in the objective can get worse beyond a little travel
     t_ex = time.monotonic()
-    stats.update(exchange_officers(prob, st, repair_work.safety_deadline))
+    stats.update(exchange_officers(prob, st, _net(deadline, budget)))
     stats["exchange_s"] = round(time.monotonic() - t_ex, 3)
     if stats.get("exchanges_stopped_by_clock"):
         notice(
