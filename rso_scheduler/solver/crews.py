@@ -13,6 +13,7 @@ for the hard rules even when the two bases differ (each officer's own timing is 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -98,13 +99,15 @@ def pair_score(a: Officer, b: Officer) -> float:
     return score
 
 
-def _greedy_matching(officers: list[Officer]) -> list[tuple[Officer, Officer]]:
-    """Pairs by descending score, ties by ids: deterministic and close to the best matching."""
+def _greedy_matching(
+    officers: list[Officer], value: Callable[[Officer, Officer], float] = pair_score
+) -> list[tuple[Officer, Officer]]:
+    """Pairs by descending value, ties by ids: deterministic and close to the best matching."""
     pairs: list[tuple[float, str, str, Officer, Officer]] = []
     for i, a in enumerate(officers):
         for b in officers[i + 1 :]:
             if can_pair(a, b):
-                pairs.append((-pair_score(a, b), a.officer_id, b.officer_id, a, b))
+                pairs.append((-value(a, b), a.officer_id, b.officer_id, a, b))
     pairs.sort(key=lambda p: (p[0], p[1], p[2]))
     used: set[str] = set()
     out: list[tuple[Officer, Officer]] = []
@@ -197,27 +200,17 @@ def _day_pairs(
     """A day's pairing: standing partners are worth a bonus, and a pair that can make owed
     windowed visits nobody has been paired for yet (an evening needs two late shifts) is worth
     their weight; greedy by value, ties by ids (deterministic)."""
-    scored: list[tuple[float, str, str, Officer, Officer]] = []
-    for i, a in enumerate(avail):
-        for b in avail[i + 1 :]:
-            if not can_pair(a, b):
-                continue
-            value = pair_score(a, b)
-            if partners.get(a.officer_id) == b.officer_id:
-                value += STANDING_BONUS
-            if open_needs and travel is not None:
-                served = [n for n in open_needs if _near(a, b, n) and covers(a, b, n, travel)]
-                value += NEED_VALUE * sum(n.weight for n in served[:NEEDS_PER_CREW])
-            scored.append((-value, a.officer_id, b.officer_id, a, b))
-    scored.sort(key=lambda p: (p[0], p[1], p[2]))
-    used: set[str] = set()
-    out: list[tuple[Officer, Officer]] = []
-    for _, ida, idb, a, b in scored:
-        if ida in used or idb in used:
-            continue
-        used.update((ida, idb))
-        out.append((a, b))
-    return out
+
+    def value(a: Officer, b: Officer) -> float:
+        v = pair_score(a, b)
+        if partners.get(a.officer_id) == b.officer_id:
+            v += STANDING_BONUS
+        if travel is not None:
+            served = [n for n in open_needs if _near(a, b, n) and covers(a, b, n, travel)]
+            v += NEED_VALUE * sum(n.weight for n in served[:NEEDS_PER_CREW])
+        return v
+
+    return _greedy_matching(avail, value)
 
 
 def form_crews(
