@@ -27,9 +27,9 @@ from pydantic import (
 
 from rso_scheduler.calendar import DATE_RANGE_TEXT, in_supported_range, next_month_start
 from rso_scheduler.errors import InputError, PolicyError, Problem, ScenarioError
+from rso_scheduler.limits import MAX_SEED
 from rso_scheduler.models import Dataset
 from rso_scheduler.policy import _key_lines, apply_overrides
-from rso_scheduler.solver.options import MAX_SEED
 
 
 class _Strict(BaseModel):

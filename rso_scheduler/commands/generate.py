@@ -14,7 +14,7 @@ from rso_scheduler.commands.common import (
     handle_errors,
     parse_iso_date,
 )
-from rso_scheduler.solver.options import MAX_SEED
+from rso_scheduler.limits import MAX_SEED
 from rso_scheduler.synth import FILE_NAMES, choose_lpas, generate, write_dataset
 
 EARLIEST_GENERATED = date(1950, 1, 1)

@@ -22,9 +22,9 @@ from rso_scheduler.commands.common import (
     parse_iso_date,
 )
 from rso_scheduler.errors import PlanError
+from rso_scheduler.limits import MAX_SEED
 from rso_scheduler.models import RISK_ORDER, Dataset
 from rso_scheduler.roster import PlanResult
-from rso_scheduler.solver.options import MAX_SEED
 
 HELP = """Plan a month (or any period) of home visits and write the roster files.
 
