@@ -39,7 +39,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 from rso_scheduler.calendar import (
@@ -79,9 +79,8 @@ from rso_scheduler.scenario_transforms import (  # noqa: F401  (re-exported: the
     remove_officers,
     scale_officers,
 )
-from rso_scheduler.solver.options import PlanOptions
+from rso_scheduler.solver import PlannerName, PlanOptions, planner_for
 
-PlannerName = Literal["optimised", "greedy"]
 Planner = Callable[[Dataset, date, date, PlanOptions], PlanResult]
 RISKS: tuple[str, ...] = tuple(r.value for r in RISK_ORDER)
 
@@ -122,23 +121,6 @@ class RunOptions:
             raise ValueError("planner must be 'optimised' or 'greedy'")
         if self.time_limit_s <= 0:
             raise ValueError("time_limit_s must be positive")
-
-
-def get_planner(name: PlannerName) -> Planner:
-    """The planning function for a planner name (imported when first needed)."""
-    if name == "optimised":
-        solver = importlib.import_module("rso_scheduler.solver")
-        fn = getattr(solver, "plan", None)
-        if fn is None:
-            raise ScenarioError(
-                "the optimiser is not available in this build; use --planner greedy"
-            )
-        return fn
-    try:
-        greedy = importlib.import_module("rso_scheduler.solver.greedy")
-    except ModuleNotFoundError:
-        raise ScenarioError("the greedy planner is not available in this build") from None
-    return greedy.greedy_plan
 
 
 @dataclass
@@ -363,7 +345,7 @@ def run_horizon(
     planner: Planner | None = None,
 ) -> list[MonthMetrics]:
     """Plan `months` months one after another, each from the history the previous ones made."""
-    plan = planner or get_planner(options.planner)
+    plan = planner or planner_for(options.planner)
     out: list[MonthMetrics] = []
     for i, (a, b) in enumerate(month_periods(start, months)):
         opts = PlanOptions(
@@ -655,7 +637,6 @@ def capacity_search(
     jobs = max(1, jobs)
     if jobs > 1:
         options = replace(options, workers=1)
-    get_planner(options.planner)  # fail early if the planner is missing
     cache: dict[int, CapacityPoint] = {}
     pool = None
     if jobs > 1:

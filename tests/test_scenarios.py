@@ -23,7 +23,6 @@ from rso_scheduler.scenarios import (
     apply_scenario,
     apportion,
     capacity_search,
-    get_planner,
     month_periods,
     parse_scenario,
     pick_officers_to_remove,
@@ -33,7 +32,7 @@ from rso_scheduler.scenarios import (
     run_scenario,
     scale_officers,
 )
-from rso_scheduler.solver.options import PlanOptions
+from rso_scheduler.solver import PlanOptions, planner_for
 
 STATIONS = {"Reading": (51.455, -0.970), "Slough": (51.511, -0.595), "Oxford": (51.752, -1.258)}
 INTERVALS = {"very_high": 30, "high": 91, "medium": 182, "low": 365}
@@ -355,7 +354,7 @@ def _short_team() -> Dataset:
 def test_missed_visit_is_still_owed_next_month() -> None:
     """A visit missed in month 1 is owed from the first day of month 2 with its old due date."""
     ds = _short_team()
-    plan = get_planner("greedy")
+    plan = planner_for("greedy")
     (a1, b1), (a2, b2) = month_periods(START, 2)
     res = plan(ds, a1, b1, GREEDY_PLAN)
     assert res.unscheduled, "the instance must be capacity-short"
@@ -369,7 +368,7 @@ def test_missed_visit_is_still_owed_next_month() -> None:
 def test_visit_made_is_not_owed_again_until_its_interval() -> None:
     """A low-risk visit made in month 1 is not owed in month 2 (its interval is a year)."""
     ds = _short_team()
-    plan = get_planner("greedy")
+    plan = planner_for("greedy")
     (a1, b1), (a2, b2) = month_periods(START, 2)
     res = plan(ds, a1, b1, GREEDY_PLAN)
     after = record_plan(ds, res)

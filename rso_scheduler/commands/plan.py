@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shlex
 import sys
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 
@@ -21,10 +19,8 @@ from rso_scheduler.commands.common import (
     handle_errors,
     parse_iso_date,
 )
-from rso_scheduler.errors import PlanError
 from rso_scheduler.limits import MAX_SEED
 from rso_scheduler.models import RISK_ORDER, Dataset
-from rso_scheduler.roster import PlanResult
 
 HELP = """Plan a month (or any period) of home visits and write the roster files.
 
@@ -81,30 +77,12 @@ def _period(month: str | None, start: str | None, end: str | None) -> tuple[date
         raise UserError(f"--month: '{month}' is not a month; expected YYYY-MM", 2) from None
 
 
-def planner(solver: str) -> Callable[..., PlanResult]:
-    """The planning function for a --solver name; never silently swaps one for the other."""
-    import rso_scheduler.solver as solvers
-
-    if solver == "greedy":
-        return solvers.greedy_plan
-    fn = getattr(solvers, "plan", None)
-    if fn is None:
-        raise PlanError(
-            "the optimised solver is not available in this installation; "
-            "use --solver greedy for the simple baseline"
-        )
-    return fn
-
-
-def _write_maps(stage: Path, dataset: Dataset) -> bool:
-    """Route maps, if the maps module is installed (it is wired in separately)."""
-    if importlib.util.find_spec("rso_scheduler.outputs.maps") is None:
-        return False
+def _write_maps(stage: Path, dataset: Dataset) -> None:
+    """The route maps of the roster just written into the stage."""
     from rso_scheduler.outputs import maps
     from rso_scheduler.outputs.roster_files import read_roster
 
     maps.write_maps(stage, dataset, read_roster(stage))
-    return True
 
 
 def _summary_text(summary: dict[str, Any], out: Path, dataset: Dataset) -> str:
@@ -191,7 +169,7 @@ def command(
     time_limit_s: float,
     seed: int,
     work_bank_holidays: bool,
-    solver: str,
+    solver: Literal["optimised", "greedy"],
     no_pull_forward: bool,
     no_maps: bool,
     quiet: bool,
@@ -200,13 +178,13 @@ def command(
     from rso_scheduler.ingest import load_dataset
     from rso_scheduler.outputs.files import check_out_dir, staged_output
     from rso_scheduler.outputs.roster_files import read_roster, write_plan
-    from rso_scheduler.solver import PlanOptions
+    from rso_scheduler.solver import PlanOptions, planner_for
 
     started = datetime.now(UTC).isoformat(timespec="seconds")
     progress = Progress(not quiet)
     plan_start, plan_end = _period(month, start, end)
     data_dir = data_dir or default_data_dir()
-    plan_fn = planner(solver)
+    plan_fn = planner_for(solver)
     check_out_dir(out_dir)  # before minutes of planning, not after them
 
     progress(f"loading {data_dir}")
@@ -250,11 +228,8 @@ def command(
     with staged_output(out_dir, replaces=plan_files) as stage:
         summary = write_plan(stage, dataset, result, run_info)
         if not no_maps:
-            progress(
-                "drawing maps"
-                if _write_maps(stage, dataset)
-                else "maps module not installed; no maps"
-            )
+            progress("drawing maps")
+            _write_maps(stage, dataset)
 
     progress("checking the written roster")
     violations = check_plan(dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays)
