@@ -91,9 +91,9 @@ class Scenario(_Strict):
             raise ValueError("must not contain control characters (tabs, line breaks, escapes)")
         return v.strip()
 
-    def plan_start(self, today: date | None = None) -> date:
-        """The first day planned: `start`, else the first day of next month."""
-        return self.start or next_month_start(today or date.today())
+    def plan_start(self, today: date) -> date:
+        """The first day planned: `start`, else the first day of the month after `today`."""
+        return self.start or next_month_start(today)
 
 
 _SCENARIO_KEYS = ("name", "data", "start", "months", "seed", "officers", "caseload", "policy")
@@ -228,10 +228,10 @@ def load_scenario(path: Path) -> Scenario:
     return parse_scenario(text, path.name, path.resolve().parent)
 
 
-def load_scenario_data(scenario: Scenario) -> Dataset:
-    """The scenario's data folder as a validated `Dataset` (via `ingest.load_dataset`)."""
+def load_scenario_data(scenario: Scenario, today: date) -> Dataset:
+    """The scenario's data folder as a validated `Dataset` as of `today` (`ingest.load_dataset`)."""
     if not scenario.data.is_dir():
         raise ScenarioError(f"{scenario.file}: data folder '{scenario.data}' does not exist")
     ingest = importlib.import_module("rso_scheduler.ingest")
-    dataset: Dataset = ingest.load_dataset(scenario.data)
+    dataset: Dataset = ingest.load_dataset(scenario.data, today=today)
     return dataset

@@ -110,11 +110,11 @@ def _month_shift(day: date, n: int) -> date:
 class RunOptions:
     """How to run scenarios."""
 
+    today: date  # the data is as of this day; scenarios without a start begin the month after
     planner: PlannerName = "greedy"
     time_limit_s: float = 20.0  # per month planned
     workers: int = 1  # CP-SAT workers per plan (1 when scenarios run in parallel)
     work_bank_holidays: bool = False
-    today: date | None = None  # for scenarios without a start date (default: the real today)
 
     def __post_init__(self) -> None:
         if self.planner not in ("optimised", "greedy"):
@@ -398,7 +398,7 @@ def run_scenario(
     progress: Callable[[str], None] | None = None,
 ) -> ScenarioResult:
     """Transform the scenario's data and plan it month by month (rolling horizon)."""
-    base = dataset if dataset is not None else load_scenario_data(scenario)
+    base = dataset if dataset is not None else load_scenario_data(scenario, options.today)
     ds, start = prepare(scenario, base, options)
     return run_prepared(scenario, ds, start, options, progress)
 

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 import rso_scheduler.solver as solvers
 from rso_scheduler.cli import main
-from rso_scheduler.commands.common import SAMPLE_DIR
 from rso_scheduler.errors import OutputError
+from tests.conftest import SAMPLE_DIR
 
 EXPECTED = {"roster.csv", "unscheduled.csv", "summary.json", "run.json", "day_sheets"}
 

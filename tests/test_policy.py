@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -280,6 +281,6 @@ def test_load_dataset_reports_bad_maps_tiles_before_any_planning(tiny_dir: Path)
         encoding="utf-8",
     )
     with pytest.raises(InputError) as info:
-        load_dataset(tiny_dir)
+        load_dataset(tiny_dir, today=date(2026, 12, 15))
     located = [str(p) for p in info.value.problems]
     assert any(p.startswith("policy.toml:3 maps.tiles: ") for p in located), located

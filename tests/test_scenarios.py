@@ -44,7 +44,7 @@ MIX = (
     + [RiskLevel.low] * 50
 )
 START = date(2027, 1, 1)
-GREEDY = RunOptions(planner="greedy", time_limit_s=5)
+GREEDY = RunOptions(planner="greedy", time_limit_s=5, today=START - timedelta(days=1))
 GREEDY_PLAN = PlanOptions(time_limit_s=5, seed=0)
 
 
@@ -445,8 +445,8 @@ def test_optimised_planner_runs_the_horizon(tiny_dir: Path) -> None:
     """The optimiser plugs into the rolling horizon; its figures add up like the greedy's."""
     from rso_scheduler.ingest import load_dataset
 
-    ds = load_dataset(tiny_dir)
-    opts = RunOptions(planner="optimised", time_limit_s=2, workers=1)
+    ds = load_dataset(tiny_dir, today=date(2026, 12, 15))
+    opts = RunOptions(planner="optimised", time_limit_s=2, workers=1, today=date(2026, 12, 15))
     months = run_horizon(ds, START, 2, opts)
     assert len(months) == 2
     for m in months:

@@ -14,10 +14,11 @@ from rso_scheduler.calendar import month_bounds, next_month_start
 from rso_scheduler.commands.common import (
     Progress,
     UserError,
-    default_data_dir,
+    data_dir_or_here,
     finite_seconds,
     handle_errors,
     parse_iso_date,
+    today_option,
 )
 from rso_scheduler.limits import MAX_SEED
 from rso_scheduler.models import RISK_ORDER, Dataset
@@ -43,14 +44,17 @@ Writes into OUT (all files readable by you only, replaced atomically):
 \b
 The roster is then re-checked by the independent checker (as `rso check` does); a roster
 that breaks any rule is reported and the command exits with status 1.
-DATA_DIR defaults to data/sample in a source checkout; the period defaults to next month.
+DATA_DIR defaults to the current folder if it holds offenders.csv; the period defaults to
+the month after --today.
 """
 
 MAX_PERIOD_DAYS = 366
 DEFAULT_TIME_LIMIT_S = 60.0  # a force-size month finishes within a minute
 
 
-def _period(month: str | None, start: str | None, end: str | None) -> tuple[date, date]:
+def _period(
+    month: str | None, start: str | None, end: str | None, today: date
+) -> tuple[date, date]:
     if month and (start or end):
         raise UserError("give either --month or --start/--end, not both", 2)
     if bool(start) != bool(end):
@@ -70,7 +74,7 @@ def _period(month: str | None, start: str | None, end: str | None) -> tuple[date
             )
         return s, e
     if month is None:
-        month = next_month_start(date.today()).strftime("%Y-%m")
+        month = next_month_start(today).strftime("%Y-%m")
     try:
         return month_bounds(month)
     except ValueError:
@@ -125,6 +129,7 @@ def _summary_text(summary: dict[str, Any], out: Path, dataset: Dataset) -> str:
 @click.option("--month", metavar="YYYY-MM", help="Plan this calendar month (default: next month).")
 @click.option("--start", metavar="DATE", help="First day of the plan (with --end).")
 @click.option("--end", metavar="DATE", help="Last day of the plan (with --start).")
+@today_option("No completed visit may be after it; the default period is the month after it.")
 @click.option(
     "--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output folder."
 )
@@ -165,6 +170,7 @@ def command(
     month: str | None,
     start: str | None,
     end: str | None,
+    today: date,
     out_dir: Path,
     time_limit_s: float,
     seed: int,
@@ -182,13 +188,13 @@ def command(
 
     started = datetime.now(UTC).isoformat(timespec="seconds")
     progress = Progress(not quiet)
-    plan_start, plan_end = _period(month, start, end)
-    data_dir = data_dir or default_data_dir()
+    plan_start, plan_end = _period(month, start, end, today)
+    data_dir = data_dir_or_here(data_dir, "rso plan data/sample --out out")
     plan_fn = planner_for(solver)
     check_out_dir(out_dir)  # before minutes of planning, not after them
 
     progress(f"loading {data_dir}")
-    dataset = load_dataset(data_dir)
+    dataset = load_dataset(data_dir, today=today)
     for w in dataset.warnings:  # not progress: shown even with --quiet
         click.echo(f"warning: {w}", err=True)
     progress(f"{len(dataset.offenders)} people, {len(dataset.officers)} officers")
@@ -220,6 +226,7 @@ def command(
             "maps": not no_maps,
         },
         "data_dir": str(Path(data_dir).resolve()),
+        "today": today.isoformat(),  # the day the data was taken as of (`--today`)
         "solver": solver,
         "started": started,
     }
