@@ -238,10 +238,6 @@ class Policy(BaseModel):
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-def default_policy() -> Policy:
-    return Policy()
-
-
 def _key_lines(text: str) -> dict[str, int]:
     """Map dotted keys (`risk.high.interval_days`) to the line they are written on.
 

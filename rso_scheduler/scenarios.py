@@ -159,23 +159,6 @@ class MonthMetrics:
 
 
 RISK_FIELDS = ("due", "on_time", "late", "missed", "late_days")
-TOTAL_FIELDS = (
-    "visits_due",
-    "planned",
-    "pulled_forward",
-    "on_time",
-    "late",
-    "missed",
-    "missed_unavoidable",
-    "risk_weighted_missed",
-    "late_days",
-    "risk_weighted_late_days",
-    "avoidable_late_days",
-    "backlog_late_days",
-    "travel_minutes",
-    "busy_minutes",
-    "available_minutes",
-)
 
 
 @dataclass
