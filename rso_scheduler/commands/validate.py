@@ -37,8 +37,9 @@ Reads offenders.csv and officers.csv (required), absences.csv, visits.csv and po
 
 \b
 If the data is good, prints: the files read (rows, warnings); people by risk level and
-status; officers by area; and for the month (default: next month) the visits owed by risk
-level (how many already overdue at its start) against the visit days and hours available.
+status; officers by area; and for the month (default: the month after --today) the visits
+owed by risk level (how many already overdue at its start) against the visit days and hours
+available. DATA_DIR defaults to the current folder if it holds offenders.csv.
 
 \b
 Examples:
