@@ -245,6 +245,11 @@ def test_validate_and_plan_agree_on_the_owed_count(
     assert summary["visits_due"] == sum(r["visits"] for r in owed.values())
     for risk, row in owed.items():
         assert summary["by_risk"][risk]["visits_due"] == row["visits"], risk
+    with (tmp_path / "p" / "roster.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert any(int(r["days_late"]) > 0 for r in rows)
+    for r in rows:  # a late visit says why; an on-time one has nothing to explain
+        assert bool(r["late_reason"]) == (int(r["days_late"]) > 0), r["visit_id"]
 
 
 def test_check_reports_an_owed_visit_in_neither_file(tiny_dir: Path, tmp_path: Path) -> None:
