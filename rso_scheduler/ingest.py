@@ -1,7 +1,7 @@
 """Reading a data folder: CSV text -> validated models, with every problem located.
 
 Pure parsers (`parse_offenders(text, file)` and friends: text in, `ParseResult` out) are kept
-apart from reading (`read_text(path)`), as vrplib does. `load_dataset(data_dir)` reads the
+apart from reading (`read_text(path)`), as vrplib does. `load_dataset(data_dir, today=)` reads the
 folder, parses every file, runs the cross-file checks and raises one `InputError` holding
 *all* problems from *all* files, so a user fixes everything in one round.
 

@@ -108,7 +108,11 @@ def today_option(effect: str, *, from_plan: bool = False) -> Callable[[F], F]:
     computer's date, or None with `from_plan` (then `plan_today` reads the plan's run.json).
     Only commands read the clock; the library is always told the day.
     """
-    default = "the today recorded in OUT/run.json" if from_plan else "the computer's date"
+    default = (
+        "the today in OUT/run.json, else the computer's date"
+        if from_plan
+        else "the computer's date"
+    )
 
     def parse(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
         if value is None:
