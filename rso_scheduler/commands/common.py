@@ -134,9 +134,9 @@ def plan_today(given: date | None, run: dict[str, Any]) -> date:
 
     A plan written before run.json recorded `today` falls back to the computer's date.
     """
-    raw = run.get("today")
     if given is not None:
         return given
+    raw = run.get("today")
     if raw is None:
         return date.today()
     try:

@@ -126,7 +126,11 @@ def _summary_text(summary: dict[str, Any], out: Path, dataset: Dataset) -> str:
 
 @click.command("plan", help=HELP)
 @click.argument("data_dir", required=False, type=click.Path(path_type=Path))
-@click.option("--month", metavar="YYYY-MM", help="Plan this calendar month (default: next month).")
+@click.option(
+    "--month",
+    metavar="YYYY-MM",
+    help="Plan this calendar month (default: the month after --today).",
+)
 @click.option("--start", metavar="DATE", help="First day of the plan (with --end).")
 @click.option("--end", metavar="DATE", help="Last day of the plan (with --start).")
 @today_option("No completed visit may be after it; the default period is the month after it.")
