@@ -39,7 +39,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 from rso_scheduler.calendar import (
@@ -76,10 +76,10 @@ from rso_scheduler.scenario_transforms import (  # noqa: F401  (re-exported: the
     remove_officers,
     scale_officers,
 )
+from rso_scheduler.solver import PlannerName, PlanOptions, planner_for
+from rso_scheduler.solver.diagnose import blocking_reason
 from rso_scheduler.solver.horizon import with_visits_done
-from rso_scheduler.solver.options import PlanOptions
 
-PlannerName = Literal["optimised", "greedy"]
 Planner = Callable[[Dataset, date, date, PlanOptions], PlanResult]
 RISKS: tuple[str, ...] = tuple(r.value for r in RISK_ORDER)
 
@@ -109,34 +109,17 @@ def _month_shift(day: date, n: int) -> date:
 class RunOptions:
     """How to run scenarios."""
 
+    today: date  # the data is as of this day; scenarios without a start begin the month after
     planner: PlannerName = "greedy"
     time_limit_s: float = 20.0  # per month planned
     workers: int = 1  # CP-SAT workers per plan (1 when scenarios run in parallel)
     work_bank_holidays: bool = False
-    today: date | None = None  # for scenarios without a start date (default: the real today)
 
     def __post_init__(self) -> None:
         if self.planner not in ("optimised", "greedy"):
             raise ValueError("planner must be 'optimised' or 'greedy'")
         if self.time_limit_s <= 0:
             raise ValueError("time_limit_s must be positive")
-
-
-def get_planner(name: PlannerName) -> Planner:
-    """The planning function for a planner name (imported when first needed)."""
-    if name == "optimised":
-        solver = importlib.import_module("rso_scheduler.solver")
-        fn = getattr(solver, "plan", None)
-        if fn is None:
-            raise ScenarioError(
-                "the optimiser is not available in this build; use --planner greedy"
-            )
-        return fn
-    try:
-        greedy = importlib.import_module("rso_scheduler.solver.greedy")
-    except ModuleNotFoundError:
-        raise ScenarioError("the greedy planner is not available in this build") from None
-    return greedy.greedy_plan
 
 
 @dataclass
@@ -175,23 +158,6 @@ class MonthMetrics:
 
 
 RISK_FIELDS = ("due", "on_time", "late", "missed", "late_days")
-TOTAL_FIELDS = (
-    "visits_due",
-    "planned",
-    "pulled_forward",
-    "on_time",
-    "late",
-    "missed",
-    "missed_unavoidable",
-    "risk_weighted_missed",
-    "late_days",
-    "risk_weighted_late_days",
-    "avoidable_late_days",
-    "backlog_late_days",
-    "travel_minutes",
-    "busy_minutes",
-    "available_minutes",
-)
 
 
 @dataclass
@@ -219,37 +185,24 @@ class ScenarioResult:
         return sum(m.by_risk.get(risk, {}).get(name, 0) for m in self.months)
 
 
-def can_serve(officer: Officer, req: Requirement, strict_areas: bool) -> bool:
-    """True if the officer's shift (and area, when strict) leaves room for the visit at all."""
-    if strict_areas and area_key(officer.area) != area_key(req.area):
-        return False
-    lo = officer.shift_start_min
-    hi = officer.shift_end_min
-    if req.window_start_min is not None and req.window_end_min is not None:
-        lo, hi = max(lo, req.window_start_min), min(hi, req.window_end_min)
-    return hi - lo >= req.duration_min
-
-
 def first_possible_day(
     req: Requirement,
     start: date,
     end: date,
     on_duty: dict[date, list[Officer]],
-    strict_areas: bool,
+    area_mode: str,
 ) -> date | None:
     """The first day in [start, end] the visit could be made at all, ignoring other visits.
 
-    A day counts when the person is available and enough officers are on duty whose shift
-    (and area, under strict areas) can hold the visit, and together they hold its skills.
-    These are necessary conditions only, so lateness before that day is truly unavoidable.
+    A day counts when no hard rule blocks it (`solver.diagnose.blocking_reason`, built on
+    `rules`: the person's earliest date and availability, officers on duty, skills, area,
+    shifts and window, crew size). These are necessary conditions only, so lateness before
+    that day is truly unavoidable.
     """
-    need = 2 if req.two_officers else 1
     day = max(start, req.first_earliest)
     while day <= end:
-        if req.available_on(day):
-            able = [o for o in on_duty.get(day, ()) if can_serve(o, req, strict_areas)]
-            if len(able) >= need and req.skills <= frozenset().union(*(o.skills for o in able)):
-                return day
+        if blocking_reason(req, day, day, lambda d: on_duty.get(d, []), area_mode) is None:
+            return day
         day += timedelta(days=1)
     return None
 
@@ -281,9 +234,9 @@ def month_metrics(
     backlog_until = horizon_start or start
     policy = dataset.policy
     duty = _on_duty(dataset, start, end, work_bank_holidays)
-    strict = policy.areas.mode == "strict"
     reqs = {r.offender_id: r for r in requirements(dataset, start, end)}
-    first_day = {oid: first_possible_day(r, start, end, duty, strict) for oid, r in reqs.items()}
+    mode = policy.areas.mode
+    first_day = {oid: first_possible_day(r, start, end, duty, mode) for oid, r in reqs.items()}
 
     m = MonthMetrics(start, end, officers=len(dataset.officers), people=len(dataset.offenders))
     by_risk = {r: dict.fromkeys(RISK_FIELDS, 0) for r in RISKS}
@@ -350,7 +303,7 @@ def run_horizon(
     planner: Planner | None = None,
 ) -> list[MonthMetrics]:
     """Plan `months` months one after another, each from the history the previous ones made."""
-    plan = planner or get_planner(options.planner)
+    plan = planner or planner_for(options.planner)
     out: list[MonthMetrics] = []
     for i, (a, b) in enumerate(month_periods(start, months)):
         opts = PlanOptions(
@@ -403,7 +356,7 @@ def run_scenario(
     progress: Callable[[str], None] | None = None,
 ) -> ScenarioResult:
     """Transform the scenario's data and plan it month by month (rolling horizon)."""
-    base = dataset if dataset is not None else load_scenario_data(scenario)
+    base = dataset if dataset is not None else load_scenario_data(scenario, options.today)
     ds, start = prepare(scenario, base, options)
     return run_prepared(scenario, ds, start, options, progress)
 
@@ -642,7 +595,6 @@ def capacity_search(
     jobs = max(1, jobs)
     if jobs > 1:
         options = replace(options, workers=1)
-    get_planner(options.planner)  # fail early if the planner is missing
     cache: dict[int, CapacityPoint] = {}
     pool = None
     if jobs > 1:

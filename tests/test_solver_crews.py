@@ -50,7 +50,7 @@ def test_evening_work_pairs_the_late_officers() -> None:
     people, offs = _case()
     ds = dataset(people, offs)
     needs = window_needs(requirements(ds, *JAN))
-    crews = form_crews(offs, (), *JAN, {}, needs=needs, travel=ds.policy.travel)
+    crews = form_crews(offs, (), *JAN, {}, needs=needs, area_mode=ds.policy.areas.mode)
     first = sorted(c.crew_id for c in crews if c.day == JAN[0])
     assert first == ["D1+D2", "L1+L2"]
     # two visits booked on the first day: the standing pairs return afterwards

@@ -5,11 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-from rso_scheduler.demand import requirements
-from rso_scheduler.solver.assign import W_LATE, deferral_cost
-from rso_scheduler.solver.crews import form_crews
 from rso_scheduler.solver.horizon import windows
-from rso_scheduler.solver.problem import build_problem
 from tests.solver_helpers import JAN, assert_valid, dataset, officer, person, run
 
 
@@ -23,24 +19,6 @@ def test_windows_are_months_from_the_start() -> None:
         (date(2027, 4, 15), date(2027, 4, 20)),
     ]
     assert windows(*JAN) == [JAN]
-
-
-def test_deferral_cost_counts_the_visits_a_deferral_removes() -> None:
-    """A weekly person overdue on day 0: visit k (due day 7k) costs its late days to the end."""
-    ds = dataset(
-        [person("W", risk="high", visit_interval_days=7, last_visit_date=date(2026, 12, 20))],
-        [officer("A"), officer("B")],
-    )
-    offs = list(ds.officers)
-    prob = build_problem(
-        *JAN, ds.policy, requirements(ds, *JAN), form_crews(offs, (), *JAN, {}), offs
-    )
-    w = ds.policy.for_risk("high").weight
-    # first due 2026-12-27 (overdue), so the on-time chain starts on day 0: dues 7, 14, 21, 28
-    assert deferral_cost(prob, 0, 0) == 0  # the first visit's miss is charged as a miss
-    assert deferral_cost(prob, 0, 1) == W_LATE * w * (31 - 7)
-    assert deferral_cost(prob, 0, 4) == W_LATE * w * (31 - 28)
-    assert deferral_cost(prob, 0, 5) == 0  # would fall due after the plan
 
 
 def _overdue_team() -> list:  # type: ignore[type-arg]

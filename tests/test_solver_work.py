@@ -72,8 +72,8 @@ def test_clock_net_firing_is_said(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_greedy_start_fallback_is_said(monkeypatch: pytest.MonkeyPatch) -> None:
     """CP-SAT finding nothing (UNKNOWN): the greedy start is used, and the run says so."""
 
-    def unknown(_prob, cands, *_a, **_k):  # type: ignore[no-untyped-def]
-        return AssignResult({}, "UNKNOWN", float("nan"), float("nan"), 1.0, 0.1, 0, len(cands))
+    def unknown(*_a, **_k):  # type: ignore[no-untyped-def]
+        return AssignResult({}, "UNKNOWN", float("nan"), float("nan"), 1.0, 0.1)
 
     monkeypatch.setattr(optimise_module, "solve_assignment", unknown)
     res = run(_team())

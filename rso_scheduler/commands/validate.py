@@ -21,11 +21,11 @@ from rso_scheduler.calendar import (
 from rso_scheduler.commands.common import (
     Progress,
     UserError,
-    default_data_dir,
+    data_dir_or_here,
     handle_errors,
-    parse_iso_date,
+    today_option,
 )
-from rso_scheduler.demand import requirements
+from rso_scheduler.demand import owed_visits
 from rso_scheduler.ingest import load_dataset
 from rso_scheduler.models import RISK_ORDER, Dataset, Status
 
@@ -37,8 +37,9 @@ Reads offenders.csv and officers.csv (required), absences.csv, visits.csv and po
 
 \b
 If the data is good, prints: the files read (rows, warnings); people by risk level and
-status; officers by area; and for the month (default: next month) the visits owed by risk
-level (how many already overdue at its start) against the visit days and hours available.
+status; officers by area; and for the month (default: the month after --today) the visits
+owed by risk level (how many already overdue at its start) against the visit days and hours
+available. DATA_DIR defaults to the current folder if it holds offenders.csv.
 
 \b
 Examples:
@@ -71,19 +72,19 @@ def summarise(dataset: Dataset, start: date, end: date) -> dict[str, Any]:
 
     officers_by_area: Counter[str] = Counter(o.area or "(no area)" for o in dataset.officers)
 
-    reqs = requirements(dataset, start, end, include_optional=False)
     owed: dict[str, dict[str, int]] = {
         r: {"people": 0, "visits": 0, "overdue_at_start": 0} for r in risks
     }
     officer_hours_owed = 0.0
-    for q in reqs:
+    for v in owed_visits(dataset, start, end):
+        q = v.requirement
         row = owed[q.risk_level.value]
-        n = q.chain_estimate(end)
-        row["people"] += 1
-        row["visits"] += n
-        if q.first_due < start:
-            row["overdue_at_start"] += 1
-        officer_hours_owed += n * q.duration_min * (2 if q.two_officers else 1) / 60
+        row["visits"] += 1
+        if v.seq == 0:
+            row["people"] += 1
+            if q.first_due < start:
+                row["overdue_at_start"] += 1
+        officer_hours_owed += q.duration_min * (2 if q.two_officers else 1) / 60
     totals = {k: sum(owed[r][k] for r in risks) for k in ("people", "visits", "overdue_at_start")}
 
     holidays = bank_holidays(start, end)
@@ -177,9 +178,7 @@ def render(summary: dict[str, Any]) -> str:
 
 @click.command("validate", help=HELP)
 @click.argument("data_dir", required=False, type=click.Path(path_type=Path))
-@click.option(
-    "--today", "today_text", metavar="YYYY-MM-DD", help="Date the data is as of (default: today)."
-)
+@today_option("No completed visit may be after it; the default month is the one after it.")
 @click.option(
     "--month", metavar="YYYY-MM", help="Month to summarise (default: the month after --today)."
 )
@@ -187,13 +186,12 @@ def render(summary: dict[str, Any]) -> str:
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 @handle_errors
 def command(
-    data_dir: Path | None, today_text: str | None, month: str | None, as_json: bool, quiet: bool
+    data_dir: Path | None, today: date, month: str | None, as_json: bool, quiet: bool
 ) -> None:
     """Validate a data folder and print a summary."""
     progress = Progress(enabled=not quiet)
-    today = parse_iso_date(today_text, "--today") if today_text else date.today()
     start, end = _month(month, today)
-    root = data_dir if data_dir is not None else default_data_dir()
+    root = data_dir_or_here(data_dir, "rso validate data/sample")
     progress(f"reading {root}")
     dataset = load_dataset(root, today=today)
     progress(

@@ -71,8 +71,6 @@ class AssignResult:
     bound: float
     wall_s: float
     deterministic_s: float
-    n_vars: int
-    n_candidates: int
     stopped_by_clock: bool = False  # the wall-clock safety net, not the deterministic limit
 
 
@@ -129,18 +127,6 @@ def build_candidates(prob: Problem, forbidden: set[tuple[int, int]]) -> list[Can
                 )
     out.sort(key=lambda c: (c.slot, c.crew))
     return out
-
-
-def deferral_cost(prob: Problem, person: int, seq: int) -> int:
-    """Cost of not planning a person's visit `seq` (>= 1) of the on-time chain: its weighted
-    days late from the day it would fall due (every earlier visit made on its due date, or on
-    its first possible day) to the end of the plan; 0 if it would fall due after the plan."""
-    r = prob.reqs[person]
-    first = max(due_index(prob, person), (r.first_earliest - prob.start).days)
-    due = first + seq * r.interval_days
-    if seq < 1 or due > prob.n_days - 1:
-        return 0
-    return W_LATE * r.weight * (prob.n_days - due)
 
 
 def zone_of_people(prob: Problem) -> list[int]:
@@ -283,26 +269,17 @@ def solve_assignment(
                 m.add(
                     day_vars[s.index] >= day_vars[prev.index] + prob.step_days(p)
                 ).only_enforce_if(pres_var)
+                # planned only while it falls due inside the plan (else it would be a pulled-
+                # forward visit, not the owed one): a late visit before it can push it out
+                m.add(day_vars[prev.index] <= last_day - r.interval_days).only_enforce_if(pres_var)
                 late_var = m.new_int_var(0, n_days + r.interval_days, f"l{s.index}")
                 m.add(late_var >= day_vars[s.index] - day_vars[prev.index] - r.interval_days)
                 obj.append((W_LATE * w, late_var))
-            # owed: the previous visit is planned and the next falls due inside the plan
-            owed = m.new_bool_var(f"o{s.index}")
-            m.add(day_vars[prev.index] <= last_day - r.interval_days).only_enforce_if(owed)
-            m.add(day_vars[prev.index] >= last_day - r.interval_days + 1).only_enforce_if(~owed)
-            if pres_var is not None:
-                # a visit that is not owed is a pull-forward, decided later with its own rules
-                m.add_implication(pres_var, owed)
-            missed = m.new_bool_var(f"m{s.index}")
-            m.add(missed >= owed + pres_prev - 1 - pres)
-            obj.append((W_MISS * w, missed))
-            # Putting a visit off pushes its chain out: a visit that would fall due inside the
-            # plan had every visit been on time is, when not planned, charged as late from that
-            # due date to the plan's end, so a deferral never lowers the objective.
-            deferral = deferral_cost(prob, p, s.seq)
-            if deferral:
-                const += deferral
-                obj.append((-deferral, present[s.index]))
+            # every modelled slot is owed (demand.owed_dues): a chained visit that a deferral
+            # pushes out of the plan costs a miss, so putting off a visit never pays
+            const += W_MISS * w
+            if not (isinstance(pres, int) and pres == 0):
+                obj.append((-W_MISS * w, pres))
         s_last = chain[-1]
         if by_slot.get(s_last.index):
             # no owed visit may fall beyond the modelled chain
@@ -382,7 +359,5 @@ def solve_assignment(
         bound=bound,
         wall_s=solver.wall_time,
         deterministic_s=solver.deterministic_time,
-        n_vars=len(x),
-        n_candidates=len(cands),
         stopped_by_clock=cut,
     )

@@ -18,15 +18,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from rso_scheduler.calendar import absences_by_officer, days, officer_works
+from rso_scheduler.demand import Requirement
 from rso_scheduler.models import Absence, Officer
-from rso_scheduler.policy import TravelPolicy
-from rso_scheduler.travel import haversine_km, travel_min
+from rso_scheduler.rules import MIN_SHARED_SHIFT_MIN, crew_can_make, crews_share_shift
+from rso_scheduler.travel import haversine_km
 
-# A pair is worth forming when the two shifts share enough hours for a few visits: an early
-# (07:00-15:00) and a late (14:00-22:00) shift share one hour, which is no working day for a
-# crew, while 07:00-15:00 and 10:00-18:00 share five. Measured on the synthetic force: a 75%
-# overlap rule left such officers alone and their people's two-officer visits late.
-MIN_OVERLAP_MIN = 180
+# A pair is worth forming when the two shifts share enough hours for a few visits (the rule
+# lives in rules.crews_share_shift). Measured on the synthetic force: a 75% overlap rule left
+# officers alone and their people's two-officer visits late.
+MIN_OVERLAP_MIN = MIN_SHARED_SHIFT_MIN
 # Pairing that follows the work (see `form_crews`): a standing partnership is worth this much on
 # a day, and each unit of risk weight of a windowed visit a pair can make that no crew has been
 # formed for yet is worth NEED_VALUE (a same-area pair scores +1,000, each km between bases -10).
@@ -84,7 +84,7 @@ def _overlap_min(a: Officer, b: Officer) -> int:
 
 def can_pair(a: Officer, b: Officer) -> bool:
     """Two officers can form a crew when their shifts share enough hours for a few visits."""
-    return _overlap_min(a, b) >= MIN_OVERLAP_MIN
+    return crews_share_shift(a, b) is None
 
 
 def pair_score(a: Officer, b: Officer) -> float:
@@ -160,32 +160,12 @@ def working_officers(
     )
 
 
-@dataclass(frozen=True)
-class WindowNeed:
-    """An owed two-officer visit in a part of the day: only crews whose shared shift covers
-    that part (with travel from and back to both bases) can make it."""
-
-    key: str  # the person, for deterministic order
-    area: str | None
-    lat: float
-    lon: float
-    window_start_min: int
-    window_end_min: int
-    duration_min: int
-    weight: int
-    first_day: date  # the earliest date it may be made
+def covers(a: Officer, b: Officer, need: Requirement, area_mode: str) -> bool:
+    """Can the pair (a, b) make the visit (size, skills, strict area, window in both shifts)?"""
+    return crew_can_make(need, (a, b), area_mode) is None
 
 
-def covers(a: Officer, b: Officer, need: WindowNeed, travel: TravelPolicy) -> bool:
-    """Can the pair (a, b) make the visit inside its window and both officers' shifts?"""
-    legs = [travel_min(o.base_lat, o.base_lon, need.lat, need.lon, travel) for o in (a, b)]
-    first = max(o.shift_start_min + t for o, t in zip((a, b), legs, strict=True))
-    last = min(o.shift_end_min - t for o, t in zip((a, b), legs, strict=True))
-    span = min(last, need.window_end_min) - max(first, need.window_start_min)
-    return span >= need.duration_min
-
-
-def _near(a: Officer, b: Officer, need: WindowNeed) -> bool:
+def _near(a: Officer, b: Officer, need: Requirement) -> bool:
     if need.area is not None and need.area in (a.area, b.area):
         return True
     return min(haversine_km(o.base_lat, o.base_lon, need.lat, need.lon) for o in (a, b)) <= NEAR_KM
@@ -194,8 +174,8 @@ def _near(a: Officer, b: Officer, need: WindowNeed) -> bool:
 def _day_pairs(
     avail: list[Officer],
     partners: dict[str, str],
-    open_needs: list[WindowNeed],
-    travel: TravelPolicy | None,
+    open_needs: list[Requirement],
+    area_mode: str,
 ) -> list[tuple[Officer, Officer]]:
     """A day's pairing: standing partners are worth a bonus, and a pair that can make owed
     windowed visits nobody has been paired for yet (an evening needs two late shifts) is worth
@@ -205,9 +185,8 @@ def _day_pairs(
         v = pair_score(a, b)
         if partners.get(a.officer_id) == b.officer_id:
             v += STANDING_BONUS
-        if travel is not None:
-            served = [n for n in open_needs if _near(a, b, n) and covers(a, b, n, travel)]
-            v += NEED_VALUE * sum(n.weight for n in served[:NEEDS_PER_CREW])
+        served = [n for n in open_needs if _near(a, b, n) and covers(a, b, n, area_mode)]
+        v += NEED_VALUE * sum(n.weight for n in served[:NEEDS_PER_CREW])
         return v
 
     return _greedy_matching(avail, value)
@@ -219,14 +198,14 @@ def form_crews(
     start: date,
     end: date,
     holidays_off: dict[date, str] | frozenset[date],
-    needs: list[WindowNeed] | None = None,
-    travel: TravelPolicy | None = None,
+    needs: list[Requirement] | None = None,
+    area_mode: str = "prefer",
 ) -> list[CrewDay]:
     """Every crew-day of the plan, sorted by (day, crew_id).
 
     Without `needs`, standing partners work together whenever both are on duty and the others
-    are paired among themselves. With `needs` (owed visits in a part of the day, see
-    `WindowNeed`), each day's pairing also follows the work: a pair that can make needed
+    are paired among themselves. With `needs` (owed visits in a part of the day, checked with
+    `rules.crew_can_make`), each day's pairing also follows the work: a pair that can make needed
     visits no crew of an earlier day was formed for (most urgent first, `NEEDS_PER_CREW` per
     crew-day) is worth their risk weight, so two late officers are paired on a day with
     evening visits to make even if their standing partners are on duty.
@@ -235,21 +214,21 @@ def form_crews(
     by_officer = absences_by_officer(absences)
     by_id = {o.officer_id: o for o in officers}
     crews: list[tuple[date, tuple[Officer, ...]]] = []
-    pending = sorted(needs or [], key=lambda n: (n.first_day, -n.weight, n.key))
+    pending = sorted(needs or [], key=lambda n: (n.first_earliest, -n.weight, n.offender_id))
     for day in days(start, end):
         avail = working_officers(officers, day, by_officer, holidays_off)
-        open_needs = [n for n in pending if n.first_day <= day]
+        open_needs = [n for n in pending if n.first_earliest <= day]
         if open_needs:
-            pairs = _day_pairs(avail, partners, open_needs, travel)
+            pairs = _day_pairs(avail, partners, open_needs, area_mode)
             booked: set[str] = set()
             for a, b in pairs:  # each crew takes the needs it can make, most urgent first
                 mine = [
                     n
                     for n in open_needs
-                    if n.key not in booked and _near(a, b, n) and covers(a, b, n, travel)  # type: ignore[arg-type]
+                    if n.offender_id not in booked and _near(a, b, n) and covers(a, b, n, area_mode)
                 ]
-                booked.update(n.key for n in mine[:NEEDS_PER_CREW])
-            pending = [n for n in pending if n.key not in booked]
+                booked.update(n.offender_id for n in mine[:NEEDS_PER_CREW])
+            pending = [n for n in pending if n.offender_id not in booked]
         else:
             pairs = _standing_then_rest(avail, partners, by_id)
         used: set[str] = set()
