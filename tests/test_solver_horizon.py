@@ -64,3 +64,20 @@ def test_long_plan_is_deterministic() -> None:
     a = run(ds, end=end, time_limit_s=9.0, seed=4)
     b = run(ds, end=end, time_limit_s=9.0, seed=4)
     assert a.visits == b.visits and a.routes == b.routes and a.unscheduled == b.unscheduled
+
+
+def test_long_plan_accounts_like_one_plan_of_the_period() -> None:
+    """A person no officer can visit: every visit of the period's one count is unscheduled,
+    as a single plan of the whole period would list them (not just the last month's)."""
+    people = _overdue_team() + [
+        person("X", risk="very_high", required_skills=frozenset({"polish"}))
+    ]
+    ds = dataset(people, [officer("A"), officer("B")])
+    end = date(2027, 3, 31)
+    res = run(ds, end=end, time_limit_s=9.0)
+    rows = [u for u in res.unscheduled if u.offender_id == "X"]
+    assert len(rows) >= 3  # due at the start, then every 30 days
+    assert all("polish" in u.reason or "follows" in u.reason for u in rows)
+    assert res.visits_due == sum(1 for v in res.visits if not v.pulled_forward) + len(
+        res.unscheduled
+    )

@@ -8,21 +8,26 @@ as in a one-month plan with the same budget, and putting a visit off can never s
 owed (later windows re-derive every due date from the visits actually planned). It also bounds
 memory: one month's model at a time (a single 366-day model of the force took 4.6 GB).
 
-Every visit owed on or before the plan's last day is accounted for: a visit unscheduled in one
-window stays owed (same due date) in the next, so the last window's unscheduled visits are the
-plan's. Each window has the time limit of a one-month plan (a shorter last window a share of
+Every visit owed on or before the plan's last day is accounted for, by the same one count as a
+single plan of the period (`Requirement.owed_dues` over the whole period, so `rso validate`
+agrees): a visit unscheduled in one window stays owed (same due date) in the next, and what no
+window planned is listed with the last window's reason. Each window has the time limit of a one-month plan (a shorter last window a share of
 it), so the first window is the one-month plan exactly; each window is deterministic, so the
 whole plan is too.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 
+from rso_scheduler.calendar import absences_by_officer, bank_holidays, days, officer_works
+from rso_scheduler.demand import requirements
 from rso_scheduler.models import Dataset, Outcome, VisitKind, VisitRecord
-from rso_scheduler.roster import CrewRoute, PlannedVisit, PlanResult
+from rso_scheduler.roster import CrewRoute, PlannedVisit, PlanResult, Unscheduled
+from rso_scheduler.solver.diagnose import unplanned_owed
 from rso_scheduler.solver.options import PlanOptions
 
 WINDOW_MAX_DAYS = 31  # longer plans are planned month by month
@@ -89,11 +94,56 @@ def plan_in_windows(
         res = plan_window(history, a, b, opts)
         results.append(res)
         history = with_visits_done(history, res.visits)
-    return combine(results, start, end, options)
+    return combine(
+        results, start, end, options, _horizon_unscheduled(dataset, results, start, end, options)
+    )
 
 
-def combine(results: list[PlanResult], start: date, end: date, options: PlanOptions) -> PlanResult:
-    """One plan from consecutive windows: visit ids renumbered in order, flags re-derived."""
+def _horizon_unscheduled(
+    dataset: Dataset,
+    results: list[PlanResult],
+    start: date,
+    end: date,
+    options: PlanOptions,
+) -> list[Unscheduled]:
+    """The whole plan's owed visits (the one count over [start, end], as `rso validate` counts
+    them) that no window planned, with the last window's reason for each person."""
+    holidays = {} if options.work_bank_holidays else bank_holidays(start, end)
+    absent = absences_by_officer(dataset.absences)
+    duty = frozenset(
+        d
+        for d in days(start, end)
+        if any(officer_works(o, d, absent, holidays) for o in dataset.officers)
+    )
+    planned: dict[str, list[date]] = defaultdict(list)
+    for res in results:
+        for v in res.visits:
+            if v.due_date <= end:
+                planned[v.offender_id].append(v.date)
+    last_reason: dict[str, str] = {}
+    for u in results[-1].unscheduled:
+        last_reason.setdefault(u.offender_id, u.reason)
+    out: list[Unscheduled] = []
+    for r in requirements(dataset, start, end, include_optional=False):
+
+        def reason_for(_lo: date, _why: str, oid: str = r.offender_id) -> str:
+            return last_reason.get(oid, "not planned in any month of the plan")
+
+        owed = r.owed_dues(end, duty)
+        out.extend(unplanned_owed(r, sorted(planned.get(r.offender_id, [])), owed, end, reason_for))
+    out.sort(key=lambda u: (u.risk_level.rank, u.due_date, u.offender_id))
+    return out
+
+
+def combine(
+    results: list[PlanResult],
+    start: date,
+    end: date,
+    options: PlanOptions,
+    unscheduled: list[Unscheduled],
+) -> PlanResult:
+    """One plan from consecutive windows: visit ids renumbered in order, flags re-derived, and
+    the whole plan's unscheduled visits."""
     visits: list[PlannedVisit] = []
     routes: list[CrewRoute] = []
     seq_of: dict[str, int] = {}
@@ -152,9 +202,9 @@ def combine(results: list[PlanResult], start: date, end: date, options: PlanOpti
         plan_start=start,
         plan_end=end,
         visits=visits,
-        unscheduled=list(last.unscheduled),
+        unscheduled=unscheduled,
         routes=routes,
-        visits_due=owed_planned + len(last.unscheduled),
+        visits_due=owed_planned + len(unscheduled),
         solve_seconds=round(sum(r.solve_seconds for r in results), 3),
         seed=options.seed,
         time_limit_s=options.time_limit_s,
