@@ -259,6 +259,7 @@ def run_instance(
             m["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             m["hash"] = _roster_hash(ds, res, tmp, planner + "-1")
             m["hash_loaded"] = ""
+            m["net_fired_first"] = bool(res.stats.get("wall_clock_net_fired"))
             if load_check and planner == "optimiser":
                 # the same plan again with both cores kept busy by two spinning processes
                 ctx = mp.get_context("spawn")
@@ -329,10 +330,11 @@ def table(results: list[dict[str, Any]]) -> str:
             loaded = m.get("hash_loaded") or "-"
             if m.get("net_fired"):
                 loaded += " (safety net fired)"
+            first = m["hash"] + (" (safety net fired)" if m.get("net_fired_first") else "")
             lines.append(
                 f"| {_instance(r)} | {planner} | {m['idle_officer_days']} | "
                 f"{m['longest_leg_min']} | {m['cross_area_pairs']} | {m['evening_missed']} | "
-                f"{m['hash']} | {loaded} |"
+                f"{first} | {loaded} |"
             )
     lines.append("")
     lines.append("| instance | " + " | ".join(_targets(results[0]).keys()) + " |")
