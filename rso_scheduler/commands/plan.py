@@ -144,7 +144,8 @@ def _summary_text(summary: dict[str, Any], out: Path, dataset: Dataset) -> str:
     callback=finite_seconds,
     default=DEFAULT_TIME_LIMIT_S,
     show_default=True,
-    help="Seconds the optimiser may run (it may stop earlier).",
+    help="Seconds the optimiser may run (it may stop earlier); a plan longer than 31 days is "
+    "planned month by month with this limit for each month.",
 )
 @click.option(
     "--seed",
