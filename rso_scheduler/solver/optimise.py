@@ -19,7 +19,6 @@ from rso_scheduler.models import Dataset, Officer, VisitKind
 from rso_scheduler.roster import CrewRoute, OfficerLeg, PlannedVisit, PlanResult, Unscheduled
 from rso_scheduler.rules import last_owed_floor
 from rso_scheduler.solver.assign import (
-    LARGE_MODEL_CANDIDATES,
     W_CONT,
     build_candidates,
     greedy_assignment,
@@ -51,10 +50,6 @@ LATER_SOLVE_SHARE = 0.08
 # CP-SAT deterministic time per wall second, as measured on the benchmark machine (about 1 on
 # 2 cores); the deterministic limit is what normally ends the search, keeping runs repeatable.
 DET_PER_WALL_S = 0.25
-# Models up to LARGE_MODEL_CANDIDATES get more (issue #11, using the budget): on the force month
-# 0.6 took CP-SAT from 8.5 to 14.5 deterministic s (about 10 s more on the idle machine) and
-# lowered weighted late days 16,570 -> 16,483 and travel 24,507 -> 23,729 (measured).
-DET_PER_WALL_S_SMALL = 0.6
 # The first solve's wall-clock safety net: share of the time left (normally never reached).
 WALL_SAFETY_SHARE = 0.8
 # Counted work of the local search, as a share of the time limit (see work.EVALS_PER_S).
@@ -319,9 +314,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
         # ends the search, so the same inputs and seed give the same roster on a busy machine
         # too. The wall-clock limit is only a safety net with generous headroom.
         limit = max(0.5, budget * share)
-        det_limit = limit * (
-            DET_PER_WALL_S_SMALL if len(cands) <= LARGE_MODEL_CANDIDATES else DET_PER_WALL_S
-        )
+        det_limit = limit * DET_PER_WALL_S
         # (at least three times the share: on a quiet machine the deterministic limit is
         # reached in about a third of it, so only a machine loaded several times over hits it)
         wall_limit = max(0.5, remaining * WALL_SAFETY_SHARE if rnd == 0 else 0.0, 3 * limit)
