@@ -1,61 +1,208 @@
-"""Travel model: the contract's formula, symmetric, and the matrix agrees with the scalar."""
+"""Travel model objects: the contract's formula, the matrix file model, and how they are chosen."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
-from rso_scheduler.policy import TravelPolicy
+import numpy as np
+import pytest
+
+from rso_scheduler.errors import InputError, PlanError, PolicyError
+from rso_scheduler.policy import Policy, TravelPolicy, parse_policy
 from rso_scheduler.travel import (
+    HaversineTravel,
+    Place,
+    build_travel,
     haversine_km,
     haversine_matrix_km,
-    road_km,
-    travel_matrix_min,
-    travel_min,
+    travel_for,
 )
+from rso_scheduler.travel_matrix import parse_matrix
 
-READING = (51.4543, -0.9781)
-OXFORD = (51.7520, -1.2577)
+READING = Place("R", 51.4543, -0.9781)
+OXFORD = Place("O", 51.7520, -1.2577)
+SLOUGH = Place("S", 51.5105, -0.5950)
+
+
+def _minutes(a: Place, b: Place, tp: TravelPolicy | None = None) -> int:
+    return HaversineTravel(tp or TravelPolicy()).minutes(a, b)
 
 
 def test_haversine_reading_oxford_is_about_38_km() -> None:
     """Reading to Oxford is about 38 km in a straight line."""
-    assert 37.0 < haversine_km(*READING, *OXFORD) < 39.5
+    assert 37.0 < haversine_km(*READING.point, *OXFORD.point) < 39.5
 
 
 def test_travel_minutes_match_contract_formula() -> None:
     """ceil(km * circuity / speed * 60) with the default policy."""
-    tp = TravelPolicy()
-    km = haversine_km(*READING, *OXFORD)
-    assert travel_min(*READING, *OXFORD, tp) == math.ceil(km * 1.35 / 40 * 60)
+    km = haversine_km(*READING.point, *OXFORD.point)
+    assert _minutes(READING, OXFORD) == math.ceil(km * 1.35 / 40 * 60)
 
 
 def test_travel_minutes_follow_policy_speed() -> None:
     """Doubling the speed roughly halves the minutes."""
-    slow = travel_min(*READING, *OXFORD, TravelPolicy(speed_kmh=40))
-    fast = travel_min(*READING, *OXFORD, TravelPolicy(speed_kmh=80))
+    slow = _minutes(READING, OXFORD, TravelPolicy(speed_kmh=40))
+    fast = _minutes(READING, OXFORD, TravelPolicy(speed_kmh=80))
     assert fast in (math.ceil(slow / 2) - 1, math.ceil(slow / 2))
 
 
 def test_same_point_is_zero_minutes() -> None:
     """No travel between a point and itself."""
-    assert travel_min(*READING, *READING, TravelPolicy()) == 0
+    assert _minutes(READING, READING) == 0
 
 
-def test_symmetric_and_road_km_uses_circuity() -> None:
-    """Travel is symmetric; road km = straight km x circuity."""
+def test_symmetric_and_km_uses_circuity() -> None:
+    """Straight-line travel is symmetric; km = straight km x circuity."""
     tp = TravelPolicy(circuity=1.5)
-    assert travel_min(*READING, *OXFORD, tp) == travel_min(*OXFORD, *READING, tp)
-    assert math.isclose(road_km(*READING, *OXFORD, tp), 1.5 * haversine_km(*READING, *OXFORD))
+    t = HaversineTravel(tp)
+    assert t.minutes(READING, OXFORD) == t.minutes(OXFORD, READING)
+    assert math.isclose(t.km(READING, OXFORD), 1.5 * haversine_km(*READING.point, *OXFORD.point))
 
 
 def test_matrix_agrees_with_scalar() -> None:
-    """The vectorised km matrix and the exact minute matrix agree with the scalar functions."""
-    pts = [READING, OXFORD, (51.5105, -0.5950)]
+    """The km estimate matrix, the minute matrix and the bulk array agree with the scalar."""
+    pts = [READING, OXFORD, SLOUGH]
     km = haversine_matrix_km(
-        [p[0] for p in pts], [p[1] for p in pts], [p[0] for p in pts], [p[1] for p in pts]
+        [p.lat for p in pts], [p.lon for p in pts], [p.lat for p in pts], [p.lon for p in pts]
     )
-    mins = travel_matrix_min(pts, TravelPolicy())
+    t = HaversineTravel(TravelPolicy())
+    mins = t.matrix_min(pts)
+    bulk = t.minutes_array(pts, pts)
     for i, a in enumerate(pts):
         for j, b in enumerate(pts):
-            assert math.isclose(km[i, j], haversine_km(*a, *b), abs_tol=1e-6)
-            assert mins[i][j] == travel_min(*a, *b, TravelPolicy())
+            assert math.isclose(km[i, j], haversine_km(*a.point, *b.point), abs_tol=1e-6)
+            assert mins[i][j] == t.minutes(a, b) == int(bulk[i, j])
+
+
+def test_travel_for_refuses_a_road_policy_without_a_built_model() -> None:
+    """A road policy with no travel object built is a loud error, never a silent straight line."""
+    road = parse_policy('[travel]\nmodel = "road"\nnetwork = "area.osm.pbf"\n')
+    with pytest.raises(PlanError, match="build_travel"):
+        travel_for(None, road)
+    assert isinstance(travel_for(None, Policy()), HaversineTravel)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "found"),
+    [
+        ('[travel]\nmodel = "road"\n', "travel.network", "is missing"),
+        ('[travel]\nmodel = "matrix"\n', "travel.file", "is missing"),
+        ('[travel]\nnetwork = "a.osm.pbf"\n', "travel.network", 'only with model = "road"'),
+        ('[travel]\nmodel = "road"\nnetwork = "a.csv"\n', "travel.network", ".osm.pbf"),
+        ('[travel]\nfile = "t.csv"\n', "travel.file", 'only with model = "matrix"'),
+        ('[travel]\nmodel = "osrm"\n', "travel.model", "haversine"),
+        (
+            '[travel]\nmodel = "road"\nnetwork = "a.osm.pbf"\ncongestion_factor = 0\n',
+            "travel.congestion_factor",
+            "greater than 0",
+        ),
+        (
+            '[travel]\nmodel = "road"\nnetwork = "a.osm.pbf"\ncongestion_factor = true\n',
+            "travel.congestion_factor",
+            "not true/false",
+        ),
+    ],
+)
+def test_travel_policy_problems_are_located(text: str, key: str, found: str) -> None:
+    """Each bad [travel] setting is reported with its key and a line."""
+    with pytest.raises(PolicyError) as exc:
+        parse_policy(text)
+    (p,) = exc.value.problems
+    assert p.column == key and p.line is not None and found in p.message
+
+
+def test_haversine_policy_hash_is_unchanged_by_the_new_keys() -> None:
+    """The straight-line policy's record has no road or matrix keys (old hashes stay)."""
+    assert set(Policy().as_dict()["travel"]) == {"model", "circuity", "speed_kmh"}
+
+
+# --- the matrix model ------------------------------------------------------------------
+
+PLACES = [Place("B1", 51.45, -0.97), Place("P1", 51.46, -0.98), Place("P2", 51.47, -0.99)]
+
+
+def _table(rows: list[str], header: str = "from_id,to_id,minutes,km") -> str:
+    return "\n".join([header, *rows]) + "\n"
+
+
+FULL = [
+    "B1,P1,10,5.0",
+    "P1,B1,12,6.0",
+    "B1,P2,20,9.5",
+    "P2,B1,21,9.5",
+    "P1,P2,7,3.0",
+    "P2,P1,8,3.5",
+]
+
+
+def test_matrix_model_answers_from_the_table_by_direction() -> None:
+    """Minutes and km come from the table, each direction on its own row."""
+    t = parse_matrix(_table(FULL), "travel.csv", PLACES, TravelPolicy())
+    b1, p1, p2 = PLACES
+    assert t.minutes(b1, p1) == 10 and t.minutes(p1, b1) == 12
+    assert t.km(p2, p1) == pytest.approx(3.5)
+    assert t.minutes(p1, p1) == 0
+    assert t.matrix_min([p1, p2]) == [[0, 7], [8, 0]]
+    assert t.record()["model"] == "matrix"
+
+
+def test_matrix_model_without_km_says_km_are_estimated() -> None:
+    """Without a km column km are the straight line x circuity, and the run is told."""
+    rows = [r.rsplit(",", 1)[0] for r in FULL]
+    t = parse_matrix(_table(rows, "From ID,To ID,Minutes"), "travel.csv", PLACES, TravelPolicy())
+    b1, p1, _ = PLACES
+    assert t.km(b1, p1) == pytest.approx(haversine_km(*b1.point, *p1.point) * 1.35, rel=1e-5)
+    assert any("straight line" in n for n in t.notes)
+
+
+def test_matrix_missing_pair_is_a_located_error_naming_the_ids() -> None:
+    """A missing pair names both ids (never coordinates); a bad cell names line and column."""
+    rows = [r for r in FULL if not r.startswith("P2,P1")] + ["B1,XX,5,1", "P1,XX,x,1"]
+    with pytest.raises(InputError) as exc:
+        parse_matrix(_table(rows), "travel.csv", PLACES, TravelPolicy())
+    text = exc.value.report()
+    assert "no row from P2 to P1" in text
+    assert "travel.csv:8 minutes: 'x' is not a whole number" in text
+    assert "51.4" not in text
+
+
+def test_matrix_duplicate_rows_and_clashing_ids_are_errors() -> None:
+    """A pair given twice, or an id both a person and an officer, is refused."""
+    with pytest.raises(InputError) as exc:
+        parse_matrix(_table([*FULL, "B1,P1,11,5"]), "travel.csv", PLACES, TravelPolicy())
+    assert "given twice (first on line 2)" in exc.value.report()
+    clash = [*PLACES, Place("P1", 52.0, -1.0)]
+    with pytest.raises(InputError) as exc:
+        parse_matrix(_table(FULL), "travel.csv", clash, TravelPolicy())
+    assert "both an offender_id and an officer_id" in exc.value.report()
+
+
+def test_matrix_model_refuses_unknown_places() -> None:
+    """Asking about a place the table was not built for is an error, not a guess."""
+    t = parse_matrix(_table(FULL), "travel.csv", PLACES, TravelPolicy())
+    with pytest.raises(PlanError, match="not among the places"):
+        t.minutes(PLACES[0], Place("P9", 51.0, -1.0))
+
+
+def test_build_travel_reads_the_matrix_file_of_the_data_folder(tiny_dir: Path) -> None:
+    """model = "matrix" reads `file` relative to the data folder; a missing file is located."""
+    from rso_scheduler.ingest import load_dataset
+
+    data = tiny_dir
+    policy = parse_policy('[travel]\nmodel = "matrix"\nfile = "travel.csv"\n')
+    ds = load_dataset(data)
+    with pytest.raises(InputError) as exc:
+        build_travel(policy, ds, data)
+    assert "travel.csv is not in the data folder" in exc.value.report()
+    from rso_scheduler.travel import dataset_places
+
+    places = dataset_places(ds)
+    rows = [
+        f"{a.id},{b.id},{i % 50},{(i % 50) / 2}"
+        for i, (a, b) in enumerate((a, b) for a in places for b in places if a != b)
+    ]
+    (data / "travel.csv").write_text(_table(rows))
+    t = build_travel(policy, ds, data)
+    m = np.asarray(t.matrix_min(places))
+    assert m.shape == (len(places), len(places)) and m.max() <= 49

@@ -37,7 +37,7 @@ from rso_scheduler.errors import InputError, OutputError, PathError, Problem
 from rso_scheduler.models import RISK_ORDER, Dataset
 from rso_scheduler.outputs.files import write_csv, write_json
 from rso_scheduler.roster import PlannedVisit, PlanResult, hhmm
-from rso_scheduler.travel import travel_min
+from rso_scheduler.travel import Travel, base, home, travel_for
 
 ROSTER_COLUMNS = (
     "visit_id",
@@ -444,10 +444,9 @@ def _sheet_name(officer_id: str, used: set[str]) -> str:
     return name
 
 
-def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult) -> None:
+def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult, travel: Travel) -> None:
     people = dataset.offender_by_id()
     officers = dataset.officer_by_id()
-    travel = dataset.policy.travel
     index: list[list[Any]] = []
     used: set[str] = set()
     for oid, days in sorted(_officer_days(result).items()):
@@ -455,11 +454,11 @@ def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult) -> None
         rows: list[list[Any]] = []
         total = 0
         for day, visits in sorted(days.items()):
-            pos = (o.base_lat, o.base_lon) if o else None
+            pos = base(o) if o else None
             for k, v in enumerate(visits, start=1):
                 p = people.get(v.offender_id)
-                here = (p.lat, p.lon) if p else None
-                t = travel_min(*pos, *here, travel) if pos and here else ""
+                here = home(p) if p else None
+                t = travel.minutes(pos, here) if pos and here else ""
                 total += t if isinstance(t, int) else 0
                 rows.append(
                     [
@@ -476,14 +475,14 @@ def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult) -> None
                 )
                 pos = here
             if o and pos:
-                total += travel_min(*pos, o.base_lat, o.base_lon, travel)
+                total += travel.minutes(pos, base(o))
         name = _sheet_name(oid, used)
         write_csv(stage / "day_sheets" / name, DAY_SHEET_COLUMNS, rows)
         index.append([oid, o.display_name if o else "", name, len(days), len(rows), total])
     write_csv(stage / "day_sheets" / "index.csv", INDEX_COLUMNS, index)
 
 
-def _summary(dataset: Dataset, result: PlanResult) -> dict[str, Any]:
+def _summary(dataset: Dataset, result: PlanResult, travel: Travel) -> dict[str, Any]:
     policy = dataset.policy
     people = dataset.offender_by_id()
     by_risk: dict[str, dict[str, int]] = {}
@@ -560,6 +559,7 @@ def _summary(dataset: Dataset, result: PlanResult) -> dict[str, Any]:
         "policy": policy.as_dict(),
         "policy_sha256": policy.digest(),
         "input_files": dataset.file_hashes(),
+        "travel": travel.record(),
     }
 
 
@@ -571,10 +571,18 @@ def _version(package: str) -> str | None:
 
 
 def write_plan(
-    stage: Path, dataset: Dataset, result: PlanResult, run_info: dict[str, Any]
+    stage: Path,
+    dataset: Dataset,
+    result: PlanResult,
+    run_info: dict[str, Any],
+    travel: Travel | None = None,
 ) -> dict[str, Any]:
-    """Write every plan file into `stage` (a `staged_output` folder); returns the summary."""
+    """Write every plan file into `stage` (a `staged_output` folder); returns the summary.
+
+    `travel` is the run's travel model (the day sheets' minutes); None: the straight line.
+    """
     stage = Path(stage)
+    travel = travel_for(travel, dataset.policy)
     known = {v.visit_id for v in result.visits}
     if len(known) != len(result.visits):
         raise OutputError("the plan has repeated visit ids; nothing was written")
@@ -589,9 +597,9 @@ def write_plan(
             for u in result.unscheduled
         ],
     )
-    summary = _summary(dataset, result)
+    summary = _summary(dataset, result, travel)
     write_json(stage / "summary.json", summary)
-    _write_day_sheets(stage, dataset, result)
+    _write_day_sheets(stage, dataset, result, travel)
     run = {
         "tool": "rso-scheduler",
         "version": __version__,
@@ -608,6 +616,7 @@ def write_plan(
         "policy": dataset.policy.as_dict(),
         "policy_sha256": dataset.policy.digest(),
         "input_files": dataset.file_hashes(),
+        "travel": travel.record(),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     write_json(stage / "run.json", run)

@@ -231,7 +231,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     reqs = requirements(dataset, start, end, include_optional=options.pull_forward)
     officers = sorted(dataset.officers, key=lambda o: o.officer_id)
     crews = form_crews(officers, dataset.absences, start, end, holidays_off)
-    prob = build_problem(start, end, dataset.policy, reqs, crews, officers)
+    prob = build_problem(start, end, dataset.policy, reqs, crews, officers, options.travel)
     say(f"{len(reqs)} people, {len(prob.slots)} visit slots, {len(crews)} crew-days")
 
     capacity = {c.index: c.end_min - c.start_min for c in crews}

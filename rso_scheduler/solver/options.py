@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rso_scheduler.travel import Travel
 
 MAX_SEED = 2**31 - 1
 
@@ -22,6 +26,8 @@ class PlanOptions:
     pull_forward: bool = True  # plan visits due after the period when capacity is spare
     workers: int = 2  # CP-SAT search workers (the machine has 2 cores)
     progress: Callable[[str], None] = _quiet  # progress messages (the CLI prints them to stderr)
+    # the run's travel model (travel.build_travel); None: the policy's straight-line model
+    travel: Travel | None = None
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0:
