@@ -413,7 +413,9 @@ def _crew_plan(crew: CrewDay, dataset: Dataset, travel: Travel) -> dict[str, Any
     for oid, b in bases[1:]:
         if b not in shown:
             shown.add(b)
-            km += travel.km(base(officers[oid]), homes[0]) + travel.km(homes[-1], base(officers[oid]))
+            km += travel.km(base(officers[oid]), homes[0]) + travel.km(
+                homes[-1], base(officers[oid])
+            )
     depart = crew.visits[0].start_min - travel.minutes(main_at, homes[0])
     back = crew.visits[-1].end_min + travel.minutes(homes[-1], main_at)
     return {
