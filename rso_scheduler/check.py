@@ -217,6 +217,7 @@ def check_plan(
     out.extend(_check_demand(rows, roster_files.unscheduled, people, dataset, start, end))
     out.extend(_check_summary(roster_files, rows, people, officers, drive))
     out.extend(_check_inputs(roster_files, dataset))
+    out.extend(_check_travel_source(roster_files, drive.travel))
     return out
 
 
@@ -651,6 +652,16 @@ def _check_inputs(files: RosterFiles, dataset: Dataset) -> list[Violation]:
             )
             out.append(Violation("inputs_changed", f"{name} {state} since the plan was made"))
     return out
+
+
+def _check_travel_source(files: RosterFiles, travel: Any) -> list[Violation]:
+    """The road extract or travel table must be the one the plan was timed with."""
+    planned = (files.run.get("travel") or files.summary.get("travel") or {}).get("source_sha256")
+    now = travel.record().get("source_sha256") if travel is not None else None
+    if planned and now and planned != now:
+        name = travel.record().get("network") or travel.record().get("file")
+        return [Violation("inputs_changed", f"{name} has changed since the plan was made")]
+    return []
 
 
 def _hhmm(minutes: int) -> str:

@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "map": "map",
     "report": "report",
     "scenario": "scenario",
+    "travel": "travel",
 }
 
 

@@ -467,7 +467,7 @@ def build_road_travel(
     cut_off = [ids_at[points[i]] for i in np.flatnonzero(~in_main)]
     info = {
         "network": name,
-        "network_sha256": sha,
+        "source_sha256": sha,
         "road_nodes": meta["nodes"],
         "road_links": meta["links"],
         "congestion_factor": tp.congestion_factor,
@@ -489,4 +489,6 @@ def build_road_travel(
             "straight-line model"
         )
     travel.info["cut_off_ids"] = sorted(p.id for p in cut_off)[:20]
+    travel.snap_m = snap_m  # per matrix row, for `rso travel`'s coverage figures
+    travel.joined = in_main
     return travel

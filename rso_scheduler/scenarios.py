@@ -80,6 +80,7 @@ from rso_scheduler.scenario_transforms import (  # noqa: F401  (re-exported: the
     scale_officers,
 )
 from rso_scheduler.solver.options import PlanOptions
+from rso_scheduler.travel import build_travel
 
 PlannerName = Literal["optimised", "greedy"]
 Planner = Callable[[Dataset, date, date, PlanOptions], PlanResult]
@@ -364,6 +365,11 @@ def run_horizon(
 ) -> list[MonthMetrics]:
     """Plan `months` months one after another, each from the history the previous ones made."""
     plan = planner or get_planner(options.planner)
+    # once per scenario: months add visits, never places (the road matrix is cached on disk)
+    travel = build_travel(dataset.policy, dataset)
+    for note in travel.notes:
+        if progress is not None:
+            progress(f"  warning: {note}")
     out: list[MonthMetrics] = []
     for i, (a, b) in enumerate(month_periods(start, months)):
         opts = PlanOptions(
@@ -371,6 +377,7 @@ def run_horizon(
             seed=seed + i,
             work_bank_holidays=options.work_bank_holidays,
             workers=options.workers,
+            travel=travel,
         )
         result = plan(dataset, a, b, opts)
         out.append(month_metrics(dataset, result, a, b, options.work_bank_holidays, start))

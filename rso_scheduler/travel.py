@@ -158,6 +158,14 @@ class TableTravel(Travel):
         self.km_m = km_m  # float32
         self.fallback = fallback  # bool, True where the straight line answers
         self.info = dict(info or {})
+        self.snap_m: np.ndarray | None = (
+            None  # road model: metres from each row's point to its road
+        )
+        self.joined: np.ndarray | None = None  # road model: row's point on the main network
+
+    def row(self, place: Place) -> int:
+        """The matrix row of a place."""
+        return self._rows(place, place)[0]
 
     def _rows(self, a: Place, b: Place) -> tuple[int, int]:
         try:

@@ -11,6 +11,7 @@ the data are skipped (the table may cover the whole force) and counted. `parse_m
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,7 +31,9 @@ def _norm(header: str) -> str:
     return header.strip().lower().replace(" ", "_").replace("-", "_")
 
 
-def parse_matrix(text: str, file: str, places: Sequence[Place], tp: TravelPolicy) -> TableTravel:
+def parse_matrix(
+    text: str, file: str, places: Sequence[Place], tp: TravelPolicy, sha256: str = ""
+) -> TableTravel:
     """A `TableTravel` among `places` from CSV text; `InputError` listing every problem."""
     problems: list[Problem] = []
     by_id: dict[str, Place] = {}
@@ -155,7 +158,7 @@ def parse_matrix(text: str, file: str, places: Sequence[Place], tp: TravelPolicy
             f"line x circuity {tp.circuity:g}"
         )
     index = {p: row_of[p.id] for p in places}
-    info = {"file": file, "places": n, "rows_skipped_unknown_ids": skipped}
+    info = {"file": file, "source_sha256": sha256, "places": n, "rows_skipped_unknown_ids": skipped}
     travel = TableTravel("matrix", tp, index, minutes, km, None, info)
     travel.notes.extend(notes)
     return travel
@@ -177,4 +180,5 @@ def load_matrix(path: Path, name: str, places: Sequence[Place], tp: TravelPolicy
                 )
             ]
         )
-    return parse_matrix(decode_text(path.read_bytes(), name), name, places, tp)
+    raw = path.read_bytes()
+    return parse_matrix(decode_text(raw, name), name, places, tp, hashlib.sha256(raw).hexdigest())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from rso_scheduler.commands.common import UserError, handle_errors
+from rso_scheduler.commands.common import Progress, UserError, handle_errors, run_travel
 
 HELP = """Check a roster against the data contract, independently of the planner.
 
@@ -36,7 +36,10 @@ def command(data_dir: Path, out_dir: Path) -> None:
 
     dataset = load_dataset(data_dir)
     files = read_roster(out_dir)
-    violations = check_plan(dataset, files, work_bank_holidays=files.work_bank_holidays)
+    travel = run_travel(dataset, data_dir, Progress(False))
+    violations = check_plan(
+        dataset, files, work_bank_holidays=files.work_bank_holidays, travel=travel
+    )
     if not violations:
         click.echo(
             f"no violations: {len(files.visits)} visits and {len(files.unscheduled)} unscheduled "

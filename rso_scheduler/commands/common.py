@@ -114,3 +114,18 @@ class Progress:
         if self.enabled:
             click.echo(f"[{time.perf_counter() - self.t0:6.1f}s] {message}", err=True)
             sys.stderr.flush()
+
+
+def run_travel(dataset: Any, data_dir: Path, progress: Progress) -> Any:
+    """The run's travel model (`travel.build_travel`), its fallbacks said on stderr.
+
+    Said even with --quiet (like data warnings): a straight-line fallback changes the roster.
+    """
+    from rso_scheduler.travel import build_travel
+
+    if dataset.policy.travel.model != "haversine":
+        progress(f"travel model: {dataset.policy.travel.model}")
+    travel = build_travel(dataset.policy, dataset, data_dir, progress=progress)
+    for note in travel.notes:
+        click.echo(f"warning: {note}", err=True)
+    return travel

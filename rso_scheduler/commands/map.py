@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from rso_scheduler.commands.common import Progress, UserError, handle_errors
+from rso_scheduler.commands.common import Progress, UserError, handle_errors, run_travel
 
 HELP = """Redraw the offline route maps of a plan folder into OUT/maps/.
 
@@ -80,9 +80,12 @@ def command(
             )
     progress(f"loading {data_dir}")
     dataset = load_dataset(data_dir)
+    travel = run_travel(dataset, data_dir, progress)
     progress(f"drawing {len(files.visits)} visits and {len(files.unscheduled)} unscheduled")
     with staged_output(out_dir) as stage:
-        written = write_maps(stage, dataset, files, tiles=tiles, attribution=attribution)
+        written = write_maps(
+            stage, dataset, files, tiles=tiles, attribution=attribution, travel=travel
+        )
     progress("done")
     pages = sum(1 for p in written if p.suffix == ".html")
     click.echo(f"{pages} map pages in {out_dir / 'maps'}; open {out_dir / 'maps' / 'index.html'}")

@@ -20,6 +20,7 @@ from rso_scheduler.commands.common import (
     finite_seconds,
     handle_errors,
     parse_iso_date,
+    run_travel,
 )
 from rso_scheduler.errors import PlanError
 from rso_scheduler.models import RISK_ORDER, Dataset
@@ -96,14 +97,14 @@ def planner(solver: str) -> Callable[..., PlanResult]:
     return fn
 
 
-def _write_maps(stage: Path, dataset: Dataset) -> bool:
+def _write_maps(stage: Path, dataset: Dataset, travel: Any = None) -> bool:
     """Route maps, if the maps module is installed (it is wired in separately)."""
     if importlib.util.find_spec("rso_scheduler.outputs.maps") is None:
         return False
     from rso_scheduler.outputs import maps
     from rso_scheduler.outputs.roster_files import read_roster
 
-    maps.write_maps(stage, dataset, read_roster(stage))
+    maps.write_maps(stage, dataset, read_roster(stage), travel=travel)
     return True
 
 
@@ -137,7 +138,13 @@ def _summary_text(summary: dict[str, Any], out: Path, dataset: Dataset) -> str:
             )
         )
     hours = summary["travel_minutes"] / 60
-    lines.append(f"Travel: {hours:.1f} officer-hours, {summary['travel_km']:.0f} km (estimated).")
+    how = {"road": "by road", "matrix": "from the travel table"}.get(
+        dataset.policy.travel.model, "estimated"
+    )
+    lines.append(f"Travel: {hours:.1f} officer-hours, {summary['travel_km']:.0f} km ({how}).")
+    fallback = summary.get("travel", {}).get("straight_line_pairs")
+    if fallback:
+        lines.append(f"Travel: {fallback:,} journeys not joined by road use the straight line.")
     lines.append(f"Files: {out.resolve()}")
     return "\n".join(lines)
 
@@ -214,6 +221,7 @@ def command(
     for w in dataset.warnings:  # not progress: shown even with --quiet
         click.echo(f"warning: {w}", err=True)
     progress(f"{len(dataset.offenders)} people, {len(dataset.officers)} officers")
+    travel = run_travel(dataset, data_dir, progress)
 
     progress(f"planning {plan_start} to {plan_end} with the {solver} solver")
     options = PlanOptions(
@@ -222,6 +230,7 @@ def command(
         work_bank_holidays=work_bank_holidays,
         pull_forward=not no_pull_forward,
         progress=progress,
+        travel=travel,
     )
     result = plan_fn(dataset, plan_start, plan_end, options)
 
@@ -248,16 +257,18 @@ def command(
     # Maps left from an earlier plan would show visits this roster does not hold.
     plan_files = ["roster.csv", "unscheduled.csv", "summary.json", "run.json", "day_sheets", "maps"]
     with staged_output(out_dir, replaces=plan_files) as stage:
-        summary = write_plan(stage, dataset, result, run_info)
+        summary = write_plan(stage, dataset, result, run_info, travel=travel)
         if not no_maps:
             progress(
                 "drawing maps"
-                if _write_maps(stage, dataset)
+                if _write_maps(stage, dataset, travel)
                 else "maps module not installed; no maps"
             )
 
     progress("checking the written roster")
-    violations = check_plan(dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays)
+    violations = check_plan(
+        dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays, travel=travel
+    )
     click.echo(_summary_text(summary, out_dir, dataset))
     if violations:
         for v in violations:

@@ -1,0 +1,160 @@
+"""End to end with road travel: generate data, lay a synthetic extract under it, plan, check."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rso_scheduler.cli import main
+from rso_scheduler.synth_roads import grid_extract
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def _bbox(data: Path) -> tuple[float, float, float, float]:
+    lats: list[float] = []
+    lons: list[float] = []
+    with (data / "offenders.csv").open() as fh:
+        for r in csv.DictReader(fh):
+            lats.append(float(r["lat"]))
+            lons.append(float(r["lon"]))
+    with (data / "officers.csv").open() as fh:
+        for r in csv.DictReader(fh):
+            lats.append(float(r["base_lat"]))
+            lons.append(float(r["base_lon"]))
+    return min(lats) - 0.02, min(lons) - 0.03, max(lats) + 0.02, max(lons) + 0.03
+
+
+def _use_road(data: Path, network: str = "roads.osm.pbf", extra: str = "") -> None:
+    text = (data / "policy.toml").read_text()
+    text = re.sub(
+        r'model = "haversine".*\n', f'model = "road"\nnetwork = "{network}"\n{extra}', text
+    )
+    (data / "policy.toml").write_text(text)
+
+
+@pytest.fixture(scope="module")
+def road_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated team of 60 people on a 400 m street grid with a river and one bridge."""
+    data = tmp_path_factory.mktemp("road") / "data"
+    code, out = run(
+        "generate", "--offenders", "60", "--officers", "6", "--seed", "3",
+        "--start", "2027-01-01", "--as-of", "2026-11-30", "--out", str(data),
+    )  # fmt: skip
+    assert code == 0, out
+    south, west, north, east = _bbox(data)
+    counts = grid_extract(data / "roads.osm.pbf", south, west, north, east, 400.0)
+    # a second extract: the same grid cut by a river through the middle, one bridge at the east
+    grid_extract(
+        data / "river.osm.pbf", south, west, north, east, 400.0,
+        river_row=counts["rows"] // 2, bridge_col=counts["cols"] - 1,
+    )  # fmt: skip
+    _use_road(data)
+    return data
+
+
+@pytest.mark.parametrize("solver", ["greedy", "optimised"])
+def test_plan_with_road_model_passes_the_checker(
+    road_data: Path, tmp_path: Path, solver: str
+) -> None:
+    """`rso plan` on the road model writes a roster the independent checker accepts."""
+    out = tmp_path / "out"
+    code, text = run(
+        "plan", str(road_data), "--month", "2027-01", "--out", str(out), "--solver", solver,
+        "--time-limit", "10", "--no-maps", "-q",
+    )  # fmt: skip
+    assert code == 0, text
+    assert "Check: no violations." in text and "(by road)" in text
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["travel"]["model"] == "road" and summary["travel"]["straight_line_pairs"] == 0
+    assert summary["visits_planned"] > 0
+    run_record = json.loads((out / "run.json").read_text())
+    assert run_record["travel"]["source_sha256"] == summary["travel"]["source_sha256"]
+    code, text = run("check", str(road_data), str(out))
+    assert code == 0, text
+
+
+def test_checker_catches_a_roster_timed_by_the_wrong_model(road_data: Path, tmp_path: Path) -> None:
+    """Planned on the plain grid, checked against the river extract: travel rules break
+    (crossings take the detour) and the check says the extract has changed."""
+    out = tmp_path / "out"
+    code, text = run(
+        "plan", str(road_data), "--month", "2027-01", "--out", str(out), "--solver", "greedy",
+        "--no-maps", "-q",
+    )  # fmt: skip
+    assert code == 0, text
+    river = tmp_path / "river-data"
+    river.mkdir()
+    for f in road_data.iterdir():
+        if f.is_file():
+            (river / f.name).write_bytes(f.read_bytes())
+    (river / "roads.osm.pbf").write_bytes((road_data / "river.osm.pbf").read_bytes())
+    code, text = run("check", str(river), str(out))
+    assert code == 1
+    assert "roads.osm.pbf has changed since the plan was made" in text
+    assert re.search(r"\[travel_(between|from_base|to_base)\]", text)
+
+
+def test_plan_on_the_river_extract_takes_the_bridge(road_data: Path, tmp_path: Path) -> None:
+    """Planned on the river extract, the roster passes its check and crossings cost the detour."""
+    data = tmp_path / "river-data"
+    data.mkdir()
+    for f in road_data.iterdir():
+        if f.is_file():
+            (data / f.name).write_bytes(f.read_bytes())
+    text = (data / "policy.toml").read_text().replace("roads.osm.pbf", "river.osm.pbf")
+    (data / "policy.toml").write_text(text)
+    out = tmp_path / "out"
+    code, text = run(
+        "plan", str(data), "--month", "2027-01", "--out", str(out), "--solver", "greedy", "-q"
+    )
+    assert code == 0, text
+    assert "Check: no violations." in text
+    assert (out / "maps" / "index.html").is_file()
+    code, text = run("travel", str(data), "--json", "--pairs", "300", "-q")
+    assert code == 0, text
+    report = json.loads(text)
+    grid = json.loads(run("travel", str(road_data), "--json", "--pairs", "300", "-q")[1])
+    # same journeys, same places: over the river some take the long way round, never shorter
+    pairs = list(zip(grid["sample"], report["sample"], strict=True))
+    assert all(g["model_min"] <= r["model_min"] for g, r in pairs)
+    assert any(r["model_min"] > 2 * g["model_min"] + 5 for g, r in pairs)
+
+
+def test_travel_command_reports_coverage_and_fit(road_data: Path) -> None:
+    """`rso travel`: coverage figures for homes and bases, the sample, and a fitted line."""
+    code, text = run("travel", str(road_data), "--pairs", "80", "-q")
+    assert code == 0, text
+    assert "homes" in text and "bases" in text and "Best straight-line fit" in text
+    report = json.loads(run("travel", str(road_data), "--json", "--pairs", "80", "-q")[1])
+    assert report["coverage"]["homes"]["count"] == 60
+    assert report["coverage"]["homes"]["snap_m"]["max"] <= 400
+    fit = report["fit"]
+    assert 1.0 < fit["circuity"] < 2.0 and 20 < fit["speed_kmh"] < 120
+    assert not re.search(r"\b51\.\d{3}", text)  # no coordinates on the terminal
+    again = json.loads(run("travel", str(road_data), "--json", "--pairs", "80", "-q")[1])
+    assert again["sample"] == report["sample"]  # deterministic sample
+
+
+def test_travel_command_needs_a_network_with_the_straight_line(tiny_dir: Path) -> None:
+    """With the haversine policy and no --network there is nothing to compare: exit 2."""
+    code, text = run("travel", str(tiny_dir), "-q")
+    assert code == 2 and "--network" in text
+
+
+def test_road_policy_without_its_extract_is_a_located_error(tiny_dir: Path, tmp_path: Path) -> None:
+    """A road policy naming a missing extract: exit 2, located, nothing written."""
+    (tiny_dir / "policy.toml").write_text('[travel]\nmodel = "road"\nnetwork = "gone.osm.pbf"\n')
+    out = tmp_path / "out"
+    code, text = run("plan", str(tiny_dir), "--month", "2027-01", "--out", str(out), "-q")
+    assert code == 2
+    assert "travel.network: gone.osm.pbf is not in the data folder" in text
+    assert not out.exists()
