@@ -41,6 +41,7 @@ from rso_scheduler.errors import InputError, Problem
 from rso_scheduler.policy import TravelPolicy
 from rso_scheduler.travel import (
     EARTH_RADIUS_KM,
+    HaversineTravel,
     Place,
     TableTravel,
     haversine_matrix_km,
@@ -455,7 +456,8 @@ def build_road_travel(
     km = length_m / 1000.0
     if fallback.any():
         straight = haversine_matrix_km(lat, lon, lat, lon)
-        fb_min = np.ceil(straight * tp.circuity / tp.speed_kmh * 60 - 1e-9)
+        at = [Place("", *p) for p in points]
+        fb_min = HaversineTravel(tp).minutes_array(at, at)  # the contract's formula
         minutes[fallback] = fb_min[fallback]
         km[fallback] = straight[fallback] * tp.circuity
     minutes = np.maximum(minutes, 0).astype(np.int32)
