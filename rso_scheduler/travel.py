@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -34,9 +33,11 @@ EARTH_RADIUS_KM = 6371.0088
 _EPS = 1e-9  # guards ceil() against float noise such as 12.000000000001
 
 
-@dataclass(frozen=True, order=True)
-class Place:
-    """A point travel is asked about: a home (offender_id) or a base (officer_id)."""
+class Place(NamedTuple):
+    """A point travel is asked about: a home (offender_id) or a base (officer_id).
+
+    A named tuple, not a dataclass: routing hashes places millions of times a plan.
+    """
 
     id: str
     lat: float
@@ -158,6 +159,8 @@ class TableTravel(Travel):
         self.km_m = km_m  # float32
         self.fallback = fallback  # bool, True where the straight line answers
         self.info = dict(info or {})
+        self._rows_min: list[list[int]] = minutes_m.tolist()  # plain lists: fast scalar reads
+        self._rows_km: list[list[float]] = km_m.tolist()
         self.snap_m: np.ndarray | None = (
             None  # road model: metres from each row's point to its road
         )
@@ -180,12 +183,12 @@ class TableTravel(Travel):
     def minutes(self, a: Place, b: Place) -> int:
         """Whole minutes from `a` to `b`."""
         i, j = self._rows(a, b)
-        return int(self.minutes_m[i, j])
+        return self._rows_min[i][j]
 
     def km(self, a: Place, b: Place) -> float:
         """Road km from `a` to `b`."""
         i, j = self._rows(a, b)
-        return float(self.km_m[i, j])
+        return self._rows_km[i][j]
 
     def matrix_min(self, places: Sequence[Place]) -> list[list[int]]:
         """Minutes among places (row = from, column = to)."""

@@ -158,3 +158,27 @@ def test_road_policy_without_its_extract_is_a_located_error(tiny_dir: Path, tmp_
     assert code == 2
     assert "travel.network: gone.osm.pbf is not in the data folder" in text
     assert not out.exists()
+
+
+def test_scenarios_plan_on_the_road_model_with_one_matrix_per_scenario(
+    road_data: Path, tmp_path: Path
+) -> None:
+    """`rso scenario run` on road data: each scenario builds its travel once (growth: new points)."""
+    base = tmp_path / "base.toml"
+    base.write_text(
+        f'name = "today"\ndata = "{road_data}"\nstart = "2027-01-01"\nmonths = 2\nseed = 1\n'
+    )
+    grow = tmp_path / "grow.toml"
+    grow.write_text(
+        f'name = "more people"\ndata = "{road_data}"\nstart = "2027-01-01"\nmonths = 1\n'
+        "seed = 1\n[caseload]\ngrowth = 0.1\n"
+    )
+    out = tmp_path / "out"
+    code, text = run(
+        "scenario", "run", str(base), str(grow), "--out", str(out), "--planner", "greedy",
+        "--jobs", "1", "-q",
+    )  # fmt: skip
+    assert code == 0, text
+    rows = list(csv.DictReader((out / "comparison.csv").open()))
+    assert [r["scenario"] for r in rows] == ["today", "more people"]
+    assert all(int(r["travel_minutes"]) > 0 for r in rows)
