@@ -24,7 +24,6 @@ import json
 import os
 import re
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench_ingest import DOC, ROOT, machine, write_section  # noqa: E402
+from bench_ingest import _child as run_stage  # noqa: E402
 
 SECTION = "## Road travel"
 SEED = 1
@@ -149,20 +149,12 @@ def stage_plan(folder: Path, planner: str) -> dict[str, Any]:
 
 
 def _child(*args: str) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise SystemExit(f"stage {args[1]} failed:\n{proc.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
+    return run_stage(list(args), Path(__file__))
 
 
-def tables(data: dict[str, Any], builds: list[dict[str, Any]], plans: dict[str, Any]) -> str:
+def tables(
+    data: dict[str, Any], builds: list[dict[str, Any]], plans: dict[tuple[str, str], Any]
+) -> str:
     lines = [
         "| step | wall s | CPU s | peak MB | notes |",
         "|---|---:|---:|---:|---|",
