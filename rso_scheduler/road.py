@@ -30,6 +30,7 @@ import io
 import json
 import math
 import os
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -346,8 +347,8 @@ def _read_cache(path: Path, n: int) -> dict[str, Any] | None:
     try:
         with np.load(path, allow_pickle=False) as z:
             data = {k: z[k] for k in z.files}
-    except (OSError, ValueError, KeyError):
-        return None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None  # unreadable or from another version: computed again and rewritten
     if data.get("time_ms") is None or data["time_ms"].shape != (n, n):
         return None
     return data

@@ -1,7 +1,7 @@
 """Roster outputs: write a plan's files into a staging folder, and read them back.
 
-`write_plan(stage, dataset, result, run_info)` writes (all through `outputs.files`, so owner-only
-and formula-neutral):
+`write_plan(stage, dataset, result, run_info, travel=...)` writes (all through `outputs.files`,
+so owner-only and formula-neutral; day sheets timed by the run's travel model):
 
 - `roster.csv`: the contract columns in contract order (visit_id, date, start, end,
   offender_id, officer_ids, risk_level, due_date, days_late, kind), then the additions
