@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -191,7 +192,7 @@ def test_build_travel_reads_the_matrix_file_of_the_data_folder(tiny_dir: Path) -
 
     data = tiny_dir
     policy = parse_policy('[travel]\nmodel = "matrix"\nfile = "travel.csv"\n')
-    ds = load_dataset(data)
+    ds = load_dataset(data, today=date(2026, 12, 1))
     with pytest.raises(InputError) as exc:
         build_travel(policy, ds, data)
     assert "travel.csv is not in the data folder" in exc.value.report()

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 import numpy as np
 
-from rso_scheduler.commands.common import Progress, UserError, default_data_dir, handle_errors
+from rso_scheduler.commands.common import (
+    Progress,
+    UserError,
+    data_dir_or_here,
+    handle_errors,
+    today_option,
+)
 
 HELP = """Compare road travel with the straight-line model for a data folder.
 
@@ -202,10 +209,12 @@ def _text(report: dict[str, Any], shown: int) -> str:
     help="Sample journeys listed one by one.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@today_option("No completed visit may be after it.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 @handle_errors
 def command(
     data_dir: Path | None,
+    today: date,
     network: str | None,
     pairs: int,
     seed: int,
@@ -218,9 +227,9 @@ def command(
     from rso_scheduler.travel import build_travel
 
     progress = Progress(not quiet)
-    data_dir = data_dir or default_data_dir()
+    data_dir = data_dir_or_here(data_dir, "rso travel data/tvp --network tvp.osm.pbf")
     progress(f"loading {data_dir}")
-    dataset = load_dataset(data_dir)
+    dataset = load_dataset(data_dir, today=today)
     for w in dataset.warnings:
         click.echo(f"warning: {w}", err=True)
     policy = dataset.policy

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rso_scheduler.travel import Travel
 
-MAX_SEED = 2**31 - 1
+from rso_scheduler.limits import MAX_SEED
 
 
 def _quiet(_message: str) -> None:
