@@ -45,7 +45,6 @@ from rso_scheduler.travel import (
     HaversineTravel,
     Place,
     TableTravel,
-    haversine_matrix_km,
 )
 
 MPH_KMH = 1.609344
@@ -81,7 +80,7 @@ NO_SNAP = frozenset({"motorway", "motorway_link", "trunk_link"})
 MAX_SNAP_M = 3000.0  # farther than this from any road: the point is not on the network
 CACHE_DIR = ".rso-cache"
 CACHE_FORMAT = 1
-MAX_POINTS = 15000  # distinct points; the matrix is points^2 x 8 bytes
+MAX_POINTS = 10000  # distinct points; memory is about points^2 x 17 bytes (1.7 GB at 10,000)
 # Path weights are exact integers in float64: time in ms x K + length in decimetres, so one
 # Dijkstra gives the fastest time and that path's length (exact below 2**53: 25 hours).
 _K = 10**8
@@ -316,13 +315,14 @@ def node_matrix(
     nodes: Sequence[int],
     progress: Callable[[str], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(ms, m) of the fastest path from every node to every node of `nodes`; inf if none."""
+    """(ms as int32, m as float32) of the fastest path from every node of `nodes` to every
+    other; -1 where there is none."""
     from scipy.sparse.csgraph import dijkstra
 
     src = np.asarray(nodes, dtype=np.int64)
     n = len(src)
-    time_ms = np.full((n, n), np.inf)
-    length_m = np.full((n, n), np.inf)
+    time_ms = np.full((n, n), -1, dtype=np.int32)  # int32 holds 596 hours
+    length_m = np.full((n, n), -1, dtype=np.float32)
     for lo in range(0, n, _CHUNK):
         d = dijkstra(network.graph, directed=True, indices=src[lo : lo + _CHUNK])
         d = np.atleast_2d(d)[:, src]
@@ -418,8 +418,8 @@ def build_road_travel(
         uniq, inv = np.unique(nodes[on_net], return_inverse=True)
         t_u, l_u = node_matrix(net, uniq.tolist(), say)
         n = len(points)
-        time_ms = np.full((n, n), np.inf)
-        length_m = np.full((n, n), np.inf)
+        time_ms = np.full((n, n), -1, dtype=np.int32)
+        length_m = np.full((n, n), -1, dtype=np.float32)
         idx = np.flatnonzero(on_net)
         time_ms[np.ix_(idx, idx)] = t_u[np.ix_(inv, inv)]
         length_m[np.ix_(idx, idx)] = l_u[np.ix_(inv, inv)]
@@ -428,10 +428,10 @@ def build_road_travel(
         _, comp = connected_components(net.graph, directed=True, connection="strong")
         main = np.bincount(comp).argmax()
         in_main = on_net & (comp[nodes] == main)
+        del t_u, l_u
         data = {
-            # whole ms (int32 holds 596 hours) and metres; -1 where no path
-            "time_ms": np.where(np.isfinite(time_ms), time_ms, -1).astype(np.int32),
-            "length_m": np.where(np.isfinite(length_m), length_m, -1).astype(np.float32),
+            "time_ms": time_ms,  # whole ms; -1 where no path
+            "length_m": length_m,
             "snap_m": snap_m,
             "in_main": in_main,
             "meta": np.asarray(
@@ -446,22 +446,23 @@ def build_road_travel(
         }
         why = _write_cache(cache_file, data)
         cache_note = "written" if why is None else f"not written ({why})"
-    time_ms = data["time_ms"].astype(np.float64)
-    length_m = data["length_m"].astype(np.float64)
-    np.fill_diagonal(time_ms, 0.0)
-    np.fill_diagonal(length_m, 0.0)
+    time_ms = np.asarray(data["time_ms"], dtype=np.int32)
+    np.fill_diagonal(time_ms, 0)
     fallback = time_ms < 0
-    lat = [p[0] for p in points]
-    lon = [p[1] for p in points]
-    minutes = np.ceil(time_ms / 60000.0 - 1e-9)
-    km = length_m / 1000.0
+    # whole minutes rounded up, in integers (exact): ceil(ms / 60000)
+    minutes = (time_ms + 59_999) // 60_000
+    km = np.asarray(data["length_m"], dtype=np.float32) / 1000.0
+    np.fill_diagonal(km, 0.0)
+    del time_ms
     if fallback.any():
-        straight = haversine_matrix_km(lat, lon, lat, lon)
-        at = [Place("", *p) for p in points]
-        fb_min = HaversineTravel(tp).minutes_array(at, at)  # the contract's formula
-        minutes[fallback] = fb_min[fallback]
-        km[fallback] = straight[fallback] * tp.circuity
-    minutes = np.maximum(minutes, 0).astype(np.int32)
+        # only the journeys without a road path: the contract's straight-line formula
+        straight = HaversineTravel(tp)
+        for i in np.flatnonzero(fallback.any(axis=1)):
+            cols = np.flatnonzero(fallback[i])
+            here = [Place("", *points[i])]
+            there = [Place("", *points[j]) for j in cols]
+            minutes[i, cols] = straight.minutes_array(here, there)[0]
+            km[i, cols] = [straight.km(here[0], b) for b in there]
     meta = json.loads(str(data["meta"]))
     snap_m = np.asarray(data["snap_m"])
     in_main = np.asarray(data["in_main"], dtype=bool)
@@ -482,7 +483,7 @@ def build_road_travel(
         "points_cut_off": len(cut_off),
         "cache": cache_note,
     }
-    travel = TableTravel("road", tp, index, minutes, km.astype(np.float32), fallback, info)
+    travel = TableTravel("road", tp, index, minutes, km, fallback, info)
     n_fb = int(fallback.sum())
     if n_fb:
         travel.notes.append(

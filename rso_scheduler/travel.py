@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 EARTH_RADIUS_KM = 6371.0088
 _EPS = 1e-9  # guards ceil() against float noise such as 12.000000000001
+LIST_MAX_PAIRS = 25_000_000  # matrices up to 5,000 places are also kept as Python lists
 
 
 class Place(NamedTuple):
@@ -159,8 +160,11 @@ class TableTravel(Travel):
         self.km_m = km_m  # float32
         self.fallback = fallback  # bool, True where the straight line answers
         self.info = dict(info or {})
-        # plain lists of small ints (shared objects): fast scalar reads in routing's hot loops
-        self._rows_min: list[list[int]] = minutes_m.tolist()
+        # plain lists of small ints (shared objects): fast scalar reads in routing's hot loops;
+        # a very large matrix stays an array (8 bytes a pair more would not fit)
+        self._rows_min: list[list[int]] | None = (
+            minutes_m.tolist() if minutes_m.size <= LIST_MAX_PAIRS else None
+        )
         self.snap_m: np.ndarray | None = (
             None  # road model: metres from each row's point to its road
         )
@@ -183,7 +187,9 @@ class TableTravel(Travel):
     def minutes(self, a: Place, b: Place) -> int:
         """Whole minutes from `a` to `b`."""
         i, j = self._rows(a, b)
-        return self._rows_min[i][j]
+        if self._rows_min is not None:
+            return self._rows_min[i][j]
+        return int(self.minutes_m[i, j])
 
     def km(self, a: Place, b: Place) -> float:
         """Road km from `a` to `b`."""
