@@ -1,4 +1,4 @@
-"""Travel model objects: the contract's formula, the matrix file model, and how they are chosen."""
+"""Travel model objects: the contract's formula, how a model is chosen, and its policy keys."""
 
 from __future__ import annotations
 
