@@ -182,3 +182,30 @@ def test_scenarios_plan_on_the_road_model_with_one_matrix_per_scenario(
     rows = list(csv.DictReader((out / "comparison.csv").open()))
     assert [r["scenario"] for r in rows] == ["today", "more people"]
     assert all(int(r["travel_minutes"]) > 0 for r in rows)
+
+
+def test_homes_off_the_extract_fall_back_to_the_straight_line_loudly(
+    road_data: Path, tmp_path: Path
+) -> None:
+    """An extract covering only the south: northern homes use the straight line, which the
+    terminal, summary.json and run.json say (counts and ids, never coordinates)."""
+    data = tmp_path / "part"
+    data.mkdir()
+    for f in road_data.iterdir():
+        if f.is_file():
+            (data / f.name).write_bytes(f.read_bytes())
+    south, west, north, east = _bbox(road_data)
+    grid_extract(data / "roads.osm.pbf", south, west, south + (north - south) * 0.4, east, 400.0)
+    out = tmp_path / "out"
+    code, text = run(
+        "plan", str(data), "--month", "2027-01", "--out", str(out), "--solver", "greedy",
+        "--no-maps",
+    )  # fmt: skip
+    assert code == 0, text
+    assert "warning: road travel:" in text and "use the straight-line model" in text
+    assert "journeys not joined by road use the straight line" in text
+    assert not re.search(r"\b51\.\d{3}", text)
+    for name in ("summary.json", "run.json"):
+        rec = json.loads((out / name).read_text())["travel"]
+        assert rec["straight_line_pairs"] > 0 and rec["points_off_network"] > 0
+        assert rec["notes"] and rec["cut_off_ids"]
