@@ -37,7 +37,7 @@ Examples:
 \b
 Writes into OUT (all files readable by you only, replaced atomically):
   roster.csv        one row per planned visit (contract columns, then seq,
-                    pulled_forward, crew_id, offender_manager_on_visit)
+                    pulled_forward, crew_id, offender_manager_on_visit, pinned)
   unscheduled.csv   every owed visit the roster does not hold, with the reason
   summary.json      counts, travel, policy and input file hashes
   day_sheets/       one CSV per officer, and index.csv

@@ -7,7 +7,9 @@ and formula-neutral):
   offender_id, officer_ids, risk_level, due_date, days_late, kind), then the additions
   `seq` (0 = the person's first owed visit in the plan, 1, 2... chained ones), `pulled_forward`
   (true: due after the plan, made early with spare capacity), `crew_id`, and
-  `offender_manager_on_visit` (true/false; blank when the person has no named manager).
+  `offender_manager_on_visit` (true/false; blank when the person has no named manager), and
+  `pinned` (written `no`; a supervisor sets `yes` on a visit `rso replan` must keep as it is;
+  read as a contract boolean, blank or absent = no).
 - `unscheduled.csv`: offender_id, risk_level, due_date, reason.
 - `summary.json`: counts, travel, policy and its hash, input file hashes, breakdowns by risk.
 - `day_sheets/<officer>.csv` and `day_sheets/index.csv`: each officer's visits, day by day.
@@ -51,7 +53,7 @@ ROSTER_COLUMNS = (
     "days_late",
     "kind",
 )
-ROSTER_EXTRA_COLUMNS = ("seq", "pulled_forward", "crew_id", "offender_manager_on_visit")
+ROSTER_EXTRA_COLUMNS = ("seq", "pulled_forward", "crew_id", "offender_manager_on_visit", "pinned")
 UNSCHEDULED_COLUMNS = ("offender_id", "risk_level", "due_date", "reason")
 DAY_SHEET_COLUMNS = (
     "date",
@@ -91,6 +93,7 @@ class RosterRow:
     pulled_forward: bool = False
     crew_id: str = ""
     offender_manager_on_visit: bool | None = None
+    pinned: bool = False  # a supervisor's "keep this visit as it is" (rso replan)
 
 
 @dataclass(frozen=True)
@@ -232,6 +235,7 @@ def parse_roster(text: str, file: str = "roster.csv") -> list[RosterRow]:
             row, "seq", lambda s: _parse_int(s) if s.strip() else None, file, line, problems
         )
         pulled = _cell(row, "pulled_forward", _parse_bool, file, line, problems)
+        pinned = _cell(row, "pinned", _parse_bool, file, line, problems)
         om_text = row.get("offender_manager_on_visit", "").strip()
         om = (
             _cell(row, "offender_manager_on_visit", _parse_bool, file, line, problems)
@@ -267,6 +271,7 @@ def parse_roster(text: str, file: str = "roster.csv") -> list[RosterRow]:
                 pulled_forward=bool(pulled),
                 crew_id=_text(row.get("crew_id", "")),
                 offender_manager_on_visit=om,
+                pinned=bool(pinned),
             )
         )
     if problems:
@@ -418,6 +423,7 @@ def _roster_rows(dataset: Dataset, result: PlanResult) -> list[list[Any]]:
                 "true" if v.pulled_forward else "false",
                 crews[v.visit_id],
                 "" if om is None else ("true" if om in v.officer_ids else "false"),
+                "no",
             ]
         )
     return rows
