@@ -41,6 +41,8 @@ Writes into OUT (all files readable by you only, replaced atomically):
   unscheduled.csv   every owed visit the roster does not hold, with the reason
   summary.json      counts, travel, policy and input file hashes
   day_sheets/       one CSV per officer, and index.csv
+  handouts/         a printable A4 roster per officer (names, base times, outcome boxes)
+  calendar/         an iCalendar (.ics) file per officer, and index.csv
   run.json          the run record (versions, options, inputs, timings)
   maps/             offline route maps (unless --no-maps)
 
@@ -50,6 +52,17 @@ that breaks any rule is reported and the command exits with status 1.
 DATA_DIR defaults to data/sample in a source checkout; the period defaults to next month.
 """
 
+# Every file and folder a plan writes (replaced as a whole on a new plan into the same folder).
+PLAN_FILES = [
+    "roster.csv",
+    "unscheduled.csv",
+    "summary.json",
+    "run.json",
+    "day_sheets",
+    "handouts",
+    "calendar",
+    "maps",
+]
 MAX_PERIOD_DAYS = 366
 DEFAULT_TIME_LIMIT_S = 60.0  # a force-size month finishes within a minute
 
@@ -199,6 +212,7 @@ def command(
     from rso_scheduler.check import check_plan
     from rso_scheduler.ingest import load_dataset
     from rso_scheduler.outputs.files import check_out_dir, staged_output
+    from rso_scheduler.outputs.handouts import CalendarPlan, plan_identity, write_handouts
     from rso_scheduler.outputs.roster_files import read_roster, write_plan
     from rso_scheduler.solver import PlanOptions
 
@@ -226,6 +240,7 @@ def command(
     result = plan_fn(dataset, plan_start, plan_end, options)
 
     progress(f"writing {out_dir}")
+    plan_id = plan_identity(plan_start, plan_end, dataset.file_hashes())
     run_info = {
         # `rso -v plan ...` too; None when called as a library or from a test runner.
         "command_line": shlex.join(["rso", *sys.argv[1:]]) if "plan" in sys.argv[1:3] else None,
@@ -244,11 +259,12 @@ def command(
         "data_dir": str(Path(data_dir).resolve()),
         "solver": solver,
         "started": started,
+        "plan_id": plan_id,
     }
     # Maps left from an earlier plan would show visits this roster does not hold.
-    plan_files = ["roster.csv", "unscheduled.csv", "summary.json", "run.json", "day_sheets", "maps"]
-    with staged_output(out_dir, replaces=plan_files) as stage:
+    with staged_output(out_dir, replaces=PLAN_FILES) as stage:
         summary = write_plan(stage, dataset, result, run_info)
+        write_handouts(stage, dataset, result, CalendarPlan(plan_id))
         if not no_maps:
             progress(
                 "drawing maps"

@@ -440,12 +440,15 @@ def _officer_days(result: PlanResult) -> dict[str, dict[date, list[PlannedVisit]
     return out
 
 
-def _sheet_name(officer_id: str, used: set[str]) -> str:
-    # Officer ids are opaque strings: keep them out of path syntax and unique as file names.
+def safe_file_name(
+    officer_id: str, used: set[str], suffix: str, reserved: tuple[str, ...] = ()
+) -> str:
+    """A file name from an opaque officer id: no path syntax, unique (case-insensitively)."""
     stem = re.sub(r"[^A-Za-z0-9_.-]", "_", officer_id).lstrip(".") or "officer"
-    name, k = f"{stem}.csv", 2
-    while name.lower() in used or name.lower() == "index.csv":
-        name, k = f"{stem}_{k}.csv", k + 1
+    taken = {r.lower() for r in reserved}
+    name, k = f"{stem}{suffix}", 2
+    while name.lower() in used or name.lower() in taken:
+        name, k = f"{stem}_{k}{suffix}", k + 1
     used.add(name.lower())
     return name
 
@@ -483,7 +486,7 @@ def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult) -> None
                 pos = here
             if o and pos:
                 total += travel_min(*pos, o.base_lat, o.base_lon, travel)
-        name = _sheet_name(oid, used)
+        name = safe_file_name(oid, used, ".csv", reserved=("index.csv",))
         write_csv(stage / "day_sheets" / name, DAY_SHEET_COLUMNS, rows)
         index.append([oid, o.display_name if o else "", name, len(days), len(rows), total])
     write_csv(stage / "day_sheets" / "index.csv", INDEX_COLUMNS, index)
@@ -629,5 +632,6 @@ __all__ = [
     "parse_roster",
     "parse_unscheduled",
     "read_roster",
+    "safe_file_name",
     "write_plan",
 ]
