@@ -17,14 +17,14 @@ from rso_scheduler.commands.common import (
     Progress,
     UserError,
     default_data_dir,
-    finite_seconds,
     handle_errors,
     parse_iso_date,
+    seed_option,
+    time_limit_option,
 )
 from rso_scheduler.errors import PlanError
 from rso_scheduler.models import RISK_ORDER, Dataset
 from rso_scheduler.roster import PlanResult
-from rso_scheduler.solver.options import MAX_SEED
 
 HELP = """Plan a month (or any period) of home visits and write the roster files.
 
@@ -64,7 +64,6 @@ PLAN_FILES = [
     "maps",
 ]
 MAX_PERIOD_DAYS = 366
-DEFAULT_TIME_LIMIT_S = 60.0  # a force-size month finishes within a minute
 
 
 def _period(month: str | None, start: str | None, end: str | None) -> tuple[date, date]:
@@ -155,6 +154,19 @@ def _summary_text(summary: dict[str, Any], out: Path, dataset: Dataset) -> str:
     return "\n".join(lines)
 
 
+def end_with_check(violations: list[Any], what: str = "roster") -> None:
+    """The independent check's verdict on a written roster: exit 1 if it breaks a rule."""
+    if violations:
+        for v in violations:
+            click.echo(str(v), err=True)
+        raise UserError(
+            f"the {what} FAILED its own check: {len(violations)} rule violation"
+            f"{'s' if len(violations) != 1 else ''} (listed above); do not use it",
+            1,
+        )
+    click.echo("Check: no violations.")
+
+
 @click.command("plan", help=HELP)
 @click.argument("data_dir", required=False, type=click.Path(path_type=Path))
 @click.option("--month", metavar="YYYY-MM", help="Plan this calendar month (default: next month).")
@@ -163,22 +175,8 @@ def _summary_text(summary: dict[str, Any], out: Path, dataset: Dataset) -> str:
 @click.option(
     "--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output folder."
 )
-@click.option(
-    "--time-limit",
-    "time_limit_s",
-    type=click.FloatRange(min=0, min_open=True),
-    callback=finite_seconds,
-    default=DEFAULT_TIME_LIMIT_S,
-    show_default=True,
-    help="Seconds the optimiser may run (it may stop earlier).",
-)
-@click.option(
-    "--seed",
-    type=click.IntRange(0, MAX_SEED),
-    default=0,
-    show_default=True,
-    help="Same inputs and seed give the same roster.",
-)
+@time_limit_option
+@seed_option
 @click.option(
     "--work-bank-holidays", is_flag=True, help="Allow visits on bank holidays (off by default)."
 )
@@ -275,12 +273,4 @@ def command(
     progress("checking the written roster")
     violations = check_plan(dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays)
     click.echo(_summary_text(summary, out_dir, dataset))
-    if violations:
-        for v in violations:
-            click.echo(str(v), err=True)
-        raise UserError(
-            f"the roster FAILED its own check: {len(violations)} rule violation"
-            f"{'s' if len(violations) != 1 else ''} (listed above); do not use it",
-            1,
-        )
-    click.echo("Check: no violations.")
+    end_with_check(violations)

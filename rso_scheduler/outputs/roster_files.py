@@ -423,7 +423,7 @@ def _roster_rows(dataset: Dataset, result: PlanResult) -> list[list[Any]]:
                 "true" if v.pulled_forward else "false",
                 crews[v.visit_id],
                 "" if om is None else ("true" if om in v.officer_ids else "false"),
-                "no",
+                "yes" if v.pinned else "no",
             ]
         )
     return rows
@@ -580,9 +580,14 @@ def _version(package: str) -> str | None:
 
 
 def write_plan(
-    stage: Path, dataset: Dataset, result: PlanResult, run_info: dict[str, Any]
+    stage: Path,
+    dataset: Dataset,
+    result: PlanResult,
+    run_info: dict[str, Any],
+    summary_extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Write every plan file into `stage` (a `staged_output` folder); returns the summary."""
+    """Write every plan file into `stage` (a `staged_output` folder); returns the summary
+    (`summary_extra`: further top-level keys, e.g. a re-plan's counts of changes)."""
     stage = Path(stage)
     known = {v.visit_id for v in result.visits}
     if len(known) != len(result.visits):
@@ -598,7 +603,7 @@ def write_plan(
             for u in result.unscheduled
         ],
     )
-    summary = _summary(dataset, result)
+    summary = {**_summary(dataset, result), **(summary_extra or {})}
     write_json(stage / "summary.json", summary)
     _write_day_sheets(stage, dataset, result)
     run = {

@@ -31,6 +31,10 @@ class _State(Protocol):
     person_of: dict[int, int]
     crew_of: dict[int, int]
     by_person: dict[int, list[int]]
+    frozen: set[int]  # a re-plan's pinned visits: never moved (solver/state.py)
+    kept: set[int]  # a re-plan's issued visits: moved only to lower lateness
+
+    def movable(self, key: int) -> bool: ...
 
 
 def _route_cost(prob: Problem, crew_idx: int, order: list[Stop]) -> int | None:
@@ -105,7 +109,11 @@ def eliminate_routes(
     """Empty short crew-days by moving all their visits elsewhere when that saves travel."""
     done = 0
     order = sorted(
-        (ci for ci, stops in st.stops.items() if 0 < len(stops) <= max_stops),
+        (
+            ci
+            for ci, stops in st.stops.items()
+            if 0 < len(stops) <= max_stops and all(st.movable(s.key) for s in stops)
+        ),
         key=lambda ci: (len(st.stops[ci]), ci),
     )
     for ci in order:
@@ -165,6 +173,8 @@ def swap_visits(prob: Problem, st: _State, deadline: float, day_radius: int, n_c
     for key in sorted(st.person_of):
         if time.monotonic() > deadline:
             break
+        if not st.movable(key):
+            continue  # swaps trade travel, never lateness alone: issued visits stay
         a_crew = st.crew_of[key]
         pa = st.person_of[key]
         wa = prob.reqs[pa].weight
@@ -196,6 +206,8 @@ def swap_visits(prob: Problem, st: _State, deadline: float, day_radius: int, n_c
                     continue
                 for pos_b, stop_b in enumerate(route_b):
                     pb = st.person_of[stop_b.key]
+                    if not st.movable(stop_b.key):
+                        continue
                     if pb == pa or prob.static_eligibility(pb, comp_a) is None:
                         continue
                     days_b, due_b = allowed_of(stop_b.key)
@@ -261,6 +273,8 @@ def improve(
                     "passes": passes,
                     "stopped_by_clock": 1,
                 }
+            if key in st.frozen:
+                continue
             p = st.person_of[key]
             r = prob.reqs[p]
             cur_crew = st.crew_of[key]
@@ -278,6 +292,8 @@ def improve(
             best = _best_insertion(prob, st, stop, p, days, due, cur_late, {cur_crew}, {})
             if best is None or (best[0], best[1] - saving) >= (cur_late, 0):
                 continue
+            if key in st.kept and best[0] >= cur_late:
+                continue  # an issued visit moves to be less late, never for travel alone
             _late, _added, _d, new_crew, new_pos = best
             st.stops[cur_crew] = without
             target = list(st.stops.get(new_crew, []))

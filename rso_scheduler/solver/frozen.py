@@ -1,0 +1,250 @@
+"""A re-plan's starting roster: the issued visits, kept where the hard rules still allow.
+
+`place_fixed(prob, st, fixed, ...)` puts each `FixedVisit` of an issued roster back on its day
+and crew before anything else is planned. Pinned visits keep their start time exactly (their
+stop may only start at that minute) and go into `st.frozen`, which no pass moves; the others go
+into `st.kept`: they may be re-timed within their crew-day, and moved only where that lowers a
+lateness (improve.py) or makes room for a more serious owed visit that fits nowhere else
+(`evict_for_owed`). A visit that can no longer be kept is left out with the reason, and the
+planner then treats it as any owed visit.
+
+The crews of kept visits are formed first on their days (`required_crews` for
+`crews.form_crews`), so the crew exists whenever its officers are all on duty.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import date
+
+from rso_scheduler.calendar import absences_by_officer, is_absent, officer_works
+from rso_scheduler.models import Dataset, Status
+from rso_scheduler.roster import hhmm
+from rso_scheduler.solver.options import FixedVisit
+from rso_scheduler.solver.problem import REPAIR_COMPS, Problem
+from rso_scheduler.solver.routing import Stop
+from rso_scheduler.solver.state import State
+
+MAX_EVICTION_TRIES = 40  # kept visits tried as room for one missing owed visit
+
+
+def required_crews(fixed: Sequence[FixedVisit]) -> dict[date, list[tuple[str, ...]]]:
+    """Crew compositions the issued visits need, per day: pinned visits' crews first."""
+    out: dict[date, list[tuple[str, ...]]] = defaultdict(list)
+    for f in sorted(fixed, key=lambda f: (not f.pinned, f.date, f.start_min, f.offender_id)):
+        comp = tuple(sorted(f.officer_ids))
+        if comp not in out[f.date]:
+            out[f.date].append(comp)
+    return dict(out)
+
+
+def _officers_reason(
+    f: FixedVisit, dataset: Dataset, by_officer: dict, holidays_off: dict[date, str]
+) -> str | None:
+    officers = dataset.officer_by_id()
+    for oid in f.officer_ids:
+        o = officers.get(oid)
+        if o is None:
+            return f"officer {oid} is no longer in officers.csv"
+        if officer_works(o, f.date, by_officer, holidays_off):
+            continue
+        absence = is_absent(oid, f.date, by_officer)
+        if absence is not None:
+            return f"officer {oid} absent on {f.date} ({absence.reason or 'absence'})"
+        if f.date in holidays_off:
+            return f"{f.date} is a bank holiday"
+        return f"officer {oid} not on duty on {f.date}"
+    return None
+
+
+def _person_reason(f: FixedVisit, dataset: Dataset) -> str:
+    person = dataset.offender_by_id().get(f.offender_id)
+    if person is None:
+        return "person no longer in offenders.csv"
+    if person.status is not Status.active:
+        return f"person's status is now {person.status.value}"
+    return "no visit owed in the period any more (visited since the plan was issued?)"
+
+
+def place_fixed(
+    prob: Problem,
+    st: State,
+    fixed: Sequence[FixedVisit],
+    dataset: Dataset,
+    holidays_off: dict[date, str],
+) -> dict[tuple[str, date], str]:
+    """Pre-place the issued visits that are still possible; returns why each other one is not
+    kept, keyed by (offender_id, issued date)."""
+    person_of = {r.offender_id: p for p, r in enumerate(prob.reqs)}
+    by_officer = absences_by_officer(dataset.absences)
+    why: dict[tuple[str, date], str] = {}
+    wanted: dict[int, list[tuple[FixedVisit, Stop, int]]] = defaultdict(list)  # crew -> visits
+    for f in sorted(fixed, key=lambda f: (f.offender_id, f.date, f.start_min)):
+        where = (f.offender_id, f.date)
+        p = person_of.get(f.offender_id)
+        d = (f.date - prob.start).days
+        if p is None:
+            why[where] = _person_reason(f, dataset)
+            continue
+        r = prob.reqs[p]
+        if not 0 <= d < prob.n_days:
+            why[where] = f"{f.date} is outside the re-planned period"
+            continue
+        if not r.available_on(f.date):
+            why[where] = f"person unavailable on {f.date}"
+            continue
+        reason = _officers_reason(f, dataset, by_officer, holidays_off)
+        comp = prob.comp_index.get(tuple(sorted(f.officer_ids)))
+        crew = prob.crews_by_day[d].get(comp) if comp is not None else None
+        if reason is None and crew is None:
+            reason = "its crew could not be formed that day (an officer is in another kept crew)"
+        if reason is not None:
+            why[where] = reason
+            continue
+        assert comp is not None and crew is not None
+        if prob.static_eligibility(p, comp) is None:
+            why[where] = (
+                "its crew no longer meets the visit's rules (two officers, skills, area or window)"
+            )
+            continue
+        stop = st.new_stop(p)
+        if f.pinned:
+            end = f.start_min + stop.duration_min
+            if f.start_min < stop.window_start_min or end > stop.window_end_min:
+                why[where] = f"{hhmm(f.start_min)} is outside the person's window"
+                continue
+            stop = dataclasses.replace(stop, window_start_min=f.start_min, window_end_min=end)
+        wanted[crew.index].append((f, stop, p))
+    for crew_idx, items in sorted(wanted.items()):
+        _place_crew_day(prob, st, crew_idx, items, why)
+    _check_chains(prob, st, why)
+    return why
+
+
+def _place_crew_day(
+    prob: Problem,
+    st: State,
+    crew_idx: int,
+    items: list[tuple[FixedVisit, Stop, int]],
+    why: dict[tuple[str, date], str],
+) -> None:
+    """Route one crew-day's issued visits; drop the least important until they fit."""
+    crew = prob.crews[crew_idx]
+    timer = prob.timers[prob.comp_index[crew.officer_ids]]
+    keep = sorted(items, key=lambda it: (it[0].start_min, it[1].key))
+    while keep:
+        too_many = crew.max_visits is not None and len(keep) > crew.max_visits
+        order = None if too_many else [s for _, s, _ in keep]
+        if order is not None and timer.evaluate(order) is None:
+            order = timer.best_order(order)
+        if order is not None:
+            break
+        # unpinned before pinned, least serious first, the later visit of the day first
+        worst = min(keep, key=lambda it: (it[0].pinned, prob.reqs[it[2]].weight, -it[0].start_min))
+        keep.remove(worst)
+        why[worst[0].offender_id, worst[0].date] = (
+            f"no longer fits the crew's day on {crew.day} (shift, travel or the officers' cap)"
+            if not too_many
+            else f"more visits than the officers' max_visits_per_day on {crew.day}"
+        )
+    if not keep or order is None:
+        return
+    st.stops[crew_idx] = order
+    for f, stop, p in keep:
+        st.person_of[stop.key] = p
+        st.crew_of[stop.key] = crew_idx
+        st.by_person[p].append(stop.key)
+        (st.frozen if f.pinned else st.kept).add(stop.key)
+
+
+def _check_chains(prob: Problem, st: State, why: dict[tuple[str, date], str]) -> None:
+    """Keep a person's issued visits only while they obey the due-date rules of the period."""
+    for p, keys in sorted(st.by_person.items()):
+        r = prob.reqs[p]
+        ordered = sorted(keys, key=lambda k: (prob.crews[st.crew_of[k]].day_index, k))
+        prev: int | None = None
+        drop: list[int] = []
+        for k in ordered:
+            d = prob.crews[st.crew_of[k]].day_index
+            if prev is None:
+                lo = (r.first_earliest - prob.start).days
+                if r.optional:  # due after the period: only as a pulled-forward visit
+                    lo = max(lo, prob.n_days - r.interval_days)
+                owed_ok = True
+            else:
+                lo = prev + prob.step_days(p)
+                owed_ok = prev + r.interval_days <= prob.n_days - 1
+            if d < lo or not owed_ok:
+                drop.append(k)
+                day = prob.day(d)
+                why[r.offender_id, day] = (
+                    f"too early: the person's next visit may be made from {prob.day(lo)}"
+                    if owed_ok
+                    else "no further visit owed in the period"
+                )
+                continue
+            prev = d
+        for k in drop:
+            _remove(st, k)
+
+
+def _remove(st: State, key: int) -> tuple[int, int, list[Stop]]:
+    """Take a visit out of the roster; returns (crew, person, the crew's previous order)."""
+    crew = st.crew_of.pop(key)
+    person = st.person_of.pop(key)
+    before = st.stops[crew]
+    st.stops[crew] = [s for s in before if s.key != key]
+    st.by_person[person] = [k for k in st.by_person[person] if k != key]
+    st.frozen.discard(key)
+    st.kept.discard(key)
+    return crew, person, before
+
+
+def evict_for_owed(
+    prob: Problem,
+    st: State,
+    people: Sequence[int],
+    missing: Callable[[int], bool],
+    repair: Callable[[int], int],
+    deadline: float,
+) -> list[tuple[int, int]]:
+    """Make room for owed visits that fit nowhere: a kept visit of a less serious person (the
+    last of their visits in the period) gives its place, then is re-placed where it can go.
+
+    `missing(p)`: is an owed visit of p still unplanned; `repair(p)`: place p's owed visits,
+    returning how many. Returns (person served, person evicted) pairs."""
+    done: list[tuple[int, int]] = []
+    for p in people:
+        if time.monotonic() > deadline:
+            break
+        if not missing(p):
+            continue
+        w = prob.reqs[p].weight
+        comps = set(prob.ranked_comps(p, REPAIR_COMPS))
+        victims = []
+        for key in sorted(st.kept):
+            q = st.person_of[key]
+            crew = prob.crews[st.crew_of[key]]
+            last = max(st.by_person[q], key=lambda k: (prob.crews[st.crew_of[k]].day_index, k))
+            if prob.reqs[q].weight >= w or key != last or crew.officer_ids not in prob.comp_index:
+                continue
+            if prob.comp_index[crew.officer_ids] not in comps:
+                continue
+            if not prob.reqs[p].available_on(crew.day):
+                continue
+            victims.append((prob.reqs[q].weight, crew.day_index, key))
+        for _w, _d, key in sorted(victims)[:MAX_EVICTION_TRIES]:
+            crew_idx, q, before = _remove(st, key)
+            if repair(p):
+                repair(q)  # the evicted visit goes wherever it still fits, or is unscheduled
+                done.append((p, q))
+                break
+            st.stops[crew_idx] = before
+            st.person_of[key] = q
+            st.crew_of[key] = crew_idx
+            st.by_person[q].append(key)
+            st.kept.add(key)
+    return done
