@@ -32,7 +32,7 @@ class _State(Protocol):
     crew_of: dict[int, int]
     by_person: dict[int, list[int]]
     frozen: set[int]  # a re-plan's pinned visits: never moved (solver/state.py)
-    kept: set[int]  # a re-plan's issued visits: moved only to lower lateness
+    kept: set[int]  # a re-plan's issued visits: give way only to a more serious owed visit
 
     def movable(self, key: int) -> bool: ...
 
@@ -273,8 +273,8 @@ def improve(
                     "passes": passes,
                     "stopped_by_clock": 1,
                 }
-            if key in st.frozen:
-                continue
+            if not st.movable(key):
+                continue  # a re-plan's issued visits move only to make room (frozen.py)
             p = st.person_of[key]
             r = prob.reqs[p]
             cur_crew = st.crew_of[key]
@@ -292,8 +292,6 @@ def improve(
             best = _best_insertion(prob, st, stop, p, days, due, cur_late, {cur_crew}, {})
             if best is None or (best[0], best[1] - saving) >= (cur_late, 0):
                 continue
-            if key in st.kept and best[0] >= cur_late:
-                continue  # an issued visit moves to be less late, never for travel alone
             _late, _added, _d, new_crew, new_pos = best
             st.stops[cur_crew] = without
             target = list(st.stops.get(new_crew, []))
