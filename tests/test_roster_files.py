@@ -102,8 +102,14 @@ def test_roster_columns_in_contract_order(written: Path) -> None:
     with (written / "roster.csv").open() as fh:
         rows = list(csv.reader(fh))
     assert tuple(rows[0][:10]) == ROSTER_COLUMNS
-    extras = ["seq", "pulled_forward", "crew_id", "offender_manager_on_visit", "pinned"]
-    assert rows[0][10:] == extras
+    assert rows[0][10:] == [
+        "seq",
+        "pulled_forward",
+        "crew_id",
+        "offender_manager_on_visit",
+        "late_reason",
+        "pinned",
+    ]
     assert rows[1] == [
         "V1",
         "2027-01-04",
@@ -119,6 +125,7 @@ def test_roster_columns_in_contract_order(written: Path) -> None:
         "false",
         "A/1+B",
         "true",
+        "",
         "no",
     ]
     assert rows[2][4] == "'=HYPERLINK(1)"  # formula-neutral

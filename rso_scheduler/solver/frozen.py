@@ -15,13 +15,15 @@ The crews of kept visits are formed first on their days (`required_crews` for
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import date
 
-from rso_scheduler.calendar import absences_by_officer, is_absent, officer_works
-from rso_scheduler.models import Dataset, Status
+from rso_scheduler import rules
+from rso_scheduler.calendar import absences_by_officer
+from rso_scheduler.models import Dataset
 from rso_scheduler.roster import hhmm
 from rso_scheduler.solver.options import FixedVisit
 from rso_scheduler.solver.problem import REPAIR_COMPS, Problem
@@ -49,14 +51,9 @@ def _officers_reason(
         o = officers.get(oid)
         if o is None:
             return f"officer {oid} is no longer in officers.csv"
-        if officer_works(o, f.date, by_officer, holidays_off):
-            continue
-        absence = is_absent(oid, f.date, by_officer)
-        if absence is not None:
-            return f"officer {oid} absent on {f.date} ({absence.reason or 'absence'})"
-        if f.date in holidays_off:
-            return f"{f.date} is a bank holiday"
-        return f"officer {oid} not on duty on {f.date}"
+        why = rules.officer_on_duty(o, f.date, by_officer, holidays_off)
+        if why:
+            return why
     return None
 
 
@@ -64,9 +61,9 @@ def _person_reason(f: FixedVisit, dataset: Dataset) -> str:
     person = dataset.offender_by_id().get(f.offender_id)
     if person is None:
         return "person no longer in offenders.csv"
-    if person.status is not Status.active:
-        return f"person's status is now {person.status.value}"
-    return "no visit owed in the period any more (visited since the plan was issued?)"
+    return rules.person_status(person.status) or (
+        "no visit owed in the period any more (visited since the plan was issued?)"
+    )
 
 
 def place_fixed(
@@ -93,10 +90,9 @@ def place_fixed(
         if not 0 <= d < prob.n_days:
             why[where] = f"{f.date} is outside the re-planned period"
             continue
-        if not r.available_on(f.date):
-            why[where] = f"person unavailable on {f.date}"
-            continue
-        reason = _officers_reason(f, dataset, by_officer, holidays_off)
+        reason = rules.person_available(r, f.date) or _officers_reason(
+            f, dataset, by_officer, holidays_off
+        )
         comp = prob.comp_index.get(tuple(sorted(f.officer_ids)))
         crew = prob.crews_by_day[d].get(comp) if comp is not None else None
         if reason is None and crew is None:
@@ -105,12 +101,14 @@ def place_fixed(
             why[where] = reason
             continue
         assert comp is not None and crew is not None
-        if prob.static_eligibility(p, comp) is None:
-            why[where] = (
-                "its crew no longer meets the visit's rules (two officers, skills, area or window)"
-            )
-            continue
         stop = st.new_stop(p)
+        alone = functools.partial(prob.timers[comp].evaluate, [stop])
+        reason = rules.crew_can_make(r, crew.officers, prob.area_mode) or rules.window_reachable(
+            r, alone
+        )
+        if reason is not None:
+            why[where] = reason
+            continue
         if f.pinned:
             end = f.start_min + stop.duration_min
             if f.start_min < stop.window_start_min or end > stop.window_end_min:
@@ -181,7 +179,7 @@ def _check_chains(prob: Problem, st: State, why: dict[tuple[str, date], str]) ->
                 drop.append(k)
                 day = prob.day(d)
                 why[r.offender_id, day] = (
-                    f"too early: the person's next visit may be made from {prob.day(lo)}"
+                    rules.not_before(day, prob.day(lo), "from the visit history now known") or ""
                     if owed_ok
                     else "no further visit owed in the period"
                 )
