@@ -60,7 +60,12 @@ body { margin: 0; font: 10.5pt/1.4 "Segoe UI", "Helvetica Neue", Arial, sans-ser
 .marking { position: fixed; left: 0; right: 0; text-align: center; font-weight: 700;
            letter-spacing: .12em; font-size: 9pt; color: #fff; background: #1f3a5f; padding: 3px 0; }
 .marking.top { top: 0; } .marking.bottom { bottom: 0; }
-main { max-width: 190mm; margin: 0 auto; padding: 30px 8px; }
+main { max-width: 190mm; margin: 0 auto; padding: 0 8px; }
+table.frame { width: 100%; border-collapse: collapse; }
+table.frame > thead > tr > td, table.frame > tfoot > tr > td, table.frame > tbody > tr > td {
+  padding: 0; border: 0; }
+td.space { height: 30px; }
+td.t { white-space: nowrap; }
 h1 { font-size: 16pt; margin: 4px 0; } h2 { font-size: 12pt; margin: 16px 0 4px; color: #1f3a5f; }
 .sub { color: #5a6772; margin: 0 0 8px; }
 section.day { break-inside: avoid; page-break-inside: avoid; }
@@ -83,7 +88,11 @@ def page(title: str, body: str) -> str:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body>"
-        f'<div class="marking top">{MARKING}</div><main>{body}</main>'
+        f'<div class="marking top">{MARKING}</div>'
+        # the spacer rows repeat on every printed page, keeping text clear of the markings
+        '<table class="frame"><thead><tr><td class="space"></td></tr></thead>'
+        '<tfoot><tr><td class="space"></td></tr></tfoot>'
+        f"<tbody><tr><td><main>{body}</main></td></tr></tbody></table>"
         f'<div class="marking bottom">{MARKING}</div></body></html>\n'
     )
 
@@ -219,7 +228,7 @@ def _handout_html(
             else "base times: see the crew's route"
         )
         rows = "".join(
-            f"<tr><td>{k}</td><td>{hhmm(v.start_min)}&ndash;{hhmm(v.end_min)}</td>"
+            f'<tr><td>{k}</td><td class="t">{hhmm(v.start_min)}&ndash;{hhmm(v.end_min)}</td>'
             f"<td>{_e(v.offender_id)}</td><td>{_e(v.risk_level.label)}</td>"
             f"<td>{_e(v.kind.value)}</td><td>{_e(_partners(v, oid, names)) or 'alone'}</td>"
             '<td class="box">outcome: completed / no access / cancelled</td></tr>'
