@@ -22,7 +22,6 @@ import csv
 import io
 import json
 import random
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_ingest import machine, write_section  # noqa: E402
-from tests.replan_helpers import as_it_happens, roster_rows  # noqa: E402
+from tests.replan_helpers import as_it_happens, pinned_copy, roster_rows  # noqa: E402
 
 SECTION = "## Re-planning"
 PEOPLE, OFFICERS, SEED = 2000, 40, 1
@@ -60,17 +59,9 @@ def _rso(*args: str) -> tuple[float, str]:
 
 
 def _pin(plan: Path, out: Path, share: float, rng: random.Random) -> Path:
-    shutil.copytree(plan, out)
-    rows = roster_rows(out)
-    after = [r for r in rows if r["date"] >= FROM.isoformat()]
+    after = [r for r in roster_rows(plan) if r["date"] >= FROM.isoformat()]
     chosen = {r["visit_id"] for r in rng.sample(after, round(share * len(after)))}
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, list(rows[0]), lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({**r, "pinned": "yes" if r["visit_id"] in chosen else "no"})
-    (out / "roster.csv").write_text(buf.getvalue(), encoding="utf-8")
-    return out
+    return pinned_copy(plan, out, chosen)
 
 
 def run_variant(

@@ -18,6 +18,19 @@ def roster_rows(plan_dir: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
+def pinned_copy(plan_dir: Path, out: Path, chosen: set[str]) -> Path:
+    """A copy of a plan folder with pinned = yes on the chosen visit ids (as a supervisor would)."""
+    shutil.copytree(plan_dir, out)
+    rows = roster_rows(out)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({**r, "pinned": "yes" if r["visit_id"] in chosen else "no"})
+    (out / "roster.csv").write_text(buf.getvalue(), encoding="utf-8")
+    return out
+
+
 def as_it_happens(
     data_dir: Path,
     plan_dir: Path,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from rso_scheduler.check import check_plan
 from rso_scheduler.cli import main
 from rso_scheduler.ingest import load_dataset
 from rso_scheduler.outputs.roster_files import read_roster
-from tests.replan_helpers import as_it_happens, roster_rows
+from tests.replan_helpers import as_it_happens, pinned_copy, roster_rows
 
 FROM = date(2027, 1, 11)
 
@@ -63,19 +62,6 @@ def _replan(plan: Path, data: Path, out: Path) -> dict[str, list[dict[str, str]]
     return {"roster": _csv(out / "roster.csv"), "changes": _csv(out / "changes.csv")}
 
 
-def _pin(plan: Path, out: Path, chosen: set[str]) -> Path:
-    """A copy of the issued plan folder with pinned = yes on the chosen visit ids."""
-    shutil.copytree(plan, out)
-    rows = roster_rows(out)
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, list(rows[0]), lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({**r, "pinned": "yes" if r["visit_id"] in chosen else "no"})
-    (out / "roster.csv").write_text(buf.getvalue(), encoding="utf-8")
-    return out
-
-
 def _after(rows: list[dict[str, str]]) -> list[dict[str, str]]:
     return [r for r in rows if r["date"] >= FROM.isoformat()]
 
@@ -105,7 +91,7 @@ def test_absent_officers_get_nothing_and_pinned_visits_survive(
     involved = [r for r in after if set(r["officer_ids"].split(";")) & set(absent)]
     others = [r for r in after if r not in involved]
     pinned = {r["visit_id"] for r in others[::3]} | {involved[0]["visit_id"]}
-    pinned_plan = _pin(plan, tmp_path / "plan", pinned)
+    pinned_plan = pinned_copy(plan, tmp_path / "plan", pinned)
     now = as_it_happens(data, plan, FROM, tmp_path / "now", absent=absent)
     got = _replan(pinned_plan, now, tmp_path / "out")
     for r in got["roster"]:
