@@ -13,7 +13,7 @@ import click
 from rso_scheduler.commands.common import (
     Progress,
     UserError,
-    default_data_dir,
+    data_dir_or_here,
     handle_errors,
     parse_iso_date,
     seed_option,
@@ -83,13 +83,7 @@ def command(
     quiet: bool,
 ) -> None:
     from rso_scheduler.check import check_plan
-    from rso_scheduler.commands.plan import (
-        PLAN_FILES,
-        _summary_text,
-        _write_maps,
-        end_with_check,
-        planner,
-    )
+    from rso_scheduler.commands.plan import PLAN_FILES, _summary_text, _write_maps, end_with_check
     from rso_scheduler.ingest import load_dataset
     from rso_scheduler.outputs.changes import write_changes
     from rso_scheduler.outputs.files import check_out_dir, staged_output
@@ -102,7 +96,7 @@ def command(
     )
     from rso_scheduler.outputs.roster_files import read_roster, write_plan
     from rso_scheduler.replan import default_today, replan
-    from rso_scheduler.solver import PlanOptions
+    from rso_scheduler.solver import PlanOptions, planner_for
 
     started = datetime.now(UTC).isoformat(timespec="seconds")
     progress = Progress(not quiet)
@@ -117,7 +111,11 @@ def command(
         )
     if data_dir is None:
         recorded = issued.run.get("data_dir")
-        data_dir = Path(recorded) if recorded and Path(recorded).is_dir() else default_data_dir()
+        if recorded and (Path(recorded) / "offenders.csv").is_file():
+            data_dir = Path(recorded)  # said even with -q: the data is not named on the line
+            click.echo(f"data: {data_dir} (the folder the issued plan was made from)", err=True)
+        else:
+            data_dir = data_dir_or_here(None, "rso replan out data/sample --from DATE --out OUT")
     check_out_dir(out_dir)
 
     progress(f"loading {data_dir} (as of {today})")
@@ -139,7 +137,7 @@ def command(
         f"{sum(1 for r in issued.visits if r.date >= from_date)} issued visits, {n_pinned} pinned"
     )
     done = replan(
-        dataset, issued.visits, issued.plan_end, from_date, plan_options, planner("optimised")
+        dataset, issued.visits, issued.plan_end, from_date, plan_options, planner_for("optimised")
     )
     result = done.result
     counts = done.counts()

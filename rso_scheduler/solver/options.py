@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-MAX_SEED = 2**31 - 1
+from rso_scheduler.limits import MAX_SEED
 
 
 def _quiet(_message: str) -> None:
