@@ -11,10 +11,7 @@ import pytest
 from click.testing import CliRunner
 from icalendar import Calendar
 
-from rso_scheduler.check import check_plan
 from rso_scheduler.cli import main
-from rso_scheduler.ingest import load_dataset
-from rso_scheduler.outputs.roster_files import read_roster
 from tests.replan_helpers import as_it_happens, pinned_copy, roster_rows
 
 FROM = date(2027, 1, 11)
@@ -55,10 +52,8 @@ def _replan(plan: Path, data: Path, out: Path) -> dict[str, list[dict[str, str]]
     )  # fmt: skip
     assert code == 0, stdout + err
     assert "Check: no violations." in stdout
-    # the independent checker agrees (as `rso check` does; the data is dated the day before)
-    dataset = load_dataset(data, today=date.fromordinal(FROM.toordinal() - 1))
-    files = read_roster(out)
-    assert check_plan(dataset, files, work_bank_holidays=files.work_bank_holidays) == []
+    code, stdout, err = _run("check", str(data), str(out))  # the independent checker agrees
+    assert code == 0 and stdout.startswith("no violations"), stdout + err
     return {"roster": _csv(out / "roster.csv"), "changes": _csv(out / "changes.csv")}
 
 

@@ -176,6 +176,7 @@ def command(
         "data_dir": str(Path(data_dir).resolve()),
         "solver": "optimised",
         "started": started,
+        "today": today.isoformat(),  # the day the data was taken as of (`rso check` reads it)
         "plan_id": plan_id,
         "replan_of": str(Path(plan_dir).resolve()),
     }
