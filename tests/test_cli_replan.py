@@ -107,7 +107,11 @@ def test_absent_officers_get_nothing_and_pinned_visits_survive(
         if c["change"] == "kept" and c["old_visit_id"] in {r["visit_id"] for r in others}
     )
     assert kept_others >= 0.8 * len(others)
-    assert (tmp_path / "out" / "changes").is_dir()
+    pages = {p.name: p.read_text() for p in (tmp_path / "out" / "changes").glob("*.html")}
+    assert f"{absent[0]}.html" in pages
+    page = pages[f"{absent[0]}.html"]
+    assert page.count("OFFICIAL-SENSITIVE") == 2 and "http:" not in page and "https:" not in page
+    assert involved[0]["offender_id"] in page and "absent" in page
 
 
 def test_no_access_before_from_is_owed_again(issued: tuple[Path, Path], tmp_path: Path) -> None:
