@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 from rso_scheduler.solver.crews import form_crews
@@ -106,3 +107,20 @@ def test_replan_is_deterministic() -> None:
     a = run(ds, *WEEK, fixed=half)
     b = run(ds, *WEEK, fixed=half)
     assert a.visits == b.visits and a.not_kept == b.not_kept
+
+
+def test_kept_visit_gives_an_earlier_day_to_a_more_serious_late_one() -> None:
+    """Room on Monday and Friday only: the kept low-risk visit moves to Friday so that the
+    overdue very-high visit is made on Monday (fewer risk-weighted days late in all)."""
+    officers = [
+        officer(o, working_days=frozenset({0, 4}), max_visits_per_day=1) for o in ("A", "B")
+    ]
+    people = [person("LOW", "low", last_visit_date=date(2025, 1, 1)), person("VH", "very_high")]
+    fixed = (FixedVisit("LOW", WEEK[0], 9 * 60, ("A", "B"), pinned=False),)
+    res = run(dataset(people, officers), *WEEK, fixed=fixed)
+    days = {v.offender_id: v.date for v in res.visits}
+    assert days == {"VH": WEEK[0], "LOW": WEEK[1]}
+    assert "less late" in res.not_kept["LOW", WEEK[0]]
+    pinned = (dataclasses.replace(fixed[0], pinned=True),)
+    res = run(dataset(people, officers), *WEEK, fixed=pinned)
+    assert {v.offender_id: v.date for v in res.visits} == {"LOW": WEEK[0], "VH": WEEK[1]}

@@ -23,10 +23,11 @@ from datetime import date
 
 from rso_scheduler import rules
 from rso_scheduler.calendar import absences_by_officer
+from rso_scheduler.demand import Requirement
 from rso_scheduler.models import Dataset
 from rso_scheduler.roster import hhmm
 from rso_scheduler.solver.options import FixedVisit
-from rso_scheduler.solver.problem import REPAIR_COMPS, Problem
+from rso_scheduler.solver.problem import REPAIR_COMPS, Problem, due_index
 from rso_scheduler.solver.routing import Stop
 from rso_scheduler.solver.state import State
 
@@ -246,3 +247,112 @@ def evict_for_owed(
             st.by_person[q].append(key)
             st.kept.add(key)
     return done
+
+
+def _put(st: State, key: int, crew_idx: int, person: int, order: list[Stop]) -> None:
+    st.stops[crew_idx] = order
+    st.person_of[key] = person
+    st.crew_of[key] = crew_idx
+    st.by_person[person].append(key)
+
+
+def evict_for_late(
+    prob: Problem, st: State, repair: Callable[[int], int], deadline: float
+) -> list[tuple[int, int]]:
+    """Let a late new visit (owed again, new, displaced) take an earlier day from a kept visit of
+    a less serious person, when the risk-weighted days late of the two together fall.
+
+    Only people with a single visit in the period (no chain to keep valid); the kept visit is
+    re-placed where it can go (a pulled-forward one may be dropped: it was not owed), and an
+    owed kept visit that would be missed is never evicted. Returns (person, evicted) pairs."""
+    done: list[tuple[int, int]] = []
+
+    def single(key: int) -> bool:
+        return len(st.by_person[st.person_of[key]]) == 1
+
+    def late(person: int, day: int) -> int:
+        return max(0, day - due_index(prob, person)) * prob.reqs[person].weight
+
+    late_new = sorted(
+        (
+            (-prob.reqs[p].weight, -late(p, prob.crews[st.crew_of[k]].day_index), k)
+            for k, p in st.person_of.items()
+            if st.movable(k) and single(k) and not prob.reqs[p].optional
+        )
+    )
+    for _w, lateness, v in late_new:
+        if time.monotonic() > deadline:
+            break
+        if lateness == 0 or v not in st.person_of or not single(v):
+            continue
+        p = st.person_of[v]
+        w = prob.reqs[p].weight
+        v_crew = st.crew_of[v]
+        v_day = prob.crews[v_crew].day_index
+        comps = set(prob.ranked_comps(p, REPAIR_COMPS))
+        lo = (prob.reqs[p].first_earliest - prob.start).days
+        victims = []
+        for k in sorted(st.kept):
+            q = st.person_of[k]
+            crew = prob.crews[st.crew_of[k]]
+            if prob.reqs[q].weight >= w or not single(k) or not lo <= crew.day_index < v_day:
+                continue
+            if prob.comp_index[crew.officer_ids] not in comps:
+                continue
+            if prob.reqs[p].available_on(crew.day) and late(p, crew.day_index) < -lateness:
+                victims.append((prob.reqs[q].weight, crew.day_index, k))
+        for _wq, _d, k in sorted(victims)[:MAX_EVICTION_TRIES]:
+            k_crew = st.crew_of[k]
+            q = st.person_of[k]
+            crew = prob.crews[k_crew]
+            before_q = late(q, crew.day_index)
+            stop_v = next(s for s in st.stops[v_crew] if s.key == v)
+            _kc, _q, before_k = _remove(st, k)
+            rest = st.stops[k_crew]
+            ins = prob.timers[prob.comp_index[crew.officer_ids]].cheapest_insertion(rest, stop_v)
+            full = crew.max_visits is not None and len(rest) >= crew.max_visits
+            if ins is None or full:
+                _put(st, k, k_crew, q, before_k)
+                st.kept.add(k)
+                continue
+            _vc, _p, before_v = _remove(st, v)
+            rest = st.stops[k_crew]
+            _put(st, v, k_crew, p, rest[: ins[0]] + [stop_v] + rest[ins[0] :])
+            optional = prob.reqs[q].optional
+            placed = 0 if optional else repair(q)
+            if placed or optional:
+                q_days = st.person_days(q)
+                after_q = late(q, q_days[0]) if q_days else 0
+                if late(p, crew.day_index) + after_q < -lateness + before_q:
+                    done.append((p, q))
+                    break
+            # undo: the re-placed visit, the move, the eviction
+            for key in list(st.by_person[q]):
+                _remove(st, key)
+            _remove(st, v)
+            st.stops[v_crew] = before_v
+            _put(st, v, v_crew, p, before_v)
+            _put(st, k, k_crew, q, before_k)
+            st.kept.add(k)
+    return done
+
+
+def note_evictions(
+    not_kept: dict[tuple[str, date], str],
+    fixed: Sequence[FixedVisit],
+    start: date,
+    reqs: Sequence[Requirement],
+    for_missed: Sequence[tuple[int, int]],
+    for_late: Sequence[tuple[int, int]],
+) -> None:
+    """Say why each evicted issued visit moved: (person served, person evicted) pairs."""
+    for pairs, why in (
+        (for_missed, "made room for a more serious owed visit ({}) that fitted nowhere else"),
+        (for_late, "made room for a more serious visit ({}) to be less late"),
+    ):
+        for served, gone in pairs:
+            for f in fixed:
+                if f.offender_id == reqs[gone].offender_id and f.date >= start:
+                    not_kept.setdefault(
+                        (f.offender_id, f.date), why.format(reqs[served].offender_id)
+                    )

@@ -27,7 +27,13 @@ from rso_scheduler.solver.assign import (
 from rso_scheduler.solver.balance import exchange_officers
 from rso_scheduler.solver.crews import form_crews
 from rso_scheduler.solver.diagnose import late_reason, unplanned_owed, unscheduled_reason
-from rso_scheduler.solver.frozen import evict_for_owed, place_fixed, required_crews
+from rso_scheduler.solver.frozen import (
+    evict_for_late,
+    evict_for_owed,
+    note_evictions,
+    place_fixed,
+    required_crews,
+)
 from rso_scheduler.solver.improve import improve
 from rso_scheduler.solver.options import PlanOptions
 from rso_scheduler.solver.problem import (
@@ -300,23 +306,18 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
         key=lambda p: (reqs[p].risk_level.rank, reqs[p].first_due, reqs[p].offender_id),
     )
     repaired = _repair_owed(prob, st, order_people, repair_deadline)
-    if options.fixed:  # --- re-plan: a kept visit gives way to a more serious missing one
-        evicted = evict_for_owed(
-            prob,
-            st,
-            order_people,
-            lambda p: _next_owed(prob, st, p) is not None,
-            lambda p: _repair_owed(prob, st, [p], repair_deadline),
-            repair_deadline,
-        )
-        for served, gone in evicted:
-            for f in options.fixed:
-                if f.offender_id == reqs[gone].offender_id and f.date >= start:
-                    not_kept.setdefault(
-                        (f.offender_id, f.date),
-                        f"made room for a more serious owed visit ({reqs[served].offender_id})",
-                    )
-        stats["kept_evicted"] = len(evicted)  # --- end re-plan
+    if options.fixed:  # --- re-plan: a kept visit gives way to a more serious one
+
+        def repair_one(p: int) -> int:
+            return _repair_owed(prob, st, [p], repair_deadline)
+
+        def missing(p: int) -> bool:
+            return _next_owed(prob, st, p) is not None
+
+        missed = evict_for_owed(prob, st, order_people, missing, repair_one, repair_deadline)
+        later = evict_for_late(prob, st, repair_one, repair_deadline)
+        note_evictions(not_kept, options.fixed, start, reqs, missed, later)
+        stats["kept_evicted"] = len(missed) + len(later)  # --- end re-plan
     stats["repaired"] = repaired
     # local search with exact routes, then a second repair for what the moves made room for
     moved = improve(prob, st, improve_deadline)
