@@ -209,9 +209,13 @@ def evict_for_owed(
     missing: Callable[[int], bool],
     repair: Callable[[int], int],
     deadline: float,
+    as_serious: bool = False,
 ) -> list[tuple[int, int]]:
-    """Make room for owed visits that fit nowhere: a kept visit of a less serious person (the
-    last of their visits in the period) gives its place, then is re-placed where it can go.
+    """Make room for owed visits that fit nowhere: a kept visit (the last of its person's
+    visits in the period) gives its place and is re-placed where it can go. A less serious one
+    may end up unscheduled; with `as_serious` (the last pass, when nothing else is left to
+    place) one as serious or more also moves, but only if it is re-placed, so each eviction
+    lowers the risk-weighted misses.
 
     `missing(p)`: is an owed visit of p still unplanned; `repair(p)`: place p's owed visits,
     returning how many. Returns (person served, person evicted) pairs."""
@@ -224,28 +228,33 @@ def evict_for_owed(
         w = prob.reqs[p].weight
         comps = set(prob.ranked_comps(p, REPAIR_COMPS))
         victims = []
-        for key in sorted(st.kept):
+        # the last pass may also move visits placed by this re-plan (no change to the issued
+        # roster), first of all
+        pool = set(st.kept) | ({k for k in st.person_of if st.movable(k)} if as_serious else set())
+        for key in sorted(pool):
             q = st.person_of[key]
             crew = prob.crews[st.crew_of[key]]
             last = max(st.by_person[q], key=lambda k: (prob.crews[st.crew_of[k]].day_index, k))
-            if prob.reqs[q].weight >= w or key != last or crew.officer_ids not in prob.comp_index:
-                continue
-            if prob.comp_index[crew.officer_ids] not in comps:
+            if key != last or q == p or prob.comp_index[crew.officer_ids] not in comps:
                 continue
             if not prob.reqs[p].available_on(crew.day):
                 continue
-            victims.append((prob.reqs[q].weight, crew.day_index, key))
-        for _w, _d, key in sorted(victims)[:MAX_EVICTION_TRIES]:
+            wq = prob.reqs[q].weight
+            if wq < w or as_serious:
+                victims.append((key in st.kept, wq >= w, wq, crew.day_index, key))
+        for was_kept, _more, wq, _d, key in sorted(victims)[:MAX_EVICTION_TRIES]:
             crew_idx, q, before = _remove(st, key)
+            had_p = list(st.by_person[p])
             if repair(p):
-                repair(q)  # the evicted visit goes wherever it still fits, or is unscheduled
-                done.append((p, q))
-                break
-            st.stops[crew_idx] = before
-            st.person_of[key] = q
-            st.crew_of[key] = crew_idx
-            st.by_person[q].append(key)
-            st.kept.add(key)
+                if repair(q) or prob.reqs[q].optional or wq < w:
+                    if was_kept:
+                        done.append((p, q))  # re-placed, or less serious than the one let in
+                    break
+                for k in [k for k in st.by_person[p] if k not in had_p]:
+                    _remove(st, k)
+            _put(st, key, crew_idx, q, before)
+            if was_kept:
+                st.kept.add(key)
     return done
 
 

@@ -327,6 +327,12 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     stats["improve_swaps"] = moved["swaps"]
     stats["improve_stopped_by_clock"] = moved["stopped_by_clock"]
     repaired += _repair_owed(prob, st, order_people, repair_deadline)
+    if options.fixed:  # re-plan: the last owed visits may move kept ones of any risk level
+        last = evict_for_owed(
+            prob, st, order_people, missing, repair_one, repair_deadline, as_serious=True
+        )
+        note_evictions(not_kept, options.fixed, start, reqs, last, [])
+        stats["kept_evicted"] = int(stats["kept_evicted"]) + len(last)  # type: ignore[call-overload]
     stats["repaired"] = repaired
     # pull forward: people not yet due, only into crew-days already going out, cheaply
     pulled = 0
