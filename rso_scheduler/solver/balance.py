@@ -45,7 +45,7 @@ class _State(Protocol):
     crew_of: dict[int, int]
     by_person: dict[int, list[int]]
     frozen: set[int]  # a re-plan's pinned visits: never moved (solver/state.py)
-    kept: set[int]  # a re-plan's issued visits: give way only to a more serious owed visit
+    kept: set[int]  # a re-plan's issued visits: moved only to save a miss or lateness
 
     def movable(self, key: int) -> bool: ...
 

@@ -3,9 +3,9 @@
 `place_fixed(prob, st, fixed, ...)` puts each `FixedVisit` of an issued roster back on its day
 and crew before anything else is planned. Pinned visits keep their start time exactly (their
 stop may only start at that minute) and go into `st.frozen`, which no pass moves; the others go
-into `st.kept`: they may be re-timed within their crew-day, and give their place only to a more
-serious owed visit that fits nowhere else (`evict_for_owed`); the local search and the officer
-exchanges leave both sets alone (`State.movable`). A visit that can no longer be kept is left out with the reason, and the
+into `st.kept`: they may be re-timed within their crew-day, and move only to save a miss
+(`evict_for_owed`) or lateness (`evict_for_late`: an earlier day for a more serious late visit);
+the local search and the officer exchanges leave both sets alone (`State.movable`). A visit that can no longer be kept is left out with the reason, and the
 planner then treats it as any owed visit.
 
 The crews of kept visits are formed first on their days (`required_crews` for

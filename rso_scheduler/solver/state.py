@@ -20,7 +20,7 @@ class State:
     by_person: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))  # -> keys
     next_key: int = 0
     # A re-plan's issued visits: `frozen` ones (pinned) no move touches; `kept` ones (the rest
-    # of the issued roster) give way only to a more serious owed visit (frozen.py), never for
+    # of the issued roster) move only to save a miss or lateness (frozen.py), never for
     # travel, balance or continuity.
     frozen: set[int] = field(default_factory=set)
     kept: set[int] = field(default_factory=set)
