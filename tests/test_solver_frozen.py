@@ -5,6 +5,11 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rso_scheduler.models import Absence
+from rso_scheduler.solver import PlanOptions, greedy_plan
 from rso_scheduler.solver.crews import form_crews
 from rso_scheduler.solver.options import FixedVisit
 from tests.solver_helpers import dataset, officer, person, run
@@ -59,8 +64,6 @@ def test_absent_officer_loses_pinned_visit_with_reason() -> None:
 
 
 def _absence(oid: str):  # type: ignore[no-untyped-def]
-    from rso_scheduler.models import Absence
-
     return Absence(officer_id=oid, start=WEEK[0], end=WEEK[1], reason="sickness")
 
 
@@ -124,3 +127,39 @@ def test_kept_visit_gives_an_earlier_day_to_a_more_serious_late_one() -> None:
     pinned = (dataclasses.replace(fixed[0], pinned=True),)
     res = run(dataset(people, officers), *WEEK, fixed=pinned)
     assert {v.offender_id: v.date for v in res.visits} == {"LOW": WEEK[0], "VH": WEEK[1]}
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    pins=st.lists(st.booleans(), min_size=40, max_size=40),
+    absent=st.sampled_from(["A", "B", "C", "D", None]),
+    day=st.integers(min_value=0, max_value=4),
+)
+def test_pinned_visits_survive_any_absence(pins: list[bool], absent: str | None, day: int) -> None:
+    """Whatever is pinned and whoever falls sick from any day: every pinned visit the absence
+    does not touch comes back exactly; nobody absent gets a visit."""
+    people = [
+        person(f"P{i}", ["very_high", "high", "medium"][i % 3], lat=51.45 + i / 400)
+        for i in range(12)
+    ]
+    officers = [officer(o, max_visits_per_day=2) for o in ("A", "B", "C", "D")]
+    ds = dataset(people, officers)  # two visits a crew-day: the week's visits spread over days
+    issued = greedy_plan(ds, *WEEK, PlanOptions(seed=1))
+    assert len({v.date for v in issued.visits}) >= 3
+    fixed = tuple(
+        FixedVisit(v.offender_id, v.date, v.start_min, v.officer_ids, pin)
+        for v, pin in zip(issued.visits, pins, strict=False)
+    )
+    sick_from = date.fromordinal(WEEK[0].toordinal() + day)
+    now = ds
+    if absent:
+        gone = Absence(officer_id=absent, start=sick_from, end=WEEK[1], reason="sickness")
+        now = ds.model_copy(update={"absences": (gone,)})
+    res = run(now, *WEEK, fixed=fixed, time_limit_s=3.0)
+    got = {(v.offender_id, v.date, v.start_min, v.officer_ids) for v in res.visits}
+    for f in fixed:
+        touched = absent in f.officer_ids and f.date >= sick_from
+        if f.pinned and not touched:
+            assert (f.offender_id, f.date, f.start_min, f.officer_ids) in got
+    for v in res.visits:
+        assert not (absent in v.officer_ids and v.date >= sick_from)
