@@ -226,7 +226,7 @@ def command(
     result = plan_fn(dataset, plan_start, plan_end, options)
 
     progress(f"writing {out_dir}")
-    plan_id = plan_identity(plan_start, plan_end, dataset.file_hashes())
+    plan_id = plan_identity(plan_start, plan_end, dataset.file_hashes(), f"{solver}|{seed}")
     run_info = {
         # `rso -v plan ...` too; None when called as a library or from a test runner.
         "command_line": shlex.join(["rso", *sys.argv[1:]]) if "plan" in sys.argv[1:3] else None,

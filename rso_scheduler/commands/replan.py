@@ -144,7 +144,12 @@ def command(
 
     plan_id = str(
         issued.run.get("plan_id")
-        or plan_identity(issued.plan_start, issued.plan_end, issued.run.get("input_files") or {})
+        or plan_identity(  # a plan written before plan_id was recorded
+            issued.plan_start,
+            issued.plan_end,
+            issued.run.get("input_files") or {},
+            f"{issued.run.get('solver')}|{issued.run.get('seed')}",
+        )
     )
     previous = [e for e in read_calendar_index(issued.out_dir) if e.date and e.date >= from_date]
     uid_of_old = {e.visit_id: e.uid for e in previous if e.status == "CONFIRMED"}

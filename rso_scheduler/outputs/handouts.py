@@ -100,11 +100,13 @@ def page(title: str, body: str) -> str:
 # --- calendar identity ----------------------------------------------------------------------
 
 
-def plan_identity(plan_start: date, plan_end: date, input_files: Mapping[str, str]) -> str:
-    """A plan's identity for calendar UIDs: its period and the inputs it was first made from."""
-    text = f"{plan_start}|{plan_end}|" + "|".join(
-        f"{k}={v}" for k, v in sorted(input_files.items())
-    )
+def plan_identity(
+    plan_start: date, plan_end: date, input_files: Mapping[str, str], how: str = ""
+) -> str:
+    """A plan's identity for calendar UIDs: its period, the inputs it was first made from and
+    `how` (solver and seed), so two different plans of a month never share an event."""
+    text = f"{plan_start}|{plan_end}|{how}|"
+    text += "|".join(f"{k}={v}" for k, v in sorted(input_files.items()))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
