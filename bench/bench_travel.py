@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     print(f"\n{info['cpu']}, {info['cores']} cores, load {info['load']}; {info['date']}")
     if args.write:
-        write_section(section(text, data, info, args.spacing), section_heading=SECTION)
+        write_section(section(text, data, info, args.spacing), heading=SECTION)
         print(f"updated {DOC.relative_to(ROOT)}", file=sys.stderr)
     bad = any(p["violations"] for p in plans.values()) or any(b["fallback"] for b in builds)
     return 1 if bad else 0

@@ -209,3 +209,22 @@ def test_homes_off_the_extract_fall_back_to_the_straight_line_loudly(
         rec = json.loads((out / name).read_text())["travel"]
         assert rec["straight_line_pairs"] > 0 and rec["points_off_network"] > 0
         assert rec["notes"] and rec["cut_off_ids"]
+
+
+def test_replan_on_the_road_model_passes_the_checker(road_data: Path, tmp_path: Path) -> None:
+    """`rso replan` of a road-timed roster uses the same road model and passes the checker."""
+    issued = tmp_path / "issued"
+    code, text = run(
+        "plan", str(road_data), "--month", "2027-01", "--out", str(issued), "--solver", "greedy",
+        "--no-maps", "-q", "--today", "2026-12-01",
+    )  # fmt: skip
+    assert code == 0, text
+    out = tmp_path / "replan"
+    code, text = run(
+        "replan", str(issued), str(road_data), "--from", "2027-01-12", "--today", "2026-12-01",
+        "--out", str(out), "--time-limit", "10", "-q",
+    )  # fmt: skip
+    assert code == 0, text
+    assert json.loads((out / "summary.json").read_text())["travel"]["model"] == "road"
+    code, text = run("check", str(road_data), str(out))
+    assert code == 0, text
