@@ -2,15 +2,25 @@
 
 `check_plan(dataset, roster_files, work_bank_holidays=...)` reads nothing but the validated
 inputs and the roster files as written, and lists every broken rule. It deliberately does
-NOT import `demand`, `travel`, `calendar` or anything in `solver`: due dates, travel times and
-bank holidays are worked out again here, in simple direct code, so that a bug in the planner
-is not repeated by the check that is meant to catch it.
+NOT import `demand`, `calendar` or anything in `solver`, nor the travel formulas: due dates,
+the contract's straight-line travel times and bank holidays are worked out again here, in simple
+direct code, so that a bug in the planner is not repeated by the check that is meant to catch it.
+
+Travel times of the road and matrix models are input data, not a rule: for those the checker
+asks the run's travel object (`travel=`, built by `travel.build_travel` from the data folder, as
+the plan's was) for each leg's minutes and km; only the `Place` type is imported for that. With
+the default haversine model it ignores any travel object and uses its own formula.
 
 Rules checked (each `Violation.rule` below):
 visit_id, date_in_plan, person_known, person_active, person_unavailable, window, duration,
 officer_known, officers_distinct, officer_working, max_visits_per_day, two_officers, skills,
 strict_area, risk_level, kind, overlap, travel_from_base, travel_between, travel_to_base,
 due_date, earliest, days_late, pulled_forward, manager_flag, missing, both, not_owed, summary, inputs_changed.
+
+A roster a supervisor edited by hand (rows removed, times or officers changed, `pinned` set) is
+checked by the same rules: the totals are recomputed from the roster (`roster_totals`), and
+`findings` folds what only a hand edit makes stale (summary.json's totals, the
+`offender_manager_on_visit` column) into one warning each, leaving the rules as errors.
 """
 
 from __future__ import annotations
@@ -23,9 +33,11 @@ from typing import Any
 
 import holidays
 
+from rso_scheduler.errors import PlanError
 from rso_scheduler.models import Dataset, Offender, Officer, Outcome, Status
 from rso_scheduler.outputs.roster_files import RosterFiles, RosterRow, UnscheduledRow
 from rso_scheduler.policy import Policy
+from rso_scheduler.travel import Place
 
 EARTH_RADIUS_KM = 6371.0088
 # Same tolerance as the planner's travel model: without it, float noise such as
@@ -79,6 +91,36 @@ def _road_km(lat1: float, lon1: float, lat2: float, lon2: float, policy: Policy)
         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
     )
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a))) * policy.travel.circuity
+
+
+class _Drive:
+    """Minutes and km of one leg: the contract formula, or the run's road/matrix model."""
+
+    def __init__(self, policy: Policy, travel: Any):
+        self.policy = policy
+        self.travel = None if policy.travel.model == "haversine" else travel
+        if self.travel is None and policy.travel.model != "haversine":
+            raise PlanError(
+                f'the checker needs the travel model of [travel] model = "{policy.travel.model}"'
+            )
+
+    def minutes(self, a: Place, b: Place) -> int:
+        if self.travel is None:
+            return contract_travel_min(a.lat, a.lon, b.lat, b.lon, self.policy)
+        return int(self.travel.minutes(a, b))
+
+    def km(self, a: Place, b: Place) -> float:
+        if self.travel is None:
+            return _road_km(a.lat, a.lon, b.lat, b.lon, self.policy)
+        return float(self.travel.km(a, b))
+
+
+def _base(o: Officer) -> Place:
+    return Place(o.officer_id, o.base_lat, o.base_lon)
+
+
+def _home(p: Offender) -> Place:
+    return Place(p.offender_id, p.lat, p.lon)
 
 
 def _bank_holidays(start: date, end: date) -> set[date]:
@@ -143,15 +185,54 @@ def first_owed(
     return _Owed(due or start, earliest, interval, rp.window_days)
 
 
+@dataclass(frozen=True)
+class Findings:
+    """A check's outcome for a person: errors (broken rules) and warnings (stale annotations)."""
+
+    errors: list[Violation]
+    warnings: list[str]
+
+
+# Columns and files derived from the roster rows: a hand edit makes them stale without
+# breaking any rule of the contract.
+STALE_RULES = ("summary", "manager_flag")
+
+
+def findings(violations: list[Violation]) -> Findings:
+    """Errors, and one warning per kind of stale annotation (summary.json, manager flag)."""
+    errors = [v for v in violations if v.rule not in STALE_RULES]
+    warnings: list[str] = []
+    summary = [v.message.removeprefix("summary.json ") for v in violations if v.rule == "summary"]
+    if summary:
+        warnings.append(
+            "summary.json no longer matches the roster (edited by hand?): "
+            + "; ".join(summary)
+            + ". The totals above are recomputed from the roster."
+        )
+    flags = [v for v in violations if v.rule == "manager_flag"]
+    if flags:
+        shown = ", ".join(v.visit_id or "?" for v in flags[:5])
+        more = f" and {len(flags) - 5} more" if len(flags) > 5 else ""
+        warnings.append(
+            f"offender_manager_on_visit no longer matches the officers on {len(flags)} "
+            f"visit{'s' if len(flags) != 1 else ''} ({shown}{more}); the officers listed count"
+        )
+    return Findings(errors, warnings)
+
+
 # --- the checker --------------------------------------------------------------------------
 
 
 def check_plan(
-    dataset: Dataset, roster_files: RosterFiles, *, work_bank_holidays: bool
+    dataset: Dataset, roster_files: RosterFiles, *, work_bank_holidays: bool, travel: Any = None
 ) -> list[Violation]:
-    """Every contract rule the written roster breaks (an empty list: the roster is valid)."""
+    """Every contract rule the written roster breaks (an empty list: the roster is valid).
+
+    `travel`: the run's travel object, needed (and used) only for the road and matrix models.
+    """
     start, end = roster_files.plan_start, roster_files.plan_end
     policy = dataset.policy
+    drive = _Drive(policy, travel)
     people = {o.offender_id: o for o in dataset.offenders}
     officers = {o.officer_id: o for o in dataset.officers}
     out: list[Violation] = []
@@ -173,10 +254,11 @@ def check_plan(
         seen_ids.add(r.visit_id)
         out.extend(_check_visit(r, people, officers, policy, start, end, hols, dataset))
 
-    out.extend(_check_officer_days(rows, people, officers, policy))
+    out.extend(_check_officer_days(rows, people, officers, drive))
     out.extend(_check_demand(rows, roster_files.unscheduled, people, dataset, start, end, hols))
-    out.extend(_check_summary(roster_files, rows, people, officers, policy))
+    out.extend(_check_summary(roster_files, people, officers, policy, drive))
     out.extend(_check_inputs(roster_files, dataset))
+    out.extend(_check_travel_source(roster_files, drive.travel))
     return out
 
 
@@ -306,7 +388,7 @@ def _officer_days(rows: list[RosterRow]) -> dict[tuple[str, date], list[RosterRo
 
 
 def _check_officer_days(
-    rows: list[RosterRow], people: dict[str, Offender], officers: dict[str, Officer], policy: Policy
+    rows: list[RosterRow], people: dict[str, Offender], officers: dict[str, Officer], drive: _Drive
 ) -> list[Violation]:
     """Each officer's day in start order: shift, travel from base, between visits, back to base."""
     out: list[Violation] = []
@@ -326,7 +408,7 @@ def _check_officer_days(
         if not located:
             continue
         first, fp = located[0]
-        t = contract_travel_min(o.base_lat, o.base_lon, fp.lat, fp.lon, policy)
+        t = drive.minutes(_base(o), _home(fp))
         if o.shift_start_min + t > first.start_min:
             out.append(
                 Violation(
@@ -351,7 +433,7 @@ def _check_officer_days(
                     )
                 )
                 continue
-            t = contract_travel_min(ap.lat, ap.lon, bp.lat, bp.lon, policy)
+            t = drive.minutes(_home(ap), _home(bp))
             if a.end_min + t > b.start_min:
                 out.append(
                     Violation(
@@ -364,7 +446,7 @@ def _check_officer_days(
                     )
                 )
         last, lp = located[-1]
-        t = contract_travel_min(lp.lat, lp.lon, o.base_lat, o.base_lon, policy)
+        t = drive.minutes(_home(lp), _base(o))
         if last.end_min + t > o.shift_end_min:
             out.append(
                 Violation(
@@ -576,22 +658,26 @@ def _check_demand(
             out.append(
                 Violation(
                     "missing",
-                    f"a visit due {next_due} is neither in roster.csv nor in unscheduled.csv",
+                    f"a visit due {next_due} is owed but neither in roster.csv nor in "
+                    "unscheduled.csv (a row deleted by hand? list it in unscheduled.csv with "
+                    "the reason, or re-plan with `rso replan`)",
                     offender_id=pid,
                 )
             )
     return out
 
 
-def _check_summary(
+def roster_totals(
     files: RosterFiles,
-    rows: list[RosterRow],
     people: dict[str, Offender],
     officers: dict[str, Officer],
     policy: Policy,
-) -> list[Violation]:
-    """summary.json counts recomputed from the files."""
-    s = files.summary
+    travel: Any = None,
+) -> dict[str, Any]:
+    """The summary totals as the roster rows give them (travel by the contract's formula, or
+    the run's road/matrix model: `travel`, as in `check_plan`)."""
+    drive = travel if isinstance(travel, _Drive) else _Drive(policy, travel)
+    rows = files.visits
     late = sum(1 for r in rows if (r.date - r.due_date).days > 0)
     on_time = sum(1 for r in rows if (r.date - r.due_date).days <= 0 and not r.pulled_forward)
     travel_min = 0
@@ -600,17 +686,13 @@ def _check_summary(
         o = officers.get(oid)
         if o is None:
             continue
-        points = [(o.base_lat, o.base_lon)]
-        points += [
-            (people[r.offender_id].lat, people[r.offender_id].lon)
-            for r in seq
-            if r.offender_id in people
-        ]
-        points.append((o.base_lat, o.base_lon))
+        points = [_base(o)]
+        points += [_home(people[r.offender_id]) for r in seq if r.offender_id in people]
+        points.append(_base(o))
         for a, b in zip(points, points[1:], strict=False):
-            travel_min += contract_travel_min(*a, *b, policy)
-            travel_km += _road_km(*a, *b, policy)
-    expected: dict[str, Any] = {
+            travel_min += drive.minutes(a, b)
+            travel_km += drive.km(a, b)
+    return {
         "plan_start": files.plan_start.isoformat(),
         "plan_end": files.plan_end.isoformat(),
         "visits_planned": len(rows),
@@ -619,7 +701,21 @@ def _check_summary(
         "late": late,
         "unscheduled": len(files.unscheduled),
         "travel_minutes": travel_min,
+        "travel_km": travel_km,
     }
+
+
+def _check_summary(
+    files: RosterFiles,
+    people: dict[str, Offender],
+    officers: dict[str, Officer],
+    policy: Policy,
+    drive: _Drive,
+) -> list[Violation]:
+    """summary.json counts recomputed from the files."""
+    s = files.summary
+    expected = roster_totals(files, people, officers, policy, drive)
+    travel_km = expected.pop("travel_km")
     out: list[Violation] = []
     for key, want in expected.items():
         got = s.get(key)
@@ -657,6 +753,16 @@ def _check_inputs(files: RosterFiles, dataset: Dataset) -> list[Violation]:
             )
             out.append(Violation("inputs_changed", f"{name} {state} since the plan was made"))
     return out
+
+
+def _check_travel_source(files: RosterFiles, travel: Any) -> list[Violation]:
+    """The road extract or travel table must be the one the plan was timed with."""
+    planned = (files.run.get("travel") or files.summary.get("travel") or {}).get("source_sha256")
+    now = travel.record().get("source_sha256") if travel is not None else None
+    if planned and now and planned != now:
+        name = travel.record().get("network") or travel.record().get("file")
+        return [Violation("inputs_changed", f"{name} has changed since the plan was made")]
+    return []
 
 
 def _hhmm(minutes: int) -> str:

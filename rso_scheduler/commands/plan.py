@@ -15,12 +15,13 @@ from rso_scheduler.commands.common import (
     Progress,
     UserError,
     data_dir_or_here,
-    finite_seconds,
     handle_errors,
     parse_iso_date,
+    run_travel,
+    seed_option,
+    time_limit_option,
     today_option,
 )
-from rso_scheduler.limits import MAX_SEED
 from rso_scheduler.models import RISK_ORDER, Dataset
 
 HELP = """Plan a month (or any period) of home visits and write the roster files.
@@ -34,10 +35,12 @@ Examples:
 \b
 Writes into OUT (all files readable by you only, replaced atomically):
   roster.csv        one row per planned visit (contract columns, then seq,
-                    pulled_forward, crew_id, offender_manager_on_visit)
+                    pulled_forward, crew_id, offender_manager_on_visit, pinned)
   unscheduled.csv   every owed visit the roster does not hold, with the reason
   summary.json      counts, travel, policy and input file hashes
   day_sheets/       one CSV per officer, and index.csv
+  handouts/         a printable A4 roster per officer (names, base times, outcome boxes)
+  calendar/         an iCalendar (.ics) file per officer, and index.csv
   run.json          the run record (versions, options, inputs, timings)
   maps/             offline route maps (unless --no-maps)
 
@@ -49,7 +52,17 @@ the month after --today.
 """
 
 MAX_PERIOD_DAYS = 366
-DEFAULT_TIME_LIMIT_S = 60.0  # a force-size month finishes within a minute
+# Every file and folder a plan writes (replaced as a whole on a new plan into the same folder).
+PLAN_FILES = [
+    "roster.csv",
+    "unscheduled.csv",
+    "summary.json",
+    "run.json",
+    "day_sheets",
+    "handouts",
+    "calendar",
+    "maps",
+]
 
 
 def _period(
@@ -81,12 +94,12 @@ def _period(
         raise UserError(f"--month: '{month}' is not a month; expected YYYY-MM", 2) from None
 
 
-def _write_maps(stage: Path, dataset: Dataset) -> None:
+def _write_maps(stage: Path, dataset: Dataset, travel: Any = None) -> None:
     """The route maps of the roster just written into the stage."""
     from rso_scheduler.outputs import maps
     from rso_scheduler.outputs.roster_files import read_roster
 
-    maps.write_maps(stage, dataset, read_roster(stage))
+    maps.write_maps(stage, dataset, read_roster(stage), travel=travel)
 
 
 def _summary_text(summary: dict[str, Any], out: Path, dataset: Dataset) -> str:
@@ -119,9 +132,28 @@ def _summary_text(summary: dict[str, Any], out: Path, dataset: Dataset) -> str:
             )
         )
     hours = summary["travel_minutes"] / 60
-    lines.append(f"Travel: {hours:.1f} officer-hours, {summary['travel_km']:.0f} km (estimated).")
+    how = {"road": "by road", "matrix": "from the travel table"}.get(
+        dataset.policy.travel.model, "estimated"
+    )
+    lines.append(f"Travel: {hours:.1f} officer-hours, {summary['travel_km']:.0f} km ({how}).")
+    fallback = summary.get("travel", {}).get("straight_line_pairs")
+    if fallback:
+        lines.append(f"Travel: {fallback:,} journeys not joined by road use the straight line.")
     lines.append(f"Files: {out.resolve()}")
     return "\n".join(lines)
+
+
+def end_with_check(violations: list[Any], what: str = "roster") -> None:
+    """The independent check's verdict on a written roster: exit 1 if it breaks a rule."""
+    if violations:
+        for v in violations:
+            click.echo(str(v), err=True)
+        raise UserError(
+            f"the {what} FAILED its own check: {len(violations)} rule violation"
+            f"{'s' if len(violations) != 1 else ''} (listed above); do not use it",
+            1,
+        )
+    click.echo("Check: no violations.")
 
 
 @click.command("plan", help=HELP)
@@ -137,23 +169,8 @@ def _summary_text(summary: dict[str, Any], out: Path, dataset: Dataset) -> str:
 @click.option(
     "--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output folder."
 )
-@click.option(
-    "--time-limit",
-    "time_limit_s",
-    type=click.FloatRange(min=0, min_open=True),
-    callback=finite_seconds,
-    default=DEFAULT_TIME_LIMIT_S,
-    show_default=True,
-    help="Seconds the optimiser may run (it may stop earlier); a plan longer than 31 days is "
-    "planned month by month with this limit for each month.",
-)
-@click.option(
-    "--seed",
-    type=click.IntRange(0, MAX_SEED),
-    default=0,
-    show_default=True,
-    help="Same inputs and seed give the same roster.",
-)
+@time_limit_option
+@seed_option
 @click.option(
     "--work-bank-holidays", is_flag=True, help="Allow visits on bank holidays (off by default)."
 )
@@ -188,6 +205,7 @@ def command(
     from rso_scheduler.check import check_plan
     from rso_scheduler.ingest import load_dataset
     from rso_scheduler.outputs.files import check_out_dir, staged_output
+    from rso_scheduler.outputs.handouts import CalendarPlan, plan_identity, write_handouts
     from rso_scheduler.outputs.roster_files import read_roster, write_plan
     from rso_scheduler.solver import PlanOptions, planner_for
 
@@ -203,6 +221,7 @@ def command(
     for w in dataset.warnings:  # not progress: shown even with --quiet
         click.echo(f"warning: {w}", err=True)
     progress(f"{len(dataset.offenders)} people, {len(dataset.officers)} officers")
+    travel = run_travel(dataset, data_dir, progress)
 
     progress(f"planning {plan_start} to {plan_end} with the {solver} solver")
     options = PlanOptions(
@@ -211,6 +230,7 @@ def command(
         work_bank_holidays=work_bank_holidays,
         pull_forward=not no_pull_forward,
         progress=progress,
+        travel=travel,
     )
     result = plan_fn(dataset, plan_start, plan_end, options)
     if quiet:  # otherwise the progress lines have shown them as they happened
@@ -218,6 +238,7 @@ def command(
             click.echo(f"note: {note}", err=True)
 
     progress(f"writing {out_dir}")
+    plan_id = plan_identity(plan_start, plan_end, dataset.file_hashes(), f"{solver}|{seed}")
     run_info = {
         # `rso -v plan ...` too; None when called as a library or from a test runner.
         "command_line": shlex.join(["rso", *sys.argv[1:]]) if "plan" in sys.argv[1:3] else None,
@@ -237,24 +258,19 @@ def command(
         "today": today.isoformat(),  # the day the data was taken as of (`--today`)
         "solver": solver,
         "started": started,
+        "plan_id": plan_id,
     }
     # Maps left from an earlier plan would show visits this roster does not hold.
-    plan_files = ["roster.csv", "unscheduled.csv", "summary.json", "run.json", "day_sheets", "maps"]
-    with staged_output(out_dir, replaces=plan_files) as stage:
-        summary = write_plan(stage, dataset, result, run_info)
+    with staged_output(out_dir, replaces=PLAN_FILES) as stage:
+        summary = write_plan(stage, dataset, result, run_info, travel=travel)
+        write_handouts(stage, dataset, result, CalendarPlan(plan_id))
         if not no_maps:
             progress("drawing maps")
-            _write_maps(stage, dataset)
+            _write_maps(stage, dataset, travel)
 
     progress("checking the written roster")
-    violations = check_plan(dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays)
+    violations = check_plan(
+        dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays, travel=travel
+    )
     click.echo(_summary_text(summary, out_dir, dataset))
-    if violations:
-        for v in violations:
-            click.echo(str(v), err=True)
-        raise UserError(
-            f"the roster FAILED its own check: {len(violations)} rule violation"
-            f"{'s' if len(violations) != 1 else ''} (listed above); do not use it",
-            1,
-        )
-    click.echo("Check: no violations.")
+    end_with_check(violations)

@@ -1,15 +1,16 @@
 """Roster outputs: write a plan's files into a staging folder, and read them back.
 
-`write_plan(stage, dataset, result, run_info)` writes (all through `outputs.files`, so owner-only
-and formula-neutral):
+`write_plan(stage, dataset, result, run_info, travel=...)` writes (all through `outputs.files`,
+so owner-only and formula-neutral; day sheets timed by the run's travel model):
 
 - `roster.csv`: the contract columns in contract order (visit_id, date, start, end,
   offender_id, officer_ids, risk_level, due_date, days_late, kind), then the additions
   `seq` (0 = the person's first owed visit in the plan, 1, 2... chained ones), `pulled_forward`
   (true: due after the plan, made early with spare capacity), `crew_id`, and
-  `offender_manager_on_visit` (true/false; blank when the person has no named manager) and
+  `offender_manager_on_visit` (true/false; blank when the person has no named manager),
   `late_reason` (a late visit: the rule, the full roster or the planner's choice that made it
-  late; blank when on time).
+  late; blank when on time), and `pinned` (written `no` by `rso plan`; a supervisor sets `yes`
+  on a visit `rso replan` must keep as it is; read as a contract boolean, blank or absent = no).
 - `unscheduled.csv`: offender_id, risk_level, due_date, reason.
 - `summary.json`: counts, travel, policy and its hash, input file hashes, breakdowns by risk.
 - `day_sheets/<officer>.csv` and `day_sheets/index.csv`: each officer's visits, day by day.
@@ -39,7 +40,7 @@ from rso_scheduler.errors import InputError, OutputError, PathError, Problem
 from rso_scheduler.models import RISK_ORDER, Dataset
 from rso_scheduler.outputs.files import write_csv, write_json
 from rso_scheduler.roster import PlannedVisit, PlanResult, hhmm
-from rso_scheduler.travel import travel_min
+from rso_scheduler.travel import Travel, base, home, travel_for
 
 ROSTER_COLUMNS = (
     "visit_id",
@@ -59,6 +60,7 @@ ROSTER_EXTRA_COLUMNS = (
     "crew_id",
     "offender_manager_on_visit",
     "late_reason",
+    "pinned",
 )
 UNSCHEDULED_COLUMNS = ("offender_id", "risk_level", "due_date", "reason")
 DAY_SHEET_COLUMNS = (
@@ -100,6 +102,7 @@ class RosterRow:
     crew_id: str = ""
     offender_manager_on_visit: bool | None = None
     late_reason: str = ""
+    pinned: bool = False  # a supervisor's "keep this visit as it is" (rso replan)
 
 
 @dataclass(frozen=True)
@@ -241,6 +244,7 @@ def parse_roster(text: str, file: str = "roster.csv") -> list[RosterRow]:
             row, "seq", lambda s: _parse_int(s) if s.strip() else None, file, line, problems
         )
         pulled = _cell(row, "pulled_forward", _parse_bool, file, line, problems)
+        pinned = _cell(row, "pinned", _parse_bool, file, line, problems)
         om_text = row.get("offender_manager_on_visit", "").strip()
         om = (
             _cell(row, "offender_manager_on_visit", _parse_bool, file, line, problems)
@@ -277,6 +281,7 @@ def parse_roster(text: str, file: str = "roster.csv") -> list[RosterRow]:
                 crew_id=_text(row.get("crew_id", "")),
                 offender_manager_on_visit=om,
                 late_reason=_text(row.get("late_reason", "")),
+                pinned=bool(pinned),
             )
         )
     if problems:
@@ -429,6 +434,7 @@ def _roster_rows(dataset: Dataset, result: PlanResult) -> list[list[Any]]:
                 crews[v.visit_id],
                 "" if om is None else ("true" if om in v.officer_ids else "false"),
                 v.late_reason,
+                "yes" if v.pinned else "no",
             ]
         )
     return rows
@@ -445,20 +451,22 @@ def _officer_days(result: PlanResult) -> dict[str, dict[date, list[PlannedVisit]
     return out
 
 
-def _sheet_name(officer_id: str, used: set[str]) -> str:
-    # Officer ids are opaque strings: keep them out of path syntax and unique as file names.
+def safe_file_name(
+    officer_id: str, used: set[str], suffix: str, reserved: tuple[str, ...] = ()
+) -> str:
+    """A file name from an opaque officer id: no path syntax, unique (case-insensitively)."""
     stem = re.sub(r"[^A-Za-z0-9_.-]", "_", officer_id).lstrip(".") or "officer"
-    name, k = f"{stem}.csv", 2
-    while name.lower() in used or name.lower() == "index.csv":
-        name, k = f"{stem}_{k}.csv", k + 1
+    taken = {r.lower() for r in reserved}
+    name, k = f"{stem}{suffix}", 2
+    while name.lower() in used or name.lower() in taken:
+        name, k = f"{stem}_{k}{suffix}", k + 1
     used.add(name.lower())
     return name
 
 
-def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult) -> None:
+def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult, travel: Travel) -> None:
     people = dataset.offender_by_id()
     officers = dataset.officer_by_id()
-    travel = dataset.policy.travel
     index: list[list[Any]] = []
     used: set[str] = set()
     for oid, days in sorted(_officer_days(result).items()):
@@ -466,11 +474,11 @@ def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult) -> None
         rows: list[list[Any]] = []
         total = 0
         for day, visits in sorted(days.items()):
-            pos = (o.base_lat, o.base_lon) if o else None
+            pos = base(o) if o else None
             for k, v in enumerate(visits, start=1):
                 p = people.get(v.offender_id)
-                here = (p.lat, p.lon) if p else None
-                t = travel_min(*pos, *here, travel) if pos and here else ""
+                here = home(p) if p else None
+                t = travel.minutes(pos, here) if pos and here else ""
                 total += t if isinstance(t, int) else 0
                 rows.append(
                     [
@@ -487,14 +495,14 @@ def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult) -> None
                 )
                 pos = here
             if o and pos:
-                total += travel_min(*pos, o.base_lat, o.base_lon, travel)
-        name = _sheet_name(oid, used)
+                total += travel.minutes(pos, base(o))
+        name = safe_file_name(oid, used, ".csv", reserved=("index.csv",))
         write_csv(stage / "day_sheets" / name, DAY_SHEET_COLUMNS, rows)
         index.append([oid, o.display_name if o else "", name, len(days), len(rows), total])
     write_csv(stage / "day_sheets" / "index.csv", INDEX_COLUMNS, index)
 
 
-def _summary(dataset: Dataset, result: PlanResult) -> dict[str, Any]:
+def _summary(dataset: Dataset, result: PlanResult, travel: Travel) -> dict[str, Any]:
     policy = dataset.policy
     people = dataset.offender_by_id()
     by_risk: dict[str, dict[str, int]] = {}
@@ -571,6 +579,7 @@ def _summary(dataset: Dataset, result: PlanResult) -> dict[str, Any]:
         "policy": policy.as_dict(),
         "policy_sha256": policy.digest(),
         "input_files": dataset.file_hashes(),
+        "travel": travel.record(),
     }
 
 
@@ -582,10 +591,20 @@ def _version(package: str) -> str | None:
 
 
 def write_plan(
-    stage: Path, dataset: Dataset, result: PlanResult, run_info: dict[str, Any]
+    stage: Path,
+    dataset: Dataset,
+    result: PlanResult,
+    run_info: dict[str, Any],
+    summary_extra: dict[str, Any] | None = None,
+    travel: Travel | None = None,
 ) -> dict[str, Any]:
-    """Write every plan file into `stage` (a `staged_output` folder); returns the summary."""
+    """Write every plan file into `stage` (a `staged_output` folder); returns the summary
+    (`summary_extra`: further top-level keys, e.g. a re-plan's counts of changes).
+
+    `travel` is the run's travel model (the day sheets' minutes); None: the straight line.
+    """
     stage = Path(stage)
+    travel = travel_for(travel, dataset.policy)
     known = {v.visit_id for v in result.visits}
     if len(known) != len(result.visits):
         raise OutputError("the plan has repeated visit ids; nothing was written")
@@ -600,9 +619,9 @@ def write_plan(
             for u in result.unscheduled
         ],
     )
-    summary = _summary(dataset, result)
+    summary = {**_summary(dataset, result, travel), **(summary_extra or {})}
     write_json(stage / "summary.json", summary)
-    _write_day_sheets(stage, dataset, result)
+    _write_day_sheets(stage, dataset, result, travel)
     run = {
         "tool": "rso-scheduler",
         "version": __version__,
@@ -619,6 +638,7 @@ def write_plan(
         "policy": dataset.policy.as_dict(),
         "policy_sha256": dataset.policy.digest(),
         "input_files": dataset.file_hashes(),
+        "travel": travel.record(),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     write_json(stage / "run.json", run)
@@ -634,5 +654,6 @@ __all__ = [
     "parse_roster",
     "parse_unscheduled",
     "read_roster",
+    "safe_file_name",
     "write_plan",
 ]

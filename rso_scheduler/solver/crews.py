@@ -13,7 +13,7 @@ for the hard rules even when the two bases differ (each officer's own timing is 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -198,10 +198,14 @@ def form_crews(
     start: date,
     end: date,
     holidays_off: dict[date, str] | frozenset[date],
+    required: Mapping[date, Sequence[tuple[str, ...]]] | None = None,
     needs: list[Requirement] | None = None,
     area_mode: str = "prefer",
 ) -> list[CrewDay]:
     """Every crew-day of the plan, sorted by (day, crew_id).
+
+    `required` (a re-plan): crews that must exist on a day, formed first when all their
+    officers are on duty and not already in an earlier required crew of that day.
 
     Without `needs`, standing partners work together whenever both are on duty and the others
     are paired among themselves. With `needs` (owed visits in a part of the day, checked with
@@ -217,9 +221,17 @@ def form_crews(
     pending = sorted(needs or [], key=lambda n: (n.first_earliest, -n.weight, n.offender_id))
     for day in days(start, end):
         avail = working_officers(officers, day, by_officer, holidays_off)
+        avail_ids = {o.officer_id for o in avail}
+        used: set[str] = set()
+        for comp in (required or {}).get(day, ()):
+            ids = set(comp)
+            if ids <= avail_ids and not ids & used and len(ids) == len(comp):
+                used.update(ids)
+                crews.append((day, tuple(by_id[i] for i in sorted(ids))))
+        free = [o for o in avail if o.officer_id not in used]
         open_needs = [n for n in pending if n.first_earliest <= day]
         if open_needs:
-            pairs = _day_pairs(avail, partners, open_needs, area_mode)
+            pairs = _day_pairs(free, partners, open_needs, area_mode)
             booked: set[str] = set()
             for a, b in pairs:  # each crew takes the needs it can make, most urgent first
                 mine = [
@@ -230,8 +242,7 @@ def form_crews(
                 booked.update(n.offender_id for n in mine[:NEEDS_PER_CREW])
             pending = [n for n in pending if n.offender_id not in booked]
         else:
-            pairs = _standing_then_rest(avail, partners, by_id)
-        used: set[str] = set()
+            pairs = _standing_then_rest(free, partners, by_id)
         for a, b in pairs:
             used.update((a.officer_id, b.officer_id))
             crews.append((day, tuple(sorted((a, b), key=lambda x: x.officer_id))))
