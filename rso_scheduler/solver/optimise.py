@@ -244,8 +244,9 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     t0 = time.monotonic()
     if end < start:
         raise PlanError(f"the plan ends ({end}) before it starts ({start})")
-    if (end - start).days + 1 > WINDOW_MAX_DAYS:
-        # long plans month by month (see horizon.py): earliest visits, bounded memory
+    if (end - start).days + 1 > WINDOW_MAX_DAYS and not options.fixed:
+        # long plans month by month (see horizon.py): earliest visits, bounded memory; a
+        # re-plan keeps its issued visits in one model
         result = plan_in_windows(dataset, start, end, options, plan)
         result.solve_seconds = round(time.monotonic() - t0, 3)
         return result
