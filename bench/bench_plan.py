@@ -183,8 +183,9 @@ def _roster_hash(dataset: Any, res: Any, tmp: Path, name: str) -> str:
 def _shape(dataset: Any, res: Any) -> dict[str, Any]:
     """Idle officer-days, the longest single drive, cross-area pairs, evening visits missed."""
     from rso_scheduler.calendar import absences_by_officer, bank_holidays, days, officer_works
-    from rso_scheduler.travel import travel_min
+    from rso_scheduler.travel import base, home, travel_for
 
+    travel = travel_for(None, dataset.policy)
     officers = dataset.officer_by_id()
     people = dataset.offender_by_id()
     by_officer = absences_by_officer(dataset.absences)
@@ -203,14 +204,11 @@ def _shape(dataset: Any, res: Any) -> dict[str, Any]:
     longest = 0
     for (oid, _d), vs in seq.items():
         o = officers[oid]
-        pts = [(o.base_lat, o.base_lon)]
-        pts += [
-            (people[v.offender_id].lat, people[v.offender_id].lon)
-            for v in sorted(vs, key=lambda v: v.start_min)
-        ]
-        pts.append((o.base_lat, o.base_lon))
+        pts = [base(o)]
+        pts += [home(people[v.offender_id]) for v in sorted(vs, key=lambda v: v.start_min)]
+        pts.append(base(o))
         for a, b in zip(pts, pts[1:], strict=False):
-            longest = max(longest, travel_min(a[0], a[1], b[0], b[1], dataset.policy.travel))
+            longest = max(longest, travel.minutes(a, b))
     pairs = {
         (v.date, v.officer_ids)
         for v in res.visits
