@@ -306,7 +306,7 @@ def generate(
 
 def write_dataset(out_dir: Path, files: dict[str, str]) -> None:
     """Write a generated data folder atomically (owner-only files, all or nothing)."""
-    with staged_output(Path(out_dir)) as stage:
+    with staged_output(Path(out_dir), manifest=False) as stage:
         for name in sorted(files):
             write_private(stage / name, files[name])
 

@@ -149,51 +149,297 @@ def _narrow(folder: Path, ours: set[str]) -> None:
     )
 
 
-@contextlib.contextmanager
-def staged_output(out_dir: Path, replaces: Iterable[str] = ()) -> Iterator[Path]:
-    """Yield a private staging folder; on success move its contents into `out_dir`.
+MANIFEST = ".rso-manifest.json"  # every path the tool wrote into the folder (its own, removable)
+MARKER = ".rso-marker"  # inside a staging or old-set folder: whose it is and how far the swap got
+_STAGING_PREFIX = ".rso-staging-"
+_OLD_PREFIX = ".rso-old-"
+_TOOL = "rso-scheduler"
 
-    Top-level entries of the staging folder replace those of the same name in `out_dir`
-    (a folder such as `maps/` is replaced whole). On any exception nothing in `out_dir` changes.
-    Folders the call creates are 0700; an existing `out_dir` is narrowed to 0700 when it holds
-    only outputs of this kind (see `_narrow`).
-    `replaces`: every top-level name this kind of run may write; any of them this run did not
-    write is removed on success, so a stale file of an earlier run (maps after `--no-maps`, a
-    trend table after a report without `--trend`) never sits beside the new outputs.
+
+def _tree(root: Path) -> list[str]:
+    """Every path under `root` (files, links and folders), relative, `/`-separated, sorted."""
+    out: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = os.path.relpath(dirpath, root)
+        for name in dirnames + filenames:
+            out.append(name if rel == "." else f"{rel}/{name}".replace(os.sep, "/"))
+    return sorted(out)
+
+
+def _read_manifest(out_dir: Path) -> set[str] | None:
+    """The paths the tool wrote into `out_dir` last time, or None if it left no manifest."""
+    try:
+        data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    paths = data.get("paths") if isinstance(data, dict) else None
+    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        return None
+    return set(paths)
+
+
+def _exists(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
+
+
+def _kind(path: Path) -> str:
+    if path.is_symlink():
+        return "a symbolic link"
+    return "a folder" if path.is_dir() else "a file"
+
+
+def _user_entries(old: Path, new: Path | None, ours: set[str] | None, prefix: str) -> list[str]:
+    """Paths under the old output folder `old` that the tool did not write and must keep.
+
+    `ours`: the previous manifest (None: unknown, so only paths the new set writes count as
+    the tool's). A path the new set also writes is the tool's name and is replaced.
+    """
+    keep: list[str] = []
+    for entry in sorted(os.listdir(old)):
+        rel = f"{prefix}/{entry}"
+        src = old / entry
+        dst = new / entry if new is not None else None
+        new_has = dst is not None and _exists(dst)
+        if src.is_dir() and not src.is_symlink():
+            if (ours is not None and rel in ours) or (new_has and dst is not None and dst.is_dir()):
+                keep += _user_entries(src, dst if new_has else None, ours, rel)
+            elif not new_has:
+                keep.append(rel)  # a folder of the user's: kept whole
+            else:
+                raise OutputError(
+                    f"{rel} is a folder rso did not write, where the new outputs have a file; "
+                    "move it away or choose another --out (nothing was changed)"
+                )
+        elif not new_has and (ours is None or rel not in ours):
+            keep.append(rel)
+    return keep
+
+
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid != os.getpid()
+
+
+def _marker(folder: Path) -> dict[str, Any] | None:
+    """The marker of a staging or old-set folder of this tool, or None if it is not one."""
+    if folder.is_symlink() or not folder.is_dir():
+        return None
+    try:
+        data = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("tool") != _TOOL:
+        return None
+    if folder.stat().st_uid != os.getuid():
+        return None
+    return data
+
+
+def _write_marker(folder: Path, data: dict[str, Any]) -> None:
+    write_private(folder / MARKER, json.dumps({"tool": _TOOL, "pid": os.getpid(), **data}))
+
+
+class _Swap:
+    """Moving a staged output set into place, in steps that a later run can finish.
+
+    The old entries go into an `.rso-old-*` folder whose marker (the journal) lists every
+    name of the set; then each new entry moves into place; then the user's own files found in
+    the old output folders are moved into the new ones; then the old set is deleted. An
+    exception undoes the steps done; after a kill, `recover` finishes the swap from the
+    journal (the new set is complete in staging before the first move), so the folder ends
+    with the new set whole.
+    """
+
+    def __init__(self, out_dir: Path, stage: Path, old: Path, journal: dict[str, Any]):
+        self.out_dir, self.stage, self.old, self.journal = out_dir, stage, old, journal
+        self.done: list[tuple[Path, Path]] = []
+
+    def _move(self, src: Path, dst: Path) -> None:
+        dst.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        os.replace(src, dst)
+        self.done.append((src, dst))
+
+    def run(self) -> None:
+        """Do (or finish) every step; each step checks the disk, so it can be run again."""
+        out, stage, old = self.out_dir, self.stage, self.old
+        had = set(self.journal["had"])
+        for name in self.journal["names"]:
+            target = out / name
+            if name in had and _exists(target) and not _exists(old / name):
+                self._move(target, old / name)
+            if _exists(stage / name):
+                self._move(stage / name, target)
+        for rel in self.journal["keep"]:
+            src = old / rel
+            if _exists(src) and not _exists(out / rel):
+                self._move(src, out / rel)
+        if not self.journal.get("done"):
+            self.journal["done"] = True
+            _write_marker(old, self.journal)
+
+    def undo(self) -> bool:
+        """Put back every move made, newest first (after an exception part-way); True if all were."""
+        ok = True
+        for src, dst in reversed(self.done):
+            try:
+                os.replace(dst, src)
+            except OSError:
+                ok = False
+        self.done.clear()
+        return ok
+
+
+def _candidates(out_dir: Path) -> list[Path]:
+    places = [out_dir] if out_dir.is_dir() else []
+    if out_dir.parent.is_dir():
+        places.append(out_dir.parent)
+    found: list[Path] = []
+    for place in places:
+        with contextlib.suppress(OSError):
+            found += [
+                place / e
+                for e in sorted(os.listdir(place))
+                if e.startswith((_STAGING_PREFIX, _OLD_PREFIX))
+            ]
+    return found
+
+
+def recover(out_dir: Path) -> list[str]:
+    """Finish or clear what an interrupted run of the tool left for `out_dir`; returns notes.
+
+    Only folders carrying this tool's marker, naming this output folder, owned by this user and
+    not in use by a live process are touched: an interrupted swap is finished from its journal
+    (so the new set is whole), then its old set and any abandoned staging folder are deleted.
+    """
+    out_dir = Path(out_dir).resolve()
+    notes: list[str] = []
+    journals: dict[str, tuple[Path, dict[str, Any]]] = {}
+    staging: list[Path] = []
+    for folder in _candidates(out_dir):
+        data = _marker(folder)
+        if data is None or data.get("out") != str(out_dir) or _alive(data.get("pid")):
+            continue
+        if folder.name.startswith(_OLD_PREFIX):
+            journals[folder.name] = (folder, data)
+        else:
+            staging.append(folder)
+    for old, journal in journals.values():
+        stage = old.parent / str(journal.get("stage", ""))
+        if not journal.get("done") and stage.name.startswith(_STAGING_PREFIX):
+            _make_private_dirs(out_dir)
+            _Swap(out_dir, stage, old, journal).run()
+            notes.append(f"finished the interrupted writing of {out_dir} (the newer outputs)")
+        shutil.rmtree(old, ignore_errors=True)
+    for stage in staging:
+        shutil.rmtree(stage, ignore_errors=True)
+        notes.append(f"removed an abandoned staging folder of an interrupted run ({stage.name})")
+    return notes
+
+
+@contextlib.contextmanager
+def staged_output(
+    out_dir: Path, replaces: Iterable[str] = (), manifest: bool = True
+) -> Iterator[Path]:
+    """Yield a private staging folder; on success swap its contents into `out_dir` as one set.
+
+    Top-level entries of the staging folder replace those of the same name in `out_dir`.
+    Only the tool's own files are removed or replaced: `out_dir/.rso-manifest.json` lists
+    every path a run wrote; inside an output folder (such as `maps/`), files the manifest does
+    not list are the user's and are kept. `replaces`: every top-level name this kind of run
+    may write; one of them this run did not write is removed if the last manifest lists it
+    (its user's files kept), so stale maps never sit beside a new roster.
+    Before anything moves, an entry in the way (a folder named roster.csv) is refused. On any
+    exception nothing in `out_dir` changes; after a kill, the next run finishes the swap
+    (`recover`). `manifest` False (a data folder from `rso generate`) writes no manifest.
+    Folders the call creates are 0700; an existing `out_dir` is narrowed to 0700
+    when it holds only outputs of this kind (see `_narrow`).
     """
     check_out_dir(out_dir)
     out_dir = Path(out_dir)
-    # Stage inside an existing out_dir (same file system, and `--out .` must not need the
-    # parent to be writable); beside it when it is still to be made.
-    parent = out_dir.resolve() if out_dir.is_dir() else out_dir.resolve().parent
+    absolute = out_dir.resolve()
     try:
+        for note in recover(out_dir):
+            log.warning("%s", note)
+        # Stage inside an existing out_dir (same file system, and `--out .` must not need the
+        # parent to be writable); beside it when it is still to be made.
+        parent = absolute if out_dir.is_dir() else absolute.parent
         _make_private_dirs(parent)
-        stage = Path(tempfile.mkdtemp(dir=parent, prefix=".rso-staging-"))
+        stage = Path(tempfile.mkdtemp(dir=parent, prefix=_STAGING_PREFIX))
+        os.chmod(stage, DIR_MODE)
+        _write_marker(stage, {"out": str(absolute), "role": "staging"})
     except OSError as exc:
         raise OutputError(f"cannot write to {out_dir}: {exc.strerror}") from None
+    old: Path | None = None
+    swap: _Swap | None = None
+    recoverable = False
     try:
-        os.chmod(stage, DIR_MODE)
         yield stage
+        produced = sorted(entry.name for entry in stage.iterdir() if entry.name != MARKER)
+        ours = _read_manifest(out_dir) if out_dir.is_dir() else set()
+        stale = [
+            n
+            for n in sorted(set(replaces) - set(produced))
+            if _exists(out_dir / n) and ours is not None and n in ours
+        ]
+        keep: list[str] = []
+        for name in produced:
+            target, entry = out_dir / name, stage / name
+            if not _exists(target):
+                continue
+            if target.is_symlink() or target.is_dir() != entry.is_dir():
+                raise OutputError(
+                    f"{target} is {_kind(target)}, but rso writes {_kind(entry)} of that "
+                    "name; move it away or choose another --out (nothing was changed)"
+                )
+            if entry.is_dir():
+                keep += _user_entries(target, entry, ours, name)
+        for name in stale:
+            if (out_dir / name).is_dir() and not (out_dir / name).is_symlink():
+                keep += _user_entries(out_dir / name, None, ours, name)
+        written = (set(_tree(stage)) - {MARKER}) | {MANIFEST}
+        if ours:  # entries of other kinds of run in the same folder stay the tool's
+            untouched = set(replaces) | set(produced)
+            written |= {p for p in ours if p.split("/")[0] not in untouched}
+        if manifest:
+            write_private(stage / MANIFEST, json.dumps({"tool": _TOOL, "paths": sorted(written)}))
+            if MANIFEST not in produced:
+                produced.append(MANIFEST)
         _chmod_tree(stage)
         _make_private_dirs(out_dir)
-        produced = {entry.name for entry in stage.iterdir()}
-        for entry in sorted(stage.iterdir()):
-            target = out_dir / entry.name
-            if target.is_dir() and not target.is_symlink() and entry.is_dir():
-                old = Path(tempfile.mkdtemp(dir=parent, prefix=".rso-old-"))
-                os.replace(target, old / entry.name)
-                os.replace(entry, target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(entry, target)
-        for name in sorted(set(replaces) - produced):
-            stale = out_dir / name
-            if stale.is_dir() and not stale.is_symlink():
-                shutil.rmtree(stale)
-            elif stale.exists() or stale.is_symlink():
-                stale.unlink()
-        _narrow(out_dir, produced | set(replaces))
-    except OSError as exc:
-        raise OutputError(f"cannot write to {out_dir}: {exc.strerror}") from None
+        old = Path(tempfile.mkdtemp(dir=stage.parent, prefix=_OLD_PREFIX))
+        journal = {
+            "out": str(absolute),
+            "role": "old",
+            "stage": stage.name,
+            "names": sorted(set(produced) | set(stale)),
+            "had": sorted(n for n in set(produced) | set(stale) if _exists(out_dir / n)),
+            "keep": keep,
+            "ours": None if ours is None else sorted(ours),
+            "done": False,
+        }
+        _write_marker(old, journal)
+        swap = _Swap(out_dir, stage, old, journal)
+        swap.run()
+        _narrow(out_dir, set(produced) | set(replaces))
+    except BaseException as exc:
+        if swap is not None and not swap.journal.get("done") and not swap.undo():
+            recoverable = True  # half moved back: keep both folders for the next run
+            raise OutputError(
+                f"writing {out_dir} was interrupted and could not be undone; the next run "
+                "into it finishes it"
+            ) from None
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write to {out_dir}: {exc.strerror}") from None
+        raise
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        if not recoverable:
+            shutil.rmtree(stage, ignore_errors=True)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
