@@ -801,7 +801,9 @@ def _check_officer(v: dict[str, Any], cells: dict[str, str]) -> list[tuple[str, 
             f"{shown(cells['shift_end'])}" if cells.get("shift_end") else f"(default {_hhmm(end)})"
         )
         shown_start = (
-            f"{shown(cells['shift_start'])}" if cells.get("shift_start") else f"(default {_hhmm(start)})"
+            f"{shown(cells['shift_start'])}"
+            if cells.get("shift_start")
+            else f"(default {_hhmm(start)})"
         )
         out.append(
             (

@@ -362,7 +362,10 @@ def test_values_that_may_leak_are_described_not_echoed() -> None:
         "offenders.csv:2 risk_level: a number with 2 or more decimals or degrees (not shown: it may be a coordinate)"
         in joined
     )
-    assert "offenders.csv:3 risk_level: a number with 2 or more decimals or degrees (not shown" in joined
+    assert (
+        "offenders.csv:3 risk_level: a number with 2 or more decimals or degrees (not shown"
+        in joined
+    )
     assert (
         "offenders.csv:5 risk_level: a value holding commas, quotes or line breaks (not shown"
         in joined

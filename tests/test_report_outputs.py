@@ -15,8 +15,8 @@ from openpyxl import load_workbook
 
 from rso_scheduler.errors import InputError
 from rso_scheduler.models import Dataset, Offender, Outcome, RiskLevel, Status, VisitRecord
-from rso_scheduler.policy import Policy
 from rso_scheduler.outputs.files import MANIFEST
+from rso_scheduler.policy import Policy
 from rso_scheduler.report import compliance, write_report
 from rso_scheduler.report.html import CSP, MARKING, ageing_svg, render_html
 from rso_scheduler.report.roster_in import parse_roster
