@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rso_scheduler.outputs.files import MANIFEST, csv_text, safe_cell, staged_output, write_csv
 
@@ -251,3 +253,26 @@ def test_stale_folders_not_the_tools_are_left_alone(tmp_path: Path) -> None:
     (out / ".rso-old-mine" / "keep.txt").write_text("mine")
     _plan_set(out, "new")
     assert (out / ".rso-old-mine" / "keep.txt").read_text() == "mine"
+
+
+@given(st.lists(st.text(), min_size=1, max_size=6))
+@settings(max_examples=300, deadline=None)
+def test_neutralisation_round_trips_any_text(cells: list[str]) -> None:
+    """Any strings written by csv_text read back exactly through unneutralise."""
+    import csv
+    import io
+
+    from rso_scheduler.outputs.files import unneutralise
+
+    text = csv_text([f"c{i}" for i in range(len(cells))], [cells])
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert [unneutralise(c) for c in rows[1]] == cells
+
+
+def test_formula_and_quoted_formula_are_written_differently() -> None:
+    """`=X` and `'=X` are different cells in the file, and each reads back as itself."""
+    from rso_scheduler.outputs.files import unneutralise
+
+    assert safe_cell("=X") != safe_cell("'=X")
+    assert unneutralise(safe_cell("=X")) == "=X" and unneutralise(safe_cell("'=X")) == "'=X"
+    assert safe_cell("-inf") == "'-inf" and safe_cell("-3.5") == "-3.5"

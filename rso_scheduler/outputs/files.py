@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -27,39 +28,46 @@ log = logging.getLogger(__name__)
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00")
+_QUOTE = "'"
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 def safe_cell(value: Any) -> Any:
     """Neutralise text a spreadsheet would run as a formula (OWASP CSV injection guidance).
 
-    Numbers stay numbers; a string starting with = + - @ tab or CR gets a leading apostrophe.
-    Plain negative numbers written as text (e.g. "-3") are left alone.
+    Numbers stay numbers; a string starting with = + - @ tab, CR or LF gets a leading
+    apostrophe, and so does one already starting with an apostrophe, so that `unneutralise`
+    gives back exactly what was written (`=X` is written `'=X`, `'=X` is written `''=X`).
+    Plain numbers written as text (e.g. "-3", "+1.5") are left alone.
     """
     if not isinstance(value, str) or not value:
         return value
-    if value[0] in _FORMULA_START:
-        try:
-            float(value)
-            return value
-        except ValueError:
-            return "'" + value
+    if value[0] == _QUOTE:
+        return _QUOTE + value
+    if value[0] in _FORMULA_START and not _PLAIN_NUMBER.match(value):
+        return _QUOTE + value
     return value
 
 
 def unneutralise(value: str) -> str:
-    """The text `safe_cell` was given: drops the apostrophe it put before a formula-like cell."""
-    if value.startswith("'") and len(value) > 1 and value[1] in _FORMULA_START:
-        return value[1:]
-    return value
+    """The text `safe_cell` was given: drops the one apostrophe it puts before a cell."""
+    return value[1:] if value.startswith(_QUOTE) else value
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """CSV text (UTF-8, comma, header row, \\n line ends) with every cell neutralised."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
+    # The writer quotes cells holding the line terminator (\n) but not a bare \r, which a
+    # reader would then take as a line end: rows holding one are written fully quoted.
+    quoted = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_ALL)
     w.writerow(header)
     for row in rows:
-        w.writerow([safe_cell("" if v is None else v) for v in row])
+        cells = [safe_cell("" if v is None else v) for v in row]
+        if any(isinstance(c, str) and "\r" in c for c in cells):
+            quoted.writerow(cells)
+        else:
+            w.writerow(cells)
     return buf.getvalue()
 
 

@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 from rso_scheduler import __version__
 from rso_scheduler.errors import InputError, OutputError, PathError, Problem
 from rso_scheduler.models import RISK_ORDER, Dataset
-from rso_scheduler.outputs.files import write_csv, write_json
+from rso_scheduler.outputs.files import unneutralise, write_csv, write_json
 from rso_scheduler.roster import PlannedVisit, PlanResult, hhmm
 from rso_scheduler.travel import travel_min
 
@@ -212,9 +212,8 @@ def _cell(
 
 
 def _text(s: str) -> str:
-    # Cells that start like a formula were written with a leading apostrophe (files.safe_cell).
-    s = s.strip()
-    return s[1:] if s.startswith("'") and len(s) > 1 and s[1] in "=+-@\t\r\n\x00" else s
+    # Cells were written through files.safe_cell, which may have put an apostrophe first.
+    return unneutralise(s.strip())
 
 
 def parse_roster(text: str, file: str = "roster.csv") -> list[RosterRow]:
@@ -258,7 +257,7 @@ def parse_roster(text: str, file: str = "roster.csv") -> list[RosterRow]:
                 start_min=start,
                 end_min=end,
                 offender_id=_text(row["offender_id"]),
-                officer_ids=tuple(_text(p) for p in row["officer_ids"].split(";") if p.strip()),
+                officer_ids=tuple(p for p in _text(row["officer_ids"]).split(";") if p.strip()),
                 risk_level=_text(row["risk_level"]),
                 due_date=due,
                 days_late=late,
