@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MAX_PROBLEMS_SHOWN = 200  # a million broken rows must not print a million lines
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -43,9 +45,21 @@ class InputError(RsoError):
         n = len(self.problems)
         super().__init__(f"{n} problem{'s' if n != 1 else ''} in the input files")
 
+    def shown_problems(self) -> list[Problem]:
+        """The problems a user is shown: the first MAX_PROBLEMS_SHOWN (in file and line order)."""
+        return self.problems[:MAX_PROBLEMS_SHOWN]
+
+    def more(self) -> int:
+        """How many problems are left out of `shown_problems`."""
+        return max(0, len(self.problems) - MAX_PROBLEMS_SHOWN)
+
     def report(self) -> str:
-        """All problems, one per line, then a count."""
-        lines = [str(p) for p in self.problems]
+        """The problems, one per line (at most MAX_PROBLEMS_SHOWN, then how many more), then a count."""
+        lines = [str(p) for p in self.shown_problems()]
+        if self.more():
+            lines.append(
+                f"... and {self.more()} more problems (the first {MAX_PROBLEMS_SHOWN} shown)"
+            )
         n = len(self.problems)
         lines.append(f"{n} problem{'s' if n != 1 else ''} found; nothing was written.")
         return "\n".join(lines)
@@ -82,6 +96,13 @@ class GenerationError(RsoError):
 
 class OutputError(RsoError):
     """An output directory or file cannot be read or written."""
+
+
+class OutPathError(OutputError, PathError):
+    """`--out` cannot be an output folder (it is a file, or something is in the way): a bad
+    option, exit code 2, found before anything is written."""
+
+    exit_code = 2
 
 
 def _problem_order(p: Problem) -> tuple[str, int, str]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from rso_scheduler.calendar import month_bounds, next_month_start
+from rso_scheduler.calendar import next_month_start
 from rso_scheduler.commands.common import (
     Progress,
     UserError,
@@ -20,6 +20,7 @@ from rso_scheduler.commands.common import (
     finite_seconds,
     handle_errors,
     parse_iso_date,
+    parse_month,
 )
 from rso_scheduler.errors import PlanError
 from rso_scheduler.models import RISK_ORDER, Dataset
@@ -75,10 +76,11 @@ def _period(month: str | None, start: str | None, end: str | None) -> tuple[date
         return s, e
     if month is None:
         month = next_month_start(date.today()).strftime("%Y-%m")
-    try:
-        return month_bounds(month)
-    except ValueError:
-        raise UserError(f"--month: '{month}' is not a month; expected YYYY-MM", 2) from None
+    return parse_month(month)
+
+
+# Every name `rso plan` writes into --out: four files, then two folders.
+PLAN_FILES = ("roster.csv", "unscheduled.csv", "summary.json", "run.json", "day_sheets", "maps")
 
 
 def planner(solver: str) -> Callable[..., PlanResult]:
@@ -207,7 +209,8 @@ def command(
     plan_start, plan_end = _period(month, start, end)
     data_dir = data_dir or default_data_dir()
     plan_fn = planner(solver)
-    check_out_dir(out_dir)  # before minutes of planning, not after them
+    # before minutes of planning, not after them
+    check_out_dir(out_dir, files=PLAN_FILES[:4], folders=PLAN_FILES[4:])
 
     progress(f"loading {data_dir}")
     dataset = load_dataset(data_dir)
@@ -246,8 +249,7 @@ def command(
         "started": started,
     }
     # Maps left from an earlier plan would show visits this roster does not hold.
-    plan_files = ["roster.csv", "unscheduled.csv", "summary.json", "run.json", "day_sheets", "maps"]
-    with staged_output(out_dir, replaces=plan_files) as stage:
+    with staged_output(out_dir, replaces=PLAN_FILES) as stage:
         summary = write_plan(stage, dataset, result, run_info)
         if not no_maps:
             progress(

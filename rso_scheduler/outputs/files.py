@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from rso_scheduler.errors import OutputError
+from rso_scheduler.errors import OutPathError, OutputError
 
 log = logging.getLogger(__name__)
 
@@ -103,21 +103,35 @@ def _chmod_tree(root: Path) -> None:
             os.chmod(os.path.join(dirpath, f), FILE_MODE)
 
 
-def check_out_dir(out_dir: Path) -> None:
+def check_out_dir(out_dir: Path, files: Iterable[str] = (), folders: Iterable[str] = ()) -> None:
     """Fail early (before any long work) if `out_dir` cannot become an output folder.
 
-    It must be a folder or not exist yet; its nearest existing parent must be a writable folder.
+    It must be a folder or not exist yet; its nearest existing parent must be a writable folder;
+    where the run will write a file of a name in `files` (a folder of a name in `folders`)
+    nothing of the other kind may be in the way. Raises `OutPathError` (a bad option, exit 2).
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        raise OutputError(f"--out {out_dir} is a file, not a folder; give a folder to write into")
+        raise OutPathError(f"--out {out_dir} is a file, not a folder; give a folder to write into")
     probe = out_dir.resolve()
     while not probe.exists():
         probe = probe.parent
     if not probe.is_dir():
-        raise OutputError(f"cannot write to {out_dir}: {probe} is a file, not a folder")
+        raise OutPathError(f"cannot write to {out_dir}: {probe} is a file, not a folder")
     if not os.access(probe, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write to {out_dir}: {probe} is not writable by you")
+        raise OutPathError(f"cannot write to {out_dir}: {probe} is not writable by you")
+    for names, want_dir in ((files, False), (folders, True)):
+        for name in names:
+            target = out_dir / name
+            if _exists(target) and (target.is_symlink() or target.is_dir() != want_dir):
+                raise OutPathError(_in_the_way(target, "a folder" if want_dir else "a file"))
+
+
+def _in_the_way(target: Path, writes: str) -> str:
+    return (
+        f"{target} is {_kind(target)}, but rso writes {writes} of that name; "
+        "move it away or choose another --out (nothing was changed)"
+    )
 
 
 def _make_private_dirs(path: Path) -> None:
@@ -146,14 +160,21 @@ def _narrow(folder: Path, ours: set[str]) -> None:
         return
     others = [e for e in os.listdir(folder) if e not in ours and not e.startswith(".rso-")]
     shared = st.st_mode & (stat.S_ISVTX | stat.S_IWOTH)
-    if not others and not shared and st.st_uid == os.getuid():
+    foreign = st.st_uid != os.getuid()
+    if not others and not shared and not foreign:
         os.chmod(folder, DIR_MODE)
         return
+    why = [
+        *(["belongs to another user"] if foreign else []),
+        *(["is a shared folder (world-writable or sticky)"] if shared else []),
+        *(["holds other files"] if others else []),
+    ]
     log.warning(
-        "%s is open to others (mode %04o) and holds other files, so it was left as it is; "
+        "%s is open to others (mode %04o) and %s, so its mode was left as it is; "
         "the files written are private (0600) but others can see their names",
         folder,
         mode,
+        " and ".join(why),
     )
 
 
@@ -214,7 +235,7 @@ def _user_entries(old: Path, new: Path | None, ours: set[str] | None, prefix: st
             elif not new_has:
                 keep.append(rel)  # a folder of the user's: kept whole
             else:
-                raise OutputError(
+                raise OutPathError(
                     f"{rel} is a folder rso did not write, where the new outputs have a file; "
                     "move it away or choose another --out (nothing was changed)"
                 )
@@ -402,10 +423,7 @@ def staged_output(
             if not _exists(target):
                 continue
             if target.is_symlink() or target.is_dir() != entry.is_dir():
-                raise OutputError(
-                    f"{target} is {_kind(target)}, but rso writes {_kind(entry)} of that "
-                    "name; move it away or choose another --out (nothing was changed)"
-                )
+                raise OutPathError(_in_the_way(target, _kind(entry)))
             if entry.is_dir():
                 keep += _user_entries(target, entry, ours, name)
         for name in stale:

@@ -19,8 +19,6 @@ malformed roster located by file, line and column (`errors.InputError`).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import platform
 import re
@@ -34,6 +32,7 @@ from typing import Any, TypeVar
 
 from rso_scheduler import __version__
 from rso_scheduler.errors import InputError, OutputError, PathError, Problem
+from rso_scheduler.ingest import Col, read_table
 from rso_scheduler.models import RISK_ORDER, Dataset
 from rso_scheduler.outputs.files import unneutralise, write_csv, write_json
 from rso_scheduler.roster import PlannedVisit, PlanResult, hhmm
@@ -158,42 +157,20 @@ def _parse_bool(text: str) -> bool:
 
 
 def _rows(
-    text: str, file: str, required: tuple[str, ...], problems: list[Problem]
+    text: str,
+    file: str,
+    columns: tuple[str, ...],
+    required: tuple[str, ...],
+    problems: list[Problem],
 ) -> list[tuple[int, dict[str, str]]]:
-    """Rows of a CSV as {lower-case column: cell}, with their physical line numbers."""
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = next(reader)
-    except StopIteration:
-        problems.append(Problem(file, 1, None, "is empty; expected a header row"))
-        return []
-    names = [h.strip().lower() for h in header]
-    for col in required:
-        if col not in names:
-            problems.append(
-                Problem(file, 1, col, f"column is missing; expected columns {', '.join(required)}")
-            )
-    if any(col not in names for col in required):
-        return []
-    out = []
-    line = reader.line_num
-    for cells in reader:
-        row_line = line + 1
-        line = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(names):
-            problems.append(
-                Problem(
-                    file,
-                    row_line,
-                    None,
-                    f"has {len(cells)} cells; expected {len(names)} like the header",
-                )
-            )
-            continue
-        out.append((row_line, dict(zip(names, cells, strict=True))))
-    return out
+    """Rows of a CSV as {column: stripped cell}, with their physical line numbers.
+
+    Read by ingest's table reader, the one used for the inputs: the same header, cell-count,
+    quoting, size and control-character checks, every problem located.
+    """
+    table = read_table(text, file, [Col(c, str, required=c in required) for c in columns])
+    problems.extend(table.problems)
+    return table.rows if table.ok else []
 
 
 def _cell(
@@ -220,7 +197,9 @@ def parse_roster(text: str, file: str = "roster.csv") -> list[RosterRow]:
     """roster.csv text -> rows; raises InputError listing every problem."""
     problems: list[Problem] = []
     out: list[RosterRow] = []
-    for line, row in _rows(text, file, ROSTER_COLUMNS, problems):
+    for line, row in _rows(
+        text, file, ROSTER_COLUMNS + ROSTER_EXTRA_COLUMNS, ROSTER_COLUMNS, problems
+    ):
         n = len(problems)
         day = _cell(row, "date", _parse_date, file, line, problems)
         start = _cell(row, "start", _parse_time, file, line, problems)
@@ -277,7 +256,7 @@ def parse_unscheduled(text: str, file: str = "unscheduled.csv") -> list[Unschedu
     """unscheduled.csv text -> rows; raises InputError listing every problem."""
     problems: list[Problem] = []
     out: list[UnscheduledRow] = []
-    for line, row in _rows(text, file, UNSCHEDULED_COLUMNS, problems):
+    for line, row in _rows(text, file, UNSCHEDULED_COLUMNS, UNSCHEDULED_COLUMNS, problems):
         due = _cell(row, "due_date", _parse_date, file, line, problems)
         if not _text(row["offender_id"]):
             problems.append(Problem(file, line, "offender_id", "is empty; expected an identifier"))
