@@ -849,8 +849,28 @@ VISIT_COLUMNS = [
 
 
 def parse_visits(text: str, file: str = "visits.csv") -> ParseResult[VisitRecord]:
-    """Parse visits.csv text (the visit history log) into `VisitRecord` rows."""
-    return _parse_rows(text, file, VISIT_COLUMNS, VisitRecord, None)
+    """Parse visits.csv text (the visit history log) into `VisitRecord` rows.
+
+    Rows that repeat an earlier row exactly (an export appended twice) are kept, with one
+    warning that counts them (due dates use the latest completed visit, so they do not move them).
+    """
+    result = _parse_rows(text, file, VISIT_COLUMNS, VisitRecord, None)
+    first: dict[tuple[Any, ...], int] = {}
+    repeats: list[int] = []
+    for v in result.rows:
+        key = (v.offender_id, v.date, v.start_min, v.officer_ids, v.outcome, v.kind)
+        if key in first:
+            repeats.append(v.line)
+        else:
+            first[key] = v.line
+    if repeats:
+        lines = ", ".join(str(n) for n in repeats[:10])
+        more = f" and {len(repeats) - 10} more" if len(repeats) > 10 else ""
+        result.warnings.append(
+            f"{file}: {len(repeats)} row(s) repeat an earlier row exactly (line(s) {lines}{more}); "
+            "was the log exported twice?"
+        )
+    return result
 
 
 # --------------------------------------------------------------------------------------------

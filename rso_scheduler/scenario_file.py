@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from rso_scheduler import redact
 from rso_scheduler.calendar import DATE_RANGE_TEXT, in_supported_range, next_month_start
 from rso_scheduler.errors import InputError, PolicyError, Problem, ScenarioError
 from rso_scheduler.models import Dataset
@@ -55,10 +56,15 @@ class OfficerChanges(_Strict):
         return self
 
 
+MAX_GROWTH = 3.0  # [caseload] growth: the caseload at most four times the data's
+MAX_ADD_FACTOR = 3  # [officers] add: at most three times the data's officers (after removals)
+
+
 class CaseloadChanges(_Strict):
     """The [caseload] table: growth 0.05 = 5% more people (negative: fewer)."""
 
-    growth: float = Field(default=0.0, gt=-1.0, le=10.0)
+    # at most four times the caseload: more is not a what-if of one team, and work grows with it
+    growth: float = Field(default=0.0, gt=-1.0, le=MAX_GROWTH)
 
 
 class Scenario(_Strict):
@@ -127,6 +133,11 @@ def parse_scenario(
             Problem(file, where("file"), "file", f"unknown key 'file'; expected one of {expected}")
         )
         del data["file"]
+    # Checked whatever else is wrong, so that every problem of the file is reported at once.
+    raw_policy = data.get("policy")
+    policy_problems = (
+        _policy_problems(raw_policy, file, lines) if isinstance(raw_policy, dict) else []
+    )
     if isinstance(data.get("data"), str) and base_dir is not None:
         p = Path(data["data"])
         data["data"] = p if p.is_absolute() else Path(os.path.normpath(base_dir / p))
@@ -138,7 +149,9 @@ def parse_scenario(
             if err["type"] == "extra_forbidden":
                 section = ".".join(str(p) for p in err["loc"][:-1])
                 expected = ", ".join(_allowed(section))
-                msg = f"unknown key '{err['loc'][-1]}'" + (f" in [{section}]" if section else "")
+                msg = f"unknown key {redact.shown(str(err['loc'][-1]))}" + (
+                    f" in [{section}]" if section else ""
+                )
                 problems.append(
                     Problem(file, where(key), key, f"{msg}; expected one of {expected}")
                 )
@@ -147,19 +160,21 @@ def parse_scenario(
             else:
                 found = err.get("input")
                 shown = (
-                    repr(found)
-                    if isinstance(found, str | int | float | bool)
+                    redact.shown(found)
+                    if isinstance(found, str)
+                    else repr(found)
+                    if isinstance(found, int | float | bool)
                     else "a table or list"
                 )
                 msg = err["msg"].removeprefix("Value error, ")  # pydantic's wrapper, not ours
                 problems.append(
                     Problem(file, where(key), key, f"{shown} is not valid: {msg.lower()}")
                 )
-        raise InputError(problems) from None
+        raise InputError(problems + policy_problems) from None
     if problems:
-        raise InputError(problems)
-    if scenario.policy:
-        _check_policy_overrides(scenario, lines)
+        raise InputError(problems + policy_problems)
+    if policy_problems:
+        raise PolicyError(policy_problems)
     return scenario
 
 
@@ -177,13 +192,17 @@ def _toml_error_line(message: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _check_policy_overrides(scenario: Scenario, lines: dict[str, int]) -> None:
+def _policy_problems(overrides: dict[str, Any], file: str, lines: dict[str, int]) -> list[Problem]:
+    """The problems of a `[policy]` table checked against the built-in policy, located in `file`."""
     from rso_scheduler.policy import Policy
 
+    if not overrides:
+        return []
     try:
-        apply_overrides(Policy(), scenario.policy, scenario.file)
+        apply_overrides(Policy(), overrides, file)
     except PolicyError as exc:
-        raise PolicyError(relocate_policy_problems(exc.problems, scenario.file, lines)) from None
+        return relocate_policy_problems(exc.problems, file, lines)
+    return []
 
 
 def _line_of(key: str, lines: dict[str, int]) -> int | None:
