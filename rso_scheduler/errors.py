@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rso_scheduler.redact import shown
+
 MAX_PROBLEMS_SHOWN = 200  # a million broken rows must not print a million lines
 
 
@@ -25,7 +27,10 @@ class Problem:
         if self.line is not None:
             where += f":{self.line}"
         if self.column:
-            return f"{where} {self.column}: {self.message}"
+            # A column may be a header name or a TOML key from the file: masked like any value.
+            masked = shown(self.column)
+            column = self.column if masked == f"'{self.column}'" else masked
+            return f"{where} {column}: {self.message}"
         return f"{where}: {self.message}"
 
 

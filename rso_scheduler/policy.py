@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from rso_scheduler import redact
 from rso_scheduler.errors import PolicyError, Problem
 
 RISK_KEYS = ("very_high", "high", "medium", "low")
@@ -207,7 +208,8 @@ def policy_from_mapping(data: dict[str, Any], file: str = "policy.toml", text: s
     for key in data:
         if key not in known_tables:
             problem(
-                key, f"unknown section '{key}'; expected one of {', '.join(sorted(known_tables))}"
+                key,
+                f"unknown section {redact.shown(key)}; expected one of {', '.join(sorted(known_tables))}",
             )
     risk = data.get("risk", {})
     if isinstance(risk, dict):
@@ -215,7 +217,7 @@ def policy_from_mapping(data: dict[str, Any], file: str = "policy.toml", text: s
             if level not in RISK_KEYS:
                 problem(
                     f"risk.{level}",
-                    f"unknown risk level '{level}'; expected one of {', '.join(RISK_KEYS)}",
+                    f"unknown risk level {redact.shown(str(level))}; expected one of {', '.join(RISK_KEYS)}",
                 )
     elif "risk" in data:
         problem("risk", "expected a table of risk levels")
@@ -237,11 +239,13 @@ def policy_from_mapping(data: dict[str, Any], file: str = "policy.toml", text: s
                 section = ".".join(str(p) for p in err["loc"][:-1])
                 allowed = _allowed_keys(err["loc"][:-1])
                 problem(
-                    key, f"unknown key '{err['loc'][-1]}' in [{section}]; expected one of {allowed}"
+                    key,
+                    f"unknown key {redact.shown(str(err['loc'][-1]))} in [{section}]; "
+                    f"expected one of {allowed}",
                 )
             else:
                 found = err.get("input")
-                shown = repr(found) if not isinstance(found, dict) else "a table"
+                shown = redact.shown_found(found)
                 msg = err["msg"].removeprefix("Value error, ")
                 problem(key, f"{shown} is not valid: {msg[:1].lower()}{msg[1:]}")
         raise PolicyError(problems) from None

@@ -55,3 +55,15 @@ def shown(value: str, limit: int = MAX_SHOWN) -> str:
 def shown_all(values: Iterable[str], limit: int = MAX_SHOWN) -> str:
     """Several values for one message, each through `shown`, comma-separated."""
     return ", ".join(shown(v, limit) for v in values)
+
+
+def shown_found(found: object) -> str:
+    """A value parsed from TOML (text, number, table) for a message, through `shown` when needed."""
+    if isinstance(found, str):
+        return shown(found)
+    if isinstance(found, dict):
+        return "a table"
+    if isinstance(found, list | tuple):
+        return "a list"
+    text = repr(found)
+    return shown(text) if may_be_coordinate(text) or len(text) > MAX_SHOWN else text

@@ -159,13 +159,7 @@ def parse_scenario(
                 problems.append(Problem(file, None, key, "is required but missing"))
             else:
                 found = err.get("input")
-                shown = (
-                    redact.shown(found)
-                    if isinstance(found, str)
-                    else repr(found)
-                    if isinstance(found, int | float | bool)
-                    else "a table or list"
-                )
+                shown = redact.shown_found(found)
                 msg = err["msg"].removeprefix("Value error, ")  # pydantic's wrapper, not ours
                 problems.append(
                     Problem(file, where(key), key, f"{shown} is not valid: {msg.lower()}")

@@ -32,9 +32,10 @@ from typing import Any, TypeVar
 
 from rso_scheduler import __version__
 from rso_scheduler.errors import InputError, OutputError, PathError, Problem
-from rso_scheduler.ingest import Col, read_table
+from rso_scheduler.ingest import Col, read_table, to_id, to_id_list
 from rso_scheduler.models import RISK_ORDER, Dataset
 from rso_scheduler.outputs.files import unneutralise, write_csv, write_json
+from rso_scheduler.redact import shown, shown_found
 from rso_scheduler.roster import PlannedVisit, PlanResult, hhmm
 from rso_scheduler.travel import travel_min
 
@@ -126,10 +127,10 @@ _FALSE = {"false", "no", "0", "n", ""}
 def _parse_time(text: str) -> int:
     m = _TIME.match(text.strip())
     if not m or int(m.group(1)) > 24 or int(m.group(2)) > 59:
-        raise ValueError(f"'{text}' is not a time; expected HH:MM")
+        raise ValueError(f"{shown(text)} is not a time; expected HH:MM")
     minutes = int(m.group(1)) * 60 + int(m.group(2))
     if minutes > 24 * 60:
-        raise ValueError(f"'{text}' is not a time; expected HH:MM up to 24:00")
+        raise ValueError(f"{shown(text)} is not a time; expected HH:MM up to 24:00")
     return minutes
 
 
@@ -137,14 +138,14 @@ def _parse_date(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"'{text}' is not a date; expected YYYY-MM-DD") from None
+        raise ValueError(f"{shown(text)} is not a date; expected YYYY-MM-DD") from None
 
 
 def _parse_int(text: str) -> int:
     try:
         return int(text.strip())
     except ValueError:
-        raise ValueError(f"'{text}' is not a whole number") from None
+        raise ValueError(f"{shown(text)} is not a whole number") from None
 
 
 def _parse_bool(text: str) -> bool:
@@ -153,7 +154,7 @@ def _parse_bool(text: str) -> bool:
         return True
     if t in _FALSE:
         return False
-    raise ValueError(f"'{text}' is not true or false")
+    raise ValueError(f"{shown(text)} is not true or false")
 
 
 def _rows(
@@ -219,6 +220,16 @@ def parse_roster(text: str, file: str = "roster.csv") -> list[RosterRow]:
         for col in ("visit_id", "offender_id"):
             if not _text(row[col]):
                 problems.append(Problem(file, line, col, "is empty; expected an identifier"))
+            else:
+                _cell(row, col, lambda c: to_id(_text(c)), file, line, problems)
+        _cell(
+            row,
+            "officer_ids",
+            lambda c: to_id_list(_text(c)) if _text(c) else (),
+            file,
+            line,
+            problems,
+        )
         if len(problems) > n:
             continue
         assert (
@@ -260,6 +271,8 @@ def parse_unscheduled(text: str, file: str = "unscheduled.csv") -> list[Unschedu
         due = _cell(row, "due_date", _parse_date, file, line, problems)
         if not _text(row["offender_id"]):
             problems.append(Problem(file, line, "offender_id", "is empty; expected an identifier"))
+            continue
+        if _cell(row, "offender_id", lambda c: to_id(_text(c)), file, line, problems) is None:
             continue
         if due is not None:
             out.append(
@@ -340,7 +353,7 @@ def read_roster(out_dir: Path) -> RosterFiles:
         try:
             period.append(date.fromisoformat(str(raw)))
         except ValueError:
-            found = "is missing" if raw is None else f"'{raw}' is not a date"
+            found = "is missing" if raw is None else f"{shown_found(raw)} is not a date"
             problems.append(Problem("run.json", None, key, f"{found}; expected YYYY-MM-DD"))
     if problems:
         raise InputError(problems)

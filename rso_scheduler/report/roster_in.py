@@ -17,22 +17,24 @@ from rso_scheduler.ingest import (
     read_table,
     to_date,
     to_end_time,
+    to_id,
+    to_id_list,
     to_kind,
-    to_list,
     to_risk,
     to_start_time,
 )
 from rso_scheduler.models import RiskLevel, VisitKind
 from rso_scheduler.outputs.files import unneutralise
+from rso_scheduler.redact import shown
 from rso_scheduler.roster import PlannedVisit
 
 ROSTER_COLUMNS = [
-    Col("visit_id", str, required=True),
+    Col("visit_id", to_id, required=True),
     Col("date", to_date, required=True),
-    Col("offender_id", str, required=True),
+    Col("offender_id", to_id, required=True),
     Col("risk_level", to_risk, required=True),
     Col("due_date", to_date, required=True),
-    Col("officer_ids", to_list),
+    Col("officer_ids", to_id_list),
     Col("start", to_start_time),
     Col("end", to_end_time),
     Col("kind", to_kind),
@@ -74,7 +76,7 @@ def parse_roster(text: str, file: str = "roster.csv") -> list[PlannedVisit]:
                         file,
                         line,
                         "visit_id",
-                        f"'{vid}' is also on line {seen[vid]}; expected unique ids",
+                        f"{shown(vid)} is also on line {seen[vid]}; expected unique ids",
                     )
                 )
             seen.setdefault(vid, line)
