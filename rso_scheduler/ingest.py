@@ -422,6 +422,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 def _looks_like_value(name: str) -> bool:
     """A header cell that is a number, a date or a coordinate: the first row ran into the header."""
+    name = name.strip()
     return bool(_NUMBER_OR_DATE.match(name) or may_be_coordinate(name))
 
 
@@ -505,7 +506,9 @@ def _open_table(
         index[name] = i
         if name not in known:
             unknown.append(name)
-    values = [name for name in unknown if _looks_like_value(name)]
+    values = [
+        h for h, n in zip(header, names, strict=True) if n not in known and _looks_like_value(h)
+    ]
     if values:
         problems.append(
             Problem(
