@@ -270,6 +270,10 @@ def _allowed_keys(loc: tuple[Any, ...]) -> str:
     return ", ".join(model.model_fields) if hasattr(model, "model_fields") else "?"
 
 
+# Deeply nested arrays or tables exhaust the parser's recursion: damage, never a policy.
+NESTED_TOO_DEEPLY = "is not valid: nested too deeply to read (is the file damaged?)"
+
+
 def parse_policy(text: str, file: str = "policy.toml") -> Policy:
     """Parse policy TOML text; raise `PolicyError` listing every problem."""
     try:
@@ -280,6 +284,8 @@ def parse_policy(text: str, file: str = "policy.toml") -> Policy:
         msg = str(exc).split(" (at ")[0]
         col = f"column {m.group(2)}" if m else None
         raise PolicyError([Problem(file, line, col, f"not valid TOML: {msg}")]) from None
+    except RecursionError:
+        raise PolicyError([Problem(file, None, None, NESTED_TOO_DEEPLY)]) from None
     return policy_from_mapping(data, file, text)
 
 

@@ -29,7 +29,7 @@ from rso_scheduler import redact
 from rso_scheduler.calendar import DATE_RANGE_TEXT, in_supported_range, next_month_start
 from rso_scheduler.errors import InputError, PolicyError, Problem, ScenarioError
 from rso_scheduler.models import Dataset
-from rso_scheduler.policy import _key_lines, apply_overrides
+from rso_scheduler.policy import NESTED_TOO_DEEPLY, _key_lines, apply_overrides
 from rso_scheduler.solver.options import MAX_SEED
 
 
@@ -120,6 +120,8 @@ def parse_scenario(
         msg = str(exc).split(" (at ")[0]
         line = _toml_error_line(str(exc))
         raise InputError([Problem(file, line, None, f"not valid TOML: {msg}")]) from None
+    except RecursionError:
+        raise InputError([Problem(file, None, None, NESTED_TOO_DEEPLY)]) from None
     lines = _key_lines(text)
     problems: list[Problem] = []
 

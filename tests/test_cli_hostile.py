@@ -264,3 +264,33 @@ def test_input_coordinates_never_in_the_masked_forms() -> None:
         assert may_be_coordinate(text), text
     for text in ("P001", "2026-11-20", "17:30", "TV0012", "1.5"):
         assert not may_be_coordinate(text), text
+
+
+@pytest.mark.parametrize("where", ["policy.toml", "scenario", "run.json", "manifest"])
+def test_deeply_nested_files_are_bad_input_not_a_crash(
+    tmp_path: Path, tiny_dir: Path, where: str
+) -> None:
+    """Arrays nested thousands deep (parser recursion) in TOML or JSON: exit 2 or ignored, never 70."""
+    deep = "[" * 5000 + "]" * 5000
+    if where == "policy.toml":
+        (tiny_dir / "policy.toml").write_text(f"a = {deep}\n", encoding="utf-8")
+        code, text = invoke("validate", str(tiny_dir))
+        assert code == 2 and "policy.toml: is not valid: nested too deeply" in text, text
+    elif where == "scenario":
+        scen = tmp_path / "s.toml"
+        scen.write_text(f"name = {deep}\n", encoding="utf-8")
+        code, text = invoke("scenario", "run", str(scen), "--out", str(tmp_path / "o"))
+        assert code == 2 and "nested too deeply" in text, text
+    else:
+        out = tmp_path / "out"
+        code, text = plan(tiny_dir, out, "-q", "--no-maps")
+        assert code == 0, text
+        name = "run.json" if where == "run.json" else ".rso-manifest.json"
+        (out / name).write_text(deep, encoding="utf-8")
+        code, text = invoke("check", str(tiny_dir), str(out))
+        if where == "run.json":
+            assert code == 2 and "run.json: is not valid: nested too deeply" in text, text
+        else:
+            code, text = plan(tiny_dir, out, "-q", "--no-maps")  # an unreadable manifest: none
+            assert code == 0, text
+    assert "Traceback" not in text

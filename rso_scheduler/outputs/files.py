@@ -199,7 +199,7 @@ def _read_manifest(out_dir: Path) -> set[str] | None:
     """The paths the tool wrote into `out_dir` last time, or None if it left no manifest."""
     try:
         data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     paths = data.get("paths") if isinstance(data, dict) else None
     if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
@@ -262,7 +262,7 @@ def _marker(folder: Path) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads((folder / MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(data, dict) or data.get("tool") != _TOOL:
         return None

@@ -37,6 +37,7 @@ from rso_scheduler.errors import InputError, OutputError, PathError, Problem
 from rso_scheduler.ingest import Col, read_table, to_id, to_id_list
 from rso_scheduler.models import RISK_ORDER, Dataset
 from rso_scheduler.outputs.files import unneutralise, write_csv, write_json
+from rso_scheduler.policy import NESTED_TOO_DEEPLY
 from rso_scheduler.redact import shown, shown_found
 from rso_scheduler.roster import PlannedVisit, PlanResult, hhmm
 from rso_scheduler.travel import travel_min
@@ -332,6 +333,8 @@ def _read_json(path: Path) -> dict[str, Any]:
         raise InputError(
             [Problem(path.name, exc.lineno, f"column {exc.colno}", f"not valid JSON: {exc.msg}")]
         ) from None
+    except RecursionError:
+        raise InputError([Problem(path.name, None, None, NESTED_TOO_DEEPLY)]) from None
     if not isinstance(data, dict):
         raise InputError([Problem(path.name, 1, None, "expected a JSON object")])
     return data
