@@ -294,3 +294,16 @@ def test_deeply_nested_files_are_bad_input_not_a_crash(
             code, text = plan(tiny_dir, out, "-q", "--no-maps")  # an unreadable manifest: none
             assert code == 0, text
     assert "Traceback" not in text
+
+
+def test_huge_grace_days_is_a_bad_option_not_a_crash(tmp_path: Path, tiny_dir: Path) -> None:
+    """--grace-days beyond a year is refused (exit 2) instead of overflowing the dates (exit 70)."""
+    out = tmp_path / "out"
+    code, text = plan(tiny_dir, out, "-q", "--no-maps")
+    assert code == 0, text
+    code, text = invoke(
+        "report", "compliance", str(tiny_dir), "--as-of", "2027-01-31", "--roster", str(out),
+        "--grace-days", "99999999999", "--out", str(tmp_path / "rep"),
+    )  # fmt: skip
+    assert code == 2 and "--grace-days" in text and "Traceback" not in text
+    assert not (tmp_path / "rep").exists()
