@@ -95,6 +95,11 @@ class Scenario(_Strict):
         if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in v):
             # Printed to the terminal: an escape sequence could rewrite what the user sees.
             raise ValueError("must not contain control characters (tabs, line breaks, escapes)")
+        if redact.may_be_coordinate(v):
+            # Printed in every table and page: a name is never a place to write a location.
+            raise ValueError(
+                "must not hold numbers with 2 or more decimals or degrees (they may be coordinates)"
+            )
         return v.strip()
 
     def plan_start(self, today: date | None = None) -> date:
