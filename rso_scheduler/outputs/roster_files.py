@@ -34,7 +34,6 @@ from typing import Any, TypeVar
 
 from rso_scheduler import __version__
 from rso_scheduler.errors import InputError, OutputError, PathError, Problem
-from rso_scheduler.ingest import Col, read_table, to_id, to_id_list
 from rso_scheduler.models import RISK_ORDER, Dataset
 from rso_scheduler.outputs.files import unneutralise, write_csv, write_json
 from rso_scheduler.policy import NESTED_TOO_DEEPLY
@@ -179,6 +178,10 @@ def _rows(
     Read by ingest's table reader, the one used for the inputs: the same header, cell-count,
     quoting, size and control-character checks, every problem located.
     """
+    # Imported here: the checker imports this module and must not load the planner's calendar
+    # (which ingest uses for its date range) just by being imported.
+    from rso_scheduler.ingest import Col, read_table
+
     table = read_table(text, file, [Col(c, str, required=c in required) for c in columns])
     problems.extend(table.problems)
     return table.rows if table.ok else []
@@ -206,6 +209,8 @@ def _text(s: str) -> str:
 
 def parse_roster(text: str, file: str = "roster.csv") -> list[RosterRow]:
     """roster.csv text -> rows; raises InputError listing every problem."""
+    from rso_scheduler.ingest import to_id, to_id_list  # ids bounded as in the inputs
+
     problems: list[Problem] = []
     out: list[RosterRow] = []
     for line, row in _rows(
@@ -276,6 +281,8 @@ def parse_roster(text: str, file: str = "roster.csv") -> list[RosterRow]:
 
 def parse_unscheduled(text: str, file: str = "unscheduled.csv") -> list[UnscheduledRow]:
     """unscheduled.csv text -> rows; raises InputError listing every problem."""
+    from rso_scheduler.ingest import to_id
+
     problems: list[Problem] = []
     out: list[UnscheduledRow] = []
     for line, row in _rows(text, file, UNSCHEDULED_COLUMNS, UNSCHEDULED_COLUMNS, problems):
