@@ -276,3 +276,21 @@ def test_formula_and_quoted_formula_are_written_differently() -> None:
     assert safe_cell("=X") != safe_cell("'=X")
     assert unneutralise(safe_cell("=X")) == "=X" and unneutralise(safe_cell("'=X")) == "'=X"
     assert safe_cell("-inf") == "'-inf" and safe_cell("-3.5") == "-3.5"
+
+
+def test_reading_a_killed_plan_folder_finishes_it_first(tmp_path: Path) -> None:
+    """`rso check`/`map`/`report --roster` after a kill read the whole new set, never a mix."""
+    import subprocess
+    import sys
+
+    from rso_scheduler.outputs.roster_files import read_roster
+
+    out = tmp_path / "out"
+    _plan_set(out, "old")
+    script = _KILLED_RUN.format(tests=str(Path(__file__).parent))
+    proc = subprocess.run([sys.executable, "-c", script, str(out), "4"], check=False)
+    assert proc.returncode == -9
+    assert _tag_of(out) == {"old", "new"}  # mixed on disk until finished
+    with pytest.raises(Exception, match="missing|problem"):  # not a real plan folder, but...
+        read_roster(out)
+    assert _tag_of(out) == {"new"}  # ...the swap was finished before anything was read

@@ -340,6 +340,42 @@ def _candidates(out_dir: Path) -> list[Path]:
     return found
 
 
+def _journals(out_dir: Path) -> tuple[list[tuple[Path, dict[str, Any]]], list[Path]]:
+    """This tool's old-set journals and staging folders left for `out_dir` by dead runs."""
+    journals: list[tuple[Path, dict[str, Any]]] = []
+    staging: list[Path] = []
+    for folder in _candidates(out_dir):
+        data = _marker(folder)
+        if data is None or data.get("out") != str(out_dir) or _alive(data.get("pid")):
+            continue
+        if folder.name.startswith(_OLD_PREFIX):
+            journals.append((folder, data))
+        else:
+            staging.append(folder)
+    return journals, staging
+
+
+def finish_interrupted(out_dir: Path) -> None:
+    """Before reading an output folder: finish a write of the tool that was killed part-way.
+
+    Such a folder may hold files of two runs; the journal finishes it to the newer set (see
+    `recover`). If that cannot be done (a read-only folder), reading it is refused.
+    """
+    folder = Path(out_dir)
+    folder = folder.parent if folder.is_file() else folder
+    journals, _ = _journals(folder.resolve())
+    if not any(not journal.get("done") for _, journal in journals):
+        return
+    try:
+        for note in recover(folder):
+            log.warning("%s", note)
+    except OSError as exc:
+        raise OutPathError(
+            f"{folder} holds a write of rso that was interrupted part-way, so its files may be "
+            f"from two runs, and it cannot be finished ({exc.strerror}); plan again"
+        ) from None
+
+
 def recover(out_dir: Path) -> list[str]:
     """Finish or clear what an interrupted run of the tool left for `out_dir`; returns notes.
 
@@ -349,17 +385,8 @@ def recover(out_dir: Path) -> list[str]:
     """
     out_dir = Path(out_dir).resolve()
     notes: list[str] = []
-    journals: dict[str, tuple[Path, dict[str, Any]]] = {}
-    staging: list[Path] = []
-    for folder in _candidates(out_dir):
-        data = _marker(folder)
-        if data is None or data.get("out") != str(out_dir) or _alive(data.get("pid")):
-            continue
-        if folder.name.startswith(_OLD_PREFIX):
-            journals[folder.name] = (folder, data)
-        else:
-            staging.append(folder)
-    for old, journal in journals.values():
+    journals, staging = _journals(out_dir)
+    for old, journal in journals:
         stage = old.parent / str(journal.get("stage", ""))
         if not journal.get("done") and stage.name.startswith(_STAGING_PREFIX):
             _make_private_dirs(out_dir)

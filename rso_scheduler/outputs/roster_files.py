@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 from rso_scheduler import __version__
 from rso_scheduler.errors import InputError, OutputError, PathError, Problem
 from rso_scheduler.models import RISK_ORDER, Dataset
-from rso_scheduler.outputs.files import unneutralise, write_csv, write_json
+from rso_scheduler.outputs.files import finish_interrupted, unneutralise, write_csv, write_json
 from rso_scheduler.policy import NESTED_TOO_DEEPLY
 from rso_scheduler.redact import shown, shown_found
 from rso_scheduler.roster import PlannedVisit, PlanResult, hhmm
@@ -354,6 +354,7 @@ def read_roster(out_dir: Path) -> RosterFiles:
         out_dir = out_dir.parent  # given the roster itself: its folder holds the rest
     elif out_dir.exists() and not out_dir.is_dir():
         raise MissingRosterFile(f"{out_dir} is a file; expected the output folder of `rso plan`")
+    finish_interrupted(out_dir)
     problems: list[Problem] = []
     visits: list[RosterRow] = []
     unscheduled: list[UnscheduledRow] = []

@@ -24,7 +24,7 @@ from rso_scheduler.ingest import (
     to_start_time,
 )
 from rso_scheduler.models import RiskLevel, VisitKind
-from rso_scheduler.outputs.files import unneutralise
+from rso_scheduler.outputs.files import finish_interrupted, unneutralise
 from rso_scheduler.redact import shown
 from rso_scheduler.roster import PlannedVisit
 
@@ -122,6 +122,7 @@ def read_roster(out_dir: Path) -> list[PlannedVisit]:
 def read_roster_with_hash(out_dir: Path) -> tuple[list[PlannedVisit], str]:
     """As `read_roster`, with the SHA-256 of the file read (for the run record)."""
     path = Path(out_dir)
+    finish_interrupted(path)
     if path.is_dir():
         path = path / "roster.csv"
     if not path.is_file():
