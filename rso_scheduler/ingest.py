@@ -15,6 +15,7 @@ readers of the tool's own CSV outputs, so their messages read the same everywher
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import math
@@ -327,10 +328,16 @@ def to_free_text(s: str) -> str:
     return s
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _looks_like_coordinate(s: str) -> bool:
+    # Cached: the same ids recur on every line of the visit log (a national one has 300,000).
+    return may_be_coordinate(s)
+
+
 def _check_id(s: str, what: str = "identifiers") -> str:
     if len(s) > MAX_ID_CHARS:
         raise _Bad(f"is {len(s)} characters long; {what} may have at most {MAX_ID_CHARS}")
-    if may_be_coordinate(s):
+    if _looks_like_coordinate(s):
         raise _Bad(
             f"{shown(s)}; {what} must not hold numbers with 2 or more decimals or degrees, "
             "which may be coordinates"
@@ -581,7 +588,11 @@ def _rows(
                 continue
             n = len(cells)
             row = {name: (cells[i].strip() if i < n else "") for name, i in wanted}
-            control = [name for name, cell in row.items() if _CONTROL.search(cell)]
+            control = (
+                [name for name, cell in row.items() if _CONTROL.search(cell)]
+                if _CONTROL.search("".join(row.values()))  # one search per row when clean
+                else []
+            )
             if control:
                 problems.extend(
                     Problem(
