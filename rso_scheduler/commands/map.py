@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
 
-from rso_scheduler.commands.common import Progress, UserError, handle_errors
+from rso_scheduler.commands.common import (
+    Progress,
+    UserError,
+    handle_errors,
+    plan_today,
+    today_option,
+)
 
 HELP = """Redraw the offline route maps of a plan folder into OUT/maps/.
 
@@ -49,10 +56,19 @@ server may be contacted.
     help="Tile URL template of a force's own tile server, e.g. https://tiles.example/{z}/{x}/{y}.png.",
 )
 @click.option("--attribution", default=None, metavar="TEXT", help="Attribution text for the tiles.")
+@today_option(
+    "No completed visit in the data folder may be after it.",
+    from_plan=True,
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 @handle_errors
 def command(
-    out_dir: Path, data_dir: Path | None, tiles: str | None, attribution: str | None, quiet: bool
+    out_dir: Path,
+    data_dir: Path | None,
+    tiles: str | None,
+    attribution: str | None,
+    today: date | None,
+    quiet: bool,
 ) -> None:
     from rso_scheduler.ingest import load_dataset
     from rso_scheduler.outputs.files import staged_output
@@ -79,7 +95,7 @@ def command(
                 2,
             )
     progress(f"loading {data_dir}")
-    dataset = load_dataset(data_dir)
+    dataset = load_dataset(data_dir, today=plan_today(today, files.run))
     progress(f"drawing {len(files.visits)} visits and {len(files.unscheduled)} unscheduled")
     with staged_output(out_dir) as stage:
         written = write_maps(stage, dataset, files, tiles=tiles, attribution=attribution)
