@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rso_scheduler.limits import MAX_PROBLEMS_SHOWN
 from rso_scheduler.redact import shown
-
-MAX_PROBLEMS_SHOWN = 200  # a million broken rows must not print a million lines
 
 
 @dataclass(frozen=True, order=True)

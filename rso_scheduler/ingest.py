@@ -32,6 +32,7 @@ from pydantic import BaseModel, ValidationError
 
 from rso_scheduler.calendar import DATE_RANGE_TEXT, in_supported_range
 from rso_scheduler.errors import InputError, PathError, PolicyError, Problem, RsoError
+from rso_scheduler.limits import MAX_ID_CHARS, MAX_TEXT_CHARS
 from rso_scheduler.models import (
     Absence,
     Dataset,
@@ -315,10 +316,6 @@ COORDINATE_COLUMNS = frozenset({"lat", "lon", "base_lat", "base_lon"})
 
 def to_text(s: str) -> str:
     return s
-
-
-MAX_ID_CHARS = 64  # ids become file names (day sheets) and map labels; real ones are short
-MAX_TEXT_CHARS = 200  # free text: officer names, absence reasons
 
 
 def to_free_text(s: str) -> str:

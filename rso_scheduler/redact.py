@@ -57,13 +57,16 @@ def shown_all(values: Iterable[str], limit: int = MAX_SHOWN) -> str:
     return ", ".join(shown(v, limit) for v in values)
 
 
+MAX_SHOWN_SETTING = 200  # a TOML setting (a tile URL) is one value, not a row: show more of it
+
+
 def shown_found(found: object) -> str:
     """A value parsed from TOML (text, number, table) for a message, through `shown` when needed."""
     if isinstance(found, str):
-        return shown(found)
+        return shown(found, MAX_SHOWN_SETTING)
     if isinstance(found, dict):
         return "a table"
     if isinstance(found, list | tuple):
         return "a list"
     text = repr(found)
-    return shown(text) if may_be_coordinate(text) or len(text) > MAX_SHOWN else text
+    return shown(text) if may_be_coordinate(text) or len(text) > MAX_SHOWN_SETTING else text

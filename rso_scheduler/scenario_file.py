@@ -28,7 +28,7 @@ from pydantic import (
 from rso_scheduler import redact
 from rso_scheduler.calendar import DATE_RANGE_TEXT, in_supported_range, next_month_start
 from rso_scheduler.errors import InputError, PolicyError, Problem, ScenarioError
-from rso_scheduler.limits import MAX_SEED
+from rso_scheduler.limits import MAX_GROWTH, MAX_SEED
 from rso_scheduler.models import Dataset
 from rso_scheduler.policy import NESTED_TOO_DEEPLY, _key_lines, apply_overrides
 
@@ -54,10 +54,6 @@ class OfficerChanges(_Strict):
         if a is not None and b is not None and b < a:
             raise ValueError("extra_absence_to must be on or after extra_absence_from")
         return self
-
-
-MAX_GROWTH = 3.0  # [caseload] growth: the caseload at most four times the data's
-MAX_ADD_FACTOR = 3  # [officers] add: at most three times the data's officers (after removals)
 
 
 class CaseloadChanges(_Strict):

@@ -22,6 +22,7 @@ from rso_scheduler.calendar import (
 )
 from rso_scheduler.demand import history_by_offender, last_completed
 from rso_scheduler.errors import PolicyError, ScenarioError
+from rso_scheduler.limits import MAX_ADD_FACTOR
 from rso_scheduler.models import (
     Absence,
     Dataset,
@@ -30,7 +31,7 @@ from rso_scheduler.models import (
 )
 from rso_scheduler.policy import apply_overrides
 from rso_scheduler.redact import shown_all
-from rso_scheduler.scenario_file import MAX_ADD_FACTOR, Scenario, relocate_policy_problems
+from rso_scheduler.scenario_file import Scenario, relocate_policy_problems
 
 
 def _rng(seed: int, stream: str) -> random.Random:
