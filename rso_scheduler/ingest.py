@@ -525,7 +525,8 @@ def _open_table(
             )
         )
     elif unknown:
-        warnings.append(f"{file}: unknown column(s) ignored: {shown_all(unknown)}")
+        more = f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""
+        warnings.append(f"{file}: unknown column(s) ignored: {shown_all(unknown[:20])}{more}")
     for c in columns:
         if c.required and c.name not in index:
             problems.append(
@@ -1134,12 +1135,22 @@ def cross_check(
         for o in offenders:
             for s in o.required_skills - held:
                 missing[s] += 1
-        for s, n in sorted(missing.items()):
+        listed = sorted(missing.items())
+        for s, n in listed[:_MAX_SKILL_WARNINGS]:
             warnings.append(
                 f"offenders.csv: skill {shown(s)} is required by {n} person(s) but held by no officer; "
                 "those visits cannot be planned"
             )
+        rest = listed[_MAX_SKILL_WARNINGS:]
+        if rest:
+            warnings.append(
+                f"offenders.csv: {len(rest)} more skill(s) are required by "
+                f"{sum(n for _, n in rest)} person(s) but held by no officer"
+            )
     return problems, warnings
+
+
+_MAX_SKILL_WARNINGS = 20  # one line per missing skill, up to this many, then one line for the rest
 
 
 # --------------------------------------------------------------------------------------------

@@ -814,3 +814,25 @@ def test_no_coordinate_in_any_message(lat: float, lon: float, junk: str) -> None
     assert result.problems
     for p in result.problems:
         assert lat_s not in p.message and lon_s not in p.message
+
+
+def test_many_missing_skills_give_a_bounded_number_of_warnings(tmp_path: Path) -> None:
+    """5,000 different skills nobody holds: 20 warning lines and one for the rest, not 5,000."""
+    rows = "".join(f"Q{i},low,51.4550,-0.9700,skill{i}\n" for i in range(5000))
+    data = write_data_dir(
+        tmp_path / "d",
+        offenders="offender_id,risk_level,lat,lon,required_skills\n" + rows,
+        officers=TINY_OFFICERS,
+    )
+    warnings = load_dataset(data, today=date(2026, 11, 20)).warnings
+    assert len(warnings) == 21
+    assert warnings[-1] == (
+        "offenders.csv: 4980 more skill(s) are required by 4980 person(s) but held by no officer"
+    )
+
+
+def test_a_header_of_thousands_of_unknown_columns_gives_one_short_warning() -> None:
+    """The unknown-column warning names at most 20 columns, then how many more."""
+    header = OFF_HEAD + "," + ",".join(f"extra{i}" for i in range(3000))
+    result = parse_offenders(f"{header}\nP1,low,51.5,-1.0\n")
+    assert len(result.warnings) == 1 and result.warnings[0].endswith("'extra19' and 2980 more")
