@@ -56,3 +56,17 @@ def tiny_dir(tmp_path: Path) -> Path:
         absences=TINY_ABSENCES,
         visits=TINY_VISITS,
     )
+
+
+@pytest.fixture
+def planned(tiny_dir: Path, tmp_path: Path) -> Path:
+    """A greedy plan of the tiny folder for January 2027 (through the CLI)."""
+    from click.testing import CliRunner
+
+    from rso_scheduler.cli import main
+
+    out = tmp_path / "plan"
+    args = ["plan", str(tiny_dir), "--month", "2027-01", "--out", str(out)]
+    result = CliRunner().invoke(main, [*args, "--solver", "greedy", "--no-maps", "--quiet"])
+    assert result.exit_code == 0, result.output
+    return out
