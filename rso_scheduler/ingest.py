@@ -1135,13 +1135,13 @@ def cross_check(
         for o in offenders:
             for s in o.required_skills - held:
                 missing[s] += 1
-        listed = sorted(missing.items())
-        for s, n in listed[:_MAX_SKILL_WARNINGS]:
+        by_skill = sorted(missing.items())
+        for s, n in by_skill[:_MAX_SKILL_WARNINGS]:
             warnings.append(
                 f"offenders.csv: skill {shown(s)} is required by {n} person(s) but held by no officer; "
                 "those visits cannot be planned"
             )
-        rest = listed[_MAX_SKILL_WARNINGS:]
+        rest = by_skill[_MAX_SKILL_WARNINGS:]
         if rest:
             warnings.append(
                 f"offenders.csv: {len(rest)} more skill(s) are required by "

@@ -52,7 +52,8 @@ the month after --today.
 """
 
 MAX_PERIOD_DAYS = 366
-# Every file and folder a plan writes (replaced as a whole on a new plan into the same folder).
+# Every file and folder a plan writes (a new plan into the same folder replaces the tool's own
+# files among them; files of the user's inside these folders stay: outputs/files.py).
 PLAN_FILES = [
     "roster.csv",
     "unscheduled.csv",
@@ -89,10 +90,6 @@ def _period(
     if month is None:
         month = next_month_start(today).strftime("%Y-%m")
     return parse_month(month)
-
-
-# Every name `rso plan` writes into --out: four files, then two folders.
-PLAN_FILES = ("roster.csv", "unscheduled.csv", "summary.json", "run.json", "day_sheets", "maps")
 
 
 def _write_maps(stage: Path, dataset: Dataset) -> None:
@@ -210,7 +207,11 @@ def command(
     data_dir = data_dir_or_here(data_dir, "rso plan data/sample --out out")
     plan_fn = planner_for(solver)
     # before minutes of planning, not after them
-    check_out_dir(out_dir, files=PLAN_FILES[:4], folders=PLAN_FILES[4:])
+    check_out_dir(
+        out_dir,
+        files=[n for n in PLAN_FILES if "." in n],  # the others are folders
+        folders=[n for n in PLAN_FILES if "." not in n],
+    )
 
     progress(f"loading {data_dir}")
     dataset = load_dataset(data_dir, today=today)
