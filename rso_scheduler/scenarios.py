@@ -82,6 +82,7 @@ from rso_scheduler.scenario_transforms import (  # noqa: F401  (re-exported: the
 )
 from rso_scheduler.solver import PlannerName, PlanOptions, planner_for
 from rso_scheduler.solver.diagnose import blocking_reason
+from rso_scheduler.travel import build_travel
 
 Planner = Callable[[Dataset, date, date, PlanOptions], PlanResult]
 RISKS: tuple[str, ...] = tuple(r.value for r in RISK_ORDER)
@@ -318,6 +319,11 @@ def run_horizon(
 ) -> list[MonthMetrics]:
     """Plan `months` months one after another, each from the history the previous ones made."""
     plan = planner or planner_for(options.planner)
+    # once per scenario: months add visits, never places (the road matrix is cached on disk)
+    travel = build_travel(dataset.policy, dataset)
+    for note in travel.notes:
+        if progress is not None:
+            progress(f"  warning: {note}")
     out: list[MonthMetrics] = []
     for i, (a, b) in enumerate(month_periods(start, months)):
         opts = PlanOptions(
@@ -325,6 +331,7 @@ def run_horizon(
             seed=seed + i,
             work_bank_holidays=options.work_bank_holidays,
             workers=options.workers,
+            travel=travel,
         )
         result = plan(dataset, a, b, opts)
         out.append(month_metrics(dataset, result, a, b, options.work_bank_holidays, start))

@@ -221,3 +221,18 @@ def seed_option(fn: F) -> F:
         show_default=True,
         help="Same inputs and seed give the same roster.",
     )(fn)
+
+
+def run_travel(dataset: Any, data_dir: Path, progress: Progress) -> Any:
+    """The run's travel model (`travel.build_travel`), its fallbacks said on stderr.
+
+    Said even with --quiet (like data warnings): a straight-line fallback changes the roster.
+    """
+    from rso_scheduler.travel import build_travel
+
+    if dataset.policy.travel.model != "haversine":
+        progress(f"travel model: {dataset.policy.travel.model}")
+    travel = build_travel(dataset.policy, dataset, data_dir, progress=progress)
+    for note in travel.notes:
+        click.echo(f"warning: {note}", err=True)
+    return travel

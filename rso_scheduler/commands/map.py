@@ -12,6 +12,7 @@ from rso_scheduler.commands.common import (
     UserError,
     handle_errors,
     plan_today,
+    run_travel,
     today_option,
 )
 
@@ -96,9 +97,12 @@ def command(
             )
     progress(f"loading {data_dir}")
     dataset = load_dataset(data_dir, today=plan_today(today, files.run))
+    travel = run_travel(dataset, data_dir, progress)
     progress(f"drawing {len(files.visits)} visits and {len(files.unscheduled)} unscheduled")
     with staged_output(out_dir) as stage:
-        written = write_maps(stage, dataset, files, tiles=tiles, attribution=attribution)
+        written = write_maps(
+            stage, dataset, files, tiles=tiles, attribution=attribution, travel=travel
+        )
     progress("done")
     pages = sum(1 for p in written if p.suffix == ".html")
     click.echo(f"{pages} map pages in {out_dir / 'maps'}; open {out_dir / 'maps' / 'index.html'}")

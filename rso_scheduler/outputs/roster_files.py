@@ -1,7 +1,7 @@
 """Roster outputs: write a plan's files into a staging folder, and read them back.
 
-`write_plan(stage, dataset, result, run_info)` writes (all through `outputs.files`, so owner-only
-and formula-neutral):
+`write_plan(stage, dataset, result, run_info, travel=...)` writes (all through `outputs.files`,
+so owner-only and formula-neutral; day sheets timed by the run's travel model):
 
 - `roster.csv`: the contract columns in contract order (visit_id, date, start, end,
   offender_id, officer_ids, risk_level, due_date, days_late, kind), then the additions
@@ -40,7 +40,7 @@ from rso_scheduler.outputs.files import finish_interrupted, unneutralise, write_
 from rso_scheduler.policy import NESTED_TOO_DEEPLY
 from rso_scheduler.redact import shown, shown_found
 from rso_scheduler.roster import PlannedVisit, PlanResult, hhmm
-from rso_scheduler.travel import travel_min
+from rso_scheduler.travel import Travel, base, home, travel_for
 
 ROSTER_COLUMNS = (
     "visit_id",
@@ -466,10 +466,9 @@ def safe_file_name(
     return name
 
 
-def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult) -> None:
+def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult, travel: Travel) -> None:
     people = dataset.offender_by_id()
     officers = dataset.officer_by_id()
-    travel = dataset.policy.travel
     index: list[list[Any]] = []
     used: set[str] = set()
     for oid, days in sorted(_officer_days(result).items()):
@@ -477,11 +476,11 @@ def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult) -> None
         rows: list[list[Any]] = []
         total = 0
         for day, visits in sorted(days.items()):
-            pos = (o.base_lat, o.base_lon) if o else None
+            pos = base(o) if o else None
             for k, v in enumerate(visits, start=1):
                 p = people.get(v.offender_id)
-                here = (p.lat, p.lon) if p else None
-                t = travel_min(*pos, *here, travel) if pos and here else ""
+                here = home(p) if p else None
+                t = travel.minutes(pos, here) if pos and here else ""
                 total += t if isinstance(t, int) else 0
                 rows.append(
                     [
@@ -498,14 +497,14 @@ def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult) -> None
                 )
                 pos = here
             if o and pos:
-                total += travel_min(*pos, o.base_lat, o.base_lon, travel)
+                total += travel.minutes(pos, base(o))
         name = safe_file_name(oid, used, ".csv", reserved=("index.csv",))
         write_csv(stage / "day_sheets" / name, DAY_SHEET_COLUMNS, rows)
         index.append([oid, o.display_name if o else "", name, len(days), len(rows), total])
     write_csv(stage / "day_sheets" / "index.csv", INDEX_COLUMNS, index)
 
 
-def _summary(dataset: Dataset, result: PlanResult) -> dict[str, Any]:
+def _summary(dataset: Dataset, result: PlanResult, travel: Travel) -> dict[str, Any]:
     policy = dataset.policy
     people = dataset.offender_by_id()
     by_risk: dict[str, dict[str, int]] = {}
@@ -582,6 +581,7 @@ def _summary(dataset: Dataset, result: PlanResult) -> dict[str, Any]:
         "policy": policy.as_dict(),
         "policy_sha256": policy.digest(),
         "input_files": dataset.file_hashes(),
+        "travel": travel.record(),
     }
 
 
@@ -598,10 +598,15 @@ def write_plan(
     result: PlanResult,
     run_info: dict[str, Any],
     summary_extra: dict[str, Any] | None = None,
+    travel: Travel | None = None,
 ) -> dict[str, Any]:
     """Write every plan file into `stage` (a `staged_output` folder); returns the summary
-    (`summary_extra`: further top-level keys, e.g. a re-plan's counts of changes)."""
+    (`summary_extra`: further top-level keys, e.g. a re-plan's counts of changes).
+
+    `travel` is the run's travel model (the day sheets' minutes); None: the straight line.
+    """
     stage = Path(stage)
+    travel = travel_for(travel, dataset.policy)
     known = {v.visit_id for v in result.visits}
     if len(known) != len(result.visits):
         raise OutputError("the plan has repeated visit ids; nothing was written")
@@ -616,9 +621,9 @@ def write_plan(
             for u in result.unscheduled
         ],
     )
-    summary = {**_summary(dataset, result), **(summary_extra or {})}
+    summary = {**_summary(dataset, result, travel), **(summary_extra or {})}
     write_json(stage / "summary.json", summary)
-    _write_day_sheets(stage, dataset, result)
+    _write_day_sheets(stage, dataset, result, travel)
     run = {
         "tool": "rso-scheduler",
         "version": __version__,
@@ -635,6 +640,7 @@ def write_plan(
         "policy": dataset.policy.as_dict(),
         "policy_sha256": dataset.policy.digest(),
         "input_files": dataset.file_hashes(),
+        "travel": travel.record(),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     write_json(stage / "run.json", run)
