@@ -37,6 +37,7 @@ from rso_scheduler.errors import PlanError
 from rso_scheduler.models import Dataset, Offender, Officer, Outcome, Status
 from rso_scheduler.outputs.roster_files import RosterFiles, RosterRow, UnscheduledRow
 from rso_scheduler.policy import Policy
+from rso_scheduler.redact import shown
 from rso_scheduler.travel import Place
 
 EARTH_RADIUS_KM = 6371.0088
@@ -280,7 +281,7 @@ def _check_visit(
     if not start <= r.date <= end:
         v("date_in_plan", f"date {r.date} is outside the plan {start} to {end}")
     if r.kind not in ("announced", "unannounced"):
-        v("kind", f"kind '{r.kind}' is not valid; expected announced or unannounced")
+        v("kind", f"kind {shown(r.kind)} is not valid; expected announced or unannounced")
     if r.end_min <= r.start_min:
         v("duration", f"ends ({_hhmm(r.end_min)}) before it starts ({_hhmm(r.start_min)})")
     person = people.get(r.offender_id)
@@ -297,7 +298,7 @@ def _check_visit(
         if r.risk_level != person.risk_level.value:
             v(
                 "risk_level",
-                f"risk level '{r.risk_level}' differs from the input ({person.risk_level.value})",
+                f"risk level {shown(r.risk_level)} differs from the input ({person.risk_level.value})",
             )
         ws, we = person.window_start_min, person.window_end_min
         if ws is not None and we is not None and (r.start_min < ws or r.end_min > we):
@@ -612,7 +613,7 @@ def _check_demand(
                 out.append(
                     Violation(
                         "risk_level",
-                        f"unscheduled risk level '{u.risk_level}' differs from the input ({person.risk_level.value})",
+                        f"unscheduled risk level {shown(u.risk_level)} differs from the input ({person.risk_level.value})",
                         offender_id=pid,
                         line=u.line,
                     )

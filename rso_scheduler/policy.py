@@ -24,6 +24,7 @@ from pydantic import (
     field_validator,
 )
 
+from rso_scheduler import redact
 from rso_scheduler.errors import PolicyError, Problem
 
 RISK_KEYS = ("very_high", "high", "medium", "low")
@@ -346,7 +347,8 @@ def policy_from_mapping(data: dict[str, Any], file: str = "policy.toml", text: s
     for key in data:
         if key not in known_tables:
             problem(
-                key, f"unknown section '{key}'; expected one of {', '.join(sorted(known_tables))}"
+                key,
+                f"unknown section {redact.shown(key)}; expected one of {', '.join(sorted(known_tables))}",
             )
     risk = data.get("risk", {})
     if isinstance(risk, dict):
@@ -354,7 +356,7 @@ def policy_from_mapping(data: dict[str, Any], file: str = "policy.toml", text: s
             if level not in RISK_KEYS:
                 problem(
                     f"risk.{level}",
-                    f"unknown risk level '{level}'; expected one of {', '.join(RISK_KEYS)}",
+                    f"unknown risk level {redact.shown(str(level))}; expected one of {', '.join(RISK_KEYS)}",
                 )
     elif "risk" in data:
         problem("risk", "expected a table of risk levels")
@@ -376,13 +378,15 @@ def policy_from_mapping(data: dict[str, Any], file: str = "policy.toml", text: s
                 section = ".".join(str(p) for p in err["loc"][:-1])
                 allowed = _allowed_keys(err["loc"][:-1])
                 problem(
-                    key, f"unknown key '{err['loc'][-1]}' in [{section}]; expected one of {allowed}"
+                    key,
+                    f"unknown key {redact.shown(str(err['loc'][-1]))} in [{section}]; "
+                    f"expected one of {allowed}",
                 )
             else:
                 found = err.get("input")
-                shown = "a table" if isinstance(found, dict) else repr(found)
-                if isinstance(found, str):
-                    shown = repr(hide_userinfo(found))  # never echo a password
+                shown = redact.shown_found(
+                    hide_userinfo(found) if isinstance(found, str) else found
+                )  # never echo a password
                 msg = err["msg"].removeprefix("Value error, ")
                 if found is None:  # a key that must be given with another (travel.network)
                     problem(key, f"is missing: {msg}")
@@ -410,6 +414,10 @@ def _allowed_keys(loc: tuple[Any, ...]) -> str:
     return ", ".join(model.model_fields) if hasattr(model, "model_fields") else "?"
 
 
+# Deeply nested arrays or tables exhaust the parser's recursion: damage, never a policy.
+NESTED_TOO_DEEPLY = "is not valid: nested too deeply to read (is the file damaged?)"
+
+
 def parse_policy(text: str, file: str = "policy.toml") -> Policy:
     """Parse policy TOML text; raise `PolicyError` listing every problem."""
     try:
@@ -420,6 +428,8 @@ def parse_policy(text: str, file: str = "policy.toml") -> Policy:
         msg = str(exc).split(" (at ")[0]
         col = f"column {m.group(2)}" if m else None
         raise PolicyError([Problem(file, line, col, f"not valid TOML: {msg}")]) from None
+    except RecursionError:
+        raise PolicyError([Problem(file, None, None, NESTED_TOO_DEEPLY)]) from None
     return policy_from_mapping(data, file, text)
 
 

@@ -35,6 +35,7 @@ Definitions used in every figure (documented in the README):
 from __future__ import annotations
 
 import importlib
+import ipaddress
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -441,6 +442,16 @@ def run_many(
     return [results[i] for i in range(len(work))]
 
 
+def _is_loopback(host: str) -> bool:
+    """Only this machine: exactly `localhost` or a literal loopback IP (never a name like 127.x.evil)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def check_dask_address(address: str) -> None:
     """Refuse a scheduler that would receive the data set in clear text over the network.
 
@@ -450,8 +461,11 @@ def check_dask_address(address: str) -> None:
     if address == "local":
         return
     scheme, _, rest = address.rpartition("://")
-    host = urlsplit(f"//{rest}").hostname or ""
-    loopback = host == "localhost" or host.startswith("127.") or host == "::1"
+    try:
+        host = urlsplit(f"//{rest}").hostname or ""
+    except ValueError:  # e.g. an unclosed [ of an IPv6 address
+        host = ""
+    loopback = _is_loopback(host)
     if scheme.lower() not in ("", "tcp", "tls", "inproc"):
         raise ScenarioError(
             f"--dask {address}: '{scheme}' is not a Dask protocol; expected tls://HOST:PORT, "

@@ -13,13 +13,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from rso_scheduler.errors import InputError, Problem
 from rso_scheduler.policy import TravelPolicy
+from rso_scheduler.redact import shown
 from rso_scheduler.travel import Place, TableTravel, haversine_matrix_km
 
 REQUIRED = ("from_id", "to_id", "minutes")
@@ -29,6 +30,20 @@ MAX_LISTED = 10  # missing pairs named one by one before a count
 
 def _norm(header: str) -> str:
     return header.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def _records(
+    reader: Iterator[list[str]], file: str, problems: list[Problem]
+) -> Iterator[list[str]]:
+    """The CSV records, ending with a located problem where the CSV itself breaks.
+
+    A cell over the csv module's 131,072-character limit or a NUL byte is bad input, not a crash.
+    """
+    try:
+        yield from reader
+    except csv.Error as exc:
+        line = getattr(reader, "line_num", 0)  # the line the reader stopped on
+        problems.append(Problem(file, line, None, f"is not readable as CSV: {exc}"))
 
 
 def parse_matrix(
@@ -55,10 +70,12 @@ def parse_matrix(
     minutes = np.full((n, n), -1, dtype=np.int32)
     km = np.full((n, n), np.nan, dtype=np.float32)
     first_line = np.zeros((n, n), dtype=np.int32)
-    reader = csv.reader(io.StringIO(text))
+    reader = _records(csv.reader(io.StringIO(text)), file, problems)
     header = next(reader, None)
     if header is None:
-        raise InputError([Problem(file, None, None, "is empty; expected from_id, to_id, minutes")])
+        raise InputError(
+            problems or [Problem(file, None, None, "is empty; expected from_id, to_id, minutes")]
+        )
     cols = {_norm(h): i for i, h in enumerate(header)}
     missing = [c for c in REQUIRED if c not in cols]
     if missing:
@@ -96,7 +113,7 @@ def parse_matrix(
                     file,
                     line,
                     header[mi],
-                    f"'{raw_min[:20]}' is not a whole number of minutes from 0 to {MAX_MINUTES}",
+                    f"{shown(raw_min)} is not a whole number of minutes from 0 to {MAX_MINUTES}",
                 )
             )
             continue
@@ -109,7 +126,7 @@ def parse_matrix(
                     raise ValueError
             except ValueError:
                 problems.append(
-                    Problem(file, line, header[ki], f"'{raw_km[:20]}' is not a distance in km")
+                    Problem(file, line, header[ki], f"{shown(raw_km)} is not a distance in km")
                 )
                 continue
         if i is None or j is None:

@@ -102,3 +102,19 @@ def test_build_travel_reads_the_matrix_file_of_the_data_folder(tiny_dir: Path) -
     t = build_travel(policy, ds, data)
     m = np.asarray(t.matrix_min(places))
     assert m.shape == (len(places), len(places)) and m.max() <= 49
+
+
+def test_matrix_cells_are_masked_and_a_broken_csv_is_located() -> None:
+    """A coordinate pasted into minutes is described, not echoed; an oversized cell is located."""
+    rows = [r for r in FULL if not r.startswith("P2,P1")] + ["P2,P1,51.4550,-0.97"]
+    with pytest.raises(InputError) as exc:
+        parse_matrix(_table(rows), "travel.csv", PLACES, TravelPolicy())
+    text = exc.value.report()
+    assert "51.455" not in text and "-0.97" not in text
+    assert "travel.csv:7 minutes: a number with 2 or more decimals" in text
+    huge = [*FULL[:2], "B1,P2," + "9" * 140_000 + ",9.5", *FULL[3:]]
+    with pytest.raises(InputError) as exc:
+        parse_matrix(_table(huge), "travel.csv", PLACES, TravelPolicy())
+    assert (
+        "travel.csv:4: is not readable as CSV: field larger than field limit" in exc.value.report()
+    )

@@ -10,13 +10,14 @@ from typing import Any, Literal
 
 import click
 
-from rso_scheduler.calendar import month_bounds, next_month_start
+from rso_scheduler.calendar import next_month_start
 from rso_scheduler.commands.common import (
     Progress,
     UserError,
     data_dir_or_here,
     handle_errors,
     parse_iso_date,
+    parse_month,
     run_travel,
     seed_option,
     time_limit_option,
@@ -52,7 +53,8 @@ the month after --today.
 """
 
 MAX_PERIOD_DAYS = 366
-# Every file and folder a plan writes (replaced as a whole on a new plan into the same folder).
+# Every file and folder a plan writes (a new plan into the same folder replaces the tool's own
+# files among them; files of the user's inside these folders stay: outputs/files.py).
 PLAN_FILES = [
     "roster.csv",
     "unscheduled.csv",
@@ -88,10 +90,7 @@ def _period(
         return s, e
     if month is None:
         month = next_month_start(today).strftime("%Y-%m")
-    try:
-        return month_bounds(month)
-    except ValueError:
-        raise UserError(f"--month: '{month}' is not a month; expected YYYY-MM", 2) from None
+    return parse_month(month)
 
 
 def _write_maps(stage: Path, dataset: Dataset, travel: Any = None) -> None:
@@ -214,7 +213,12 @@ def command(
     plan_start, plan_end = _period(month, start, end, today)
     data_dir = data_dir_or_here(data_dir, "rso plan data/sample --out out")
     plan_fn = planner_for(solver)
-    check_out_dir(out_dir)  # before minutes of planning, not after them
+    # before minutes of planning, not after them
+    check_out_dir(
+        out_dir,
+        files=[n for n in PLAN_FILES if "." in n],  # the others are folders
+        folders=[n for n in PLAN_FILES if "." not in n],
+    )
 
     progress(f"loading {data_dir}")
     dataset = load_dataset(data_dir, today=today)
