@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
 import pytest
+from browser_helpers import have_chromium
 
 from rso_scheduler.outputs.maps import write_maps
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+if not have_chromium():
     pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver", allow_module_level=True)
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from test_maps import EVIL, _dataset, _plan_folder  # noqa: E402
 
 
@@ -30,33 +27,8 @@ def maps_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def driver(tmp_path_factory: pytest.TempPathFactory):
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = str(CHROMIUM)
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-default-apps",
-        # no network at all: every request goes to a proxy that is not there, no name resolves
-        "--proxy-server=127.0.0.1:9",
-        "--host-resolver-rules=MAP * ~NOTFOUND",
-        "--window-size=1400,900",
-        f"--user-data-dir={profile}",
-    ):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    # An explicit chromedriver path: Selenium Manager must never download anything.
-    drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
-    drv.set_page_load_timeout(20)
-    yield drv
-    drv.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+def driver(chromium_driver):
+    return chromium_driver
 
 
 def _open(driver, page: Path) -> None:
