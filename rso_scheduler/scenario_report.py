@@ -72,6 +72,19 @@ CAPACITY_HEADER = (
     "avoidable_late_days",
     "utilisation",
     "enough",
+    "verdict",
+    "months_planned",
+)
+CAPACITY_MONTHS_HEADER = (
+    "officers",
+    "month",
+    "visits_due",
+    "late",
+    "late_days",
+    "missed",
+    "avoidable_missed",
+    "avoidable_late_days",
+    "utilisation",
 )
 
 RISK_COLOURS = {"very_high": "#8b0000", "high": "#d9480f", "medium": "#e8a317", "low": "#5c7cfa"}
@@ -127,6 +140,7 @@ def month_rows(results: Sequence[ScenarioResult]) -> list[list[Any]]:
 
 
 def capacity_rows(result: CapacityResult) -> list[list[Any]]:
+    """One row per officer count tried, in CAPACITY_HEADER order."""
     return [
         [
             p.officers,
@@ -139,8 +153,32 @@ def capacity_rows(result: CapacityResult) -> list[list[Any]]:
             p.avoidable_late_days,
             round(p.utilisation, 4),
             "yes" if p.enough else "no",
+            result.verdict(p),
+            p.months_planned,
         ]
         for p in result.points
+    ]
+
+
+def capacity_month_rows(
+    result: CapacityResult, only: Sequence[int] | None = None
+) -> list[list[Any]]:
+    """One row per officer count and month planned (all counts, or those in `only`)."""
+    return [
+        [
+            p.officers,
+            m.month,
+            m.visits_due,
+            m.late,
+            m.late_days,
+            m.missed,
+            m.avoidable_missed,
+            m.avoidable_late_days,
+            round(m.utilisation, 4),
+        ]
+        for p in result.points
+        if only is None or p.officers in only
+        for m in p.months
     ]
 
 
@@ -189,19 +227,59 @@ def terminal_comparison(results: Sequence[ScenarioResult]) -> str:
     return text_table(header, rows)
 
 
+TERMINAL_CAPACITY = (
+    "officers",
+    "visits_due",
+    "missed",
+    "avoidable_missed",
+    "late",
+    "late_days",
+    "avoidable_late_days",
+    "utilisation",
+    "verdict",
+    "months_planned",
+)
+
+
+def deciding_counts(result: CapacityResult) -> list[int]:
+    """The counts whose months decide the answer: the answer and the count just below it."""
+    if result.answer is None:
+        return [result.points[-1].officers] if result.points else []
+    return [n for n in (result.answer - 1, result.answer) if result.point(n) is not None]
+
+
 def terminal_capacity(result: CapacityResult) -> str:
-    """The capacity curve and the answer, for the terminal."""
-    table = text_table(CAPACITY_HEADER, capacity_rows(result))
-    return f"{table}\n\n{capacity_verdict(result)}"
+    """The capacity curve, the deciding months and the answer, for the terminal."""
+    idx = [CAPACITY_HEADER.index(c) for c in TERMINAL_CAPACITY]
+    rows = [[row[i] for i in idx] for row in capacity_rows(result)]
+    header = [c.replace("avoidable_", "avoid_") for c in TERMINAL_CAPACITY]
+    months = text_table(
+        [c.replace("avoidable_", "avoid_") for c in CAPACITY_MONTHS_HEADER],
+        capacity_month_rows(result, deciding_counts(result)),
+    )
+    return (
+        f"{text_table(header, rows)}\n\nMonth by month, the counts that decide:\n{months}\n\n"
+        + "\n".join(capacity_findings(result))
+    )
+
+
+def _listed(pairs: Sequence[tuple[str, int]]) -> str:
+    return ", ".join(f"{k} ({v})" for k, v in pairs)
+
+
+def capacity_target(result: CapacityResult) -> str:
+    """The stated test a count must pass, in words."""
+    if result.allowed_late_days == 0:
+        return "nothing avoidable missed or late"
+    return (
+        f"nothing avoidable missed and at most {result.allowed_late_days} avoidable late "
+        f"day{'s' if result.allowed_late_days != 1 else ''}"
+    )
 
 
 def capacity_verdict(result: CapacityResult) -> str:
     """One sentence: the answer, or that it was not reached."""
-    target = "nothing avoidable missed or late"
-    if result.allowed_late_days:
-        target = (
-            f"nothing avoidable missed and at most {result.allowed_late_days} avoidable late days"
-        )
+    target = capacity_target(result)
     if result.answer is None:
         return (
             f"No officer count from {result.min_officers} to {result.max_officers} leaves "
@@ -211,6 +289,65 @@ def capacity_verdict(result: CapacityResult) -> str:
         f"Fewest officers with {target}: {result.answer} "
         f"(the scenario has {result.baseline_officers})."
     )
+
+
+def capacity_findings(result: CapacityResult) -> list[str]:
+    """The answer, the tolerance, each deciding month, any planner failures and what binds."""
+    lines = [capacity_verdict(result)]
+    span = f"over the {result.months} month{'s' if result.months != 1 else ''}"
+    how = f" ({result.tolerance_from})" if result.tolerance_from not in ("", "given") else ""
+    lines.append(
+        f"Tolerance: avoidable late days <= {result.allowed_late_days} {span}{how}; "
+        "no avoidable miss. A visit's avoidable lateness is the days after the first day it "
+        "was possible."
+    )
+    for n in deciding_counts(result):
+        p = result.point(n)
+        assert p is not None
+        worst = max(
+            p.months, key=lambda m: (m.avoidable_missed, m.avoidable_late_days), default=None
+        )
+        by_month = "; ".join(
+            f"{m.month}: {m.avoidable_late_days} avoidable late days, "
+            f"{m.avoidable_missed} avoidable missed"
+            for m in p.months
+        )
+        tail = ""
+        if not p.enough and worst is not None:
+            tail = f" - fails in {worst.month}"
+            if p.months_planned < result.months:
+                tail += " (later months not planned)"
+        lines.append(f"{n} officers: {by_month}{tail}.")
+    bad = result.planner_failures
+    if bad:
+        names = ", ".join(str(n) for n in bad)
+        lines.append(
+            f"{names} officers fail although {result.answer} are enough: that is the planner, "
+            "not the staffing (a heuristic; other officers form other crews), so the answer "
+            "stands."
+        )
+    ref = result.point(result.answer) if result.answer is not None else None
+    top = result.points[-1] if result.points else None
+    if top is not None and (result.flat or result.answer is None):
+        lines.append(
+            f"More officers stop helping: with {top.officers} (the most tried) "
+            f"{top.avoidable_late_days} avoidable late days and {top.avoidable_missed} "
+            f"avoidable misses remain. What binds is what those visits need: "
+            f"{_listed(top.needs) or 'nothing recorded'}; areas: {_listed(top.areas) or '-'}."
+            + (f" Reasons for misses: {_listed(top.missed_reasons)}." if top.missed_reasons else "")
+        )
+    elif ref is not None and (ref.avoidable_late_days or ref.avoidable_missed):
+        lines.append(
+            f"Left at {ref.officers} officers: {ref.avoidable_late_days} avoidable late days; "
+            f"what those visits need: {_listed(ref.needs)}; areas: {_listed(ref.areas)}."
+        )
+    cut = sum(p.clock_cut for p in result.points)
+    if cut:
+        lines.append(
+            f"warning: the planner's wall-clock safety net cut {cut} month plan(s) short (a busy "
+            "machine or a small --time-limit); those figures may differ between runs."
+        )
+    return lines
 
 
 # ------------------------------------------------------------------------------------------
@@ -358,11 +495,18 @@ def line_chart_svg(
     marker_x: int | None = None,
     width: int = 520,
     height: int = 280,
+    limit: tuple[str, float] | None = None,
 ) -> str:
-    """A line chart with points (x: officers) as inline SVG; `marker_x` draws a vertical rule."""
+    """A line chart with points (x: officers) as inline SVG; `marker_x` draws a vertical rule,
+    `limit` = (label, y) a dashed horizontal one (a tolerance), inside the y-scale."""
     left, right, top, bottom = 50, 14, 28, 56
     plot_w, plot_h = width - left - right, height - top - bottom
-    ymax, step = _ticks(max((max(v, default=0) for v in series.values()), default=0))
+    ymax, step = _ticks(
+        max(
+            max((max(v, default=0) for v in series.values()), default=0),
+            limit[1] * 1.2 if limit else 0,
+        )
+    )
     x0, x1 = (min(xs), max(xs)) if xs else (0, 1)
     span = max(1, x1 - x0)
 
@@ -396,6 +540,16 @@ def line_chart_svg(
         parts.append(
             f'<line x1="{px(marker_x):.1f}" y1="{top}" x2="{px(marker_x):.1f}" y2="{top + plot_h}" '
             'stroke="#2b8a3e" stroke-dasharray="4 3"/>'
+        )
+    if limit is not None:
+        label, y = limit
+        parts.append(
+            f'<line x1="{left}" y1="{py(y):.1f}" x2="{width - right}" y2="{py(y):.1f}" '
+            'stroke="#c92a2a" stroke-width="1.5" stroke-dasharray="6 3"/>'
+        )
+        parts.append(
+            f'<text x="{width - right - 2}" y="{py(y) - 4:.1f}" font-size="10" fill="#c92a2a" '
+            f'text-anchor="end">{_e(label)}</text>'
         )
     for name, values in series.items():
         colour = _e(colours.get(name, "#888"))
@@ -472,44 +626,56 @@ def comparison_html(results: Sequence[ScenarioResult]) -> str:
 
 
 CAPACITY_NOTE = (
-    "Enough: in every month, no visit missed that could have been made at all in that month, "
-    "and no visit falling due after the first day of the scenario made later than the first "
-    "day it was possible (the person available and enough officers on duty whose shift, area "
-    "and skills fit). Visits already overdue when the scenario starts cannot be on time; they "
-    "only have to be made in the first month. Officers are scaled in every area in proportion, "
-    "removing officers or copying an area's working patterns."
+    "Enough: no visit missed that could have been made at all in its month, and avoidable late "
+    "days within the tolerance. A visit's avoidable lateness is the days it was made after the "
+    "first day it was possible (the person available and enough officers on duty whose shift, "
+    "area and skills fit), for visits falling due after the scenario's first day; visits "
+    "already overdue when the scenario starts only have to be made. The first possible day "
+    "cannot see how crews pair, so a few days remain at any staffing: hence the tolerance. "
+    "Officers are scaled in every area in proportion, removing officers or copying an area's "
+    "working patterns, with the same seeds for every count. A count that fails is no longer "
+    "planned after the month it failed in. Planner: a count above the answer that fails, "
+    "which is the planner's doing, not the staffing's."
 )
 
 
 def capacity_html(result: CapacityResult) -> str:
-    """The capacity page: the curve of missed visits and late days against officers."""
+    """The capacity page: the deciding figures against officers (with the tolerance), each
+    deciding month, the whole curve, and what binds."""
     xs = [p.officers for p in result.points]
-    missed_chart = line_chart_svg(
-        "Missed visits against officers",
+    deciding = line_chart_svg(
+        "Deciding figures against officers",
         xs,
         {
-            "missed": [p.missed for p in result.points],
+            "avoidable_late_days": [p.avoidable_late_days for p in result.points],
             "avoidable_missed": [p.avoidable_missed for p in result.points],
         },
-        {"missed": "#c92a2a", "avoidable_missed": "#f08c00"},
+        {"avoidable_late_days": "#1c7ed6", "avoidable_missed": "#c92a2a"},
         marker_x=result.answer,
+        limit=(f"tolerance: {result.allowed_late_days} late days", result.allowed_late_days),
     )
-    late_chart = line_chart_svg(
-        "Late days against officers",
-        xs,
-        {
-            "late_days": [p.late_days for p in result.points],
-            "avoidable_late_days": [p.avoidable_late_days for p in result.points],
-        },
-        {"late_days": "#868e96", "avoidable_late_days": "#1c7ed6"},
-        marker_x=result.answer,
-    )
-    answer = capacity_verdict(result)
+    full = [p for p in result.points if p.months_planned == result.months]
+    charts = [deciding]
+    if len(full) >= 2:
+        charts.append(
+            line_chart_svg(
+                "All late days against officers (counts planned in full)",
+                [p.officers for p in full],
+                {"late_days": [p.late_days for p in full]},
+                {"late_days": "#868e96"},
+                marker_x=result.answer,
+            )
+        )
+    findings = capacity_findings(result)
     body = [
-        f"<p><strong>{_e(answer)}</strong></p>",
-        f'<p class="note">{_e(CAPACITY_NOTE)}</p>',
-        f'<div class="charts"><figure>{missed_chart}</figure><figure>{late_chart}</figure></div>',
+        f"<p><strong>{_e(findings[0])}</strong></p>",
+        "<ul>" + "".join(f"<li>{_e(line)}</li>" for line in findings[1:]) + "</ul>",
+        '<div class="charts">' + "".join(f"<figure>{c}</figure>" for c in charts) + "</div>",
+        "<h2>Month by month, the counts that decide</h2>",
+        _html_table(CAPACITY_MONTHS_HEADER, capacity_month_rows(result, deciding_counts(result))),
+        "<h2>Every officer count planned</h2>",
         _html_table(CAPACITY_HEADER, capacity_rows(result)),
+        f'<p class="note">{_e(CAPACITY_NOTE)}</p>',
     ]
     return _page(f"Capacity: {result.scenario}", "\n".join(body))
 
@@ -524,8 +690,9 @@ def write_comparison(stage: Path, results: Sequence[ScenarioResult]) -> list[Pat
 
 
 def write_capacity(stage: Path, result: CapacityResult) -> list[Path]:
-    """capacity.csv and capacity.html into `stage`."""
-    paths = [stage / "capacity.csv", stage / "capacity.html"]
+    """capacity.csv, capacity_months.csv and capacity.html into `stage`."""
+    paths = [stage / "capacity.csv", stage / "capacity_months.csv", stage / "capacity.html"]
     write_csv(paths[0], CAPACITY_HEADER, capacity_rows(result))
-    write_private(paths[1], capacity_html(result))
+    write_csv(paths[1], CAPACITY_MONTHS_HEADER, capacity_month_rows(result))
+    write_private(paths[2], capacity_html(result))
     return paths
