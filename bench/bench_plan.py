@@ -64,10 +64,10 @@ def _lower_bound_late(dataset: Any) -> int:
         d: [o for o in dataset.officers if officer_works(o, d, by_officer, hols)]
         for d in days(START, END)
     }
-    strict = dataset.policy.areas.mode == "strict"
+    mode = dataset.policy.areas.mode
     total = 0
     for r in requirements(dataset, START, END, include_optional=False):
-        day = first_possible_day(r, START, END, on_duty, strict)
+        day = first_possible_day(r, START, END, on_duty, mode)
         if day is None:
             continue  # never possible: counted as missed, not late
         total += r.weight * max(0, (day - r.first_due).days)

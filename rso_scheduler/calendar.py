@@ -64,14 +64,10 @@ def officer_works(
     by_officer: dict[str, list[Absence]],
     holidays_off: dict[date, str] | set[date] | frozenset[date],
 ) -> bool:
-    """True if the officer is available for visits on `day`."""
-    if day.weekday() not in officer.working_days:
-        return False
-    if day in holidays_off:
-        return False
-    if officer.max_visits_per_day == 0:
-        return False
-    return is_absent(officer.officer_id, day, by_officer) is None
+    """True if the officer is available for visits on `day` (the rule: `rules.officer_on_duty`)."""
+    from rso_scheduler.rules import officer_on_duty  # rules builds on this module
+
+    return officer_on_duty(officer, day, by_officer, holidays_off) is None
 
 
 def month_bounds(month: str) -> tuple[date, date]:

@@ -136,8 +136,9 @@ def first_owed(
     if due is not None:
         earliest = max(earliest, due - timedelta(days=rp.window_days))
     if floor is not None:
+        # brought forward by an event: from the event date on, no half-interval spacing
         earliest = max(earliest, floor)
-    if last is not None:
+    elif last is not None:
         earliest = max(earliest, last + timedelta(days=math.ceil(interval / 2)))
     return _Owed(due or start, earliest, interval, rp.window_days)
 
@@ -173,7 +174,7 @@ def check_plan(
         out.extend(_check_visit(r, people, officers, policy, start, end, hols, dataset))
 
     out.extend(_check_officer_days(rows, people, officers, policy))
-    out.extend(_check_demand(rows, roster_files.unscheduled, people, dataset, start, end))
+    out.extend(_check_demand(rows, roster_files.unscheduled, people, dataset, start, end, hols))
     out.extend(_check_summary(roster_files, rows, people, officers, policy))
     out.extend(_check_inputs(roster_files, dataset))
     return out
@@ -386,6 +387,31 @@ def _completed_dates(dataset: Dataset) -> defaultdict[str, list[date]]:
     return out
 
 
+def _owed_count(person: Offender, owed: _Owed, start: date, end: date, duty: set[date]) -> int:
+    """Visits owed by `end` if each is made on its due date, or when it cannot be made that
+    day (before its earliest date, the person unavailable, no officer on duty) on the first
+    day after that it can; the next falls due an interval after that day."""
+    if owed.due > end:
+        return 0
+
+    def made_on(day: date) -> date | None:
+        while day <= end:
+            if day in duty and not _unavailable(person, day):
+                return day
+            day += timedelta(days=1)
+        return None
+
+    n = 1
+    made = made_on(max(owed.due, owed.earliest))
+    while made is not None and n < 400:
+        due = made + timedelta(days=owed.interval_days)
+        if due > end:
+            break
+        n += 1
+        made = made_on(due)
+    return n
+
+
 def _check_demand(
     rows: list[RosterRow],
     unscheduled: list[UnscheduledRow],
@@ -393,6 +419,7 @@ def _check_demand(
     dataset: Dataset,
     start: date,
     end: date,
+    hols: set[date],
 ) -> list[Violation]:
     """Due dates, earliest dates, lateness, and that every owed visit is planned or listed."""
     out: list[Violation] = []
@@ -400,6 +427,14 @@ def _check_demand(
     for r in rows:
         by_person[r.offender_id].append(r)
     completed = _completed_dates(dataset)
+    duty = {
+        start + timedelta(days=i)
+        for i in range((end - start).days + 1)
+        if any(
+            _not_working(o, start + timedelta(days=i), dataset, hols) is None
+            for o in dataset.officers
+        )
+    }
     unsched_by_person: dict[str, list[UnscheduledRow]] = defaultdict(list)
     for u in unscheduled:
         unsched_by_person[u.offender_id].append(u)
@@ -484,12 +519,11 @@ def _check_demand(
                 )
             prev = r.date
         # the next visit after the last planned one (or the first, if none was planned)
-        if prev is None:
-            next_due = owed.due
-            is_owed = owed.due <= end and owed.earliest <= end
-        else:
-            next_due = prev + timedelta(days=owed.interval_days)
-            is_owed = next_due <= end
+        next_due = owed.due if prev is None else prev + timedelta(days=owed.interval_days)
+        # the one count: visits owed if each is made on its due date (or the first day after
+        # it that it can be); the plan holds each or lists it, even one a late visit pushed out
+        k = _owed_count(person, owed, start, end, duty)
+        m = sum(1 for r in planned if not r.pulled_forward)
         matched = False
         for u in sorted(listed, key=lambda u: u.due_date):
             if u.risk_level != person.risk_level.value:
@@ -501,35 +535,44 @@ def _check_demand(
                         line=u.line,
                     )
                 )
-            if u.due_date in planned_dues:
-                out.append(
-                    Violation(
-                        "both",
-                        f"the visit due {u.due_date} is both planned and listed as unscheduled",
-                        offender_id=pid,
-                        line=u.line,
-                    )
-                )
-            elif is_owed and u.due_date == next_due and not matched:
-                matched = True
-            elif is_owed and next_due < u.due_date <= end:
-                pass  # a later visit of the chain, owed if the first were made on time
-            else:
+            if u.due_date > end:
                 out.append(
                     Violation(
                         "not_owed",
-                        f"listed as unscheduled with due {u.due_date}, but the owed visit is {'due ' + str(next_due) if is_owed else 'none in this plan'}",
+                        f"listed as unscheduled with due {u.due_date}, after the plan ends {end}",
                         offender_id=pid,
                         line=u.line,
                     )
                 )
+            if u.due_date == next_due:
+                matched = True
             if not u.reason.strip():
                 out.append(
                     Violation(
                         "not_owed", "unscheduled row has no reason", offender_id=pid, line=u.line
                     )
                 )
-        if is_owed and not matched:
+        if m + len(listed) > k:
+            rule = "both" if m >= k else "not_owed"
+            out.append(
+                Violation(
+                    rule,
+                    f"{len(listed)} unscheduled row(s), but the person owes {k} visit(s) by {end} "
+                    f"and roster.csv holds {m}",
+                    offender_id=pid,
+                    line=listed[0].line if listed else None,
+                )
+            )
+        elif m + len(listed) < k:
+            out.append(
+                Violation(
+                    "missing",
+                    f"{k} visit(s) owed by {end} (first due {owed.due}); roster.csv holds {m} and "
+                    f"unscheduled.csv {len(listed)}: {k - m - len(listed)} in neither",
+                    offender_id=pid,
+                )
+            )
+        elif k > m and next_due <= end and not matched:
             out.append(
                 Violation(
                     "missing",

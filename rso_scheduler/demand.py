@@ -12,18 +12,28 @@ Rules (data contract, "Due dates"):
   first_visit_days; neither -> due at plan start (already owed).
 - released_on / address_changed_on later than the last visit bring the due date forward to
   that date + first_visit_days if that is sooner.
-- earliest = max(due - window_days, previous visit + ceil(interval / 2)).
-  Addition: a visit brought forward by an event is never earlier than the event itself
-  (there is nobody to visit at the new address, or out of custody, before it).
+- A routine visit may be made from `due - window_days`, never sooner than half the interval
+  (rounded up) after the previous visit. A visit brought forward by an event (registration,
+  release, address change) may be made from the event date onward: the half-interval spacing
+  does not hold it back, and it is never earlier than the event itself.
+
+The one count of visits owed in a period (`owed_visits`, used by `rso validate`, `rso plan`,
+scenarios and the checker's counterpart): each active person's visits that fall due on or
+before the last day if every visit is made on its due date (an overdue one on the first day it
+may be made). A plan must hold each of them or list it in unscheduled.csv with its reason —
+also a chained visit that a late visit before it pushed past the end, and a visit no rule lets
+be made inside the period.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from rso_scheduler.calendar import absences_by_officer, bank_holidays, days, officer_works
 from rso_scheduler.models import (
     Dataset,
     Offender,
@@ -45,6 +55,7 @@ class DueState:
     interval_days: int
     earliest: date | None  # None: no lower bound other than the plan start
     trigger: str  # why it is due: "interval", "registration", "release", "address change", "never visited"
+    earliest_why: str = ""  # what sets `earliest`, in words (empty: nothing but the plan start)
 
 
 def interval_for(offender: Offender, policy: Policy) -> int:
@@ -81,15 +92,37 @@ def due_state(offender: Offender, last_visit: date | None, policy: Policy) -> Du
         if due is None or candidate < due:
             due, trigger = candidate, name
             floor = event
-    earliest: date | None = None
-    if due is not None:
-        earliest = due - timedelta(days=rp.window_days)
-        if floor is not None and trigger != "interval":
-            earliest = max(earliest, floor)
-    if last_visit is not None:
-        gap_floor = last_visit + timedelta(days=half_interval(interval))
-        earliest = gap_floor if earliest is None else max(earliest, gap_floor)
-    return DueState(last_visit, due, interval, earliest, trigger)
+    earliest, why = _earliest(due, trigger, floor, last_visit, interval, rp.window_days)
+    return DueState(last_visit, due, interval, earliest, trigger, why)
+
+
+def _earliest(
+    due: date | None,
+    trigger: str,
+    event: date | None,
+    previous: date | None,
+    interval: int,
+    window_days: int,
+) -> tuple[date | None, str]:
+    """The earliest date of a visit and what sets it, in words.
+
+    A routine visit: the window before its due date, never sooner than half the interval after
+    the previous visit. A visit brought forward by an event: the window, never before the event.
+    """
+    if due is None:
+        return None, ""
+    earliest = due - timedelta(days=window_days)
+    why = f"the window opens {window_days} days before the due date {due.isoformat()}"
+    if trigger == "interval":
+        if previous is not None:
+            gap = previous + timedelta(days=half_interval(interval))
+            if gap > earliest:
+                earliest = gap
+                why = f"half the interval after the visit on {previous.isoformat()}"
+    elif event is not None and event > earliest:
+        earliest = event
+        why = f"the {trigger} on {event.isoformat()}"
+    return earliest, why
 
 
 def history_by_offender(
@@ -120,6 +153,11 @@ def last_completed(
     return best
 
 
+# A bound on one person's visits in a plan (a plan is at most 366 days; the shortest interval
+# a policy allows is 1 day): keeps every chain loop finite.
+MAX_CHAIN = 400
+
+
 @dataclass(frozen=True)
 class Requirement:
     """A person's owed visits in a plan period, with everything the planner needs."""
@@ -142,9 +180,11 @@ class Requirement:
     unavailable_to: date | None
     last_visit: date | None
     first_due: date  # due date of the first owed visit (plan start if owed with no date)
-    first_earliest: date  # earliest date the first visit may be made (>= plan start)
+    first_earliest: date  # earliest date the first visit may be made (>= plan start; may be
+    # after the plan end when no rule lets the owed visit be made inside the period)
     optional: bool  # the first visit falls due after the plan ends: pull forward only if spare
     trigger: str
+    earliest_why: str = ""  # what sets first_earliest, in words ("" = the plan start)
     prev_weekday: int | None = None  # weekday of the last completed visit (0 = Monday)
     prev_start_min: int | None = None  # its start time, if recorded
     line: int = 0
@@ -159,25 +199,57 @@ class Requirement:
         return previous + timedelta(days=self.interval_days)
 
     def next_earliest(self, previous: date) -> date:
-        """Earliest date of the visit after one planned on `previous`."""
-        due = self.next_due(previous)
-        return max(
-            due - timedelta(days=self.window_days), previous + timedelta(days=self.min_gap_days)
+        """Earliest date of the visit after one planned on `previous` (a routine visit)."""
+        return self.next_earliest_why(previous)[0]
+
+    def next_earliest_why(self, previous: date) -> tuple[date, str]:
+        """Earliest date of the visit after one planned on `previous`, and what sets it."""
+        earliest, why = _earliest(
+            self.next_due(previous),
+            "interval",
+            None,
+            previous,
+            self.interval_days,
+            self.window_days,
         )
+        assert earliest is not None
+        return earliest, why
 
     def available_on(self, day: date) -> bool:
         return not in_unavailable_range(self.unavailable_from, self.unavailable_to, day)
 
-    def chain_estimate(self, plan_end: date) -> int:
-        """How many visits fall due in the plan if each is made on its due date (at least 1 if owed)."""
+    def owed_dues(self, plan_end: date, duty_days: Collection[date]) -> list[date]:
+        """Due dates of the visits owed by `plan_end` (the one count).
+
+        Each visit is taken as made on its due date or, when it cannot be made that day
+        (before its earliest date, the person unavailable, no officer on duty: `duty_days`), on
+        the first day after that it can; the next falls due an interval later. Empty if the
+        first visit is not due by `plan_end`.
+        """
         if self.optional:
-            return 0
-        n, due = 1, self.first_due
-        while True:
-            due = self.next_due(max(due, self.first_earliest))
+            return []
+        dues = [self.first_due]
+        made = self._made_on(max(self.first_due, self.first_earliest), plan_end, duty_days)
+        while len(dues) < MAX_CHAIN:
+            due = self.next_due(made)
             if due > plan_end:
-                return n
-            n += 1
+                break
+            dues.append(due)
+            made = self._made_on(due, plan_end, duty_days)
+        return dues
+
+    def _made_on(self, day: date, plan_end: date, duty_days: Collection[date]) -> date:
+        """First day from `day` the visit can be made (person available, an officer on duty);
+        a day after the plan if none, so that nothing more falls due."""
+        while day <= plan_end:
+            if day in duty_days and self.available_on(day):
+                return day
+            day += timedelta(days=1)
+        return plan_end + timedelta(days=1)
+
+    def chain_estimate(self, plan_end: date, duty_days: Collection[date]) -> int:
+        """How many visits are owed by `plan_end` (the one count; see `owed_dues`)."""
+        return len(self.owed_dues(plan_end, duty_days))
 
 
 def requirement_for(
@@ -185,8 +257,10 @@ def requirement_for(
 ) -> Requirement | None:
     """The requirement of one person for the plan [start, end], or None if nothing is owed.
 
-    None for people not under active management (reactive, custody, hospital, abroad) and for
-    those whose next visit can not be made inside the period (earliest after `end`).
+    None for people not under active management (reactive, custody, hospital, abroad), and for
+    those not due by `end` whose next visit could not even be pulled forward into the period.
+    A visit due by `end` is always owed, even when no rule lets it be made inside the period
+    (its `first_earliest` is then after `end`, and the planner lists it with the reason).
     """
     if offender.status is not Status.active:
         return None
@@ -194,8 +268,11 @@ def requirement_for(
     last = last_completed(offender, history, on_or_before=start - timedelta(days=1))
     st = due_state(offender, last, policy)
     due = st.due if st.due is not None else start
-    earliest = max(st.earliest or start, start)
-    if earliest > end:
+    earliest = st.earliest or start
+    why = st.earliest_why
+    if earliest <= start:
+        earliest, why = start, ""
+    if earliest > end and due > end:
         return None
     prev = [v for v in history if v.outcome is Outcome.completed and v.date == last]
     prev_start = prev[-1].start_min if prev else None
@@ -221,10 +298,48 @@ def requirement_for(
         first_earliest=earliest,
         optional=due > end,
         trigger=st.trigger,
+        earliest_why=why,
         prev_weekday=last.weekday() if last else None,
         prev_start_min=prev_start,
         line=offender.line,
     )
+
+
+@dataclass(frozen=True)
+class OwedVisit:
+    """One visit owed in a plan period (the one count): whose, which in the chain, due when."""
+
+    requirement: Requirement
+    seq: int  # 0: the person's first owed visit; 1, 2...: chained visits
+    due_on_time: date  # its due date if every visit before it is made on its due date
+
+
+def duty_days(
+    dataset: Dataset, start: date, end: date, work_bank_holidays: bool = False
+) -> frozenset[date]:
+    """Days of [start, end] on which at least one officer is on duty (`rules.officer_on_duty`)."""
+    by_officer = absences_by_officer(dataset.absences)
+    hols = {} if work_bank_holidays else bank_holidays(start, end)
+    return frozenset(
+        d
+        for d in days(start, end)
+        if any(officer_works(o, d, by_officer, hols) for o in dataset.officers)
+    )
+
+
+def owed_visits(
+    dataset: Dataset, start: date, end: date, work_bank_holidays: bool = False
+) -> list[OwedVisit]:
+    """Every visit owed in [start, end], most serious and most overdue person first.
+
+    The one count of visits owed: `rso validate`, `rso plan`, the scenarios and the compliance
+    cross-check all use it, and a plan accounts for each (in its roster or its unscheduled list).
+    """
+    on_duty = duty_days(dataset, start, end, work_bank_holidays)
+    out: list[OwedVisit] = []
+    for r in requirements(dataset, start, end, include_optional=False):
+        out.extend(OwedVisit(r, k, d) for k, d in enumerate(r.owed_dues(end, on_duty)))
+    return out
 
 
 def requirements(

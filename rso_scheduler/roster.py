@@ -33,6 +33,7 @@ class PlannedVisit:
     kind: VisitKind
     seq: int = 0  # 0: the person's first owed visit in the plan; 1, 2...: chained visits
     pulled_forward: bool = False  # due after the plan ends, made early because capacity was spare
+    late_reason: str = ""  # why a late visit is not earlier: a rule, a full roster, or a choice
 
     @property
     def days_late(self) -> int:

@@ -82,6 +82,7 @@ from rso_scheduler.scenario_transforms import (  # noqa: F401  (re-exported: the
     remove_officers,
     scale_officers,
 )
+from rso_scheduler.solver.diagnose import blocking_reason
 from rso_scheduler.solver.options import PlanOptions
 
 PlannerName = Literal["optimised", "greedy"]
@@ -230,37 +231,24 @@ class ScenarioResult:
         return sum(m.by_risk.get(risk, {}).get(name, 0) for m in self.months)
 
 
-def can_serve(officer: Officer, req: Requirement, strict_areas: bool) -> bool:
-    """True if the officer's shift (and area, when strict) leaves room for the visit at all."""
-    if strict_areas and area_key(officer.area) != area_key(req.area):
-        return False
-    lo = officer.shift_start_min
-    hi = officer.shift_end_min
-    if req.window_start_min is not None and req.window_end_min is not None:
-        lo, hi = max(lo, req.window_start_min), min(hi, req.window_end_min)
-    return hi - lo >= req.duration_min
-
-
 def first_possible_day(
     req: Requirement,
     start: date,
     end: date,
     on_duty: dict[date, list[Officer]],
-    strict_areas: bool,
+    area_mode: str,
 ) -> date | None:
     """The first day in [start, end] the visit could be made at all, ignoring other visits.
 
-    A day counts when the person is available and enough officers are on duty whose shift
-    (and area, under strict areas) can hold the visit, and together they hold its skills.
-    These are necessary conditions only, so lateness before that day is truly unavoidable.
+    A day counts when no hard rule blocks it (`solver.diagnose.blocking_reason`, built on
+    `rules`: the person's earliest date and availability, officers on duty, skills, area,
+    shifts and window, crew size). These are necessary conditions only, so lateness before
+    that day is truly unavoidable.
     """
-    need = 2 if req.two_officers else 1
     day = max(start, req.first_earliest)
     while day <= end:
-        if req.available_on(day):
-            able = [o for o in on_duty.get(day, ()) if can_serve(o, req, strict_areas)]
-            if len(able) >= need and req.skills <= frozenset().union(*(o.skills for o in able)):
-                return day
+        if blocking_reason(req, day, day, lambda d: on_duty.get(d, []), area_mode) is None:
+            return day
         day += timedelta(days=1)
     return None
 
@@ -317,9 +305,9 @@ def month_metrics(
     backlog_until = horizon_start or start
     policy = dataset.policy
     duty = _on_duty(dataset, start, end, work_bank_holidays)
-    strict = policy.areas.mode == "strict"
     reqs = {r.offender_id: r for r in requirements(dataset, start, end)}
-    first_day = {oid: first_possible_day(r, start, end, duty, strict) for oid, r in reqs.items()}
+    mode = policy.areas.mode
+    first_day = {oid: first_possible_day(r, start, end, duty, mode) for oid, r in reqs.items()}
 
     m = MonthMetrics(start, end, officers=len(dataset.officers), people=len(dataset.offenders))
     by_risk = {r: dict.fromkeys(RISK_FIELDS, 0) for r in RISKS}

@@ -117,8 +117,12 @@ def own_rule_problems(ds: Dataset, res: PlanResult) -> list[str]:
         interval = p.visit_interval_days or policy.for_risk(p.risk_level).interval_days
         gap = math.ceil(interval / 2)
         prev = p.last_visit_date
-        for v in sorted(vs, key=lambda v: v.date):
-            if prev is not None and (v.date - prev).days < gap:
+        # a visit brought forward by an event after the last visit is not held back by the gap
+        events = [e for e in (p.released_on, p.address_changed_on) if e is not None]
+        event_first = prev is not None and any(e > prev for e in events)
+        for i, v in enumerate(sorted(vs, key=lambda v: v.date)):
+            exempt = i == 0 and event_first
+            if prev is not None and not exempt and (v.date - prev).days < gap:
                 out.append(f"{v.visit_id}: minimum gap")
             prev = v.date
     return out

@@ -222,3 +222,44 @@ def test_check_reports_changed_inputs(tiny_dir: Path, tmp_path: Path) -> None:
         fh.write("TV001,2027-03-01,2027-03-02,training\n")
     code, text = run("check", str(tiny_dir), str(out))
     assert code == 1 and "absences.csv has changed" in text  # fmt: skip
+
+
+@pytest.mark.parametrize("solver", ["greedy", "optimised"])
+def test_validate_and_plan_agree_on_the_owed_count(
+    tiny_dir: Path, tmp_path: Path, solver: str
+) -> None:
+    """`rso validate` and `rso plan` give one count of visits owed, per risk level too."""
+    import json
+
+    code, out = run(
+        "validate", str(tiny_dir), "--today", "2026-11-20", "--month", "2027-01", "--json", "-q"
+    )
+    assert code == 0, out
+    owed = json.loads(out)["month"]["owed_by_risk"]
+    code, out = run(
+        "plan", str(tiny_dir), "--month", "2027-01", "--out", str(tmp_path / "p"),
+        "--solver", solver, "--no-maps", "--quiet", "--time-limit", "5",
+    )  # fmt: skip
+    assert code == 0, out
+    summary = json.loads((tmp_path / "p" / "summary.json").read_text())
+    assert summary["visits_due"] == sum(r["visits"] for r in owed.values())
+    for risk, row in owed.items():
+        assert summary["by_risk"][risk]["visits_due"] == row["visits"], risk
+    with (tmp_path / "p" / "roster.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert any(int(r["days_late"]) > 0 for r in rows)
+    for r in rows:  # a late visit says why; an on-time one has nothing to explain
+        assert bool(r["late_reason"]) == (int(r["days_late"]) > 0), r["visit_id"]
+
+
+def test_check_reports_an_owed_visit_in_neither_file(tiny_dir: Path, tmp_path: Path) -> None:
+    """Deleting an unscheduled row (a silent drop) is an error of `rso check`, never 'no violations'."""
+    out = tmp_path / "p"
+    code, text = plan_greedy_january(tiny_dir, out)
+    assert code in (0, 1), text
+    lines = (out / "unscheduled.csv").read_text().splitlines()
+    assert len(lines) > 1, "the tiny folder leaves something unscheduled"
+    (out / "unscheduled.csv").write_text("\n".join(lines[:1] + lines[2:]) + "\n")
+    code, text = run("check", str(tiny_dir), str(out))
+    assert code == 1
+    assert "[missing]" in text and "in neither" in text

@@ -45,9 +45,11 @@ def test_json_numbers_of_tiny_folder(tiny_dir: Path) -> None:
     assert s["officers"]["by_area"] == {"Reading": 2, "Slough": 2}
     m = s["month"]
     assert m["bank_holidays"] == {"2027-01-01": "New Year's Day"}
-    # P001 (last visit 2026-11-01, 30 days) due 12-01 then 01-31: 2 visits;
-    # P008 (registered 12-01, 14 days, every 7) due 12-15 then 01-08, 15, 22, 29: 5 visits.
-    assert m["owed_by_risk"]["very_high"] == {"people": 2, "visits": 7, "overdue_at_start": 2}
+    # The one count: each visit made on its due date, or the first day after it that some
+    # officer is on duty (1 January is a bank holiday, 2-3 January a weekend: Monday the 4th).
+    # P001 (last visit 2026-11-01, 30 days) due 12-01, made 01-04, next due 02-03: 1 visit;
+    # P008 (registered 12-01, 14 days, every 7) due 12-15, made 01-04, then 01-11, 18, 25: 4.
+    assert m["owed_by_risk"]["very_high"] == {"people": 2, "visits": 5, "overdue_at_start": 2}
     # Jan 2027 has 21 weekdays, one a bank holiday: TV001 and TV002 work 20 days each,
     # TV003 (Mon-Thu) 16, TV004 20 less a 5-day absence = 15: 71 days of 8 hours.
     assert m["officer_days_available"] == 71

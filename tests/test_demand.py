@@ -179,11 +179,20 @@ def test_min_gap_not_binding_for_default_interval():
     assert st.earliest == d("2026-12-21")
 
 
-def test_min_gap_applies_after_event():
-    """An event soon after a visit cannot pull the next visit within half an interval of it."""
+def test_min_gap_does_not_hold_back_event_visit():
+    """A visit brought forward by an event may be made from the event date: no half-interval."""
     policy = apply_overrides(POLICY, {"visits.first_visit_days": 2})
     st = due_state(off("very_high", released_on=d("2026-12-03")), d("2026-12-01"), policy)
-    assert st.due == d("2026-12-05") and st.earliest == d("2026-12-16")
+    assert st.due == d("2026-12-05") and st.earliest == d("2026-12-03")
+    assert st.earliest_why == "the release on 2026-12-03"
+
+
+def test_min_gap_holds_back_routine_visit():
+    """A routine visit is never sooner than half the interval after the previous one."""
+    policy = apply_overrides(POLICY, {"risk.very_high.window_days": 25})
+    st = due_state(off("very_high"), d("2026-12-01"), policy)
+    assert st.due == d("2026-12-31") and st.earliest == d("2026-12-16")
+    assert st.earliest_why == "half the interval after the visit on 2026-12-01"
 
 
 # --- what counts as the last visit ----------------------------------------------------------
@@ -261,7 +270,7 @@ def test_optional_when_due_after_plan_end():
     r = requirement_for(off("high"), [rec("2026-11-15")], POLICY, START, END)
     assert r is not None and r.first_due == d("2027-02-14") and r.optional
     assert r.first_earliest == d("2027-01-15")
-    assert r.chain_estimate(END) == 0
+    assert r.chain_estimate(END, ALL_DAYS) == 0
 
 
 def test_not_optional_when_due_in_plan():
@@ -311,19 +320,32 @@ def test_next_due_and_earliest_follow_planned_date():
     assert r30 is not None and r30.next_earliest(d("2027-01-09")) == d("2027-01-29")
 
 
+ALL_DAYS = frozenset(d("2027-01-01") + timedelta(days=i) for i in range(31))
+
+
+def test_chain_estimate_waits_for_a_duty_day():
+    """An overdue visit counts as made on the first day an officer is on duty."""
+    r = requirement_for(
+        off("very_high", visit_interval_days=10), [rec("2026-11-01")], POLICY, START, END
+    )
+    assert r is not None
+    duty = ALL_DAYS - {d("2027-01-01"), d("2027-01-02"), d("2027-01-03")}
+    assert r.owed_dues(END, duty) == [d("2026-11-11"), d("2027-01-14"), d("2027-01-24")]
+
+
 def test_chain_estimate_counts_visits_in_plan():
     """Interval 7 from a due date of Jan 4 in January: visits due 4, 11, 18, 25 -> 4."""
     r = requirement_for(
         off("very_high", visit_interval_days=7), [rec("2026-12-28")], POLICY, START, END
     )
     assert r is not None and r.first_due == d("2027-01-04")
-    assert r.chain_estimate(END) == 4
+    assert r.chain_estimate(END, ALL_DAYS) == 4
 
 
 def test_chain_estimate_single_when_interval_longer_than_plan():
     """A 30-day interval due on Jan 9 gives one visit in January."""
     r = requirement_for(off("very_high"), [rec("2026-12-10")], POLICY, START, END)
-    assert r is not None and r.chain_estimate(END) == 1
+    assert r is not None and r.chain_estimate(END, ALL_DAYS) == 1
 
 
 def test_chain_estimate_from_plan_start_when_overdue():
@@ -332,7 +354,7 @@ def test_chain_estimate_from_plan_start_when_overdue():
         off("very_high", visit_interval_days=10), [rec("2026-11-01")], POLICY, START, END
     )
     assert r is not None and r.first_due == d("2026-11-11")
-    assert r.chain_estimate(END) == 4  # Jan 1, then 11, 21, 31
+    assert r.chain_estimate(END, ALL_DAYS) == 4  # Jan 1, then 11, 21, 31
 
 
 def test_requirements_order_and_filter():

@@ -102,7 +102,13 @@ def test_roster_columns_in_contract_order(written: Path) -> None:
     with (written / "roster.csv").open() as fh:
         rows = list(csv.reader(fh))
     assert tuple(rows[0][:10]) == ROSTER_COLUMNS
-    assert rows[0][10:] == ["seq", "pulled_forward", "crew_id", "offender_manager_on_visit"]
+    assert rows[0][10:] == [
+        "seq",
+        "pulled_forward",
+        "crew_id",
+        "offender_manager_on_visit",
+        "late_reason",
+    ]
     assert rows[1] == [
         "V1",
         "2027-01-04",
@@ -118,6 +124,7 @@ def test_roster_columns_in_contract_order(written: Path) -> None:
         "false",
         "A/1+B",
         "true",
+        "",
     ]
     assert rows[2][4] == "'=HYPERLINK(1)"  # formula-neutral
     assert rows[2][13] == "true" and rows[2][8] == "0"  # fmt: skip

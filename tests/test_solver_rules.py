@@ -246,7 +246,7 @@ def test_no_officers_everything_unscheduled(tmp_path: Path) -> None:
     res = run(ds)
     assert res.visits == [] and res.routes == []
     assert {u.offender_id for u in res.unscheduled} == {"P1", "P2"}
-    assert all("no officer works" in u.reason for u in res.unscheduled)
+    assert all("no officer on duty" in u.reason for u in res.unscheduled)
 
 
 def test_nobody_owed_gives_empty_roster(tmp_path: Path) -> None:

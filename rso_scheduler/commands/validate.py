@@ -25,7 +25,7 @@ from rso_scheduler.commands.common import (
     handle_errors,
     parse_iso_date,
 )
-from rso_scheduler.demand import requirements
+from rso_scheduler.demand import owed_visits
 from rso_scheduler.ingest import load_dataset
 from rso_scheduler.models import RISK_ORDER, Dataset, Status
 
@@ -71,19 +71,19 @@ def summarise(dataset: Dataset, start: date, end: date) -> dict[str, Any]:
 
     officers_by_area: Counter[str] = Counter(o.area or "(no area)" for o in dataset.officers)
 
-    reqs = requirements(dataset, start, end, include_optional=False)
     owed: dict[str, dict[str, int]] = {
         r: {"people": 0, "visits": 0, "overdue_at_start": 0} for r in risks
     }
     officer_hours_owed = 0.0
-    for q in reqs:
+    for v in owed_visits(dataset, start, end):
+        q = v.requirement
         row = owed[q.risk_level.value]
-        n = q.chain_estimate(end)
-        row["people"] += 1
-        row["visits"] += n
-        if q.first_due < start:
-            row["overdue_at_start"] += 1
-        officer_hours_owed += n * q.duration_min * (2 if q.two_officers else 1) / 60
+        row["visits"] += 1
+        if v.seq == 0:
+            row["people"] += 1
+            if q.first_due < start:
+                row["overdue_at_start"] += 1
+        officer_hours_owed += q.duration_min * (2 if q.two_officers else 1) / 60
     totals = {k: sum(owed[r][k] for r in risks) for k in ("people", "visits", "overdue_at_start")}
 
     holidays = bank_holidays(start, end)

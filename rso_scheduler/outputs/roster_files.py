@@ -7,7 +7,9 @@ and formula-neutral):
   offender_id, officer_ids, risk_level, due_date, days_late, kind), then the additions
   `seq` (0 = the person's first owed visit in the plan, 1, 2... chained ones), `pulled_forward`
   (true: due after the plan, made early with spare capacity), `crew_id`, and
-  `offender_manager_on_visit` (true/false; blank when the person has no named manager).
+  `offender_manager_on_visit` (true/false; blank when the person has no named manager) and
+  `late_reason` (a late visit: the rule, the full roster or the planner's choice that made it
+  late; blank when on time).
 - `unscheduled.csv`: offender_id, risk_level, due_date, reason.
 - `summary.json`: counts, travel, policy and its hash, input file hashes, breakdowns by risk.
 - `day_sheets/<officer>.csv` and `day_sheets/index.csv`: each officer's visits, day by day.
@@ -51,7 +53,13 @@ ROSTER_COLUMNS = (
     "days_late",
     "kind",
 )
-ROSTER_EXTRA_COLUMNS = ("seq", "pulled_forward", "crew_id", "offender_manager_on_visit")
+ROSTER_EXTRA_COLUMNS = (
+    "seq",
+    "pulled_forward",
+    "crew_id",
+    "offender_manager_on_visit",
+    "late_reason",
+)
 UNSCHEDULED_COLUMNS = ("offender_id", "risk_level", "due_date", "reason")
 DAY_SHEET_COLUMNS = (
     "date",
@@ -91,6 +99,7 @@ class RosterRow:
     pulled_forward: bool = False
     crew_id: str = ""
     offender_manager_on_visit: bool | None = None
+    late_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -267,6 +276,7 @@ def parse_roster(text: str, file: str = "roster.csv") -> list[RosterRow]:
                 pulled_forward=bool(pulled),
                 crew_id=_text(row.get("crew_id", "")),
                 offender_manager_on_visit=om,
+                late_reason=_text(row.get("late_reason", "")),
             )
         )
     if problems:
@@ -418,6 +428,7 @@ def _roster_rows(dataset: Dataset, result: PlanResult) -> list[list[Any]]:
                 "true" if v.pulled_forward else "false",
                 crews[v.visit_id],
                 "" if om is None else ("true" if om in v.officer_ids else "false"),
+                v.late_reason,
             ]
         )
     return rows

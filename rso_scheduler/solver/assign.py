@@ -270,16 +270,17 @@ def solve_assignment(
                 m.add(
                     day_vars[s.index] >= day_vars[prev.index] + prob.step_days(p)
                 ).only_enforce_if(pres_var)
+                # planned only while it falls due inside the plan (else it would be a pulled-
+                # forward visit, not the owed one): a late visit before it can push it out
+                m.add(day_vars[prev.index] <= last_day - r.interval_days).only_enforce_if(pres_var)
                 late_var = m.new_int_var(0, n_days + r.interval_days, f"l{s.index}")
                 m.add(late_var >= day_vars[s.index] - day_vars[prev.index] - r.interval_days)
                 obj.append((W_LATE * w, late_var))
-            # owed: the previous visit is planned and the next falls due inside the plan
-            owed = m.new_bool_var(f"o{s.index}")
-            m.add(day_vars[prev.index] <= last_day - r.interval_days).only_enforce_if(owed)
-            m.add(day_vars[prev.index] >= last_day - r.interval_days + 1).only_enforce_if(~owed)
-            missed = m.new_bool_var(f"m{s.index}")
-            m.add(missed >= owed + pres_prev - 1 - pres)
-            obj.append((W_MISS * w, missed))
+            # every modelled slot is owed (demand.owed_dues): a chained visit that a deferral
+            # pushes out of the plan costs a miss, so putting off a visit never pays
+            const += W_MISS * w
+            if not (isinstance(pres, int) and pres == 0):
+                obj.append((-W_MISS * w, pres))
         s_last = chain[-1]
         if by_slot.get(s_last.index):
             # no owed visit may fall beyond the modelled chain

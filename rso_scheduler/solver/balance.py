@@ -27,6 +27,7 @@ from collections import defaultdict
 from typing import Protocol
 
 from rso_scheduler.models import Officer
+from rso_scheduler.rules import crew_can_make, crew_max_visits
 from rso_scheduler.solver.crews import CrewDay, can_pair
 from rso_scheduler.solver.problem import Problem
 from rso_scheduler.solver.routing import CrewTimer, Stop
@@ -78,26 +79,6 @@ def _timer(prob: Problem, officers: tuple[Officer, ...]) -> CrewTimer:
     return prob.timers[idx]
 
 
-def _crew_can_make(prob: Problem, officers: tuple[Officer, ...], person: int) -> bool:
-    """Size, skills and strict area of a crew against one person's needs."""
-    r = prob.reqs[person]
-    if r.two_officers and len(officers) < 2:
-        return False
-    skills: frozenset[str] = frozenset()
-    for o in officers:
-        skills |= o.skills
-    if not r.skills <= skills:
-        return False
-    if prob.area_mode == "strict" and r.area is not None:
-        return all(o.area == r.area for o in officers)
-    return True
-
-
-def _max_visits(officers: tuple[Officer, ...]) -> int | None:
-    caps = [o.max_visits_per_day for o in officers if o.max_visits_per_day is not None]
-    return min(caps) if caps else None
-
-
 def _continuity(prob: Problem, st: _State, officers: tuple[Officer, ...], order: list[Stop]) -> int:
     ids = {o.officer_id for o in officers}
     return sum(1 for s in order if prob.reqs[st.person_of[s.key]].manager_id in ids)
@@ -109,10 +90,12 @@ def _route(
     """(visiting order, exact travel) of the stops with another crew, or None if they do not fit."""
     if not order:
         return [], 0
-    if not all(_crew_can_make(prob, officers, st.person_of[s.key]) for s in order):
+    if any(
+        crew_can_make(prob.reqs[st.person_of[s.key]], officers, prob.area_mode) is not None
+        for s in order
+    ):
         return None
-    cap = _max_visits(officers)
-    if cap is not None and len(order) > cap:
+    if crew_max_visits(officers, len(order) - 1) is not None:
         return None
     timer = _timer(prob, officers)
     ev = timer.evaluate(order)

@@ -18,13 +18,13 @@ from datetime import date
 
 from rso_scheduler.calendar import absences_by_officer, days, officer_works
 from rso_scheduler.models import Absence, Officer
+from rso_scheduler.rules import MIN_SHARED_SHIFT_MIN, crews_share_shift
 from rso_scheduler.travel import haversine_km
 
-# A pair is worth forming when the two shifts share enough hours for a few visits: an early
-# (07:00-15:00) and a late (14:00-22:00) shift share one hour, which is no working day for a
-# crew, while 07:00-15:00 and 10:00-18:00 share five. Measured on the synthetic force: a 75%
-# overlap rule left such officers alone and their people's two-officer visits late.
-MIN_OVERLAP_MIN = 180
+# A pair is worth forming when the two shifts share enough hours for a few visits (the rule
+# lives in rules.crews_share_shift). Measured on the synthetic force: a 75% overlap rule left
+# officers alone and their people's two-officer visits late.
+MIN_OVERLAP_MIN = MIN_SHARED_SHIFT_MIN
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def _overlap_min(a: Officer, b: Officer) -> int:
 
 def can_pair(a: Officer, b: Officer) -> bool:
     """Two officers can form a crew when their shifts share enough hours for a few visits."""
-    return _overlap_min(a, b) >= MIN_OVERLAP_MIN
+    return crews_share_shift(a, b) is None
 
 
 def pair_score(a: Officer, b: Officer) -> float:

@@ -1,95 +1,208 @@
-"""Why an owed visit is not in the roster: a specific, plain-English reason per visit.
+"""Why an owed visit is not in the roster, or is late: a specific, plain-English reason.
 
-The reason is found by narrowing down the officer-days that could have made the visit, from the
-person's own availability to skills, area, window and crew size; only when some crew could
-have made the visit is the cause given as capacity. Reasons never contain coordinates.
+The reason is the rule (`rso_scheduler.rules`) that stops the visit on the days it could
+otherwise be made, found by narrowing down from the person's own earliest date and availability
+to the officers on duty, skills, area, window and crew size; only when some crew could have
+made the visit is the cause given as capacity. Both planners use these functions, so a reason
+reads the same whichever made the roster. Reasons never contain coordinates.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
 
+from rso_scheduler.demand import Requirement
 from rso_scheduler.models import Officer
-from rso_scheduler.roster import hhmm
-from rso_scheduler.solver.problem import Problem
+from rso_scheduler.roster import Unscheduled
+from rso_scheduler.rules import (
+    crew_area,
+    last_owed_floor,
+    not_before,
+    officer_shift_holds,
+    person_available,
+)
 
 
-def _span(prob: Problem, lo: int) -> str:
-    first = prob.day(max(lo, 0))
-    return f"between {first.isoformat()} and {prob.end.isoformat()}"
+def _span(lo: date, hi: date) -> str:
+    if lo == hi:
+        return f"on {lo.isoformat()}"
+    return f"between {lo.isoformat()} and {hi.isoformat()}"
 
 
-def _covers(o: Officer, ws: int, we: int, duration_min: int) -> bool:
-    """The officer's shift has room for the visit inside the window (travel aside)."""
-    return max(o.shift_start_min, ws) + duration_min <= min(o.shift_end_min, we)
+def blocking_reason(
+    req: Requirement,
+    lo: date,
+    hi: date,
+    on_duty: Callable[[date], Sequence[Officer]],
+    area_mode: str,
+    eligible_crews_on: Callable[[date], int] | None = None,
+) -> str | None:
+    """The rule that stops the visit on every day of [lo, hi], or None if some day has an
+    eligible crew (then the cause, if any, is capacity or a planning choice).
 
-
-def unscheduled_reason(prob: Problem, person: int, lo: int, holidays_off: dict[date, str]) -> str:
-    """A specific reason why the person's next owed visit (earliest day `lo`) is unplanned."""
-    r = prob.reqs[person]
-    lo = max(lo, 0)
-    span = _span(prob, lo)
-    if lo >= prob.n_days:
-        return "the minimum gap after the previous visit ends after the plan"
-    days = [d for d in range(lo, prob.n_days) if r.available_on(prob.day(d))]
-    if not days:
-        return f"person unavailable for the whole period {span}"
-    officer_days: list[tuple[int, Officer]] = []
-    for d in days:
-        seen: set[str] = set()
-        for crew in prob.crews_by_day[d].values():
-            for o in crew.officers:
-                if o.officer_id not in seen:
-                    seen.add(o.officer_id)
-                    officer_days.append((d, o))
+    `on_duty(day)` gives the officers on duty; `eligible_crews_on(day)`, where the planner
+    forms crews before assigning visits, how many of that day's crews could make the visit.
+    """
+    if lo > hi:
+        return None
+    span = _span(lo, hi)
+    days = [lo + timedelta(days=i) for i in range((hi - lo).days + 1)]
+    open_days = [d for d in days if person_available(req, d) is None]
+    if not open_days:
+        return person_available(req, lo) or f"person unavailable {span}"
+    officer_days = [(d, o) for d in open_days for o in on_duty(d)]
     if not officer_days:
-        return f"no officer works on any day the person is available {span}"
-    need = 2 if r.two_officers else 1
-    for skill in sorted(r.skills):
+        return f"no officer on duty on any day the person is available {span}"
+    need = 2 if req.two_officers else 1
+    for skill in sorted(req.skills):
         if not any(skill in o.skills for _, o in officer_days):
-            return f"no officer with skill {skill} works {span}"
-    pool = officer_days
-    if prob.area_mode == "strict" and r.area is not None:
-        pool = [(d, o) for d, o in officer_days if o.area == r.area]
-        if not pool:
-            return f"strict area: no officer of area {r.area} works {span}"
-        if need == 2 and not _two_same_day(pool):
-            return f"strict area: never two officers of area {r.area} on the same day {span}"
-    if r.window_start_min is not None and r.window_end_min is not None:
-        ws, we = r.window_start_min, r.window_end_min
-        window = f"{hhmm(ws)}-{hhmm(we)}"
-        if we - ws < r.duration_min:
-            return f"window {window} is shorter than the {r.duration_min}-minute visit"
-        covering = [(d, o) for d, o in pool if _covers(o, ws, we, r.duration_min)]
-        if not covering:
-            return f"window {window} is covered by no shift {span}"
-        if need == 2 and not _two_same_day(covering):
-            return f"window {window} is covered by the shift of only one officer on any day (two needed)"
+            return f"no officer with skill {skill} on duty {span}"
+    pool = [(d, o) for d, o in officer_days if crew_area(req, (o,), area_mode) is None]
+    if not pool:
+        return f"strict area: no officer of area {req.area} on duty {span}"
     if need == 2 and not _two_same_day(pool):
-        return f"needs two officers but no two eligible officers work the same day {span}"
-    eligible_crews = 0
-    for d in days:
-        for comp, crew in prob.crews_by_day[d].items():
-            del crew
-            if prob.static_eligibility(person, comp) is not None:
-                eligible_crews += 1
-    if eligible_crews == 0:
+        if area_mode == "strict" and req.area is not None:
+            return f"strict area: never two officers of area {req.area} on duty the same day {span}"
+        return f"needs two officers but never two on duty the same day {span}"
+    covering = [(d, o) for d, o in pool if officer_shift_holds(o, req) is None]
+    if not covering:
+        return officer_shift_holds(pool[0][1], req) or f"no shift holds the visit {span}"
+    if need == 2 and not _two_same_day(covering):
+        return "the window is covered by the shift of only one officer on any day (two needed)"
+    if eligible_crews_on is not None and not any(eligible_crews_on(d) for d in open_days):
         what = ["two officers"] if need == 2 else []
-        if r.skills:
-            what.append("skills " + ";".join(sorted(r.skills)))
-        if r.window_start_min is not None and r.window_end_min is not None:
-            what.append(f"window {hhmm(r.window_start_min)}-{hhmm(r.window_end_min)} reachable")
-        if prob.area_mode == "strict" and r.area is not None:
-            what.append(f"area {r.area}")
+        if req.skills:
+            what.append("skills " + ";".join(sorted(req.skills)))
+        if req.window_start_min is not None and req.window_end_min is not None:
+            what.append("the window reachable with travel")
+        if area_mode == "strict" and req.area is not None:
+            what.append(f"area {req.area}")
         need_text = ", ".join(what) if what else "the visit's needs"
         return f"no crew formed on any day has {need_text} {span}"
-    return f"capacity: all {eligible_crews} eligible crew-days full {span}"
+    return None
 
 
-def _two_same_day(pool: list[tuple[int, Officer]]) -> bool:
-    count: dict[int, int] = {}
+def _two_same_day(pool: list[tuple[date, Officer]]) -> bool:
+    count: dict[date, int] = {}
     for d, _o in pool:
         count[d] = count.get(d, 0) + 1
         if count[d] >= 2:
             return True
     return False
+
+
+def unscheduled_reason(
+    req: Requirement,
+    lo: date,
+    earliest_why: str,
+    start: date,
+    end: date,
+    on_duty: Callable[[date], Sequence[Officer]],
+    area_mode: str,
+    eligible_crews_on: Callable[[date], int] | None = None,
+) -> str:
+    """Why a visit whose earliest date is `lo` (set by `earliest_why`) is not planned by `end`."""
+    first = max(lo, start)
+    if first > end:
+        return not_before(end + timedelta(days=1), lo, earliest_why) or "not possible in the plan"
+    held_back = ""
+    if lo > start and earliest_why:
+        held_back = "; " + (not_before(start, lo, earliest_why) or "")
+    why = blocking_reason(req, first, end, on_duty, area_mode, eligible_crews_on)
+    if why is not None:
+        return why + held_back
+    if eligible_crews_on is not None:
+        n = sum(eligible_crews_on(d) for d in _days(first, end) if req.available_on(d))
+        return f"capacity: all {n} eligible crew-days full {_span(first, end)}" + held_back
+    return f"capacity: all eligible officers full {_span(first, end)}" + held_back
+
+
+def late_reason(
+    req: Requirement,
+    lo: date,
+    earliest_why: str,
+    due: date,
+    made: date,
+    start: date,
+    on_duty: Callable[[date], Sequence[Officer]],
+    area_mode: str,
+    room_on: Callable[[date], int] | None,
+    eligible_crews_on: Callable[[date], int] | None = None,
+) -> str:
+    """Why a visit due `due` is made on `made`, later: the rule that stops it on every day from
+    the first it could be on time, or a full roster, or (where crew-days with room existed) the
+    planner's choice. "" when the visit is not late."""
+    if made <= due:
+        return ""
+    first = max(due, start)
+    if lo > first:
+        why = not_before(first, lo, earliest_why)
+        if lo >= made and why:
+            return why
+        first = lo
+    last = made - timedelta(days=1)
+    if first > last:
+        return ""
+    block = blocking_reason(req, first, last, on_duty, area_mode, eligible_crews_on)
+    if block is not None:
+        return block
+    if room_on is not None:
+        free = sum(room_on(d) for d in _days(first, last) if req.available_on(d))
+        if free:
+            return (
+                f"planner's choice: {free} eligible crew-day{'s' if free != 1 else ''} "
+                f"{_span(first, last)} had room (planned later for travel or more serious visits)"
+            )
+    return f"every eligible crew-day {_span(first, last)} full"
+
+
+def _days(lo: date, hi: date) -> list[date]:
+    return [lo + timedelta(days=i) for i in range((hi - lo).days + 1)]
+
+
+def unplanned_owed(
+    req: Requirement,
+    planned: Sequence[date],
+    owed_dues: Sequence[date],
+    end: date,
+    reason_for: Callable[[date, str], str],
+) -> list[Unscheduled]:
+    """The person's owed visits (the one count, `owed_dues`) that the plan does not hold.
+
+    `planned` are the dates of the person's owed visits in the roster, in order. The first one
+    missing is due by the contract's rule (an interval after the last planned visit); if a late
+    visit before it pushed that due date past the end, it is still listed (it was owed), with
+    that as the reason. `reason_for(earliest, why)` diagnoses a visit that could fall in the plan.
+    """
+    out: list[Unscheduled] = []
+    k, m = len(owed_dues), len(planned)
+    for j in range(m, k):
+        if j == m:
+            if m == 0:
+                due, lo, why = req.first_due, req.first_earliest, req.earliest_why
+            else:
+                prev = planned[-1]
+                due = req.next_due(prev)
+                lo, why = req.next_earliest_why(prev)
+            if j == k - 1:
+                floor, floor_why = last_owed_floor(req, end)
+                if floor > lo:
+                    lo, why = floor, floor_why
+            if due > end:
+                late = (prev - owed_dues[m - 1]).days if m else 0
+                due = owed_dues[j]
+                text = (
+                    f"the visit before it is planned on {prev.isoformat()}"
+                    + (f" ({late} days after its due date)" if late > 0 else "")
+                    + f", which moves this visit's due date to {req.next_due(prev).isoformat()}, "
+                    "after the plan"
+                )
+            else:
+                text = reason_for(lo, why)
+            first_missing_due = due
+        else:
+            due = owed_dues[j]
+            text = f"follows the unplanned visit due {first_missing_due.isoformat()}"
+        out.append(Unscheduled(req.offender_id, req.risk_level, due, text))
+    return out

@@ -15,8 +15,8 @@ from __future__ import annotations
 import heapq
 import math
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from rso_scheduler.calendar import absences_by_officer, bank_holidays, days, officer_works
@@ -24,7 +24,9 @@ from rso_scheduler.demand import Requirement, requirements
 from rso_scheduler.errors import PlanError
 from rso_scheduler.models import Dataset, Officer, VisitKind
 from rso_scheduler.policy import Policy
-from rso_scheduler.roster import CrewRoute, OfficerLeg, PlannedVisit, PlanResult, Unscheduled, hhmm
+from rso_scheduler.roster import CrewRoute, OfficerLeg, PlannedVisit, PlanResult, Unscheduled
+from rso_scheduler.rules import crew_area, crew_max_visits, crew_skills, last_owed_floor
+from rso_scheduler.solver.diagnose import late_reason, unplanned_owed, unscheduled_reason
 from rso_scheduler.solver.options import PlanOptions
 from rso_scheduler.travel import haversine_km, road_km, travel_min
 
@@ -72,16 +74,6 @@ class _Job:
     req: Requirement = field(compare=False)
 
 
-@dataclass
-class _Why:
-    """What stopped a visit being placed, gathered over the days tried (for the reason text)."""
-
-    days_open: int = 0  # days in range the person was available
-    days_with_crew: int = 0  # of those, days some eligible crew was working
-    days_full: int = 0  # days a crew worked but had reached its cap of visits
-    window_too_late: bool = False  # a crew existed but the window/shift did not fit
-
-
 def greedy_plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> PlanResult:
     """Plan [start, end] greedily; a valid roster by every hard rule, not an optimised one."""
     if end < start:
@@ -101,19 +93,23 @@ def greedy_plan(dataset: Dataset, start: date, end: date, options: PlanOptions) 
     sheets: dict[tuple[str, date], _Day] = {}
 
     reqs = requirements(dataset, start, end, include_optional=False)
+    duty = frozenset(d for d in plan_days if working[d])
+    owed = {r.offender_id: r.owed_dues(end, duty) for r in reqs}
     options.progress(f"greedy: {len(reqs)} people owe a visit")
-    heap: list[_Job] = [
-        _Job(r.first_due, r.risk_level.rank, r.offender_id, 0, r.first_earliest, r) for r in reqs
-    ]
+    heap: list[_Job] = []
+    for r in reqs:
+        lo = r.first_earliest
+        if len(owed[r.offender_id]) == 1:
+            lo = max(lo, last_owed_floor(r, end)[0])
+        heap.append(_Job(r.first_due, r.risk_level.rank, r.offender_id, 0, lo, r))
     heapq.heapify(heap)
 
     placed: list[tuple[Requirement, int, date, int, int, tuple[str, ...], date]] = []
-    unscheduled: list[Unscheduled] = []
+    planned_on: dict[str, list[date]] = {}
     counter = 0
     while heap:
         job = heapq.heappop(heap)
         r = job.req
-        why = _Why()
         found = None
         if r.offender_id not in firsts_of:
             firsts_of[r.offender_id] = _first_order(r, officers)
@@ -121,20 +117,11 @@ def greedy_plan(dataset: Dataset, start: date, end: date, options: PlanOptions) 
         for d in plan_days:
             if d < job.earliest or not r.available_on(d):
                 continue
-            why.days_open += 1
-            found = _place_on_day(r, d, working[d], by_id, firsts, partners, sheets, policy, why)
+            found = _place_on_day(r, d, working[d], by_id, firsts, partners, sheets, policy)
             if found is not None:
                 break
         if found is None:
-            unscheduled.append(
-                Unscheduled(
-                    r.offender_id,
-                    r.risk_level,
-                    job.due,
-                    _reason(r, job, end, why, officers, policy),
-                )
-            )
-            continue
+            continue  # listed with its reason below (and so is the rest of the person's chain)
         d, start_min, crew = found
         counter += 1
         vid = f"G{counter:05d}"
@@ -144,14 +131,37 @@ def greedy_plan(dataset: Dataset, start: date, end: date, options: PlanOptions) 
                 _Stop(vid, r.lat, r.lon, start_min, end_min)
             )
         placed.append((r, job.seq, d, start_min, end_min, crew, job.due))
+        mine = planned_on.setdefault(r.offender_id, [])
+        mine.append(d)
         nxt_due = r.next_due(d)
-        if nxt_due <= end:
+        k = len(owed[r.offender_id])
+        if len(mine) < k and nxt_due <= end:
+            lo = r.next_earliest(d)
+            if len(mine) == k - 1:
+                lo = max(lo, last_owed_floor(r, end)[0])
             heapq.heappush(
-                heap,
-                _Job(nxt_due, r.risk_level.rank, r.offender_id, job.seq + 1, r.next_earliest(d), r),
+                heap, _Job(nxt_due, r.risk_level.rank, r.offender_id, job.seq + 1, lo, r)
             )
 
+    def on_duty(day: date) -> list[Officer]:
+        return working.get(day, [])
+
+    unscheduled: list[Unscheduled] = []
+    for r in reqs:
+
+        def reason_for(lo: date, why: str, r: Requirement = r) -> str:
+            return unscheduled_reason(r, lo, why, start, end, on_duty, policy.areas.mode)
+
+        unscheduled.extend(
+            unplanned_owed(
+                r, planned_on.get(r.offender_id, []), owed[r.offender_id], end, reason_for
+            )
+        )
+
     visits = _finish_visits(placed, sheets, policy.visits.unannounced_share)
+    visits = _with_late_reasons(
+        visits, {r.offender_id: r for r in reqs}, start, end, on_duty, policy
+    )
     routes = _routes(sheets, policy)
     seconds = time.perf_counter() - t0
     options.progress(
@@ -172,10 +182,6 @@ def greedy_plan(dataset: Dataset, start: date, end: date, options: PlanOptions) 
         work_bank_holidays=options.work_bank_holidays,
         stats={"solver": "greedy", "status": "FEASIBLE", "people_owing": len(reqs)},
     )
-
-
-def _area_ok(officer: Officer, r: Requirement, mode: str) -> bool:
-    return mode != "strict" or r.area is None or officer.area == r.area
 
 
 def _partner_order(officers: list[Officer]) -> dict[str, list[str]]:
@@ -224,10 +230,7 @@ def _candidate_crews(
             if key in seen:
                 continue
             seen.add(key)
-            held: set[str] = set()
-            for oid in crew:
-                held |= by_id[oid].skills
-            if r.skills <= held:
+            if crew_skills(r, [by_id[oid] for oid in crew]) is None:
                 yield crew
                 n += 1
                 if n >= MAX_CREWS_PER_DAY:
@@ -243,23 +246,18 @@ def _place_on_day(
     partners: dict[str, list[str]],
     sheets: dict[tuple[str, date], _Day],
     policy: Policy,
-    why: _Why,
 ) -> tuple[date, int, tuple[str, ...]] | None:
     """The start time and crew for `r` appended to crews' days on `d`, or None if none fits."""
     mode = policy.areas.mode
     eligible = []
-    capped = []
     for o in working:
-        if not _area_ok(o, r, mode):
+        if crew_area(r, (o,), mode) is not None:
             continue
         sheet = sheets.get((o.officer_id, d))
-        n = len(sheet.stops) if sheet else 0
-        if o.max_visits_per_day is not None and n >= o.max_visits_per_day:
-            capped.append(o)
+        if crew_max_visits((o,), len(sheet.stops) if sheet else 0) is not None:
             continue
         eligible.append(o)
     ids = {o.officer_id for o in eligible}
-    any_crew = False
     travel = policy.travel
     # each officer's earliest arrival and latest finish at this home today, worked out once
     # per officer (not per crew: crews share officers and travel is the costly part)
@@ -273,55 +271,38 @@ def _place_on_day(
         finish_by[o.officer_id] = o.shift_end_min - back
     latest_end = r.window_end_min if r.window_end_min is not None else 24 * 60
     for crew in _candidate_crews(r, firsts, partners, ids, by_id):
-        any_crew = True
         start_min = max([r.window_start_min or 0] + [arrive[oid] for oid in crew])
         end_min = start_min + r.duration_min
         if end_min <= latest_end and all(end_min <= finish_by[oid] for oid in crew):
             return d, start_min, crew
-        why.window_too_late = True
-    if any_crew:
-        why.days_with_crew += 1
-    elif capped:
-        with_capped = ids | {o.officer_id for o in capped}
-        if next(_candidate_crews(r, firsts, partners, with_capped, by_id), None) is not None:
-            why.days_full += 1
     return None
 
 
-def _reason(
-    r: Requirement, job: _Job, end: date, why: _Why, officers: list[Officer], policy: Policy
-) -> str:
-    """A plain-English cause for a visit left unscheduled."""
-    mode = policy.areas.mode
-    if job.earliest > end:
-        return f"not possible before plan end: earliest allowed date is {job.earliest}"
-    if why.days_open == 0:
-        return "person unavailable on every possible day before plan end"
-    pool = [o for o in officers if _area_ok(o, r, mode)]
-    if mode == "strict" and r.area is not None and not pool:
-        return f"no officer in area {r.area} (areas are strict)"
-    size = 2 if r.two_officers else 1
-    if len(pool) < size:
-        return "not enough officers for a two-officer visit" if size == 2 else "no eligible officer"
-    for skill in sorted(r.skills):
-        if not any(skill in o.skills for o in pool):
-            return f"no officer with skill {skill}"
-    if r.window_start_min is not None and r.window_end_min is not None:
-        ws, we = r.window_start_min, r.window_end_min
-        covering = [
-            o
-            for o in pool
-            if max(o.shift_start_min, ws) + r.duration_min <= min(o.shift_end_min, we)
-        ]
-        if len(covering) < size:
-            who = (
-                "two officers' shifts cover" if size == 2 and covering else "officer's shift covers"
+def _with_late_reasons(
+    visits: list[PlannedVisit],
+    reqs: dict[str, Requirement],
+    start: date,
+    end: date,
+    on_duty: Callable[[date], list[Officer]],
+    policy: Policy,
+) -> list[PlannedVisit]:
+    """Each late visit with the rule or the full roster that made it late (greedy takes the
+    first day that fits, so it never chooses lateness)."""
+    out: list[PlannedVisit] = []
+    prev: dict[str, date] = {}
+    for v in sorted(visits, key=lambda x: (x.offender_id, x.date)):
+        r = reqs[v.offender_id]
+        p = prev.get(v.offender_id)
+        lo, why = (r.first_earliest, r.earliest_why) if p is None else r.next_earliest_why(p)
+        prev[v.offender_id] = v.date
+        if v.days_late > 0:
+            text = late_reason(
+                r, lo, why, v.due_date, v.date, start, on_duty, policy.areas.mode, None
             )
-            return f"no {who} the visit window {hhmm(ws)}-{hhmm(we)}"
-    if why.days_with_crew == 0 and why.days_full == 0:
-        needs = f" with skill {', '.join(sorted(r.skills))}" if r.skills else ""
-        return f"no {'two officers' if size == 2 else 'officer'}{needs} working on any possible day before plan end"
-    return "capacity: all eligible officers full before plan end"
+            v = replace(v, late_reason=text)
+        out.append(v)
+    out.sort(key=lambda x: x.visit_id)
+    return out
 
 
 def _finish_visits(

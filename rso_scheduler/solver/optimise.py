@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from rso_scheduler.calendar import bank_holidays
-from rso_scheduler.demand import requirements
+from rso_scheduler.demand import Requirement, requirements
 from rso_scheduler.errors import PlanError
-from rso_scheduler.models import Dataset, VisitKind
+from rso_scheduler.models import Dataset, Officer, VisitKind
 from rso_scheduler.roster import CrewRoute, OfficerLeg, PlannedVisit, PlanResult, Unscheduled
+from rso_scheduler.rules import last_owed_floor
 from rso_scheduler.solver.assign import (
     W_CONT,
     build_candidates,
@@ -24,10 +26,16 @@ from rso_scheduler.solver.assign import (
 )
 from rso_scheduler.solver.balance import exchange_officers
 from rso_scheduler.solver.crews import form_crews
-from rso_scheduler.solver.diagnose import unscheduled_reason
+from rso_scheduler.solver.diagnose import late_reason, unplanned_owed, unscheduled_reason
 from rso_scheduler.solver.improve import improve
 from rso_scheduler.solver.options import PlanOptions
-from rso_scheduler.solver.problem import REPAIR_COMPS, Problem, build_problem, due_index
+from rso_scheduler.solver.problem import (
+    REPAIR_COMPS,
+    Problem,
+    build_problem,
+    due_index,
+    owed_count,
+)
 from rso_scheduler.solver.routing import Stop
 from rso_scheduler.solver.unannounced import choose_unannounced
 
@@ -74,38 +82,48 @@ class _State:
 
 
 def _next_owed(prob: Problem, st: _State, person: int) -> tuple[int, int] | None:
-    """(due day, earliest day) of the person's next owed visit not yet planned, or None."""
+    """(due day, earliest day) of the person's next owed visit not yet planned, or None when
+    every owed visit is planned or the next one cannot be placed (a late visit before it
+    pushed its due date past the end: it is listed as unscheduled, with that reason)."""
     r = prob.reqs[person]
-    ds = st.person_days(person)
-    last_day = prob.n_days - 1
-    if not ds:
-        if r.optional:
-            return None
-        return due_index(prob, person), (r.first_earliest - prob.start).days
-    due = ds[-1] + r.interval_days
-    if due > last_day:
+    if r.optional:
         return None
-    return due, ds[-1] + prob.step_days(person)
+    ds = st.person_days(person)
+    k = owed_count(prob, person)
+    if len(ds) >= k:
+        return None
+    if not ds:
+        due, lo = due_index(prob, person), (r.first_earliest - prob.start).days
+    else:
+        due = ds[-1] + r.interval_days
+        if due > prob.n_days - 1:
+            return None
+        lo = ds[-1] + prob.step_days(person)
+    if len(ds) == k - 1:
+        lo = max(lo, (last_owed_floor(r, prob.end)[0] - prob.start).days)
+    return due, lo
 
 
 def _drop_not_owed(prob: Problem, st: _State) -> int:
-    """Remove chained visits that fall due after the plan (an unfinished search can leave
-    them in); pull-forward is decided separately, with its own rules. Returns how many."""
+    """Remove chained visits that fall due after the plan or beyond the owed count (an
+    unfinished search can leave them in); pull-forward is decided separately, with its own
+    rules. Returns how many."""
     last_day = prob.n_days - 1
     dropped = 0
     for p in sorted(st.by_person):
         keys = sorted(st.by_person[p], key=lambda k: (prob.crews[st.crew_of[k]].day_index, k))
         r = prob.reqs[p]
-        for prev, key in zip(keys, keys[1:], strict=False):
+        keep = len(keys) if r.optional else min(len(keys), owed_count(prob, p))
+        for i, (prev, _key) in enumerate(zip(keys, keys[1:], strict=False)):
             if prob.crews[st.crew_of[prev]].day_index + r.interval_days > last_day:
-                cut = keys[keys.index(key) :]
-                for k in cut:
-                    crew = st.crew_of.pop(k)
-                    st.person_of.pop(k)
-                    st.stops[crew] = [s for s in st.stops[crew] if s.key != k]
-                st.by_person[p] = keys[: keys.index(key)]
-                dropped += len(cut)
+                keep = min(keep, i + 1)
                 break
+        for k in keys[keep:]:
+            crew = st.crew_of.pop(k)
+            st.person_of.pop(k)
+            st.stops[crew] = [s for s in st.stops[crew] if s.key != k]
+        st.by_person[p] = keys[:keep]
+        dropped += len(keys) - keep
     return dropped
 
 
@@ -348,6 +366,98 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     return result
 
 
+class _Diagnosis:
+    """What the shared diagnosis (`diagnose.py`) needs to know of this plan: who is on duty,
+    which crews could make a person's visit, and which of them still have room in the roster."""
+
+    def __init__(self, prob: Problem, st: _State):
+        self.prob = prob
+        self.st = st
+        self._duty: dict[date, list[Officer]] = {}
+        for crews in prob.crews_by_day:
+            for crew in crews.values():
+                self._duty.setdefault(crew.day, []).extend(crew.officers)
+
+    def on_duty(self, day: date) -> list[Officer]:
+        return self._duty.get(day, [])
+
+    def eligible_for(self, person: int) -> Callable[[date], int]:
+        prob = self.prob
+
+        def count(day: date) -> int:
+            d = (day - prob.start).days
+            if not 0 <= d < prob.n_days:
+                return 0
+            return sum(
+                1 for c in prob.crews_by_day[d] if prob.static_eligibility(person, c) is not None
+            )
+
+        return count
+
+    def room_for(self, person: int) -> Callable[[date], int]:
+        """Crew-days of a day that could take one more visit of the person as routed now."""
+        prob, st = self.prob, self.st
+
+        def count(day: date) -> int:
+            d = (day - prob.start).days
+            if not 0 <= d < prob.n_days:
+                return 0
+            n = 0
+            stop = prob.stop(person, -1)
+            for comp, crew in sorted(prob.crews_by_day[d].items()):
+                if prob.static_eligibility(person, comp) is None:
+                    continue
+                order = st.stops.get(crew.index, [])
+                if crew.max_visits is not None and len(order) >= crew.max_visits:
+                    continue
+                if prob.timers[comp].cheapest_insertion(order, stop) is not None:
+                    n += 1
+            return n
+
+        return count
+
+
+def _with_late_reasons(
+    visits: list[PlannedVisit], prob: Problem, hooks: _Diagnosis
+) -> list[PlannedVisit]:
+    """Each late visit with the rule, the full roster or the planner's choice that made it late."""
+    by_person: dict[str, list[PlannedVisit]] = defaultdict(list)
+    for v in visits:
+        by_person[v.offender_id].append(v)
+    out: dict[str, PlannedVisit] = {}
+    for oid, mine in by_person.items():
+        p = prob.person_index[oid]
+        r = prob.reqs[p]
+        prev: date | None = None
+        owed = owed_count(prob, p)
+        for i, v in enumerate(sorted(mine, key=lambda x: x.date)):
+            if prev is None:
+                lo, why = r.first_earliest, r.earliest_why
+            else:
+                lo, why = r.next_earliest_why(prev)
+            if i == owed - 1 and not v.pulled_forward:
+                floor, floor_why = last_owed_floor(r, prob.end)
+                if floor > lo:
+                    lo, why = floor, floor_why
+            prev = v.date
+            if v.days_late > 0:
+                text = late_reason(
+                    r,
+                    lo,
+                    why,
+                    v.due_date,
+                    v.date,
+                    prob.start,
+                    hooks.on_duty,
+                    prob.area_mode,
+                    hooks.room_for(p),
+                    hooks.eligible_for(p),
+                )
+                v = replace(v, late_reason=text)
+            out[v.visit_id] = v
+    return [out[v.visit_id] for v in visits]
+
+
 def _extract(
     prob: Problem,
     st: _State,
@@ -442,18 +552,39 @@ def _extract(
         )
         for day, crew_id, _ci, keys, legs in sorted(routes_raw, key=lambda x: (x[0], x[1]))
     ]
+    hooks = _Diagnosis(prob, st)
     unscheduled: list[Unscheduled] = []
+    owed_dates: dict[int, list[date]] = defaultdict(list)
+    for v in visits:
+        if not v.pulled_forward:
+            owed_dates[prob.person_index[v.offender_id]].append(v.date)
     for p, r in enumerate(prob.reqs):
         if r.optional:
             continue
-        nxt = _next_owed(prob, st, p)
-        if nxt is None:
-            continue
-        due_day, lo = nxt
-        due_date = prob.day(due_day)
-        reason = unscheduled_reason(prob, p, lo, holidays_off)
-        unscheduled.append(Unscheduled(r.offender_id, r.risk_level, due_date, reason))
+
+        def reason_for(lo: date, why: str, p: int = p, r: Requirement = r) -> str:
+            return unscheduled_reason(
+                r,
+                lo,
+                why,
+                prob.start,
+                prob.end,
+                hooks.on_duty,
+                prob.area_mode,
+                hooks.eligible_for(p),
+            )
+
+        unscheduled.extend(
+            unplanned_owed(
+                r,
+                sorted(owed_dates.get(p, [])),
+                r.owed_dues(prob.end, prob.duty_days),
+                prob.end,
+                reason_for,
+            )
+        )
     unscheduled.sort(key=lambda u: (u.risk_level.rank, u.due_date, u.offender_id))
+    visits = _with_late_reasons(visits, prob, hooks)
     owed_planned = sum(1 for v in visits if not v.pulled_forward)
     stats["visits_planned"] = len(visits)
     stats["crew_days"] = len(prob.crews)

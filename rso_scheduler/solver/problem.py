@@ -20,6 +20,12 @@ import numpy as np
 from rso_scheduler.demand import Requirement
 from rso_scheduler.models import Officer
 from rso_scheduler.policy import Policy
+from rso_scheduler.rules import (
+    area_mismatches,
+    crew_can_make,
+    last_owed_floor,
+    window_reachable,
+)
 from rso_scheduler.solver.crews import CrewDay
 from rso_scheduler.solver.routing import CrewTimer, Stop, TravelCache
 from rso_scheduler.travel import haversine_matrix_km
@@ -60,6 +66,8 @@ class Problem:
     crews_by_day: list[dict[int, CrewDay]] = field(default_factory=list)  # day -> comp -> crew
     approx_min: np.ndarray | None = None  # person x comp: max over officers of one-way minutes
     ranked_cache: dict[int, list[int]] = field(default_factory=dict)
+    duty_days: frozenset[date] = frozenset()  # days some officer is on duty (some crew exists)
+    person_index: dict[str, int] = field(default_factory=dict)  # offender_id -> index in reqs
     _elig: dict[tuple[int, int], tuple[int, int] | None] = field(default_factory=dict)
 
     @property
@@ -84,29 +92,28 @@ class Problem:
 
     def static_eligibility(self, person: int, comp: int) -> tuple[int, int] | None:
         """(area mismatches, one-way travel summed over officers) if the crew may ever make the
-        visit (size, skills, strict area, window inside shifts with exact travel), else None."""
+        visit (`rules.crew_ineligible`: size, skills, strict area, window inside shifts with
+        exact travel), else None."""
         key = (person, comp)
         if key in self._elig:
             return self._elig[key]
-        r = self.reqs[person]
-        timer = self.timers[comp]
-        offs = timer.officers
         out: tuple[int, int] | None = None
-        skills: frozenset[str] = frozenset()
-        for o in offs:
-            skills |= o.skills
-        ok = not (r.two_officers and len(offs) < 2) and r.skills <= skills
-        mismatch = 0
-        if ok and r.area is not None and self.area_mode != "ignore":
-            mismatch = sum(1 for o in offs if o.area != r.area)
-            if self.area_mode == "strict" and mismatch:
-                ok = False
-        if ok:
+        if self.crew_ineligible(person, comp) is None:
+            r = self.reqs[person]
+            timer = self.timers[comp]
+            mismatch = area_mismatches(r, timer.officers, self.area_mode)
             stop = self.stop(person, -1)
-            if timer.evaluate([stop]) is not None:
-                out = (mismatch if self.area_mode == "prefer" else 0, sum(timer.out_legs(stop)))
+            out = (mismatch if self.area_mode == "prefer" else 0, sum(timer.out_legs(stop)))
         self._elig[key] = out
         return out
+
+    def crew_ineligible(self, person: int, comp: int) -> str | None:
+        """Why a crew composition can never make the person's visit (None: it can)."""
+        r = self.reqs[person]
+        timer = self.timers[comp]
+        return crew_can_make(r, timer.officers, self.area_mode) or window_reachable(
+            r, lambda: timer.evaluate([self.stop(person, -1)])
+        )
 
     def ranked_comps(self, person: int, limit: int) -> list[int]:
         """Up to `limit` eligible crew compositions for a person, best first, plus any crew
@@ -117,15 +124,13 @@ class Problem:
         assert self.approx_min is not None
         r = self.reqs[person]
         approx = self.approx_min[person]
-        if r.area is not None and self.area_mode != "ignore":
-            mis = np.array(
-                [
-                    sum(1 for o in self.timers[c].officers if o.area != r.area)
-                    for c in range(len(self.comps))
-                ]
-            )
-        else:
-            mis = np.zeros(len(self.comps), dtype=int)
+        mis = np.array(
+            [
+                area_mismatches(r, self.timers[c].officers, self.area_mode)
+                for c in range(len(self.comps))
+            ],
+            dtype=int,
+        )
         order = np.lexsort((np.arange(len(self.comps)), approx, mis))
         picked: list[tuple[tuple[int, int], int]] = []
         manager: list[tuple[tuple[int, int], int]] = []
@@ -202,19 +207,28 @@ def build_problem(
         prob.approx_min = np.zeros((len(reqs), len(comps)))
     # slots: every owed visit, chained ones as far as they could fall inside the plan
     slots: list[Slot] = []
+    prob.duty_days = frozenset(c.day for c in crews)
+    prob.person_index = {r.offender_id: p for p, r in enumerate(reqs)}
     for p, r in enumerate(reqs):
         if r.optional:
             continue
         first = (r.first_earliest - start).days
         step = prob.step_days(p)
-        n = max(1, r.chain_estimate(end)) + 1  # one spare: early visits can make the chain longer
+        n = owed_count(prob, p)
         for k in range(n):
             e = first + k * step
+            if k == n - 1:
+                e = max(e, (last_owed_floor(r, end)[0] - start).days)
             if e >= prob.n_days:
-                break
+                break  # cannot be made inside the plan: listed as unscheduled with its reason
             slots.append(Slot(len(slots), p, k, e))
     prob.slots = slots
     return prob
+
+
+def owed_count(prob: Problem, person: int) -> int:
+    """Visits the person owes in the plan (the one count, `demand.owed_dues`)."""
+    return prob.reqs[person].chain_estimate(prob.end, prob.duty_days)
 
 
 def due_index(prob: Problem, person: int) -> int:

@@ -1,0 +1,218 @@
+"""The hard rules of a visit: one named function per rule, each returning None or a reason.
+
+This is the planner's one home for "may this crew make this visit on this day". Candidate
+generation, the greedy planner, officer exchanges, the diagnosis of unscheduled and late visits
+and the scenarios' first possible day all call these functions; adding a rule means one
+function here plus its counterpart in the independent checker (`check.py`, which keeps its own
+code on purpose). A reason is plain English a supervisor understands and never holds
+coordinates.
+
+Rules about the person: `person_status`, `person_available`, `not_before` (the earliest date).
+Rules about an officer: `officer_on_duty`, `officer_shift_holds`.
+Rules about a crew: `crew_size`, `crew_skills`, `crew_area`, `crews_share_shift`,
+`crew_max_visits`, `crew_shift_holds`, and `crew_can_make` (all static crew rules in order).
+Timing with travel (`window_reachable`) needs the travel model, so it takes a timing function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+
+from rso_scheduler.calendar import is_absent
+from rso_scheduler.demand import Requirement
+from rso_scheduler.models import Absence, Officer, Status
+
+DAY_MIN = 24 * 60
+# Two officers form a crew only when their shifts share this long: an early (07:00-15:00) and
+# a late (14:00-22:00) shift share one hour, no working day for a crew (see docs/DESIGN.md).
+MIN_SHARED_SHIFT_MIN = 180
+AREA_MODES = ("strict", "prefer", "ignore")
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _day(d: date) -> str:
+    return d.isoformat()
+
+
+# --- the person ------------------------------------------------------------------------------
+
+
+def person_status(status: Status) -> str | None:
+    """Only people under active management get planned home visits."""
+    if status is Status.active:
+        return None
+    if status is Status.reactive:
+        return "reactive management: no planned home visits"
+    return f"status is {status.value}: no visits while in that state"
+
+
+def person_available(req: Requirement, day: date) -> str | None:
+    """The person is not unavailable on the day (notified travel and the like)."""
+    if req.available_on(day):
+        return None
+    lo, hi = req.unavailable_from, req.unavailable_to
+    if lo is not None and hi is not None:
+        return f"person unavailable from {_day(lo)} to {_day(hi)}"
+    if lo is not None:
+        return f"person unavailable from {_day(lo)}"
+    assert hi is not None
+    return f"person unavailable until {_day(hi)}"
+
+
+def not_before(day: date, earliest: date, why: str) -> str | None:
+    """A visit is not made before its earliest date (`why` says what sets that date)."""
+    if day >= earliest:
+        return None
+    because = f" ({why})" if why else ""
+    return f"next visit not allowed before {_day(earliest)}{because}"
+
+
+# --- one officer -----------------------------------------------------------------------------
+
+
+def officer_on_duty(
+    officer: Officer,
+    day: date,
+    absences: dict[str, list[Absence]],
+    holidays_off: dict[date, str] | set[date] | frozenset[date],
+) -> str | None:
+    """The officer works that day: a working day, not a bank holiday, not absent, visits allowed."""
+    if day.weekday() not in officer.working_days:
+        return f"officer {officer.officer_id} does not work on {day.strftime('%A')}s"
+    if day in holidays_off:
+        return f"{_day(day)} is a bank holiday"
+    if officer.max_visits_per_day == 0:
+        return f"officer {officer.officer_id} makes no visits (max_visits_per_day is 0)"
+    a = is_absent(officer.officer_id, day, absences)
+    if a is not None:
+        return f"officer {officer.officer_id} absent ({a.reason or 'absence'}) on {_day(day)}"
+    return None
+
+
+def officer_shift_holds(officer: Officer, req: Requirement) -> str | None:
+    """The officer's shift leaves room for the visit inside the person's window (travel aside)."""
+    lo, hi = officer.shift_start_min, officer.shift_end_min
+    ws, we = req.window_start_min, req.window_end_min
+    if ws is not None and we is not None:
+        if we - ws < req.duration_min:
+            return f"window {_hhmm(ws)}-{_hhmm(we)} is shorter than the {req.duration_min}-minute visit"
+        lo, hi = max(lo, ws), min(hi, we)
+        if hi - lo < req.duration_min:
+            return (
+                f"window {_hhmm(ws)}-{_hhmm(we)} is not covered by the shift "
+                f"{_hhmm(officer.shift_start_min)}-{_hhmm(officer.shift_end_min)}"
+            )
+    elif hi - lo < req.duration_min:
+        return f"the shift is shorter than the {req.duration_min}-minute visit"
+    return None
+
+
+# --- a crew ----------------------------------------------------------------------------------
+
+
+def crew_size(req: Requirement, officers: Sequence[Officer]) -> str | None:
+    """Two officers attend where the policy or the person's record says so (no lone visits)."""
+    if req.two_officers and len({o.officer_id for o in officers}) < 2:
+        return "needs two officers"
+    if not officers:
+        return "no officer"
+    return None
+
+
+def crew_skills(req: Requirement, officers: Sequence[Officer]) -> str | None:
+    """Every skill the visit needs is held by at least one officer on it."""
+    held: set[str] = set()
+    for o in officers:
+        held |= o.skills
+    missing = sorted(req.skills - held)
+    if missing:
+        return f"no officer with skill {';'.join(missing)}"
+    return None
+
+
+def crew_area(req: Requirement, officers: Sequence[Officer], mode: str) -> str | None:
+    """Under strict areas, every officer belongs to the person's area (a person with no area
+    is not constrained, in every mode)."""
+    if mode != "strict" or req.area is None:
+        return None
+    other = sorted({o.officer_id for o in officers if o.area != req.area})
+    if other:
+        return f"strict area: officer {', '.join(other)} is not of area {req.area}"
+    return None
+
+
+def area_mismatches(req: Requirement, officers: Sequence[Officer], mode: str) -> int:
+    """Officers from another area than the person's (the `prefer` mode's soft cost)."""
+    if mode == "ignore" or req.area is None:
+        return 0
+    return sum(1 for o in officers if o.area != req.area)
+
+
+def crews_share_shift(a: Officer, b: Officer) -> str | None:
+    """Two officers can work as a crew when their shifts share enough hours for a few visits."""
+    shared = min(a.shift_end_min, b.shift_end_min) - max(a.shift_start_min, b.shift_start_min)
+    if shared >= MIN_SHARED_SHIFT_MIN:
+        return None
+    return (
+        f"shifts of officers {a.officer_id} and {b.officer_id} share "
+        f"{max(0, shared)} minutes (a crew needs {MIN_SHARED_SHIFT_MIN})"
+    )
+
+
+def crew_max_visits(officers: Sequence[Officer], visits_already: int) -> str | None:
+    """No officer makes more visits in a day than their `max_visits_per_day`."""
+    caps = [o.max_visits_per_day for o in officers if o.max_visits_per_day is not None]
+    if caps and visits_already >= min(caps):
+        return f"crew full: {min(caps)} visits a day at most"
+    return None
+
+
+def crew_shift_holds(req: Requirement, officers: Sequence[Officer]) -> str | None:
+    """The crew's shared shift leaves room for the visit inside the person's window."""
+    for o in officers:
+        why = officer_shift_holds(o, req)
+        if why:
+            return why
+    if len(officers) > 1:
+        lo = max(o.shift_start_min for o in officers)
+        hi = min(o.shift_end_min for o in officers)
+        if req.window_start_min is not None and req.window_end_min is not None:
+            lo, hi = max(lo, req.window_start_min), min(hi, req.window_end_min)
+        if hi - lo < req.duration_min:
+            return "the officers' shared shift hours do not hold the visit in its window"
+    return None
+
+
+def crew_can_make(req: Requirement, officers: Sequence[Officer], mode: str) -> str | None:
+    """Every static crew rule, in order (size, skills, area, shift and window); None if all pass."""
+    return (
+        crew_size(req, officers)
+        or crew_skills(req, officers)
+        or crew_area(req, officers, mode)
+        or crew_shift_holds(req, officers)
+    )
+
+
+def window_reachable(req: Requirement, timing: Callable[[], object | None]) -> str | None:
+    """The visit alone fits the crew's day with exact travel from and back to each base.
+
+    `timing` evaluates the one-visit day with the run's travel model and returns None when it
+    does not fit (the solver's `CrewTimer.evaluate`).
+    """
+    if timing() is not None:
+        return None
+    if req.window_start_min is not None and req.window_end_min is not None:
+        w = f"{_hhmm(req.window_start_min)}-{_hhmm(req.window_end_min)}"
+        return f"window {w} not reachable inside the shifts with travel from and back to base"
+    return "the visit does not fit the shifts with travel from and back to base"
+
+
+def last_owed_floor(req: Requirement, plan_end: date) -> tuple[date, str]:
+    """The earliest date of a person's last owed visit in a plan: made earlier, one more
+    visit would fall due inside the plan (the owed count would no longer be the one count)."""
+    floor = plan_end - timedelta(days=req.interval_days - 1)
+    return floor, "made earlier, one more visit would fall due inside the plan"

@@ -1,0 +1,161 @@
+"""The hard rules (rso_scheduler/rules.py): for each rule one case where it bites, one where not."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from rso_scheduler import rules
+from rso_scheduler.demand import Requirement, requirement_for
+from rso_scheduler.models import Absence, Status
+from rso_scheduler.policy import Policy
+from tests.solver_helpers import JAN, officer, person
+
+MON = date(2027, 1, 4)
+SAT = date(2027, 1, 9)
+
+
+def req(**kw: Any) -> Requirement:
+    """The January requirement of one person (overdue since June unless told otherwise)."""
+    r = requirement_for(person("P", **kw), [], Policy(), JAN[0], JAN[1])
+    assert r is not None
+    return r
+
+
+def test_person_status_bites_and_passes() -> None:
+    """Only active people get planned visits."""
+    assert rules.person_status(Status.active) is None
+    assert rules.person_status(Status.custody) == "status is custody: no visits while in that state"
+    assert "reactive" in (rules.person_status(Status.reactive) or "")
+
+
+def test_person_available_bites_and_passes() -> None:
+    """A day inside the person's unavailable range is refused with the range."""
+    r = req(unavailable_from=date(2027, 1, 5), unavailable_to=date(2027, 1, 8))
+    assert rules.person_available(r, MON) is None
+    assert rules.person_available(r, date(2027, 1, 6)) == (
+        "person unavailable from 2027-01-05 to 2027-01-08"
+    )
+
+
+def test_not_before_bites_and_passes() -> None:
+    """A day before the earliest date is refused, naming what sets it."""
+    why = "half the interval after the visit on 2026-12-20"
+    assert rules.not_before(date(2027, 1, 10), date(2027, 1, 10), why) is None
+    assert rules.not_before(MON, date(2027, 1, 10), why) == (
+        f"next visit not allowed before 2027-01-10 ({why})"
+    )
+
+
+def test_officer_on_duty_bites_and_passes() -> None:
+    """Weekends, bank holidays, absences and a zero visit cap take an officer off duty."""
+    o = officer("A")
+    absent = {"A": [Absence(officer_id="A", start=MON, end=MON, reason="court")]}
+    assert rules.officer_on_duty(o, MON, {}, set()) is None
+    assert rules.officer_on_duty(o, SAT, {}, set()) == "officer A does not work on Saturdays"
+    assert rules.officer_on_duty(o, MON, {}, {MON}) == "2027-01-04 is a bank holiday"
+    assert rules.officer_on_duty(o, MON, absent, set()) == "officer A absent (court) on 2027-01-04"
+    assert "max_visits_per_day is 0" in (
+        rules.officer_on_duty(officer("Z", max_visits_per_day=0), MON, {}, set()) or ""
+    )
+
+
+def test_officer_shift_holds_bites_and_passes() -> None:
+    """An evening window is outside a day shift, inside a late one."""
+    r = req(window_start_min=18 * 60, window_end_min=20 * 60)
+    assert (
+        rules.officer_shift_holds(officer("L", shift_start_min=14 * 60, shift_end_min=22 * 60), r)
+        is None
+    )
+    assert rules.officer_shift_holds(officer("D"), r) == (
+        "window 18:00-20:00 is not covered by the shift 08:00-16:00"
+    )
+    short = req(window_start_min=18 * 60, window_end_min=18 * 60 + 30)
+    assert "shorter than the 75-minute visit" in (
+        rules.officer_shift_holds(officer("D"), short) or ""
+    )
+
+
+def test_crew_size_bites_and_passes() -> None:
+    """A two-officer visit needs two different officers."""
+    r = req()
+    assert rules.crew_size(r, [officer("A"), officer("B")]) is None
+    assert rules.crew_size(r, [officer("A")]) == "needs two officers"
+    assert rules.crew_size(req(two_officers=False), [officer("A")]) is None
+
+
+def test_crew_skills_bites_and_passes() -> None:
+    """Every required skill is held by someone on the crew."""
+    r = req(required_skills=frozenset({"polish", "female"}))
+    both = [officer("A", skills=frozenset({"polish"})), officer("B", skills=frozenset({"female"}))]
+    assert rules.crew_skills(r, both) is None
+    assert rules.crew_skills(r, both[:1]) == "no officer with skill female"
+
+
+@pytest.mark.parametrize("mode", ["prefer", "ignore"])
+def test_crew_area_passes_unless_strict(mode: str) -> None:
+    """Only strict areas refuse an officer of another area."""
+    assert rules.crew_area(req(), [officer("A", area="Slough")], mode) is None
+
+
+def test_crew_area_bites_when_strict() -> None:
+    """Strict areas: an officer of another area is refused; a person with no area is not bound."""
+    crew = [officer("A"), officer("B", area="Slough")]
+    assert rules.crew_area(req(), crew, "strict") == "strict area: officer B is not of area Reading"
+    assert rules.crew_area(req(area=None), crew, "strict") is None
+    assert rules.crew_area(req(), crew[:1], "strict") is None
+
+
+def test_crews_share_shift_bites_and_passes() -> None:
+    """An early and a late shift share too little to be a crew; two day shifts share enough."""
+    early = officer("E", shift_start_min=7 * 60, shift_end_min=15 * 60)
+    late = officer("L", shift_start_min=14 * 60, shift_end_min=22 * 60)
+    assert rules.crews_share_shift(early, officer("D")) is None
+    assert "share 60 minutes" in (rules.crews_share_shift(early, late) or "")
+
+
+def test_crew_max_visits_bites_and_passes() -> None:
+    """A crew with an officer at their daily cap is full."""
+    crew = [officer("A", max_visits_per_day=3), officer("B")]
+    assert rules.crew_max_visits(crew, 2) is None
+    assert rules.crew_max_visits(crew, 3) == "crew full: 3 visits a day at most"
+
+
+def test_crew_shift_holds_bites_and_passes() -> None:
+    """Two shifts that each hold the visit may still share too little of the window."""
+    r = req(window_start_min=12 * 60, window_end_min=16 * 60)
+    a = officer("A", shift_start_min=8 * 60, shift_end_min=13 * 60 + 30)
+    b = officer("B", shift_start_min=12 * 60 + 30, shift_end_min=20 * 60)
+    assert rules.crew_shift_holds(r, [officer("C"), officer("D")]) is None
+    assert rules.crew_shift_holds(r, [a, b]) == (
+        "the officers' shared shift hours do not hold the visit in its window"
+    )
+
+
+def test_crew_can_make_names_the_first_rule_broken() -> None:
+    """The composite rule gives the first reason (size before skills before area)."""
+    r = req(required_skills=frozenset({"welsh"}))
+    assert rules.crew_can_make(r, [officer("A")], "strict") == "needs two officers"
+    assert (
+        rules.crew_can_make(r, [officer("A"), officer("B")], "strict")
+        == "no officer with skill welsh"
+    )
+    ok = [officer("A", skills=frozenset({"welsh"})), officer("B")]
+    assert rules.crew_can_make(r, ok, "strict") is None
+
+
+def test_window_reachable_bites_and_passes() -> None:
+    """The timing callback decides; the reason names the window."""
+    r = req(window_start_min=9 * 60, window_end_min=10 * 60 + 30)
+    assert rules.window_reachable(r, lambda: (10, [540])) is None
+    assert rules.window_reachable(r, lambda: None) == (
+        "window 09:00-10:30 not reachable inside the shifts with travel from and back to base"
+    )
+
+
+def test_last_owed_floor() -> None:
+    """The last owed visit of a 30-day interval in January is not before 2 January."""
+    floor, why = rules.last_owed_floor(req(risk="very_high"), JAN[1])
+    assert floor == date(2027, 1, 2) and "one more visit would fall due" in why
