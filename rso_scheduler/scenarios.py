@@ -337,7 +337,7 @@ def month_metrics(
                 unavoidable = max(0, (fd - v.due_date).days)
             m.avoidable_late_days += max(0, late - unavoidable)
             if late > unavoidable and req is not None:
-                _count(m.avoidable_needs, visit_needs(req, strict))
+                _count(m.avoidable_needs, visit_needs(req, mode == "strict"))
                 _count(m.avoidable_areas, req.area or "no area")
         else:
             m.on_time += 1
@@ -354,7 +354,7 @@ def month_metrics(
         else:
             _count(m.missed_reasons, re.sub(r"\d+", "N", u.reason))
             if req is not None:
-                _count(m.avoidable_needs, visit_needs(req, strict))
+                _count(m.avoidable_needs, visit_needs(req, mode == "strict"))
                 _count(m.avoidable_areas, req.area or "no area")
     m.visits_due = m.planned + m.missed
     m.travel_minutes = result.travel_min
