@@ -205,6 +205,98 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+# Columns of comparison.csv that are figures (differences from the baseline make sense).
+FIGURE_COLUMNS = COMPARISON_HEADER[4:]
+# The per-month figures shown in the month tables (terminal and HTML).
+MONTH_FIGURES = (
+    "visits_due",
+    "on_time",
+    "late",
+    "missed",
+    "late_days",
+    "avoidable_late_days",
+    "backlog_late_days",
+    "travel_minutes",
+    "utilisation",
+)
+LABELS = {
+    "officers": "officers",
+    "people": "people",
+    "visits_due": "visits due",
+    "planned": "planned",
+    "on_time": "on time",
+    "late": "late",
+    "missed": "missed",
+    "risk_weighted_missed": "risk-weighted missed",
+    "late_days": "late days",
+    "risk_weighted_late_days": "risk-weighted late days",
+    "avoidable_late_days": "avoidable late days",
+    "backlog_late_days": "backlog late days",
+    "pulled_forward": "pulled forward",
+    "travel_minutes": "travel minutes",
+    "utilisation": "utilisation",
+}
+
+
+def difference(value: Any, baseline: Any) -> Any:
+    """`value - baseline` (a float difference of shares stays a float, in share points)."""
+    if isinstance(value, float) or isinstance(baseline, float):
+        return round(float(value) - float(baseline), 4)
+    return int(value) - int(baseline)
+
+
+def signed(v: Any) -> str:
+    """A difference as text: +12, -3, 0; shares in percentage points (+2.8 pts)."""
+    if isinstance(v, float):
+        pts = 100 * v
+        return "0 pts" if abs(pts) < 0.05 else f"{pts:+.1f} pts"
+    return f"{v:+d}" if v else "0"
+
+
+def baseline_rows(results: Sequence[ScenarioResult]) -> list[list[Any]]:
+    """comparison.csv's rows with every figure as its difference from the first scenario."""
+    rows = comparison_rows(results)
+    if not rows:
+        return []
+    base = rows[0]
+    return [
+        row[:4] + [difference(v, b) for v, b in zip(row[4:], base[4:], strict=True)] for row in rows
+    ]
+
+
+def period(result: ScenarioResult) -> str:
+    """The months a scenario covers, e.g. "2026-12 to 2027-02"."""
+    if not result.months:
+        return ""
+    a, b = f"{result.months[0].plan_start:%Y-%m}", f"{result.months[-1].plan_start:%Y-%m}"
+    return a if a == b else f"{a} to {b}"
+
+
+def _month_figure(m: Any, name: str) -> Any:
+    return round(m.utilisation, 4) if name == "utilisation" else getattr(m, name)
+
+
+def month_table(
+    results: Sequence[ScenarioResult],
+) -> list[tuple[str, str, list[Any], list[Any] | None]]:
+    """(scenario, month, figures, differences from the baseline's same month or None)."""
+    if not results:
+        return []
+    base = results[0].months
+    out = []
+    for i, r in enumerate(results):
+        for k, m in enumerate(r.months):
+            vals = [_month_figure(m, f) for f in MONTH_FIGURES]
+            diffs = None
+            if i > 0 and k < len(base):
+                diffs = [
+                    difference(v, _month_figure(base[k], f))
+                    for v, f in zip(vals, MONTH_FIGURES, strict=True)
+                ]
+            out.append((r.name, f"{m.plan_start:%Y-%m}", vals, diffs))
+    return out
+
+
 TERMINAL_COLUMNS = (
     "scenario",
     "officers",
@@ -215,16 +307,46 @@ TERMINAL_COLUMNS = (
     "missed",
     "risk_weighted_missed",
     "late_days",
+    "avoidable_late_days",
     "utilisation",
 )
 
 
+def _short(name: str) -> str:
+    return (
+        name.replace("risk_weighted_", "rw_")
+        .replace("avoidable_", "avoid_")
+        .replace("backlog_", "backlog_")
+        .replace("travel_minutes", "travel_min")
+    )
+
+
 def terminal_comparison(results: Sequence[ScenarioResult]) -> str:
-    """The comparison table, narrowed to what fits a terminal."""
+    """The comparison for the terminal: totals with a 'vs baseline' line under each scenario
+    after the first, then the same month by month."""
+    if not results:
+        return "no scenarios"
     idx = [COMPARISON_HEADER.index(c) for c in TERMINAL_COLUMNS]
-    rows = [[row[i] for i in idx] for row in comparison_rows(results)]
-    header = [c.replace("risk_weighted_", "rw_") for c in TERMINAL_COLUMNS]
-    return text_table(header, rows)
+    rows: list[list[Any]] = []
+    for i, (row, diff) in enumerate(
+        zip(comparison_rows(results), baseline_rows(results), strict=True)
+    ):
+        rows.append([row[j] for j in idx])
+        if i > 0:
+            rows.append(["  vs baseline"] + [signed(diff[j]) for j in idx[1:]])
+    header = [_short(c) for c in TERMINAL_COLUMNS]
+    month_rows_: list[list[Any]] = []
+    for name, month, vals, diffs in month_table(results):
+        month_rows_.append([name, month, *vals])
+        if diffs is not None:
+            month_rows_.append(["  vs baseline", month, *(signed(d) for d in diffs)])
+    periods = "; ".join(f"{r.name}: {period(r)}" for r in results)
+    return (
+        f"{text_table(header, rows)}\n\n"
+        f"By month (baseline: {results[0].name}):\n"
+        f"{text_table(['scenario', 'month', *(_short(f) for f in MONTH_FIGURES)], month_rows_)}\n\n"
+        f"Months planned: {periods}."
+    )
 
 
 TERMINAL_CAPACITY = (
@@ -332,14 +454,15 @@ def capacity_findings(result: CapacityResult) -> list[str]:
         lines.append(
             f"More officers stop helping: with {top.officers} (the most tried) "
             f"{top.avoidable_late_days} avoidable late days and {top.avoidable_missed} "
-            f"avoidable misses remain. What binds is what those visits need: "
+            f"avoidable misses remain. What binds is what those visits need (visits): "
             f"{_listed(top.needs) or 'nothing recorded'}; areas: {_listed(top.areas) or '-'}."
             + (f" Reasons for misses: {_listed(top.missed_reasons)}." if top.missed_reasons else "")
         )
     elif ref is not None and (ref.avoidable_late_days or ref.avoidable_missed):
         lines.append(
-            f"Left at {ref.officers} officers: {ref.avoidable_late_days} avoidable late days; "
-            f"what those visits need: {_listed(ref.needs)}; areas: {_listed(ref.areas)}."
+            f"Left at {ref.officers} officers: {ref.avoidable_late_days} avoidable late days "
+            f"and {ref.avoidable_missed} avoidable misses; what those visits need (visits): "
+            f"{_listed(ref.needs)}; areas: {_listed(ref.areas)}."
         )
     cut = sum(p.clock_cut for p in result.points)
     if cut:
@@ -355,17 +478,44 @@ def capacity_findings(result: CapacityResult) -> list[str]:
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; base-uri 'none'; form-action 'none'"
 _STYLE = """
-body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5rem;color:#222;max-width:1200px}
-table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}
-th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}
-th:first-child,td:first-child{text-align:left;white-space:nowrap}
-th{background:#f2f2f2}
+*{box-sizing:border-box}
+html{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:1rem 1.5rem;color:#222;max-width:1400px}
+h1{font-size:1.5rem;margin:.2rem 0 .6rem}
+h2{font-size:1.1rem;margin:1.2rem 0 .4rem;color:#1f3a5f;break-after:avoid}
+.marking{font-weight:700;letter-spacing:.1em;font-size:.8rem;color:#fff;background:#1f3a5f;text-align:center;padding:2px 0}
+table{border-collapse:collapse;margin:.5rem 0;font-size:.85rem;width:100%}
+th,td{border:1px solid #ccc;padding:.2rem .4rem;text-align:right;vertical-align:top}
+th:first-child,td:first-child{text-align:left}
+th{background:#f2f2f2;font-weight:600}
+thead th{vertical-align:bottom}
+table.summary th.sc{white-space:normal;min-width:7rem}
+table.summary tbody th{white-space:nowrap}
+table.months td.name{font-weight:600;max-width:14rem}
+table.months tr.first td{border-top:2px solid #888}
+.sub{display:block;font-weight:400;font-size:.75rem;color:#555}
+.diff{display:block;font-size:.72rem;color:#555}
+.diff.dp{color:#a61e1e}.diff.dn{color:#2b6a2b}
 .charts{display:flex;flex-wrap:wrap;gap:1rem}
-figure{margin:0}
-figcaption{font-size:.85rem;color:#555}
+figure{margin:0;break-inside:avoid}
+figure svg{max-width:100%;height:auto}
+figcaption{font-size:.85rem;font-weight:600;color:#333;margin-left:44px}
 .wide{overflow-x:auto}
-.note{font-size:.85rem;color:#555;max-width:60rem}
+.note{font-size:.82rem;color:#555;max-width:70rem}
+ul{font-size:.9rem}
 svg text{font-family:inherit}
+@page{size:A4 landscape;margin:10mm 10mm 12mm 10mm;
+  @bottom-right{content:"page " counter(page) " of " counter(pages);font:8pt Arial,sans-serif;color:#555}
+  @bottom-left{content:"OFFICIAL-SENSITIVE";font:bold 8pt Arial,sans-serif}}
+@media print{
+  body{margin:0;max-width:none;font-size:9pt}
+  table{font-size:7.5pt}
+  th,td{padding:1px 3px}
+  .diff{font-size:6.5pt}
+  .wide{overflow:visible}
+  table.months tr{break-inside:avoid}
+  h2.charts-head{break-before:page}
+}
 """
 
 
@@ -379,6 +529,7 @@ def _page(title: str, body: str) -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
         '<meta name="referrer" content="no-referrer">\n'
         f"<title>{_e(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+        '<div class="marking">OFFICIAL-SENSITIVE</div>\n'
         f'<h1>{_e(title)}</h1>\n{body}\n<p class="note">OFFICIAL-SENSITIVE when it describes a real '
         "caseload. Generated by rso-scheduler; this page loads nothing from anywhere.</p>\n"
         "</body>\n</html>\n"
@@ -581,47 +732,142 @@ DEFINITIONS = (
 )
 
 
+# Figures where more is worse (a rise shows red), and where more is better (a rise shows green);
+# the others (officers, people, travel, utilisation) are shown without a colour.
+WORSE_UP = frozenset(
+    {
+        "late",
+        "missed",
+        "risk_weighted_missed",
+        "late_days",
+        "risk_weighted_late_days",
+        "avoidable_late_days",
+        "backlog_late_days",
+    }
+)
+BETTER_UP = frozenset({"on_time", "planned"})
+
+
+def _diff_cell(value: Any, diff: Any | None, figure: str = "") -> str:
+    """A table cell: the value, and under it its difference from the baseline."""
+    cell = _e(_fmt(value))
+    if diff is not None:
+        sign = (1 if figure in WORSE_UP else -1 if figure in BETTER_UP else 0) * (
+            (diff > 0) - (diff < 0)
+        )
+        cls = "d0" if sign == 0 else "dp" if sign > 0 else "dn"
+        cell += f'<span class="diff {cls}">{_e(signed(diff))}</span>'
+    return f"<td>{cell}</td>"
+
+
+def summary_table_html(results: Sequence[ScenarioResult]) -> str:
+    """Figures down, scenarios across; every scenario after the first shows its difference."""
+    rows = comparison_rows(results)
+    diffs = baseline_rows(results)
+    head = "<th>figure</th>" + "".join(
+        f'<th class="sc">{_e(r.name)}<span class="sub">{_e(period(r))}'
+        f"{' &middot; baseline' if i == 0 else ''}</span></th>"
+        for i, r in enumerate(results)
+    )
+    body = []
+    for j, name in enumerate(FIGURE_COLUMNS, start=4):
+        cells = "".join(
+            _diff_cell(row[j], None if i == 0 else diff[j], name)
+            for i, (row, diff) in enumerate(zip(rows, diffs, strict=True))
+        )
+        body.append(f"<tr><th>{_e(LABELS.get(name, name))}</th>{cells}</tr>")
+    return (
+        f'<table class="summary"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def months_table_html(results: Sequence[ScenarioResult]) -> str:
+    """One row per scenario and month; each figure with its difference from the baseline's month."""
+    head = "<th>scenario</th><th>month</th>" + "".join(
+        f"<th>{_e(LABELS.get(f, f))}</th>" for f in MONTH_FIGURES
+    )
+    body = []
+    last = None
+    for name, month, vals, diffs in month_table(results):
+        first = name != last
+        last = name
+        cells = "".join(
+            _diff_cell(v, None if diffs is None else diffs[k], MONTH_FIGURES[k])
+            for k, v in enumerate(vals)
+        )
+        label = _e(name) if first else ""
+        body.append(
+            f'<tr class="{"first" if first else ""}"><td class="name">{label}</td>'
+            f"<td>{_e(month)}</td>{cells}</tr>"
+        )
+    return (
+        f'<table class="months"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
 def comparison_html(results: Sequence[ScenarioResult]) -> str:
-    """The comparison page: the summary table and, per scenario, late and missed visits by month and risk."""
+    """The comparison page: every figure with its difference from the first (baseline)
+    scenario, the same month by month, and charts of late and missed visits (only those
+    with something to draw)."""
     body = [
-        f'<p class="note">{_e(DEFINITIONS)}</p>',
-        _html_table(COMPARISON_HEADER, comparison_rows(results)),
+        f'<p class="note">{_e(DEFINITIONS)} Differences are from the first scenario, '
+        f"{_e(results[0].name if results else '')} (shares in percentage points).</p>",
+        "<h2>Over the whole horizon</h2>",
+        summary_table_html(results),
+        "<h2>Month by month</h2>",
+        months_table_html(results),
     ]
     names = [r.name for r in results]
-    body.append('<h2>All scenarios</h2>\n<div class="charts">')
+    charts = []
+    empty = []
     for measure in ("late", "missed"):
-        body.append(
-            "<figure>"
-            + stacked_bars_svg(
-                f"{measure.capitalize()} visits over the horizon",
-                names,
-                {risk: [r.risk_total(risk, measure) for r in results] for risk in RISKS},
-                RISK_COLOURS,
-                width=max(420, 60 + 150 * len(names)),
+        series = {risk: [r.risk_total(risk, measure) for r in results] for risk in RISKS}
+        if any(v for vals in series.values() for v in vals):
+            charts.append(
+                "<figure>"
+                + stacked_bars_svg(
+                    f"{measure.capitalize()} visits over the horizon, by risk level",
+                    names,
+                    series,
+                    RISK_COLOURS,
+                    width=max(420, 60 + 170 * len(names)),
+                )
+                + "</figure>"
             )
-            + "</figure>"
-        )
-    body.append("</div>")
+        else:
+            empty.append(f"no {measure} visits in any scenario")
     for r in results:
         months = [f"{m.plan_start:%Y-%m}" for m in r.months]
-        body.append(f"<h2>{_e(r.name)}</h2>")
-        body.append(
-            f'<p class="note">{_e(r.file)}: {_e(r.officers)} officers, {_e(r.people)} people, '
-            f"planner {_e(r.planner)}, seed {_e(r.seed)}.</p>"
-        )
-        body.append('<div class="charts">')
         for measure in ("late", "missed"):
             series = {
                 risk: [m.by_risk.get(risk, {}).get(measure, 0) for m in r.months] for risk in RISKS
             }
-            body.append(
-                "<figure>"
+            if not any(v for vals in series.values() for v in vals):
+                continue
+            charts.append(
+                f"<figure><figcaption>{_e(r.name)}</figcaption>"
                 + stacked_bars_svg(
                     f"{measure.capitalize()} visits by month", months, series, RISK_COLOURS
                 )
-                + f"<figcaption>{_e(r.name)}: {_e(measure)} visits by month and risk level</figcaption></figure>"
+                + "</figure>"
             )
-        body.append("</div>")
+    body.append('<h2 class="charts-head">Charts</h2>')
+    if empty:
+        body.append(f'<p class="note">Not drawn: {_e("; ".join(empty))}.</p>')
+    body.append('<div class="charts">' + "".join(charts) + "</div>")
+    body.append(
+        '<p class="note">'
+        + _e(
+            " ".join(
+                f"{r.name}: {r.file}, {r.officers} officers, {r.people} people, planner "
+                f"{r.planner}, seed {r.seed}."
+                for r in results
+            )
+        )
+        + "</p>"
+    )
     return _page("What-if scenarios: compliance compared", "\n".join(body))
 
 
@@ -681,11 +927,18 @@ def capacity_html(result: CapacityResult) -> str:
 
 
 def write_comparison(stage: Path, results: Sequence[ScenarioResult]) -> list[Path]:
-    """comparison.csv, months.csv and comparison.html into `stage` (a staged output folder)."""
-    paths = [stage / "comparison.csv", stage / "months.csv", stage / "comparison.html"]
+    """comparison.csv, comparison_vs_baseline.csv, months.csv and comparison.html into `stage`
+    (a staged output folder)."""
+    paths = [
+        stage / "comparison.csv",
+        stage / "comparison_vs_baseline.csv",
+        stage / "months.csv",
+        stage / "comparison.html",
+    ]
     write_csv(paths[0], COMPARISON_HEADER, comparison_rows(results))
-    write_csv(paths[1], MONTHS_HEADER, month_rows(results))
-    write_private(paths[2], comparison_html(results))
+    write_csv(paths[1], COMPARISON_HEADER, baseline_rows(results))
+    write_csv(paths[2], MONTHS_HEADER, month_rows(results))
+    write_private(paths[3], comparison_html(results))
     return paths
 
 

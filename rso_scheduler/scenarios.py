@@ -24,7 +24,9 @@ Definitions used in every figure (documented in the README):
 - *avoidable late days*: for visits falling due after the horizon's first day, days late
   beyond the first possible day (visits chained after another of the same month: all of
   their lateness).
-- an *unavoidable miss*: an owed first visit with no possible day in the month.
+- an *unavoidable miss*: an owed first visit with no possible day in the month, or a chained
+  visit whose due date the previous visit's planned date moves past the month (the earlier
+  visit's lateness is counted where it is avoidable).
 - *enough* officers (capacity search): no avoidable miss and no avoidable late day in any
   month of the horizon.
 - utilisation: officer-minutes of visits (duration x crew size) plus travel minutes, over the
@@ -342,15 +344,31 @@ def month_metrics(
         else:
             m.on_time += 1
             by_risk[risk]["on_time"] += 1
-    for u in result.unscheduled:
+    last_planned: dict[str, date] = {}
+    for v in result.visits:
+        if not v.pulled_forward:
+            last_planned[v.offender_id] = max(v.date, last_planned.get(v.offender_id, v.date))
+    cascade: set[str] = set()  # people whose chain can no longer fall inside the month
+    for u in sorted(result.unscheduled, key=lambda u: (u.offender_id, u.due_date)):
         risk = u.risk_level.value
         m.missed += 1
         m.risk_weighted_missed += policy.for_risk(u.risk_level).weight
         by_risk[risk]["due"] += 1
         by_risk[risk]["missed"] += 1
         req = reqs.get(u.offender_id)
+        prev = last_planned.get(u.offender_id)
         if req is not None and u.due_date == req.first_due and first_day.get(u.offender_id) is None:
             m.missed_unavoidable += 1
+            cascade.add(u.offender_id)
+        elif (
+            req is not None
+            and u.due_date != req.first_due
+            and (u.offender_id in cascade or (prev is not None and req.next_due(prev) > end))
+        ):
+            # A chained visit whose due date the previous visit's date moved past the month:
+            # no day of the month can hold it (its cause, the earlier lateness, counts there).
+            m.missed_unavoidable += 1
+            cascade.add(u.offender_id)
         else:
             _count(m.missed_reasons, re.sub(r"\d+", "N", u.reason))
             if req is not None:

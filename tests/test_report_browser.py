@@ -55,3 +55,46 @@ def test_every_printed_report_page_is_numbered(driver, tmp_path: Path):
         assert "OFFICIAL-SENSITIVE" in text
     for w, h in pdf_page_sizes_mm(pdf):
         assert (round(w), round(h)) == (210, 297)
+
+
+def _fits(driver, page: Path, width: int, height: int, media: str) -> int:
+    """Pixels by which the page (or any table or chart in it) runs past a window of `width`."""
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": media})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
+    try:
+        driver.get(page.as_uri())
+        return int(
+            driver.execute_script(
+                "return Math.max(0, document.documentElement.scrollWidth - window.innerWidth,"
+                " ...[...document.querySelectorAll('table, svg')].map("
+                " e => Math.ceil(e.getBoundingClientRect().right) - window.innerWidth))"
+            )
+        )
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
+def test_comparison_page_fits_a_laptop_and_a4_landscape(driver, tmp_path: Path):
+    """Five long-named scenarios over nine months: nothing runs off a 1366 px screen or an A4
+    landscape page (277 mm of content = 1047 px), and every printed page is numbered."""
+    from test_scenario_report import _result
+
+    from rso_scheduler.scenario_report import comparison_html
+
+    results = [
+        _result(f"Scenario {k}: a long name for what changes in it", [k] * 9, [k % 2] * 9)
+        for k in range(5)
+    ]
+    page = tmp_path / "comparison.html"
+    page.write_text(comparison_html(results), encoding="utf-8")
+    assert _fits(driver, page, 1366, 768, "screen") == 0
+    assert _fits(driver, page, 1047, 700, "print") == 0
+    pdf = print_pdf(driver, page)
+    sizes = pdf_page_sizes_mm(pdf)
+    assert all((round(w), round(h)) == (297, 210) for w, h in sizes)
+    texts = pdf_pages_text(pdf)
+    assert all(f"page {n} of {len(texts)}" in t for n, t in enumerate(texts, start=1))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from rso_scheduler.commands.common import Progress, UserError, handle_errors
+from rso_scheduler.commands.common import Progress, UserError, handle_errors, parse_iso_date
 
 HELP = """Redraw the offline route maps of a plan folder into OUT/maps/.
 
@@ -14,13 +14,15 @@ HELP = """Redraw the offline route maps of a plan folder into OUT/maps/.
 Examples:
   rso map out
   rso map out --data data/sample
+  rso map out --day 2027-01-12
   rso map out --tiles 'https://tiles.force.example/{z}/{x}/{y}.png' --attribution 'Force GIS'
 
 \b
 Reads OUT/roster.csv, unscheduled.csv, summary.json and run.json (written by `rso plan`)
 and the data folder the plan was made from (default: the data_dir recorded in run.json).
 Writes OUT/maps/index.html (the whole period: a layer per day and per crew, stations, area
-outlines, people left unscheduled and a heat layer of their owed visits), OUT/maps/days.html,
+outlines, people left unscheduled and a heat layer of their owed visits; it opens on the
+first day with routes, or on --day), OUT/maps/days.html,
 a printable page per crew-day, OUT/maps/<date>/<crew>.html, and the scripts and styles they
 share (Leaflet and its licence) once, in OUT/maps/assets/. OUT/maps is replaced whole,
 atomically; move or copy it as one folder.
@@ -49,10 +51,21 @@ server may be contacted.
     help="Tile URL template of a force's own tile server, e.g. https://tiles.example/{z}/{x}/{y}.png.",
 )
 @click.option("--attribution", default=None, metavar="TEXT", help="Attribution text for the tiles.")
+@click.option(
+    "--day",
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="The day whose routes the whole-period map opens on (default: the first with routes).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 @handle_errors
 def command(
-    out_dir: Path, data_dir: Path | None, tiles: str | None, attribution: str | None, quiet: bool
+    out_dir: Path,
+    data_dir: Path | None,
+    tiles: str | None,
+    attribution: str | None,
+    day: str | None,
+    quiet: bool,
 ) -> None:
     from rso_scheduler.ingest import load_dataset
     from rso_scheduler.outputs.files import staged_output
@@ -60,6 +73,7 @@ def command(
     from rso_scheduler.outputs.roster_files import read_roster
 
     progress = Progress(not quiet)
+    first_day = parse_iso_date(day, "--day") if day is not None else None
     if tiles is not None:
         tile_origin(tiles)  # the policy's check, before anything is read
     if not (out_dir / "roster.csv").is_file():
@@ -82,7 +96,9 @@ def command(
     dataset = load_dataset(data_dir)
     progress(f"drawing {len(files.visits)} visits and {len(files.unscheduled)} unscheduled")
     with staged_output(out_dir) as stage:
-        written = write_maps(stage, dataset, files, tiles=tiles, attribution=attribution)
+        written = write_maps(
+            stage, dataset, files, tiles=tiles, attribution=attribution, day=first_day
+        )
     progress("done")
     pages = sum(1 for p in written if p.suffix == ".html")
     click.echo(f"{pages} map pages in {out_dir / 'maps'}; open {out_dir / 'maps' / 'index.html'}")

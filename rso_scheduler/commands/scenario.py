@@ -64,10 +64,13 @@ A scenario file (TOML) names a data folder and what changes in it:
 RUN_HELP = """Run scenarios month by month and compare their compliance.
 
 Each month's planned visits count as made before the next month is planned, so missed
-visits stay owed and backlogs carry over. Writes DIR/comparison.csv (one row per
-scenario), DIR/months.csv (per month, with risk-level columns) and DIR/comparison.html
-(charts of late and missed visits by month and risk level; no scripts, nothing external),
-and prints the comparison.
+visits stay owed and backlogs carry over. The first scenario is the baseline: every figure of
+the others is also shown as its difference from it. Writes DIR/comparison.csv (one row per
+scenario), DIR/comparison_vs_baseline.csv (the same, as differences from the first),
+DIR/months.csv (per month, with risk-level columns) and DIR/comparison.html (tables with
+the differences, month by month, and charts of late and missed visits where there are any;
+no scripts, nothing external; prints on A4 landscape), and prints the comparison with its
+months.
 
 \b
 Examples:
@@ -228,7 +231,7 @@ def run_cmd(
     with staged_output(out_dir) as stage:
         write_comparison(stage, results)
     click.echo(terminal_comparison(results))
-    say(f"wrote {out_dir}/comparison.csv, months.csv, comparison.html")
+    say(f"wrote {out_dir}/comparison.csv, comparison_vs_baseline.csv, months.csv, comparison.html")
 
 
 @command.command("capacity", help=CAPACITY_HELP)
