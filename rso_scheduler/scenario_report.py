@@ -647,17 +647,19 @@ def line_chart_svg(
     width: int = 520,
     height: int = 280,
     limit: tuple[str, float] | None = None,
+    y_cap: float | None = None,
 ) -> str:
     """A line chart with points (x: officers) as inline SVG; `marker_x` draws a vertical rule,
-    `limit` = (label, y) a dashed horizontal one (a tolerance), inside the y-scale."""
+    `limit` = (label, y) a dashed horizontal one (a tolerance), inside the y-scale. With
+    `y_cap` the scale stops there: higher points sit on the top edge, labelled with their value,
+    so that the range that decides (around a tolerance) is not squashed flat."""
     left, right, top, bottom = 50, 14, 28, 56
     plot_w, plot_h = width - left - right, height - top - bottom
-    ymax, step = _ticks(
-        max(
-            max((max(v, default=0) for v in series.values()), default=0),
-            limit[1] * 1.2 if limit else 0,
-        )
+    top_value = max(
+        max((max(v, default=0) for v in series.values()), default=0),
+        limit[1] * 1.2 if limit else 0,
     )
+    ymax, step = _ticks(min(top_value, y_cap) if y_cap is not None else top_value)
     x0, x1 = (min(xs), max(xs)) if xs else (0, 1)
     span = max(1, x1 - x0)
 
@@ -665,7 +667,7 @@ def line_chart_svg(
         return left + plot_w * (x - x0) / span
 
     def py(y: float) -> float:
-        return top + plot_h - plot_h * y / ymax
+        return top + plot_h - plot_h * min(y, ymax) / ymax
 
     parts = [
         f'<svg role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
@@ -711,6 +713,11 @@ def line_chart_svg(
                 f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{colour}">'
                 f"<title>{_e(x)} officers: {_e(name.replace('_', ' '))} {_e(_axis(y))}</title></circle>"
             )
+            if y > ymax:  # off the scale: say how far
+                parts.append(
+                    f'<text x="{px(x) + 4:.1f}" y="{top - 3}" font-size="9" fill="{colour}">'
+                    f"\u2191{_e(_axis(y))}</text>"
+                )
     lx = left
     for name in series:
         label = name.replace("_", " ")
@@ -899,6 +906,7 @@ def capacity_html(result: CapacityResult) -> str:
         {"avoidable_late_days": "#1c7ed6", "avoidable_missed": "#c92a2a"},
         marker_x=result.answer,
         limit=(f"tolerance: {result.allowed_late_days} late days", result.allowed_late_days),
+        y_cap=max(10, 4 * result.allowed_late_days),
     )
     full = [p for p in result.points if p.months_planned == result.months]
     charts = [deciding]

@@ -55,6 +55,7 @@ def test_every_printed_report_page_is_numbered(driver, tmp_path: Path):
         assert "OFFICIAL-SENSITIVE" in text
     for w, h in pdf_page_sizes_mm(pdf):
         assert (round(w), round(h)) == (210, 297)
+    assert _fits(driver, tmp_path / "compliance.html", 718, 1000, "print") == 0  # 190 mm wide
 
 
 def _fits(driver, page: Path, width: int, height: int, media: str) -> int:

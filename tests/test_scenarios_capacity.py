@@ -124,7 +124,10 @@ def test_what_binds_when_more_officers_do_not_help():
     assert res.flat
     text = "\n".join(capacity_findings(res))
     assert "More officers stop helping: with 18 (the most tried) 2 avoidable late days" in text
-    assert "need (visits): evening window 17:30-20:30 (3), skill polish (1); areas: Reading (4)" in text
+    assert (
+        "need (visits): evening window 17:30-20:30 (3), skill polish (1); areas: Reading (4)"
+        in text
+    )
 
 
 def test_visit_needs_names_window_skill_and_area(generated_team: Dataset):

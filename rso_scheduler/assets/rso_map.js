@@ -99,23 +99,26 @@
     });
   }
 
-  // Area names placed one after another; a name that would overlap one already placed is moved
-  // below it (up to three tries) or hidden, so that names never print over each other.
-  function placeLabels(names) {
+  // Station names stay where they are; area names are placed after them, one after another,
+  // and a name that would overlap one already placed is moved a line or two up or down, or
+  // hidden, so that names never print over each other.
+  function placeLabels(container) {
     var placed = [];
-    names.eachLayer(function (m) {
-      var el = m.getElement && m.getElement();
-      var span = el && el.firstChild;
-      if (!span) return;
+    container.querySelectorAll(".rso-station-label span").forEach(function (span) {
+      placed.push(span.getBoundingClientRect());
+    });
+    container.querySelectorAll(".rso-area-label span").forEach(function (span) {
       span.style.visibility = "";
       span.style.marginTop = "0px";
-      for (var t = 0; t < 4; t++) {
+      var h = span.getBoundingClientRect().height + 2;
+      var tries = [0, -1, 1, -2, 2];  // in place, then a line above, below, two above, two below
+      for (var t = 0; t < tries.length; t++) {
+        span.style.marginTop = (tries[t] * h) + "px";
         var b = span.getBoundingClientRect();
         var hit = placed.some(function (q) {
           return b.left < q.right + 4 && b.right > q.left - 4 && b.top < q.bottom + 2 && b.bottom > q.top - 2;
         });
         if (!hit) { placed.push(b); return; }
-        span.style.marginTop = ((t + 1) * (b.height + 2)) + "px";
       }
       span.style.visibility = "hidden";
     });
@@ -343,7 +346,8 @@
     function numbers() {
       container.classList.toggle("rso-far", map.getZoom() < d.numZoom);
     }
-    map.on("zoomend", function () { numbers(); spread(map, d, allStops); placeLabels(names); });
+    map.on("zoomend", function () { numbers(); spread(map, d, allStops); placeLabels(container); });
+    map.on("overlayadd overlayremove", function () { placeLabels(container); });
 
     function fit() {
       if (d.bounds) map.fitBounds(d.bounds, { padding: [30, 30], maxZoom: 15 });
@@ -351,7 +355,7 @@
     fit();
     numbers();
     refresh();
-    placeLabels(names);
+    placeLabels(container);
     if (window.matchMedia) {
       var mq = window.matchMedia("print");
       var onPrint = function () { map.invalidateSize(); fit(); };

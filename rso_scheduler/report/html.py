@@ -89,6 +89,10 @@ code { font-size: 8.5pt; word-break: break-all; }
   main { max-width: none; padding: 0 2mm; }
   .cards { grid-template-columns: repeat(4, 1fr); }
   body { font-size: 9.5pt; }
+  /* the overdue list has 15 columns: small enough that it fits A4 portrait (190 mm) unclipped */
+  table.data { font-size: 7.5pt; }
+  table.data th, table.data td { padding: 2px 3px; }
+  .risk { font-size: 7pt; padding: 0 3px; }
 }
 """
 
