@@ -63,3 +63,17 @@ def test_comparison_page_draws_only_charts_with_data():
     assert page.count("<svg") == 1 + 2  # all scenarios, then each scenario's late visits
     assert "+2" in page and 'class="diff dp"' in page  # more late visits than the baseline: red
     assert "2027-01 to 2027-02 &middot; baseline" in page
+
+
+def test_shipped_scenarios_parse_and_name_a_data_folder_that_is_there():
+    """Every scenario under scenarios/ (the stretched team too) loads, with its data folder present."""
+    from pathlib import Path
+
+    from rso_scheduler.scenarios import load_scenario
+
+    files = sorted((Path(__file__).resolve().parent.parent / "scenarios").rglob("*.toml"))
+    assert len(files) >= 8
+    names = [load_scenario(f).name for f in files]
+    assert len(set(names)) == len(names)
+    for f in files:
+        assert load_scenario(f).data.is_dir(), f
