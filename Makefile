@@ -5,11 +5,19 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OUT ?= out
 MONTH ?=
+# The first roster of the sample: data/sample holds everything up to Sunday 2026-11-22 (its
+# latest date, a release; the last visit in its log is Friday 2026-11-20), so the plan is made on
+# Monday 2026-11-23 (--today) for the four weeks from that day. `make run MONTH=2027-01` plans a
+# calendar month instead. tests/test_makefile.py checks these dates against data/sample.
+SAMPLE_TODAY := 2026-11-23
+SAMPLE_START := 2026-11-23
+SAMPLE_END := 2026-12-20
 
 .PHONY: run test test-slow test-all lint typecheck bench clean help
 
 help:
-	@echo "make run        plan the sample data in data/sample into $(OUT)/ (roster, maps, report)"
+	@echo "make run        plan the sample data in data/sample into $(OUT)/ (roster, maps, report):"
+	@echo "                the four weeks from $(SAMPLE_START), the day after the sample's data ends"
 	@echo "make test       quick test suite"
 	@echo "make test-slow  slower suites (force-size instances, many generated cases, browser)"
 	@echo "make lint       ruff + mypy"
@@ -22,9 +30,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/rso validate data/sample
-	$(BIN)/rso plan data/sample $(if $(MONTH),--month $(MONTH),) --out $(OUT)
-	$(BIN)/rso report compliance data/sample --out $(OUT)/compliance
+	$(BIN)/rso validate data/sample --today $(SAMPLE_TODAY)
+	$(BIN)/rso plan data/sample --today $(SAMPLE_TODAY) \
+		$(if $(MONTH),--month $(MONTH),--start $(SAMPLE_START) --end $(SAMPLE_END)) --out $(OUT)
+	$(BIN)/rso report compliance data/sample --today $(SAMPLE_TODAY) --out $(OUT)/compliance
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -1,7 +1,7 @@
 """Reading a data folder: CSV text -> validated models, with every problem located.
 
 Pure parsers (`parse_offenders(text, file)` and friends: text in, `ParseResult` out) are kept
-apart from reading (`read_text(path)`), as vrplib does. `load_dataset(data_dir)` reads the
+apart from reading (`read_text(path)`), as vrplib does. `load_dataset(data_dir, today=)` reads the
 folder, parses every file, runs the cross-file checks and raises one `InputError` holding
 *all* problems from *all* files, so a user fixes everything in one round.
 
@@ -1067,12 +1067,8 @@ _PARSERS: dict[str, Callable[[str, str], ParseResult[Any]]] = {
 }
 
 
-def load_dataset(data_dir: Path | str, today: date | None = None) -> Dataset:
-    """Read, validate and cross-check a data folder.
-
-    Raises `InputError` listing every problem in every file (policy problems included), or
-    `RsoError` if the folder does not exist.
-    """
+def data_folder(data_dir: Path | str) -> Path:
+    """`data_dir` as a Path, or `PathError` if it is not an existing folder."""
     root = Path(data_dir)
     if not root.exists():
         raise PathError(f"data folder {root} does not exist")
@@ -1080,7 +1076,17 @@ def load_dataset(data_dir: Path | str, today: date | None = None) -> Dataset:
         raise PathError(
             f"{root} is not a folder; expected a data folder holding offenders.csv and officers.csv"
         )
-    today = today or date.today()
+    return root
+
+
+def load_dataset(data_dir: Path | str, *, today: date) -> Dataset:
+    """Read, validate and cross-check a data folder; nothing in it may be after `today`.
+
+    `today` is the day the data is as of (the commands' `--today`, default the real date).
+    Raises `InputError` listing every problem in every file (policy problems included), or
+    `RsoError` if the folder does not exist.
+    """
+    root = data_folder(data_dir)
     problems: list[Problem] = []
     warnings: list[str] = []
     files: list[InputFile] = []

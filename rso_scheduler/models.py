@@ -50,11 +50,6 @@ class Status(StrEnum):
     abroad = "abroad"
 
     @property
-    def visitable(self) -> bool:
-        """Only active people get planned home visits."""
-        return self is Status.active
-
-    @property
     def suspended(self) -> bool:
         return self in (Status.custody, Status.hospital, Status.abroad)
 

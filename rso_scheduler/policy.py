@@ -13,6 +13,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -82,27 +83,116 @@ class AreasPolicy(BaseModel):
 
 
 _TILE_URL = re.compile(
-    r"^(https?)://([A-Za-z0-9.\-]+|\{s\}\.[A-Za-z0-9.\-]+)(:\d{1,5})?(/[^\s\"'<>\\`]*)?$"
+    r"^(https?)://([A-Za-z0-9.\-]+|\{s\}\.[A-Za-z0-9.\-]+)(:\d{1,5})?(/[^\s\"'<>\\`]*)?$",
+    re.IGNORECASE,
 )
 TILE_URL_EXPECTED = (
-    "not a tile URL template; expected an http(s) URL with {z}, {x} and {y} and no quotes, "
+    "not a tile URL template; expected an https URL with {z}, {x} and {y} and no quotes, "
     "angle brackets or spaces, e.g. https://tiles.force.example/{z}/{x}/{y}.png"
 )
+TILE_HTTP_REFUSED = (
+    "plain http:// is refused: every tile the map pages ask for names the place around a "
+    "home, and unencrypted those requests can be read on the way; use the force's own https "
+    "tile server"
+)
+TILE_USERINFO_REFUSED = (
+    "a user name or password before the host ('user@') is refused: it would be written into "
+    "every map page, and it hides which server the pages contact; give the https URL of the "
+    "force's own tile server alone"
+)
+
+# Public tile services, as (name, host suffixes): a host is theirs when it is one of the
+# suffixes or ends in "." + one (dot boundaries: "notgoogle.com" is not Google's).
+PUBLIC_TILE_SERVICES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "OpenStreetMap",
+        (
+            "openstreetmap.org",
+            "osm.org",
+            "osmfoundation.org",
+            "openstreetmap.fr",
+            "openstreetmap.de",
+            "openfreemap.org",
+            "openmaptiles.org",
+        ),
+    ),
+    ("Esri / ArcGIS Online", ("arcgisonline.com", "arcgis.com", "esri.com")),
+    ("Google", ("google.com", "googleapis.com", "gstatic.com", "google.co.uk")),
+    ("Mapbox", ("mapbox.com",)),
+    ("CARTO", ("cartocdn.com", "carto.com")),
+    ("Stadia Maps", ("stadiamaps.com",)),
+    ("Thunderforest", ("thunderforest.com",)),
+    ("Stamen", ("stamen.com", "stamen-tiles.a.ssl.fastly.net")),
+    ("OpenTopoMap", ("opentopomap.org",)),
+    ("Wikimedia maps", ("wikimedia.org", "wmflabs.org", "wmcloud.org")),
+    ("HERE", ("here.com", "hereapi.com")),
+    ("Bing Maps / Virtual Earth", ("virtualearth.net", "bing.com")),
+    ("MapTiler", ("maptiler.com",)),
+    ("Ordnance Survey Data Hub", ("api.os.uk",)),
+    ("MapQuest", ("mapquest.com", "mqcdn.com")),
+    ("TomTom", ("tomtom.com",)),
+    ("Jawg", ("jawg.io",)),
+    ("Tracestrack", ("tracestrack.com",)),
+    ("Apple Maps", ("apple-mapkit.com", "ls.apple.com")),
+    ("Yandex", ("yandex.net", "yandex.ru", "yandex.com")),
+)
+
+
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)[^/?#]*@")
+
+
+def hide_userinfo(value: str) -> str:
+    """`value` with any `user:password@` after the scheme replaced by `...@`, for messages."""
+    return _USERINFO.sub(r"\1...@", value)
+
+
+def public_tile_service(host: str) -> str | None:
+    """The public tile service a host belongs to (`a.tile.openstreetmap.org` -> OpenStreetMap).
+
+    Case and a trailing dot are ignored; `{s}`/`*` subdomain labels never match a service by
+    themselves. Any host with an `openstreetmap` label (every country's OSM tile server) or
+    starting `tile.osm.` counts as OpenStreetMap.
+    """
+    host = host.lower().rstrip(".")
+    labels = host.split(".")
+    if "openstreetmap" in labels or labels[:2] == ["tile", "osm"]:
+        return "OpenStreetMap"
+    for name, suffixes in PUBLIC_TILE_SERVICES:
+        if any(host == s or host.endswith("." + s) for s in suffixes):
+            return name
+    return None
 
 
 def tile_url_origin(url: str) -> str:
     """The CSP source of a tile URL template (`https://{s}.tiles.example/{z}/{x}/{y}.png` -> `https://*.tiles.example`).
 
     The one check of a tile setting, shared by policy.toml `[maps] tiles` and `rso map --tiles`:
-    an http(s) URL template with {z}, {x} and {y} (or {-y}), no quotes, angle brackets or
-    whitespace. Raises `ValueError` with `TILE_URL_EXPECTED` otherwise.
+    an https URL template with {z}, {x} and {y} (or {-y}), no quotes, angle brackets or
+    whitespace, no `user@`, on a host that is not a public tile service (home locations must
+    never reach a public server). Raises `ValueError` saying which rule it breaks.
     """
     # No strip(): a stray space would end up in the page and the CSP.
+    if url[:7].lower() == "http://":
+        raise ValueError(TILE_HTTP_REFUSED)
+    if url[:8].lower() == "https://" and "@" in urlsplit(url).netloc:
+        raise ValueError(TILE_USERINFO_REFUSED)
     m = _TILE_URL.match(url)
-    if not m or not all(k in url for k in ("{z}", "{x}")) or not ("{y}" in url or "{-y}" in url):
+    if (
+        not m
+        or m.group(1).lower() != "https"
+        or not all(k in url for k in ("{z}", "{x}"))
+        or not ("{y}" in url or "{-y}" in url)
+    ):
         raise ValueError(TILE_URL_EXPECTED)
-    host = m.group(2).replace("{s}", "*")
-    return f"{m.group(1)}://{host}{m.group(3) or ''}"
+    host = m.group(2).lower().replace("{s}", "*")
+    service = public_tile_service(host)
+    if service is not None:
+        raise ValueError(
+            f"{host.rstrip('.')} is a public tile server ({service}): the map pages would ask it "
+            "for the tiles around every home on the roster, so home locations would reach a "
+            "public server; use the force's own https tile server"
+        )
+    return f"https://{host}{m.group(3) or ''}"
 
 
 class MapsPolicy(BaseModel):
@@ -146,10 +236,6 @@ class Policy(BaseModel):
 
         text = json.dumps(self.as_dict(), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
-
-
-def default_policy() -> Policy:
-    return Policy()
 
 
 def _key_lines(text: str) -> dict[str, int]:
@@ -241,7 +327,9 @@ def policy_from_mapping(data: dict[str, Any], file: str = "policy.toml", text: s
                 )
             else:
                 found = err.get("input")
-                shown = repr(found) if not isinstance(found, dict) else "a table"
+                shown = "a table" if isinstance(found, dict) else repr(found)
+                if isinstance(found, str):
+                    shown = repr(hide_userinfo(found))  # never echo a password
                 msg = err["msg"].removeprefix("Value error, ")
                 problem(key, f"{shown} is not valid: {msg[:1].lower()}{msg[1:]}")
         raise PolicyError(problems) from None

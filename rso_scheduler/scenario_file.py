@@ -27,9 +27,9 @@ from pydantic import (
 
 from rso_scheduler.calendar import DATE_RANGE_TEXT, in_supported_range, next_month_start
 from rso_scheduler.errors import InputError, PolicyError, Problem, ScenarioError
+from rso_scheduler.limits import MAX_SEED
 from rso_scheduler.models import Dataset
 from rso_scheduler.policy import _key_lines, apply_overrides
-from rso_scheduler.solver.options import MAX_SEED
 
 
 class _Strict(BaseModel):
@@ -91,9 +91,9 @@ class Scenario(_Strict):
             raise ValueError("must not contain control characters (tabs, line breaks, escapes)")
         return v.strip()
 
-    def plan_start(self, today: date | None = None) -> date:
-        """The first day planned: `start`, else the first day of next month."""
-        return self.start or next_month_start(today or date.today())
+    def plan_start(self, today: date) -> date:
+        """The first day planned: `start`, else the first day of the month after `today`."""
+        return self.start or next_month_start(today)
 
 
 _SCENARIO_KEYS = ("name", "data", "start", "months", "seed", "officers", "caseload", "policy")
@@ -228,10 +228,10 @@ def load_scenario(path: Path) -> Scenario:
     return parse_scenario(text, path.name, path.resolve().parent)
 
 
-def load_scenario_data(scenario: Scenario) -> Dataset:
-    """The scenario's data folder as a validated `Dataset` (via `ingest.load_dataset`)."""
+def load_scenario_data(scenario: Scenario, today: date) -> Dataset:
+    """The scenario's data folder as a validated `Dataset` as of `today` (`ingest.load_dataset`)."""
     if not scenario.data.is_dir():
         raise ScenarioError(f"{scenario.file}: data folder '{scenario.data}' does not exist")
     ingest = importlib.import_module("rso_scheduler.ingest")
-    dataset: Dataset = ingest.load_dataset(scenario.data)
+    dataset: Dataset = ingest.load_dataset(scenario.data, today=today)
     return dataset

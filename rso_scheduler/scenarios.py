@@ -44,7 +44,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 from rso_scheduler.calendar import (
@@ -84,10 +84,9 @@ from rso_scheduler.scenario_transforms import (  # noqa: F401  (re-exported: the
     remove_officers,
     scale_officers,
 )
+from rso_scheduler.solver import PlannerName, PlanOptions, planner_for
 from rso_scheduler.solver.diagnose import blocking_reason
-from rso_scheduler.solver.options import PlanOptions
 
-PlannerName = Literal["optimised", "greedy"]
 Planner = Callable[[Dataset, date, date, PlanOptions], PlanResult]
 RISKS: tuple[str, ...] = tuple(r.value for r in RISK_ORDER)
 
@@ -117,34 +116,17 @@ def _month_shift(day: date, n: int) -> date:
 class RunOptions:
     """How to run scenarios."""
 
+    today: date  # the data is as of this day; scenarios without a start begin the month after
     planner: PlannerName = "greedy"
     time_limit_s: float = 20.0  # per month planned
     workers: int = 1  # CP-SAT workers per plan (1 when scenarios run in parallel)
     work_bank_holidays: bool = False
-    today: date | None = None  # for scenarios without a start date (default: the real today)
 
     def __post_init__(self) -> None:
         if self.planner not in ("optimised", "greedy"):
             raise ValueError("planner must be 'optimised' or 'greedy'")
         if self.time_limit_s <= 0:
             raise ValueError("time_limit_s must be positive")
-
-
-def get_planner(name: PlannerName) -> Planner:
-    """The planning function for a planner name (imported when first needed)."""
-    if name == "optimised":
-        solver = importlib.import_module("rso_scheduler.solver")
-        fn = getattr(solver, "plan", None)
-        if fn is None:
-            raise ScenarioError(
-                "the optimiser is not available in this build; use --planner greedy"
-            )
-        return fn
-    try:
-        greedy = importlib.import_module("rso_scheduler.solver.greedy")
-    except ModuleNotFoundError:
-        raise ScenarioError("the greedy planner is not available in this build") from None
-    return greedy.greedy_plan
 
 
 @dataclass
@@ -189,23 +171,6 @@ class MonthMetrics:
 
 
 RISK_FIELDS = ("due", "on_time", "late", "missed", "late_days")
-TOTAL_FIELDS = (
-    "visits_due",
-    "planned",
-    "pulled_forward",
-    "on_time",
-    "late",
-    "missed",
-    "missed_unavoidable",
-    "risk_weighted_missed",
-    "late_days",
-    "risk_weighted_late_days",
-    "avoidable_late_days",
-    "backlog_late_days",
-    "travel_minutes",
-    "busy_minutes",
-    "available_minutes",
-)
 
 
 @dataclass
@@ -417,7 +382,7 @@ def run_horizon(
     `stop(months_so_far)` true ends the horizon early (the capacity search stops once a count
     has failed: later months cannot make it pass).
     """
-    plan = planner or get_planner(options.planner)
+    plan = planner or planner_for(options.planner)
     out: list[MonthMetrics] = []
     for i, (a, b) in enumerate(month_periods(start, months)):
         opts = PlanOptions(
@@ -472,7 +437,7 @@ def run_scenario(
     progress: Callable[[str], None] | None = None,
 ) -> ScenarioResult:
     """Transform the scenario's data and plan it month by month (rolling horizon)."""
-    base = dataset if dataset is not None else load_scenario_data(scenario)
+    base = dataset if dataset is not None else load_scenario_data(scenario, options.today)
     ds, start = prepare(scenario, base, options)
     return run_prepared(scenario, ds, start, options, progress)
 
@@ -853,7 +818,6 @@ def capacity_search(
     jobs = max(1, jobs)
     if jobs > 1:
         options = replace(options, workers=1)
-    get_planner(options.planner)  # fail early if the planner is missing
     cache: dict[int, CapacityPoint] = {}
     pool = None
     if jobs > 1:

@@ -54,16 +54,3 @@ def haversine_matrix_km(
     ob = np.radians(np.asarray(lons_b, dtype=float))[None, :]
     a = np.sin((lb - la) / 2) ** 2 + np.cos(la) * np.cos(lb) * np.sin((ob - oa) / 2) ** 2
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
-
-
-def travel_matrix_min(
-    points: Sequence[tuple[float, float]], travel: TravelPolicy
-) -> list[list[int]]:
-    """Exact whole-minute travel matrix among a few points (scalar formula, so it matches `travel_min`)."""
-    n = len(points)
-    out = [[0] * n for _ in range(n)]
-    for i in range(n):
-        for j in range(i + 1, n):
-            t = travel_min(points[i][0], points[i][1], points[j][0], points[j][1], travel)
-            out[i][j] = out[j][i] = t
-    return out

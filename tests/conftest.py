@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"  # the bundled demo folder
+
 TINY_OFFENDERS = """offender_id,risk_level,lat,lon,offender_manager_id,area,status,last_visit_date,registered_on,visit_interval_days,two_officers,window_start,window_end,required_skills
 P001,very_high,51.4550,-0.9700,TV001,Reading,active,2026-11-01,2015-03-01,,,,,
 P002,high,51.4600,-0.9800,TV001,Reading,active,2026-09-20,2016-05-10,,,,,

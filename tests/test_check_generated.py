@@ -176,19 +176,12 @@ def test_greedy_rosters_pass_the_checker(inst: tuple[Dataset, date, date, bool])
     assert_checks(ds, greedy_plan(ds, start, end, PlanOptions(work_bank_holidays=bank)))
 
 
-def _optimiser():  # type: ignore[no-untyped-def]
-    fn = getattr(solvers, "plan", None)
-    if fn is None:
-        pytest.skip("the optimiser (solver.plan) is not available")
-    return fn
-
-
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(max_people=8))
 def test_optimiser_rosters_pass_the_checker(inst: tuple[Dataset, date, date, bool]) -> None:
     """Optimised rosters of generated teams (tiny time limit) break no contract rule."""
     ds, start, end, bank = inst
-    plan = _optimiser()
+    plan = solvers.plan
     assert_checks(
         ds, plan(ds, start, end, PlanOptions(time_limit_s=2, work_bank_holidays=bank, seed=1))
     )
@@ -229,7 +222,7 @@ def test_greedy_many_instances(inst: tuple[Dataset, date, date, bool]) -> None:
 def test_optimiser_many_instances(inst: tuple[Dataset, date, date, bool]) -> None:
     """Many more generated teams: optimised rosters break no rule."""
     ds, start, end, bank = inst
-    plan = _optimiser()
+    plan = solvers.plan
     assert_checks(
         ds, plan(ds, start, end, PlanOptions(time_limit_s=3, work_bank_holidays=bank, seed=2))
     )
@@ -246,7 +239,7 @@ def test_force_size_instance(tmp_path: Path, solver: str) -> None:
     data = tmp_path / "data"
     synth.write_dataset(data, synth.generate(2000, 40, seed=7, start=start))
     ds = load_dataset(data, today=start - timedelta(days=1))
-    plan = greedy_plan if solver == "greedy" else _optimiser()
+    plan = greedy_plan if solver == "greedy" else solvers.plan
     result = plan(ds, start, end, PlanOptions(time_limit_s=60, seed=7))
     assert result.visits
     assert_checks(ds, result)

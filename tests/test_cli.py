@@ -64,3 +64,16 @@ def test_quiet_has_the_same_short_form_everywhere(path: tuple[str, ...]) -> None
     opts = {o for p in _leaf(path).params for o in getattr(p, "opts", [])}
     if "--quiet" in opts:
         assert "-q" in opts
+
+
+def test_generate_command_imports_no_solver() -> None:
+    """`rso generate` starts without importing OR-Tools or the solver (MAX_SEED lives in limits)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, rso_scheduler.commands.generate; "
+        "print(sorted(m for m in sys.modules if m.startswith(('ortools', 'rso_scheduler.solver'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 import rso_scheduler.solver as solvers
 from rso_scheduler.cli import main
-from rso_scheduler.commands.common import SAMPLE_DIR
 from rso_scheduler.errors import OutputError
+from tests.conftest import SAMPLE_DIR
 
 EXPECTED = {"roster.csv", "unscheduled.csv", "summary.json", "run.json", "day_sheets"}
 
@@ -43,8 +43,6 @@ def assert_private(out: Path) -> None:
 @pytest.mark.parametrize("solver", ["greedy", "optimised"])
 def test_plan_tiny_then_check(tiny_dir: Path, tmp_path: Path, solver: str) -> None:
     """Planning the tiny folder writes private files that pass `rso check`."""
-    if solver == "optimised" and not hasattr(solvers, "plan"):
-        pytest.skip("the optimiser is not available")
     out = tmp_path / "out"
     code, text = run(
         "plan",
@@ -71,8 +69,6 @@ def test_plan_tiny_then_check(tiny_dir: Path, tmp_path: Path, solver: str) -> No
 @pytest.mark.parametrize("solver", ["greedy", "optimised"])
 def test_plan_sample(tmp_path: Path, solver: str) -> None:
     """The sample data plans and passes its own check (tiny time limit for the optimiser)."""
-    if solver == "optimised" and not hasattr(solvers, "plan"):
-        pytest.skip("the optimiser is not available")
     out = tmp_path / "out"
     code, text = run(
         "plan",
@@ -145,18 +141,6 @@ def test_failure_mid_write_leaves_out_untouched(
     assert [p.name for p in out.iterdir()] == ["roster.csv"]
     assert (out / "roster.csv").read_text() == "the previous roster\n"
     assert [p.name for p in tmp_path.iterdir() if "staging" in p.name] == []  # fmt: skip
-
-
-def test_missing_optimiser_is_a_clear_error(
-    tiny_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Without the optimiser the default solver stops with a clear message (no silent fallback)."""
-    monkeypatch.delattr(solvers, "plan", raising=False)
-    code, text = run(
-        "plan", str(tiny_dir), "--month", "2027-01", "--out", str(tmp_path / "out"), "--quiet"
-    )
-    assert code == 1 and "--solver greedy" in text
-    assert not (tmp_path / "out").exists()  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from rso_scheduler.cli import main
-from rso_scheduler.commands.common import SAMPLE_DIR
+from tests.conftest import SAMPLE_DIR
 
 
 def run(*args: str) -> tuple[int, str, str]:

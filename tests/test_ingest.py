@@ -694,7 +694,7 @@ def test_load_dataset_missing_required_files(tmp_path: Path) -> None:
     """Both required files missing are both reported."""
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError) as info:
-        load_dataset(tmp_path / "empty")
+        load_dataset(tmp_path / "empty", today=TODAY)
     assert [(p.file, p.line) for p in info.value.problems] == [
         ("offenders.csv", None),
         ("officers.csv", None),
@@ -715,7 +715,7 @@ def test_load_dataset_header_only_required_file(tmp_path: Path) -> None:
 def test_load_dataset_non_existent_folder(tmp_path: Path) -> None:
     """A folder that does not exist is a plain RsoError naming it."""
     with pytest.raises(RsoError, match="does not exist") as info:
-        load_dataset(tmp_path / "nope")
+        load_dataset(tmp_path / "nope", today=TODAY)
     assert not isinstance(info.value, InputError)
 
 

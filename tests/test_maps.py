@@ -531,9 +531,51 @@ def test_cli_map_bad_input_is_one_clear_message(tmp_path, tiny_dir):
     (out / "unscheduled.csv").write_text(
         "offender_id,risk_level,due_date,reason\n", encoding="utf-8"
     )
-    bad = CliRunner().invoke(main, ["map", str(out), "--tiles", "http://x/{z}.png"])
+    bad = CliRunner().invoke(main, ["map", str(out), "--tiles", "https://x/{z}.png"])
     assert bad.exit_code == 2 and "tile URL template" in bad.output
     assert not (out / "maps").exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "public tile server (OpenStreetMap)"),
+        ("https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}.png", "(CARTO)"),
+        ("https://server.arcgisonline.com/t/{z}/{y}/{x}", "(Esri / ArcGIS Online)"),
+        ("http://tiles.force.example/{z}/{x}/{y}.png", "plain http:// is refused"),
+        ("https://u:pw@tiles.force.example/{z}/{x}/{y}.png", "user name or password"),
+    ],
+)
+def test_cli_map_refuses_public_and_plain_http_tiles(
+    tmp_path: Path, tiny_dir: Path, url: str, words: str
+) -> None:
+    """`rso map --tiles` refuses public tile hosts, http:// and user@, before drawing anything."""
+    out = _plan_folder(tmp_path / "out", data_dir=tiny_dir, roster=HEADER)
+    result = CliRunner().invoke(main, ["map", str(out), "--tiles", url, "-q"])
+    assert result.exit_code == 2, result.output
+    assert words in result.output and "Traceback" not in result.output
+    assert ":pw@" not in result.output  # a password is never echoed
+    assert not (out / "maps").exists()
+
+
+def test_cli_plan_refuses_public_tiles_in_policy_with_its_line(
+    tmp_path: Path, tiny_dir: Path
+) -> None:
+    """A public `[maps] tiles` in policy.toml stops `rso plan` and `rso validate` at that line."""
+    (tiny_dir / "policy.toml").write_text(
+        "[maps]\nattribution = 'x'\ntiles = 'https://a.tile.openstreetmap.org/{z}/{x}/{y}.png'\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    for argv in (
+        ["plan", str(tiny_dir), "--month", "2027-01", "--out", str(out), "--solver", "greedy"],
+        ["validate", str(tiny_dir)],
+    ):
+        result = CliRunner().invoke(main, [*argv, "--today", "2026-11-20", "-q"])
+        assert result.exit_code == 2, result.output
+        assert "policy.toml:3 maps.tiles:" in result.output
+        assert "public tile server (OpenStreetMap)" in result.output
+    assert not out.exists()
 
 
 def test_cli_map_help_has_an_example():

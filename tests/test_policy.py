@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -259,11 +260,19 @@ def test_bad_maps_tiles_is_reported_with_every_other_problem() -> None:
     [
         ("https://tiles.force.example/{z}/{x}/{y}.png", "https://tiles.force.example"),
         ("https://{s}.tiles.force.example/{z}/{x}/{y}.png", "https://*.tiles.force.example"),
-        ("http://gis.force.example:8443/wmts/{z}/{x}/{-y}.png", "http://gis.force.example:8443"),
+        ("https://gis.force.example:8443/wmts/{z}/{x}/{-y}.png", "https://gis.force.example:8443"),
+        ("HTTPS://Tiles.Force.Example/{z}/{x}/{y}.png", "https://tiles.force.example"),
+        (
+            "https://tiles.force.example/osm/openstreetmap/{z}/{x}/{y}.png",
+            "https://tiles.force.example",
+        ),
+        ("https://notgoogle.com/{z}/{x}/{y}.png", "https://notgoogle.com"),
+        ("https://google.com.force.example/{z}/{x}/{y}.png", "https://google.com.force.example"),
+        ("https://10.20.30.40:8443/{z}/{x}/{y}.png", "https://10.20.30.40:8443"),
     ],
 )
 def test_good_maps_tiles_are_accepted(url: str, origin: str) -> None:
-    """A force's http(s) tile template is accepted as written; its CSP origin is the scheme, host and port."""
+    """A force's own https tile template is accepted as written; its CSP origin is the scheme, host and port."""
     from rso_scheduler.policy import tile_url_origin
 
     assert parse_policy(f"[maps]\ntiles = '{url}'\n").maps.tiles == url
@@ -280,6 +289,82 @@ def test_load_dataset_reports_bad_maps_tiles_before_any_planning(tiny_dir: Path)
         encoding="utf-8",
     )
     with pytest.raises(InputError) as info:
-        load_dataset(tiny_dir)
+        load_dataset(tiny_dir, today=date(2026, 12, 15))
     located = [str(p) for p in info.value.problems]
     assert any(p.startswith("policy.toml:3 maps.tiles: ") for p in located), located
+
+
+# One public tile URL per family the maps must never contact.
+PUBLIC_TILES = {
+    "OpenStreetMap": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    "OpenStreetMap subdomains": "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png",
+    "OpenStreetMap France": "https://{s}.tile.openstreetmap.fr/hot/{z}/{x}/{y}.png",
+    "OpenStreetMap Germany": "https://tile.openstreetmap.de/{z}/{x}/{y}.png",
+    "OSM elsewhere": "https://tile.osm.ch/switzerland/{z}/{x}/{y}.png",
+    "Esri server": "https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/{z}/{y}/{x}",
+    "Esri services": "https://services.arcgisonline.com/arcgis/rest/services/Topo/MapServer/tile/{z}/{y}/{x}",
+    "ArcGIS": "https://tiles.arcgis.com/tiles/abc/arcgis/rest/services/x/MapServer/tile/{z}/{y}/{x}",
+    "Google": "https://mt1.google.com/vt/lyrs=m&x={x}&y={y}&z={z}",
+    "Google APIs": "https://tile.googleapis.com/v1/2dtiles/{z}/{x}/{y}",
+    "Mapbox": "https://api.mapbox.com/styles/v1/mapbox/streets-v12/tiles/{z}/{x}/{y}",
+    "CARTO": "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}.png",
+    "CARTO site": "https://tiles.carto.com/{z}/{x}/{y}.png",
+    "Stadia": "https://tiles.stadiamaps.com/tiles/alidade_smooth/{z}/{x}/{y}.png",
+    "Thunderforest": "https://tile.thunderforest.com/cycle/{z}/{x}/{y}.png",
+    "Stamen": "https://stamen-tiles.a.ssl.fastly.net/toner/{z}/{x}/{y}.png",
+    "OpenTopoMap": "https://{s}.tile.opentopomap.org/{z}/{x}/{y}.png",
+    "Wikimedia": "https://maps.wikimedia.org/osm-intl/{z}/{x}/{y}.png",
+    "HERE": "https://maps.hereapi.com/v3/base/mc/{z}/{x}/{y}/png",
+    "Bing": "https://ecn.t0.tiles.virtualearth.net/tiles/r{z}{x}{y}.png",
+    "MapTiler": "https://api.maptiler.com/maps/streets/{z}/{x}/{y}.png",
+    "Ordnance Survey": "https://api.os.uk/maps/raster/v1/zxy/Road_3857/{z}/{x}/{y}.png",
+}
+
+
+@pytest.mark.parametrize("url", PUBLIC_TILES.values(), ids=PUBLIC_TILES.keys())
+def test_public_tile_servers_are_refused(url: str) -> None:
+    """Every well-known public tile host is refused, saying home locations would reach it."""
+    [problem] = problems_of(f"[maps]\ntiles = '{url}'\n")
+    assert problem.startswith("policy.toml:2 maps.tiles: ")
+    assert "public tile server" in problem and "home locations would reach" in problem
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://TILE.OpenStreetMap.ORG/{z}/{x}/{y}.png",  # case
+        "https://tile.openstreetmap.org:443/{z}/{x}/{y}.png",  # a port
+        "https://tile.openstreetmap.org./{z}/{x}/{y}.png",  # a trailing dot
+        "https://tile.openstreetmap.org.force.example/{z}/{x}/{y}.png",  # OSM's name inside
+        "https://a.b.c.mapbox.com/{z}/{x}/{y}.png",  # deep subdomain
+    ],
+)
+def test_public_tile_host_tricks_are_refused(url: str) -> None:
+    """Case, ports, trailing dots and subdomains do not hide a public tile host."""
+    [problem] = problems_of(f"[maps]\ntiles = '{url}'\n")
+    assert "public tile server" in problem
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user@tile.openstreetmap.org.evil/{z}/{x}/{y}.png",
+        "https://tiles.force.example@tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "https://user:secret@tiles.force.example/{z}/{x}/{y}.png",
+    ],
+)
+def test_user_info_in_tile_urls_is_refused(url: str) -> None:
+    """`user@host` is refused: it hides which server is contacted and would be in every page."""
+    [problem] = problems_of(f"[maps]\ntiles = '{url}'\n")
+    assert "user name or password" in problem and "secret" not in problem
+    assert "'https://...@" in problem  # the value is shown without what precedes the @
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://tiles.force.example/{z}/{x}/{y}.png", "HTTP://tiles.force.example/{z}/{x}/{y}.png"],
+)
+def test_plain_http_tiles_are_refused(url: str) -> None:
+    """A force's own server over plain http:// is refused, saying why."""
+    [problem] = problems_of(f"[maps]\ntiles = '{url}'\n")
+    assert "plain http:// is refused" in problem and "https" in problem

@@ -345,7 +345,7 @@ def test_roster_written_by_plan_reads_back(tiny_dir: Path, tmp_path: Path):
     from rso_scheduler.report.roster_in import read_roster
     from rso_scheduler.roster import PlannedVisit, PlanResult
 
-    data = load_dataset(tiny_dir)
+    data = load_dataset(tiny_dir, today=date(2026, 12, 15))
     visits = [
         PlannedVisit(
             "V1",

@@ -57,7 +57,7 @@ def test_unreachable_dask_scheduler_is_a_clear_error() -> None:
     with pytest.raises(ScenarioError, match="Dask scheduler"):
         run_many(
             _jobs()[:1],
-            RunOptions(planner="greedy", time_limit_s=1),
+            RunOptions(planner="greedy", time_limit_s=1, today=date(2026, 12, 1)),
             dask_address="tcp://127.0.0.1:9",
         )
 

@@ -31,9 +31,9 @@ from rso_scheduler.synth import (
     write_dataset,
 )
 from rso_scheduler.travel import haversine_km
+from tests.conftest import SAMPLE_DIR
 
 START = date(2026, 11, 23)
-SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"
 # Thames Valley Police area (Berkshire, Buckinghamshire, Oxfordshire, Milton Keynes), generously.
 BBOX = (51.30, 52.25, -1.75, -0.45)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
 
-from rso_scheduler.commands.common import UserError, handle_errors
+from rso_scheduler.commands.common import UserError, handle_errors, plan_today, today_option
 
 HELP = """Check a roster against the data contract, independently of the planner.
 
@@ -21,21 +22,27 @@ whether bank holidays were worked), re-derives due dates, availability, skills, 
 shifts and travel from DATA_DIR, and prints "no violations" or each violation (exit 1).
 OUT_DIR may also be the roster.csv itself. Missing or unreadable files: exit 2. If the data
 folder's files differ from those the plan was made from, the last line says so: check a plan
-against the data it was made with.
+against the data it was made with. The data is read as of the --today the plan was made
+with (recorded in run.json), unless --today says otherwise.
 """
 
 
 @click.command("check", help=HELP)
 @click.argument("data_dir", type=click.Path(path_type=Path))
 @click.argument("out_dir", type=click.Path(path_type=Path))
+@today_option(
+    "No completed visit may be after it.",
+    from_plan=True,
+)
 @handle_errors
-def command(data_dir: Path, out_dir: Path) -> None:
+def command(data_dir: Path, out_dir: Path, today: date | None) -> None:
     from rso_scheduler.check import check_plan
-    from rso_scheduler.ingest import load_dataset
+    from rso_scheduler.ingest import data_folder, load_dataset
     from rso_scheduler.outputs.roster_files import read_roster
 
-    dataset = load_dataset(data_dir)
+    data_folder(data_dir)  # named first on the command line, so reported first
     files = read_roster(out_dir)
+    dataset = load_dataset(data_dir, today=plan_today(today, files.run))
     violations = check_plan(dataset, files, work_bank_holidays=files.work_bank_holidays)
     if not violations:
         click.echo(

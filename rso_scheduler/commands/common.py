@@ -19,8 +19,6 @@ from rso_scheduler.errors import InputError, RsoError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-SAMPLE_DIR = Path(__file__).resolve().parents[2] / "data" / "sample"
-
 
 class UserError(click.ClickException):
     """A user-facing failure: message on stderr, no traceback, the error's exit code."""
@@ -83,9 +81,70 @@ def finite_seconds(_ctx: click.Context, _param: click.Parameter, value: float) -
     return value
 
 
-def default_data_dir() -> Path:
-    """data/sample beside the package (a source checkout), else the current folder."""
-    return SAMPLE_DIR if SAMPLE_DIR.is_dir() else Path.cwd()
+def data_dir_or_here(data_dir: Path | None, example: str) -> Path:
+    """DATA_DIR as given, else the current folder if it holds offenders.csv; never a guess.
+
+    `example` is the command line shown when neither, e.g. `rso plan data/sample --out out`.
+    """
+    if data_dir is not None:
+        return data_dir
+    here = Path.cwd()
+    if (here / "offenders.csv").is_file():
+        return here
+    raise UserError(
+        f"no data folder given and the current folder ({here}) has no offenders.csv; "
+        f"name one, e.g. `{example}` for the demo data",
+        2,
+    )
+
+
+TODAY_HELP = "Take DATE (YYYY-MM-DD) as today, e.g. to re-run an old month"
+
+
+def today_option(effect: str, *, from_plan: bool = False) -> Callable[[F], F]:
+    """The `--today DATE` option every command shares; the command gets a `date`.
+
+    `effect` says what today decides in that command. Without the option the command gets the
+    computer's date, or None with `from_plan` (then `plan_today` reads the plan's run.json).
+    Only commands read the clock; the library is always told the day.
+    """
+    default = (
+        "the today in OUT/run.json, else the computer's date"
+        if from_plan
+        else "the computer's date"
+    )
+
+    def parse(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+        if value is None:
+            return None if from_plan else date.today()
+        return parse_iso_date(value, "--today")
+
+    return click.option(
+        "--today",
+        "today",
+        metavar="DATE",
+        default=None,
+        callback=parse,
+        help=f"{TODAY_HELP} (default: {default}). {effect}",
+    )
+
+
+def plan_today(given: date | None, run: dict[str, Any]) -> date:
+    """`--today` if given, else the today a plan's run.json records, else the computer's date.
+
+    A plan written before run.json recorded `today` falls back to the computer's date.
+    """
+    if given is not None:
+        return given
+    raw = run.get("today")
+    if raw is None:
+        return date.today()
+    try:
+        return date.fromisoformat(str(raw))
+    except ValueError:
+        raise UserError(
+            f"run.json: today '{raw}' is not a date; expected YYYY-MM-DD (or give --today)", 2
+        ) from None
 
 
 def parse_iso_date(value: str, option: str) -> date:

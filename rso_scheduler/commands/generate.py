@@ -13,8 +13,9 @@ from rso_scheduler.commands.common import (
     UserError,
     handle_errors,
     parse_iso_date,
+    today_option,
 )
-from rso_scheduler.solver.options import MAX_SEED
+from rso_scheduler.limits import MAX_SEED
 from rso_scheduler.synth import FILE_NAMES, choose_lpas, generate, write_dataset
 
 EARLIEST_GENERATED = date(1950, 1, 1)
@@ -68,15 +69,16 @@ Examples:
     "start_text",
     metavar="YYYY-MM-DD",
     help="First day of the plan the data is for; the visit log ends the day before "
-    "(default: the first day of next month).",
+    "(default: the first day of the month after --today).",
 )
 @click.option(
     "--as-of",
     "as_of_text",
     metavar="YYYY-MM-DD",
     help="Day the data is exported: no visit, registration, release or move after it "
-    "(default: today; only matters when --start is later than that).",
+    "(default: --today; only matters when --start is later than that).",
 )
+@today_option("--as-of may not be after it; the default --start is the 1st of the month after it.")
 @click.option(
     "--out",
     "out_dir",
@@ -95,12 +97,12 @@ def command(
     seed: int,
     start_text: str | None,
     as_of_text: str | None,
+    today: date,
     out_dir: Path,
     force: bool,
     quiet: bool,
 ) -> None:
     """Generate a synthetic data folder."""
-    today = date.today()
     start = parse_iso_date(start_text, "--start") if start_text else next_month_start(today)
     # A plan for next month is made before it starts: the history must stop at the export
     # day, or `rso validate` rightly rejects completed visits in the future.

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
 
-from rso_scheduler.commands.common import Progress, UserError, handle_errors, parse_iso_date
+from rso_scheduler.commands.common import (
+    Progress,
+    UserError,
+    handle_errors,
+    parse_iso_date,
+    plan_today,
+    today_option,
+)
 
 HELP = """Redraw the offline route maps of a plan folder into OUT/maps/.
 
@@ -57,6 +65,10 @@ server may be contacted.
     metavar="YYYY-MM-DD",
     help="The day whose routes the whole-period map opens on (default: the first with routes).",
 )
+@today_option(
+    "No completed visit in the data folder may be after it.",
+    from_plan=True,
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 @handle_errors
 def command(
@@ -65,6 +77,7 @@ def command(
     tiles: str | None,
     attribution: str | None,
     day: str | None,
+    today: date | None,
     quiet: bool,
 ) -> None:
     from rso_scheduler.ingest import load_dataset
@@ -93,7 +106,7 @@ def command(
                 2,
             )
     progress(f"loading {data_dir}")
-    dataset = load_dataset(data_dir)
+    dataset = load_dataset(data_dir, today=plan_today(today, files.run))
     progress(f"drawing {len(files.visits)} visits and {len(files.unscheduled)} unscheduled")
     with staged_output(out_dir) as stage:
         written = write_maps(

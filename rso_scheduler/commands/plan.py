@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shlex
 import sys
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 
@@ -16,15 +14,14 @@ from rso_scheduler.calendar import month_bounds, next_month_start
 from rso_scheduler.commands.common import (
     Progress,
     UserError,
-    default_data_dir,
+    data_dir_or_here,
     finite_seconds,
     handle_errors,
     parse_iso_date,
+    today_option,
 )
-from rso_scheduler.errors import PlanError
+from rso_scheduler.limits import MAX_SEED
 from rso_scheduler.models import RISK_ORDER, Dataset
-from rso_scheduler.roster import PlanResult
-from rso_scheduler.solver.options import MAX_SEED
 
 HELP = """Plan a month (or any period) of home visits and write the roster files.
 
@@ -47,14 +44,17 @@ Writes into OUT (all files readable by you only, replaced atomically):
 \b
 The roster is then re-checked by the independent checker (as `rso check` does); a roster
 that breaks any rule is reported and the command exits with status 1.
-DATA_DIR defaults to data/sample in a source checkout; the period defaults to next month.
+DATA_DIR defaults to the current folder if it holds offenders.csv; the period defaults to
+the month after --today.
 """
 
 MAX_PERIOD_DAYS = 366
 DEFAULT_TIME_LIMIT_S = 60.0  # a force-size month finishes within a minute
 
 
-def _period(month: str | None, start: str | None, end: str | None) -> tuple[date, date]:
+def _period(
+    month: str | None, start: str | None, end: str | None, today: date
+) -> tuple[date, date]:
     if month and (start or end):
         raise UserError("give either --month or --start/--end, not both", 2)
     if bool(start) != bool(end):
@@ -74,37 +74,19 @@ def _period(month: str | None, start: str | None, end: str | None) -> tuple[date
             )
         return s, e
     if month is None:
-        month = next_month_start(date.today()).strftime("%Y-%m")
+        month = next_month_start(today).strftime("%Y-%m")
     try:
         return month_bounds(month)
     except ValueError:
         raise UserError(f"--month: '{month}' is not a month; expected YYYY-MM", 2) from None
 
 
-def planner(solver: str) -> Callable[..., PlanResult]:
-    """The planning function for a --solver name; never silently swaps one for the other."""
-    import rso_scheduler.solver as solvers
-
-    if solver == "greedy":
-        return solvers.greedy_plan
-    fn = getattr(solvers, "plan", None)
-    if fn is None:
-        raise PlanError(
-            "the optimised solver is not available in this installation; "
-            "use --solver greedy for the simple baseline"
-        )
-    return fn
-
-
-def _write_maps(stage: Path, dataset: Dataset) -> bool:
-    """Route maps, if the maps module is installed (it is wired in separately)."""
-    if importlib.util.find_spec("rso_scheduler.outputs.maps") is None:
-        return False
+def _write_maps(stage: Path, dataset: Dataset) -> None:
+    """The route maps of the roster just written into the stage."""
     from rso_scheduler.outputs import maps
     from rso_scheduler.outputs.roster_files import read_roster
 
     maps.write_maps(stage, dataset, read_roster(stage))
-    return True
 
 
 def _summary_text(summary: dict[str, Any], out: Path, dataset: Dataset) -> str:
@@ -144,9 +126,14 @@ def _summary_text(summary: dict[str, Any], out: Path, dataset: Dataset) -> str:
 
 @click.command("plan", help=HELP)
 @click.argument("data_dir", required=False, type=click.Path(path_type=Path))
-@click.option("--month", metavar="YYYY-MM", help="Plan this calendar month (default: next month).")
+@click.option(
+    "--month",
+    metavar="YYYY-MM",
+    help="Plan this calendar month (default: the month after --today).",
+)
 @click.option("--start", metavar="DATE", help="First day of the plan (with --end).")
 @click.option("--end", metavar="DATE", help="Last day of the plan (with --start).")
+@today_option("No completed visit may be after it; the default period is the month after it.")
 @click.option(
     "--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output folder."
 )
@@ -187,11 +174,12 @@ def command(
     month: str | None,
     start: str | None,
     end: str | None,
+    today: date,
     out_dir: Path,
     time_limit_s: float,
     seed: int,
     work_bank_holidays: bool,
-    solver: str,
+    solver: Literal["optimised", "greedy"],
     no_pull_forward: bool,
     no_maps: bool,
     quiet: bool,
@@ -200,17 +188,17 @@ def command(
     from rso_scheduler.ingest import load_dataset
     from rso_scheduler.outputs.files import check_out_dir, staged_output
     from rso_scheduler.outputs.roster_files import read_roster, write_plan
-    from rso_scheduler.solver import PlanOptions
+    from rso_scheduler.solver import PlanOptions, planner_for
 
     started = datetime.now(UTC).isoformat(timespec="seconds")
     progress = Progress(not quiet)
-    plan_start, plan_end = _period(month, start, end)
-    data_dir = data_dir or default_data_dir()
-    plan_fn = planner(solver)
+    plan_start, plan_end = _period(month, start, end, today)
+    data_dir = data_dir_or_here(data_dir, "rso plan data/sample --out out")
+    plan_fn = planner_for(solver)
     check_out_dir(out_dir)  # before minutes of planning, not after them
 
     progress(f"loading {data_dir}")
-    dataset = load_dataset(data_dir)
+    dataset = load_dataset(data_dir, today=today)
     for w in dataset.warnings:  # not progress: shown even with --quiet
         click.echo(f"warning: {w}", err=True)
     progress(f"{len(dataset.offenders)} people, {len(dataset.officers)} officers")
@@ -242,6 +230,7 @@ def command(
             "maps": not no_maps,
         },
         "data_dir": str(Path(data_dir).resolve()),
+        "today": today.isoformat(),  # the day the data was taken as of (`--today`)
         "solver": solver,
         "started": started,
     }
@@ -250,11 +239,8 @@ def command(
     with staged_output(out_dir, replaces=plan_files) as stage:
         summary = write_plan(stage, dataset, result, run_info)
         if not no_maps:
-            progress(
-                "drawing maps"
-                if _write_maps(stage, dataset)
-                else "maps module not installed; no maps"
-            )
+            progress("drawing maps")
+            _write_maps(stage, dataset)
 
     progress("checking the written roster")
     violations = check_plan(dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays)

@@ -10,9 +10,10 @@ import click
 from rso_scheduler.commands.common import (
     Progress,
     UserError,
-    default_data_dir,
+    data_dir_or_here,
     handle_errors,
     parse_iso_date,
+    today_option,
 )
 
 REPORT_HELP = """Audit reports from the visit log.
@@ -24,9 +25,10 @@ Example:
 
 COMPLIANCE_HELP = """Compliance report: every overdue person with days overdue and risk, on a date.
 
-Reads DATA_DIR (default: data/sample in a source checkout, else the current folder). Only
-visits recorded on or before --as-of count, by the data contract's due-date rules; only
-completed visits satisfy a requirement.
+Reads DATA_DIR (default: the current folder, if it holds offenders.csv). Only visits
+recorded on or before --as-of count, by the data contract's due-date rules; only completed
+visits satisfy a requirement. --as-of defaults to --today, which defaults to the computer's
+date; a completed visit after --today is refused as a data error.
 
 \b
 Writes into --out (owner-only, atomically):
@@ -67,7 +69,8 @@ def _formats(value: str) -> list[str]:
 
 @command.command(name="compliance", help=COMPLIANCE_HELP)
 @click.argument("data_dir", required=False, type=click.Path(path_type=Path))
-@click.option("--as-of", "as_of", metavar="DATE", help="Report date YYYY-MM-DD (default: today).")
+@click.option("--as-of", "as_of", metavar="DATE", help="Report date YYYY-MM-DD (default: --today).")
+@today_option("No completed visit may be after it; --as-of defaults to it.")
 @click.option(
     "--out",
     "out",
@@ -103,6 +106,7 @@ def _formats(value: str) -> list[str]:
 def compliance_command(
     data_dir: Path | None,
     as_of: str | None,
+    today: date,
     out: Path,
     roster_dir: Path | None,
     grace_days: int,
@@ -117,16 +121,17 @@ def compliance_command(
 
     formats = _formats(fmt)
     check_out_dir(out)
-    day = parse_iso_date(as_of, "--as-of") if as_of else date.today()
+    day = parse_iso_date(as_of, "--as-of") if as_of else today
     progress = Progress(not quiet)
-    src = data_dir or default_data_dir()
+    src = data_dir_or_here(data_dir, "rso report compliance data/sample --out out/compliance")
     progress(f"reading {src}")
-    dataset = load_dataset(src)
+    dataset = load_dataset(src, today=today)
     for w in dataset.warnings:
         click.echo(f"warning: {w}", err=True)
-    if day > date.today():
+    if day > today:
         click.echo(
-            f"warning: --as-of {day.isoformat()} is after today; no visit after today is known",
+            f"warning: --as-of {day.isoformat()} is after today ({today.isoformat()}); "
+            "no visit after today is known",
             err=True,
         )
     roster, roster_sha256 = None, None
@@ -135,6 +140,7 @@ def compliance_command(
         progress(f"read {len(roster)} planned visits")
     progress(f"working out due dates on {day.isoformat()}")
     report = compliance(dataset, day, roster=roster, trend=trend, grace_days=grace_days)
+    report.run["today"] = today.isoformat()  # the day the data was taken as of (`--today`)
     if roster_sha256 is not None:
         report.run["roster_sha256"] = roster_sha256
     if roster:

@@ -14,7 +14,7 @@ from rso_scheduler.commands.common import (
     UserError,
     finite_seconds,
     handle_errors,
-    parse_iso_date,
+    today_option,
 )
 from rso_scheduler.models import Dataset
 from rso_scheduler.outputs.files import check_out_dir, staged_output
@@ -129,11 +129,9 @@ def _planner_options(fn: click.decorators.FC) -> click.decorators.FC:
         show_default=True,
         help="Planner time limit per month, in seconds.",
     )(fn)
-    fn = click.option(
-        "--today",
-        default=None,
-        metavar="YYYY-MM-DD",
-        help="Date the default start (first day of next month) is counted from.",
+    fn = today_option(
+        "No completed visit in a scenario's data may be after it; a scenario without a start "
+        "begins on the first day of the month after it."
     )(fn)
     fn = click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")(fn)
     return fn
@@ -152,13 +150,9 @@ def _jobs(asked: int | None, say: Progress) -> int:
     return asked or cores
 
 
-def _today(value: str | None) -> date | None:
-    if value is None:
-        return None
-    return parse_iso_date(value, "--today")
-
-
-def _load_all(files: tuple[Path, ...], say: Progress) -> list[tuple[Scenario, Dataset]]:
+def _load_all(
+    files: tuple[Path, ...], today: date, say: Progress
+) -> list[tuple[Scenario, Dataset]]:
     scenarios = [load_scenario(f) for f in files]
     cache: dict[Path, Dataset] = {}
     out = []
@@ -166,7 +160,7 @@ def _load_all(files: tuple[Path, ...], say: Progress) -> list[tuple[Scenario, Da
         key = s.data.resolve()
         if key not in cache:
             say(f"reading {s.data}")
-            cache[key] = load_scenario_data(s)
+            cache[key] = load_scenario_data(s, today)
             for w in cache[key].warnings:  # not progress: shown even with --quiet
                 click.echo(f"warning: {s.data}: {w}", err=True)
         out.append((s, cache[key]))
@@ -205,7 +199,7 @@ def run_cmd(
     out_dir: Path,
     planner: Literal["optimised", "greedy"],
     time_limit_s: float,
-    today: str | None,
+    today: date,
     quiet: bool,
     jobs: int | None,
     dask_address: str | None,
@@ -215,8 +209,8 @@ def run_cmd(
     if dask_address is not None:
         check_dask_address(dask_address)
     say = Progress(not quiet)
-    options = RunOptions(planner=planner, time_limit_s=time_limit_s, today=_today(today))
-    loaded = _load_all(files, say)
+    options = RunOptions(planner=planner, time_limit_s=time_limit_s, today=today)
+    loaded = _load_all(files, options.today, say)
     names = [s.name for s, _ in loaded]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -284,14 +278,14 @@ def capacity_cmd(
     jobs: int | None,
     planner: Literal["optimised", "greedy"],
     time_limit_s: float,
-    today: str | None,
+    today: date,
     quiet: bool,
 ) -> None:
 
     check_out_dir(out_dir)  # before the search, not after it
     say = Progress(not quiet)
-    options = RunOptions(planner=planner, time_limit_s=time_limit_s, today=_today(today), workers=2)
-    [(scenario, dataset)] = _load_all((file,), say)
+    options = RunOptions(planner=planner, time_limit_s=time_limit_s, today=today, workers=2)
+    [(scenario, dataset)] = _load_all((file,), options.today, say)
     say(f"capacity search for '{scenario.name}', planner {planner}")
     result = capacity_search(
         scenario,

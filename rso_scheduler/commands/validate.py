@@ -21,9 +21,9 @@ from rso_scheduler.calendar import (
 from rso_scheduler.commands.common import (
     Progress,
     UserError,
-    default_data_dir,
+    data_dir_or_here,
     handle_errors,
-    parse_iso_date,
+    today_option,
 )
 from rso_scheduler.demand import owed_visits
 from rso_scheduler.ingest import load_dataset
@@ -37,8 +37,9 @@ Reads offenders.csv and officers.csv (required), absences.csv, visits.csv and po
 
 \b
 If the data is good, prints: the files read (rows, warnings); people by risk level and
-status; officers by area; and for the month (default: next month) the visits owed by risk
-level (how many already overdue at its start) against the visit days and hours available.
+status; officers by area; and for the month (default: the month after --today) the visits
+owed by risk level (how many already overdue at its start) against the visit days and hours
+available. DATA_DIR defaults to the current folder if it holds offenders.csv.
 
 \b
 Examples:
@@ -177,9 +178,7 @@ def render(summary: dict[str, Any]) -> str:
 
 @click.command("validate", help=HELP)
 @click.argument("data_dir", required=False, type=click.Path(path_type=Path))
-@click.option(
-    "--today", "today_text", metavar="YYYY-MM-DD", help="Date the data is as of (default: today)."
-)
+@today_option("No completed visit may be after it; the default month is the one after it.")
 @click.option(
     "--month", metavar="YYYY-MM", help="Month to summarise (default: the month after --today)."
 )
@@ -187,13 +186,12 @@ def render(summary: dict[str, Any]) -> str:
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 @handle_errors
 def command(
-    data_dir: Path | None, today_text: str | None, month: str | None, as_json: bool, quiet: bool
+    data_dir: Path | None, today: date, month: str | None, as_json: bool, quiet: bool
 ) -> None:
     """Validate a data folder and print a summary."""
     progress = Progress(enabled=not quiet)
-    today = parse_iso_date(today_text, "--today") if today_text else date.today()
     start, end = _month(month, today)
-    root = data_dir if data_dir is not None else default_data_dir()
+    root = data_dir_or_here(data_dir, "rso validate data/sample")
     progress(f"reading {root}")
     dataset = load_dataset(root, today=today)
     progress(

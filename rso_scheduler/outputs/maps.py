@@ -54,7 +54,7 @@ from rso_scheduler.outputs.maps_data import (
     crew_days,
     crew_file_names,
 )
-from rso_scheduler.policy import TILE_URL_EXPECTED, tile_url_origin
+from rso_scheduler.policy import hide_userinfo, tile_url_origin
 from rso_scheduler.roster import hhmm
 from rso_scheduler.travel import road_km, travel_min
 
@@ -140,14 +140,14 @@ def tile_origin(url: str, source: str = "--tiles") -> str:
     """
     try:
         return tile_url_origin(url)
-    except ValueError:
+    except ValueError as exc:
         raise InputError(
             [
                 Problem(
                     source,
                     None,
                     "maps.tiles" if source != "--tiles" else None,
-                    f"{url[:80]!r} is {TILE_URL_EXPECTED}",
+                    f"{hide_userinfo(url)[:80]!r} is not valid: {exc}",
                 )
             ]
         ) from None

@@ -71,8 +71,6 @@ class AssignResult:
     bound: float
     wall_s: float
     deterministic_s: float
-    n_vars: int
-    n_candidates: int
 
 
 def build_candidates(prob: Problem, forbidden: set[tuple[int, int]]) -> list[Candidate]:
@@ -353,6 +351,4 @@ def solve_assignment(
         bound=bound,
         wall_s=solver.wall_time,
         deterministic_s=solver.deterministic_time,
-        n_vars=len(x),
-        n_candidates=len(cands),
     )

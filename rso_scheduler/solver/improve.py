@@ -44,9 +44,7 @@ def _cont(prob: Problem, person: int, crew_idx: int) -> int:
     return 0 if m is None or m in prob.crews[crew_idx].officer_ids else W_CONT
 
 
-def _allowed_days(
-    prob: Problem, st: _State, key: int, pull_forward_keys: set[int]
-) -> tuple[list[int], int]:
+def _allowed_days(prob: Problem, st: _State, key: int) -> tuple[list[int], int]:
     """Days a visit may move to, and the due day its lateness is measured from."""
     p = st.person_of[key]
     r = prob.reqs[p]
@@ -55,12 +53,11 @@ def _allowed_days(
     if len(st.by_person[p]) > 1:
         return [cur_day], cur_day  # chained visits keep their day (the chain stays valid)
     lo = (r.first_earliest - prob.start).days
-    if key in pull_forward_keys or cur_day + r.interval_days > last_day:
+    if cur_day + r.interval_days > last_day:
         # moving earlier must not make a further visit fall due inside the plan
         lo = max(lo, prob.n_days - r.interval_days)
     days = [d for d in range(max(lo, 0), last_day + 1) if r.available_on(prob.day(d))]
-    due = due_index(prob, p) if key not in pull_forward_keys else last_day + 1
-    return days, due
+    return days, due_index(prob, p)
 
 
 def _best_insertion(
@@ -99,9 +96,7 @@ def _best_insertion(
     return best
 
 
-def eliminate_routes(
-    prob: Problem, st: _State, deadline: float, pull_forward_keys: set[int], max_stops: int = 3
-) -> int:
+def eliminate_routes(prob: Problem, st: _State, deadline: float, max_stops: int = 3) -> int:
     """Empty short crew-days by moving all their visits elsewhere when that saves travel."""
     done = 0
     order = sorted(
@@ -124,7 +119,7 @@ def eliminate_routes(
         ok = True
         for s in stops:
             p = st.person_of[s.key]
-            days, due = _allowed_days(prob, st, s.key, pull_forward_keys)
+            days, due = _allowed_days(prob, st, s.key)
             cur_late = max(0, prob.crews[ci].day_index - due) * prob.reqs[p].weight
             best = _best_insertion(prob, st, s, p, days, due, cur_late, {ci}, scratch)
             if best is None:
@@ -158,7 +153,7 @@ def swap_visits(prob: Problem, st: _State, deadline: float, day_radius: int, n_c
 
     def allowed_of(k: int) -> tuple[set[int], int]:
         if k not in allowed:
-            days, due = _allowed_days(prob, st, k, set())
+            days, due = _allowed_days(prob, st, k)
             allowed[k] = (set(days), due)
         return allowed[k]
 
@@ -241,9 +236,7 @@ def swap_visits(prob: Problem, st: _State, deadline: float, day_radius: int, n_c
     return done
 
 
-def improve(
-    prob: Problem, st: _State, deadline: float, pull_forward_keys: set[int]
-) -> dict[str, int]:
+def improve(prob: Problem, st: _State, deadline: float) -> dict[str, int]:
     """Relocate visits and empty short crew-days while it helps; returns counts of moves."""
     moves = 0
     emptied = 0
@@ -264,7 +257,7 @@ def improve(
             p = st.person_of[key]
             r = prob.reqs[p]
             cur_crew = st.crew_of[key]
-            days, due = _allowed_days(prob, st, key, pull_forward_keys)
+            days, due = _allowed_days(prob, st, key)
             cur_late = max(0, prob.crews[cur_crew].day_index - due) * r.weight
             order = st.stops[cur_crew]
             pos = next(i for i, s in enumerate(order) if s.key == key)
@@ -286,7 +279,7 @@ def improve(
             st.crew_of[key] = new_crew
             improved += 1
         moves += improved
-        gone = eliminate_routes(prob, st, deadline, pull_forward_keys)
+        gone = eliminate_routes(prob, st, deadline)
         emptied += gone
         swapped = swap_visits(prob, st, deadline, SWAP_DAY_RADIUS, SWAP_COMPS)
         swaps += swapped

@@ -327,7 +327,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     repaired = _repair_owed(prob, st, order_people, repair_deadline)
     stats["repaired"] = repaired
     # local search with exact routes, then a second repair for what the moves made room for
-    moved = improve(prob, st, improve_deadline, set())
+    moved = improve(prob, st, improve_deadline)
     stats["improve_moves"] = moved["moves"]
     stats["improve_passes"] = moved["passes"]
     stats["improve_emptied_crew_days"] = moved["emptied"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-MAX_SEED = 2**31 - 1
+from rso_scheduler.limits import MAX_SEED
 
 
 def _quiet(_message: str) -> None:
