@@ -25,7 +25,7 @@ from rso_scheduler.scenarios import (
 from rso_scheduler.synth import generate, write_dataset
 
 START = date(2027, 1, 1)
-GREEDY = RunOptions(planner="greedy", time_limit_s=5)
+GREEDY = RunOptions(planner="greedy", time_limit_s=5, today=date(2026, 12, 31))
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +159,7 @@ def test_deciding_chart_is_scaled_to_the_deciding_figure():
 @pytest.mark.slow
 def test_optimiser_gives_the_same_answer_on_three_seeds(generated_team: Dataset):
     """The optimiser's capacity answer on the generated team does not change with the seed."""
-    opts = RunOptions(planner="optimised", time_limit_s=20, workers=1)
+    opts = RunOptions(planner="optimised", time_limit_s=20, workers=1, today=date(2026, 12, 31))
     results = [capacity_search(_scenario(seed, 1), generated_team, opts) for seed in (1, 2, 3)]
     assert len({r.answer for r in results}) == 1 and results[0].answer is not None
     for r in results:
