@@ -147,7 +147,7 @@ def test_stops_at_one_address_each_show_their_number(driver, maps_dir):
     driver.find_element(
         "xpath", "//div[contains(@class,'rso-filter-head')][span='Days']/button[.='all']"
     ).click()
-    driver.execute_script("window.rsoMap.setZoom(15)")
+    driver.execute_script("window.rsoMap.setZoom(15, {animate: false})")
     time.sleep(0.5)
     boxes = driver.execute_script(
         "return [...document.querySelectorAll('.rso-num')].map(e => {"
@@ -165,7 +165,7 @@ def test_area_names_do_not_overlap(driver, maps_dir):
     _open(driver, maps_dir / "index.html")
     assert _text(driver, ".rso-station-label span")  # stations are named: something to go by
     for zoom in (8, 10, 12):
-        driver.execute_script("window.rsoMap.setZoom(arguments[0])", zoom)
+        driver.execute_script("window.rsoMap.setZoom(arguments[0], {animate: false})", zoom)
         time.sleep(0.4)
         areas, stations = driver.execute_script(
             "const r = s => [...document.querySelectorAll(s)]"
@@ -177,3 +177,38 @@ def test_area_names_do_not_overlap(driver, maps_dir):
             for b in areas[i + 1 :] + stations:
                 overlap = a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
                 assert not overlap, (zoom, a, b)
+
+
+def test_crew_day_page_draws_offline_without_errors(driver, maps_dir, tmp_path):
+    """A crew-day page: its one route, numbered stops, both officers' bases and the list."""
+    _open(driver, maps_dir / "2027-01-05" / "B1+B_i_2.html")
+    assert _errors(driver) == []
+    assert _requested(driver) == []
+    _assets_only(driver, maps_dir, heat=False)
+    assert _count(driver, "path.rso-route") == 1
+    assert _count(driver, "path.rso-stop") == 2
+    numbers = driver.execute_script(
+        "return [...document.querySelectorAll('.rso-num')].map(e => e.textContent)"
+    )
+    assert sorted(numbers) == ["1", "2"]
+    assert _count(driver, ".rso-station") == 2  # the two officers work from different stations
+    assert _count(driver, ".rso-day-list tbody tr") == 2 + 2  # leave base, two visits, back at base
+    shot = tmp_path / "day.png"
+    assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 5_000
+
+
+def test_csp_blocks_a_script_from_outside_the_assets(driver, maps_dir):
+    """The pages' CSP is enforced: an injected remote script and a remote image are refused."""
+    _open(driver, maps_dir / "index.html")
+    driver.get_log("browser")
+    driver.execute_script(
+        "for (const [t, u] of [['script', 'https://cdn.example/x.js'], ['img', 'http://x.example/a.png']]) {"
+        " const e = document.createElement(t); e.src = u; document.body.appendChild(e); }"
+    )
+    time.sleep(0.5)
+    refused = [
+        e["message"] for e in driver.get_log("browser") if "Content Security Policy" in e["message"]
+    ]
+    assert any("https://cdn.example/x.js" in m for m in refused), refused
+    assert any("http://x.example/a.png" in m for m in refused), refused
+    assert driver.execute_script("return typeof window.rsoMap") == "object"  # the page still works
