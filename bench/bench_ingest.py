@@ -298,10 +298,10 @@ is shared, so treat small differences as noise.
 """
 
 
-def write_section(text: str, doc: Path = DOC) -> None:
-    """Replace (or add) this benchmark's section of docs/BENCHMARKS.md, keeping the others."""
+def write_section(text: str, doc: Path = DOC, heading: str = SECTION) -> None:
+    """Replace (or add) a benchmark's section of docs/BENCHMARKS.md, keeping the others."""
     current = doc.read_text(encoding="utf-8") if doc.exists() else INTRO
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(current):
         new = pattern.sub(lambda _m: text.rstrip("\n") + "\n\n", current, count=1)
     else:

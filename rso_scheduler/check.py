@@ -11,6 +11,11 @@ visit_id, date_in_plan, person_known, person_active, person_unavailable, window,
 officer_known, officers_distinct, officer_working, max_visits_per_day, two_officers, skills,
 strict_area, risk_level, kind, overlap, travel_from_base, travel_between, travel_to_base,
 due_date, earliest, days_late, pulled_forward, manager_flag, missing, both, not_owed, summary, inputs_changed.
+
+A roster a supervisor edited by hand (rows removed, times or officers changed, `pinned` set) is
+checked by the same rules: the totals are recomputed from the roster (`roster_totals`), and
+`findings` folds what only a hand edit makes stale (summary.json's totals, the
+`offender_manager_on_visit` column) into one warning each, leaving the rules as errors.
 """
 
 from __future__ import annotations
@@ -143,6 +148,41 @@ def first_owed(
     return _Owed(due or start, earliest, interval, rp.window_days)
 
 
+@dataclass(frozen=True)
+class Findings:
+    """A check's outcome for a person: errors (broken rules) and warnings (stale annotations)."""
+
+    errors: list[Violation]
+    warnings: list[str]
+
+
+# Columns and files derived from the roster rows: a hand edit makes them stale without
+# breaking any rule of the contract.
+STALE_RULES = ("summary", "manager_flag")
+
+
+def findings(violations: list[Violation]) -> Findings:
+    """Errors, and one warning per kind of stale annotation (summary.json, manager flag)."""
+    errors = [v for v in violations if v.rule not in STALE_RULES]
+    warnings: list[str] = []
+    summary = [v.message.removeprefix("summary.json ") for v in violations if v.rule == "summary"]
+    if summary:
+        warnings.append(
+            "summary.json no longer matches the roster (edited by hand?): "
+            + "; ".join(summary)
+            + ". The totals above are recomputed from the roster."
+        )
+    flags = [v for v in violations if v.rule == "manager_flag"]
+    if flags:
+        shown = ", ".join(v.visit_id or "?" for v in flags[:5])
+        more = f" and {len(flags) - 5} more" if len(flags) > 5 else ""
+        warnings.append(
+            f"offender_manager_on_visit no longer matches the officers on {len(flags)} "
+            f"visit{'s' if len(flags) != 1 else ''} ({shown}{more}); the officers listed count"
+        )
+    return Findings(errors, warnings)
+
+
 # --- the checker --------------------------------------------------------------------------
 
 
@@ -175,7 +215,7 @@ def check_plan(
 
     out.extend(_check_officer_days(rows, people, officers, policy))
     out.extend(_check_demand(rows, roster_files.unscheduled, people, dataset, start, end, hols))
-    out.extend(_check_summary(roster_files, rows, people, officers, policy))
+    out.extend(_check_summary(roster_files, people, officers, policy))
     out.extend(_check_inputs(roster_files, dataset))
     return out
 
@@ -576,22 +616,20 @@ def _check_demand(
             out.append(
                 Violation(
                     "missing",
-                    f"a visit due {next_due} is neither in roster.csv nor in unscheduled.csv",
+                    f"a visit due {next_due} is owed but neither in roster.csv nor in "
+                    "unscheduled.csv (a row deleted by hand? list it in unscheduled.csv with "
+                    "the reason, or re-plan with `rso replan`)",
                     offender_id=pid,
                 )
             )
     return out
 
 
-def _check_summary(
-    files: RosterFiles,
-    rows: list[RosterRow],
-    people: dict[str, Offender],
-    officers: dict[str, Officer],
-    policy: Policy,
-) -> list[Violation]:
-    """summary.json counts recomputed from the files."""
-    s = files.summary
+def roster_totals(
+    files: RosterFiles, people: dict[str, Offender], officers: dict[str, Officer], policy: Policy
+) -> dict[str, Any]:
+    """The summary totals as the roster rows give them (travel by the contract's formula)."""
+    rows = files.visits
     late = sum(1 for r in rows if (r.date - r.due_date).days > 0)
     on_time = sum(1 for r in rows if (r.date - r.due_date).days <= 0 and not r.pulled_forward)
     travel_min = 0
@@ -610,7 +648,7 @@ def _check_summary(
         for a, b in zip(points, points[1:], strict=False):
             travel_min += contract_travel_min(*a, *b, policy)
             travel_km += _road_km(*a, *b, policy)
-    expected: dict[str, Any] = {
+    return {
         "plan_start": files.plan_start.isoformat(),
         "plan_end": files.plan_end.isoformat(),
         "visits_planned": len(rows),
@@ -619,7 +657,17 @@ def _check_summary(
         "late": late,
         "unscheduled": len(files.unscheduled),
         "travel_minutes": travel_min,
+        "travel_km": travel_km,
     }
+
+
+def _check_summary(
+    files: RosterFiles, people: dict[str, Offender], officers: dict[str, Officer], policy: Policy
+) -> list[Violation]:
+    """summary.json counts recomputed from the files."""
+    s = files.summary
+    expected = roster_totals(files, people, officers, policy)
+    travel_km = expected.pop("travel_km")
     out: list[Violation] = []
     for key, want in expected.items():
         got = s.get(key)

@@ -17,6 +17,7 @@ Quick start:
   rso validate data/sample                 check a data folder and summarise it
   rso plan data/sample --month 2027-01 --out out
   rso check data/sample out                re-derive every rule of a roster
+  rso replan out --from 2027-01-12 --out out/replan   re-plan around sickness
   rso report compliance data/sample --as-of 2026-11-20 --out out/compliance
   rso scenario run scenarios/*.toml --out out/scenarios
 
@@ -29,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "validate": "validate",
     "generate": "generate",
     "plan": "plan",
+    "replan": "replan",
     "check": "check",
     "map": "map",
     "report": "report",

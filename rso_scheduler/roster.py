@@ -34,6 +34,7 @@ class PlannedVisit:
     seq: int = 0  # 0: the person's first owed visit in the plan; 1, 2...: chained visits
     pulled_forward: bool = False  # due after the plan ends, made early because capacity was spare
     late_reason: str = ""  # why a late visit is not earlier: a rule, a full roster, or a choice
+    pinned: bool = False  # a supervisor's "keep as it is", carried through re-plans
 
     @property
     def days_late(self) -> int:
@@ -95,6 +96,8 @@ class PlanResult:
     time_limit_s: float
     work_bank_holidays: bool = False
     stats: dict[str, Any] = field(default_factory=dict)
+    # a re-plan: why each issued visit (offender_id, issued date) could not be kept as it was
+    not_kept: dict[tuple[str, dt.date], str] = field(default_factory=dict)
 
     @property
     def on_time(self) -> int:

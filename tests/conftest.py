@@ -58,6 +58,20 @@ def tiny_dir(tmp_path: Path) -> Path:
     )
 
 
+@pytest.fixture
+def planned(tiny_dir: Path, tmp_path: Path) -> Path:
+    """A greedy plan of the tiny folder for January 2027 (through the CLI)."""
+    from click.testing import CliRunner
+
+    from rso_scheduler.cli import main
+
+    out = tmp_path / "plan"
+    args = ["plan", str(tiny_dir), "--month", "2027-01", "--out", str(out)]
+    result = CliRunner().invoke(main, [*args, "--solver", "greedy", "--no-maps", "--quiet"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
 @pytest.fixture(scope="session")
 def chromium_driver(tmp_path_factory: pytest.TempPathFactory):
     """One headless Chromium (no network) for the browser tests; skipped where it is absent."""

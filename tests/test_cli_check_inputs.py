@@ -5,20 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from rso_scheduler.cli import main
-
-
-@pytest.fixture
-def planned(tiny_dir: Path, tmp_path: Path) -> Path:
-    """A greedy plan of the tiny folder for January 2027."""
-    out = tmp_path / "plan"
-    args = ["plan", str(tiny_dir), "--month", "2027-01", "--out", str(out)]
-    result = CliRunner().invoke(main, [*args, "--solver", "greedy", "--no-maps", "--quiet"])
-    assert result.exit_code == 0, result.output
-    return out
 
 
 def _check(data: Path, out: Path) -> tuple[int, str]:

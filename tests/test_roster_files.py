@@ -108,6 +108,7 @@ def test_roster_columns_in_contract_order(written: Path) -> None:
         "crew_id",
         "offender_manager_on_visit",
         "late_reason",
+        "pinned",
     ]
     assert rows[1] == [
         "V1",
@@ -125,6 +126,7 @@ def test_roster_columns_in_contract_order(written: Path) -> None:
         "A/1+B",
         "true",
         "",
+        "no",
     ]
     assert rows[2][4] == "'=HYPERLINK(1)"  # formula-neutral
     assert rows[2][13] == "true" and rows[2][8] == "0"  # fmt: skip

@@ -24,6 +24,12 @@ OUT_DIR may also be the roster.csv itself. Missing or unreadable files: exit 2. 
 folder's files differ from those the plan was made from, the last line says so: check a plan
 against the data it was made with. The data is read as of the --today the plan was made
 with (recorded in run.json), unless --today says otherwise.
+
+\b
+A roster edited by hand (rows removed, times or officers changed, the pinned column set) is
+checked by the same rules; the totals are recomputed from it, and a summary.json that no
+longer matches is one warning (exit 0 if no rule is broken). A deleted row of an owed visit
+is reported once, as owed but in neither file.
 """
 
 
@@ -36,7 +42,7 @@ with (recorded in run.json), unless --today says otherwise.
 )
 @handle_errors
 def command(data_dir: Path, out_dir: Path, today: date | None) -> None:
-    from rso_scheduler.check import check_plan
+    from rso_scheduler.check import check_plan, findings, roster_totals
     from rso_scheduler.ingest import data_folder, load_dataset
     from rso_scheduler.outputs.roster_files import read_roster
 
@@ -44,17 +50,25 @@ def command(data_dir: Path, out_dir: Path, today: date | None) -> None:
     files = read_roster(out_dir)
     dataset = load_dataset(data_dir, today=plan_today(today, files.run))
     violations = check_plan(dataset, files, work_bank_holidays=files.work_bank_holidays)
-    if not violations:
-        click.echo(
-            f"no violations: {len(files.visits)} visits and {len(files.unscheduled)} unscheduled "
-            f"rows from {files.plan_start} to {files.plan_end}"
-        )
+    people = dataset.offender_by_id()
+    totals = roster_totals(files, people, dataset.officer_by_id(), dataset.policy)
+    found = findings(violations)
+    counted = (
+        f"{totals['visits_planned']} visits ({totals['on_time']} on time, {totals['late']} late) "
+        f"and {totals['unscheduled']} unscheduled rows from {files.plan_start} to "
+        f"{files.plan_end}, {totals['travel_minutes']} travel minutes"
+    )
+    for w in found.warnings:  # stale annotations, not broken rules
+        click.echo(f"warning: {w}", err=True)
+    if not found.errors:
+        click.echo(f"no violations: {counted}")
         return
-    for v in violations:
+    click.echo(f"checked {counted}")
+    for v in found.errors:
         click.echo(str(v))
-    n = len(violations)
+    n = len(found.errors)
     message = f"{n} violation{'s' if n != 1 else ''} of the data contract"
-    changed = [v for v in violations if v.rule == "inputs_changed"]
+    changed = [v for v in found.errors if v.rule == "inputs_changed"]
     if changed:
         # Most of the other violations then follow from checking against the wrong data.
         message += (

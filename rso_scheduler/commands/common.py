@@ -173,3 +173,32 @@ class Progress:
         if self.enabled:
             click.echo(f"[{time.perf_counter() - self.t0:6.1f}s] {message}", err=True)
             sys.stderr.flush()
+
+
+DEFAULT_TIME_LIMIT_S = 60.0  # a force-size month finishes within a minute
+
+
+def time_limit_option(fn: F) -> F:
+    """--time-limit S for the commands that run the optimiser."""
+    return click.option(
+        "--time-limit",
+        "time_limit_s",
+        type=click.FloatRange(min=0, min_open=True),
+        callback=finite_seconds,
+        default=DEFAULT_TIME_LIMIT_S,
+        show_default=True,
+        help="Seconds the optimiser may run (it may stop earlier).",
+    )(fn)
+
+
+def seed_option(fn: F) -> F:
+    """--seed N: the same inputs and seed give the same roster."""
+    from rso_scheduler.limits import MAX_SEED
+
+    return click.option(
+        "--seed",
+        type=click.IntRange(0, MAX_SEED),
+        default=0,
+        show_default=True,
+        help="Same inputs and seed give the same roster.",
+    )(fn)

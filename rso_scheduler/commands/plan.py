@@ -15,12 +15,12 @@ from rso_scheduler.commands.common import (
     Progress,
     UserError,
     data_dir_or_here,
-    finite_seconds,
     handle_errors,
     parse_iso_date,
+    seed_option,
+    time_limit_option,
     today_option,
 )
-from rso_scheduler.limits import MAX_SEED
 from rso_scheduler.models import RISK_ORDER, Dataset
 
 HELP = """Plan a month (or any period) of home visits and write the roster files.
@@ -34,10 +34,12 @@ Examples:
 \b
 Writes into OUT (all files readable by you only, replaced atomically):
   roster.csv        one row per planned visit (contract columns, then seq,
-                    pulled_forward, crew_id, offender_manager_on_visit)
+                    pulled_forward, crew_id, offender_manager_on_visit, pinned)
   unscheduled.csv   every owed visit the roster does not hold, with the reason
   summary.json      counts, travel, policy and input file hashes
   day_sheets/       one CSV per officer, and index.csv
+  handouts/         a printable A4 roster per officer (names, base times, outcome boxes)
+  calendar/         an iCalendar (.ics) file per officer, and index.csv
   run.json          the run record (versions, options, inputs, timings)
   maps/             offline route maps (unless --no-maps)
 
@@ -49,7 +51,17 @@ the month after --today.
 """
 
 MAX_PERIOD_DAYS = 366
-DEFAULT_TIME_LIMIT_S = 60.0  # a force-size month finishes within a minute
+# Every file and folder a plan writes (replaced as a whole on a new plan into the same folder).
+PLAN_FILES = [
+    "roster.csv",
+    "unscheduled.csv",
+    "summary.json",
+    "run.json",
+    "day_sheets",
+    "handouts",
+    "calendar",
+    "maps",
+]
 
 
 def _period(
@@ -124,6 +136,19 @@ def _summary_text(summary: dict[str, Any], out: Path, dataset: Dataset) -> str:
     return "\n".join(lines)
 
 
+def end_with_check(violations: list[Any], what: str = "roster") -> None:
+    """The independent check's verdict on a written roster: exit 1 if it breaks a rule."""
+    if violations:
+        for v in violations:
+            click.echo(str(v), err=True)
+        raise UserError(
+            f"the {what} FAILED its own check: {len(violations)} rule violation"
+            f"{'s' if len(violations) != 1 else ''} (listed above); do not use it",
+            1,
+        )
+    click.echo("Check: no violations.")
+
+
 @click.command("plan", help=HELP)
 @click.argument("data_dir", required=False, type=click.Path(path_type=Path))
 @click.option(
@@ -137,22 +162,8 @@ def _summary_text(summary: dict[str, Any], out: Path, dataset: Dataset) -> str:
 @click.option(
     "--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output folder."
 )
-@click.option(
-    "--time-limit",
-    "time_limit_s",
-    type=click.FloatRange(min=0, min_open=True),
-    callback=finite_seconds,
-    default=DEFAULT_TIME_LIMIT_S,
-    show_default=True,
-    help="Seconds the optimiser may run (it may stop earlier).",
-)
-@click.option(
-    "--seed",
-    type=click.IntRange(0, MAX_SEED),
-    default=0,
-    show_default=True,
-    help="Same inputs and seed give the same roster.",
-)
+@time_limit_option
+@seed_option
 @click.option(
     "--work-bank-holidays", is_flag=True, help="Allow visits on bank holidays (off by default)."
 )
@@ -187,6 +198,7 @@ def command(
     from rso_scheduler.check import check_plan
     from rso_scheduler.ingest import load_dataset
     from rso_scheduler.outputs.files import check_out_dir, staged_output
+    from rso_scheduler.outputs.handouts import CalendarPlan, plan_identity, write_handouts
     from rso_scheduler.outputs.roster_files import read_roster, write_plan
     from rso_scheduler.solver import PlanOptions, planner_for
 
@@ -214,6 +226,7 @@ def command(
     result = plan_fn(dataset, plan_start, plan_end, options)
 
     progress(f"writing {out_dir}")
+    plan_id = plan_identity(plan_start, plan_end, dataset.file_hashes(), f"{solver}|{seed}")
     run_info = {
         # `rso -v plan ...` too; None when called as a library or from a test runner.
         "command_line": shlex.join(["rso", *sys.argv[1:]]) if "plan" in sys.argv[1:3] else None,
@@ -233,11 +246,12 @@ def command(
         "today": today.isoformat(),  # the day the data was taken as of (`--today`)
         "solver": solver,
         "started": started,
+        "plan_id": plan_id,
     }
     # Maps left from an earlier plan would show visits this roster does not hold.
-    plan_files = ["roster.csv", "unscheduled.csv", "summary.json", "run.json", "day_sheets", "maps"]
-    with staged_output(out_dir, replaces=plan_files) as stage:
+    with staged_output(out_dir, replaces=PLAN_FILES) as stage:
         summary = write_plan(stage, dataset, result, run_info)
+        write_handouts(stage, dataset, result, CalendarPlan(plan_id))
         if not no_maps:
             progress("drawing maps")
             _write_maps(stage, dataset)
@@ -245,12 +259,4 @@ def command(
     progress("checking the written roster")
     violations = check_plan(dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays)
     click.echo(_summary_text(summary, out_dir, dataset))
-    if violations:
-        for v in violations:
-            click.echo(str(v), err=True)
-        raise UserError(
-            f"the roster FAILED its own check: {len(violations)} rule violation"
-            f"{'s' if len(violations) != 1 else ''} (listed above); do not use it",
-            1,
-        )
-    click.echo("Check: no violations.")
+    end_with_check(violations)

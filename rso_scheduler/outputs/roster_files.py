@@ -7,9 +7,10 @@ and formula-neutral):
   offender_id, officer_ids, risk_level, due_date, days_late, kind), then the additions
   `seq` (0 = the person's first owed visit in the plan, 1, 2... chained ones), `pulled_forward`
   (true: due after the plan, made early with spare capacity), `crew_id`, and
-  `offender_manager_on_visit` (true/false; blank when the person has no named manager) and
+  `offender_manager_on_visit` (true/false; blank when the person has no named manager),
   `late_reason` (a late visit: the rule, the full roster or the planner's choice that made it
-  late; blank when on time).
+  late; blank when on time), and `pinned` (written `no` by `rso plan`; a supervisor sets `yes`
+  on a visit `rso replan` must keep as it is; read as a contract boolean, blank or absent = no).
 - `unscheduled.csv`: offender_id, risk_level, due_date, reason.
 - `summary.json`: counts, travel, policy and its hash, input file hashes, breakdowns by risk.
 - `day_sheets/<officer>.csv` and `day_sheets/index.csv`: each officer's visits, day by day.
@@ -59,6 +60,7 @@ ROSTER_EXTRA_COLUMNS = (
     "crew_id",
     "offender_manager_on_visit",
     "late_reason",
+    "pinned",
 )
 UNSCHEDULED_COLUMNS = ("offender_id", "risk_level", "due_date", "reason")
 DAY_SHEET_COLUMNS = (
@@ -100,6 +102,7 @@ class RosterRow:
     crew_id: str = ""
     offender_manager_on_visit: bool | None = None
     late_reason: str = ""
+    pinned: bool = False  # a supervisor's "keep this visit as it is" (rso replan)
 
 
 @dataclass(frozen=True)
@@ -241,6 +244,7 @@ def parse_roster(text: str, file: str = "roster.csv") -> list[RosterRow]:
             row, "seq", lambda s: _parse_int(s) if s.strip() else None, file, line, problems
         )
         pulled = _cell(row, "pulled_forward", _parse_bool, file, line, problems)
+        pinned = _cell(row, "pinned", _parse_bool, file, line, problems)
         om_text = row.get("offender_manager_on_visit", "").strip()
         om = (
             _cell(row, "offender_manager_on_visit", _parse_bool, file, line, problems)
@@ -277,6 +281,7 @@ def parse_roster(text: str, file: str = "roster.csv") -> list[RosterRow]:
                 crew_id=_text(row.get("crew_id", "")),
                 offender_manager_on_visit=om,
                 late_reason=_text(row.get("late_reason", "")),
+                pinned=bool(pinned),
             )
         )
     if problems:
@@ -429,6 +434,7 @@ def _roster_rows(dataset: Dataset, result: PlanResult) -> list[list[Any]]:
                 crews[v.visit_id],
                 "" if om is None else ("true" if om in v.officer_ids else "false"),
                 v.late_reason,
+                "yes" if v.pinned else "no",
             ]
         )
     return rows
@@ -445,12 +451,15 @@ def _officer_days(result: PlanResult) -> dict[str, dict[date, list[PlannedVisit]
     return out
 
 
-def _sheet_name(officer_id: str, used: set[str]) -> str:
-    # Officer ids are opaque strings: keep them out of path syntax and unique as file names.
+def safe_file_name(
+    officer_id: str, used: set[str], suffix: str, reserved: tuple[str, ...] = ()
+) -> str:
+    """A file name from an opaque officer id: no path syntax, unique (case-insensitively)."""
     stem = re.sub(r"[^A-Za-z0-9_.-]", "_", officer_id).lstrip(".") or "officer"
-    name, k = f"{stem}.csv", 2
-    while name.lower() in used or name.lower() == "index.csv":
-        name, k = f"{stem}_{k}.csv", k + 1
+    taken = {r.lower() for r in reserved}
+    name, k = f"{stem}{suffix}", 2
+    while name.lower() in used or name.lower() in taken:
+        name, k = f"{stem}_{k}{suffix}", k + 1
     used.add(name.lower())
     return name
 
@@ -488,7 +497,7 @@ def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult) -> None
                 pos = here
             if o and pos:
                 total += travel_min(*pos, o.base_lat, o.base_lon, travel)
-        name = _sheet_name(oid, used)
+        name = safe_file_name(oid, used, ".csv", reserved=("index.csv",))
         write_csv(stage / "day_sheets" / name, DAY_SHEET_COLUMNS, rows)
         index.append([oid, o.display_name if o else "", name, len(days), len(rows), total])
     write_csv(stage / "day_sheets" / "index.csv", INDEX_COLUMNS, index)
@@ -582,9 +591,14 @@ def _version(package: str) -> str | None:
 
 
 def write_plan(
-    stage: Path, dataset: Dataset, result: PlanResult, run_info: dict[str, Any]
+    stage: Path,
+    dataset: Dataset,
+    result: PlanResult,
+    run_info: dict[str, Any],
+    summary_extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Write every plan file into `stage` (a `staged_output` folder); returns the summary."""
+    """Write every plan file into `stage` (a `staged_output` folder); returns the summary
+    (`summary_extra`: further top-level keys, e.g. a re-plan's counts of changes)."""
     stage = Path(stage)
     known = {v.visit_id for v in result.visits}
     if len(known) != len(result.visits):
@@ -600,7 +614,7 @@ def write_plan(
             for u in result.unscheduled
         ],
     )
-    summary = _summary(dataset, result)
+    summary = {**_summary(dataset, result), **(summary_extra or {})}
     write_json(stage / "summary.json", summary)
     _write_day_sheets(stage, dataset, result)
     run = {
@@ -634,5 +648,6 @@ __all__ = [
     "parse_roster",
     "parse_unscheduled",
     "read_roster",
+    "safe_file_name",
     "write_plan",
 ]

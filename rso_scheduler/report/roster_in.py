@@ -15,6 +15,7 @@ from rso_scheduler.errors import InputError, PathError, Problem, RsoError
 from rso_scheduler.ingest import (
     Col,
     read_table,
+    to_bool,
     to_date,
     to_end_time,
     to_kind,
@@ -42,6 +43,7 @@ ROSTER_COLUMNS = [
     Col("pulled_forward", str),
     Col("crew_id", str),
     Col("offender_manager_on_visit", str),
+    Col("pinned", to_bool),
 ]
 
 

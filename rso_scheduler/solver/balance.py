@@ -44,6 +44,10 @@ class _State(Protocol):
     person_of: dict[int, int]
     crew_of: dict[int, int]
     by_person: dict[int, list[int]]
+    frozen: set[int]  # a re-plan's pinned visits: never moved (solver/state.py)
+    kept: set[int]  # a re-plan's issued visits: moved only to save a miss or lateness
+
+    def movable(self, key: int) -> bool: ...
 
 
 def officer_loads(prob: Problem, st: _State) -> tuple[dict[str, int], dict[str, int]]:
@@ -145,6 +149,11 @@ def exchange_officers(prob: Problem, st: _State, deadline: float) -> dict[str, i
                 for c2 in crews[i + 1 :]:
                     c1 = prob.crews[c1.index]  # may have been replaced in this loop
                     c2 = prob.crews[c2.index]
+                    if not all(
+                        st.movable(s.key)
+                        for s in st.stops.get(c1.index, []) + st.stops.get(c2.index, [])
+                    ):
+                        continue  # a re-plan's issued visits keep their crew
                     n1 = len(st.stops.get(c1.index, []))
                     n2 = len(st.stops.get(c2.index, []))
                     best: tuple[float, int, Officer, Officer] | None = None

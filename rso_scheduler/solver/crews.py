@@ -13,6 +13,7 @@ for the hard rules even when the two bases differ (each officer's own timing is 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -138,8 +139,12 @@ def form_crews(
     start: date,
     end: date,
     holidays_off: dict[date, str] | frozenset[date],
+    required: Mapping[date, Sequence[tuple[str, ...]]] | None = None,
 ) -> list[CrewDay]:
-    """Every crew-day of the plan, sorted by (day, crew_id)."""
+    """Every crew-day of the plan, sorted by (day, crew_id).
+
+    `required` (a re-plan): crews that must exist on a day, formed first when all their
+    officers are on duty and not already in an earlier required crew of that day."""
     partners = standing_partners(officers)
     by_officer = absences_by_officer(absences)
     by_id = {o.officer_id: o for o in officers}
@@ -148,6 +153,11 @@ def form_crews(
         avail = working_officers(officers, day, by_officer, holidays_off)
         avail_ids = {o.officer_id for o in avail}
         used: set[str] = set()
+        for comp in (required or {}).get(day, ()):
+            ids = set(comp)
+            if ids <= avail_ids and not ids & used and len(ids) == len(comp):
+                used.update(ids)
+                crews.append((day, tuple(by_id[i] for i in sorted(ids))))
         for o in avail:
             p = partners.get(o.officer_id)
             if o.officer_id in used or p is None or p not in avail_ids or p in used:

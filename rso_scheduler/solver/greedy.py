@@ -78,6 +78,8 @@ def greedy_plan(dataset: Dataset, start: date, end: date, options: PlanOptions) 
     """Plan [start, end] greedily; a valid roster by every hard rule, not an optimised one."""
     if end < start:
         raise PlanError(f"the plan ends ({end}) before it starts ({start})")
+    if options.fixed:  # never silently drop a re-plan's issued visits
+        raise PlanError("the greedy baseline does not re-plan; `rso replan` uses the optimiser")
     t0 = time.perf_counter()
     policy = dataset.policy
     officers = sorted(dataset.officers, key=lambda o: o.officer_id)

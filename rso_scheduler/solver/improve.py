@@ -31,6 +31,10 @@ class _State(Protocol):
     person_of: dict[int, int]
     crew_of: dict[int, int]
     by_person: dict[int, list[int]]
+    frozen: set[int]  # a re-plan's pinned visits: never moved (solver/state.py)
+    kept: set[int]  # a re-plan's issued visits: moved only to save a miss or lateness
+
+    def movable(self, key: int) -> bool: ...
 
 
 def _route_cost(prob: Problem, crew_idx: int, order: list[Stop]) -> int | None:
@@ -100,7 +104,11 @@ def eliminate_routes(prob: Problem, st: _State, deadline: float, max_stops: int 
     """Empty short crew-days by moving all their visits elsewhere when that saves travel."""
     done = 0
     order = sorted(
-        (ci for ci, stops in st.stops.items() if 0 < len(stops) <= max_stops),
+        (
+            ci
+            for ci, stops in st.stops.items()
+            if 0 < len(stops) <= max_stops and all(st.movable(s.key) for s in stops)
+        ),
         key=lambda ci: (len(st.stops[ci]), ci),
     )
     for ci in order:
@@ -160,6 +168,8 @@ def swap_visits(prob: Problem, st: _State, deadline: float, day_radius: int, n_c
     for key in sorted(st.person_of):
         if time.monotonic() > deadline:
             break
+        if not st.movable(key):
+            continue  # swaps trade travel, never lateness alone: issued visits stay
         a_crew = st.crew_of[key]
         pa = st.person_of[key]
         wa = prob.reqs[pa].weight
@@ -191,6 +201,8 @@ def swap_visits(prob: Problem, st: _State, deadline: float, day_radius: int, n_c
                     continue
                 for pos_b, stop_b in enumerate(route_b):
                     pb = st.person_of[stop_b.key]
+                    if not st.movable(stop_b.key):
+                        continue
                     if pb == pa or prob.static_eligibility(pb, comp_a) is None:
                         continue
                     days_b, due_b = allowed_of(stop_b.key)
@@ -254,6 +266,8 @@ def improve(prob: Problem, st: _State, deadline: float) -> dict[str, int]:
                     "passes": passes,
                     "stopped_by_clock": 1,
                 }
+            if not st.movable(key):
+                continue  # a re-plan's issued visits move only to make room (frozen.py)
             p = st.person_of[key]
             r = prob.reqs[p]
             cur_crew = st.crew_of[key]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date
 
 from rso_scheduler.calendar import bank_holidays
@@ -27,6 +27,13 @@ from rso_scheduler.solver.assign import (
 from rso_scheduler.solver.balance import exchange_officers
 from rso_scheduler.solver.crews import form_crews
 from rso_scheduler.solver.diagnose import late_reason, unplanned_owed, unscheduled_reason
+from rso_scheduler.solver.frozen import (
+    evict_for_late,
+    evict_for_owed,
+    note_evictions,
+    place_fixed,
+    required_crews,
+)
 from rso_scheduler.solver.improve import improve
 from rso_scheduler.solver.options import PlanOptions
 from rso_scheduler.solver.problem import (
@@ -36,7 +43,7 @@ from rso_scheduler.solver.problem import (
     due_index,
     owed_count,
 )
-from rso_scheduler.solver.routing import Stop
+from rso_scheduler.solver.state import State as _State
 from rso_scheduler.solver.unannounced import choose_unannounced
 
 MAX_ROUNDS = 3  # assignment -> routing rounds (cuts added between them)
@@ -49,36 +56,6 @@ LATER_SOLVE_SHARE = 0.08
 DET_PER_WALL_S = 0.25
 # The first solve's wall-clock safety net: share of the time left (normally never reached).
 WALL_SAFETY_SHARE = 0.8
-
-
-@dataclass
-class _State:
-    """The roster under construction: ordered stops per crew-day, planned days per person."""
-
-    prob: Problem
-    stops: dict[int, list[Stop]] = field(default_factory=dict)  # crew index -> visiting order
-    person_of: dict[int, int] = field(default_factory=dict)  # stop key -> person
-    crew_of: dict[int, int] = field(default_factory=dict)  # stop key -> crew index
-    by_person: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))  # -> keys
-    next_key: int = 0
-
-    def add(self, crew: int, person: int, order: list[Stop]) -> None:
-        self.stops[crew] = order
-        for s in order:
-            if s.key not in self.person_of:
-                self.person_of[s.key] = person
-                self.crew_of[s.key] = crew
-                self.by_person[person].append(s.key)
-
-    def new_stop(self, person: int) -> Stop:
-        key = self.next_key
-        self.next_key += 1
-        return self.prob.stop(person, key)
-
-    def person_days(self, person: int) -> list[int]:
-        return sorted(
-            self.prob.crews[self.crew_of[k]].day_index for k in self.by_person.get(person, [])
-        )
 
 
 def _next_owed(prob: Problem, st: _State, person: int) -> tuple[int, int] | None:
@@ -248,7 +225,9 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     holidays_off = {} if options.work_bank_holidays else bank_holidays(start, end)
     reqs = requirements(dataset, start, end, include_optional=options.pull_forward)
     officers = sorted(dataset.officers, key=lambda o: o.officer_id)
-    crews = form_crews(officers, dataset.absences, start, end, holidays_off)
+    crews = form_crews(
+        officers, dataset.absences, start, end, holidays_off, required_crews(options.fixed)
+    )
     prob = build_problem(start, end, dataset.policy, reqs, crews, officers)
     say(f"{len(reqs)} people, {len(prob.slots)} visit slots, {len(crews)} crew-days")
 
@@ -258,7 +237,8 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     stats: dict[str, object] = {"solver": "cp-sat", "rounds": 0, "routing_drops": 0}
     st = _State(prob)
     accepted: dict[int, int] = {}
-    for rnd in range(MAX_ROUNDS):
+    # a re-plan starts from the issued roster (frozen.py) instead of a fresh assignment
+    for rnd in range(0 if options.fixed else MAX_ROUNDS):
         cands = build_candidates(prob, forbidden)
         if rnd == 0:
             hint = greedy_assignment(prob, cands, capacity)
@@ -316,6 +296,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
             st.by_person[prob.slots[s.key].person].append(s.key)
     st.next_key = len(prob.slots)
     stats["not_owed_dropped"] = _drop_not_owed(prob, st)
+    not_kept = place_fixed(prob, st, options.fixed, dataset, holidays_off)
 
     # repair: every owed visit still missing, most serious first, into any crew-day it fits
     repair_deadline = max(deadline, time.monotonic() + 5.0)
@@ -325,6 +306,18 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
         key=lambda p: (reqs[p].risk_level.rank, reqs[p].first_due, reqs[p].offender_id),
     )
     repaired = _repair_owed(prob, st, order_people, repair_deadline)
+    if options.fixed:  # --- re-plan: a kept visit gives way to a more serious one
+
+        def repair_one(p: int) -> int:
+            return _repair_owed(prob, st, [p], repair_deadline)
+
+        def missing(p: int) -> bool:
+            return _next_owed(prob, st, p) is not None
+
+        missed = evict_for_owed(prob, st, order_people, missing, repair_one, repair_deadline)
+        later = evict_for_late(prob, st, repair_one, repair_deadline)
+        note_evictions(not_kept, options.fixed, start, reqs, missed, later)
+        stats["kept_evicted"] = len(missed) + len(later)  # --- end re-plan
     stats["repaired"] = repaired
     # local search with exact routes, then a second repair for what the moves made room for
     moved = improve(prob, st, improve_deadline)
@@ -334,6 +327,12 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     stats["improve_swaps"] = moved["swaps"]
     stats["improve_stopped_by_clock"] = moved["stopped_by_clock"]
     repaired += _repair_owed(prob, st, order_people, repair_deadline)
+    if options.fixed:  # re-plan: the last owed visits may move kept ones of any risk level
+        last = evict_for_owed(
+            prob, st, order_people, missing, repair_one, repair_deadline, as_serious=True
+        )
+        note_evictions(not_kept, options.fixed, start, reqs, last, [])
+        stats["kept_evicted"] = int(stats["kept_evicted"]) + len(last)  # type: ignore[call-overload]
     stats["repaired"] = repaired
     # pull forward: people not yet due, only into crew-days already going out, cheaply
     pulled = 0
@@ -345,6 +344,8 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
         for p in opt_people:
             if time.monotonic() > repair_deadline:
                 break
+            if st.by_person.get(p):
+                continue  # a re-plan kept this person's pulled-forward visit
             r = reqs[p]
             lo = (r.first_earliest - start).days
             # the visit after a pulled-forward one must not fall due inside the plan
@@ -361,6 +362,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     stats.update(exchange_officers(prob, st, repair_deadline))
     stats["exchange_s"] = round(time.monotonic() - t_ex, 3)
     result = _extract(prob, st, options, holidays_off, stats)
+    result.not_kept = not_kept
     result.solve_seconds = round(time.monotonic() - t0, 3)
     say(f"planned {len(result.visits)} visits, {len(result.unscheduled)} unscheduled")
     return result

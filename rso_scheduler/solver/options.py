@@ -4,12 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from rso_scheduler.limits import MAX_SEED
 
 
 def _quiet(_message: str) -> None:
     return None
+
+
+@dataclass(frozen=True)
+class FixedVisit:
+    """A visit of an issued roster to keep in a re-plan (`rso replan`).
+
+    Pinned: kept exactly (day, start, officers) while the hard rules allow it; no move of the
+    planner touches it. Not pinned: the starting roster; moved only to save a miss or lateness.
+    """
+
+    offender_id: str
+    date: date
+    start_min: int
+    officer_ids: tuple[str, ...]
+    pinned: bool = False
 
 
 @dataclass(frozen=True)
@@ -22,6 +38,7 @@ class PlanOptions:
     pull_forward: bool = True  # plan visits due after the period when capacity is spare
     workers: int = 2  # CP-SAT search workers (the machine has 2 cores)
     progress: Callable[[str], None] = _quiet  # progress messages (the CLI prints them to stderr)
+    fixed: tuple[FixedVisit, ...] = ()  # a re-plan: the issued visits to keep (see FixedVisit)
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0:

@@ -1,0 +1,215 @@
+"""`rso replan`: re-plan an issued roster from a date, keeping as much of it as possible."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rso_scheduler.commands.common import (
+    Progress,
+    UserError,
+    data_dir_or_here,
+    handle_errors,
+    parse_iso_date,
+    seed_option,
+    time_limit_option,
+)
+
+HELP = """Re-plan an issued roster from a date: sickness, no-access visits, new cases.
+
+\b
+Examples:
+  rso replan out data/sample --from 2027-01-12 --out out/replan-12
+  rso replan out --from 2027-01-12 --today 2027-01-11 --out out/replan-12 -q
+  rso check data/sample out/replan-12
+
+\b
+PLAN_DIR is an issued plan folder (from `rso plan` or an earlier `rso replan`); DATA_DIR the
+data as it stands now: new absences, new people, and the outcomes of visits up to the day
+before --from in visits.csv (default: the data folder the plan was made from). It plans
+--from to the end of the issued plan:
+  - before --from is history: a planned visit with no completed record in visits.csv is
+    owed again by the usual due-date rules;
+  - visits on or after --from with pinned = yes in PLAN_DIR/roster.csv stay exactly as
+    they are (day, time, officers) while still possible; one that no longer is (an
+    officer absent, the person in custody) is re-planned, and changes.csv says why;
+  - every other visit keeps its day and crew unless it must move or moving it saves a
+    miss or lateness: least change first, then the usual objective.
+
+\b
+Writes into OUT the usual plan files for the new period (roster.csv, unscheduled.csv,
+summary.json with the count of each kind of change and the share kept, day_sheets/,
+handouts/, calendar/, run.json, maps/) plus
+  changes.csv       each visit: kept, moved, reassigned, added or removed, with the old
+                    and new date and officers and the reason
+  changes/          a printable page of changes per officer
+The calendar files update the issued events (same UIDs) and cancel removed visits.
+The new roster is then checked by the independent checker (exit 1 if it breaks a rule).
+"""
+
+
+@click.command("replan", help=HELP)
+@click.argument("plan_dir", type=click.Path(path_type=Path))
+@click.argument("data_dir", required=False, type=click.Path(path_type=Path))
+@click.option("--from", "from_text", required=True, metavar="DATE", help="First day re-planned.")
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output folder."
+)
+@time_limit_option
+@seed_option
+@click.option(
+    "--today",
+    "today_text",
+    metavar="DATE",
+    help="The date the data is as of (default: the day before --from); later visits are refused.",
+)
+@click.option("--no-maps", is_flag=True, help="Do not draw route maps.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
+@handle_errors
+def command(
+    plan_dir: Path,
+    data_dir: Path | None,
+    from_text: str,
+    out_dir: Path,
+    time_limit_s: float,
+    seed: int,
+    today_text: str | None,
+    no_maps: bool,
+    quiet: bool,
+) -> None:
+    from rso_scheduler.check import check_plan
+    from rso_scheduler.commands.plan import PLAN_FILES, _summary_text, _write_maps, end_with_check
+    from rso_scheduler.ingest import load_dataset
+    from rso_scheduler.outputs.changes import write_changes
+    from rso_scheduler.outputs.files import check_out_dir, staged_output
+    from rso_scheduler.outputs.handouts import (
+        CalendarPlan,
+        event_uid,
+        plan_identity,
+        read_calendar_index,
+        write_handouts,
+    )
+    from rso_scheduler.outputs.roster_files import read_roster, write_plan
+    from rso_scheduler.replan import default_today, replan
+    from rso_scheduler.solver import PlanOptions, planner_for
+
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    progress = Progress(not quiet)
+    from_date = parse_iso_date(from_text, "--from")
+    today = parse_iso_date(today_text, "--today") if today_text else default_today(from_date)
+    issued = read_roster(plan_dir)
+    if not issued.plan_start <= from_date <= issued.plan_end:
+        raise UserError(
+            f"--from {from_date} is outside the issued plan ({issued.plan_start} to "
+            f"{issued.plan_end}); give a day inside it",
+            2,
+        )
+    if data_dir is None:
+        recorded = issued.run.get("data_dir")
+        if recorded and (Path(recorded) / "offenders.csv").is_file():
+            data_dir = Path(recorded)  # said even with -q: the data is not named on the line
+            click.echo(f"data: {data_dir} (the folder the issued plan was made from)", err=True)
+        else:
+            data_dir = data_dir_or_here(None, "rso replan out data/sample --from DATE --out OUT")
+    check_out_dir(out_dir)
+
+    progress(f"loading {data_dir} (as of {today})")
+    dataset = load_dataset(data_dir, today=today)
+    for w in dataset.warnings:  # not progress: shown even with --quiet
+        click.echo(f"warning: {w}", err=True)
+    options = issued.run.get("options") or {}
+    work_bank_holidays = issued.work_bank_holidays
+    plan_options = PlanOptions(
+        time_limit_s=time_limit_s,
+        seed=seed,
+        work_bank_holidays=work_bank_holidays,
+        pull_forward=bool(options.get("pull_forward", True)),
+        progress=progress,
+    )
+    n_pinned = sum(1 for r in issued.visits if r.pinned and r.date >= from_date)
+    progress(
+        f"re-planning {from_date} to {issued.plan_end}: "
+        f"{sum(1 for r in issued.visits if r.date >= from_date)} issued visits, {n_pinned} pinned"
+    )
+    done = replan(
+        dataset, issued.visits, issued.plan_end, from_date, plan_options, planner_for("optimised")
+    )
+    result = done.result
+    counts = done.counts()
+
+    plan_id = str(
+        issued.run.get("plan_id")
+        or plan_identity(  # a plan written before plan_id was recorded
+            issued.plan_start,
+            issued.plan_end,
+            issued.run.get("input_files") or {},
+            f"{issued.run.get('solver')}|{issued.run.get('seed')}",
+        )
+    )
+    previous = [e for e in read_calendar_index(issued.out_dir) if e.date and e.date >= from_date]
+    uid_of_old = {e.visit_id: e.uid for e in previous if e.status == "CONFIRMED"}
+    old_rows = {r.visit_id: r for r in issued.visits}
+    uids: dict[str, str] = {}
+    notes: dict[str, str] = {}
+    for c in done.changes:
+        if c.visit_id and c.old_visit_id:
+            old = old_rows[c.old_visit_id]
+            uids[c.visit_id] = uid_of_old.get(c.old_visit_id) or event_uid(
+                plan_id, old.offender_id, old.due_date, old.seq or 0
+            )
+        if c.visit_id and c.change != "kept":
+            notes[c.visit_id] = f"Re-planned {from_date}: {c.change}; {c.reason}"
+
+    run_info: dict[str, Any] = {
+        "command_line": shlex.join(["rso", *sys.argv[1:]]) if "replan" in sys.argv[1:3] else None,
+        "options": {
+            "from": from_date.isoformat(),
+            "today": today.isoformat(),
+            "out": str(out_dir),
+            "time_limit_s": time_limit_s,
+            "seed": seed,
+            "work_bank_holidays": work_bank_holidays,
+            "solver": "optimised",
+            "pull_forward": plan_options.pull_forward,
+            "maps": not no_maps,
+        },
+        "data_dir": str(Path(data_dir).resolve()),
+        "solver": "optimised",
+        "started": started,
+        "today": today.isoformat(),  # the day the data was taken as of (`rso check` reads it)
+        "plan_id": plan_id,
+        "replan_of": str(Path(plan_dir).resolve()),
+    }
+    replan_summary = {"replan": {"from": from_date.isoformat(), **counts}}
+    progress(f"writing {out_dir}")
+    with staged_output(out_dir, replaces=[*PLAN_FILES, "changes.csv", "changes"]) as stage:
+        summary = write_plan(stage, dataset, result, run_info, replan_summary)
+        write_handouts(stage, dataset, result, CalendarPlan(plan_id, uids, previous, notes))
+        write_changes(stage, dataset, done.changes)
+        if not no_maps:
+            _write_maps(stage, dataset)
+
+    progress("checking the written roster")
+    violations = check_plan(dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays)
+    click.echo(_summary_text(summary, out_dir, dataset))
+    share = counts["kept_share"]
+    click.echo(
+        f"Changes: {counts['kept']} kept, {counts['moved']} moved, {counts['reassigned']} "
+        f"reassigned, {counts['added']} added, {counts['removed']} removed"
+        + (
+            f"; {share:.0%} of the {counts['issued_visits']} issued visits kept"
+            if share is not None
+            else ""
+        )
+        + (
+            f"; {counts['pinned_kept']} of {counts['pinned']} pinned kept."
+            if counts["pinned"]
+            else "."
+        )
+    )
+    end_with_check(violations, "re-planned roster")

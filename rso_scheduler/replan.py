@@ -1,0 +1,223 @@
+"""Re-plan an issued roster from a date, keeping as much of it as the rules and the data allow.
+
+`replan(dataset, issued, from_date, options, planner)` plans `from_date` to the end of the issued
+plan. Before `from_date` is history: the visit log in `dataset` says what was done, and a
+planned visit with no completed record is owed again by the usual due-date rules (the planner's
+requirements see only the log). On or after `from_date`, the issued visits are handed to the
+planner as `PlanOptions.fixed`: pinned ones are kept exactly while still possible, the others
+keep their day and crew unless they must move (solver/frozen.py).
+
+`compare(issued_rows, result)` then names each change: kept (same day, same officers),
+reassigned (same day, other officers), moved (another day), added (not on the issued roster)
+and removed (no longer on the roster), with the reason where the planner gave one.
+No files are read or written here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from rso_scheduler.errors import PlanError
+from rso_scheduler.models import Dataset, Outcome
+from rso_scheduler.outputs.roster_files import RosterRow
+from rso_scheduler.roster import PlannedVisit, PlanResult, hhmm
+from rso_scheduler.solver.options import FixedVisit, PlanOptions
+
+CHANGE_KINDS = ("kept", "moved", "reassigned", "added", "removed")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of changes.csv: what happened to a visit between the issued plan and this one."""
+
+    change: str  # one of CHANGE_KINDS
+    offender_id: str
+    visit_id: str  # in the new roster ('' when removed)
+    old_visit_id: str  # in the issued roster ('' when added)
+    old_date: date | None
+    old_start_min: int | None
+    old_officers: tuple[str, ...]
+    new_date: date | None
+    new_start_min: int | None
+    new_officers: tuple[str, ...]
+    reason: str
+    pinned: bool = False
+
+
+@dataclass
+class Replanned:
+    """A re-plan's result, its changes against the issued roster, and their counts."""
+
+    result: PlanResult
+    changes: list[Change]
+    issued_from: list[RosterRow]  # the issued visits on or after the re-plan date
+
+    def counts(self) -> dict[str, Any]:
+        """Changes by kind, and the share of issued visits kept (summary.json `replan`)."""
+        by_kind = {k: sum(1 for c in self.changes if c.change == k) for k in CHANGE_KINDS}
+        issued = len(self.issued_from)
+        pinned = [c for c in self.changes if c.pinned]
+        return {
+            **by_kind,
+            "issued_visits": issued,
+            "kept_share": round(by_kind["kept"] / issued, 4) if issued else None,
+            "pinned": len(pinned),
+            "pinned_kept": sum(1 for c in pinned if c.change == "kept"),
+        }
+
+
+def fixed_visits(rows: Sequence[RosterRow], from_date: date) -> tuple[FixedVisit, ...]:
+    """The issued visits on or after `from_date`, as the planner's fixed visits."""
+    return tuple(
+        FixedVisit(r.offender_id, r.date, r.start_min, tuple(r.officer_ids), r.pinned)
+        for r in sorted(rows, key=lambda r: (r.date, r.start_min, r.visit_id))
+        if r.date >= from_date
+    )
+
+
+def replan(
+    dataset: Dataset,
+    issued_rows: Sequence[RosterRow],
+    plan_end: date,
+    from_date: date,
+    options: PlanOptions,
+    planner: Callable[[Dataset, date, date, PlanOptions], PlanResult],
+) -> Replanned:
+    """Plan `from_date`..`plan_end` starting from the issued roster's visits."""
+    if from_date > plan_end:
+        raise PlanError(f"--from {from_date} is after the issued plan's end ({plan_end})")
+    fixed = fixed_visits(issued_rows, from_date)
+    result = planner(dataset, from_date, plan_end, dataclasses.replace(options, fixed=fixed))
+    issued_from = [r for r in issued_rows if r.date >= from_date]
+    changes = compare(dataset, issued_rows, from_date, result)
+    pinned_kept = {c.visit_id for c in changes if c.pinned and c.change == "kept"}
+    result.visits = [
+        dataclasses.replace(v, pinned=v.visit_id in pinned_kept) for v in result.visits
+    ]
+    return Replanned(result, changes, issued_from)
+
+
+def _earlier_attempt(
+    dataset: Dataset, issued_rows: Sequence[RosterRow], offender_id: str, from_date: date
+) -> str:
+    """Why a person is owed a visit the issued roster did not hold on or after `from_date`."""
+    before = [r for r in issued_rows if r.offender_id == offender_id and r.date < from_date]
+    if not before:
+        return "owed and not on the issued roster (a new or changed case)"
+    last = max(before, key=lambda r: (r.date, r.start_min))
+    logged = [v for v in dataset.visits if v.offender_id == offender_id and v.date == last.date]
+    if any(v.outcome is Outcome.completed for v in logged):
+        return f"the next visit, after the one completed on {last.date}"
+    if logged:
+        outcome = logged[-1].outcome.value.replace("_", " ")
+        return f"owed again: the visit planned {last.date} was recorded as {outcome}"
+    return f"owed again: the visit planned {last.date} has no completed record"
+
+
+def compare(
+    dataset: Dataset, issued_rows: Sequence[RosterRow], from_date: date, result: PlanResult
+) -> list[Change]:
+    """Each issued visit on or after `from_date` matched to the new roster, and each new visit."""
+    old: dict[str, list[RosterRow]] = defaultdict(list)
+    for r in issued_rows:
+        if r.date >= from_date:
+            old[r.offender_id].append(r)
+    new: dict[str, list[PlannedVisit]] = defaultdict(list)
+    for v in result.visits:
+        new[v.offender_id].append(v)
+    out: list[Change] = []
+    for pid in sorted(set(old) | set(new)):
+        olds = sorted(old.get(pid, []), key=lambda r: (r.date, r.start_min))
+        news = sorted(new.get(pid, []), key=lambda v: (v.date, v.start_min))
+        pairs: list[tuple[RosterRow | None, PlannedVisit | None]] = []
+        for r in list(olds):  # same day and officers first: kept
+            hit = next(
+                (v for v in news if v.date == r.date and set(v.officer_ids) == set(r.officer_ids)),
+                None,
+            )
+            if hit is not None:
+                pairs.append((r, hit))
+                olds.remove(r)
+                news.remove(hit)
+        for r in list(olds):  # same day, other officers: reassigned
+            hit = next((v for v in news if v.date == r.date), None)
+            if hit is not None:
+                pairs.append((r, hit))
+                olds.remove(r)
+                news.remove(hit)
+        for r, v in zip(list(olds), list(news), strict=False):  # in date order: moved
+            pairs.append((r, v))
+            olds.remove(r)
+            news.remove(v)
+        pairs += [(r, None) for r in olds] + [(None, v) for v in news]
+        for old_row, new_visit in pairs:
+            out.append(_change(dataset, issued_rows, from_date, result, pid, old_row, new_visit))
+    out.sort(
+        key=lambda c: (
+            c.new_date or c.old_date or date.min,
+            c.new_start_min if c.new_start_min is not None else -1,
+            c.offender_id,
+        )
+    )
+    return out
+
+
+def _change(
+    dataset: Dataset,
+    issued_rows: Sequence[RosterRow],
+    from_date: date,
+    result: PlanResult,
+    pid: str,
+    r: RosterRow | None,
+    v: PlannedVisit | None,
+) -> Change:
+    why = result.not_kept.get((pid, r.date), "") if r is not None else ""
+    if r is None:
+        assert v is not None
+        kind = "added"
+        why = _earlier_attempt(dataset, issued_rows, pid, from_date)
+        if v.pulled_forward:
+            why = "due after the period, brought forward on a crew-day that goes out anyway"
+    elif v is None:
+        kind = "removed"
+        owed = next((u for u in result.unscheduled if u.offender_id == pid), None)
+        if owed is not None:
+            why = f"{why}; not re-planned: {owed.reason}" if why else owed.reason
+        why = why or "no visit owed in the period any more"
+    elif v.date == r.date and set(v.officer_ids) == set(r.officer_ids):
+        kind = "kept"
+        if v.start_min != r.start_min:
+            why = f"same day and crew; re-timed from {hhmm(r.start_min)}"
+    else:
+        kind = "reassigned" if v.date == r.date else "moved"
+        if not why:
+            late_before = max(0, (r.date - v.due_date).days)
+            why = (
+                f"less late ({late_before} -> {v.days_late} days)"
+                if v.days_late < late_before
+                else "re-planned with the rest of the period"
+            )
+    return Change(
+        change=kind,
+        offender_id=pid,
+        visit_id=v.visit_id if v else "",
+        old_visit_id=r.visit_id if r else "",
+        old_date=r.date if r else None,
+        old_start_min=r.start_min if r else None,
+        old_officers=tuple(r.officer_ids) if r else (),
+        new_date=v.date if v else None,
+        new_start_min=v.start_min if v else None,
+        new_officers=v.officer_ids if v else (),
+        reason=why,
+        pinned=bool(r and r.pinned),
+    )
+
+
+def default_today(from_date: date) -> date:
+    """The data of a re-plan is as it stands the evening before `from_date`."""
+    return from_date - timedelta(days=1)

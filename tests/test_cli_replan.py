@@ -1,0 +1,167 @@
+"""`rso replan` end to end: pinned visits, absent officers, no-access visits, calendars."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from icalendar import Calendar
+
+from rso_scheduler.cli import main
+from tests.replan_helpers import as_it_happens, pinned_copy, roster_rows
+
+FROM = date(2027, 1, 11)
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def issued(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A generated team (300 people, 8 officers) and its issued January 2027 plan."""
+    root = tmp_path_factory.mktemp("issued")
+    data, plan = root / "data", root / "plan"
+    code, out, err = _run(
+        "generate", "--offenders", "300", "--officers", "8", "--seed", "3",
+        "--start", "2027-01-01", "--as-of", "2026-11-30", "--out", str(data),
+    )  # fmt: skip
+    assert code == 0, out + err
+    code, out, err = _run(
+        "plan", str(data), "--month", "2027-01", "--out", str(plan), "--time-limit", "4",
+        "--no-maps", "-q",
+    )  # fmt: skip
+    assert code == 0, out + err
+    return data, plan
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+def _replan(plan: Path, data: Path, out: Path) -> dict[str, list[dict[str, str]]]:
+    code, stdout, err = _run(
+        "replan", str(plan), str(data), "--from", FROM.isoformat(), "--out", str(out),
+        "--time-limit", "10", "--no-maps", "-q",
+    )  # fmt: skip
+    assert code == 0, stdout + err
+    assert "Check: no violations." in stdout
+    code, stdout, err = _run("check", str(data), str(out))  # the independent checker agrees
+    assert code == 0 and stdout.startswith("no violations"), stdout + err
+    return {"roster": _csv(out / "roster.csv"), "changes": _csv(out / "changes.csv")}
+
+
+def _after(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [r for r in rows if r["date"] >= FROM.isoformat()]
+
+
+def test_unchanged_month_keeps_every_visit(issued: tuple[Path, Path], tmp_path: Path) -> None:
+    """Everything before --from done as planned, nobody off: every issued visit is kept."""
+    data, plan = issued
+    now = as_it_happens(data, plan, FROM, tmp_path / "now")
+    got = _replan(plan, now, tmp_path / "out")
+    issued_after = _after(roster_rows(plan))
+    kept = [c for c in got["changes"] if c["change"] == "kept"]
+    assert issued_after and len(kept) == len(issued_after)
+    assert not [c for c in got["changes"] if c["change"] in ("moved", "reassigned", "removed")]
+    summary = (tmp_path / "out" / "summary.json").read_text()
+    assert '"kept_share": 1.0' in summary
+
+
+def test_absent_officers_get_nothing_and_pinned_visits_survive(
+    issued: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Two officers off sick from --from: none of their visits stays, every pinned visit of the
+    others is kept exactly (day, times, officers) and stays pinned; a pinned visit of an
+    absent officer is re-planned and says why."""
+    data, plan = issued
+    after = _after(roster_rows(plan))
+    absent = sorted({o for r in after for o in r["officer_ids"].split(";")})[:2]
+    involved = [r for r in after if set(r["officer_ids"].split(";")) & set(absent)]
+    others = [r for r in after if r not in involved]
+    pinned = {r["visit_id"] for r in others[::3]} | {involved[0]["visit_id"]}
+    pinned_plan = pinned_copy(plan, tmp_path / "plan", pinned)
+    now = as_it_happens(data, plan, FROM, tmp_path / "now", absent=absent)
+    got = _replan(pinned_plan, now, tmp_path / "out")
+    for r in got["roster"]:
+        assert not set(r["officer_ids"].split(";")) & set(absent), r
+    new = {
+        (r["offender_id"], r["date"], r["start"], r["end"], r["officer_ids"]): r
+        for r in got["roster"]
+    }
+    for r in others:
+        if r["visit_id"] in pinned:
+            key = (r["offender_id"], r["date"], r["start"], r["end"], r["officer_ids"])
+            assert key in new and new[key]["pinned"] == "yes", r
+    gone = next(c for c in got["changes"] if c["old_visit_id"] == involved[0]["visit_id"])
+    assert gone["change"] != "kept" and "absent" in gone["reason"], gone
+    kept_others = sum(
+        1
+        for c in got["changes"]
+        if c["change"] == "kept" and c["old_visit_id"] in {r["visit_id"] for r in others}
+    )
+    assert kept_others >= 0.8 * len(others)
+    pages = {p.name: p.read_text() for p in (tmp_path / "out" / "changes").glob("*.html")}
+    assert f"{absent[0]}.html" in pages
+    page = pages[f"{absent[0]}.html"]
+    assert page.count("OFFICIAL-SENSITIVE") == 2 and "http:" not in page and "https:" not in page
+    assert involved[0]["offender_id"] in page and "absent" in page
+
+
+def test_no_access_before_from_is_owed_again(issued: tuple[Path, Path], tmp_path: Path) -> None:
+    """A visit before --from recorded as no access is owed again: planned or listed, with why."""
+    data, plan = issued
+    before = [r for r in roster_rows(plan) if r["date"] < FROM.isoformat()]
+    after_people = {r["offender_id"] for r in _after(roster_rows(plan))}
+    target = next(r for r in before if r["offender_id"] not in after_people)
+    now = as_it_happens(data, plan, FROM, tmp_path / "now", no_access=[target["offender_id"]])
+    got = _replan(plan, now, tmp_path / "out")
+    pid = target["offender_id"]
+    planned = [r for r in got["roster"] if r["offender_id"] == pid]
+    listed = [u for u in _csv(tmp_path / "out" / "unscheduled.csv") if u["offender_id"] == pid]
+    assert planned or listed
+    if planned:
+        change = next(c for c in got["changes"] if c["offender_id"] == pid)
+        assert change["change"] == "added" and "no access" in change["reason"], change
+
+
+def test_calendar_updates_issued_events_and_cancels_removed(
+    issued: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Kept visits keep their UID; an absent officer's visits become CANCELLED events."""
+    data, plan = issued
+    after = _after(roster_rows(plan))
+    absent = sorted({o for r in after for o in r["officer_ids"].split(";")})[0]
+    now = as_it_happens(data, plan, FROM, tmp_path / "now", absent=[absent])
+    _replan(plan, now, tmp_path / "out")
+    old_index = {r["visit_id"]: r["uid"] for r in _csv(plan / "calendar" / "index.csv")}
+    new_index = _csv(tmp_path / "out" / "calendar" / "index.csv")
+    changes = _csv(tmp_path / "out" / "changes.csv")
+    for c in changes:
+        if c["change"] == "kept":
+            uids = {
+                r["uid"]
+                for r in new_index
+                if r["visit_id"] == c["visit_id"] and r["status"] == "CONFIRMED"
+            }
+            assert uids == {old_index[c["old_visit_id"]]}
+    ics = tmp_path / "out" / "calendar" / f"{absent}.ics"
+    events = Calendar.from_ical(ics.read_bytes()).walk("VEVENT")
+    assert events and all(str(e["status"]) == "CANCELLED" for e in events)
+    assert all(int(e["sequence"]) >= 1 for e in events)
+    assert {str(e["uid"]) for e in events} <= set(old_index.values())
+
+
+def test_from_outside_the_plan_is_refused(issued: tuple[Path, Path]) -> None:
+    """--from after the issued plan: exit 2 with a one-line message, nothing written."""
+    data, plan = issued
+    code, out, err = _run(
+        "replan", str(plan), str(data), "--from", "2027-03-01", "--out", "/nonexistent/x"
+    )
+    assert code == 2 and "outside the issued plan" in out + err and "Traceback" not in out + err
