@@ -32,6 +32,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "BENCHMARKS.md"
@@ -88,10 +89,10 @@ def stage_validate(folder: Path) -> dict[str, float]:
     }
 
 
-def _child(args: list[str]) -> dict[str, float]:
-    """Run one stage of this script in a fresh interpreter and return its JSON result."""
+def _child(args: list[str], script: Path | None = None) -> dict[str, Any]:
+    """Run one stage of a bench script (default: this one) in a fresh interpreter; its JSON."""
     proc = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), *args],
+        [sys.executable, str((script or Path(__file__)).resolve()), *args],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -2,9 +2,14 @@
 
 `check_plan(dataset, roster_files, work_bank_holidays=...)` reads nothing but the validated
 inputs and the roster files as written, and lists every broken rule. It deliberately does
-NOT import `demand`, `travel`, `calendar` or anything in `solver`: due dates, travel times and
-bank holidays are worked out again here, in simple direct code, so that a bug in the planner
-is not repeated by the check that is meant to catch it.
+NOT import `demand`, `calendar` or anything in `solver`, nor the travel formulas: due dates,
+the contract's straight-line travel times and bank holidays are worked out again here, in simple
+direct code, so that a bug in the planner is not repeated by the check that is meant to catch it.
+
+Travel times of the road and matrix models are input data, not a rule: for those the checker
+asks the run's travel object (`travel=`, built by `travel.build_travel` from the data folder, as
+the plan's was) for each leg's minutes and km; only the `Place` type is imported for that. With
+the default haversine model it ignores any travel object and uses its own formula.
 
 Rules checked (each `Violation.rule` below):
 visit_id, date_in_plan, person_known, person_active, person_unavailable, window, duration,
@@ -28,9 +33,12 @@ from typing import Any
 
 import holidays
 
+from rso_scheduler.errors import PlanError
 from rso_scheduler.models import Dataset, Offender, Officer, Outcome, Status
 from rso_scheduler.outputs.roster_files import RosterFiles, RosterRow, UnscheduledRow
 from rso_scheduler.policy import Policy
+from rso_scheduler.redact import shown
+from rso_scheduler.travel import Place
 
 EARTH_RADIUS_KM = 6371.0088
 # Same tolerance as the planner's travel model: without it, float noise such as
@@ -84,6 +92,36 @@ def _road_km(lat1: float, lon1: float, lat2: float, lon2: float, policy: Policy)
         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
     )
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a))) * policy.travel.circuity
+
+
+class _Drive:
+    """Minutes and km of one leg: the contract formula, or the run's road/matrix model."""
+
+    def __init__(self, policy: Policy, travel: Any):
+        self.policy = policy
+        self.travel = None if policy.travel.model == "haversine" else travel
+        if self.travel is None and policy.travel.model != "haversine":
+            raise PlanError(
+                f'the checker needs the travel model of [travel] model = "{policy.travel.model}"'
+            )
+
+    def minutes(self, a: Place, b: Place) -> int:
+        if self.travel is None:
+            return contract_travel_min(a.lat, a.lon, b.lat, b.lon, self.policy)
+        return int(self.travel.minutes(a, b))
+
+    def km(self, a: Place, b: Place) -> float:
+        if self.travel is None:
+            return _road_km(a.lat, a.lon, b.lat, b.lon, self.policy)
+        return float(self.travel.km(a, b))
+
+
+def _base(o: Officer) -> Place:
+    return Place(o.officer_id, o.base_lat, o.base_lon)
+
+
+def _home(p: Offender) -> Place:
+    return Place(p.offender_id, p.lat, p.lon)
 
 
 def _bank_holidays(start: date, end: date) -> set[date]:
@@ -187,11 +225,15 @@ def findings(violations: list[Violation]) -> Findings:
 
 
 def check_plan(
-    dataset: Dataset, roster_files: RosterFiles, *, work_bank_holidays: bool
+    dataset: Dataset, roster_files: RosterFiles, *, work_bank_holidays: bool, travel: Any = None
 ) -> list[Violation]:
-    """Every contract rule the written roster breaks (an empty list: the roster is valid)."""
+    """Every contract rule the written roster breaks (an empty list: the roster is valid).
+
+    `travel`: the run's travel object, needed (and used) only for the road and matrix models.
+    """
     start, end = roster_files.plan_start, roster_files.plan_end
     policy = dataset.policy
+    drive = _Drive(policy, travel)
     people = {o.offender_id: o for o in dataset.offenders}
     officers = {o.officer_id: o for o in dataset.officers}
     out: list[Violation] = []
@@ -213,10 +255,11 @@ def check_plan(
         seen_ids.add(r.visit_id)
         out.extend(_check_visit(r, people, officers, policy, start, end, hols, dataset))
 
-    out.extend(_check_officer_days(rows, people, officers, policy))
+    out.extend(_check_officer_days(rows, people, officers, drive))
     out.extend(_check_demand(rows, roster_files.unscheduled, people, dataset, start, end, hols))
-    out.extend(_check_summary(roster_files, people, officers, policy))
+    out.extend(_check_summary(roster_files, people, officers, policy, drive))
     out.extend(_check_inputs(roster_files, dataset))
+    out.extend(_check_travel_source(roster_files, drive.travel))
     return out
 
 
@@ -238,7 +281,7 @@ def _check_visit(
     if not start <= r.date <= end:
         v("date_in_plan", f"date {r.date} is outside the plan {start} to {end}")
     if r.kind not in ("announced", "unannounced"):
-        v("kind", f"kind '{r.kind}' is not valid; expected announced or unannounced")
+        v("kind", f"kind {shown(r.kind)} is not valid; expected announced or unannounced")
     if r.end_min <= r.start_min:
         v("duration", f"ends ({_hhmm(r.end_min)}) before it starts ({_hhmm(r.start_min)})")
     person = people.get(r.offender_id)
@@ -255,7 +298,7 @@ def _check_visit(
         if r.risk_level != person.risk_level.value:
             v(
                 "risk_level",
-                f"risk level '{r.risk_level}' differs from the input ({person.risk_level.value})",
+                f"risk level {shown(r.risk_level)} differs from the input ({person.risk_level.value})",
             )
         ws, we = person.window_start_min, person.window_end_min
         if ws is not None and we is not None and (r.start_min < ws or r.end_min > we):
@@ -346,7 +389,7 @@ def _officer_days(rows: list[RosterRow]) -> dict[tuple[str, date], list[RosterRo
 
 
 def _check_officer_days(
-    rows: list[RosterRow], people: dict[str, Offender], officers: dict[str, Officer], policy: Policy
+    rows: list[RosterRow], people: dict[str, Offender], officers: dict[str, Officer], drive: _Drive
 ) -> list[Violation]:
     """Each officer's day in start order: shift, travel from base, between visits, back to base."""
     out: list[Violation] = []
@@ -366,7 +409,7 @@ def _check_officer_days(
         if not located:
             continue
         first, fp = located[0]
-        t = contract_travel_min(o.base_lat, o.base_lon, fp.lat, fp.lon, policy)
+        t = drive.minutes(_base(o), _home(fp))
         if o.shift_start_min + t > first.start_min:
             out.append(
                 Violation(
@@ -391,7 +434,7 @@ def _check_officer_days(
                     )
                 )
                 continue
-            t = contract_travel_min(ap.lat, ap.lon, bp.lat, bp.lon, policy)
+            t = drive.minutes(_home(ap), _home(bp))
             if a.end_min + t > b.start_min:
                 out.append(
                     Violation(
@@ -404,7 +447,7 @@ def _check_officer_days(
                     )
                 )
         last, lp = located[-1]
-        t = contract_travel_min(lp.lat, lp.lon, o.base_lat, o.base_lon, policy)
+        t = drive.minutes(_home(lp), _base(o))
         if last.end_min + t > o.shift_end_min:
             out.append(
                 Violation(
@@ -570,7 +613,7 @@ def _check_demand(
                 out.append(
                     Violation(
                         "risk_level",
-                        f"unscheduled risk level '{u.risk_level}' differs from the input ({person.risk_level.value})",
+                        f"unscheduled risk level {shown(u.risk_level)} differs from the input ({person.risk_level.value})",
                         offender_id=pid,
                         line=u.line,
                     )
@@ -626,9 +669,15 @@ def _check_demand(
 
 
 def roster_totals(
-    files: RosterFiles, people: dict[str, Offender], officers: dict[str, Officer], policy: Policy
+    files: RosterFiles,
+    people: dict[str, Offender],
+    officers: dict[str, Officer],
+    policy: Policy,
+    travel: Any = None,
 ) -> dict[str, Any]:
-    """The summary totals as the roster rows give them (travel by the contract's formula)."""
+    """The summary totals as the roster rows give them (travel by the contract's formula, or
+    the run's road/matrix model: `travel`, as in `check_plan`)."""
+    drive = travel if isinstance(travel, _Drive) else _Drive(policy, travel)
     rows = files.visits
     late = sum(1 for r in rows if (r.date - r.due_date).days > 0)
     on_time = sum(1 for r in rows if (r.date - r.due_date).days <= 0 and not r.pulled_forward)
@@ -638,16 +687,12 @@ def roster_totals(
         o = officers.get(oid)
         if o is None:
             continue
-        points = [(o.base_lat, o.base_lon)]
-        points += [
-            (people[r.offender_id].lat, people[r.offender_id].lon)
-            for r in seq
-            if r.offender_id in people
-        ]
-        points.append((o.base_lat, o.base_lon))
+        points = [_base(o)]
+        points += [_home(people[r.offender_id]) for r in seq if r.offender_id in people]
+        points.append(_base(o))
         for a, b in zip(points, points[1:], strict=False):
-            travel_min += contract_travel_min(*a, *b, policy)
-            travel_km += _road_km(*a, *b, policy)
+            travel_min += drive.minutes(a, b)
+            travel_km += drive.km(a, b)
     return {
         "plan_start": files.plan_start.isoformat(),
         "plan_end": files.plan_end.isoformat(),
@@ -662,11 +707,15 @@ def roster_totals(
 
 
 def _check_summary(
-    files: RosterFiles, people: dict[str, Offender], officers: dict[str, Officer], policy: Policy
+    files: RosterFiles,
+    people: dict[str, Offender],
+    officers: dict[str, Officer],
+    policy: Policy,
+    drive: _Drive,
 ) -> list[Violation]:
     """summary.json counts recomputed from the files."""
     s = files.summary
-    expected = roster_totals(files, people, officers, policy)
+    expected = roster_totals(files, people, officers, policy, drive)
     travel_km = expected.pop("travel_km")
     out: list[Violation] = []
     for key, want in expected.items():
@@ -705,6 +754,16 @@ def _check_inputs(files: RosterFiles, dataset: Dataset) -> list[Violation]:
             )
             out.append(Violation("inputs_changed", f"{name} {state} since the plan was made"))
     return out
+
+
+def _check_travel_source(files: RosterFiles, travel: Any) -> list[Violation]:
+    """The road extract or travel table must be the one the plan was timed with."""
+    planned = (files.run.get("travel") or files.summary.get("travel") or {}).get("source_sha256")
+    now = travel.record().get("source_sha256") if travel is not None else None
+    if planned and now and planned != now:
+        name = travel.record().get("network") or travel.record().get("file")
+        return [Violation("inputs_changed", f"{name} has changed since the plan was made")]
+    return []
 
 
 def _hhmm(minutes: int) -> str:

@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "map": "map",
     "report": "report",
     "scenario": "scenario",
+    "travel": "travel",
 }
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rso_scheduler.limits import MAX_PROBLEMS_SHOWN
+from rso_scheduler.redact import shown
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -23,7 +26,10 @@ class Problem:
         if self.line is not None:
             where += f":{self.line}"
         if self.column:
-            return f"{where} {self.column}: {self.message}"
+            # A column may be a header name or a TOML key from the file: masked like any value.
+            masked = shown(self.column)
+            column = self.column if masked == f"'{self.column}'" else masked
+            return f"{where} {column}: {self.message}"
         return f"{where}: {self.message}"
 
 
@@ -43,9 +49,21 @@ class InputError(RsoError):
         n = len(self.problems)
         super().__init__(f"{n} problem{'s' if n != 1 else ''} in the input files")
 
+    def shown_problems(self) -> list[Problem]:
+        """The problems a user is shown: the first MAX_PROBLEMS_SHOWN (in file and line order)."""
+        return self.problems[:MAX_PROBLEMS_SHOWN]
+
+    def more(self) -> int:
+        """How many problems are left out of `shown_problems`."""
+        return max(0, len(self.problems) - MAX_PROBLEMS_SHOWN)
+
     def report(self) -> str:
-        """All problems, one per line, then a count."""
-        lines = [str(p) for p in self.problems]
+        """The problems, one per line (at most MAX_PROBLEMS_SHOWN, then how many more), then a count."""
+        lines = [str(p) for p in self.shown_problems()]
+        if self.more():
+            lines.append(
+                f"... and {self.more()} more problems (the first {MAX_PROBLEMS_SHOWN} shown)"
+            )
         n = len(self.problems)
         lines.append(f"{n} problem{'s' if n != 1 else ''} found; nothing was written.")
         return "\n".join(lines)
@@ -82,6 +100,13 @@ class GenerationError(RsoError):
 
 class OutputError(RsoError):
     """An output directory or file cannot be read or written."""
+
+
+class OutPathError(OutputError, PathError):
+    """`--out` cannot be an output folder (it is a file, or something is in the way): a bad
+    option, exit code 2, found before anything is written."""
+
+    exit_code = 2
 
 
 def _problem_order(p: Problem) -> tuple[str, int, str]:

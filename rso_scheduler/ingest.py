@@ -15,6 +15,7 @@ readers of the tool's own CSV outputs, so their messages read the same everywher
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import math
@@ -31,6 +32,7 @@ from pydantic import BaseModel, ValidationError
 
 from rso_scheduler.calendar import DATE_RANGE_TEXT, in_supported_range
 from rso_scheduler.errors import InputError, PathError, PolicyError, Problem, RsoError
+from rso_scheduler.limits import MAX_ID_CHARS, MAX_TEXT_CHARS
 from rso_scheduler.models import (
     Absence,
     Dataset,
@@ -44,6 +46,7 @@ from rso_scheduler.models import (
     VisitRecord,
 )
 from rso_scheduler.policy import MAX_DAYS, Policy, load_policy
+from rso_scheduler.redact import may_be_coordinate, shown, shown_all
 from rso_scheduler.travel import EARTH_RADIUS_KM
 
 T = TypeVar("T", bound=BaseModel)
@@ -74,26 +77,6 @@ class _Bad(ValueError):
 
 # --------------------------------------------------------------------------------------------
 # Cell converters: str (already stripped, non-blank) -> value, or raise _Bad
-
-_MAY_BE_COORDINATE = re.compile(r"(?<![\d.])[+-]?\d{1,3}\.\d{3,}(?![\d.])")
-_MAX_SHOWN = 40
-
-
-def shown(value: str) -> str:
-    """A cell value for a message: quoted, unless it could leak a location or a whole row.
-
-    A long value or one holding commas, quotes or line breaks is usually a row run together
-    by a stray quote mark, and a number with 3+ decimals may be a coordinate in the wrong
-    column; those are described instead of echoed.
-    """
-    if _MAY_BE_COORDINATE.search(value):
-        return "a number with 3 or more decimals (not shown: it may be a coordinate)"
-    if any(c in value for c in ',"\n\r'):
-        return "a value holding commas, quotes or line breaks (not shown: a stray quote mark?)"
-    if len(value) > _MAX_SHOWN:
-        return f"a value of {len(value)} characters (too long to show)"
-    return f"'{value}'"
-
 
 _DAY_FIRST = re.compile(r"^\d{1,2}[/.\-]\d{1,2}[/.\-](\d{2}|\d{4})$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -243,8 +226,8 @@ def to_list(s: str) -> tuple[str, ...]:
 
 
 def to_skills(s: str) -> frozenset[str]:
-    """A `;` list of skills; lower-cased so that `Polish` and `polish` match."""
-    return frozenset(p.lower() for p in to_list(s))
+    """A `;` list of skills; lower-cased so that `Polish` and `polish` match; each bounded."""
+    return frozenset(_check_id(p, "skills").lower() for p in to_list(s))
 
 
 def to_weekdays(s: str) -> frozenset[int]:
@@ -335,6 +318,48 @@ def to_text(s: str) -> str:
     return s
 
 
+def to_free_text(s: str) -> str:
+    """Free text (a name, a reason) of at most MAX_TEXT_CHARS characters."""
+    if len(s) > MAX_TEXT_CHARS:
+        raise _Bad(f"is {len(s)} characters long; expected at most {MAX_TEXT_CHARS}")
+    return s
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _looks_like_coordinate(s: str) -> bool:
+    # Cached: the same ids recur on every line of the visit log (a national one has 300,000).
+    return may_be_coordinate(s)
+
+
+def _check_id(s: str, what: str = "identifiers") -> str:
+    if len(s) > MAX_ID_CHARS:
+        raise _Bad(f"is {len(s)} characters long; {what} may have at most {MAX_ID_CHARS}")
+    if _looks_like_coordinate(s):
+        raise _Bad(
+            f"{shown(s)}; {what} must not hold numbers with 2 or more decimals or degrees, "
+            "which may be coordinates"
+        )
+    return s
+
+
+def to_id(s: str) -> str:
+    """An identifier: at most MAX_ID_CHARS characters, no `;` (lists use it), nothing like a coordinate."""
+    _check_id(s)
+    if ";" in s:
+        raise _Bad(f"{shown(s)} holds ';', which separates lists; expected one identifier")
+    return s
+
+
+def to_name(s: str) -> str:
+    """An area or similar label: bounded like an identifier, `;` allowed."""
+    return _check_id(s, "names")
+
+
+def to_id_list(s: str) -> tuple[str, ...]:
+    """A `;` list of identifiers, each bounded as `to_id`."""
+    return tuple(_check_id(p) for p in to_list(s))
+
+
 # --------------------------------------------------------------------------------------------
 # Table reading
 
@@ -393,6 +418,16 @@ def _header_name(cell: str) -> str:
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_NUMBER_OR_DATE = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$|^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
+# Control characters (NUL, escape...) are never text in a cell; tab and line breaks inside a
+# quoted cell are ordinary CSV.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _looks_like_value(name: str) -> bool:
+    """A header cell that is a number, a date or a coordinate: the first row ran into the header."""
+    name = name.strip()
+    return bool(_NUMBER_OR_DATE.match(name) or may_be_coordinate(name))
 
 
 def read_table(text: str, file: str, columns: list[Col]) -> _Table:
@@ -466,8 +501,8 @@ def _open_table(
                 Problem(
                     file,
                     header_line,
-                    name,
-                    f"column '{name}' appears twice (columns {index[name] + 1} and {i + 1}); "
+                    name if name in known else None,
+                    f"column {shown(name)} appears twice (columns {index[name] + 1} and {i + 1}); "
                     "expected each column once",
                 )
             )
@@ -475,8 +510,23 @@ def _open_table(
         index[name] = i
         if name not in known:
             unknown.append(name)
-    if unknown:
-        warnings.append(f"{file}: unknown column(s) ignored: {', '.join(unknown)}")
+    values = [
+        h for h, n in zip(header, names, strict=True) if n not in known and _looks_like_value(h)
+    ]
+    if values:
+        problems.append(
+            Problem(
+                file,
+                header_line,
+                None,
+                f"the header holds {len(values)} cell(s) that look like values, not column names "
+                "(numbers or dates, not shown); is the line break after the header missing? "
+                "expected a header row of column names, then one row per record",
+            )
+        )
+    elif unknown:
+        more = f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""
+        warnings.append(f"{file}: unknown column(s) ignored: {shown_all(unknown[:20])}{more}")
     for c in columns:
         if c.required and c.name not in index:
             problems.append(
@@ -535,7 +585,26 @@ def _rows(
                 skipped.append({name: cells[i].strip() for name, i in wanted})
                 continue
             n = len(cells)
-            yield line, {name: (cells[i].strip() if i < n else "") for name, i in wanted}
+            row = {name: (cells[i].strip() if i < n else "") for name, i in wanted}
+            control = (
+                [name for name, cell in row.items() if _CONTROL.search(cell)]
+                if _CONTROL.search("".join(row.values()))  # one search per row when clean
+                else []
+            )
+            if control:
+                problems.extend(
+                    Problem(
+                        file,
+                        line,
+                        name,
+                        "holds a control character (such as a NUL byte), which is not text; "
+                        "expected plain text (is the export damaged?)",
+                    )
+                    for name in control
+                )
+                skipped.append(row)
+                continue
+            yield line, row
     except _CsvBroken as exc:
         problems.append(Problem(file, exc.line, None, f"is not readable as CSV: {exc}"))
         # The rest of the file is lost: its ids are unknown, so other files must not be
@@ -651,12 +720,12 @@ def _hhmm(minutes: int) -> str:
 
 
 OFFENDER_COLUMNS = [
-    Col("offender_id", to_text, required=True),
+    Col("offender_id", to_id, required=True),
     Col("risk_level", to_risk, required=True),
     Col("lat", to_lat, required=True),
     Col("lon", to_lon, required=True),
-    Col("offender_manager_id", to_text),
-    Col("area", to_text),
+    Col("offender_manager_id", to_id),
+    Col("area", to_name),
     Col("status", to_status),
     Col("last_visit_date", to_date),
     Col("registered_on", to_date),
@@ -689,7 +758,7 @@ def _check_offender(v: dict[str, Any], cells: dict[str, str]) -> list[tuple[str,
         out.append(
             (
                 "window_end",
-                f"'{cells['window_end']}' is not after window_start '{cells['window_start']}'",
+                f"{shown(cells['window_end'])} is not after window_start {shown(cells['window_start'])}",
             )
         )
     uf, ut = v.get("unavailable_from"), v.get("unavailable_to")
@@ -697,7 +766,7 @@ def _check_offender(v: dict[str, Any], cells: dict[str, str]) -> list[tuple[str,
         out.append(
             (
                 "unavailable_to",
-                f"'{cells['unavailable_to']}' is before unavailable_from '{cells['unavailable_from']}'",
+                f"{shown(cells['unavailable_to'])} is before unavailable_from {shown(cells['unavailable_from'])}",
             )
         )
     return out
@@ -709,11 +778,11 @@ def parse_offenders(text: str, file: str = "offenders.csv") -> ParseResult[Offen
 
 
 OFFICER_COLUMNS = [
-    Col("officer_id", to_text, required=True),
-    Col("name", to_text),
+    Col("officer_id", to_id, required=True),
+    Col("name", to_free_text),
     Col("base_lat", to_lat, required=True),
     Col("base_lon", to_lon, required=True),
-    Col("area", to_text),
+    Col("area", to_name),
     Col("working_days", to_weekdays),
     Col("shift_start", to_start_time, field="shift_start_min"),
     Col("shift_end", to_end_time, field="shift_end_min"),
@@ -741,10 +810,12 @@ def _check_officer(v: dict[str, Any], cells: dict[str, str]) -> list[tuple[str, 
     end = v.get("shift_end_min", None if cells.get("shift_end") else _DEFAULT_SHIFT[1])
     if start is not None and end is not None and end <= start:
         shown_end = (
-            f"'{cells['shift_end']}'" if cells.get("shift_end") else f"(default {_hhmm(end)})"
+            f"{shown(cells['shift_end'])}" if cells.get("shift_end") else f"(default {_hhmm(end)})"
         )
         shown_start = (
-            f"'{cells['shift_start']}'" if cells.get("shift_start") else f"(default {_hhmm(start)})"
+            f"{shown(cells['shift_start'])}"
+            if cells.get("shift_start")
+            else f"(default {_hhmm(start)})"
         )
         out.append(
             (
@@ -761,16 +832,16 @@ def parse_officers(text: str, file: str = "officers.csv") -> ParseResult[Officer
 
 
 ABSENCE_COLUMNS = [
-    Col("officer_id", to_text, required=True),
+    Col("officer_id", to_id, required=True),
     Col("start", to_date, required=True),
     Col("end", to_date, required=True),
-    Col("reason", to_text),
+    Col("reason", to_free_text),
 ]
 
 
 def _check_absence(v: dict[str, Any], cells: dict[str, str]) -> list[tuple[str, str]]:
     if "end" in v and "start" in v and v["end"] < v["start"]:
-        return [("end", f"'{cells['end']}' is before start '{cells['start']}'")]
+        return [("end", f"{shown(cells['end'])} is before start {shown(cells['start'])}")]
     return []
 
 
@@ -780,18 +851,38 @@ def parse_absences(text: str, file: str = "absences.csv") -> ParseResult[Absence
 
 
 VISIT_COLUMNS = [
-    Col("offender_id", to_text, required=True),
+    Col("offender_id", to_id, required=True),
     Col("date", to_date, required=True),
     Col("start", to_start_time, field="start_min"),
-    Col("officer_ids", to_list, required=True),
+    Col("officer_ids", to_id_list, required=True),
     Col("outcome", to_outcome, required=True),
     Col("kind", to_kind),
 ]
 
 
 def parse_visits(text: str, file: str = "visits.csv") -> ParseResult[VisitRecord]:
-    """Parse visits.csv text (the visit history log) into `VisitRecord` rows."""
-    return _parse_rows(text, file, VISIT_COLUMNS, VisitRecord, None)
+    """Parse visits.csv text (the visit history log) into `VisitRecord` rows.
+
+    Rows that repeat an earlier row exactly (an export appended twice) are kept, with one
+    warning that counts them (due dates use the latest completed visit, so they do not move them).
+    """
+    result = _parse_rows(text, file, VISIT_COLUMNS, VisitRecord, None)
+    first: dict[tuple[Any, ...], int] = {}
+    repeats: list[int] = []
+    for v in result.rows:
+        key = (v.offender_id, v.date, v.start_min, v.officer_ids, v.outcome, v.kind)
+        if key in first:
+            repeats.append(v.line)
+        else:
+            first[key] = v.line
+    if repeats:
+        lines = ", ".join(str(n) for n in repeats[:10])
+        more = f" and {len(repeats) - 10} more" if len(repeats) > 10 else ""
+        result.warnings.append(
+            f"{file}: {len(repeats)} row(s) repeat an earlier row exactly (line(s) {lines}{more}); "
+            "was the log exported twice?"
+        )
+    return result
 
 
 # --------------------------------------------------------------------------------------------
@@ -903,7 +994,7 @@ class _Unknown:
         if near is None or near == ident:
             return ""
         why = " (leading zeros dropped by a spreadsheet?)" if near.lower() != ident.lower() else ""
-        return f"; did you mean '{near}'?{why}"
+        return f"; did you mean {shown(near)}?{why}"
 
     def message(self, ident: str) -> str:
         return f"{shown(ident)} is not an {self.column} in {self.file}{self.hint(ident)}"
@@ -1044,12 +1135,22 @@ def cross_check(
         for o in offenders:
             for s in o.required_skills - held:
                 missing[s] += 1
-        for s, n in sorted(missing.items()):
+        by_skill = sorted(missing.items())
+        for s, n in by_skill[:_MAX_SKILL_WARNINGS]:
             warnings.append(
                 f"offenders.csv: skill {shown(s)} is required by {n} person(s) but held by no officer; "
                 "those visits cannot be planned"
             )
+        rest = by_skill[_MAX_SKILL_WARNINGS:]
+        if rest:
+            warnings.append(
+                f"offenders.csv: {len(rest)} more skill(s) are required by "
+                f"{sum(n for _, n in rest)} person(s) but held by no officer"
+            )
     return problems, warnings
+
+
+_MAX_SKILL_WARNINGS = 20  # one line per missing skill, up to this many, then one line for the rest
 
 
 # --------------------------------------------------------------------------------------------

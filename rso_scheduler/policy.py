@@ -15,8 +15,16 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
+from rso_scheduler import redact
 from rso_scheduler.errors import PolicyError, Problem
 
 RISK_KEYS = ("very_high", "high", "medium", "low")
@@ -67,13 +75,52 @@ class VisitsPolicy(BaseModel):
 
 
 class TravelPolicy(BaseModel):
+    """`[travel]`: the straight-line model's circuity and speed, or a road network or matrix.
+
+    `network` (model "road") and `file` (model "matrix") are paths relative to the data folder;
+    `congestion_factor` multiplies every road speed (1 = the posted or class speed).
+    """
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    model: Literal["haversine"] = "haversine"
+    model: Literal["haversine", "road", "matrix"] = "haversine"
     circuity: float = Field(default=1.35, ge=1.0, le=5.0)
     speed_kmh: float = Field(default=40.0, gt=0, le=200)
+    network: str | None = Field(default=None, validate_default=True)
+    file: str | None = Field(default=None, validate_default=True)
+    congestion_factor: float = Field(default=0.8, gt=0, le=1.0)
 
-    _numbers = field_validator("circuity", "speed_kmh", mode="before")(_not_a_boolean)
+    _numbers = field_validator("circuity", "speed_kmh", "congestion_factor", mode="before")(
+        _not_a_boolean
+    )
+
+    @field_validator("network")
+    @classmethod
+    def _network(cls, value: str | None, info: ValidationInfo) -> str | None:
+        model = info.data.get("model")
+        if model == "road" and not value:
+            raise ValueError(
+                'model = "road" needs network = "PATH.osm.pbf", an OpenStreetMap extract '
+                "relative to the data folder"
+            )
+        if value is not None and model != "road":
+            raise ValueError('network is used only with model = "road"')
+        if value is not None and not value.lower().endswith(".pbf"):
+            raise ValueError("expected an OpenStreetMap extract ending in .osm.pbf")
+        return value
+
+    @field_validator("file")
+    @classmethod
+    def _file(cls, value: str | None, info: ValidationInfo) -> str | None:
+        model = info.data.get("model")
+        if model == "matrix" and not value:
+            raise ValueError(
+                'model = "matrix" needs file = "travel.csv" (from_id, to_id, minutes[, km]) '
+                "relative to the data folder"
+            )
+        if value is not None and model != "matrix":
+            raise ValueError('file is used only with model = "matrix"')
+        return value
 
 
 class AreasPolicy(BaseModel):
@@ -228,7 +275,14 @@ class Policy(BaseModel):
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data, for run records."""
-        return self.model_dump(mode="json")
+        data = self.model_dump(mode="json")
+        if self.travel.model == "haversine":
+            # Keys the straight line never reads stay out, so its policy hash is unchanged.
+            for key in ("network", "file", "congestion_factor"):
+                data["travel"].pop(key, None)
+        else:
+            data["travel"] = {k: v for k, v in data["travel"].items() if v is not None}
+        return data
 
     def digest(self) -> str:
         """A stable hash of the effective policy (recorded in summaries)."""
@@ -293,7 +347,8 @@ def policy_from_mapping(data: dict[str, Any], file: str = "policy.toml", text: s
     for key in data:
         if key not in known_tables:
             problem(
-                key, f"unknown section '{key}'; expected one of {', '.join(sorted(known_tables))}"
+                key,
+                f"unknown section {redact.shown(key)}; expected one of {', '.join(sorted(known_tables))}",
             )
     risk = data.get("risk", {})
     if isinstance(risk, dict):
@@ -301,7 +356,7 @@ def policy_from_mapping(data: dict[str, Any], file: str = "policy.toml", text: s
             if level not in RISK_KEYS:
                 problem(
                     f"risk.{level}",
-                    f"unknown risk level '{level}'; expected one of {', '.join(RISK_KEYS)}",
+                    f"unknown risk level {redact.shown(str(level))}; expected one of {', '.join(RISK_KEYS)}",
                 )
     elif "risk" in data:
         problem("risk", "expected a table of risk levels")
@@ -323,15 +378,20 @@ def policy_from_mapping(data: dict[str, Any], file: str = "policy.toml", text: s
                 section = ".".join(str(p) for p in err["loc"][:-1])
                 allowed = _allowed_keys(err["loc"][:-1])
                 problem(
-                    key, f"unknown key '{err['loc'][-1]}' in [{section}]; expected one of {allowed}"
+                    key,
+                    f"unknown key {redact.shown(str(err['loc'][-1]))} in [{section}]; "
+                    f"expected one of {allowed}",
                 )
             else:
                 found = err.get("input")
-                shown = "a table" if isinstance(found, dict) else repr(found)
-                if isinstance(found, str):
-                    shown = repr(hide_userinfo(found))  # never echo a password
+                shown = redact.shown_found(
+                    hide_userinfo(found) if isinstance(found, str) else found
+                )  # never echo a password
                 msg = err["msg"].removeprefix("Value error, ")
-                problem(key, f"{shown} is not valid: {msg[:1].lower()}{msg[1:]}")
+                if found is None:  # a key that must be given with another (travel.network)
+                    problem(key, f"is missing: {msg}")
+                else:
+                    problem(key, f"{shown} is not valid: {msg[:1].lower()}{msg[1:]}")
         raise PolicyError(problems) from None
     if problems:
         raise PolicyError(problems)
@@ -354,6 +414,10 @@ def _allowed_keys(loc: tuple[Any, ...]) -> str:
     return ", ".join(model.model_fields) if hasattr(model, "model_fields") else "?"
 
 
+# Deeply nested arrays or tables exhaust the parser's recursion: damage, never a policy.
+NESTED_TOO_DEEPLY = "is not valid: nested too deeply to read (is the file damaged?)"
+
+
 def parse_policy(text: str, file: str = "policy.toml") -> Policy:
     """Parse policy TOML text; raise `PolicyError` listing every problem."""
     try:
@@ -364,6 +428,8 @@ def parse_policy(text: str, file: str = "policy.toml") -> Policy:
         msg = str(exc).split(" (at ")[0]
         col = f"column {m.group(2)}" if m else None
         raise PolicyError([Problem(file, line, col, f"not valid TOML: {msg}")]) from None
+    except RecursionError:
+        raise PolicyError([Problem(file, None, None, NESTED_TOO_DEEPLY)]) from None
     return policy_from_mapping(data, file, text)
 
 

@@ -25,11 +25,12 @@ from pydantic import (
     model_validator,
 )
 
+from rso_scheduler import redact
 from rso_scheduler.calendar import DATE_RANGE_TEXT, in_supported_range, next_month_start
 from rso_scheduler.errors import InputError, PolicyError, Problem, ScenarioError
-from rso_scheduler.limits import MAX_SEED
+from rso_scheduler.limits import MAX_GROWTH, MAX_SEED
 from rso_scheduler.models import Dataset
-from rso_scheduler.policy import _key_lines, apply_overrides
+from rso_scheduler.policy import NESTED_TOO_DEEPLY, _key_lines, apply_overrides
 
 
 class _Strict(BaseModel):
@@ -58,7 +59,8 @@ class OfficerChanges(_Strict):
 class CaseloadChanges(_Strict):
     """The [caseload] table: growth 0.05 = 5% more people (negative: fewer)."""
 
-    growth: float = Field(default=0.0, gt=-1.0, le=10.0)
+    # at most four times the caseload: more is not a what-if of one team, and work grows with it
+    growth: float = Field(default=0.0, gt=-1.0, le=MAX_GROWTH)
 
 
 class Scenario(_Strict):
@@ -89,6 +91,11 @@ class Scenario(_Strict):
         if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in v):
             # Printed to the terminal: an escape sequence could rewrite what the user sees.
             raise ValueError("must not contain control characters (tabs, line breaks, escapes)")
+        if redact.may_be_coordinate(v):
+            # Printed in every table and page: a name is never a place to write a location.
+            raise ValueError(
+                "must not hold numbers with 2 or more decimals or degrees (they may be coordinates)"
+            )
         return v.strip()
 
     def plan_start(self, today: date) -> date:
@@ -114,6 +121,8 @@ def parse_scenario(
         msg = str(exc).split(" (at ")[0]
         line = _toml_error_line(str(exc))
         raise InputError([Problem(file, line, None, f"not valid TOML: {msg}")]) from None
+    except RecursionError:
+        raise InputError([Problem(file, None, None, NESTED_TOO_DEEPLY)]) from None
     lines = _key_lines(text)
     problems: list[Problem] = []
 
@@ -127,6 +136,11 @@ def parse_scenario(
             Problem(file, where("file"), "file", f"unknown key 'file'; expected one of {expected}")
         )
         del data["file"]
+    # Checked whatever else is wrong, so that every problem of the file is reported at once.
+    raw_policy = data.get("policy")
+    policy_problems = (
+        _policy_problems(raw_policy, file, lines) if isinstance(raw_policy, dict) else []
+    )
     if isinstance(data.get("data"), str) and base_dir is not None:
         p = Path(data["data"])
         data["data"] = p if p.is_absolute() else Path(os.path.normpath(base_dir / p))
@@ -138,7 +152,9 @@ def parse_scenario(
             if err["type"] == "extra_forbidden":
                 section = ".".join(str(p) for p in err["loc"][:-1])
                 expected = ", ".join(_allowed(section))
-                msg = f"unknown key '{err['loc'][-1]}'" + (f" in [{section}]" if section else "")
+                msg = f"unknown key {redact.shown(str(err['loc'][-1]))}" + (
+                    f" in [{section}]" if section else ""
+                )
                 problems.append(
                     Problem(file, where(key), key, f"{msg}; expected one of {expected}")
                 )
@@ -146,20 +162,16 @@ def parse_scenario(
                 problems.append(Problem(file, None, key, "is required but missing"))
             else:
                 found = err.get("input")
-                shown = (
-                    repr(found)
-                    if isinstance(found, str | int | float | bool)
-                    else "a table or list"
-                )
+                shown = redact.shown_found(found)
                 msg = err["msg"].removeprefix("Value error, ")  # pydantic's wrapper, not ours
                 problems.append(
                     Problem(file, where(key), key, f"{shown} is not valid: {msg.lower()}")
                 )
-        raise InputError(problems) from None
+        raise InputError(problems + policy_problems) from None
     if problems:
-        raise InputError(problems)
-    if scenario.policy:
-        _check_policy_overrides(scenario, lines)
+        raise InputError(problems + policy_problems)
+    if policy_problems:
+        raise PolicyError(policy_problems)
     return scenario
 
 
@@ -177,13 +189,17 @@ def _toml_error_line(message: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _check_policy_overrides(scenario: Scenario, lines: dict[str, int]) -> None:
+def _policy_problems(overrides: dict[str, Any], file: str, lines: dict[str, int]) -> list[Problem]:
+    """The problems of a `[policy]` table checked against the built-in policy, located in `file`."""
     from rso_scheduler.policy import Policy
 
+    if not overrides:
+        return []
     try:
-        apply_overrides(Policy(), scenario.policy, scenario.file)
+        apply_overrides(Policy(), overrides, file)
     except PolicyError as exc:
-        raise PolicyError(relocate_policy_problems(exc.problems, scenario.file, lines)) from None
+        return relocate_policy_problems(exc.problems, file, lines)
+    return []
 
 
 def _line_of(key: str, lines: dict[str, int]) -> int | None:

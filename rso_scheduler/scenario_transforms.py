@@ -22,6 +22,7 @@ from rso_scheduler.calendar import (
 )
 from rso_scheduler.demand import history_by_offender, last_completed
 from rso_scheduler.errors import PolicyError, ScenarioError
+from rso_scheduler.limits import MAX_ADD_FACTOR
 from rso_scheduler.models import (
     Absence,
     Dataset,
@@ -29,6 +30,7 @@ from rso_scheduler.models import (
     Officer,
 )
 from rso_scheduler.policy import apply_overrides
+from rso_scheduler.redact import shown_all
 from rso_scheduler.scenario_file import Scenario, relocate_policy_problems
 
 
@@ -95,7 +97,7 @@ def remove_officers(dataset: Dataset, officer_ids: Sequence[str]) -> Dataset:
     known = dataset.officer_by_id()
     unknown = sorted(set(officer_ids) - set(known))
     if unknown:
-        shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+        shown = shown_all(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
         raise ScenarioError(f"cannot remove unknown officer id(s): {shown}")
     gone = set(officer_ids)
     if len(gone) >= len(dataset.officers):
@@ -328,6 +330,13 @@ def apply_scenario(dataset: Dataset, scenario: Scenario, start: date, end: date)
             ds, pick_officers_to_remove(ds, round(oc.remove_share * len(ds.officers)), seed)
         )
     if oc.add:
+        limit = MAX_ADD_FACTOR * len(ds.officers)
+        if oc.add > limit:
+            # Work grows with the officers: 10,000 clones of a team of four never finish.
+            raise ScenarioError(
+                f"{scenario.file}: [officers] add = {oc.add} is more than {MAX_ADD_FACTOR} times "
+                f"the {len(ds.officers)} officer(s) of the data; expected at most {limit}"
+            )
         ds = add_officers(ds, oc.add, seed)
     if oc.extra_absence_share > 0:
         a = max(start, oc.extra_absence_from or start)

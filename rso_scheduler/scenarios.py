@@ -37,6 +37,7 @@ Definitions used in every figure (documented in the README):
 from __future__ import annotations
 
 import importlib
+import ipaddress
 import logging
 import math
 import re
@@ -86,6 +87,7 @@ from rso_scheduler.scenario_transforms import (  # noqa: F401  (re-exported: the
 )
 from rso_scheduler.solver import PlannerName, PlanOptions, planner_for
 from rso_scheduler.solver.diagnose import blocking_reason
+from rso_scheduler.travel import build_travel
 
 Planner = Callable[[Dataset, date, date, PlanOptions], PlanResult]
 RISKS: tuple[str, ...] = tuple(r.value for r in RISK_ORDER)
@@ -383,6 +385,11 @@ def run_horizon(
     has failed: later months cannot make it pass).
     """
     plan = planner or planner_for(options.planner)
+    # once per scenario: months add visits, never places (the road matrix is cached on disk)
+    travel = build_travel(dataset.policy, dataset)
+    for note in travel.notes:
+        if progress is not None:
+            progress(f"  warning: {note}")
     out: list[MonthMetrics] = []
     for i, (a, b) in enumerate(month_periods(start, months)):
         opts = PlanOptions(
@@ -390,6 +397,7 @@ def run_horizon(
             seed=seed + i,
             work_bank_holidays=options.work_bank_holidays,
             workers=options.workers,
+            travel=travel,
         )
         result = plan(dataset, a, b, opts)
         out.append(month_metrics(dataset, result, a, b, options.work_bank_holidays, start))
@@ -515,6 +523,16 @@ def run_many(
     return [results[i] for i in range(len(work))]
 
 
+def _is_loopback(host: str) -> bool:
+    """Only this machine: exactly `localhost` or a literal loopback IP (never a name like 127.x.evil)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def check_dask_address(address: str) -> None:
     """Refuse a scheduler that would receive the data set in clear text over the network.
 
@@ -524,8 +542,11 @@ def check_dask_address(address: str) -> None:
     if address == "local":
         return
     scheme, _, rest = address.rpartition("://")
-    host = urlsplit(f"//{rest}").hostname or ""
-    loopback = host == "localhost" or host.startswith("127.") or host == "::1"
+    try:
+        host = urlsplit(f"//{rest}").hostname or ""
+    except ValueError:  # e.g. an unclosed [ of an IPv6 address
+        host = ""
+    loopback = _is_loopback(host)
     if scheme.lower() not in ("", "tcp", "tls", "inproc"):
         raise ScenarioError(
             f"--dask {address}: '{scheme}' is not a Dask protocol; expected tls://HOST:PORT, "

@@ -306,7 +306,7 @@ def generate(
 
 def write_dataset(out_dir: Path, files: dict[str, str]) -> None:
     """Write a generated data folder atomically (owner-only files, all or nothing)."""
-    with staged_output(Path(out_dir)) as stage:
+    with staged_output(Path(out_dir), manifest=False) as stage:
         for name in sorted(files):
             write_private(stage / name, files[name])
 
@@ -722,7 +722,9 @@ def _history(
         elif p.status == "active" and r[3] < 0.03 and (last_day - p.last_visit).days > 3:
             gap = (last_day - p.last_visit).days
             add(p, p.last_visit + timedelta(days=int(rng.integers(2, gap + 1))), "no_access")
-    rows.sort(key=lambda row: (row[1], row[2], row[0]))
+    # Two failed attempts drawn for the same day and slot would be one row written twice,
+    # which the validator warns about as a log exported twice: keep one.
+    rows = sorted(set(rows), key=lambda row: (row[1], row[2], row[0], row[3], row[4], row[5]))
     return [(o, d.isoformat(), t, c, out, k) for o, d, t, c, out, k in rows]
 
 

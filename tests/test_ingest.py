@@ -148,7 +148,7 @@ def test_unknown_columns_give_one_warning_per_file() -> None:
         f"{OFF_HEAD},notes,colour\nP1,low,51.5,-1.0,x,y\nP2,low,51.5,-1.0,x,y\n"
     )
     assert result.problems == []
-    assert result.warnings == ["offenders.csv: unknown column(s) ignored: notes, colour"]
+    assert result.warnings == ["offenders.csv: unknown column(s) ignored: 'notes', 'colour'"]
     assert len(result.rows) == 2
 
 
@@ -206,7 +206,7 @@ def test_day_first_date_refused_with_hint(value: str) -> None:
     p = one_problem(f"{OFF_HEAD},registered_on\nP1,low,51.5,-1.0,{value}\n")
     assert p.column == "registered_on"
     assert p.message == (
-        f"'{value}' is not accepted: write dates as YYYY-MM-DD, e.g. 2026-12-31; "
+        f"{ingest.shown(value)} is not accepted: write dates as YYYY-MM-DD, e.g. 2026-12-31; "
         "day-first dates are not accepted because 03/04 is ambiguous"
     )
 
@@ -235,7 +235,7 @@ def test_bad_times(column: str, value: str) -> None:
     other = "window_end" if column == "window_start" else "window_start"
     other_value = "23:00" if other == "window_end" else "08:00"
     p = one_problem(f"{OFF_HEAD},{column},{other}\nP1,low,51.5,-1.0,{value},{other_value}\n")
-    assert p.column == column and p.message.startswith(f"'{value}'") and "HH:MM" in p.message
+    assert p.column == column and p.message.startswith(ingest.shown(value)) and "HH:MM" in p.message
 
 
 @pytest.mark.parametrize(
@@ -359,10 +359,13 @@ def test_values_that_may_leak_are_described_not_echoed() -> None:
     joined = "\n".join(messages(result.problems))
     assert "51.4550" not in joined and "51.4660" not in joined and "x" * 41 not in joined
     assert (
-        "offenders.csv:2 risk_level: a number with 3 or more decimals (not shown: it may be a coordinate)"
+        "offenders.csv:2 risk_level: a number with 2 or more decimals or degrees (not shown: it may be a coordinate)"
         in joined
     )
-    assert "offenders.csv:3 risk_level: a number with 3 or more decimals (not shown" in joined
+    assert (
+        "offenders.csv:3 risk_level: a number with 2 or more decimals or degrees (not shown"
+        in joined
+    )
     assert (
         "offenders.csv:5 risk_level: a value holding commas, quotes or line breaks (not shown"
         in joined
@@ -374,7 +377,7 @@ def test_values_that_may_leak_are_described_not_echoed() -> None:
     ("value", "shown"),
     [
         ("very hgih", "'very hgih'"),
-        ("31.12.2026", "'31.12.2026'"),
+        ("31.12.2026", None),  # two decimals: may be a coordinate
         ("-0.9700", None),
         ("a,b", None),
     ],
@@ -744,7 +747,7 @@ def test_load_dataset_warnings_are_kept(tmp_path: Path) -> None:
         officers=TINY_OFFICERS,
     )
     ds = load_dataset(d, today=date(2027, 1, 1))
-    assert ds.warnings == ("offenders.csv: unknown column(s) ignored: notes",)
+    assert ds.warnings == ("offenders.csv: unknown column(s) ignored: 'notes'",)
 
 
 @pytest.mark.slow
@@ -811,3 +814,25 @@ def test_no_coordinate_in_any_message(lat: float, lon: float, junk: str) -> None
     assert result.problems
     for p in result.problems:
         assert lat_s not in p.message and lon_s not in p.message
+
+
+def test_many_missing_skills_give_a_bounded_number_of_warnings(tmp_path: Path) -> None:
+    """5,000 different skills nobody holds: 20 warning lines and one for the rest, not 5,000."""
+    rows = "".join(f"Q{i},low,51.4550,-0.9700,skill{i}\n" for i in range(5000))
+    data = write_data_dir(
+        tmp_path / "d",
+        offenders="offender_id,risk_level,lat,lon,required_skills\n" + rows,
+        officers=TINY_OFFICERS,
+    )
+    warnings = load_dataset(data, today=date(2026, 11, 20)).warnings
+    assert len(warnings) == 21
+    assert warnings[-1] == (
+        "offenders.csv: 4980 more skill(s) are required by 4980 person(s) but held by no officer"
+    )
+
+
+def test_a_header_of_thousands_of_unknown_columns_gives_one_short_warning() -> None:
+    """The unknown-column warning names at most 20 columns, then how many more."""
+    header = OFF_HEAD + "," + ",".join(f"extra{i}" for i in range(3000))
+    result = parse_offenders(f"{header}\nP1,low,51.5,-1.0\n")
+    assert len(result.warnings) == 1 and result.warnings[0].endswith("'extra19' and 2980 more")

@@ -455,7 +455,7 @@ def test_area_outline_contains_its_homes_and_stations():
 
 
 def test_cli_map_redraws_maps_atomically(tmp_path, tiny_dir):
-    """`rso map OUT` reads run.json's data_dir, replaces OUT/maps whole and prints where it is."""
+    """`rso map OUT` reads run.json's data_dir, replaces the tool's maps (the user's files stay)."""
     roster = (
         HEADER
         + "V1,2027-01-05,09:00,10:30,P001,TV001;TV002,very_high,2027-01-10,0,announced,0,false,TV001+TV002,true\n"
@@ -467,10 +467,16 @@ def test_cli_map_redraws_maps_atomically(tmp_path, tiny_dir):
     )
     (out / "maps").mkdir()
     (out / "maps" / "stale.html").write_text("old", encoding="utf-8")
+    (out / "maps" / "notes.txt").write_text("the user's own", encoding="utf-8")
+    # The manifest says which of these an earlier run of the tool wrote.
+    (out / ".rso-manifest.json").write_text(
+        json.dumps({"tool": "rso-scheduler", "paths": ["maps", "maps/stale.html"]})
+    )
     result = CliRunner().invoke(main, ["map", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     assert "index.html" in result.output
     assert not (out / "maps" / "stale.html").exists()
+    assert (out / "maps" / "notes.txt").read_text(encoding="utf-8") == "the user's own"
     assert (out / "maps" / "2027-01-05" / "TV001+TV002.html").is_file()
     tiled = CliRunner().invoke(
         main,

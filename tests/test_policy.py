@@ -113,7 +113,7 @@ def test_digest_changes_with_the_policy() -> None:
         ),
         (
             '[travel]\nmodel = "osrm"\n',
-            "policy.toml:2 travel.model: 'osrm' is not valid: input should be 'haversine'",
+            "policy.toml:2 travel.model: 'osrm' is not valid: input should be 'haversine', 'road' or 'matrix'",
         ),
         (
             '[areas]\nmode = "loose"\n',

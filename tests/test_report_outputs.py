@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from rso_scheduler.errors import InputError
 from rso_scheduler.models import Dataset, Offender, Outcome, RiskLevel, Status, VisitRecord
+from rso_scheduler.outputs.files import MANIFEST
 from rso_scheduler.policy import Policy
 from rso_scheduler.report import compliance, write_report
 from rso_scheduler.report.html import CSP, MARKING, ageing_svg, render_html
@@ -258,7 +259,7 @@ def test_write_report_formats_subset(tmp_path: Path):
     report = compliance(hostile_dataset(), AS_OF)
     written = write_report(report, tmp_path / "o", ["html"])
     assert written == ["compliance.html", "report_run.json"]
-    assert {p.name for p in (tmp_path / "o").iterdir()} == set(written)
+    assert {p.name for p in (tmp_path / "o").iterdir()} == {*written, MANIFEST}
 
 
 def test_write_report_rejects_unknown_format(tmp_path: Path):

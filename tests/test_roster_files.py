@@ -22,7 +22,7 @@ from rso_scheduler.outputs.roster_files import (
 )
 from rso_scheduler.policy import Policy
 from rso_scheduler.roster import CrewRoute, OfficerLeg, PlannedVisit, PlanResult, Unscheduled
-from rso_scheduler.travel import travel_min
+from tests.solver_helpers import straight_min
 
 START, END = date(2027, 1, 1), date(2027, 1, 31)
 
@@ -207,12 +207,12 @@ def test_day_sheets(written: Path) -> None:
     with (written / "day_sheets" / "A_1.csv").open() as fh:
         sheet = list(csv.DictReader(fh))
     assert [r["order"] for r in sheet] == ["1", "2"] and sheet[0]["partner_officers"] == "B"
-    home = travel_min(51.47, -0.99, 51.45, -0.97, Policy().travel)  # last visit back to base
+    home = straight_min(51.47, -0.99, 51.45, -0.97, Policy().travel)  # last visit back to base
     assert (
         int(index[0]["travel_minutes"])
         == sum(int(r["travel_from_previous_min"]) for r in sheet) + home
     )
-    assert int(sheet[0]["travel_from_previous_min"]) == travel_min(
+    assert int(sheet[0]["travel_from_previous_min"]) == straight_min(
         51.45, -0.97, 51.46, -0.98, Policy().travel
     )
 

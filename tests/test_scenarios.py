@@ -479,3 +479,15 @@ def test_capacity_search_in_two_processes_agrees() -> None:
     assert all(a[n] == b[n] for n in a.keys() & b.keys())
     assert two.answer is not None and b[two.answer].enough
     assert not any(p.enough for p in two.points if p.officers < two.answer)
+
+
+def test_scenario_name_holding_a_coordinate_is_refused() -> None:
+    """A scenario name is printed everywhere, so one that may hold a coordinate is refused, masked."""
+    from rso_scheduler.errors import InputError
+    from rso_scheduler.scenario_file import parse_scenario
+
+    with pytest.raises(InputError) as info:
+        parse_scenario('name = "Station at 51.4550"\ndata = "/d"\n')
+    report = info.value.report()
+    assert "s.toml" not in report and "51.4550" not in report
+    assert "scenario.toml:1 name:" in report and "may be coordinates" in report

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from rso_scheduler.commands.common import UserError, handle_errors, plan_today, today_option
+from rso_scheduler.commands.common import (
+    Progress,
+    UserError,
+    handle_errors,
+    plan_today,
+    run_travel,
+    today_option,
+)
 
 HELP = """Check a roster against the data contract, independently of the planner.
 
@@ -49,9 +56,12 @@ def command(data_dir: Path, out_dir: Path, today: date | None) -> None:
     data_folder(data_dir)  # named first on the command line, so reported first
     files = read_roster(out_dir)
     dataset = load_dataset(data_dir, today=plan_today(today, files.run))
-    violations = check_plan(dataset, files, work_bank_holidays=files.work_bank_holidays)
+    travel = run_travel(dataset, data_dir, Progress(False))
+    violations = check_plan(
+        dataset, files, work_bank_holidays=files.work_bank_holidays, travel=travel
+    )
     people = dataset.offender_by_id()
-    totals = roster_totals(files, people, dataset.officer_by_id(), dataset.policy)
+    totals = roster_totals(files, people, dataset.officer_by_id(), dataset.policy, travel)
     found = findings(violations)
     counted = (
         f"{totals['visits_planned']} visits ({totals['on_time']} on time, {totals['late']} late) "

@@ -162,6 +162,25 @@ def parse_iso_date(value: str, option: str) -> date:
     return day
 
 
+def parse_month(value: str, option: str = "--month") -> tuple[date, date]:
+    """A YYYY-MM option value as its first and last day, or a one-line usage error (exit 2)."""
+    import re
+
+    from rso_scheduler.calendar import DATE_RANGE_TEXT, month_bounds
+
+    m = re.fullmatch(r"(\d{4})-(\d{2})", value.strip())
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise UserError(f"{option}: '{value}' is not a month; expected YYYY-MM, e.g. 2027-01", 2)
+    try:
+        return month_bounds(m.group(0))
+    except ValueError:
+        raise UserError(
+            f"{option}: '{value}' is beyond the supported range; expected a month "
+            f"{DATE_RANGE_TEXT}",
+            2,
+        ) from None
+
+
 class Progress:
     """Timestamped progress lines on stderr (quiet when `enabled` is False)."""
 
@@ -202,3 +221,18 @@ def seed_option(fn: F) -> F:
         show_default=True,
         help="Same inputs and seed give the same roster.",
     )(fn)
+
+
+def run_travel(dataset: Any, data_dir: Path, progress: Progress) -> Any:
+    """The run's travel model (`travel.build_travel`), its fallbacks said on stderr.
+
+    Said even with --quiet (like data warnings): a straight-line fallback changes the roster.
+    """
+    from rso_scheduler.travel import build_travel
+
+    if dataset.policy.travel.model != "haversine":
+        progress(f"travel model: {dataset.policy.travel.model}")
+    travel = build_travel(dataset.policy, dataset, data_dir, progress=progress)
+    for note in travel.notes:
+        click.echo(f"warning: {note}", err=True)
+    return travel

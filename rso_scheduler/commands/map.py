@@ -13,6 +13,7 @@ from rso_scheduler.commands.common import (
     handle_errors,
     parse_iso_date,
     plan_today,
+    run_travel,
     today_option,
 )
 
@@ -107,10 +108,17 @@ def command(
             )
     progress(f"loading {data_dir}")
     dataset = load_dataset(data_dir, today=plan_today(today, files.run))
+    travel = run_travel(dataset, data_dir, progress)
     progress(f"drawing {len(files.visits)} visits and {len(files.unscheduled)} unscheduled")
     with staged_output(out_dir) as stage:
         written = write_maps(
-            stage, dataset, files, tiles=tiles, attribution=attribution, day=first_day
+            stage,
+            dataset,
+            files,
+            tiles=tiles,
+            attribution=attribution,
+            day=first_day,
+            travel=travel,
         )
     progress("done")
     pages = sum(1 for p in written if p.suffix == ".html")

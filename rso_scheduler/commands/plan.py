@@ -10,13 +10,15 @@ from typing import Any, Literal
 
 import click
 
-from rso_scheduler.calendar import month_bounds, next_month_start
+from rso_scheduler.calendar import next_month_start
 from rso_scheduler.commands.common import (
     Progress,
     UserError,
     data_dir_or_here,
     handle_errors,
     parse_iso_date,
+    parse_month,
+    run_travel,
     seed_option,
     time_limit_option,
     today_option,
@@ -51,7 +53,8 @@ the month after --today.
 """
 
 MAX_PERIOD_DAYS = 366
-# Every file and folder a plan writes (replaced as a whole on a new plan into the same folder).
+# Every file and folder a plan writes (a new plan into the same folder replaces the tool's own
+# files among them; files of the user's inside these folders stay: outputs/files.py).
 PLAN_FILES = [
     "roster.csv",
     "unscheduled.csv",
@@ -87,18 +90,15 @@ def _period(
         return s, e
     if month is None:
         month = next_month_start(today).strftime("%Y-%m")
-    try:
-        return month_bounds(month)
-    except ValueError:
-        raise UserError(f"--month: '{month}' is not a month; expected YYYY-MM", 2) from None
+    return parse_month(month)
 
 
-def _write_maps(stage: Path, dataset: Dataset) -> None:
+def _write_maps(stage: Path, dataset: Dataset, travel: Any = None) -> None:
     """The route maps of the roster just written into the stage."""
     from rso_scheduler.outputs import maps
     from rso_scheduler.outputs.roster_files import read_roster
 
-    maps.write_maps(stage, dataset, read_roster(stage))
+    maps.write_maps(stage, dataset, read_roster(stage), travel=travel)
 
 
 def _summary_text(summary: dict[str, Any], out: Path, dataset: Dataset) -> str:
@@ -131,7 +131,13 @@ def _summary_text(summary: dict[str, Any], out: Path, dataset: Dataset) -> str:
             )
         )
     hours = summary["travel_minutes"] / 60
-    lines.append(f"Travel: {hours:.1f} officer-hours, {summary['travel_km']:.0f} km (estimated).")
+    how = {"road": "by road", "matrix": "from the travel table"}.get(
+        dataset.policy.travel.model, "estimated"
+    )
+    lines.append(f"Travel: {hours:.1f} officer-hours, {summary['travel_km']:.0f} km ({how}).")
+    fallback = summary.get("travel", {}).get("straight_line_pairs")
+    if fallback:
+        lines.append(f"Travel: {fallback:,} journeys not joined by road use the straight line.")
     lines.append(f"Files: {out.resolve()}")
     return "\n".join(lines)
 
@@ -207,13 +213,19 @@ def command(
     plan_start, plan_end = _period(month, start, end, today)
     data_dir = data_dir_or_here(data_dir, "rso plan data/sample --out out")
     plan_fn = planner_for(solver)
-    check_out_dir(out_dir)  # before minutes of planning, not after them
+    # before minutes of planning, not after them
+    check_out_dir(
+        out_dir,
+        files=[n for n in PLAN_FILES if "." in n],  # the others are folders
+        folders=[n for n in PLAN_FILES if "." not in n],
+    )
 
     progress(f"loading {data_dir}")
     dataset = load_dataset(data_dir, today=today)
     for w in dataset.warnings:  # not progress: shown even with --quiet
         click.echo(f"warning: {w}", err=True)
     progress(f"{len(dataset.offenders)} people, {len(dataset.officers)} officers")
+    travel = run_travel(dataset, data_dir, progress)
 
     progress(f"planning {plan_start} to {plan_end} with the {solver} solver")
     options = PlanOptions(
@@ -222,6 +234,7 @@ def command(
         work_bank_holidays=work_bank_holidays,
         pull_forward=not no_pull_forward,
         progress=progress,
+        travel=travel,
     )
     result = plan_fn(dataset, plan_start, plan_end, options)
 
@@ -250,13 +263,15 @@ def command(
     }
     # Maps left from an earlier plan would show visits this roster does not hold.
     with staged_output(out_dir, replaces=PLAN_FILES) as stage:
-        summary = write_plan(stage, dataset, result, run_info)
+        summary = write_plan(stage, dataset, result, run_info, travel=travel)
         write_handouts(stage, dataset, result, CalendarPlan(plan_id))
         if not no_maps:
             progress("drawing maps")
-            _write_maps(stage, dataset)
+            _write_maps(stage, dataset, travel)
 
     progress("checking the written roster")
-    violations = check_plan(dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays)
+    violations = check_plan(
+        dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays, travel=travel
+    )
     click.echo(_summary_text(summary, out_dir, dataset))
     end_with_check(violations)

@@ -16,6 +16,7 @@ from rso_scheduler.commands.common import (
     data_dir_or_here,
     handle_errors,
     parse_iso_date,
+    run_travel,
     seed_option,
     time_limit_option,
 )
@@ -122,6 +123,7 @@ def command(
     dataset = load_dataset(data_dir, today=today)
     for w in dataset.warnings:  # not progress: shown even with --quiet
         click.echo(f"warning: {w}", err=True)
+    travel = run_travel(dataset, data_dir, progress)
     options = issued.run.get("options") or {}
     work_bank_holidays = issued.work_bank_holidays
     plan_options = PlanOptions(
@@ -130,6 +132,7 @@ def command(
         work_bank_holidays=work_bank_holidays,
         pull_forward=bool(options.get("pull_forward", True)),
         progress=progress,
+        travel=travel,
     )
     n_pinned = sum(1 for r in issued.visits if r.pinned and r.date >= from_date)
     progress(
@@ -188,14 +191,16 @@ def command(
     replan_summary = {"replan": {"from": from_date.isoformat(), **counts}}
     progress(f"writing {out_dir}")
     with staged_output(out_dir, replaces=[*PLAN_FILES, "changes.csv", "changes"]) as stage:
-        summary = write_plan(stage, dataset, result, run_info, replan_summary)
+        summary = write_plan(stage, dataset, result, run_info, replan_summary, travel=travel)
         write_handouts(stage, dataset, result, CalendarPlan(plan_id, uids, previous, notes))
         write_changes(stage, dataset, done.changes)
         if not no_maps:
-            _write_maps(stage, dataset)
+            _write_maps(stage, dataset, travel)
 
     progress("checking the written roster")
-    violations = check_plan(dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays)
+    violations = check_plan(
+        dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays, travel=travel
+    )
     click.echo(_summary_text(summary, out_dir, dataset))
     share = counts["kept_share"]
     click.echo(

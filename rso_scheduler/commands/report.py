@@ -88,8 +88,9 @@ def _formats(value: str) -> list[str]:
     "--grace-days",
     default=7,
     show_default=True,
-    type=click.IntRange(min=0),
-    help="With --roster: a logged visit this many days either side of the planned date counts.",
+    type=click.IntRange(min=0, max=366),  # more is meaningless, and dates overflow
+    help="With --roster: a logged visit this many days either side of the planned date counts "
+    "(0 to 366).",
 )
 @click.option(
     "--trend", is_flag=True, help="Add overdue counts at each month end of the log's history."

@@ -20,9 +20,9 @@ from rso_scheduler.calendar import (
 )
 from rso_scheduler.commands.common import (
     Progress,
-    UserError,
     data_dir_or_here,
     handle_errors,
+    parse_month,
     today_option,
 )
 from rso_scheduler.demand import owed_visits
@@ -52,13 +52,7 @@ Examples:
 def _month(value: str | None, today: date) -> tuple[date, date]:
     if value is None:
         return month_bounds(next_month_start(today).strftime("%Y-%m"))
-    try:
-        start, end = month_bounds(value)
-    except ValueError:
-        raise UserError(
-            f"--month: '{value}' is not a month; expected YYYY-MM, e.g. 2027-01", 2
-        ) from None
-    return start, end
+    return parse_month(value)
 
 
 def summarise(dataset: Dataset, start: date, end: date) -> dict[str, Any]:

@@ -56,7 +56,7 @@ from rso_scheduler.outputs.maps_data import (
 )
 from rso_scheduler.policy import hide_userinfo, tile_url_origin
 from rso_scheduler.roster import hhmm
-from rso_scheduler.travel import road_km, travel_min
+from rso_scheduler.travel import Travel, base, home, travel_for
 
 RISK_COLOURS: dict[RiskLevel, str] = {
     RiskLevel.very_high: "#8b0000",  # dark red
@@ -389,12 +389,12 @@ def _bases(crew: CrewDay, officers: dict[str, Officer]) -> list[tuple[str, tuple
     return out
 
 
-def _crew_plan(crew: CrewDay, dataset: Dataset) -> dict[str, Any]:
-    """Route geometry and estimated times of one crew-day (travel by the policy's model)."""
+def _crew_plan(crew: CrewDay, dataset: Dataset, travel: Travel) -> dict[str, Any]:
+    """Route geometry and estimated times of one crew-day (travel by the run's model)."""
     people = dataset.offender_by_id()
     officers = dataset.officer_by_id()
-    travel = dataset.policy.travel
-    stops = [(people[v.offender_id].lat, people[v.offender_id].lon) for v in crew.visits]
+    homes = [home(people[v.offender_id]) for v in crew.visits]
+    stops = [h.point for h in homes]
     bases = _bases(crew, officers)
     main = bases[0][1] if bases else stops[0]
     path = [main, *stops, main]
@@ -405,10 +405,19 @@ def _crew_plan(crew: CrewDay, dataset: Dataset) -> dict[str, Any]:
             seen.add(b)
             extra.append([b, stops[0]])
             extra.append([stops[-1], b])
-    km = sum(road_km(*a, *b, travel) for a, b in zip(path, path[1:], strict=False))
-    km += sum(road_km(*leg[0], *leg[1], travel) for leg in extra)
-    depart = crew.visits[0].start_min - travel_min(*main, *stops[0], travel)
-    back = crew.visits[-1].end_min + travel_min(*stops[-1], *main, travel)
+    # the same legs as places (travel may be keyed by id, and differ by direction)
+    main_at = base(officers[bases[0][0]]) if bases else homes[0]
+    route = [main_at, *homes, main_at]
+    km = sum(travel.km(a, b) for a, b in zip(route, route[1:], strict=False))
+    shown = {main}
+    for oid, b in bases[1:]:
+        if b not in shown:
+            shown.add(b)
+            km += travel.km(base(officers[oid]), homes[0]) + travel.km(
+                homes[-1], base(officers[oid])
+            )
+    depart = crew.visits[0].start_min - travel.minutes(main_at, homes[0])
+    back = crew.visits[-1].end_min + travel.minutes(homes[-1], main_at)
     return {
         "path": path,
         "extra": extra,
@@ -625,6 +634,7 @@ def write_maps(
     tiles: str | None = None,
     attribution: str | None = None,
     day: date | None = None,
+    travel: Travel | None = None,
 ) -> list[Path]:
     """Write `out_dir/maps/`: index.html, days.html, `<date>/<crew>.html` per crew-day, and
     the scripts and styles they share in `assets/` (once, not per page).
@@ -635,9 +645,11 @@ def write_maps(
     `roster` is a `PlanResult`, a `MapRoster`, a roster folder, or None / a roster-files object
     (then `out_dir/roster.csv` is read). `tiles` / `attribution` default to the policy's `maps`
     settings; with no tiles the pages have a plain background. The caller stages `out_dir`.
-    Returns the files written (pages and assets).
+    `travel` is the run's travel model (None: the straight line). Returns the files written
+    (pages and assets).
     """
     out_dir = Path(out_dir)
+    travel = travel_for(travel, dataset.policy)
     if tiles is None:
         tiles, source = dataset.policy.maps.tiles, "policy.toml"
     else:
@@ -659,7 +671,7 @@ def write_maps(
         )
     crew_ids = sorted({c.crew_id for c in crews})
     crew_idx = {c: i for i, c in enumerate(crew_ids)}
-    plans = [_crew_plan(c, dataset) for c in crews]
+    plans = [_crew_plan(c, dataset, travel) for c in crews]
     risk = [{"label": level.label, "color": RISK_COLOURS[level]} for level in RISK_ORDER]
     areas = [
         {"name": a.name, "ring": [list(p) for p in a.ring], "at": list(a.label_at)}

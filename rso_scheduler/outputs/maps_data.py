@@ -19,6 +19,7 @@ from typing import Any
 from rso_scheduler.errors import InputError, Problem
 from rso_scheduler.models import Dataset, RiskLevel
 from rso_scheduler.outputs.roster_files import RosterFiles, read_roster
+from rso_scheduler.redact import shown
 from rso_scheduler.roster import PlanResult
 
 _Date = date  # dataclasses below have a field called `date`
@@ -113,7 +114,7 @@ def _risk(value: str, file: str, line: int | None, problems: list[Problem]) -> R
                 file,
                 line,
                 "risk_level",
-                f"'{value[:20]}' is not a risk level; expected very_high, high, medium or low",
+                f"{shown(value)} is not a risk level; expected very_high, high, medium or low",
             )
         )
         return RiskLevel.low
@@ -262,7 +263,7 @@ def check_against_dataset(roster: MapRoster, dataset: Dataset, limit: int = 20) 
                     roster.source,
                     v.line,
                     "offender_id",
-                    f"'{v.offender_id}' is not in offenders.csv; {hint}",
+                    f"{shown(v.offender_id)} is not in offenders.csv; {hint}",
                 )
             )
         for o in v.officer_ids:
@@ -272,7 +273,7 @@ def check_against_dataset(roster: MapRoster, dataset: Dataset, limit: int = 20) 
                         roster.source,
                         v.line,
                         "officer_ids",
-                        f"'{o}' is not in officers.csv; {hint}",
+                        f"{shown(o)} is not in officers.csv; {hint}",
                     )
                 )
     for u in roster.unscheduled:
@@ -282,7 +283,7 @@ def check_against_dataset(roster: MapRoster, dataset: Dataset, limit: int = 20) 
                     "unscheduled.csv",
                     u.line,
                     "offender_id",
-                    f"'{u.offender_id}' is not in offenders.csv; {hint}",
+                    f"{shown(u.offender_id)} is not in offenders.csv; {hint}",
                 )
             )
     if problems:

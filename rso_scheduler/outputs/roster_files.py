@@ -1,7 +1,7 @@
 """Roster outputs: write a plan's files into a staging folder, and read them back.
 
-`write_plan(stage, dataset, result, run_info)` writes (all through `outputs.files`, so owner-only
-and formula-neutral):
+`write_plan(stage, dataset, result, run_info, travel=...)` writes (all through `outputs.files`,
+so owner-only and formula-neutral; day sheets timed by the run's travel model):
 
 - `roster.csv`: the contract columns in contract order (visit_id, date, start, end,
   offender_id, officer_ids, risk_level, due_date, days_late, kind), then the additions
@@ -22,8 +22,6 @@ malformed roster located by file, line and column (`errors.InputError`).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import platform
 import re
@@ -38,9 +36,11 @@ from typing import Any, TypeVar
 from rso_scheduler import __version__
 from rso_scheduler.errors import InputError, OutputError, PathError, Problem
 from rso_scheduler.models import RISK_ORDER, Dataset
-from rso_scheduler.outputs.files import write_csv, write_json
+from rso_scheduler.outputs.files import finish_interrupted, unneutralise, write_csv, write_json
+from rso_scheduler.policy import NESTED_TOO_DEEPLY
+from rso_scheduler.redact import shown, shown_found
 from rso_scheduler.roster import PlannedVisit, PlanResult, hhmm
-from rso_scheduler.travel import travel_min
+from rso_scheduler.travel import Travel, base, home, travel_for
 
 ROSTER_COLUMNS = (
     "visit_id",
@@ -139,10 +139,10 @@ _FALSE = {"false", "no", "0", "n", ""}
 def _parse_time(text: str) -> int:
     m = _TIME.match(text.strip())
     if not m or int(m.group(1)) > 24 or int(m.group(2)) > 59:
-        raise ValueError(f"'{text}' is not a time; expected HH:MM")
+        raise ValueError(f"{shown(text)} is not a time; expected HH:MM")
     minutes = int(m.group(1)) * 60 + int(m.group(2))
     if minutes > 24 * 60:
-        raise ValueError(f"'{text}' is not a time; expected HH:MM up to 24:00")
+        raise ValueError(f"{shown(text)} is not a time; expected HH:MM up to 24:00")
     return minutes
 
 
@@ -150,14 +150,14 @@ def _parse_date(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"'{text}' is not a date; expected YYYY-MM-DD") from None
+        raise ValueError(f"{shown(text)} is not a date; expected YYYY-MM-DD") from None
 
 
 def _parse_int(text: str) -> int:
     try:
         return int(text.strip())
     except ValueError:
-        raise ValueError(f"'{text}' is not a whole number") from None
+        raise ValueError(f"{shown(text)} is not a whole number") from None
 
 
 def _parse_bool(text: str) -> bool:
@@ -166,46 +166,28 @@ def _parse_bool(text: str) -> bool:
         return True
     if t in _FALSE:
         return False
-    raise ValueError(f"'{text}' is not true or false")
+    raise ValueError(f"{shown(text)} is not true or false")
 
 
 def _rows(
-    text: str, file: str, required: tuple[str, ...], problems: list[Problem]
+    text: str,
+    file: str,
+    columns: tuple[str, ...],
+    required: tuple[str, ...],
+    problems: list[Problem],
 ) -> list[tuple[int, dict[str, str]]]:
-    """Rows of a CSV as {lower-case column: cell}, with their physical line numbers."""
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = next(reader)
-    except StopIteration:
-        problems.append(Problem(file, 1, None, "is empty; expected a header row"))
-        return []
-    names = [h.strip().lower() for h in header]
-    for col in required:
-        if col not in names:
-            problems.append(
-                Problem(file, 1, col, f"column is missing; expected columns {', '.join(required)}")
-            )
-    if any(col not in names for col in required):
-        return []
-    out = []
-    line = reader.line_num
-    for cells in reader:
-        row_line = line + 1
-        line = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(names):
-            problems.append(
-                Problem(
-                    file,
-                    row_line,
-                    None,
-                    f"has {len(cells)} cells; expected {len(names)} like the header",
-                )
-            )
-            continue
-        out.append((row_line, dict(zip(names, cells, strict=True))))
-    return out
+    """Rows of a CSV as {column: stripped cell}, with their physical line numbers.
+
+    Read by ingest's table reader, the one used for the inputs: the same header, cell-count,
+    quoting, size and control-character checks, every problem located.
+    """
+    # Imported here: the checker imports this module and must not load the planner's calendar
+    # (which ingest uses for its date range) just by being imported.
+    from rso_scheduler.ingest import Col, read_table
+
+    table = read_table(text, file, [Col(c, str, required=c in required) for c in columns])
+    problems.extend(table.problems)
+    return table.rows if table.ok else []
 
 
 def _cell(
@@ -224,16 +206,19 @@ def _cell(
 
 
 def _text(s: str) -> str:
-    # Cells that start like a formula were written with a leading apostrophe (files.safe_cell).
-    s = s.strip()
-    return s[1:] if s.startswith("'") and len(s) > 1 and s[1] in "=+-@\t\r\n\x00" else s
+    # Cells were written through files.safe_cell, which may have put an apostrophe first.
+    return unneutralise(s.strip())
 
 
 def parse_roster(text: str, file: str = "roster.csv") -> list[RosterRow]:
     """roster.csv text -> rows; raises InputError listing every problem."""
+    from rso_scheduler.ingest import to_id, to_id_list  # ids bounded as in the inputs
+
     problems: list[Problem] = []
     out: list[RosterRow] = []
-    for line, row in _rows(text, file, ROSTER_COLUMNS, problems):
+    for line, row in _rows(
+        text, file, ROSTER_COLUMNS + ROSTER_EXTRA_COLUMNS, ROSTER_COLUMNS, problems
+    ):
         n = len(problems)
         day = _cell(row, "date", _parse_date, file, line, problems)
         start = _cell(row, "start", _parse_time, file, line, problems)
@@ -254,6 +239,16 @@ def parse_roster(text: str, file: str = "roster.csv") -> list[RosterRow]:
         for col in ("visit_id", "offender_id"):
             if not _text(row[col]):
                 problems.append(Problem(file, line, col, "is empty; expected an identifier"))
+            else:
+                _cell(row, col, lambda c: to_id(_text(c)), file, line, problems)
+        _cell(
+            row,
+            "officer_ids",
+            lambda c: to_id_list(_text(c)) if _text(c) else (),
+            file,
+            line,
+            problems,
+        )
         if len(problems) > n:
             continue
         assert (
@@ -271,7 +266,7 @@ def parse_roster(text: str, file: str = "roster.csv") -> list[RosterRow]:
                 start_min=start,
                 end_min=end,
                 offender_id=_text(row["offender_id"]),
-                officer_ids=tuple(_text(p) for p in row["officer_ids"].split(";") if p.strip()),
+                officer_ids=tuple(p for p in _text(row["officer_ids"]).split(";") if p.strip()),
                 risk_level=_text(row["risk_level"]),
                 due_date=due,
                 days_late=late,
@@ -291,12 +286,16 @@ def parse_roster(text: str, file: str = "roster.csv") -> list[RosterRow]:
 
 def parse_unscheduled(text: str, file: str = "unscheduled.csv") -> list[UnscheduledRow]:
     """unscheduled.csv text -> rows; raises InputError listing every problem."""
+    from rso_scheduler.ingest import to_id
+
     problems: list[Problem] = []
     out: list[UnscheduledRow] = []
-    for line, row in _rows(text, file, UNSCHEDULED_COLUMNS, problems):
+    for line, row in _rows(text, file, UNSCHEDULED_COLUMNS, UNSCHEDULED_COLUMNS, problems):
         due = _cell(row, "due_date", _parse_date, file, line, problems)
         if not _text(row["offender_id"]):
             problems.append(Problem(file, line, "offender_id", "is empty; expected an identifier"))
+            continue
+        if _cell(row, "offender_id", lambda c: to_id(_text(c)), file, line, problems) is None:
             continue
         if due is not None:
             out.append(
@@ -346,6 +345,8 @@ def _read_json(path: Path) -> dict[str, Any]:
         raise InputError(
             [Problem(path.name, exc.lineno, f"column {exc.colno}", f"not valid JSON: {exc.msg}")]
         ) from None
+    except RecursionError:
+        raise InputError([Problem(path.name, None, None, NESTED_TOO_DEEPLY)]) from None
     if not isinstance(data, dict):
         raise InputError([Problem(path.name, 1, None, "expected a JSON object")])
     return data
@@ -358,6 +359,7 @@ def read_roster(out_dir: Path) -> RosterFiles:
         out_dir = out_dir.parent  # given the roster itself: its folder holds the rest
     elif out_dir.exists() and not out_dir.is_dir():
         raise MissingRosterFile(f"{out_dir} is a file; expected the output folder of `rso plan`")
+    finish_interrupted(out_dir)
     problems: list[Problem] = []
     visits: list[RosterRow] = []
     unscheduled: list[UnscheduledRow] = []
@@ -377,7 +379,7 @@ def read_roster(out_dir: Path) -> RosterFiles:
         try:
             period.append(date.fromisoformat(str(raw)))
         except ValueError:
-            found = "is missing" if raw is None else f"'{raw}' is not a date"
+            found = "is missing" if raw is None else f"{shown_found(raw)} is not a date"
             problems.append(Problem("run.json", None, key, f"{found}; expected YYYY-MM-DD"))
     if problems:
         raise InputError(problems)
@@ -464,10 +466,9 @@ def safe_file_name(
     return name
 
 
-def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult) -> None:
+def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult, travel: Travel) -> None:
     people = dataset.offender_by_id()
     officers = dataset.officer_by_id()
-    travel = dataset.policy.travel
     index: list[list[Any]] = []
     used: set[str] = set()
     for oid, days in sorted(_officer_days(result).items()):
@@ -475,11 +476,11 @@ def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult) -> None
         rows: list[list[Any]] = []
         total = 0
         for day, visits in sorted(days.items()):
-            pos = (o.base_lat, o.base_lon) if o else None
+            pos = base(o) if o else None
             for k, v in enumerate(visits, start=1):
                 p = people.get(v.offender_id)
-                here = (p.lat, p.lon) if p else None
-                t = travel_min(*pos, *here, travel) if pos and here else ""
+                here = home(p) if p else None
+                t = travel.minutes(pos, here) if pos and here else ""
                 total += t if isinstance(t, int) else 0
                 rows.append(
                     [
@@ -496,14 +497,14 @@ def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult) -> None
                 )
                 pos = here
             if o and pos:
-                total += travel_min(*pos, o.base_lat, o.base_lon, travel)
+                total += travel.minutes(pos, base(o))
         name = safe_file_name(oid, used, ".csv", reserved=("index.csv",))
         write_csv(stage / "day_sheets" / name, DAY_SHEET_COLUMNS, rows)
         index.append([oid, o.display_name if o else "", name, len(days), len(rows), total])
     write_csv(stage / "day_sheets" / "index.csv", INDEX_COLUMNS, index)
 
 
-def _summary(dataset: Dataset, result: PlanResult) -> dict[str, Any]:
+def _summary(dataset: Dataset, result: PlanResult, travel: Travel) -> dict[str, Any]:
     policy = dataset.policy
     people = dataset.offender_by_id()
     by_risk: dict[str, dict[str, int]] = {}
@@ -580,6 +581,7 @@ def _summary(dataset: Dataset, result: PlanResult) -> dict[str, Any]:
         "policy": policy.as_dict(),
         "policy_sha256": policy.digest(),
         "input_files": dataset.file_hashes(),
+        "travel": travel.record(),
     }
 
 
@@ -596,10 +598,15 @@ def write_plan(
     result: PlanResult,
     run_info: dict[str, Any],
     summary_extra: dict[str, Any] | None = None,
+    travel: Travel | None = None,
 ) -> dict[str, Any]:
     """Write every plan file into `stage` (a `staged_output` folder); returns the summary
-    (`summary_extra`: further top-level keys, e.g. a re-plan's counts of changes)."""
+    (`summary_extra`: further top-level keys, e.g. a re-plan's counts of changes).
+
+    `travel` is the run's travel model (the day sheets' minutes); None: the straight line.
+    """
     stage = Path(stage)
+    travel = travel_for(travel, dataset.policy)
     known = {v.visit_id for v in result.visits}
     if len(known) != len(result.visits):
         raise OutputError("the plan has repeated visit ids; nothing was written")
@@ -614,9 +621,9 @@ def write_plan(
             for u in result.unscheduled
         ],
     )
-    summary = {**_summary(dataset, result), **(summary_extra or {})}
+    summary = {**_summary(dataset, result, travel), **(summary_extra or {})}
     write_json(stage / "summary.json", summary)
-    _write_day_sheets(stage, dataset, result)
+    _write_day_sheets(stage, dataset, result, travel)
     run = {
         "tool": "rso-scheduler",
         "version": __version__,
@@ -633,6 +640,7 @@ def write_plan(
         "policy": dataset.policy.as_dict(),
         "policy_sha256": dataset.policy.digest(),
         "input_files": dataset.file_hashes(),
+        "travel": travel.record(),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     write_json(stage / "run.json", run)

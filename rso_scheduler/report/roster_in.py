@@ -18,22 +18,24 @@ from rso_scheduler.ingest import (
     to_bool,
     to_date,
     to_end_time,
+    to_id,
+    to_id_list,
     to_kind,
-    to_list,
     to_risk,
     to_start_time,
 )
 from rso_scheduler.models import RiskLevel, VisitKind
-from rso_scheduler.outputs.files import unneutralise
+from rso_scheduler.outputs.files import finish_interrupted, unneutralise
+from rso_scheduler.redact import shown
 from rso_scheduler.roster import PlannedVisit
 
 ROSTER_COLUMNS = [
-    Col("visit_id", str, required=True),
+    Col("visit_id", to_id, required=True),
     Col("date", to_date, required=True),
-    Col("offender_id", str, required=True),
+    Col("offender_id", to_id, required=True),
     Col("risk_level", to_risk, required=True),
     Col("due_date", to_date, required=True),
-    Col("officer_ids", to_list),
+    Col("officer_ids", to_id_list),
     Col("start", to_start_time),
     Col("end", to_end_time),
     Col("kind", to_kind),
@@ -76,7 +78,7 @@ def parse_roster(text: str, file: str = "roster.csv") -> list[PlannedVisit]:
                         file,
                         line,
                         "visit_id",
-                        f"'{vid}' is also on line {seen[vid]}; expected unique ids",
+                        f"{shown(vid)} is also on line {seen[vid]}; expected unique ids",
                     )
                 )
             seen.setdefault(vid, line)
@@ -122,6 +124,7 @@ def read_roster(out_dir: Path) -> list[PlannedVisit]:
 def read_roster_with_hash(out_dir: Path) -> tuple[list[PlannedVisit], str]:
     """As `read_roster`, with the SHA-256 of the file read (for the run record)."""
     path = Path(out_dir)
+    finish_interrupted(path)
     if path.is_dir():
         path = path / "roster.csv"
     if not path.is_file():

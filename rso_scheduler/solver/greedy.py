@@ -28,7 +28,7 @@ from rso_scheduler.roster import CrewRoute, OfficerLeg, PlannedVisit, PlanResult
 from rso_scheduler.rules import crew_area, crew_max_visits, crew_skills, last_owed_floor
 from rso_scheduler.solver.diagnose import late_reason, unplanned_owed, unscheduled_reason
 from rso_scheduler.solver.options import PlanOptions
-from rso_scheduler.travel import haversine_km, road_km, travel_min
+from rso_scheduler.travel import Place, Travel, base, haversine_km, travel_for
 
 # Candidate crews tried per day before moving on: keeps a force-size month to seconds while
 # still reaching a lone skill holder (one candidate per first officer in that case).
@@ -38,8 +38,7 @@ MAX_CREWS_PER_DAY = 200
 @dataclass
 class _Stop:
     visit_id: str
-    lat: float
-    lon: float
+    place: Place
     start_min: int
     end_min: int
 
@@ -56,10 +55,10 @@ class _Day:
         return self.stops[-1].end_min if self.stops else self.officer.shift_start_min
 
     @property
-    def position(self) -> tuple[float, float]:
+    def position(self) -> Place:
         if self.stops:
-            return self.stops[-1].lat, self.stops[-1].lon
-        return self.officer.base_lat, self.officer.base_lon
+            return self.stops[-1].place
+        return base(self.officer)
 
 
 @dataclass(order=True)
@@ -82,6 +81,7 @@ def greedy_plan(dataset: Dataset, start: date, end: date, options: PlanOptions) 
         raise PlanError("the greedy baseline does not re-plan; `rso replan` uses the optimiser")
     t0 = time.perf_counter()
     policy = dataset.policy
+    travel = travel_for(options.travel, policy)
     officers = sorted(dataset.officers, key=lambda o: o.officer_id)
     by_id = {o.officer_id: o for o in officers}
     absent = absences_by_officer(dataset.absences)
@@ -119,7 +119,7 @@ def greedy_plan(dataset: Dataset, start: date, end: date, options: PlanOptions) 
         for d in plan_days:
             if d < job.earliest or not r.available_on(d):
                 continue
-            found = _place_on_day(r, d, working[d], by_id, firsts, partners, sheets, policy)
+            found = _place_on_day(r, d, working[d], by_id, firsts, partners, sheets, policy, travel)
             if found is not None:
                 break
         if found is None:
@@ -130,7 +130,7 @@ def greedy_plan(dataset: Dataset, start: date, end: date, options: PlanOptions) 
         end_min = start_min + r.duration_min
         for oid in crew:
             sheets.setdefault((oid, d), _Day(by_id[oid])).stops.append(
-                _Stop(vid, r.lat, r.lon, start_min, end_min)
+                _Stop(vid, Place(r.offender_id, r.lat, r.lon), start_min, end_min)
             )
         placed.append((r, job.seq, d, start_min, end_min, crew, job.due))
         mine = planned_on.setdefault(r.offender_id, [])
@@ -164,7 +164,7 @@ def greedy_plan(dataset: Dataset, start: date, end: date, options: PlanOptions) 
     visits = _with_late_reasons(
         visits, {r.offender_id: r for r in reqs}, start, end, on_duty, policy
     )
-    routes = _routes(sheets, policy)
+    routes = _routes(sheets, travel)
     seconds = time.perf_counter() - t0
     options.progress(
         f"greedy: {len(visits)} visits placed, {len(unscheduled)} unscheduled in {seconds:.1f}s"
@@ -248,6 +248,7 @@ def _place_on_day(
     partners: dict[str, list[str]],
     sheets: dict[tuple[str, date], _Day],
     policy: Policy,
+    travel: Travel,
 ) -> tuple[date, int, tuple[str, ...]] | None:
     """The start time and crew for `r` appended to crews' days on `d`, or None if none fits."""
     mode = policy.areas.mode
@@ -260,16 +261,15 @@ def _place_on_day(
             continue
         eligible.append(o)
     ids = {o.officer_id for o in eligible}
-    travel = policy.travel
+    here = Place(r.offender_id, r.lat, r.lon)
     # each officer's earliest arrival and latest finish at this home today, worked out once
     # per officer (not per crew: crews share officers and travel is the costly part)
     arrive: dict[str, int] = {}
     finish_by: dict[str, int] = {}
     for o in eligible:
         sheet = sheets.get((o.officer_id, d)) or _Day(o)
-        lat, lon = sheet.position
-        arrive[o.officer_id] = sheet.ready_min + travel_min(lat, lon, r.lat, r.lon, travel)
-        back = travel_min(r.lat, r.lon, o.base_lat, o.base_lon, travel)
+        arrive[o.officer_id] = sheet.ready_min + travel.minutes(sheet.position, here)
+        back = travel.minutes(here, base(o))
         finish_by[o.officer_id] = o.shift_end_min - back
     latest_end = r.window_end_min if r.window_end_min is not None else 24 * 60
     for crew in _candidate_crews(r, firsts, partners, ids, by_id):
@@ -356,19 +356,14 @@ def _finish_visits(
     return out
 
 
-def _routes(sheets: dict[tuple[str, date], _Day], policy: Policy) -> list[CrewRoute]:
+def _routes(sheets: dict[tuple[str, date], _Day], travel: Travel) -> list[CrewRoute]:
     """One route per officer-day (greedy pairs vary per visit, so crews are single officers)."""
-    travel = policy.travel
     out: list[CrewRoute] = []
     for (oid, d), sheet in sorted(sheets.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         o = sheet.officer
-        points = (
-            [(o.base_lat, o.base_lon)]
-            + [(s.lat, s.lon) for s in sheet.stops]
-            + [(o.base_lat, o.base_lon)]
-        )
-        mins = [travel_min(*points[i], *points[i + 1], travel) for i in range(len(points) - 1)]
-        km = sum(road_km(*points[i], *points[i + 1], travel) for i in range(len(points) - 1))
+        points = [base(o)] + [s.place for s in sheet.stops] + [base(o)]
+        mins = [travel.minutes(a, b) for a, b in zip(points, points[1:], strict=False)]
+        km = sum(travel.km(a, b) for a, b in zip(points, points[1:], strict=False))
         depart = sheet.stops[0].start_min - mins[0]
         ret = sheet.stops[-1].end_min + mins[-1]
         out.append(

@@ -228,7 +228,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     crews = form_crews(
         officers, dataset.absences, start, end, holidays_off, required_crews(options.fixed)
     )
-    prob = build_problem(start, end, dataset.policy, reqs, crews, officers)
+    prob = build_problem(start, end, dataset.policy, reqs, crews, officers, options.travel)
     say(f"{len(reqs)} people, {len(prob.slots)} visit slots, {len(crews)} crew-days")
 
     capacity = {c.index: c.end_min - c.start_min for c in crews}

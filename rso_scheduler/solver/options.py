@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rso_scheduler.travel import Travel
 
 from rso_scheduler.limits import MAX_SEED
 
@@ -38,6 +42,8 @@ class PlanOptions:
     pull_forward: bool = True  # plan visits due after the period when capacity is spare
     workers: int = 2  # CP-SAT search workers (the machine has 2 cores)
     progress: Callable[[str], None] = _quiet  # progress messages (the CLI prints them to stderr)
+    # the run's travel model (travel.build_travel); None: the policy's straight-line model
+    travel: Travel | None = None
     fixed: tuple[FixedVisit, ...] = ()  # a re-plan: the issued visits to keep (see FixedVisit)
 
     def __post_init__(self) -> None:

@@ -28,7 +28,7 @@ from rso_scheduler.rules import (
 )
 from rso_scheduler.solver.crews import CrewDay
 from rso_scheduler.solver.routing import CrewTimer, Stop, TravelCache
-from rso_scheduler.travel import haversine_matrix_km
+from rso_scheduler.travel import Place, Travel, base, travel_for
 
 DAY_MIN = 24 * 60
 # Candidate pruning: crews kept per person and day for the assignment model; the repair pass
@@ -81,7 +81,7 @@ class Problem:
         r = self.reqs[person]
         ws = r.window_start_min if r.window_start_min is not None else 0
         we = r.window_end_min if r.window_end_min is not None else DAY_MIN
-        return Stop(key, r.lat, r.lon, r.duration_min, ws, we)
+        return Stop(key, r.lat, r.lon, r.duration_min, ws, we, r.offender_id)
 
     def step_days(self, person: int) -> int:
         """Least days between two planned visits of a person (min gap, and window before due)."""
@@ -167,9 +167,10 @@ def build_problem(
     reqs: list[Requirement],
     crews: list[CrewDay],
     officers: list[Officer],
+    travel: Travel | None = None,
 ) -> Problem:
     """Index the plan: slots for owed visits, crew compositions, approximate travel."""
-    cache = TravelCache(policy.travel)
+    cache = TravelCache(travel_for(travel, policy))
     prob = Problem(
         start=start,
         end=end,
@@ -187,18 +188,14 @@ def build_problem(
     prob.crews_by_day = [{} for _ in range(prob.n_days)]
     for c in crews:
         prob.crews_by_day[c.day_index][prob.comp_index[c.officer_ids]] = c
-    # one-way minutes from every officer base to every person (vectorised estimate; exact
-    # timing always uses travel_min)
+    # one-way minutes from every officer base to every person (the travel model's, in bulk)
     off_ids = sorted(prob.officers)
     col = {oid: i for i, oid in enumerate(off_ids)}
     if reqs and off_ids:
-        km = haversine_matrix_km(
-            [r.lat for r in reqs],
-            [r.lon for r in reqs],
-            [prob.officers[o].base_lat for o in off_ids],
-            [prob.officers[o].base_lon for o in off_ids],
-        )
-        mins = np.ceil(km * policy.travel.circuity / policy.travel.speed_kmh * 60 - 1e-9)
+        mins = cache.travel.minutes_array(
+            [base(prob.officers[o]) for o in off_ids],
+            [Place(r.offender_id, r.lat, r.lon) for r in reqs],
+        ).T
         approx = np.zeros((len(reqs), len(comps)))
         for ci, comp in enumerate(comps):
             approx[:, ci] = mins[:, [col[o] for o in comp]].max(axis=1)

@@ -3,7 +3,8 @@
 Crew-days hold few visits (shifts of hours, visits of an hour or more), so the visiting order
 is found exactly by dynamic programming over subsets with Pareto labels (finish time, travel)
 for up to `EXACT_MAX_STOPS` visits, and by cheapest insertion beyond that. Every timing uses
-`travel.travel_min`, so what is planned here is what the checker re-derives:
+the run's travel object (`travel.Travel`, through `TravelCache`), so what is planned here is
+what the checker re-derives (travel may differ by direction: one-way streets):
 - each officer leaves their own base no earlier than their shift start and is back by its end;
 - the crew starts a visit only when every officer has arrived, inside the person's window;
 - visits start as early as possible (waiting is allowed when a window opens later).
@@ -13,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from rso_scheduler.models import Officer
 from rso_scheduler.policy import TravelPolicy
-from rso_scheduler.travel import road_km, travel_min
+from rso_scheduler.travel import HaversineTravel, Place, Travel, base
 
 EXACT_MAX_STOPS = 9
 
@@ -31,6 +33,11 @@ class Stop:
     duration_min: int
     window_start_min: int  # earliest start
     window_end_min: int  # latest end
+    place_id: str = ""  # the person's offender_id: the matrix travel model is keyed by it
+
+    @cached_property
+    def place(self) -> Place:
+        return Place(self.place_id, self.lat, self.lon)
 
 
 @dataclass(frozen=True)
@@ -55,22 +62,27 @@ class Route:
 
 
 class TravelCache:
-    """Exact travel minutes between coordinates, memoised (the formula is symmetric)."""
+    """Exact travel minutes between places, memoised; asks the run's `Travel` object.
 
-    def __init__(self, policy: TravelPolicy):
-        self.policy = policy
-        self._min: dict[tuple[float, float, float, float], int] = {}
+    Given a `TravelPolicy` instead (tests, the straight-line default) it makes the
+    contract's haversine model. Keys are directed: a road model may differ by direction.
+    """
 
-    def minutes(self, a: tuple[float, float], b: tuple[float, float]) -> int:
-        key = (a[0], a[1], b[0], b[1]) if a <= b else (b[0], b[1], a[0], a[1])
+    def __init__(self, travel: Travel | TravelPolicy):
+        self.travel = travel if isinstance(travel, Travel) else HaversineTravel(travel)
+        self.policy = self.travel.policy
+        self._min: dict[tuple[Place, Place], int] = {}
+
+    def minutes(self, a: Place, b: Place) -> int:
+        key = (a, b)
         t = self._min.get(key)
         if t is None:
-            t = travel_min(key[0], key[1], key[2], key[3], self.policy)
+            t = self.travel.minutes(a, b)
             self._min[key] = t
         return t
 
-    def km(self, a: tuple[float, float], b: tuple[float, float]) -> float:
-        return road_km(a[0], a[1], b[0], b[1], self.policy)
+    def km(self, a: Place, b: Place) -> float:
+        return self.travel.km(a, b)
 
 
 class CrewTimer:
@@ -79,11 +91,16 @@ class CrewTimer:
     def __init__(self, officers: Sequence[Officer], cache: TravelCache):
         self.officers = tuple(officers)
         self.cache = cache
-        self.bases = [(o.base_lat, o.base_lon) for o in self.officers]
+        self.bases = [base(o) for o in self.officers]
         self.end_cap = min(o.shift_end_min for o in self.officers)
 
     def out_legs(self, stop: Stop) -> list[int]:
-        return [self.cache.minutes(b, (stop.lat, stop.lon)) for b in self.bases]
+        """Minutes from each officer's base to the stop."""
+        return [self.cache.minutes(b, stop.place) for b in self.bases]
+
+    def back_legs(self, stop: Stop) -> list[int]:
+        """Minutes from the stop back to each officer's base."""
+        return [self.cache.minutes(stop.place, b) for b in self.bases]
 
     def first_start(self, stop: Stop) -> int:
         """Earliest start of a first visit: every officer must have arrived from their base."""
@@ -96,7 +113,7 @@ class CrewTimer:
         """Can every officer get back to base by shift end after finishing `stop` at `end_min`?"""
         return all(
             end_min + t <= o.shift_end_min
-            for o, t in zip(self.officers, self.out_legs(stop), strict=True)
+            for o, t in zip(self.officers, self.back_legs(stop), strict=True)
         )
 
     def evaluate(self, stops: Sequence[Stop]) -> tuple[int, list[int]] | None:
@@ -110,7 +127,7 @@ class CrewTimer:
         prev: Stop | None = None
         for s in stops:
             if prev is not None:
-                leg = self.cache.minutes((prev.lat, prev.lon), (s.lat, s.lon))
+                leg = self.cache.minutes(prev.place, s.place)
                 cost += n_off * leg
                 t = max(t + leg, s.window_start_min)
             end = t + s.duration_min
@@ -122,7 +139,7 @@ class CrewTimer:
         assert prev is not None
         if not self.fits_home(prev, t):
             return None
-        cost += sum(self.out_legs(prev))
+        cost += sum(self.back_legs(prev))
         return cost, starts
 
     def make_route(self, stops: Sequence[Stop]) -> Route | None:
@@ -137,14 +154,14 @@ class CrewTimer:
             inner_min = 0
             inner_km = 0.0
             for a, b in zip(stops, stops[1:], strict=False):
-                inner_min += self.cache.minutes((a.lat, a.lon), (b.lat, b.lon))
-                inner_km += self.cache.km((a.lat, a.lon), (b.lat, b.lon))
+                inner_min += self.cache.minutes(a.place, b.place)
+                inner_km += self.cache.km(a.place, b.place)
             end = starts[-1] + last.duration_min
-            for o, base in zip(self.officers, self.bases, strict=True):
-                out_t = self.cache.minutes(base, (first.lat, first.lon))
-                back_t = self.cache.minutes((last.lat, last.lon), base)
-                km = self.cache.km(base, (first.lat, first.lon)) + inner_km
-                km += self.cache.km((last.lat, last.lon), base)
+            for o, home in zip(self.officers, self.bases, strict=True):
+                out_t = self.cache.minutes(home, first.place)
+                back_t = self.cache.minutes(last.place, home)
+                km = self.cache.km(home, first.place) + inner_km
+                km += self.cache.km(last.place, home)
                 legs.append(
                     Leg(
                         officer_id=o.officer_id,
@@ -168,7 +185,7 @@ class CrewTimer:
     def _exact(self, stops: list[Stop]) -> list[Stop] | None:
         n = len(stops)
         n_off = len(self.officers)
-        pts = [(s.lat, s.lon) for s in stops]
+        pts = [s.place for s in stops]
         tt = [[self.cache.minutes(pts[i], pts[j]) for j in range(n)] for i in range(n)]
         out = [self.out_legs(s) for s in stops]
         # labels[(mask, last)] = list of (end_min, cost, prev_label_ref); Pareto on (end, cost)
@@ -204,7 +221,7 @@ class CrewTimer:
             for end, cost, ref in labels.get((full, last), []):
                 if not self.fits_home(stops[last], end):
                     continue
-                total = cost + sum(out[last])
+                total = cost + sum(self.back_legs(stops[last]))
                 if best is None or (total, end) < (best[0], best[1]):
                     best = (total, end, ref)
         if best is None:
