@@ -24,7 +24,9 @@ Definitions used in every figure (documented in the README):
 - *avoidable late days*: for visits falling due after the horizon's first day, days late
   beyond the first possible day (visits chained after another of the same month: all of
   their lateness).
-- an *unavoidable miss*: an owed first visit with no possible day in the month.
+- an *unavoidable miss*: an owed first visit with no possible day in the month, or a chained
+  visit whose due date the previous visit's planned date moves past the month (the earlier
+  visit's lateness is counted where it is avoidable).
 - *enough* officers (capacity search): no avoidable miss and no avoidable late day in any
   month of the horizon.
 - utilisation: officer-minutes of visits (duration x crew size) plus travel minutes, over the
@@ -37,6 +39,9 @@ from __future__ import annotations
 import importlib
 import ipaddress
 import logging
+import math
+import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -56,7 +61,7 @@ from rso_scheduler.models import (
     Dataset,
     Officer,
 )
-from rso_scheduler.roster import PlanResult
+from rso_scheduler.roster import PlanResult, hhmm
 from rso_scheduler.scenario_file import (  # noqa: F401  (re-exported: the public API)
     CaseloadChanges,
     OfficerChanges,
@@ -149,6 +154,12 @@ class MonthMetrics:
     available_minutes: int = 0  # officer shift minutes on duty days
     solve_seconds: float = 0.0
     by_risk: dict[str, dict[str, int]] = field(default_factory=dict)
+    # What the avoidably late visits and the avoidable misses needed (see `visit_needs`), and
+    # the areas of those people: where more officers would have to go, or which rule binds.
+    avoidable_needs: dict[str, int] = field(default_factory=dict)
+    avoidable_areas: dict[str, int] = field(default_factory=dict)
+    missed_reasons: dict[str, int] = field(default_factory=dict)
+    clock_cut: bool = False  # the planner's wall-clock safety net stopped its search early
 
     @property
     def utilisation(self) -> float:
@@ -209,6 +220,31 @@ def first_possible_day(
     return None
 
 
+EVENING_FROM_MIN = 16 * 60  # a visit window opening at 16:00 or later needs a late shift
+
+
+def visit_needs(req: Requirement, strict_areas: bool) -> str:
+    """What a visit needs beyond any two officers on a day shift, in words (e.g. "evening window
+    17:30-20:30 + skill polish"); "no special need" when nothing narrows who can make it."""
+    needs = []
+    if req.window_start_min is not None and req.window_end_min is not None:
+        kind = "evening window" if req.window_start_min >= EVENING_FROM_MIN else "window"
+        needs.append(f"{kind} {hhmm(req.window_start_min)}-{hhmm(req.window_end_min)}")
+    if req.skills:
+        needs.append("skill " + ", ".join(sorted(req.skills)))
+    if strict_areas and req.area:
+        needs.append(f"strict area {req.area}")
+    if req.unavailable_from is not None or req.unavailable_to is not None:
+        needs.append("person unavailable part of the month")
+    return " + ".join(needs) or (
+        "nothing special (two officers)" if req.two_officers else "nothing special (one officer)"
+    )
+
+
+def _count(counter: dict[str, int], key: str) -> None:
+    counter[key] = counter.get(key, 0) + 1
+
+
 def _on_duty(
     dataset: Dataset, start: date, end: date, work_bank_holidays: bool
 ) -> dict[date, list[Officer]]:
@@ -267,18 +303,42 @@ def month_metrics(
             if v.seq == 0 and req is not None and fd is not None and v.due_date == req.first_due:
                 unavoidable = max(0, (fd - v.due_date).days)
             m.avoidable_late_days += max(0, late - unavoidable)
+            if late > unavoidable and req is not None:
+                _count(m.avoidable_needs, visit_needs(req, mode == "strict"))
+                _count(m.avoidable_areas, req.area or "no area")
         else:
             m.on_time += 1
             by_risk[risk]["on_time"] += 1
-    for u in result.unscheduled:
+    last_planned: dict[str, date] = {}
+    for v in result.visits:
+        if not v.pulled_forward:
+            last_planned[v.offender_id] = max(v.date, last_planned.get(v.offender_id, v.date))
+    cascade: set[str] = set()  # people whose chain can no longer fall inside the month
+    for u in sorted(result.unscheduled, key=lambda u: (u.offender_id, u.due_date)):
         risk = u.risk_level.value
         m.missed += 1
         m.risk_weighted_missed += policy.for_risk(u.risk_level).weight
         by_risk[risk]["due"] += 1
         by_risk[risk]["missed"] += 1
         req = reqs.get(u.offender_id)
+        prev = last_planned.get(u.offender_id)
         if req is not None and u.due_date == req.first_due and first_day.get(u.offender_id) is None:
             m.missed_unavoidable += 1
+            cascade.add(u.offender_id)
+        elif (
+            req is not None
+            and u.due_date != req.first_due
+            and (u.offender_id in cascade or (prev is not None and req.next_due(prev) > end))
+        ):
+            # A chained visit whose due date the previous visit's date moved past the month:
+            # no day of the month can hold it (its cause, the earlier lateness, counts there).
+            m.missed_unavoidable += 1
+            cascade.add(u.offender_id)
+        else:
+            _count(m.missed_reasons, re.sub(r"\d+", "N", u.reason))
+            if req is not None:
+                _count(m.avoidable_needs, visit_needs(req, mode == "strict"))
+                _count(m.avoidable_areas, req.area or "no area")
     m.visits_due = m.planned + m.missed
     m.travel_minutes = result.travel_min
     m.busy_minutes += result.travel_min
@@ -287,6 +347,7 @@ def month_metrics(
     )
     m.solve_seconds = result.solve_seconds
     m.by_risk = by_risk
+    m.clock_cut = bool(result.stats.get("improve_stopped_by_clock"))
     return m
 
 
@@ -303,8 +364,13 @@ def run_horizon(
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
     planner: Planner | None = None,
+    stop: Callable[[list[MonthMetrics]], bool] | None = None,
 ) -> list[MonthMetrics]:
-    """Plan `months` months one after another, each from the history the previous ones made."""
+    """Plan `months` months one after another, each from the history the previous ones made.
+
+    `stop(months_so_far)` true ends the horizon early (the capacity search stops once a count
+    has failed: later months cannot make it pass).
+    """
     plan = planner or planner_for(options.planner)
     # once per scenario: months add visits, never places (the road matrix is cached on disk)
     travel = build_travel(dataset.policy, dataset)
@@ -325,6 +391,8 @@ def run_horizon(
         if progress is not None:
             mm = out[-1]
             progress(f"  {a:%Y-%m}: {mm.visits_due} due, {mm.late} late, {mm.missed} missed")
+        if stop is not None and stop(out):
+            break
         dataset = record_plan(dataset, result)
     return out
 
@@ -526,6 +594,30 @@ def _run_dask(
 # ---------------------------------------------------------------------------------------------
 # Capacity: the fewest officers that leave nothing avoidable missed or late
 
+# Avoidable late days tolerated by default: this share of the visits due over the horizon at the
+# scenario's own staffing (at least 1). A single visit a day late must not decide a team's size:
+# the first possible day is a lower bound that ignores how crews pair, so a few days of
+# "avoidable" lateness remain at any staffing; more officers than that do not remove them.
+DEFAULT_LATE_SHARE = 0.02
+# Every officer count is built and planned with this seed, whatever the scenario's seed (which
+# still draws the scenario's own changes): the officers copied or removed and the planner's
+# choices are then the same on every run, so an answer is a property of the team, not of a draw.
+CAPACITY_SEED = 0
+
+
+@dataclass(frozen=True)
+class CapacityMonth:
+    """One month of a capacity evaluation: the figures that decide it."""
+
+    month: str  # YYYY-MM
+    visits_due: int
+    late: int
+    late_days: int
+    missed: int
+    avoidable_missed: int
+    avoidable_late_days: int
+    utilisation: float
+
 
 @dataclass(frozen=True)
 class CapacityPoint:
@@ -540,7 +632,13 @@ class CapacityPoint:
     late_days: int
     avoidable_late_days: int
     utilisation: float
-    enough: bool  # no avoidable miss, avoidable late days within the allowance
+    enough: bool  # no avoidable miss, avoidable late days within the tolerance
+    months: tuple[CapacityMonth, ...] = ()
+    months_planned: int = 0  # fewer than the horizon: stopped once it could no longer pass
+    needs: tuple[tuple[str, int], ...] = ()  # what the avoidably late or missed visits needed
+    areas: tuple[tuple[str, int], ...] = ()  # where those people live
+    missed_reasons: tuple[tuple[str, int], ...] = ()
+    clock_cut: int = 0  # months whose plan the wall-clock safety net cut short
 
 
 @dataclass
@@ -554,33 +652,139 @@ class CapacityResult:
     min_officers: int
     max_officers: int
     allowed_late_days: int = 0
+    months: int = 0
+    tolerance_from: str = ""  # how the tolerance was set, in words
+    planner: str = ""
+    seconds: float = 0.0
+
+    def point(self, n: int) -> CapacityPoint | None:
+        return next((p for p in self.points if p.officers == n), None)
+
+    def verdict(self, p: CapacityPoint) -> str:
+        """'enough', 'not enough', or 'planner' for a count that fails above a passing one."""
+        if p.enough:
+            return "enough"
+        if self.answer is not None and p.officers > self.answer:
+            return "planner"
+        return "not enough"
+
+    @property
+    def planner_failures(self) -> list[int]:
+        """Counts above the answer that fail: the planner's doing, not the staffing's."""
+        return [p.officers for p in self.points if self.verdict(p) == "planner"]
+
+    @property
+    def flat(self) -> bool:
+        """True when more officers stop helping: the most officers tried do no better on the
+        deciding figures than the fewest that pass (or, with no answer, than the median count)."""
+        top = self.points[-1] if self.points else None
+        if top is None or (self.answer is not None and top.officers < self.answer + 2):
+            return False
+        ref = (
+            self.point(self.answer)
+            if self.answer is not None
+            else self.points[len(self.points) // 2]
+        )
+        if ref is None or ref is top:
+            return False
+        return (top.avoidable_missed, top.avoidable_late_days) >= (
+            ref.avoidable_missed,
+            ref.avoidable_late_days,
+        ) and (top.avoidable_missed or top.avoidable_late_days) > 0
+
+
+def _top(counter: dict[str, int], n: int = 5) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:n])
 
 
 def _point(n: int, months: list[MonthMetrics], allowed_late_days: int) -> CapacityPoint:
     busy = sum(m.busy_minutes for m in months)
     avail = sum(m.available_minutes for m in months)
+    needs: dict[str, int] = {}
+    areas: dict[str, int] = {}
+    reasons: dict[str, int] = {}
+    for m in months:
+        for into, src in ((needs, m.avoidable_needs), (areas, m.avoidable_areas)):
+            for k, v in src.items():
+                into[k] = into.get(k, 0) + v
+        for k, v in m.missed_reasons.items():
+            reasons[k] = reasons.get(k, 0) + v
+    avoidable_missed = sum(m.avoidable_missed for m in months)
+    avoidable_late = sum(m.avoidable_late_days for m in months)
     return CapacityPoint(
         officers=n,
         visits_due=sum(m.visits_due for m in months),
         missed=sum(m.missed for m in months),
-        avoidable_missed=sum(m.avoidable_missed for m in months),
+        avoidable_missed=avoidable_missed,
         risk_weighted_missed=sum(m.risk_weighted_missed for m in months),
         late=sum(m.late for m in months),
         late_days=sum(m.late_days for m in months),
-        avoidable_late_days=sum(m.avoidable_late_days for m in months),
+        avoidable_late_days=avoidable_late,
         utilisation=busy / avail if avail else 0.0,
-        enough=sum(m.avoidable_missed for m in months) == 0
-        and sum(m.avoidable_late_days for m in months) <= allowed_late_days,
+        enough=avoidable_missed == 0 and avoidable_late <= allowed_late_days,
+        months=tuple(
+            CapacityMonth(
+                month=f"{m.plan_start:%Y-%m}",
+                visits_due=m.visits_due,
+                late=m.late,
+                late_days=m.late_days,
+                missed=m.missed,
+                avoidable_missed=m.avoidable_missed,
+                avoidable_late_days=m.avoidable_late_days,
+                utilisation=m.utilisation,
+            )
+            for m in months
+        ),
+        months_planned=len(months),
+        needs=_top(needs),
+        areas=_top(areas),
+        missed_reasons=_top(reasons),
+        clock_cut=sum(1 for m in months if m.clock_cut),
     )
 
 
 def _capacity_job(
-    job: tuple[Dataset, int, date, int, int, RunOptions, int],
+    job: tuple[Dataset, int, date, int, int, RunOptions, int | None],
 ) -> CapacityPoint:
-    """One capacity evaluation: the horizon with `n` officers (the unit sent to a process)."""
-    ds, n, start, months, seed, options, allowed_late_days = job
+    """One capacity evaluation: the horizon with `n` officers (the unit sent to a process).
+
+    With a tolerance (`allowed` not None) the horizon stops at the first month after which the
+    count can no longer pass: an avoidable miss, or more avoidable late days than allowed.
+    The officers added or removed and the planner's seeds are fixed by `seed`, so the same
+    count gives the same figures on every run.
+    """
+    ds, n, start, months, seed, options, allowed = job
     scaled = scale_officers(ds, n, seed)
-    return _point(n, run_horizon(scaled, start, months, options, seed), allowed_late_days)
+
+    def failed(done: list[MonthMetrics]) -> bool:
+        return allowed is not None and (
+            sum(m.avoidable_missed for m in done) > 0
+            or sum(m.avoidable_late_days for m in done) > allowed
+        )
+
+    out = run_horizon(scaled, start, months, options, seed, stop=failed)
+    return _point(n, out, allowed if allowed is not None else 0)
+
+
+def capacity_curve(
+    scenario: Scenario,
+    dataset: Dataset,
+    options: RunOptions,
+    counts: Sequence[int],
+    allowed_late_days: int | None = None,
+) -> list[CapacityPoint]:
+    """The capacity figures of the given officer counts, each planned exactly as the search
+    plans it (same seeds; with `allowed_late_days`, stopped once it can no longer pass)."""
+    ds, start = prepare(scenario, dataset, options)
+    return [
+        _capacity_job((ds, n, start, scenario.months, CAPACITY_SEED, options, allowed_late_days))
+        for n in counts
+    ]
+
+
+def late_tolerance(visits_due: int, share: float = DEFAULT_LATE_SHARE) -> int:
+    """The default avoidable late days allowed: `share` of the visits due, at least 1."""
+    return max(1, math.ceil(share * visits_due))
 
 
 def capacity_search(
@@ -591,25 +795,31 @@ def capacity_search(
     max_officers: int | None = None,
     progress: Callable[[str], None] | None = None,
     verify: int = 2,
-    allowed_late_days: int = 0,
+    allowed_late_days: int | None = None,
     jobs: int = 1,
 ) -> CapacityResult:
-    """The fewest officers (scaled per area from the scenario's own) with nothing avoidable missed or late.
+    """The fewest officers (scaled per area from the scenario's own) with nothing avoidable
+    missed and avoidable late days within a tolerance.
 
-    Exponential search from the scenario's officer count (down while enough, up while not),
-    then binary search between the last 'not enough' and the first 'enough'; with `jobs` > 1
-    each round tries `jobs` counts side by side (a k-ary search). More officers usually help
-    but a heuristic planner does not guarantee it, so the `verify` counts just below the
-    answer are also tried; if one of them is enough, the search continues below it.
-    `allowed_late_days` relaxes "no avoidable lateness" to at most that many avoidable late
-    days over the horizon.
+    The tolerance is `allowed_late_days` over the whole horizon; None means 2% of the visits
+    due at the scenario's own staffing (`late_tolerance`), so that a day or two of lateness
+    the lower bound cannot see (how crews pair) does not decide the answer. Each count is
+    built and planned with `CAPACITY_SEED` on every run, whatever the scenario's seed (which
+    draws only the scenario's own changes); a count stops being planned at the first month
+    after which it can no longer pass. Search: exponential from the scenario's officer count
+    (down while enough, up while not), then binary between the last 'not enough' and the
+    first 'enough'; with `jobs` > 1 each round tries `jobs` counts side by side. A heuristic
+    planner does not guarantee that more officers help, so the `verify` counts just below the
+    answer are also tried (if one is enough the search continues below it), and a count above
+    the answer that fails is reported as the planner's doing (`CapacityResult.verdict`).
     """
+    t0 = time.monotonic()
     say = progress or (lambda _m: None)
     ds, start = prepare(scenario, dataset, options)
     base = len(ds.officers)
     lo_bound = max(1, min_officers)
     hi_bound = max_officers if max_officers is not None else max(4 * base, base + 10)
-    if allowed_late_days < 0:
+    if allowed_late_days is not None and allowed_late_days < 0:
         raise ScenarioError("the allowed avoidable late days cannot be negative")
     if lo_bound > hi_bound:
         raise ScenarioError(f"--min {lo_bound} is above --max {hi_bound}")
@@ -622,21 +832,28 @@ def capacity_search(
         from concurrent.futures import ProcessPoolExecutor
 
         pool = ProcessPoolExecutor(max_workers=jobs)
+    allowed = allowed_late_days
+    tolerance_from = "given" if allowed is not None else ""
 
     def evaluate(ns: Sequence[int]) -> None:
         todo = sorted({n for n in ns if n not in cache})
-        work = [
-            (ds, n, start, scenario.months, scenario.seed, options, allowed_late_days) for n in todo
-        ]
+        work = [(ds, n, start, scenario.months, CAPACITY_SEED, options, allowed) for n in todo]
         points = (
             list(pool.map(_capacity_job, work)) if pool is not None else map(_capacity_job, work)
         )
         for p in points:
             cache[p.officers] = p
+            cut = (
+                f" (stopped after month {p.months_planned} of {scenario.months})"
+                if p.months_planned < scenario.months
+                else ""
+            )
             say(
-                f"{p.officers} officers: {p.missed} missed ({p.avoidable_missed} avoidable), "
-                f"{p.late_days} late days ({p.avoidable_late_days} avoidable)"
-                + (" - enough" if p.enough else "")
+                f"{p.officers} officers: {p.avoidable_missed} avoidable missed, "
+                f"{p.avoidable_late_days} avoidable late days"
+                + (f" (at most {allowed})" if allowed is not None else "")
+                + cut
+                + ((" - enough" if p.enough else " - not enough") if allowed is not None else "")
             )
 
     def ok(n: int) -> bool:
@@ -697,7 +914,26 @@ def capacity_search(
         return good
 
     try:
-        answer = search(base)
+        start_n = min(max(base, lo_bound), hi_bound)
+        if allowed is None:
+            # The tolerance comes from the demand at the scenario's own staffing: plan that count
+            # over the whole horizon first (it is the search's first probe anyway).
+            evaluate([start_n])
+            allowed = late_tolerance(cache[start_n].visits_due)
+            tolerance_from = (
+                f"{DEFAULT_LATE_SHARE:.0%} of the {cache[start_n].visits_due} visits due "
+                f"with {start_n} officers"
+            )
+            cache[start_n] = replace(
+                cache[start_n],
+                enough=cache[start_n].avoidable_missed == 0
+                and cache[start_n].avoidable_late_days <= allowed,
+            )
+            say(
+                f"tolerance: at most {allowed} avoidable late days ({tolerance_from}); "
+                f"{start_n} officers are " + ("enough" if cache[start_n].enough else "not enough")
+            )
+        answer = search(start_n)
         while answer is not None:
             below = list(range(answer - 1, max(lo_bound, answer - verify) - 1, -1))
             evaluate(below)
@@ -709,6 +945,8 @@ def capacity_search(
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+    passing = [n for n, p in cache.items() if p.enough]
+    answer = min(passing) if passing and answer is not None else answer
     return CapacityResult(
         scenario=scenario.name,
         baseline_officers=base,
@@ -716,5 +954,9 @@ def capacity_search(
         points=[cache[n] for n in sorted(cache)],
         min_officers=lo_bound,
         max_officers=hi_bound,
-        allowed_late_days=allowed_late_days,
+        allowed_late_days=allowed,
+        months=scenario.months,
+        tolerance_from=tolerance_from,
+        planner=options.planner,
+        seconds=time.monotonic() - t0,
     )

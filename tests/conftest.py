@@ -70,3 +70,20 @@ def planned(tiny_dir: Path, tmp_path: Path) -> Path:
     result = CliRunner().invoke(main, [*args, "--solver", "greedy", "--no-maps", "--quiet"])
     assert result.exit_code == 0, result.output
     return out
+
+
+@pytest.fixture(scope="session")
+def chromium_driver(tmp_path_factory: pytest.TempPathFactory):
+    """One headless Chromium (no network) for the browser tests; skipped where it is absent."""
+    import shutil
+
+    from browser_helpers import chromium, have_chromium
+
+    if not have_chromium():
+        pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver")
+    pytest.importorskip("selenium.webdriver")
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    drv = chromium(profile)
+    yield drv
+    drv.quit()
+    shutil.rmtree(profile, ignore_errors=True)

@@ -494,6 +494,39 @@ def test_cli_map_redraws_maps_atomically(tmp_path, tiny_dir):
     assert "https://t.example/{z}/{x}/{y}.png" in (out / "maps" / "index.html").read_text()
 
 
+def test_index_opens_on_the_first_day_or_the_chosen_one(tmp_path):
+    """index.html starts on the first day with routes; --day picks another; a day without routes is refused."""
+    out = _plan_folder(tmp_path / "out")
+    write_maps(out, _dataset())
+    assert _blob((out / "maps" / "index.html").read_text())["startDay"] == 0
+    write_maps(out, _dataset(), day=date(2027, 1, 5))
+    blob = _blob((out / "maps" / "index.html").read_text())
+    assert blob["startDay"] == 1 and blob["days"][1]["label"] == "Tue 5 Jan 2027"
+    with pytest.raises(InputError) as info:
+        write_maps(out, _dataset(), day=date(2027, 1, 9))
+    assert "2027-01-09 has no routes; days with routes: 2027-01-04 to 2027-01-05" in str(
+        info.value.problems[0]
+    )
+
+
+def test_cli_map_day_option(tmp_path, tiny_dir):
+    """`rso map OUT --day` opens the map on that day; a day with no routes exits 2, one line."""
+    roster = (
+        HEADER
+        + "V1,2027-01-05,09:00,10:30,P001,TV001;TV002,very_high,2027-01-10,0,announced,0,false,TV001+TV002,true\n"
+        + "V2,2027-01-06,11:00,12:15,P002,TV001;TV002,high,2027-01-02,3,unannounced,0,false,TV001+TV002,true\n"
+    )
+    out = _plan_folder(tmp_path / "out", data_dir=tiny_dir, roster=roster)
+    (out / "unscheduled.csv").write_text(
+        "offender_id,risk_level,due_date,reason\n", encoding="utf-8"
+    )
+    ok = CliRunner().invoke(main, ["map", str(out), "--quiet", "--day", "2027-01-06"])
+    assert ok.exit_code == 0, ok.output
+    assert _blob((out / "maps" / "index.html").read_text())["startDay"] == 1
+    bad = CliRunner().invoke(main, ["map", str(out), "--quiet", "--day", "2027-01-07"])
+    assert bad.exit_code == 2 and "has no routes" in bad.output and "Traceback" not in bad.output
+
+
 def test_cli_map_bad_input_is_one_clear_message(tmp_path, tiny_dir):
     """A folder with no roster, or a bad --tiles, exits 2 with a message and no traceback."""
     empty = CliRunner().invoke(main, ["map", str(tmp_path / "nothing")])

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
 import pytest
+from browser_helpers import have_chromium
 
 from rso_scheduler.outputs.maps import write_maps
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+if not have_chromium():
     pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver", allow_module_level=True)
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from test_maps import EVIL, _dataset, _plan_folder  # noqa: E402
 
 
@@ -30,33 +27,8 @@ def maps_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def driver(tmp_path_factory: pytest.TempPathFactory):
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = str(CHROMIUM)
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-default-apps",
-        # no network at all: every request goes to a proxy that is not there, no name resolves
-        "--proxy-server=127.0.0.1:9",
-        "--host-resolver-rules=MAP * ~NOTFOUND",
-        "--window-size=1400,900",
-        f"--user-data-dir={profile}",
-    ):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    # An explicit chromedriver path: Selenium Manager must never download anything.
-    drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
-    drv.set_page_load_timeout(20)
-    yield drv
-    drv.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+def driver(chromium_driver):
+    return chromium_driver
 
 
 def _open(driver, page: Path) -> None:
@@ -109,10 +81,11 @@ def test_index_draws_offline_without_errors(driver, maps_dir, tmp_path):
     assert _errors(driver) == []
     assert _requested(driver) == []
     _assets_only(driver, maps_dir, heat=True)
-    assert _count(driver, "path.rso-route") == 4  # one polyline per crew-day
-    assert _count(driver, "path.rso-stop.leaflet-interactive") == 6
+    # it opens on the first day with routes: 4 Jan, two crew-days, three stops
+    assert _count(driver, "path.rso-route") == 2  # one polyline per crew-day shown
+    assert _count(driver, "path.rso-stop.leaflet-interactive") == 3
     assert _count(driver, "path.rso-late") == 1
-    assert _count(driver, ".rso-num") == 6
+    assert _count(driver, ".rso-num") == 3
     assert _count(driver, ".rso-unsched") == 2
     assert _count(driver, ".rso-station") == 3
     assert _count(driver, "path.rso-area") == 3
@@ -129,16 +102,81 @@ def test_index_draws_offline_without_errors(driver, maps_dir, tmp_path):
 
 
 def test_day_filter_switches_routes_off_and_on(driver, maps_dir):
-    """Unticking a day in the filter removes that day's routes; ticking it brings them back."""
+    """Ticking a day adds its routes, unticking one removes them; only the first is on at first."""
     _open(driver, maps_dir / "index.html")
     boxes = driver.find_elements("css selector", ".rso-filter-list input")
     assert len(boxes) == 2 + 2  # two days, two crews
+    assert [b.is_selected() for b in boxes[:2]] == [True, False]
+    boxes[1].click()
+    assert _count(driver, "path.rso-route") == 4
     boxes[0].click()
     assert _count(driver, "path.rso-route") == 2
     assert _count(driver, "path.rso-stop") == 3
-    boxes[0].click()
-    assert _count(driver, "path.rso-route") == 4
     assert _errors(driver) == []
+
+
+def _text(driver, selector: str) -> list[str]:
+    return driver.execute_script(
+        "return [...document.querySelectorAll(arguments[0])].map(e => e.textContent)", selector
+    )
+
+
+def test_crew_list_and_legend_follow_the_day(driver, maps_dir):
+    """The crew list counts each crew's visits on the days shown and the legend counts what is shown."""
+    _open(driver, maps_dir / "index.html")
+    crews = lambda: driver.execute_script(  # noqa: E731
+        "return [...document.querySelectorAll('.rso-filter-block')[1].querySelectorAll('label')]"
+        ".filter(e => !e.hidden).map(e => e.textContent)"
+    )
+    assert [c.strip() for c in crews()] == ["A1+A2 (2)", "B1+B<i>2 (1)"]
+    assert _text(driver, "#rso-legend [data-count]") == ["1", "1", "1", "0", "1", "3", "2"]
+    assert _text(driver, ".rso-shown") == ["Shown: Mon 4 Jan 2027"]
+    driver.find_element("xpath", "//button[contains(., 'next day')]").click()
+    assert [c.strip() for c in crews()] == ["A1+A2 (1)", "B1+B<i>2 (2)"]
+    assert _text(driver, "#rso-legend [data-count]") == ["1", "0", "0", "2", "0", "3", "2"]
+    assert _text(driver, ".rso-shown") == ["Shown: Tue 5 Jan 2027"]
+    assert _count(driver, "path.rso-route") == 2
+    driver.find_element("xpath", "//button[contains(., 'previous day')]").click()
+    assert _text(driver, ".rso-shown") == ["Shown: Mon 4 Jan 2027"]
+    assert _errors(driver) == []
+
+
+def test_stops_at_one_address_each_show_their_number(driver, maps_dir):
+    """P1 is visited on both days: with both shown, its two stops sit apart, numbers not overlapping."""
+    _open(driver, maps_dir / "index.html")
+    driver.find_element(
+        "xpath", "//div[contains(@class,'rso-filter-head')][span='Days']/button[.='all']"
+    ).click()
+    driver.execute_script("window.rsoMap.setZoom(15, {animate: false})")
+    time.sleep(0.5)
+    boxes = driver.execute_script(
+        "return [...document.querySelectorAll('.rso-num')].map(e => {"
+        " const b = e.getBoundingClientRect(); return [b.left, b.top, b.width, b.height]; })"
+    )
+    assert len(boxes) == 6
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            apart = abs(a[0] - b[0]) >= 12 or abs(a[1] - b[1]) >= 12
+            assert apart, (a, b)  # no two numbers on top of each other
+
+
+def test_area_names_do_not_overlap(driver, maps_dir):
+    """Area names are moved or hidden so that none overlaps another name or a station's name."""
+    _open(driver, maps_dir / "index.html")
+    assert _text(driver, ".rso-station-label span")  # stations are named: something to go by
+    for zoom in (8, 10, 12):
+        driver.execute_script("window.rsoMap.setZoom(arguments[0], {animate: false})", zoom)
+        time.sleep(0.4)
+        areas, stations = driver.execute_script(
+            "const r = s => [...document.querySelectorAll(s)]"
+            ".filter(e => getComputedStyle(e).visibility !== 'hidden')"
+            ".map(e => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; });"
+            "return [r('.rso-area-label span'), r('.rso-station-label span')];"
+        )
+        for i, a in enumerate(areas):
+            for b in areas[i + 1 :] + stations:
+                overlap = a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+                assert not overlap, (zoom, a, b)
 
 
 def test_crew_day_page_draws_offline_without_errors(driver, maps_dir, tmp_path):

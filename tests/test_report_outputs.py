@@ -196,16 +196,53 @@ def test_xlsx_dates_numbers_header_filter_and_formulas(written: Path):
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:")
     assert all(c.font.bold for c in ws[1])
-    due = ws.cell(row=2, column=header.index("due_date") + 1)
+    due = ws.cell(row=2, column=header.index("Due date") + 1)
     assert isinstance(due.value, datetime) and due.value.date() == date(2026, 10, 1)
     assert "yy" in due.number_format
-    days = ws.cell(row=2, column=header.index("days_overdue") + 1)
+    days = ws.cell(row=2, column=header.index("Days overdue") + 1)
     assert days.value == 50 and days.data_type == "n"
+    assert days.number_format == '0" days"'
     for row in wb["overdue"].iter_rows(min_row=2):
         for cell in row:
             assert cell.data_type != "f", cell.value
     ids = [ws.cell(row=r, column=1).value for r in range(2, ws.max_row + 1)]
     assert "'" + EVIL_IDS[1] in ids
+
+
+def test_xlsx_headers_formats_print_setup_and_marking(written: Path):
+    """XLSX: plain-word headers, on-time shares as percentages, one page wide, marked on every sheet."""
+    wb = load_workbook(written / "compliance.xlsx")
+    header = [c.value for c in wb["by_risk"][1]]
+    assert header[:2] == ["Risk level", "Managed"] and "On time" in header
+    assert not any("_" in str(h) for ws in wb.worksheets for h in (c.value for c in ws[1]))
+    share = wb["by_risk"].cell(row=2, column=header.index("On time") + 1)
+    assert share.number_format == "0.0%" and 0 <= share.value <= 1
+    headline = {r[0].value: r[1] for r in wb["headline"].iter_rows(min_row=2)}
+    assert headline["on time %"].number_format == "0.0%"
+    assert headline["worst days overdue"].number_format.endswith('" days"')
+    for ws in wb.worksheets:
+        assert ws.oddHeader.center.text == "OFFICIAL-SENSITIVE", ws.title
+        assert ws.oddFooter.center.text == "OFFICIAL-SENSITIVE", ws.title
+        assert ws.oddFooter.right.text == "Page &P of &N", ws.title
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+        assert ws.page_setup.fitToHeight == 0
+        assert ws.print_title_rows == "$1:$1"
+
+
+def test_report_tables_as_dataframes():
+    """compliance(...).frames() gives every table as a DataFrame with the CSV's columns and typed values."""
+    report = compliance(hostile_dataset(), AS_OF, trend=True)
+    frames = report.frames()
+    assert set(frames) >= {"headline", "by_risk", "overdue", "ageing", "compliance", "trend"}
+    overdue = frames["overdue"]
+    assert list(overdue.columns[:3]) == ["offender_id", "risk_level", "offender_manager_id"]
+    assert len(overdue) == len(report.overdue)
+    assert str(overdue["due_date"].dtype).startswith("datetime64")
+    assert str(overdue["days_overdue"].dtype) == "Int64"
+    by_risk = frames["by_risk"].set_index("risk_level")
+    assert by_risk.loc["very_high", "overdue"] == 1
+    assert frames["by_risk"]["on_time_pct"].dtype.kind == "f"
 
 
 def test_xlsx_cell_conversions():

@@ -457,7 +457,9 @@ def test_optimised_planner_runs_the_horizon(tiny_dir: Path) -> None:
 def test_allowed_late_days_never_asks_for_more_officers() -> None:
     """Allowing some avoidable late days gives an answer no larger than allowing none."""
     ds = make_dataset({"Reading": 4, "Slough": 3, "Oxford": 2}, 600)
-    strict = capacity_search(scenario(), ds, GREEDY, min_officers=2, max_officers=30)
+    strict = capacity_search(
+        scenario(), ds, GREEDY, min_officers=2, max_officers=30, allowed_late_days=0
+    )
     loose = capacity_search(
         scenario(), ds, GREEDY, min_officers=2, max_officers=30, allowed_late_days=10_000
     )

@@ -55,19 +55,72 @@
       box.appendChild(a);
       line.bindPopup(box);
     }
+    var drawn = [];
     r.s.forEach(function (s) {
       var late = s[8] > 0;
-      L.circleMarker([s[0], s[1]], {
+      var dot = L.circleMarker([s[0], s[1]], {
         radius: d.stopRadius, color: late ? "#000" : "#fff", weight: late ? 4 : 1.5,
         fillColor: d.risk[s[4]].color, fillOpacity: 0.95,
         className: "rso-stop" + (late ? " rso-late" : ""),
       }).bindTooltip(stopTip(d, r, s)).addTo(group);
-      L.marker([s[0], s[1]], {
+      var num = L.marker([s[0], s[1]], {
         icon: L.divIcon({
           className: "rso-num rso-num-" + s[4], html: esc(s[2]), iconSize: [18, 18], iconAnchor: [9, 9],
         }),
         interactive: false, keyboard: false,
       }).addTo(group);
+      drawn.push({ at: L.latLng(s[0], s[1]), key: s[0] + "," + s[1], dot: dot, num: num, s: s });
+    });
+    return drawn;
+  }
+
+  // Stops at one address (several people, or one person on several visible days) are spread on
+  // a small ring in screen space, in a fixed order, so that every number shows; the ring is
+  // recomputed on zoom because it is measured in pixels, not metres.
+  function spread(map, d, stops) {
+    var groups = {};
+    stops.forEach(function (st) {
+      if (!st.visible()) return;
+      (groups[st.key] = groups[st.key] || []).push(st);
+    });
+    Object.keys(groups).forEach(function (k) {
+      var g = groups[k];
+      g.forEach(function (st, i) {
+        var ll = st.at;
+        if (g.length > 1) {
+          var ring = d.stopRadius * 2 + 2 + 2 * Math.max(0, g.length - 4);
+          var ang = -Math.PI / 2 + (2 * Math.PI * i) / g.length;
+          var p = map.latLngToLayerPoint(st.at).add([ring * Math.cos(ang), ring * Math.sin(ang)]);
+          ll = map.layerPointToLatLng(p);
+        }
+        st.dot.setLatLng(ll);
+        st.num.setLatLng(ll);
+      });
+    });
+  }
+
+  // Station names stay where they are; area names are placed after them, one after another,
+  // and a name that would overlap one already placed is moved a line or two up or down, or
+  // hidden, so that names never print over each other.
+  function placeLabels(container) {
+    var placed = [];
+    container.querySelectorAll(".rso-station-label span").forEach(function (span) {
+      placed.push(span.getBoundingClientRect());
+    });
+    container.querySelectorAll(".rso-area-label span").forEach(function (span) {
+      span.style.visibility = "";
+      span.style.marginTop = "0px";
+      var h = span.getBoundingClientRect().height + 2;
+      var tries = [0, -1, 1, -2, 2];  // in place, then a line above, below, two above, two below
+      for (var t = 0; t < tries.length; t++) {
+        span.style.marginTop = (tries[t] * h) + "px";
+        var b = span.getBoundingClientRect();
+        var hit = placed.some(function (q) {
+          return b.left < q.right + 4 && b.right > q.left - 4 && b.top < q.bottom + 2 && b.bottom > q.top - 2;
+        });
+        if (!hit) { placed.push(b); return; }
+      }
+      span.style.visibility = "hidden";
     });
   }
 
@@ -132,6 +185,13 @@
         keyboard: false,
       }).bindTooltip(lines(["Station" + (s[2] ? " \u00b7 " + s[2] : ""), "officers: " + s[3]]))
         .addTo(stations);
+      if (s[2]) {
+        // the station's name under its square: something to navigate by when there are no tiles
+        L.marker([s[0], s[1]], {
+          icon: L.divIcon({ className: "rso-station-label", html: "<span>" + esc(s[2]) + " station</span>", iconSize: [0, 0] }),
+          interactive: false, keyboard: false,
+        }).addTo(stations);
+      }
     });
     stations.addTo(map);
     overlays["Stations"] = stations;
@@ -145,9 +205,13 @@
       overlays["Heat: owed visits left unscheduled"] = heat;
     }
 
+    var allStops = [];
     var routeLayers = d.routes.map(function (r) {
       var g = L.layerGroup();
-      drawRoute(map, d, r, g);
+      drawRoute(map, d, r, g).forEach(function (st) {
+        st.visible = function () { return map.hasLayer(g); };
+        allStops.push(st);
+      });
       return g;
     });
 
@@ -168,16 +232,64 @@
       overlays["Unscheduled people"] = unsched;
     }
 
-    var dayOn = d.days.map(function () { return true; });
+    // The whole-period map opens on one day (d.startDay, the first day with routes unless a
+    // day was chosen): a month of routes at once is a tangle. The day list can show more.
+    var oneDay = d.filter && d.startDay !== undefined && d.startDay !== null;
+    var dayOn = d.days.map(function (_, i) { return !oneDay || i === d.startDay; });
     var crewOn = d.crews.map(function () { return true; });
+    var crewRows = [], dayBoxes = [];
+    function counts() {
+      // legend figures for what is shown: visits by risk, late visits, crew-days, days
+      var c = { risk: d.risk.map(function () { return 0; }), late: 0, visits: 0, routes: 0 };
+      var days = {};
+      d.routes.forEach(function (r) {
+        if (!(dayOn[r.d] && crewOn[r.c])) return;
+        c.routes += 1;
+        days[r.d] = true;
+        r.s.forEach(function (s) {
+          c.risk[s[4]] += 1;
+          c.visits += 1;
+          if (s[8] > 0) c.late += 1;
+        });
+      });
+      c.days = Object.keys(days).length;
+      return c;
+    }
     function refresh() {
       d.routes.forEach(function (r, i) {
         var want = dayOn[r.d] && crewOn[r.c];
         if (want && !map.hasLayer(routeLayers[i])) routeLayers[i].addTo(map);
         if (!want && map.hasLayer(routeLayers[i])) map.removeLayer(routeLayers[i]);
       });
+      // the crew list shows the crews out on the days shown, with their visits on those days
+      var n = d.crews.map(function () { return 0; });
+      d.routes.forEach(function (r) { if (dayOn[r.d]) n[r.c] += r.s.length; });
+      crewRows.forEach(function (row, i) {
+        row.lab.hidden = n[i] === 0;
+        row.count.textContent = " (" + n[i] + ")";
+      });
+      var c = counts();
+      var legend = document.getElementById("rso-legend");
+      if (legend) {
+        legend.querySelectorAll("[data-count]").forEach(function (e) {
+          var k = e.getAttribute("data-count");
+          var v = k.indexOf("risk-") === 0 ? c.risk[+k.slice(5)] : c[k];
+          if (v !== undefined) e.textContent = String(v);
+        });
+        var shown = legend.querySelector(".rso-shown");
+        if (shown) {
+          var on = d.days.filter(function (_, i) { return dayOn[i]; });
+          shown.textContent = on.length === 1 ? "Shown: " + on[0].label
+            : on.length === d.days.length ? "Shown: every day" : "Shown: " + on.length + " days";
+        }
+      }
+      spread(map, d, allStops);
     }
-    refresh();
+    function showOnly(i) {
+      dayOn = dayOn.map(function (_, j) { return j === i; });
+      dayBoxes.forEach(function (cb, j) { cb.checked = dayOn[j]; });
+      refresh();
+    }
 
     if (d.layers) {
       L.control.layers(null, overlays, { collapsed: false, position: "topright" }).addTo(map);
@@ -187,11 +299,28 @@
         onAdd: function () {
           var box = el("div", "rso-filter leaflet-bar");
           box.appendChild(el("div", "rso-filter-title", "Routes shown"));
-          box.appendChild(checklist("Days", d.days.map(function (x) {
-            return { label: x.label + " (" + x.n + ")", on: true };
-          }), function (idx, v) { idx.forEach(function (i) { dayOn[i] = v; }); refresh(); }));
-          box.appendChild(checklist("Crews", d.crews.map(function (c) { return { label: c, on: true }; }),
-            function (idx, v) { idx.forEach(function (i) { crewOn[i] = v; }); refresh(); }));
+          var step = el("div", "rso-step");
+          var prev = el("button", null, "\u25c0 previous day"), next = el("button", null, "next day \u25b6");
+          prev.type = next.type = "button";
+          function current() { var i = dayOn.indexOf(true); return i < 0 ? 0 : i; }
+          prev.addEventListener("click", function () { showOnly(Math.max(0, current() - 1)); });
+          next.addEventListener("click", function () { showOnly(Math.min(d.days.length - 1, current() + 1)); });
+          step.appendChild(prev);
+          step.appendChild(next);
+          box.appendChild(step);
+          var days = checklist("Days", d.days.map(function (x, i) {
+            return { label: x.label + " (" + x.n + " crews)", on: dayOn[i] };
+          }), function (idx, v) { idx.forEach(function (i) { dayOn[i] = v; }); refresh(); });
+          dayBoxes = Array.prototype.slice.call(days.querySelectorAll("input"));
+          box.appendChild(days);
+          var crews = checklist("Crews on the days shown", d.crews.map(function (c) { return { label: c, on: true }; }),
+            function (idx, v) { idx.forEach(function (i) { crewOn[i] = v; }); refresh(); });
+          crews.querySelectorAll("label").forEach(function (lab) {
+            var count = el("span", "rso-count");
+            lab.appendChild(count);
+            crewRows.push({ lab: lab, count: count });
+          });
+          box.appendChild(crews);
           L.DomEvent.disableClickPropagation(box);
           L.DomEvent.disableScrollPropagation(box);
           return box;
@@ -217,13 +346,16 @@
     function numbers() {
       container.classList.toggle("rso-far", map.getZoom() < d.numZoom);
     }
-    map.on("zoomend", numbers);
+    map.on("zoomend", function () { numbers(); spread(map, d, allStops); placeLabels(container); });
+    map.on("overlayadd overlayremove", function () { placeLabels(container); });
 
     function fit() {
       if (d.bounds) map.fitBounds(d.bounds, { padding: [30, 30], maxZoom: 15 });
     }
     fit();
     numbers();
+    refresh();
+    placeLabels(container);
     if (window.matchMedia) {
       var mq = window.matchMedia("print");
       var onPrint = function () { map.invalidateSize(); fit(); };

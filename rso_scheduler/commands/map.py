@@ -11,6 +11,7 @@ from rso_scheduler.commands.common import (
     Progress,
     UserError,
     handle_errors,
+    parse_iso_date,
     plan_today,
     run_travel,
     today_option,
@@ -22,13 +23,15 @@ HELP = """Redraw the offline route maps of a plan folder into OUT/maps/.
 Examples:
   rso map out
   rso map out --data data/sample
+  rso map out --day 2027-01-12
   rso map out --tiles 'https://tiles.force.example/{z}/{x}/{y}.png' --attribution 'Force GIS'
 
 \b
 Reads OUT/roster.csv, unscheduled.csv, summary.json and run.json (written by `rso plan`)
 and the data folder the plan was made from (default: the data_dir recorded in run.json).
 Writes OUT/maps/index.html (the whole period: a layer per day and per crew, stations, area
-outlines, people left unscheduled and a heat layer of their owed visits), OUT/maps/days.html,
+outlines, people left unscheduled and a heat layer of their owed visits; it opens on the
+first day with routes, or on --day), OUT/maps/days.html,
 a printable page per crew-day, OUT/maps/<date>/<crew>.html, and the scripts and styles they
 share (Leaflet and its licence) once, in OUT/maps/assets/. OUT/maps is replaced whole,
 atomically; move or copy it as one folder.
@@ -57,6 +60,12 @@ server may be contacted.
     help="Tile URL template of a force's own tile server, e.g. https://tiles.example/{z}/{x}/{y}.png.",
 )
 @click.option("--attribution", default=None, metavar="TEXT", help="Attribution text for the tiles.")
+@click.option(
+    "--day",
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="The day whose routes the whole-period map opens on (default: the first with routes).",
+)
 @today_option(
     "No completed visit in the data folder may be after it.",
     from_plan=True,
@@ -68,6 +77,7 @@ def command(
     data_dir: Path | None,
     tiles: str | None,
     attribution: str | None,
+    day: str | None,
     today: date | None,
     quiet: bool,
 ) -> None:
@@ -77,6 +87,7 @@ def command(
     from rso_scheduler.outputs.roster_files import read_roster
 
     progress = Progress(not quiet)
+    first_day = parse_iso_date(day, "--day") if day is not None else None
     if tiles is not None:
         tile_origin(tiles)  # the policy's check, before anything is read
     if not (out_dir / "roster.csv").is_file():
@@ -101,7 +112,13 @@ def command(
     progress(f"drawing {len(files.visits)} visits and {len(files.unscheduled)} unscheduled")
     with staged_output(out_dir) as stage:
         written = write_maps(
-            stage, dataset, files, tiles=tiles, attribution=attribution, travel=travel
+            stage,
+            dataset,
+            files,
+            tiles=tiles,
+            attribution=attribution,
+            day=first_day,
+            travel=travel,
         )
     progress("done")
     pages = sum(1 for p in written if p.suffix == ".html")

@@ -513,32 +513,37 @@ def _unscheduled_entries(
 def _legend(
     roster: MapRoster, crews: Sequence[CrewDay], n_people_unscheduled: int, days_link: bool
 ) -> str:
+    """The legend; its figures (`data-count`) follow the days and crews shown on the page."""
     counts = {level: 0 for level in RISK_ORDER}
     for c in crews:
         for v in c.visits:
             counts[v.risk_level] += 1
     late = sum(1 for c in crews for v in c.visits if v.days_late > 0)
     n_visits = sum(len(c.visits) for c in crews)
-    rows = [
-        f'<div><span class="sw" style="background:{RISK_COLOURS[level]}"></span>{_e(level.label)} risk ({counts[level]})</div>'
+    rows = ['<div class="rso-shown">Shown: every day</div>'] if days_link else []
+    rows += [
+        f'<div><span class="sw" style="background:{RISK_COLOURS[level]}"></span>{_e(level.label)} risk '
+        f'(<span data-count="risk-{level.rank}">{counts[level]}</span>)</div>'
         for level in RISK_ORDER
     ]
     rows += [
-        f'<div><span class="sw sw-late"></span>late visit (thick black ring): {late}</div>',
+        f'<div><span class="sw sw-late"></span>late visit (thick black ring): <span data-count="late">{late}</span></div>',
         f'<div><span class="sw sw-unsched"></span>person left unscheduled: {n_people_unscheduled}</div>',
         '<div><span class="sw sw-station"></span>police station</div>',
         '<div><span class="sw sw-route"></span>crew route, base to base</div>',
         '<div><span class="sw sw-area"></span>area (homes and stations)</div>',
     ]
     figures = (
-        f"{n_visits} visits in {len(crews)} crew-days; {len(roster.unscheduled)} owed visits unscheduled. "
-        "Numbers show the visiting order when zoomed in."
+        f'<span data-count="visits">{n_visits}</span> visits in '
+        f'<span data-count="routes">{len(crews)}</span> crew-days shown; '
+        f"{len(roster.unscheduled)} owed visits unscheduled in the whole period. "
+        "Numbers show the visiting order when zoomed in; stops at one address are drawn side by side."
     )
     link = '<div><a href="days.html">All crew-day pages</a></div>' if days_link else ""
     return (
         '<div id="rso-legend" class="rso-legend" hidden><h4>Legend</h4>'
         + "".join(rows)
-        + f'<div class="figures">{_e(figures)}</div>{link}</div>'
+        + f'<div class="figures">{figures}</div>{link}</div>'
     )
 
 
@@ -628,10 +633,14 @@ def write_maps(
     *,
     tiles: str | None = None,
     attribution: str | None = None,
+    day: date | None = None,
     travel: Travel | None = None,
 ) -> list[Path]:
     """Write `out_dir/maps/`: index.html, days.html, `<date>/<crew>.html` per crew-day, and
     the scripts and styles they share in `assets/` (once, not per page).
+
+    index.html opens on one day's routes: `day` if given (it must have routes; else
+    `InputError`), otherwise the first day with routes; its day list shows the others.
 
     `roster` is a `PlanResult`, a `MapRoster`, a roster folder, or None / a roster-files object
     (then `out_dir/roster.csv` is read). `tiles` / `attribution` default to the policy's `maps`
@@ -655,6 +664,11 @@ def write_maps(
     names = crew_file_names(crews)
     days = sorted({c.date for c in crews})
     day_idx = {d: i for i, d in enumerate(days)}
+    if day is not None and day not in day_idx:
+        span = f"{days[0]} to {days[-1]}" if days else "none"
+        raise InputError(
+            [Problem("--day", None, None, f"{day} has no routes; days with routes: {span}")]
+        )
     crew_ids = sorted({c.crew_id for c in crews})
     crew_idx = {c: i for i, c in enumerate(crew_ids)}
     plans = [_crew_plan(c, dataset, travel) for c in crews]
@@ -697,6 +711,7 @@ def write_maps(
         "stopRadius": 7,
         "layers": True,
         "filter": True,
+        "startDay": day_idx[day] if day is not None else 0,
     }
     maps_dir = out_dir / "maps"
     written: list[Path] = []

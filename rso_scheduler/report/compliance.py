@@ -40,7 +40,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rso_scheduler import __version__
 from rso_scheduler.demand import DueState, due_state, history_by_offender, last_completed
@@ -55,6 +55,9 @@ from rso_scheduler.models import (
 )
 from rso_scheduler.policy import Policy
 from rso_scheduler.roster import PlannedVisit
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NO_DATE_NOTE = "never visited, no registration date"
 UNKNOWN_BAND = "unknown"
@@ -227,6 +230,12 @@ class ComplianceReport:
     plan_vs_actual: list[PlanCheck] | None
     trend: list[TrendPoint] | None
     run: dict[str, Any] = field(default_factory=dict)
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """Each table of the report (as in the CSV/XLSX files) as a pandas DataFrame, by name."""
+        from rso_scheduler.report.tables import report_frames
+
+        return report_frames(self)
 
 
 def _pct(part: int, whole: int) -> float | None:

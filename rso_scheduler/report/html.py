@@ -3,7 +3,8 @@
 Every piece of text goes through `html.escape`; the charts are inline SVG drawn here; nothing is
 loaded from anywhere (a Content-Security-Policy forbids it). "OFFICIAL-SENSITIVE" is shown at the
 top and bottom of the screen and of every printed page: fixed bars, with spacer rows in a
-repeating table header/footer so that page content never runs under them.
+repeating table header/footer so that page content never runs under them. Each printed page
+carries "page N of M" in its bottom margin (CSS `@page` margin box with page counters).
 """
 
 from __future__ import annotations
@@ -81,11 +82,17 @@ section { break-inside: auto; }
 .page-break { break-before: page; page-break-before: always; }
 code { font-size: 8.5pt; word-break: break-all; }
 @media screen { body { background: #e9edf1; } main { background: #fff; box-shadow: 0 0 6px #b9c2cb; } }
-@page { size: A4; margin: 10mm 10mm 10mm 10mm; }
+@page { size: A4; margin: 10mm 10mm 12mm 10mm;
+        @bottom-right { content: "page " counter(page) " of " counter(pages);
+                        font: 8pt Arial, sans-serif; color: #5a6772; vertical-align: top; } }
 @media print {
   main { max-width: none; padding: 0 2mm; }
   .cards { grid-template-columns: repeat(4, 1fr); }
   body { font-size: 9.5pt; }
+  /* the overdue list has 15 columns: small enough that it fits A4 portrait (190 mm) unclipped */
+  table.data { font-size: 7.5pt; }
+  table.data th, table.data td { padding: 2px 3px; }
+  .risk { font-size: 7pt; padding: 0 3px; }
 }
 """
 

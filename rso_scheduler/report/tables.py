@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rso_scheduler.models import RISK_ORDER
 from rso_scheduler.report.compliance import (
@@ -18,6 +18,9 @@ from rso_scheduler.report.compliance import (
     PersonState,
     ageing_band,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Cell = str | int | float | date | None
 
@@ -314,3 +317,24 @@ def csv_cell(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def report_frames(report: ComplianceReport) -> dict[str, pd.DataFrame]:
+    """Every table of the report as a pandas DataFrame, keyed by table name (`overdue`, ...).
+
+    Columns keep the CSV's code names; date columns are `datetime64`, counts stay integers
+    (nullable `Int64` where a value may be missing), `on_time_pct` is a percentage (0-100).
+    """
+    import pandas as pd
+
+    frames: dict[str, pd.DataFrame] = {}
+    for table in report_tables(report):
+        df = pd.DataFrame.from_records(table.rows, columns=list(table.header))
+        for col in df.columns:
+            values = [v for v in df[col] if v is not None]
+            if values and all(isinstance(v, date) for v in values):
+                df[col] = pd.to_datetime(df[col])
+            elif values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+                df[col] = df[col].astype("Int64")
+        frames[table.name] = df
+    return frames

@@ -1,0 +1,74 @@
+"""Headless Chromium for the browser tests and bench/screenshots.py: no network, explicit driver."""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+from typing import Any
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+def have_chromium() -> bool:
+    """True where Debian's chromium and chromium-driver are installed."""
+    return CHROMIUM.exists() and CHROMEDRIVER.exists()
+
+
+def chromium(profile: Path, width: int = 1400, height: int = 900) -> Any:
+    """A headless Chromium WebDriver that cannot reach any network (quit it when done)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = str(CHROMIUM)
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-default-apps",
+        # no network at all: every request goes to a proxy that is not there, no name resolves
+        "--proxy-server=127.0.0.1:9",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--hide-scrollbars",
+        f"--window-size={width},{height}",
+        f"--user-data-dir={profile}",
+    ):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # An explicit chromedriver path: Selenium Manager must never download anything.
+    drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
+    drv.set_page_load_timeout(30)
+    return drv
+
+
+def print_pdf(driver: Any, page: Path) -> bytes:
+    """`page` printed to PDF by Chromium as a person would (CSS page size, backgrounds)."""
+    driver.get(page.as_uri())
+    out = driver.execute_cdp_cmd(
+        "Page.printToPDF", {"preferCSSPageSize": True, "printBackground": True}
+    )
+    return base64.b64decode(out["data"])
+
+
+def pdf_pages_text(pdf: bytes) -> list[str]:
+    """The text of each page of a PDF."""
+    from pypdf import PdfReader
+
+    return [p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def pdf_page_sizes_mm(pdf: bytes) -> list[tuple[float, float]]:
+    """(width, height) of each page of a PDF in millimetres."""
+    from pypdf import PdfReader
+
+    pt = 25.4 / 72
+    return [
+        (float(p.mediabox.width) * pt, float(p.mediabox.height) * pt)
+        for p in PdfReader(io.BytesIO(pdf)).pages
+    ]

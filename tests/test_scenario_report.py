@@ -1,0 +1,79 @@
+"""Scenario comparison outputs: differences from the baseline, months everywhere, charts with data only."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rso_scheduler.scenario_report import (
+    COMPARISON_HEADER,
+    baseline_rows,
+    comparison_html,
+    comparison_rows,
+    signed,
+    terminal_comparison,
+)
+from rso_scheduler.scenarios import MonthMetrics, ScenarioResult
+
+
+def _month(start: date, late: int, missed: int) -> MonthMetrics:
+    m = MonthMetrics(start, start.replace(day=28), officers=10, people=300)
+    m.visits_due, m.on_time, m.late, m.missed = 50, 50 - late - missed, late, missed
+    m.planned = m.on_time + m.late
+    m.late_days, m.busy_minutes, m.available_minutes = 3 * late, 100, 1000
+    m.by_risk = {"high": {"due": 50, "late": late, "missed": missed, "on_time": 0, "late_days": 0}}
+    return m
+
+
+def _result(name: str, lates: list[int], missed: list[int], officers: int = 10) -> ScenarioResult:
+    months = [
+        _month(date(2027, k + 1, 1), late, miss)
+        for k, (late, miss) in enumerate(zip(lates, missed, strict=True))
+    ]
+    return ScenarioResult(name, f"{name}.toml", "greedy", 7, 5.0, officers, 300, months)
+
+
+def test_every_figure_has_its_difference_from_the_first_scenario():
+    """baseline_rows holds, for every figure column, the difference from the first scenario."""
+    results = [_result("base", [2, 3], [0, 0]), _result("short", [5, 4], [1, 2], officers=8)]
+    rows, diffs = comparison_rows(results), baseline_rows(results)
+    assert diffs[0][4:] == [0] * (len(COMPARISON_HEADER) - 5) + [0.0]
+    col = {name: i for i, name in enumerate(COMPARISON_HEADER)}
+    assert diffs[1][col["officers"]] == -2
+    assert diffs[1][col["late"]] == 4 and diffs[1][col["missed"]] == 3
+    assert diffs[1][col["late_days"]] == rows[1][col["late_days"]] - rows[0][col["late_days"]]
+    assert diffs[1][:4] == rows[1][:4]  # names stay names
+    assert signed(0.028) == "+2.8 pts" and signed(-3) == "-3" and signed(0) == "0"
+
+
+def test_terminal_comparison_has_months_and_baseline_lines():
+    """The terminal shows a 'vs baseline' line per scenario and every month of each scenario."""
+    text = terminal_comparison([_result("base", [2, 3], [0, 0]), _result("short", [5, 4], [1, 2])])
+    assert "By month (baseline: base):" in text
+    lines = text.splitlines()
+    assert sum(1 for line in lines if line.startswith("  vs baseline")) == 1 + 2
+    assert any(line.startswith("short") and "2027-02" in line for line in lines)
+    assert "Months planned: base: 2027-01 to 2027-02; short: 2027-01 to 2027-02." in text
+
+
+def test_comparison_page_draws_only_charts_with_data():
+    """No missed visits anywhere: the missed charts are not drawn and the page says so."""
+    page = comparison_html([_result("base", [2, 3], [0, 0]), _result("more", [4, 3], [0, 0])])
+    assert "Missed visits" not in page and "Late visits over the horizon" in page
+    assert "Not drawn: no missed visits in any scenario." in page
+    assert page.count("<svg") == 1 + 2  # all scenarios, then each scenario's late visits
+    assert "+2" in page and 'class="diff dp"' in page  # more late visits than the baseline: red
+    assert "2027-01 to 2027-02 &middot; baseline" in page
+
+
+def test_shipped_scenarios_parse_and_name_a_data_folder_that_is_there():
+    """Every scenario under scenarios/ (the stretched team too) loads, with its data folder present."""
+    from pathlib import Path
+
+    from rso_scheduler.scenarios import load_scenario
+
+    files = sorted((Path(__file__).resolve().parent.parent / "scenarios").rglob("*.toml"))
+    assert len(files) >= 8
+    names = [load_scenario(f).name for f in files]
+    assert len(set(names)) == len(names)
+    for f in files:
+        assert load_scenario(f).data.is_dir(), f
