@@ -171,6 +171,8 @@ def first_owed(
         due = last + timedelta(days=interval)
     elif offender.registered_on is not None:
         due, floor = offender.registered_on + first, offender.registered_on
+    else:
+        due = start  # never visited, never registered: already owed at the plan start
     for event in (offender.released_on, offender.address_changed_on):
         later = event is not None and (last is None or event > last)
         if later and event is not None and (due is None or event + first < due):
@@ -183,7 +185,7 @@ def first_owed(
         earliest = max(earliest, floor)
     elif last is not None:
         earliest = max(earliest, last + timedelta(days=math.ceil(interval / 2)))
-    return _Owed(due or start, earliest, interval, rp.window_days)
+    return _Owed(due, earliest, interval, rp.window_days)
 
 
 @dataclass(frozen=True)

@@ -267,6 +267,10 @@ def requirement_for(
     rp = policy.for_risk(offender.risk_level)
     last = last_completed(offender, history, on_or_before=start - timedelta(days=1))
     st = due_state(offender, last, policy)
+    if last is None and offender.registered_on is None and (st.due is None or st.due > start):
+        # never visited and never registered: already owed at the plan start, which a later
+        # release or address change cannot put off (it brings a due date forward, never back)
+        st = DueState(None, None, st.interval_days, None, "never visited")
     due = st.due if st.due is not None else start
     earliest = st.earliest or start
     why = st.earliest_why

@@ -373,3 +373,11 @@ def test_requirements_order_and_filter():
         "V",
         "L",
     ]
+
+
+def test_never_visited_never_registered_owed_at_start_despite_later_release():
+    """No visit and no registration: owed at the plan start; a later release cannot put it off."""
+    o = off("high", last_visit_date=None, released_on=d("2027-01-20"))
+    r = requirement_for(o, [], POLICY, START, END)
+    assert r is not None and not r.optional
+    assert r.first_due == START and r.first_earliest == START and r.trigger == "never visited"
