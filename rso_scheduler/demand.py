@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from rso_scheduler.calendar import absences_by_officer, bank_holidays, days, officer_works
@@ -188,6 +188,9 @@ class Requirement:
     prev_weekday: int | None = None  # weekday of the last completed visit (0 = Monday)
     prev_start_min: int | None = None  # its start time, if recorded
     line: int = 0
+    # a month of a longer plan: at most this many owed visits (what the whole period still
+    # owes, `capped`); None: the plan's own count
+    owed_cap: int | None = None
     extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -230,7 +233,7 @@ class Requirement:
             return []
         dues = [self.first_due]
         made = self._made_on(max(self.first_due, self.first_earliest), plan_end, duty_days)
-        while len(dues) < MAX_CHAIN:
+        while len(dues) < min(MAX_CHAIN, self.owed_cap or MAX_CHAIN):
             due = self.next_due(made)
             if due > plan_end:
                 break
@@ -343,6 +346,21 @@ def owed_visits(
     out: list[OwedVisit] = []
     for r in requirements(dataset, start, end, include_optional=False):
         out.extend(OwedVisit(r, k, d) for k, d in enumerate(r.owed_dues(end, on_duty)))
+    return out
+
+
+def capped(reqs: list[Requirement], owed_cap: Mapping[str, int] | None) -> list[Requirement]:
+    """Requirements with each listed person's owed visits capped (`PlanOptions.owed_cap`); a
+    person capped at 0 owes nothing more and is left out (a visit would exceed the count)."""
+    if owed_cap is None:
+        return reqs
+    out: list[Requirement] = []
+    for r in reqs:
+        cap = owed_cap.get(r.offender_id)
+        if cap is None:
+            out.append(r)
+        elif cap > 0:
+            out.append(replace(r, owed_cap=cap))
     return out
 
 

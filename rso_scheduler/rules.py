@@ -213,6 +213,10 @@ def window_reachable(req: Requirement, timing: Callable[[], object | None]) -> s
 
 def last_owed_floor(req: Requirement, plan_end: date) -> tuple[date, str]:
     """The earliest date of a person's last owed visit in a plan: made earlier, one more
-    visit would fall due inside the plan (the owed count would no longer be the one count)."""
+    visit would fall due inside the plan (the owed count would no longer be the one count).
+    A month of a longer plan has no floor: its count is capped by what the whole period owes
+    (`Requirement.owed_cap`), and an extra visit falling due is owed in a later month."""
+    if req.owed_cap is not None:
+        return date.min, ""
     floor = plan_end - timedelta(days=req.interval_days - 1)
     return floor, "made earlier, one more visit would fall due inside the plan"

@@ -9,10 +9,12 @@ owed (later windows re-derive every due date from the visits actually planned). 
 memory: one month's model at a time (a single 366-day model of the force took 4.6 GB).
 
 Every visit owed on or before the plan's last day is accounted for, by the same one count as a
-single plan of the period (`Requirement.owed_dues` over the whole period, so `rso validate`
-agrees): a visit unscheduled in one window stays owed (same due date) in the next, and what no
-window planned is listed with the last window's reason. Each window has the time limit of a one-month plan (a shorter last window a share of
-it), so the first window is the one-month plan exactly; each window is deterministic, so the
+single plan of the period (`Requirement.owed_dues` over the whole period, so `rso validate` and
+the checker agree): each window owes at most what the whole period still owes of each person
+(`PlanOptions.owed_cap`), so a window that visits early cannot make one more visit fall due
+inside the plan; a visit unscheduled in one window stays owed (same due date) in the next, and
+what no window planned is listed with the last window's reason. Each window has the time limit
+of a one-month plan (a shorter last window a share of it); each window is deterministic, so the
 whole plan is too.
 """
 
@@ -23,8 +25,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 
-from rso_scheduler.calendar import absences_by_officer, bank_holidays, days, officer_works
-from rso_scheduler.demand import requirements
+from rso_scheduler.demand import duty_days, requirements
 from rso_scheduler.models import Dataset, Outcome, VisitKind, VisitRecord
 from rso_scheduler.roster import CrewRoute, PlannedVisit, PlanResult, Unscheduled
 from rso_scheduler.solver.diagnose import unplanned_owed
@@ -79,6 +80,14 @@ def plan_in_windows(
     say = options.progress
     results: list[PlanResult] = []
     history = dataset
+    # the one count over the whole period caps each month: a month that visits early cannot
+    # make one more visit fall due inside the plan (the checker and `rso validate` count it so)
+    duty = duty_days(dataset, start, end, options.work_bank_holidays)
+    owed_total = {
+        r.offender_id: len(r.owed_dues(end, duty))
+        for r in requirements(dataset, start, end, include_optional=False)
+    }
+    held: dict[str, int] = defaultdict(int)
     say(
         f"{total_days} days: planned as {len(periods)} monthly windows, each with the time "
         f"limit of a month ({options.time_limit_s:.0f} s for a full month)"
@@ -90,9 +99,13 @@ def plan_in_windows(
         def relay(message: str, label: str = f"  [{a:%Y-%m}] ") -> None:
             say(label + message)
 
-        opts = replace(options, time_limit_s=share, progress=relay)
+        cap = {pid: max(0, k - held[pid]) for pid, k in owed_total.items()}
+        opts = replace(options, time_limit_s=share, progress=relay, owed_cap=cap)
         res = plan_window(history, a, b, opts)
         results.append(res)
+        for v in res.visits:
+            if v.due_date <= end:
+                held[v.offender_id] += 1
         history = with_visits_done(history, res.visits)
     return combine(
         results, start, end, options, _horizon_unscheduled(dataset, results, start, end, options)
@@ -108,13 +121,7 @@ def _horizon_unscheduled(
 ) -> list[Unscheduled]:
     """The whole plan's owed visits (the one count over [start, end], as `rso validate` counts
     them) that no window planned, with the last window's reason for each person."""
-    holidays = {} if options.work_bank_holidays else bank_holidays(start, end)
-    absent = absences_by_officer(dataset.absences)
-    duty = frozenset(
-        d
-        for d in days(start, end)
-        if any(officer_works(o, d, absent, holidays) for o in dataset.officers)
-    )
+    duty = duty_days(dataset, start, end, options.work_bank_holidays)
     planned: dict[str, list[date]] = defaultdict(list)
     for res in results:
         for v in res.visits:

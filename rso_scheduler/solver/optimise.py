@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import date
 
 from rso_scheduler.calendar import bank_holidays
-from rso_scheduler.demand import Requirement, requirements
+from rso_scheduler.demand import Requirement, capped, requirements
 from rso_scheduler.errors import PlanError
 from rso_scheduler.models import Dataset, Officer, VisitKind
 from rso_scheduler.roster import CrewRoute, OfficerLeg, PlannedVisit, PlanResult, Unscheduled
@@ -254,7 +254,9 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     deadline = t0 + budget
     say = options.progress
     holidays_off = {} if options.work_bank_holidays else bank_holidays(start, end)
-    reqs = requirements(dataset, start, end, include_optional=options.pull_forward)
+    reqs = capped(
+        requirements(dataset, start, end, include_optional=options.pull_forward), options.owed_cap
+    )
     officers = sorted(dataset.officers, key=lambda o: o.officer_id)
     crews = form_crews(
         officers,

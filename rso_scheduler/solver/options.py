@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -45,6 +45,9 @@ class PlanOptions:
     # the run's travel model (travel.build_travel); None: the policy's straight-line model
     travel: Travel | None = None
     fixed: tuple[FixedVisit, ...] = ()  # a re-plan: the issued visits to keep (see FixedVisit)
+    # a month of a longer plan (solver/horizon.py): offender_id -> owed visits the whole period
+    # still owes (`demand.capped`); None: the month's own count
+    owed_cap: Mapping[str, int] | None = None
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0:
