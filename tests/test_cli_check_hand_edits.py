@@ -99,7 +99,7 @@ def test_time_moved_by_hand_is_checked(planned: Path, tiny_dir: Path) -> None:
 def test_report_roster_reader_accepts_pinned() -> None:
     """The compliance report's roster reader takes pinned absent, blank or yes; refuses 'maybe'."""
     from rso_scheduler.errors import InputError
-    from rso_scheduler.report.roster_in import parse_roster
+    from rso_scheduler.outputs.roster_files import parse_planned as parse_roster
 
     head = "visit_id,date,offender_id,risk_level,due_date"
     rows = "V1,2027-01-04,P1,high,2027-01-04{}\nV2,2027-01-05,P2,low,2027-01-05{}\n"
@@ -107,3 +107,39 @@ def test_report_roster_reader_accepts_pinned() -> None:
     assert len(parse_roster(f"{head},pinned\n" + rows.format(",", ",yes"))) == 2
     with pytest.raises(InputError):
         parse_roster(f"{head},pinned\n" + rows.format(",no", ",maybe"))
+
+
+def _excel_resave(out: Path, drop_one: bool) -> None:
+    """roster.csv as Excel saves it after a supervisor's edits: a BOM, CRLF line ends, every
+    cell quoted, pinned typed as Yes on the first row (and, if asked, one row deleted)."""
+    header, rows = _rows(out)
+    if drop_one:
+        rows = rows[1:]
+    rows[0]["pinned"] = "Yes"
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, header, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    w.writeheader()
+    w.writerows(rows)
+    (out / "roster.csv").write_bytes(b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8"))
+
+
+@pytest.mark.parametrize("drop_one", [False, True])
+def test_every_command_reads_an_excel_resaved_roster(
+    planned: Path, tiny_dir: Path, tmp_path: Path, drop_one: bool
+) -> None:
+    """check, map, report --roster and replan all read one roster.csv re-saved by Excel (and
+    hand-edited): the one reader (`outputs.roster_files.parse_roster`) serves every command."""
+    _excel_resave(planned, drop_one)
+    runner = CliRunner()
+    code, out, err = _check(tiny_dir, planned)
+    assert code == (1 if drop_one else 0), out + err  # a deleted row is a rule, not a read error
+    commands = [
+        ["map", str(planned), "--data", str(tiny_dir)],
+        ["report", "compliance", str(tiny_dir), "--out", str(tmp_path / "r"), "--roster",
+         str(planned), "--today", "2027-01-05"],
+        ["replan", str(planned), str(tiny_dir), "--from", "2027-01-11", "--out",
+         str(tmp_path / "re"), "--time-limit", "2", "--no-maps", "-q"],
+    ]  # fmt: skip
+    for args in commands:
+        result = runner.invoke(main, args)
+        assert result.exit_code == 0, f"{args[0]}: {result.output}"

@@ -16,10 +16,10 @@ from openpyxl import load_workbook
 from rso_scheduler.errors import InputError
 from rso_scheduler.models import Dataset, Offender, Outcome, RiskLevel, Status, VisitRecord
 from rso_scheduler.outputs.files import MANIFEST
+from rso_scheduler.outputs.roster_files import parse_planned as parse_roster
 from rso_scheduler.policy import Policy
 from rso_scheduler.report import compliance, write_report
 from rso_scheduler.report.html import CSP, MARKING, ageing_svg, render_html
-from rso_scheduler.report.roster_in import parse_roster
 from rso_scheduler.report.xlsx import xlsx_cell
 
 AS_OF = date(2026, 11, 20)
@@ -324,7 +324,7 @@ def test_parse_roster_reads_rows():
             "visit_id,date,offender_id,risk_level,due_date\nV1,2026-11-02,,high,2026-11-10\n",
             2,
             "offender_id",
-            "blank",
+            "empty",
         ),
     ],
 )
@@ -342,8 +342,7 @@ def test_roster_written_by_plan_reads_back(tiny_dir: Path, tmp_path: Path):
     from rso_scheduler.ingest import load_dataset
     from rso_scheduler.models import VisitKind
     from rso_scheduler.outputs.files import staged_output
-    from rso_scheduler.outputs.roster_files import write_plan
-    from rso_scheduler.report.roster_in import read_roster
+    from rso_scheduler.outputs.roster_files import read_planned, write_plan
     from rso_scheduler.roster import PlannedVisit, PlanResult
 
     data = load_dataset(tiny_dir, today=date(2026, 12, 15))
@@ -374,4 +373,4 @@ def test_roster_written_by_plan_reads_back(tiny_dir: Path, tmp_path: Path):
     result = PlanResult(date(2027, 1, 1), date(2027, 1, 31), visits, [], [], 2, 0.0, 1, 1.0)
     with staged_output(tmp_path / "plan") as stage:
         write_plan(stage, data, result, {})
-    assert read_roster(tmp_path / "plan") == visits
+    assert read_planned(tmp_path / "plan")[0] == visits

@@ -245,7 +245,7 @@ GOOD = "V1,2027-01-04,10:00,11:30,P1,A;B,very_high,2027-01-01,3,unannounced"
             f"{HEADER}\n{GOOD}\n{GOOD.replace('2027-01-04', '04/01/2027')}\n",
             3,
             "date",
-            "expected YYYY-MM-DD",
+            "write dates as YYYY-MM-DD",
         ),
         (f"{HEADER}\n{GOOD.replace('10:00', '10h')}\n", 2, "start", "expected HH:MM"),
         (f"{HEADER}\n{GOOD.replace(',3,', ',three,')}\n", 2, "days_late", "whole number"),

@@ -117,8 +117,8 @@ def compliance_command(
 ) -> None:
     from rso_scheduler.ingest import load_dataset
     from rso_scheduler.outputs.files import check_out_dir
+    from rso_scheduler.outputs.roster_files import read_planned
     from rso_scheduler.report import compliance, write_report
-    from rso_scheduler.report.roster_in import read_roster_with_hash
 
     formats = _formats(fmt)
     check_out_dir(out)
@@ -137,7 +137,7 @@ def compliance_command(
         )
     roster, roster_sha256 = None, None
     if roster_dir is not None:
-        roster, roster_sha256 = read_roster_with_hash(roster_dir)
+        roster, roster_sha256 = read_planned(roster_dir)
         progress(f"read {len(roster)} planned visits")
     progress(f"working out due dates on {day.isoformat()}")
     report = compliance(dataset, day, roster=roster, trend=trend, grace_days=grace_days)

@@ -16,12 +16,15 @@ so owner-only and formula-neutral; day sheets timed by the run's travel model):
 - `day_sheets/<officer>.csv` and `day_sheets/index.csv`: each officer's visits, day by day.
 - `run.json`: the run record (versions, command line, data folder, seed, time limit...).
 
-`read_roster(out_dir)` parses them back for the checker and the maps, with every problem in a
-malformed roster located by file, line and column (`errors.InputError`).
+`read_roster(out_dir)` parses them back for the checker and the maps, and `read_planned(path)`
+reads roster.csv as planned visits for `rso report compliance --roster`: one parser
+(`parse_roster`) for every command, every problem in a malformed roster located by file, line
+and column (`errors.InputError`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import re
@@ -35,7 +38,7 @@ from typing import Any, TypeVar
 
 from rso_scheduler import __version__
 from rso_scheduler.errors import InputError, OutputError, PathError, Problem
-from rso_scheduler.models import RISK_ORDER, Dataset
+from rso_scheduler.models import RISK_ORDER, Dataset, RiskLevel, VisitKind
 from rso_scheduler.outputs.files import finish_interrupted, unneutralise, write_csv, write_json
 from rso_scheduler.policy import NESTED_TOO_DEEPLY
 from rso_scheduler.redact import shown, shown_found
@@ -147,10 +150,9 @@ def _parse_time(text: str) -> int:
 
 
 def _parse_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(f"{shown(text)} is not a date; expected YYYY-MM-DD") from None
+    from rso_scheduler.ingest import to_date  # the inputs' date rule and its hints
+
+    return to_date(text.strip())
 
 
 def _parse_int(text: str) -> int:
@@ -210,21 +212,40 @@ def _text(s: str) -> str:
     return unneutralise(s.strip())
 
 
-def parse_roster(text: str, file: str = "roster.csv") -> list[RosterRow]:
-    """roster.csv text -> rows; raises InputError listing every problem."""
+# What the plan-against-actual report needs of a roster (`rso report compliance --roster`): a
+# roster kept by hand may leave out the times, officers, kind and days_late.
+REPORT_ROSTER_COLUMNS = ("visit_id", "date", "offender_id", "risk_level", "due_date")
+
+
+def _blank_or(parse: Callable[[str], int], required: bool) -> Callable[[str], int | None]:
+    """A column's parser; a blank cell of a column not required reads as None."""
+    return parse if required else (lambda s: parse(s) if s.strip() else None)
+
+
+def parse_roster(
+    text: str, file: str = "roster.csv", required: tuple[str, ...] = ROSTER_COLUMNS
+) -> list[RosterRow]:
+    """roster.csv text -> rows; raises InputError listing every problem.
+
+    `required`: the columns that must be present and filled (every contract column for the
+    checker and the maps; `REPORT_ROSTER_COLUMNS` for the report). A blank start reads as 00:00,
+    a blank end as the start, a blank days_late as computed from the dates.
+    """
     from rso_scheduler.ingest import to_id, to_id_list  # ids bounded as in the inputs
 
     problems: list[Problem] = []
     out: list[RosterRow] = []
-    for line, row in _rows(
-        text, file, ROSTER_COLUMNS + ROSTER_EXTRA_COLUMNS, ROSTER_COLUMNS, problems
-    ):
+    for line, row in _rows(text, file, ROSTER_COLUMNS + ROSTER_EXTRA_COLUMNS, required, problems):
         n = len(problems)
         day = _cell(row, "date", _parse_date, file, line, problems)
-        start = _cell(row, "start", _parse_time, file, line, problems)
-        end = _cell(row, "end", _parse_time, file, line, problems)
+        start = _cell(
+            row, "start", _blank_or(_parse_time, "start" in required), file, line, problems
+        )
+        end = _cell(row, "end", _blank_or(_parse_time, "end" in required), file, line, problems)
         due = _cell(row, "due_date", _parse_date, file, line, problems)
-        late = _cell(row, "days_late", _parse_int, file, line, problems)
+        late = _cell(
+            row, "days_late", _blank_or(_parse_int, "days_late" in required), file, line, problems
+        )
         seq = _cell(
             row, "seq", lambda s: _parse_int(s) if s.strip() else None, file, line, problems
         )
@@ -251,26 +272,23 @@ def parse_roster(text: str, file: str = "roster.csv") -> list[RosterRow]:
         )
         if len(problems) > n:
             continue
-        assert (
-            day is not None
-            and start is not None
-            and end is not None
-            and due is not None
-            and late is not None
-        )
+        assert day is not None and due is not None
+        start = 0 if start is None else start
         out.append(
             RosterRow(
                 line=line,
                 visit_id=_text(row["visit_id"]),
                 date=day,
                 start_min=start,
-                end_min=end,
+                end_min=start if end is None else end,
                 offender_id=_text(row["offender_id"]),
-                officer_ids=tuple(p for p in _text(row["officer_ids"]).split(";") if p.strip()),
+                officer_ids=tuple(
+                    p for p in _text(row.get("officer_ids", "")).split(";") if p.strip()
+                ),
                 risk_level=_text(row["risk_level"]),
                 due_date=due,
-                days_late=late,
-                kind=_text(row["kind"]),
+                days_late=max(0, (day - due).days) if late is None else late,
+                kind=_text(row.get("kind", "")),
                 seq=seq,
                 pulled_forward=bool(pulled),
                 crew_id=_text(row.get("crew_id", "")),
@@ -310,6 +328,72 @@ def parse_unscheduled(text: str, file: str = "unscheduled.csv") -> list[Unschedu
     if problems:
         raise InputError(problems)
     return out
+
+
+def planned_visits(rows: list[RosterRow], file: str = "roster.csv") -> list[PlannedVisit]:
+    """Roster rows as planned visits (the report's plan-against-actual check): risk level and
+    kind read as in the inputs, visit ids unique; raises InputError listing every problem."""
+    from rso_scheduler.ingest import to_kind, to_risk
+
+    problems: list[Problem] = []
+    out: list[PlannedVisit] = []
+    seen: dict[str, int] = {}
+    for r in rows:
+        n = len(problems)
+        if r.visit_id in seen:
+            problems.append(
+                Problem(
+                    file,
+                    r.line,
+                    "visit_id",
+                    f"{shown(r.visit_id)} is also on line {seen[r.visit_id]}; expected unique ids",
+                )
+            )
+        seen.setdefault(r.visit_id, r.line)
+        risk = _cell({"risk_level": r.risk_level}, "risk_level", to_risk, file, r.line, problems)
+        kind = _cell({"kind": r.kind or "announced"}, "kind", to_kind, file, r.line, problems)
+        if len(problems) > n:
+            continue
+        out.append(
+            PlannedVisit(
+                visit_id=r.visit_id,
+                date=r.date,
+                start_min=r.start_min,
+                end_min=r.end_min,
+                offender_id=r.offender_id,
+                officer_ids=r.officer_ids,
+                risk_level=RiskLevel(str(risk)),
+                due_date=r.due_date,
+                kind=VisitKind(str(kind)),
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def parse_planned(text: str, file: str = "roster.csv") -> list[PlannedVisit]:
+    """roster.csv text as planned visits for the report (only `REPORT_ROSTER_COLUMNS` needed)."""
+    return planned_visits(parse_roster(text, file, REPORT_ROSTER_COLUMNS), file)
+
+
+def read_planned(path: Path) -> tuple[list[PlannedVisit], str]:
+    """The planned visits of `<path>/roster.csv` (or of the file itself if given one), with the
+    SHA-256 of the bytes read (for the run record)."""
+    path = Path(path)
+    finish_interrupted(path)
+    if path.is_dir():
+        path = path / "roster.csv"
+    if not path.is_file():
+        raise PathError(f"no roster found at {path}; expected the output folder of `rso plan`")
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")  # Excel saves with a BOM
+    except UnicodeDecodeError:
+        raise InputError([Problem(path.name, None, None, "is not UTF-8 text")]) from None
+    except OSError as exc:
+        raise OutputError(f"cannot read {path}: {exc.strerror}") from None
+    return parse_planned(text, path.name), hashlib.sha256(raw).hexdigest()
 
 
 class MissingRosterFile(OutputError, PathError):
