@@ -284,3 +284,22 @@ def test_window_as_long_as_the_visit_is_planned(tmp_path: Path) -> None:
     res = run(ds)
     assert [(v.start_min, v.end_min) for v in res.visits] == [(600, 675)]
     assert_valid(ds, res, tmp_path)
+
+
+def test_unscheduled_reason_names_every_missing_skill() -> None:
+    """A visit needing two skills no officer on duty holds: the reason names both (one rule,
+    `rules.crew_skills`, not a copy that stopped at the first)."""
+    from datetime import date
+
+    from rso_scheduler.demand import requirements
+    from rso_scheduler.solver.diagnose import blocking_reason
+    from tests.solver_helpers import dataset, officer, person
+
+    ds = dataset(
+        [person("P1", required_skills=frozenset({"polish", "welsh"}))],
+        [officer("O1"), officer("O2")],
+    )
+    start, end = date(2027, 1, 4), date(2027, 1, 8)
+    (req,) = requirements(ds, start, end)
+    why = blocking_reason(req, start, end, lambda _d: list(ds.officers), "prefer")
+    assert why is not None and "no officer with skill polish;welsh on duty" in why, why

@@ -17,6 +17,7 @@ from rso_scheduler.models import Officer
 from rso_scheduler.roster import Unscheduled
 from rso_scheduler.rules import (
     crew_area,
+    crew_skills,
     last_owed_floor,
     not_before,
     officer_shift_holds,
@@ -55,9 +56,9 @@ def blocking_reason(
     if not officer_days:
         return f"no officer on duty on any day the person is available {span}"
     need = 2 if req.two_officers else 1
-    for skill in sorted(req.skills):
-        if not any(skill in o.skills for _, o in officer_days):
-            return f"no officer with skill {skill} on duty {span}"
+    no_skill = crew_skills(req, [o for _, o in officer_days])  # no crew of them could hold it
+    if no_skill:
+        return f"{no_skill} on duty {span}"
     pool = [(d, o) for d, o in officer_days if crew_area(req, (o,), area_mode) is None]
     if not pool:
         return f"strict area: no officer of area {req.area} on duty {span}"
