@@ -314,10 +314,6 @@ to_lon = _coordinate(180.0)
 COORDINATE_COLUMNS = frozenset({"lat", "lon", "base_lat", "base_lon"})
 
 
-def to_text(s: str) -> str:
-    return s
-
-
 def to_free_text(s: str) -> str:
     """Free text (a name, a reason) of at most MAX_TEXT_CHARS characters."""
     if len(s) > MAX_TEXT_CHARS:

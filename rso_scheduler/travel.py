@@ -17,7 +17,7 @@ estimates only (nearest-neighbour pruning, distance checks): they are never trav
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -258,8 +258,3 @@ def build_travel(
 
     assert tp.network is not None
     return build_road_travel(root / tp.network, tp.network, places, tp, progress=progress)
-
-
-def unique_places(places: Iterable[Place]) -> list[Place]:
-    """Places in first-seen order without repeats."""
-    return list(dict.fromkeys(places))

@@ -478,7 +478,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
         or improve_work.clock_fired
     )
     stats["notices"] = notices
-    result = _extract(prob, st, options, holidays_off, stats)
+    result = _extract(prob, st, options, stats)
     result.not_kept = not_kept
     result.solve_seconds = round(time.monotonic() - t0, 3)
     say(f"planned {len(result.visits)} visits, {len(result.unscheduled)} unscheduled")
@@ -581,7 +581,6 @@ def _extract(
     prob: Problem,
     st: _State,
     options: PlanOptions,
-    holidays_off: dict[date, str],
     stats: dict[str, object],
 ) -> PlanResult:
     """Plain roster rows, crew routes, unscheduled visits with reasons, and statistics."""

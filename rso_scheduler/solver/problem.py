@@ -92,8 +92,8 @@ class Problem:
 
     def static_eligibility(self, person: int, comp: int) -> tuple[int, int] | None:
         """(area mismatches, one-way travel summed over officers) if the crew may ever make the
-        visit (`rules.crew_ineligible`: size, skills, strict area, window inside shifts with
-        exact travel), else None."""
+        visit (`crew_ineligible`: size, skills, strict area, window inside shifts with exact
+        travel), else None."""
         key = (person, comp)
         if key in self._elig:
             return self._elig[key]
