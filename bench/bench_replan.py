@@ -64,6 +64,18 @@ def _pin(plan: Path, out: Path, share: float, rng: random.Random) -> Path:
     return pinned_copy(plan, out, chosen)
 
 
+def _outcome(summary: dict[str, Any], text: str, wall: float) -> dict[str, Any]:
+    """The figures every row shows of a run: misses, lateness, the check, times."""
+    return {
+        "missed": summary["unscheduled"],
+        "late": summary["late"],
+        "w_late": summary["risk_weighted_late_days"],
+        "check": "passed" if "Check: no violations." in text else "FAILED",
+        "wall_s": wall,
+        "solve_s": summary["solve_seconds"],
+    }
+
+
 def run_variant(
     name: str, data: Path, plan: Path, tmp: Path, absent: list[str], no_access: float, pin: float
 ) -> dict[str, Any]:
@@ -91,12 +103,7 @@ def run_variant(
         "pinned": len(pinned),
         "pinned_kept": sum(1 for c in pinned if c["change"] == "kept"),
         **{k: summary["replan"][k] for k in ("kept", "moved", "reassigned", "added", "removed")},
-        "missed": summary["unscheduled"],
-        "late": summary["late"],
-        "w_late": summary["risk_weighted_late_days"],
-        "check": "passed" if "Check: no violations." in text else "FAILED",
-        "wall_s": wall,
-        "solve_s": summary["solve_seconds"],
+        **_outcome(summary, text, wall),
     }
 
 
@@ -130,12 +137,7 @@ def fresh_plan(data: Path, plan: Path, tmp: Path, absent: list[str]) -> dict[str
         "pinned": 0,
         "pinned_kept": 0,
         **dict.fromkeys(("kept", "moved", "reassigned", "added", "removed"), na),
-        "missed": summary["unscheduled"],
-        "late": summary["late"],
-        "w_late": summary["risk_weighted_late_days"],
-        "check": "passed" if "Check: no violations." in text else "FAILED",
-        "wall_s": wall,
-        "solve_s": summary["solve_seconds"],
+        **_outcome(summary, text, wall),
         "baseline": True,
     }
 

@@ -36,6 +36,13 @@ def write_osm(path: Path, nodes: Mapping[int, tuple[float, float]], ways: Sequen
     return path
 
 
+def _grid_tags(fast: bool) -> dict[str, str]:
+    """A grid road's tags: a 60 mph primary road, or a 30 mph residential street."""
+    if fast:
+        return {"highway": "primary", "maxspeed": "60 mph"}
+    return {"highway": "residential", "maxspeed": "30 mph"}
+
+
 def grid_extract(
     path: Path,
     south: float,
@@ -63,26 +70,9 @@ def grid_extract(
     nodes = {nid(r, c): (south + r * dy, west + c * dx) for r in range(rows) for c in range(cols)}
     ways: list[Way] = []
     for r in range(rows):
-        fast = r % fast_every == 0
-        tags = (
-            {"highway": "primary", "maxspeed": "60 mph"}
-            if fast
-            else {
-                "highway": "residential",
-                "maxspeed": "30 mph",
-            }
-        )
-        ways.append(([nid(r, c) for c in range(cols)], tags))
+        ways.append(([nid(r, c) for c in range(cols)], _grid_tags(r % fast_every == 0)))
     for c in range(cols):
-        fast = c % fast_every == 0
-        tags = (
-            {"highway": "primary", "maxspeed": "60 mph"}
-            if fast
-            else {
-                "highway": "residential",
-                "maxspeed": "30 mph",
-            }
-        )
+        tags = _grid_tags(c % fast_every == 0)
         if river_row is None:
             ways.append(([nid(r, c) for r in range(rows)], tags))
             continue
