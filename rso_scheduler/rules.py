@@ -163,11 +163,18 @@ def crews_share_shift(a: Officer, b: Officer) -> str | None:
     )
 
 
+def crew_visit_cap(officers: Sequence[Officer]) -> int | None:
+    """The most visits a crew makes in a day: its officers' lowest `max_visits_per_day`
+    (None: no cap). The assignment model's constraint and `crew_max_visits` both use it."""
+    caps = [o.max_visits_per_day for o in officers if o.max_visits_per_day is not None]
+    return min(caps) if caps else None
+
+
 def crew_max_visits(officers: Sequence[Officer], visits_already: int) -> str | None:
     """No officer makes more visits in a day than their `max_visits_per_day`."""
-    caps = [o.max_visits_per_day for o in officers if o.max_visits_per_day is not None]
-    if caps and visits_already >= min(caps):
-        return f"crew full: {min(caps)} visits a day at most"
+    cap = crew_visit_cap(officers)
+    if cap is not None and visits_already >= cap:
+        return f"crew full: {cap} visits a day at most"
     return None
 
 

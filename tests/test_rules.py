@@ -159,3 +159,19 @@ def test_last_owed_floor() -> None:
     """The last owed visit of a 30-day interval in January is not before 2 January."""
     floor, why = rules.last_owed_floor(req(risk="very_high"), JAN[1])
     assert floor == date(2027, 1, 2) and "one more visit would fall due" in why
+
+
+def test_crew_visit_cap_is_the_lowest_cap_and_serves_crew_days() -> None:
+    """The crew's cap is its officers' lowest max_visits_per_day (None: none set), and the
+    crew-day of the planner reads it from rules rather than its own copy."""
+    from datetime import date
+
+    from rso_scheduler.rules import crew_max_visits, crew_visit_cap
+    from rso_scheduler.solver.crews import CrewDay
+    from tests.solver_helpers import officer
+
+    a, b, c = officer("A", max_visits_per_day=3), officer("B"), officer("C", max_visits_per_day=5)
+    assert crew_visit_cap([a, b, c]) == 3 and crew_visit_cap([b]) is None
+    assert crew_max_visits([a, b], 2) is None and crew_max_visits([a, b], 3) is not None
+    crew = CrewDay(index=0, day=date(2027, 1, 4), day_index=0, officers=(a, c))
+    assert crew.max_visits == crew_visit_cap((a, c)) == 3

@@ -20,7 +20,12 @@ from datetime import date
 from rso_scheduler.calendar import absences_by_officer, days, officer_works
 from rso_scheduler.demand import Requirement
 from rso_scheduler.models import Absence, Officer
-from rso_scheduler.rules import MIN_SHARED_SHIFT_MIN, crew_can_make, crews_share_shift
+from rso_scheduler.rules import (
+    MIN_SHARED_SHIFT_MIN,
+    crew_can_make,
+    crew_visit_cap,
+    crews_share_shift,
+)
 from rso_scheduler.travel import haversine_km
 
 # A pair is worth forming when the two shifts share enough hours for a few visits (the rule
@@ -66,16 +71,9 @@ class CrewDay:
         return min(o.shift_end_min for o in self.officers)
 
     @property
-    def skills(self) -> frozenset[str]:
-        out: frozenset[str] = frozenset()
-        for o in self.officers:
-            out |= o.skills
-        return out
-
-    @property
     def max_visits(self) -> int | None:
-        caps = [o.max_visits_per_day for o in self.officers if o.max_visits_per_day is not None]
-        return min(caps) if caps else None
+        """The crew's visit cap (`rules.crew_visit_cap`)."""
+        return crew_visit_cap(self.officers)
 
 
 def _overlap_min(a: Officer, b: Officer) -> int:
