@@ -349,9 +349,12 @@ def owed_visits(
     return out
 
 
-def capped(reqs: list[Requirement], owed_cap: Mapping[str, int] | None) -> list[Requirement]:
-    """Requirements with each listed person's owed visits capped (`PlanOptions.owed_cap`); a
-    person capped at 0 owes nothing more and is left out (a visit would exceed the count)."""
+def capped(
+    reqs: list[Requirement], owed_cap: Mapping[str, int] | None, until: date | None = None
+) -> list[Requirement]:
+    """Requirements with each listed person's owed visits capped (`PlanOptions.owed_cap`, the
+    visits due by `until`, the whole plan's end). A person capped at 0 owes nothing more: left
+    out, unless only a visit due after `until` is left to pull forward."""
     if owed_cap is None:
         return reqs
     out: list[Requirement] = []
@@ -361,6 +364,8 @@ def capped(reqs: list[Requirement], owed_cap: Mapping[str, int] | None) -> list[
             out.append(r)
         elif cap > 0:
             out.append(replace(r, owed_cap=cap))
+        elif r.optional and until is not None and r.first_due > until:
+            out.append(r)
     return out
 
 

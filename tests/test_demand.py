@@ -381,3 +381,26 @@ def test_never_visited_never_registered_owed_at_start_despite_later_release():
     r = requirement_for(o, [], POLICY, START, END)
     assert r is not None and not r.optional
     assert r.first_due == START and r.first_earliest == START and r.trigger == "never visited"
+
+
+def test_capped_limits_owed_visits_and_keeps_only_late_pull_forwards() -> None:
+    """`capped` (a month of a long plan): a cap shortens the chain; a person capped at 0 is
+    left out unless their only visit is due after the whole plan (a pull-forward)."""
+    from datetime import date
+
+    from rso_scheduler.demand import capped, duty_days, requirements
+    from tests.solver_helpers import dataset, officer, person
+
+    start, end, until = date(2027, 1, 1), date(2027, 1, 31), date(2027, 2, 15)
+    weekly = person("W", visit_interval_days=7)
+    later = person("L", last_visit_date=date(2026, 12, 20), visit_interval_days=62)
+    ds = dataset([weekly, later], [officer("O1"), officer("O2")])
+    reqs = {r.offender_id: r for r in requirements(ds, start, end)}
+    duty = duty_days(ds, start, end)
+    assert len(reqs["W"].owed_dues(end, duty)) > 2
+    (w,) = capped([reqs["W"]], {"W": 2}, until)
+    assert w.owed_cap == 2 and len(w.owed_dues(end, duty)) == 2
+    assert capped([reqs["W"]], {"W": 0}, until) == []
+    assert reqs["L"].optional and reqs["L"].first_due > until
+    assert capped([reqs["L"]], {"L": 0}, until) == [reqs["L"]]
+    assert capped([reqs["L"]], {"L": 0}, date(2027, 3, 31)) == []

@@ -100,7 +100,7 @@ def plan_in_windows(
             say(label + message)
 
         cap = {pid: max(0, k - held[pid]) for pid, k in owed_total.items()}
-        opts = replace(options, time_limit_s=share, progress=relay, owed_cap=cap)
+        opts = replace(options, time_limit_s=share, progress=relay, owed_cap=cap, owed_until=end)
         res = plan_window(history, a, b, opts)
         results.append(res)
         for v in res.visits:

@@ -255,7 +255,9 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     say = options.progress
     holidays_off = {} if options.work_bank_holidays else bank_holidays(start, end)
     reqs = capped(
-        requirements(dataset, start, end, include_optional=options.pull_forward), options.owed_cap
+        requirements(dataset, start, end, include_optional=options.pull_forward),
+        options.owed_cap,
+        options.owed_until,
     )
     officers = sorted(dataset.officers, key=lambda o: o.officer_id)
     crews = form_crews(

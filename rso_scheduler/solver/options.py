@@ -48,6 +48,7 @@ class PlanOptions:
     # a month of a longer plan (solver/horizon.py): offender_id -> owed visits the whole period
     # still owes (`demand.capped`); None: the month's own count
     owed_cap: Mapping[str, int] | None = None
+    owed_until: date | None = None  # the whole plan's last day (with owed_cap)
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0:
