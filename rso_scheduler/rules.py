@@ -218,12 +218,12 @@ def window_reachable(req: Requirement, timing: Callable[[], object | None]) -> s
     return "the visit does not fit the shifts with travel from and back to base"
 
 
-def last_owed_floor(req: Requirement, plan_end: date) -> tuple[date, str]:
-    """The earliest date of a person's last owed visit in a plan: made earlier, one more
-    visit would fall due inside the plan (the owed count would no longer be the one count).
-    A month of a longer plan has no floor: its count is capped by what the whole period owes
-    (`Requirement.owed_cap`), and an extra visit falling due is owed in a later month."""
-    if req.owed_cap is not None:
+def last_owed_floor(req: Requirement, plan_end: date, owed: int) -> tuple[date, str]:
+    """The earliest date of a person's last owed visit (the `owed`-th) in a plan: made earlier,
+    one more visit would fall due inside the plan (the owed count would no longer be the one
+    count). None (date.min) in a month of a longer plan whose `owed` visits reach what the whole
+    period owes (`Requirement.owed_cap`): no more visit is owed, however early the last one."""
+    if req.owed_cap is not None and owed >= req.owed_cap:
         return date.min, ""
     floor = plan_end - timedelta(days=req.interval_days - 1)
     return floor, "made earlier, one more visit would fall due inside the plan"

@@ -288,3 +288,29 @@ def test_long_plan_visits_due_agrees_with_the_one_count() -> None:
     assert result.visits_due == len(owed_visits(ds, start, end)) == 3
     assert_accounted(ds, start, end, result)
     assert_checks(ds, result)
+
+
+def test_long_plan_of_weekly_people_is_on_time() -> None:
+    """Three weekly people, two officers every day, 42 days (two windows): every owed visit
+    planned and none late (a month that stops early must not leave one to fall due unplanned)."""
+    people = [
+        Offender(
+            offender_id=f"W{i}",
+            risk_level=RiskLevel.high,
+            lat=51.46,
+            lon=-0.98,
+            visit_interval_days=7,
+            last_visit_date=date(2027, 1, 1),
+        )
+        for i in range(3)
+    ]
+    officers = [
+        Officer(officer_id=o, base_lat=51.454, base_lon=-0.977, working_days=frozenset(range(7)))
+        for o in ("O1", "O2")
+    ]
+    ds = Dataset(offenders=tuple(people), officers=tuple(officers), policy=Policy())
+    start, end = date(2027, 1, 4), date(2027, 2, 14)
+    result = optimise(ds, start, end, PlanOptions(time_limit_s=2, seed=1))
+    assert_accounted(ds, start, end, result)
+    assert not result.unscheduled and max(v.days_late for v in result.visits) == 0
+    assert_checks(ds, result)

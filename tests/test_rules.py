@@ -157,8 +157,18 @@ def test_window_reachable_bites_and_passes() -> None:
 
 def test_last_owed_floor() -> None:
     """The last owed visit of a 30-day interval in January is not before 2 January."""
-    floor, why = rules.last_owed_floor(req(risk="very_high"), JAN[1])
+    floor, why = rules.last_owed_floor(req(risk="very_high"), JAN[1], 1)
     assert floor == date(2027, 1, 2) and "one more visit would fall due" in why
+
+
+def test_last_owed_floor_under_a_cap() -> None:
+    """A month of a long plan: no floor once the visits reach the whole period's cap (nothing
+    more is owed); below the cap the floor holds, so no owed visit falls due unplanned."""
+    import dataclasses
+
+    capped = dataclasses.replace(req(risk="very_high"), owed_cap=2)
+    assert rules.last_owed_floor(capped, JAN[1], 2)[0] == date.min
+    assert rules.last_owed_floor(capped, JAN[1], 1)[0] == date(2027, 1, 2)
 
 
 def test_crew_visit_cap_is_the_lowest_cap_and_serves_crew_days() -> None:

@@ -20,7 +20,8 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from rso_scheduler.solver.problem import COMPS_PER_PERSON, Problem, Slot, due_index
+from rso_scheduler.rules import last_owed_floor
+from rso_scheduler.solver.problem import COMPS_PER_PERSON, Problem, Slot, due_index, owed_count
 
 W_MISS = 1_000_000  # per unit of risk weight: a missed owed visit
 W_LATE = 2_000  # per risk-weighted day late
@@ -281,11 +282,18 @@ def solve_assignment(
             if not (isinstance(pres, int) and pres == 0):
                 obj.append((-W_MISS * w, pres))
         s_last = chain[-1]
-        if by_slot.get(s_last.index):
-            # no owed visit may fall beyond the modelled chain
+        floor = max(
+            0,
+            (
+                max(last_owed_floor(r, prob.end, owed_count(prob, p))[0], prob.start) - prob.start
+            ).days,
+        )
+        if by_slot.get(s_last.index) and floor > 0:
+            # no owed visit may fall beyond the modelled chain (`rules.last_owed_floor`; a month
+            # of a long plan has none: its count is capped by the whole period's)
             pl = m.new_bool_var(f"pl{s_last.index}")
             m.add(pl == present[s_last.index])
-            m.add(day_vars[s_last.index] + r.interval_days >= last_day + 1).only_enforce_if(pl)
+            m.add(day_vars[s_last.index] >= floor).only_enforce_if(pl)
     for i, c in enumerate(cands):
         if c.cost:
             obj.append((c.cost, x[i]))

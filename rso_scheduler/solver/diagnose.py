@@ -187,7 +187,7 @@ def unplanned_owed(
                 due = req.next_due(prev)
                 lo, why = req.next_earliest_why(prev)
             if j == k - 1:
-                floor, floor_why = last_owed_floor(req, end)
+                floor, floor_why = last_owed_floor(req, end, k)
                 if floor > lo:
                     lo, why = floor, floor_why
             if due > end:

@@ -102,7 +102,7 @@ def greedy_plan(dataset: Dataset, start: date, end: date, options: PlanOptions) 
     for r in reqs:
         lo = r.first_earliest
         if len(owed[r.offender_id]) == 1:
-            lo = max(lo, last_owed_floor(r, end)[0])
+            lo = max(lo, last_owed_floor(r, end, 1)[0])
         heap.append(_Job(r.first_due, r.risk_level.rank, r.offender_id, 0, lo, r))
     heapq.heapify(heap)
 
@@ -140,7 +140,7 @@ def greedy_plan(dataset: Dataset, start: date, end: date, options: PlanOptions) 
         if len(mine) < k and nxt_due <= end:
             lo = r.next_earliest(d)
             if len(mine) == k - 1:
-                lo = max(lo, last_owed_floor(r, end)[0])
+                lo = max(lo, last_owed_floor(r, end, k)[0])
             heapq.heappush(
                 heap, _Job(nxt_due, r.risk_level.rank, r.offender_id, job.seq + 1, lo, r)
             )

@@ -101,7 +101,7 @@ def _next_owed(prob: Problem, st: _State, person: int) -> tuple[int, int] | None
             return None
         lo = ds[-1] + prob.step_days(person)
     if len(ds) == k - 1:
-        lo = max(lo, (last_owed_floor(r, prob.end)[0] - prob.start).days)
+        lo = max(lo, (last_owed_floor(r, prob.end, k)[0] - prob.start).days)
     return due, lo
 
 
@@ -557,7 +557,7 @@ def _with_late_reasons(
             else:
                 lo, why = r.next_earliest_why(prev)
             if i == owed - 1 and not v.pulled_forward:
-                floor, floor_why = last_owed_floor(r, prob.end)
+                floor, floor_why = last_owed_floor(r, prob.end, owed)
                 if floor > lo:
                     lo, why = floor, floor_why
             prev = v.date

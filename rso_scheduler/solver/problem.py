@@ -215,7 +215,7 @@ def build_problem(
         for k in range(n):
             e = first + k * step
             if k == n - 1:
-                e = max(e, (last_owed_floor(r, end)[0] - start).days)
+                e = max(e, (last_owed_floor(r, end, n)[0] - start).days)
             if e >= prob.n_days:
                 break  # cannot be made inside the plan: listed as unscheduled with its reason
             slots.append(Slot(len(slots), p, k, e))
