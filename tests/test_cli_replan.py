@@ -165,3 +165,27 @@ def test_from_outside_the_plan_is_refused(issued: tuple[Path, Path]) -> None:
         "replan", str(plan), str(data), "--from", "2027-03-01", "--out", "/nonexistent/x"
     )
     assert code == 2 and "outside the issued plan" in out + err and "Traceback" not in out + err
+
+
+def test_replan_quiet_still_says_the_planners_notices(
+    issued: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`rso replan -q`: a notice of the planner (e.g. the wall-clock net fired) is still on
+    stderr, as for `rso plan -q` (nothing silent)."""
+    import rso_scheduler.solver as solver
+
+    real = solver.plan
+
+    def noisy(*args: object, **kw: object):  # type: ignore[no-untyped-def]
+        result = real(*args, **kw)  # type: ignore[arg-type]
+        result.stats["notices"] = ["the local search was stopped by the wall clock (test)"]
+        return result
+
+    monkeypatch.setattr(solver, "plan", noisy)
+    data, plan = issued
+    code, out, err = _run(
+        "replan", str(plan), str(data), "--from", FROM.isoformat(), "--out",
+        str(tmp_path / "re"), "--time-limit", "2", "--no-maps", "-q",
+    )  # fmt: skip
+    assert code == 0, out + err
+    assert "note: the local search was stopped by the wall clock (test)" in err

@@ -224,6 +224,14 @@ def seed_option(fn: F) -> F:
     )(fn)
 
 
+def say_notices(stats: dict[str, Any], quiet: bool) -> None:
+    """The planner's notices (a safety net that fired, a fallback) on stderr under --quiet;
+    without it the progress lines have shown them as they happened. Never silent."""
+    if quiet:
+        for note in stats.get("notices", []):
+            click.echo(f"note: {note}", err=True)
+
+
 def run_travel(dataset: Any, data_dir: Path, progress: Progress) -> Any:
     """The run's travel model (`travel.build_travel`), its fallbacks said on stderr.
 

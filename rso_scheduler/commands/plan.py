@@ -19,6 +19,7 @@ from rso_scheduler.commands.common import (
     parse_iso_date,
     parse_month,
     run_travel,
+    say_notices,
     seed_option,
     time_limit_option,
     today_option,
@@ -237,9 +238,7 @@ def command(
         travel=travel,
     )
     result = plan_fn(dataset, plan_start, plan_end, options)
-    if quiet:  # otherwise the progress lines have shown them as they happened
-        for note in result.stats.get("notices", []):
-            click.echo(f"note: {note}", err=True)
+    say_notices(result.stats, quiet)
 
     progress(f"writing {out_dir}")
     plan_id = plan_identity(plan_start, plan_end, dataset.file_hashes(), f"{solver}|{seed}")

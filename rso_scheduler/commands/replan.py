@@ -17,6 +17,7 @@ from rso_scheduler.commands.common import (
     handle_errors,
     parse_iso_date,
     run_travel,
+    say_notices,
     seed_option,
     time_limit_option,
 )
@@ -143,6 +144,7 @@ def command(
         dataset, issued.visits, issued.plan_end, from_date, plan_options, planner_for("optimised")
     )
     result = done.result
+    say_notices(result.stats, quiet)
     counts = done.counts()
 
     plan_id = str(
