@@ -191,6 +191,7 @@ class Requirement:
     # a month of a longer plan: at most this many owed visits (what the whole period still
     # owes, `capped`); None: the plan's own count
     owed_cap: int | None = None
+    count_end: date | None = None  # with owed_cap: the whole plan's last day
     extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -363,7 +364,7 @@ def capped(
         if cap is None:
             out.append(r)
         elif cap > 0:
-            out.append(replace(r, owed_cap=cap))
+            out.append(replace(r, owed_cap=cap, count_end=until))
         elif r.optional and until is not None and r.first_due > until:
             out.append(r)
     return out

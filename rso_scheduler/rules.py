@@ -221,9 +221,12 @@ def window_reachable(req: Requirement, timing: Callable[[], object | None]) -> s
 def last_owed_floor(req: Requirement, plan_end: date, owed: int) -> tuple[date, str]:
     """The earliest date of a person's last owed visit (the `owed`-th) in a plan: made earlier,
     one more visit would fall due inside the plan (the owed count would no longer be the one
-    count). None (date.min) in a month of a longer plan whose `owed` visits reach what the whole
-    period owes (`Requirement.owed_cap`): no more visit is owed, however early the last one."""
+    count). In a month of a longer plan whose `owed` visits reach what the whole period owes
+    (`Requirement.owed_cap`), the floor is from the whole plan's end (`count_end`): the person's
+    last visit of the whole plan (none at all without that date)."""
     if req.owed_cap is not None and owed >= req.owed_cap:
-        return date.min, ""
+        if req.count_end is None:
+            return date.min, ""
+        plan_end = req.count_end
     floor = plan_end - timedelta(days=req.interval_days - 1)
     return floor, "made earlier, one more visit would fall due inside the plan"

@@ -286,6 +286,8 @@ def test_long_plan_visits_due_agrees_with_the_one_count() -> None:
     start, end = date(2027, 4, 28), date(2027, 7, 19)
     result = optimise(ds, start, end, PlanOptions(time_limit_s=1, seed=1))
     assert result.visits_due == len(owed_visits(ds, start, end)) == 3
+    # and no fourth visit falls due inside the plan by the contract's chain (last + interval)
+    assert max(v.date for v in result.visits) + timedelta(days=30) > end
     assert_accounted(ds, start, end, result)
     assert_checks(ds, result)
 

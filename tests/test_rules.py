@@ -162,13 +162,16 @@ def test_last_owed_floor() -> None:
 
 
 def test_last_owed_floor_under_a_cap() -> None:
-    """A month of a long plan: no floor once the visits reach the whole period's cap (nothing
-    more is owed); below the cap the floor holds, so no owed visit falls due unplanned."""
+    """A month of a long plan: once the visits reach the whole period's cap the floor is from
+    the whole plan's end (none if unknown); below the cap the month's floor holds."""
     import dataclasses
 
     capped = dataclasses.replace(req(risk="very_high"), owed_cap=2)
     assert rules.last_owed_floor(capped, JAN[1], 2)[0] == date.min
     assert rules.last_owed_floor(capped, JAN[1], 1)[0] == date(2027, 1, 2)
+    # with the whole plan's end known, the cap-reaching visit's floor is from that end
+    whole = dataclasses.replace(capped, count_end=date(2027, 3, 31))
+    assert rules.last_owed_floor(whole, JAN[1], 2)[0] == date(2027, 3, 2)
 
 
 def test_crew_visit_cap_is_the_lowest_cap_and_serves_crew_days() -> None:
