@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rso_scheduler.check import check_plan
-from rso_scheduler.demand import owed_visits
+from rso_scheduler.demand import interval_for, owed_visits
 from rso_scheduler.models import (
     Absence,
     Dataset,
@@ -76,6 +76,14 @@ def assert_accounted(ds: Dataset, start: date, end: date, result: PlanResult) ->
         )
     assert result.visits_due == sum(owed.values())
     assert all(u.due_date <= end and u.reason for u in result.unscheduled)
+    # by the contract's chain (next due = last planned date + interval) nothing more falls due
+    # inside the plan for a person whose owed visits are all planned
+    people = ds.offender_by_id()
+    for pid in planned:
+        if owed[pid] and not listed[pid]:
+            last = max(v.date for v in result.visits if v.offender_id == pid)
+            interval = interval_for(people[pid], ds.policy)
+            assert last + timedelta(days=interval) > end, f"{pid}: a visit due after {last}"
     # an auditor's overdue list on the first day is covered
     report = compliance(ds, start)
     accounted = set(planned) | set(listed)
