@@ -36,7 +36,8 @@ Examples:
 \b
 Writes into OUT (all files readable by you only, replaced atomically):
   roster.csv        one row per planned visit (contract columns, then seq,
-                    pulled_forward, crew_id, offender_manager_on_visit, pinned)
+                    pulled_forward, crew_id, offender_manager_on_visit, late_reason,
+                    pinned)
   unscheduled.csv   every owed visit the roster does not hold, with the reason
   summary.json      counts, travel, policy and input file hashes
   day_sheets/       one CSV per officer, and index.csv
