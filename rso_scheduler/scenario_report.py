@@ -7,6 +7,7 @@ The HTML pages are static: inline SVG drawn here, no scripts, nothing loaded fro
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -614,7 +615,7 @@ def stacked_bars_svg(
             )
         parts.append(
             f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 14}" font-size="10" '
-            f'text-anchor="middle">{_e(_shorten(cat, int(slot // 6)))}<title>{_e(cat)}</title></text>'
+            f'text-anchor="middle">{_e(_bar_label(cat, int(slot // 6)))}<title>{_e(cat)}</title></text>'
         )
     lx = left
     for name in series:
@@ -626,6 +627,20 @@ def stacked_bars_svg(
         lx += 24 + 7 * len(label)
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _bar_label(cat: str, max_chars: int) -> str:
+    """A bar's label cut to its slot; a month (YYYY-MM) that does not fit is `Mar 27` or `Mar`.
+
+    Cutting `2027-03` would leave `2027-…` under every bar of a long horizon.
+    """
+    if len(cat) > max(4, max_chars) and re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", cat):
+        month = _MONTH_ABBR[int(cat[5:]) - 1]
+        return f"{month} {cat[2:4]}" if max_chars >= 6 else month
+    return _shorten(cat, max_chars)
+
+
+_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def _shorten(text: str, max_chars: int) -> str:

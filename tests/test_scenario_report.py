@@ -10,6 +10,7 @@ from rso_scheduler.scenario_report import (
     comparison_html,
     comparison_rows,
     signed,
+    stacked_bars_svg,
     terminal_comparison,
 )
 from rso_scheduler.scenarios import MonthMetrics, ScenarioResult
@@ -77,3 +78,25 @@ def test_shipped_scenarios_parse_and_name_a_data_folder_that_is_there():
     assert len(set(names)) == len(names)
     for f in files:
         assert load_scenario(f).data.is_dir(), f
+
+
+def test_month_labels_of_a_long_horizon_stay_readable():
+    """Nine months under one chart are labelled `Dec 26`, `Jan 27`..., not `2026-…` nine times."""
+    import re
+
+    months = ["2026-12", *(f"2027-{m:02d}" for m in range(1, 9))]
+    svg = stacked_bars_svg("Late visits by month", months, {"high": [1] * 9}, {"high": "#d00"})
+    labels = re.findall(r'text-anchor="middle">([^<]*)<title>', svg)
+    assert labels == [
+        "Dec 26",
+        "Jan 27",
+        "Feb 27",
+        "Mar 27",
+        "Apr 27",
+        "May 27",
+        "Jun 27",
+        "Jul 27",
+        "Aug 27",
+    ]
+    few = stacked_bars_svg("Late visits by month", months[:3], {"high": [1] * 3}, {"high": "#d00"})
+    assert re.findall(r'text-anchor="middle">([^<]*)<title>', few) == months[:3]
