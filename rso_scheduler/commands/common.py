@@ -181,6 +181,38 @@ def parse_month(value: str, option: str = "--month") -> tuple[date, date]:
         ) from None
 
 
+MAX_PERIOD_DAYS = 366
+
+
+def plan_period(
+    month: str | None, start: str | None, end: str | None, today: date
+) -> tuple[date, date]:
+    """The period of `--month` or `--start`/`--end` (default: the month after today); exit 2 if bad."""
+    from rso_scheduler.calendar import next_month_start
+
+    if month and (start or end):
+        raise UserError("give either --month or --start/--end, not both", 2)
+    if bool(start) != bool(end):
+        raise UserError("--start and --end must be given together", 2)
+    if start and end:
+        s, e = parse_iso_date(start, "--start"), parse_iso_date(end, "--end")
+        if e < s:
+            raise UserError(f"--end {e} is before --start {s}", 2)
+        days = (e - s).days + 1
+        if days > MAX_PERIOD_DAYS:
+            # Every owed visit of every day is one model: years of them exhaust memory.
+            raise UserError(
+                f"--start {s} to --end {e} is {days} days; a plan covers at most "
+                f"{MAX_PERIOD_DAYS} days (plan month by month, or use `rso scenario run` "
+                "for a longer horizon)",
+                2,
+            )
+        return s, e
+    if month is None:
+        month = next_month_start(today).strftime("%Y-%m")
+    return parse_month(month)
+
+
 class Progress:
     """Timestamped progress lines on stderr (quiet when `enabled` is False)."""
 
