@@ -100,3 +100,11 @@ def test_generate_command_imports_no_solver() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_time_limit_help_says_how_each_command_spends_it() -> None:
+    """plan's long periods go month by month; a re-plan stays one model, and its help says so."""
+    plan = " ".join(CliRunner().invoke(main, ["plan", "--help"]).output.split())
+    replan = " ".join(CliRunner().invoke(main, ["replan", "--help"]).output.split())
+    assert "planned month by month, with this limit for each month" in plan
+    assert "month by month" not in replan and "one model however long the period" in replan

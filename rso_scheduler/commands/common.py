@@ -229,8 +229,25 @@ class Progress:
 DEFAULT_TIME_LIMIT_S = 60.0  # a force-size month finishes within a minute
 
 
+TIME_LIMIT_HELP = "Seconds the optimiser may run (it may stop earlier)"
+
+
 def time_limit_option(fn: F) -> F:
-    """--time-limit S for the commands that run the optimiser."""
+    """--time-limit S for `rso plan`: a long plan is planned month by month, each with it."""
+    return _time_limit(
+        f"{TIME_LIMIT_HELP}; a plan longer than 31 days is planned month by month, with this "
+        "limit for each month."
+    )(fn)
+
+
+def replan_time_limit_option(fn: F) -> F:
+    """--time-limit S for `rso replan`: a re-plan keeps its issued visits in one model."""
+    return _time_limit(
+        f"{TIME_LIMIT_HELP}; a re-plan is one model however long the period, with this limit."
+    )(fn)
+
+
+def _time_limit(help_text: str) -> Callable[[F], F]:
     return click.option(
         "--time-limit",
         "time_limit_s",
@@ -238,9 +255,8 @@ def time_limit_option(fn: F) -> F:
         callback=finite_seconds,
         default=DEFAULT_TIME_LIMIT_S,
         show_default=True,
-        help="Seconds the optimiser may run (it may stop earlier); a plan longer than 31 days "
-        "is planned month by month, with this limit for each month.",
-    )(fn)
+        help=help_text,
+    )
 
 
 def seed_option(fn: F) -> F:
