@@ -232,6 +232,22 @@ def test_markup_in_ids_appears_only_escaped(written):
     assert EVIL in json.dumps(_blob(index), ensure_ascii=False)  # and decodes back intact
 
 
+def test_town_names_label_the_maps_area_only(written):
+    """Without tiles there are town names to navigate by: the bundled towns inside the map's box."""
+    out, _ = written
+    blob = _blob((out / "maps" / "index.html").read_text())
+    names = [t[2] for t in blob["towns"]]
+    assert "Reading" in names and "Slough" in names
+    assert "Manchester" not in names and "London" not in names  # far outside the Reading-Slough box
+    (lat0, lon0), (lat1, lon1) = blob["bounds"]
+    assert all(
+        lat0 - 0.1 <= t[0] <= lat1 + 0.1 and lon0 - 0.1 <= t[1] <= lon1 + 0.1 for t in blob["towns"]
+    )
+    page = next((out / "maps").glob("2027-*/*.html")).read_text()
+    assert _blob(page)["towns"] is not None
+    assert "Town names" in (out / "maps" / "assets" / "rso_map.js").read_text()
+
+
 def test_index_holds_every_stop_route_and_layer(written):
     """The index blob has a route per crew-day, a stop per visit and the thematic layers."""
     out, _ = written

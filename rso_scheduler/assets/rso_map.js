@@ -99,7 +99,8 @@
     });
   }
 
-  // Station names stay where they are; area names are placed after them, one after another,
+  // Station names stay where they are; area names, then town names (largest first) are placed
+  // after them, one after another,
   // and a name that would overlap one already placed is moved a line or two up or down, or
   // hidden, so that names never print over each other.
   function placeLabels(container) {
@@ -107,7 +108,7 @@
     container.querySelectorAll(".rso-station-label span").forEach(function (span) {
       placed.push(span.getBoundingClientRect());
     });
-    container.querySelectorAll(".rso-area-label span").forEach(function (span) {
+    container.querySelectorAll(".rso-area-label span, .rso-town-label span").forEach(function (span) {
       span.style.visibility = "";
       span.style.marginTop = "0px";
       var h = span.getBoundingClientRect().height + 2;
@@ -195,6 +196,20 @@
     });
     stations.addTo(map);
     overlays["Stations"] = stations;
+
+    // town names (GeoNames, bundled): placed after stations and area names, largest first
+    if (d.towns && d.towns.length) {
+      var towns = L.layerGroup();
+      d.towns.forEach(function (t) {
+        L.marker([t[0], t[1]], {
+          icon: L.divIcon({ className: "rso-town-label", html: "<span>" + esc(t[2]) + "</span>", iconSize: [0, 0] }),
+          interactive: false, keyboard: false,
+        }).addTo(towns);
+      });
+      towns.addTo(map);
+      overlays["Town names"] = towns;
+      if (map.attributionControl) map.attributionControl.addAttribution("Town names: GeoNames (CC BY 4.0)");
+    }
 
     var heat = null;
     if (d.heat && d.heat.length && L.heatLayer) {

@@ -25,8 +25,10 @@ hundred KB that draws in well under a second, and crew-day pages of about 10 KB.
 
 from __future__ import annotations
 
+import csv
 import functools
 import html
+import io
 import json
 import re
 from collections.abc import Sequence
@@ -474,6 +476,34 @@ def _route_entry(
     }
 
 
+# Town names come from GeoNames (CC BY 4.0; assets/README.md): England and Wales, 10,000 people
+# or more. Only towns inside the map's box, widened by this margin, are drawn; the largest
+# are placed first so that where names would collide the better known one is kept.
+TOWN_MARGIN_DEG = 0.08
+MAX_TOWNS = 120
+
+
+@functools.cache
+def _town_table() -> tuple[tuple[str, float, float], ...]:
+    """(name, lat, lon) of the bundled towns, largest first."""
+    rows = csv.DictReader(io.StringIO(_vendored("towns_england_wales.csv")))
+    return tuple((r["name"], float(r["lat"]), float(r["lon"])) for r in rows)
+
+
+def _towns(bounds: list[list[float]] | None) -> list[list[Any]]:
+    """Towns to label inside a map's bounds as [lat, lon, name], largest first."""
+    if bounds is None:
+        return []
+    (lat0, lon0), (lat1, lon1) = bounds
+    m = TOWN_MARGIN_DEG
+    inside = [
+        [lat, lon, name]
+        for name, lat, lon in _town_table()
+        if lat0 - m <= lat <= lat1 + m and lon0 - m <= lon <= lon1 + m
+    ]
+    return inside[:MAX_TOWNS]
+
+
 def _bounds(points: Sequence[tuple[float, float]]) -> list[list[float]] | None:
     if not points:
         return None
@@ -703,6 +733,7 @@ def write_maps(
         "routes": routes,
         "stations": _stations(dataset),
         "areas": areas,
+        "towns": [],
         "unsched": markers,
         "heat": heat,
         "heatMax": heat_max,
@@ -713,6 +744,7 @@ def write_maps(
         "filter": True,
         "startDay": day_idx[day] if day is not None else 0,
     }
+    index_data["towns"] = _towns(index_data["bounds"])
     maps_dir = out_dir / "maps"
     written: list[Path] = []
 
@@ -746,6 +778,7 @@ def write_maps(
             "routes": [one],
             "stations": _stations(dataset, set(c.officer_ids)),
             "areas": [],
+            "towns": [],
             "unsched": [],
             "heat": [],
             "heatMax": 1,
@@ -755,6 +788,7 @@ def write_maps(
             "layers": False,
             "filter": False,
         }
+        data["towns"] = _towns(data["bounds"])
         put(
             maps_dir / c.date.isoformat() / f"{n}.html",
             _page(
