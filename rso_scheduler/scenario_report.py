@@ -821,7 +821,7 @@ def summary_table_html(results: Sequence[ScenarioResult]) -> str:
         + (
             ""
             if i == 0 or compared[i]
-            else f'<span class="sub">{_e(not_compared(r, results[0]))}</span>'
+            else '<span class="sub">totals not compared: other months than the baseline</span>'
         )
         + "</th>"
         for i, r in enumerate(results)
