@@ -726,6 +726,7 @@ def write_maps(
     everything = [(o.lat, o.lon) for o in dataset.offenders] + [
         (o.base_lat, o.base_lon) for o in dataset.officers
     ]
+    index_bounds = _bounds(drawn) or _bounds(everything)
     index_data = {
         "risk": risk,
         "days": [{"label": _day_label(d), "n": sum(1 for c in crews if c.date == d)} for d in days],
@@ -737,14 +738,14 @@ def write_maps(
         "unsched": markers,
         "heat": heat,
         "heatMax": heat_max,
-        "bounds": _bounds(drawn) or _bounds(everything),
+        "bounds": index_bounds,
         "numZoom": NUMBERS_FROM_ZOOM,
         "stopRadius": 7,
         "layers": True,
         "filter": True,
         "startDay": day_idx[day] if day is not None else 0,
     }
-    index_data["towns"] = _towns(index_data["bounds"])
+    index_data["towns"] = _towns(index_bounds)
     maps_dir = out_dir / "maps"
     written: list[Path] = []
 
@@ -771,6 +772,7 @@ def write_maps(
     for c, p, n, r in zip(crews, plans, names, routes, strict=True):
         one = dict(r, d=0, c=0, href=None)
         page_title = f"Crew {c.crew_id}, {_day_label(c.date)}"
+        page_bounds = _bounds(p["path"] + [pt for leg in p["extra"] for pt in leg])
         data = {
             "risk": risk,
             "days": [{"label": _day_label(c.date), "n": 1}],
@@ -782,13 +784,13 @@ def write_maps(
             "unsched": [],
             "heat": [],
             "heatMax": 1,
-            "bounds": _bounds(p["path"] + [pt for leg in p["extra"] for pt in leg]),
+            "bounds": page_bounds,
             "numZoom": 0,
             "stopRadius": 10,
             "layers": False,
             "filter": False,
         }
-        data["towns"] = _towns(data["bounds"])
+        data["towns"] = _towns(page_bounds)
         put(
             maps_dir / c.date.isoformat() / f"{n}.html",
             _page(
