@@ -119,3 +119,20 @@ def test_report_warns_about_a_roster_of_another_data_set(
     assert result.exit_code == 0, result.output
     assert "people in the roster are not in" in result.output
     assert "another data folder" in result.output
+
+
+def test_no_violations_line_speaks_like_the_plan(planned: Path, tiny_dir: Path) -> None:
+    """`rso check` counts in rso plan's words: visits planned, not scheduled, officer-hours."""
+    import json
+
+    from click.testing import CliRunner
+
+    from rso_scheduler.cli import main
+
+    result = CliRunner().invoke(main, ["check", str(tiny_dir), str(planned)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((planned / "summary.json").read_text(encoding="utf-8"))
+    line = result.stdout.strip().splitlines()[-1]
+    assert line.startswith(f"no violations: {summary['visits_planned']} visits planned (")
+    assert f", {summary['unscheduled']} not scheduled, " in line and "rows" not in line
+    assert f"travel {summary['travel_minutes'] / 60:.1f} officer-hours" in line

@@ -63,10 +63,12 @@ def command(data_dir: Path, out_dir: Path, today: date | None) -> None:
     people = dataset.offender_by_id()
     totals = roster_totals(files, people, dataset.officer_by_id(), dataset.policy, travel)
     found = findings(violations)
+    # in rso plan's words and units, so the two summaries can be read side by side
     counted = (
-        f"{totals['visits_planned']} visits ({totals['on_time']} on time, {totals['late']} late) "
-        f"and {totals['unscheduled']} unscheduled rows from {files.plan_start} to "
-        f"{files.plan_end}, {totals['travel_minutes']} travel minutes"
+        f"{totals['visits_planned']} visits planned ({totals['on_time']} on time, "
+        f"{totals['late']} late), {totals['unscheduled']} not scheduled, {files.plan_start} to "
+        f"{files.plan_end}; travel {totals['travel_minutes'] / 60:.1f} officer-hours "
+        f"({totals['travel_minutes']} minutes)"
     )
     for w in found.warnings:  # stale annotations, not broken rules
         click.echo(f"warning: {w}", err=True)
