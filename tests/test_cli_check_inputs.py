@@ -27,8 +27,12 @@ def test_roster_of_another_data_set_is_named_as_the_cause(
     (other / "offenders.csv").write_text(text.replace(",high,", ",low,", 1), encoding="utf-8")
     code, out = _check(other, planned)
     assert code == 1
-    last = out.strip().splitlines()[-1]
-    assert "differ from those the plan was made from" in last, last
+    lines = out.strip().splitlines()
+    assert "differ from those the plan was made from" in lines[-1], lines[-1]
+    # and before the violations, so the cause is read first
+    note = next(i for i, line in enumerate(lines) if line.startswith("note: "))
+    first = next(i for i, line in enumerate(lines) if line.startswith("["))
+    assert note < first and "may follow from that" in lines[note]
 
 
 def test_roster_that_is_not_utf8(planned: Path, tiny_dir: Path) -> None:

@@ -76,11 +76,18 @@ def command(data_dir: Path, out_dir: Path, today: date | None) -> None:
         click.echo(f"no violations: {counted}")
         return
     click.echo(f"checked {counted}")
+    changed = [v for v in found.errors if v.rule == "inputs_changed"]
+    if changed:
+        # said first too: a supervisor reading thousands of lines should know why before them
+        click.echo(
+            f"note: {len(changed)} input file{'s' if len(changed) != 1 else ''} differ from "
+            "those the plan was made from; the violations below may follow from that",
+            err=True,
+        )
     for v in found.errors:
         click.echo(str(v))
     n = len(found.errors)
     message = f"{n} violation{'s' if n != 1 else ''} of the data contract"
-    changed = [v for v in found.errors if v.rule == "inputs_changed"]
     if changed:
         # Most of the other violations then follow from checking against the wrong data.
         message += (
