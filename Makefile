@@ -30,7 +30,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/rso validate data/sample --today $(SAMPLE_TODAY)
+	$(BIN)/rso validate data/sample --today $(SAMPLE_TODAY) \
+		$(if $(MONTH),--month $(MONTH),--start $(SAMPLE_START) --end $(SAMPLE_END))
 	$(BIN)/rso plan data/sample --today $(SAMPLE_TODAY) \
 		$(if $(MONTH),--month $(MONTH),--start $(SAMPLE_START) --end $(SAMPLE_END)) --out $(OUT)
 	$(BIN)/rso report compliance data/sample --today $(SAMPLE_TODAY) --out $(OUT)/compliance

@@ -7,6 +7,7 @@ The HTML pages are static: inline SVG drawn here, no scripts, nothing loaded fro
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -253,15 +254,39 @@ def signed(v: Any) -> str:
     return f"{v:+d}" if v else "0"
 
 
+def same_months(result: ScenarioResult, baseline: ScenarioResult) -> bool:
+    """Whether two scenarios plan the same months, so that their totals can be compared."""
+    return [m.plan_start for m in result.months] == [m.plan_start for m in baseline.months]
+
+
 def baseline_rows(results: Sequence[ScenarioResult]) -> list[list[Any]]:
-    """comparison.csv's rows with every figure as its difference from the first scenario."""
+    """comparison.csv's rows with every figure as its difference from the first scenario.
+
+    A scenario over other months than the baseline's (a nine-month leave peak against a
+    three-month baseline) has blank differences: its totals cover other months, and its
+    months are compared one by one in the month tables instead.
+    """
     rows = comparison_rows(results)
     if not rows:
         return []
     base = rows[0]
     return [
-        row[:4] + [difference(v, b) for v, b in zip(row[4:], base[4:], strict=True)] for row in rows
+        row[:4]
+        + (
+            [difference(v, b) for v, b in zip(row[4:], base[4:], strict=True)]
+            if same_months(r, results[0])
+            else [""] * len(row[4:])
+        )
+        for row, r in zip(rows, results, strict=True)
     ]
+
+
+def not_compared(result: ScenarioResult, baseline: ScenarioResult) -> str:
+    """Why a scenario's totals have no difference from the baseline's (its months differ)."""
+    return (
+        f"not compared: covers {period(result)}, the baseline {period(baseline)}; "
+        "see its months below"
+    )
 
 
 def period(result: ScenarioResult) -> str:
@@ -282,15 +307,15 @@ def month_table(
     """(scenario, month, figures, differences from the baseline's same month or None)."""
     if not results:
         return []
-    base = results[0].months
+    base = {m.plan_start: m for m in results[0].months}
     out = []
     for i, r in enumerate(results):
-        for k, m in enumerate(r.months):
+        for m in r.months:
             vals = [_month_figure(m, f) for f in MONTH_FIGURES]
             diffs = None
-            if i > 0 and k < len(base):
+            if i > 0 and m.plan_start in base:  # the baseline's same calendar month
                 diffs = [
-                    difference(v, _month_figure(base[k], f))
+                    difference(v, _month_figure(base[m.plan_start], f))
                     for v, f in zip(vals, MONTH_FIGURES, strict=True)
                 ]
             out.append((r.name, f"{m.plan_start:%Y-%m}", vals, diffs))
@@ -328,12 +353,15 @@ def terminal_comparison(results: Sequence[ScenarioResult]) -> str:
         return "no scenarios"
     idx = [COMPARISON_HEADER.index(c) for c in TERMINAL_COLUMNS]
     rows: list[list[Any]] = []
+    notes: list[str] = []
     for i, (row, diff) in enumerate(
         zip(comparison_rows(results), baseline_rows(results), strict=True)
     ):
         rows.append([row[j] for j in idx])
-        if i > 0:
+        if i > 0 and same_months(results[i], results[0]):
             rows.append(["  vs baseline"] + [signed(diff[j]) for j in idx[1:]])
+        elif i > 0:
+            notes.append(f"{results[i].name} vs baseline: {not_compared(results[i], results[0])}.")
     header = [_short(c) for c in TERMINAL_COLUMNS]
     month_rows_: list[list[Any]] = []
     for name, month, vals, diffs in month_table(results):
@@ -342,8 +370,9 @@ def terminal_comparison(results: Sequence[ScenarioResult]) -> str:
             month_rows_.append(["  vs baseline", month, *(signed(d) for d in diffs)])
     periods = "; ".join(f"{r.name}: {period(r)}" for r in results)
     return (
-        f"{text_table(header, rows)}\n\n"
-        f"By month (baseline: {results[0].name}):\n"
+        f"{text_table(header, rows)}\n"
+        + "".join(f"{n}\n" for n in notes)
+        + f"\nBy month (baseline: {results[0].name}):\n"
         f"{text_table(['scenario', 'month', *(_short(f) for f in MONTH_FIGURES)], month_rows_)}\n\n"
         f"Months planned: {periods}."
     )
@@ -614,7 +643,7 @@ def stacked_bars_svg(
             )
         parts.append(
             f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 14}" font-size="10" '
-            f'text-anchor="middle">{_e(_shorten(cat, int(slot // 6)))}<title>{_e(cat)}</title></text>'
+            f'text-anchor="middle">{_e(_bar_label(cat, int(slot // 6)))}<title>{_e(cat)}</title></text>'
         )
     lx = left
     for name in series:
@@ -626,6 +655,20 @@ def stacked_bars_svg(
         lx += 24 + 7 * len(label)
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _bar_label(cat: str, max_chars: int) -> str:
+    """A bar's label cut to its slot; a month (YYYY-MM) that does not fit is `Mar 27` or `Mar`.
+
+    Cutting `2027-03` would leave `2027-…` under every bar of a long horizon.
+    """
+    if len(cat) > max(4, max_chars) and re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", cat):
+        month = _MONTH_ABBR[int(cat[5:]) - 1]
+        return f"{month} {cat[2:4]}" if max_chars >= 6 else month
+    return _shorten(cat, max_chars)
+
+
+_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def _shorten(text: str, max_chars: int) -> str:
@@ -771,15 +814,22 @@ def summary_table_html(results: Sequence[ScenarioResult]) -> str:
     """Figures down, scenarios across; every scenario after the first shows its difference."""
     rows = comparison_rows(results)
     diffs = baseline_rows(results)
+    compared = [i > 0 and same_months(r, results[0]) for i, r in enumerate(results)]
     head = "<th>figure</th>" + "".join(
         f'<th class="sc">{_e(r.name)}<span class="sub">{_e(period(r))}'
-        f"{' &middot; baseline' if i == 0 else ''}</span></th>"
+        f"{' &middot; baseline' if i == 0 else ''}</span>"
+        + (
+            ""
+            if i == 0 or compared[i]
+            else '<span class="sub">totals not compared: other months than the baseline</span>'
+        )
+        + "</th>"
         for i, r in enumerate(results)
     )
     body = []
     for j, name in enumerate(FIGURE_COLUMNS, start=4):
         cells = "".join(
-            _diff_cell(row[j], None if i == 0 else diff[j], name)
+            _diff_cell(row[j], diff[j] if compared[i] else None, name)
             for i, (row, diff) in enumerate(zip(rows, diffs, strict=True))
         )
         body.append(f"<tr><th>{_e(LABELS.get(name, name))}</th>{cells}</tr>")

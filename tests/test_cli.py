@@ -66,6 +66,29 @@ def test_quiet_has_the_same_short_form_everywhere(path: tuple[str, ...]) -> None
         assert "-q" in opts
 
 
+@pytest.mark.parametrize(
+    "path",
+    [p for p in _all_commands() if not isinstance(_leaf(p), click.Group)],
+    ids=" ".join,
+)
+def test_every_option_says_what_it_does(path: tuple[str, ...]) -> None:
+    """Every option of every command has help text (a bare `--seed INTEGER` tells no one what it seeds)."""
+    bare = [
+        p.opts[0]
+        for p in _leaf(path).params
+        if isinstance(p, click.Option) and not (p.help or "").strip()
+    ]
+    assert bare == []
+
+
+def test_plan_help_names_every_roster_column() -> None:
+    """`rso plan --help` lists every extra column roster.csv is written with."""
+    from rso_scheduler.outputs.roster_files import ROSTER_EXTRA_COLUMNS
+
+    text = " ".join(CliRunner().invoke(main, ["plan", "--help"]).output.split())
+    assert [c for c in ROSTER_EXTRA_COLUMNS if c not in text] == []
+
+
 def test_generate_command_imports_no_solver() -> None:
     """`rso generate` starts without importing OR-Tools or the solver (MAX_SEED lives in limits)."""
     import subprocess
@@ -77,3 +100,11 @@ def test_generate_command_imports_no_solver() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_time_limit_help_says_how_each_command_spends_it() -> None:
+    """plan's long periods go month by month; a re-plan stays one model, and its help says so."""
+    plan = " ".join(CliRunner().invoke(main, ["plan", "--help"]).output.split())
+    replan = " ".join(CliRunner().invoke(main, ["replan", "--help"]).output.split())
+    assert "planned month by month, with this limit for each month" in plan
+    assert "month by month" not in replan and "one model however long the period" in replan

@@ -27,8 +27,12 @@ def test_roster_of_another_data_set_is_named_as_the_cause(
     (other / "offenders.csv").write_text(text.replace(",high,", ",low,", 1), encoding="utf-8")
     code, out = _check(other, planned)
     assert code == 1
-    last = out.strip().splitlines()[-1]
-    assert "differ from those the plan was made from" in last, last
+    lines = out.strip().splitlines()
+    assert "differ from those the plan was made from" in lines[-1], lines[-1]
+    # and before the violations, so the cause is read first
+    note = next(i for i, line in enumerate(lines) if line.startswith("note: "))
+    first = next(i for i, line in enumerate(lines) if line.startswith("["))
+    assert note < first and "may follow from that" in lines[note]
 
 
 def test_roster_that_is_not_utf8(planned: Path, tiny_dir: Path) -> None:
@@ -119,3 +123,20 @@ def test_report_warns_about_a_roster_of_another_data_set(
     assert result.exit_code == 0, result.output
     assert "people in the roster are not in" in result.output
     assert "another data folder" in result.output
+
+
+def test_no_violations_line_speaks_like_the_plan(planned: Path, tiny_dir: Path) -> None:
+    """`rso check` counts in rso plan's words: visits planned, not scheduled, officer-hours."""
+    import json
+
+    from click.testing import CliRunner
+
+    from rso_scheduler.cli import main
+
+    result = CliRunner().invoke(main, ["check", str(tiny_dir), str(planned)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((planned / "summary.json").read_text(encoding="utf-8"))
+    line = result.stdout.strip().splitlines()[-1]
+    assert line.startswith(f"no violations: {summary['visits_planned']} visits planned (")
+    assert f", {summary['unscheduled']} not scheduled, " in line and "rows" not in line
+    assert f"travel {summary['travel_minutes'] / 60:.1f} officer-hours" in line

@@ -153,6 +153,17 @@ def test_generate_counts_its_defaults_from_today(tmp_path: Path) -> None:
     assert code == 2 and "after today (2026-06-10)" in text, text
 
 
+def test_generate_says_when_its_log_stops_before_the_plan(tmp_path: Path) -> None:
+    """--start weeks after --today: the days with no logged visits are named, not left silent."""
+    code, text = run("generate", "--offenders", "30", "--officers", "2", "--today", "2026-12-01",
+                     "--start", "2027-01-01", "--out", str(tmp_path / "d"))  # fmt: skip
+    assert code == 0, text
+    assert "no visit is logged on the 30 days from 2026-12-02 to 2026-12-31" in text, text
+    code, text = run("generate", "--offenders", "30", "--officers", "2", "--today", "2026-12-31",
+                     "--start", "2027-01-01", "--out", str(tmp_path / "e"))  # fmt: skip
+    assert code == 0 and "no visit is logged" not in text, text
+
+
 # --- no silent default data folder ---------------------------------------------------------
 
 

@@ -221,3 +221,22 @@ def test_capacity_refuses_an_absurd_officer_count(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert "60000" in result.output
+
+
+@pytest.mark.parametrize(
+    ("command", "files"),
+    [
+        ("run", ["comparison.csv", "comparison_vs_baseline.csv", "months.csv", "comparison.html"]),
+        ("capacity", ["capacity.csv", "capacity_months.csv", "capacity.html"]),
+    ],
+)
+def test_out_help_names_every_file_written(command: str, files: list[str]) -> None:
+    """--out's help names every file the command writes there."""
+    import click
+
+    group = main.get_command(click.Context(main), "scenario")
+    assert isinstance(group, click.Group)
+    cmd = group.get_command(click.Context(group), command)
+    assert cmd is not None
+    out_help = next(p.help for p in cmd.params if isinstance(p, click.Option) and "--out" in p.opts)
+    assert [f for f in files if f not in out_help] == []

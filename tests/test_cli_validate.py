@@ -26,7 +26,7 @@ def test_summary_of_tiny_folder(tiny_dir: Path) -> None:
     assert "offenders.csv   8 rows" in out and "visits.csv      3 rows" in out
     assert "People: 8" in out and "Officers: 4" in out
     assert "Reading                  2" in out and "Slough                   2" in out
-    assert "Month 2027-01-01 to 2027-01-31" in out
+    assert "Period 2027-01-01 to 2027-01-31" in out
     # P008 registered 2026-12-01, after --today: flagged, not blocking
     assert "registered_on is in the future" in out
     assert result.stderr == ""
@@ -119,3 +119,48 @@ def test_sample_folder_validates() -> None:
     assert s["month"]["officer_days_available"] > 0
     text = run(str(SAMPLE_DIR), "-q")
     assert text.exit_code == 0 and "People:" in text.stdout
+
+
+def test_start_end_owes_what_the_plan_of_that_period_owes(tiny_dir: Path, tmp_path: Path) -> None:
+    """`validate --start/--end` summarises the period `rso plan` plans (make run's four weeks)."""
+    period = ["--today", "2026-11-20", "--start", "2026-12-07", "--end", "2027-01-03"]
+    result = run(str(tiny_dir), *period, "--json", "-q")
+    assert result.exit_code == 0, result.output
+    month = json.loads(result.stdout)["month"]
+    assert (month["start"], month["end"]) == ("2026-12-07", "2027-01-03")
+    out = tmp_path / "plan"
+    planned = CliRunner().invoke(
+        main,
+        [
+            "plan",
+            str(tiny_dir),
+            *period,
+            "--solver",
+            "greedy",
+            "--no-maps",
+            "-q",
+            "--out",
+            str(out),
+        ],
+    )
+    assert planned.exit_code == 0, planned.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert month["owed_total"]["visits"] == summary["visits_due"]
+
+
+def test_start_end_are_checked_as_in_plan(tiny_dir: Path) -> None:
+    """--month with --start, or --start alone, is a usage error (exit 2), as for rso plan."""
+    both = run(
+        str(tiny_dir),
+        "--today",
+        "2026-11-20",
+        "--month",
+        "2027-01",
+        "--start",
+        "2027-01-04",
+        "--end",
+        "2027-01-10",
+    )
+    assert both.exit_code == 2 and "either --month or --start/--end" in both.output
+    alone = run(str(tiny_dir), "--today", "2026-11-20", "--start", "2027-01-04")
+    assert alone.exit_code == 2 and "must be given together" in alone.output

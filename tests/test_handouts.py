@@ -145,3 +145,17 @@ def test_plan_writes_handouts_and_calendars_owner_only(planned: Path) -> None:
     n_events = sum(len(_events(p)) for p in ics)
     rows = (planned / "roster.csv").read_text().splitlines()[1:]
     assert n_events == sum(len(r.split(",")[5].split(";")) for r in rows)
+
+
+def test_handout_days_share_one_grid_and_read_naturally(tmp_path: Path) -> None:
+    """Every day's table has the same fixed columns; days are headed `Monday 5 July 2027`."""
+    visits = [
+        _visit("V1", "P1", date(2027, 7, 5), 600, ("A/1", "B")),
+        _visit("V2", "P2", date(2027, 7, 12), 600, ("B",)),
+    ]
+    write_handouts(tmp_path, _ds(), _result(visits), CalendarPlan("plan1"))
+    html = (tmp_path / "handouts" / "B.html").read_text()
+    tables = re.findall(r'<table class="visits">(<colgroup>.*?</colgroup>)', html)
+    assert len(tables) == 2 and tables[0] == tables[1]
+    assert "table.visits { table-layout: fixed; }" in html
+    assert "<h2>Monday 5 July 2027</h2>" in html and "<h2>Monday 12 July 2027</h2>" in html

@@ -57,4 +57,7 @@ def test_make_run_names_the_sample_and_its_dates() -> None:
     ]
     assert all("--today $(SAMPLE_TODAY)" in c for c in commands)
     assert "--start $(SAMPLE_START) --end $(SAMPLE_END)" in commands[1]
+    # validate summarises the period plan plans: the owed counts on the terminal agree
+    period = "$(if $(MONTH),--month $(MONTH),--start $(SAMPLE_START) --end $(SAMPLE_END))"
+    assert period in commands[0] and period in commands[1]
     assert "--no-maps" not in commands[1] and "--out $(OUT)/compliance" in commands[2]

@@ -727,3 +727,18 @@ def test_vendored_css_loses_its_image_urls():
     css = _leaflet_css()
     assert ".leaflet-control-layers-toggle" in css
     assert "images/" not in css and not re.search(r"url\((?!\s*['\"]?data:)", css)
+
+
+def test_crew_day_page_gives_each_station_its_own_leave_and_return_times(written):
+    """A colleague from another station leaves and returns at their own times; one station, one row."""
+    out, _ = written
+    same = (out / "maps" / "2027-01-04" / "A1+A2.html").read_text()
+    assert len(re.findall(r"leave base \(A1, A2\)", same)) == 1
+    assert len(re.findall(r"back at base \(A1, A2\)", same)) == 1
+    pages = [p for p in (out / "maps" / "2027-01-05").glob("*.html") if p.name != "A1+A2.html"]
+    assert len(pages) == 1
+    two = pages[0].read_text()
+    leave = re.findall(r"~(\d\d:\d\d)</td><td colspan=\"5\">leave base \(([^)]+)\)", two)
+    back = re.findall(r"~(\d\d:\d\d)</td><td colspan=\"5\">back at base \(([^)]+)\)", two)
+    assert [o for _, o in leave] == ["B1", "B&lt;i&gt;2"] == [o for _, o in back]
+    assert leave[0][0] != leave[1][0]  # B<i>2's station is farther from the first stop

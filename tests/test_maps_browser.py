@@ -179,6 +179,34 @@ def test_area_names_do_not_overlap(driver, maps_dir):
                 assert not overlap, (zoom, a, b)
 
 
+def test_station_names_at_one_place_do_not_print_over_each_other(driver, maps_dir):
+    """Two stations a street apart (Slough and Windsor at force scale): one name moves a line."""
+    _open(driver, maps_dir / "index.html")
+    moved = driver.execute_script(
+        "const m = []; window.rsoMap.eachLayer(l => { if (l.options && l.options.icon &&"
+        " l.options.icon.options.className === 'rso-station-label') m.push(l); });"
+        "if (m.length < 2) return false; m[1].setLatLng(m[0].getLatLng()); return true;"
+    )
+    assert moved, "the fixture needs two stations"
+    for zoom in (9, 11):
+        # setZoom to the zoom already shown fires nothing: fire zoomend as a user's zoom does
+        driver.execute_script(
+            "window.rsoMap.setZoom(arguments[0], {animate: false}); window.rsoMap.fire('zoomend')",
+            zoom,
+        )
+        time.sleep(0.4)
+        boxes = driver.execute_script(
+            "return [...document.querySelectorAll('.rso-station-label span')]"
+            ".filter(e => getComputedStyle(e).visibility !== 'hidden')"
+            ".map(e => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; });"
+        )
+        assert len(boxes) >= 2  # station names are never hidden
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                overlap = a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+                assert not overlap, (zoom, a, b)
+
+
 def test_crew_day_page_draws_offline_without_errors(driver, maps_dir, tmp_path):
     """A crew-day page: its one route, numbered stops, both officers' bases and the list."""
     _open(driver, maps_dir / "2027-01-05" / "B1+B_i_2.html")
@@ -192,7 +220,8 @@ def test_crew_day_page_draws_offline_without_errors(driver, maps_dir, tmp_path):
     )
     assert sorted(numbers) == ["1", "2"]
     assert _count(driver, ".rso-station") == 2  # the two officers work from different stations
-    assert _count(driver, ".rso-day-list tbody tr") == 2 + 2  # leave base, two visits, back at base
+    # each station's leave-base row, two visits, each station's back-at-base row
+    assert _count(driver, ".rso-day-list tbody tr") == 2 + 2 + 2
     shot = tmp_path / "day.png"
     assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 5_000
 

@@ -6,10 +6,13 @@ from datetime import date
 
 from rso_scheduler.scenario_report import (
     COMPARISON_HEADER,
+    MONTH_FIGURES,
     baseline_rows,
     comparison_html,
     comparison_rows,
+    month_table,
     signed,
+    stacked_bars_svg,
     terminal_comparison,
 )
 from rso_scheduler.scenarios import MonthMetrics, ScenarioResult
@@ -77,3 +80,46 @@ def test_shipped_scenarios_parse_and_name_a_data_folder_that_is_there():
     assert len(set(names)) == len(names)
     for f in files:
         assert load_scenario(f).data.is_dir(), f
+
+
+def test_month_labels_of_a_long_horizon_stay_readable():
+    """Nine months under one chart are labelled `Dec 26`, `Jan 27`..., not `2026-…` nine times."""
+    import re
+
+    months = ["2026-12", *(f"2027-{m:02d}" for m in range(1, 9))]
+    svg = stacked_bars_svg("Late visits by month", months, {"high": [1] * 9}, {"high": "#d00"})
+    labels = re.findall(r'text-anchor="middle">([^<]*)<title>', svg)
+    assert labels == [
+        "Dec 26",
+        "Jan 27",
+        "Feb 27",
+        "Mar 27",
+        "Apr 27",
+        "May 27",
+        "Jun 27",
+        "Jul 27",
+        "Aug 27",
+    ]
+    few = stacked_bars_svg("Late visits by month", months[:3], {"high": [1] * 3}, {"high": "#d00"})
+    assert re.findall(r'text-anchor="middle">([^<]*)<title>', few) == months[:3]
+
+
+def test_a_longer_horizon_is_not_differenced_against_the_baseline_totals():
+    """Nine months against a baseline's three: no totals difference, months matched by calendar."""
+    base = _result("base", [2, 3, 1], [0, 0, 0])
+    long = _result("leave peak", [2, 3, 1, 9], [0, 0, 0, 4])
+    later = ScenarioResult(
+        "from February", "f.toml", "greedy", 7, 5.0, 10, 300, [_month(date(2027, 2, 1), 7, 0)]
+    )
+    results = [base, long, later]
+    diffs = baseline_rows(results)
+    assert diffs[1][4:] == [""] * (len(COMPARISON_HEADER) - 4)
+    assert diffs[1][:4] == comparison_rows(results)[1][:4]
+    text = terminal_comparison(results)
+    assert "leave peak vs baseline: not compared: covers 2027-01 to 2027-04, the baseline" in text
+    # February of the later scenario against the baseline's February (late 3), not its January
+    rows = {(name, month): diffs for name, month, _vals, diffs in month_table(results)}
+    assert rows[("from February", "2027-02")][MONTH_FIGURES.index("late")] == 7 - 3
+    assert rows[("leave peak", "2027-04")] is None  # the baseline has no April
+    page = comparison_html(results)
+    assert "totals not compared: other months than the baseline<" in page

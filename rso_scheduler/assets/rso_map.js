@@ -99,16 +99,14 @@
     });
   }
 
-  // Station names stay where they are; area names, then town names (largest first) are placed
-  // after them, one after another,
-  // and a name that would overlap one already placed is moved a line or two up or down, or
-  // hidden, so that names never print over each other.
+  // Station names first, then area names, then town names (largest first) are placed one after
+  // another, and a name that would overlap one already placed is moved a line or two up or
+  // down, so that names never print over each other. An area or town name that still
+  // overlaps is hidden; a station's name is never hidden (it stays in place: the last resort
+  // where several stations share a street, until the map is zoomed in).
   function placeLabels(container) {
     var placed = [];
-    container.querySelectorAll(".rso-station-label span").forEach(function (span) {
-      placed.push(span.getBoundingClientRect());
-    });
-    container.querySelectorAll(".rso-area-label span, .rso-town-label span").forEach(function (span) {
+    function place(span, hideIfNoRoom) {
       span.style.visibility = "";
       span.style.marginTop = "0px";
       var h = span.getBoundingClientRect().height + 2;
@@ -121,7 +119,15 @@
         });
         if (!hit) { placed.push(b); return; }
       }
-      span.style.visibility = "hidden";
+      span.style.marginTop = "0px";
+      if (hideIfNoRoom) span.style.visibility = "hidden";
+      else placed.push(span.getBoundingClientRect());
+    }
+    container.querySelectorAll(".rso-station-label span").forEach(function (span) {
+      place(span, false);
+    });
+    container.querySelectorAll(".rso-area-label span, .rso-town-label span").forEach(function (span) {
+      place(span, true);
     });
   }
 

@@ -63,10 +63,12 @@ def command(data_dir: Path, out_dir: Path, today: date | None) -> None:
     people = dataset.offender_by_id()
     totals = roster_totals(files, people, dataset.officer_by_id(), dataset.policy, travel)
     found = findings(violations)
+    # in rso plan's words and units, so the two summaries can be read side by side
     counted = (
-        f"{totals['visits_planned']} visits ({totals['on_time']} on time, {totals['late']} late) "
-        f"and {totals['unscheduled']} unscheduled rows from {files.plan_start} to "
-        f"{files.plan_end}, {totals['travel_minutes']} travel minutes"
+        f"{totals['visits_planned']} visits planned ({totals['on_time']} on time, "
+        f"{totals['late']} late), {totals['unscheduled']} not scheduled, {files.plan_start} to "
+        f"{files.plan_end}; travel {totals['travel_minutes'] / 60:.1f} officer-hours "
+        f"({totals['travel_minutes']} minutes)"
     )
     for w in found.warnings:  # stale annotations, not broken rules
         click.echo(f"warning: {w}", err=True)
@@ -74,11 +76,18 @@ def command(data_dir: Path, out_dir: Path, today: date | None) -> None:
         click.echo(f"no violations: {counted}")
         return
     click.echo(f"checked {counted}")
+    changed = [v for v in found.errors if v.rule == "inputs_changed"]
+    if changed:
+        # said first too: a supervisor reading thousands of lines should know why before them
+        click.echo(
+            f"note: {len(changed)} input file{'s' if len(changed) != 1 else ''} differ from "
+            "those the plan was made from; the violations below may follow from that",
+            err=True,
+        )
     for v in found.errors:
         click.echo(str(v))
     n = len(found.errors)
     message = f"{n} violation{'s' if n != 1 else ''} of the data contract"
-    changed = [v for v in found.errors if v.rule == "inputs_changed"]
     if changed:
         # Most of the other violations then follow from checking against the wrong data.
         message += (

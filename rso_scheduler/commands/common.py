@@ -181,6 +181,38 @@ def parse_month(value: str, option: str = "--month") -> tuple[date, date]:
         ) from None
 
 
+MAX_PERIOD_DAYS = 366
+
+
+def plan_period(
+    month: str | None, start: str | None, end: str | None, today: date
+) -> tuple[date, date]:
+    """The period of `--month` or `--start`/`--end` (default: the month after today); exit 2 if bad."""
+    from rso_scheduler.calendar import next_month_start
+
+    if month and (start or end):
+        raise UserError("give either --month or --start/--end, not both", 2)
+    if bool(start) != bool(end):
+        raise UserError("--start and --end must be given together", 2)
+    if start and end:
+        s, e = parse_iso_date(start, "--start"), parse_iso_date(end, "--end")
+        if e < s:
+            raise UserError(f"--end {e} is before --start {s}", 2)
+        days = (e - s).days + 1
+        if days > MAX_PERIOD_DAYS:
+            # Every owed visit of every day is one model: years of them exhaust memory.
+            raise UserError(
+                f"--start {s} to --end {e} is {days} days; a plan covers at most "
+                f"{MAX_PERIOD_DAYS} days (plan month by month, or use `rso scenario run` "
+                "for a longer horizon)",
+                2,
+            )
+        return s, e
+    if month is None:
+        month = next_month_start(today).strftime("%Y-%m")
+    return parse_month(month)
+
+
 class Progress:
     """Timestamped progress lines on stderr (quiet when `enabled` is False)."""
 
@@ -197,8 +229,25 @@ class Progress:
 DEFAULT_TIME_LIMIT_S = 60.0  # a force-size month finishes within a minute
 
 
+TIME_LIMIT_HELP = "Seconds the optimiser may run (it may stop earlier)"
+
+
 def time_limit_option(fn: F) -> F:
-    """--time-limit S for the commands that run the optimiser."""
+    """--time-limit S for `rso plan`: a long plan is planned month by month, each with it."""
+    return _time_limit(
+        f"{TIME_LIMIT_HELP}; a plan longer than 31 days is planned month by month, with this "
+        "limit for each month."
+    )(fn)
+
+
+def replan_time_limit_option(fn: F) -> F:
+    """--time-limit S for `rso replan`: a re-plan keeps its issued visits in one model."""
+    return _time_limit(
+        f"{TIME_LIMIT_HELP}; a re-plan is one model however long the period, with this limit."
+    )(fn)
+
+
+def _time_limit(help_text: str) -> Callable[[F], F]:
     return click.option(
         "--time-limit",
         "time_limit_s",
@@ -206,9 +255,8 @@ def time_limit_option(fn: F) -> F:
         callback=finite_seconds,
         default=DEFAULT_TIME_LIMIT_S,
         show_default=True,
-        help="Seconds the optimiser may run (it may stop earlier); a plan longer than 31 days "
-        "is planned month by month, with this limit for each month.",
-    )(fn)
+        help=help_text,
+    )
 
 
 def seed_option(fn: F) -> F:

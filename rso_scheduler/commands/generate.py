@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -141,6 +141,16 @@ def command(
         f"Wrote {out_dir}: {n_offenders} people, {n_officers} officers in {len(areas)} "
         f"area{'s' if len(areas) != 1 else ''}, {visits} visit records, plan start {start}."
     )
+    log_end = min(as_of, start - timedelta(days=1))
+    if log_end < start - timedelta(days=1):
+        # not silent: visits due between the export and the plan start are overdue at the start
+        gap = (start - log_end).days - 1
+        click.echo(
+            f"The data is as of {log_end} (--as-of, default --today): no visit is logged on the "
+            f"{gap} day{'s' if gap != 1 else ''} from {log_end + timedelta(days=1)} to "
+            f"{start - timedelta(days=1)}, so visits due then are overdue on {start}. For data "
+            "that runs up to the plan, give --today (or --as-of) the day before --start."
+        )
 
 
 __all__ = ["command"]

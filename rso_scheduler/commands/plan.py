@@ -10,14 +10,12 @@ from typing import Any, Literal
 
 import click
 
-from rso_scheduler.calendar import next_month_start
 from rso_scheduler.commands.common import (
     Progress,
     UserError,
     data_dir_or_here,
     handle_errors,
-    parse_iso_date,
-    parse_month,
+    plan_period,
     run_travel,
     say_notices,
     seed_option,
@@ -37,7 +35,8 @@ Examples:
 \b
 Writes into OUT (all files readable by you only, replaced atomically):
   roster.csv        one row per planned visit (contract columns, then seq,
-                    pulled_forward, crew_id, offender_manager_on_visit, pinned)
+                    pulled_forward, crew_id, offender_manager_on_visit, late_reason,
+                    pinned)
   unscheduled.csv   every owed visit the roster does not hold, with the reason
   summary.json      counts, travel, policy and input file hashes
   day_sheets/       one CSV per officer, and index.csv
@@ -53,7 +52,6 @@ DATA_DIR defaults to the current folder if it holds offenders.csv; the period de
 the month after --today.
 """
 
-MAX_PERIOD_DAYS = 366
 # Every file and folder a plan writes (a new plan into the same folder replaces the tool's own
 # files among them; files of the user's inside these folders stay: outputs/files.py).
 PLAN_FILES = [
@@ -66,32 +64,6 @@ PLAN_FILES = [
     "calendar",
     "maps",
 ]
-
-
-def _period(
-    month: str | None, start: str | None, end: str | None, today: date
-) -> tuple[date, date]:
-    if month and (start or end):
-        raise UserError("give either --month or --start/--end, not both", 2)
-    if bool(start) != bool(end):
-        raise UserError("--start and --end must be given together", 2)
-    if start and end:
-        s, e = parse_iso_date(start, "--start"), parse_iso_date(end, "--end")
-        if e < s:
-            raise UserError(f"--end {e} is before --start {s}", 2)
-        days = (e - s).days + 1
-        if days > MAX_PERIOD_DAYS:
-            # Every owed visit of every day is one model: years of them exhaust memory.
-            raise UserError(
-                f"--start {s} to --end {e} is {days} days; a plan covers at most "
-                f"{MAX_PERIOD_DAYS} days (plan month by month, or use `rso scenario run` "
-                "for a longer horizon)",
-                2,
-            )
-        return s, e
-    if month is None:
-        month = next_month_start(today).strftime("%Y-%m")
-    return parse_month(month)
 
 
 def _write_maps(stage: Path, dataset: Dataset, travel: Any = None) -> None:
@@ -211,7 +183,7 @@ def command(
 
     started = datetime.now(UTC).isoformat(timespec="seconds")
     progress = Progress(not quiet)
-    plan_start, plan_end = _period(month, start, end, today)
+    plan_start, plan_end = plan_period(month, start, end, today)
     data_dir = data_dir_or_here(data_dir, "rso plan data/sample --out out")
     plan_fn = planner_for(solver)
     # before minutes of planning, not after them

@@ -16,10 +16,10 @@ from rso_scheduler.commands.common import (
     data_dir_or_here,
     handle_errors,
     parse_iso_date,
+    replan_time_limit_option,
     run_travel,
     say_notices,
     seed_option,
-    time_limit_option,
 )
 
 HELP = """Re-plan an issued roster from a date: sickness, no-access visits, new cases.
@@ -62,7 +62,7 @@ The new roster is then checked by the independent checker (exit 1 if it breaks a
 @click.option(
     "--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output folder."
 )
-@time_limit_option
+@replan_time_limit_option
 @seed_option
 @click.option(
     "--today",

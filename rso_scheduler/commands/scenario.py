@@ -176,7 +176,7 @@ def _load_all(
     "out_dir",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for comparison.csv, months.csv and comparison.html.",
+    help="Folder for comparison.csv, comparison_vs_baseline.csv, months.csv and comparison.html.",
 )
 @_planner_options
 @click.option(
@@ -236,7 +236,7 @@ def run_cmd(
     default=Path("out/capacity"),
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for capacity.csv and capacity.html.",
+    help="Folder for capacity.csv, capacity_months.csv and capacity.html.",
 )
 @click.option(
     "--min",

@@ -199,8 +199,20 @@ def _text(report: dict[str, Any], shown: int) -> str:
     metavar="PATH.osm.pbf",
     help="An OpenStreetMap extract (relative to DATA_DIR) instead of the policy's.",
 )
-@click.option("--pairs", type=click.IntRange(1, 100_000), default=200, show_default=True)
-@click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=0, show_default=True)
+@click.option(
+    "--pairs",
+    type=click.IntRange(1, 100_000),
+    default=200,
+    show_default=True,
+    help="Journeys in the sample timed both ways (road and straight line).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**31 - 1),
+    default=0,
+    show_default=True,
+    help="Picks the sample of journeys; the same seed gives the same sample.",
+)
 @click.option(
     "--show",
     type=click.IntRange(0, 1000),

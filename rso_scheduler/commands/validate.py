@@ -14,15 +14,13 @@ from rso_scheduler.calendar import (
     absences_by_officer,
     bank_holidays,
     days,
-    month_bounds,
-    next_month_start,
     officer_works,
 )
 from rso_scheduler.commands.common import (
     Progress,
     data_dir_or_here,
     handle_errors,
-    parse_month,
+    plan_period,
     today_option,
 )
 from rso_scheduler.demand import owed_visits
@@ -37,22 +35,18 @@ Reads offenders.csv and officers.csv (required), absences.csv, visits.csv and po
 
 \b
 If the data is good, prints: the files read (rows, warnings); people by risk level and
-status; officers by area; and for the month (default: the month after --today) the visits
-owed by risk level (how many already overdue at its start) against the visit days and hours
+status; officers by area; and for the month (default: the month after --today; or the
+period --start to --end, the same count as `rso plan` of that period) the visits owed by
+risk level (how many already overdue at its start) against the visit days and hours
 available. DATA_DIR defaults to the current folder if it holds offenders.csv.
 
 \b
 Examples:
   rso validate data/sample
   rso validate data/sample --today 2026-11-20 --month 2027-01
+  rso validate data/sample --today 2026-11-23 --start 2026-11-23 --end 2026-12-20
   rso validate data/sample --json > summary.json
 """
-
-
-def _month(value: str | None, today: date) -> tuple[date, date]:
-    if value is None:
-        return month_bounds(next_month_start(today).strftime("%Y-%m"))
-    return parse_month(value)
 
 
 def summarise(dataset: Dataset, start: date, end: date) -> dict[str, Any]:
@@ -153,7 +147,7 @@ def render(summary: dict[str, Any]) -> str:
     lines.extend(f"  {area:<20} {n:>5}" for area, n in officers["by_area"].items())
 
     m = summary["month"]
-    lines += ["", f"Month {m['start']} to {m['end']}:"]
+    lines += ["", f"Period {m['start']} to {m['end']}:"]
     lines.append(f"  {'risk level':<11}{'people':>8}{'visits':>8}{'overdue at start':>18}")
     for risk, row in m["owed_by_risk"].items():
         lines.append(
@@ -176,22 +170,35 @@ def render(summary: dict[str, Any]) -> str:
 @click.option(
     "--month", metavar="YYYY-MM", help="Month to summarise (default: the month after --today)."
 )
+@click.option(
+    "--start",
+    metavar="DATE",
+    help="First day of the period to summarise (with --end), as in rso plan.",
+)
+@click.option("--end", metavar="DATE", help="Last day of the period to summarise (with --start).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 @handle_errors
 def command(
-    data_dir: Path | None, today: date, month: str | None, as_json: bool, quiet: bool
+    data_dir: Path | None,
+    today: date,
+    month: str | None,
+    start: str | None,
+    end: str | None,
+    as_json: bool,
+    quiet: bool,
 ) -> None:
     """Validate a data folder and print a summary."""
     progress = Progress(enabled=not quiet)
-    start, end = _month(month, today)
+    first, last = plan_period(month, start, end, today)
     root = data_dir_or_here(data_dir, "rso validate data/sample")
     progress(f"reading {root}")
     dataset = load_dataset(root, today=today)
     progress(
-        f"valid: {len(dataset.offenders)} people, {len(dataset.officers)} officers; summarising {start:%Y-%m}"
+        f"valid: {len(dataset.offenders)} people, {len(dataset.officers)} officers; "
+        f"summarising {first} to {last}"
     )
-    summary = summarise(dataset, start, end)
+    summary = summarise(dataset, first, last)
     summary["today"] = today.isoformat()
     if as_json:
         click.echo(json.dumps(summary, indent=2))

@@ -72,10 +72,20 @@ section.day { break-inside: avoid; page-break-inside: avoid; }
 table { width: 100%; border-collapse: collapse; font-size: 9.5pt; }
 th { background: #1f3a5f; color: #fff; text-align: left; padding: 3px 5px; }
 td { border-bottom: 1px solid #d5dbe1; padding: 4px 5px; vertical-align: top; }
-td.box { width: 38%; height: 34px; border: 1px solid #5a6772; font-size: 8pt; color: #5a6772; }
+table.visits { table-layout: fixed; }
+td.box { height: 34px; border: 1px solid #5a6772; font-size: 8pt; color: #5a6772; }
 thead { display: table-header-group; } tr { break-inside: avoid; page-break-inside: avoid; }
 @page { size: A4; margin: 12mm 10mm; }
 """
+
+
+# The same column widths on every day's table, so that a printed roster reads down one grid
+# (left to the browser, each day sized its columns to its own text).
+VISIT_COLUMNS = (
+    "<colgroup>"
+    + "".join(f'<col style="width:{w}">' for w in ("4%", "12%", "12%", "9%", "13%", "20%", "30%"))
+    + "</colgroup>"
+)
 
 
 def _e(value: object) -> str:
@@ -237,8 +247,9 @@ def _handout_html(
             for k, v in enumerate(todays, start=1)
         )
         parts.append(
-            f'<section class="day"><h2>{_e(day.strftime("%A %d %B %Y"))}</h2>'
-            f'<p class="sub">{times}</p><table><thead><tr><th>#</th><th>time</th>'
+            f'<section class="day"><h2>{_e(f"{day:%A} {day.day} {day:%B %Y}")}</h2>'
+            f'<p class="sub">{times}</p><table class="visits">{VISIT_COLUMNS}'
+            "<thead><tr><th>#</th><th>time</th>"
             "<th>person</th><th>risk</th><th>kind</th><th>partner</th><th>outcome</th></tr>"
             f"</thead><tbody>{rows}</tbody></table></section>"
         )

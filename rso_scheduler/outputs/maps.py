@@ -420,6 +420,16 @@ def _crew_plan(crew: CrewDay, dataset: Dataset, travel: Travel) -> dict[str, Any
             )
     depart = crew.visits[0].start_min - travel.minutes(main_at, homes[0])
     back = crew.visits[-1].end_min + travel.minutes(homes[-1], main_at)
+    # each officer leaves and returns to their own station: a colleague from another station
+    # has other times (the crew-day list shows every officer's, not only the first's)
+    officer_times = [
+        (
+            oid,
+            crew.visits[0].start_min - travel.minutes(base(officers[oid]), homes[0]),
+            crew.visits[-1].end_min + travel.minutes(homes[-1], base(officers[oid])),
+        )
+        for oid, _ in bases
+    ]
     return {
         "path": path,
         "extra": extra,
@@ -428,6 +438,7 @@ def _crew_plan(crew: CrewDay, dataset: Dataset, travel: Travel) -> dict[str, Any
         "depart_min": depart,
         "return_min": back,
         "main_officer": bases[0][0] if bases else None,
+        "officer_times": officer_times,
     }
 
 
@@ -597,10 +608,21 @@ def _href(day: date, name: str) -> str:
 
 def _crew_list(crew: CrewDay, plan: dict[str, Any], back_prefix: str) -> str:
     """The printable list beside a crew-day map: order, times, ids, risk, due dates."""
-    rows = [
-        f'<tr class="base"><td></td><td>~{hhmm(max(0, plan["depart_min"]))}</td><td colspan="5">leave base'
-        f"{_e(' (' + plan['main_officer'] + ')') if plan['main_officer'] else ''}</td></tr>"
-    ]
+    times = plan["officer_times"] or [(None, plan["depart_min"], plan["return_min"])]
+    one_row = len({(t[1], t[2]) for t in times}) == 1  # one station (or the same times)
+
+    def base_rows(what: str, at: int) -> list[str]:
+        if one_row:
+            entries = [(", ".join(t[0] for t in times if t[0]), times[0][at])]
+        else:
+            entries = [(t[0] or "", t[at]) for t in times]
+        return [
+            f'<tr class="base"><td></td><td>~{hhmm(max(0, min(24 * 60, minute)))}</td>'
+            f'<td colspan="5">{what}{_e(f" ({who})") if who else ""}</td></tr>'
+            for who, minute in entries
+        ]
+
+    rows = base_rows("leave base", 1)
     for n, v in enumerate(crew.visits, start=1):
         late = f"{v.days_late}" if v.days_late > 0 else ""
         rows.append(
@@ -609,9 +631,7 @@ def _crew_list(crew: CrewDay, plan: dict[str, Any], back_prefix: str) -> str:
             f'<td><span class="chip" style="background:{RISK_COLOURS[v.risk_level]}"></span>{_e(v.risk_level.label)}</td>'
             f"<td>{v.due_date.isoformat()}</td><td>{late}</td><td>{_e(v.kind)}</td></tr>"
         )
-    rows.append(
-        f'<tr class="base"><td></td><td>~{hhmm(min(24 * 60, plan["return_min"]))}</td><td colspan="5">back at base</td></tr>'
-    )
+    rows.extend(base_rows("back at base", 2))
     n_late = sum(1 for v in crew.visits if v.days_late > 0)
     return (
         '<aside class="rso-day-list">'
