@@ -17,6 +17,7 @@ from rso_scheduler.commands.common import (
     handle_errors,
     today_option,
 )
+from rso_scheduler.limits import MAX_SEED
 
 HELP = """Compare road travel with the straight-line model for a data folder.
 
@@ -208,7 +209,7 @@ def _text(report: dict[str, Any], shown: int) -> str:
 )
 @click.option(
     "--seed",
-    type=click.IntRange(0, 2**31 - 1),
+    type=click.IntRange(0, MAX_SEED),
     default=0,
     show_default=True,
     help="Picks the sample of journeys; the same seed gives the same sample.",
