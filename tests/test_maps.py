@@ -742,3 +742,20 @@ def test_crew_day_page_gives_each_station_its_own_leave_and_return_times(written
     back = re.findall(r"~(\d\d:\d\d)</td><td colspan=\"5\">back at base \(([^)]+)\)", two)
     assert [o for _, o in leave] == ["B1", "B&lt;i&gt;2"] == [o for _, o in back]
     assert leave[0][0] != leave[1][0]  # B<i>2's station is farther from the first stop
+
+
+def test_route_tooltip_gives_each_stations_times():
+    """A crew from two stations: the route's tooltip gives each officer's own leave and back times."""
+    from rso_scheduler.outputs.maps import _times_text
+
+    one = {
+        "officer_times": [("A", 500, 900), ("B", 500, 900)],
+        "depart_min": 500,
+        "return_min": 900,
+        "km": 12.4,
+    }
+    assert _times_text(one) == "leave base ~08:20, back ~15:00, ~12 km"
+    two = dict(one, officer_times=[("A", 500, 900), ("W", 470, 950)])
+    assert _times_text(two) == (
+        "A: leave base ~08:20, back ~15:00; W: leave base ~07:50, back ~15:50, ~12 km"
+    )

@@ -482,9 +482,24 @@ def _route_entry(
         "x": [[[_rd(a), _rd(b)] for a, b in leg] for leg in plan["extra"]],
         "col": colour,
         "s": stops,
-        "t": f"leave base ~{hhmm(max(0, plan['depart_min']))}, back ~{hhmm(min(24 * 60, plan['return_min']))}, ~{plan['km']:.0f} km",
+        "t": _times_text(plan),
         "href": href,
     }
+
+
+def _times_text(plan: dict[str, Any]) -> str:
+    """A route's tooltip line: when the crew leaves and is back, per officer where their
+    stations differ (each officer leaves and returns to their own)."""
+
+    def span(depart: int, back: int) -> str:
+        return f"leave base ~{hhmm(max(0, depart))}, back ~{hhmm(min(24 * 60, back))}"
+
+    times = plan.get("officer_times") or []
+    if len({(t[1], t[2]) for t in times}) > 1:
+        parts = "; ".join(f"{oid}: {span(d, b)}" for oid, d, b in times)
+    else:
+        parts = span(plan["depart_min"], plan["return_min"])
+    return f"{parts}, ~{plan['km']:.0f} km"
 
 
 # Town names come from GeoNames (CC BY 4.0; assets/README.md): England and Wales, 10,000 people
