@@ -324,3 +324,24 @@ def test_long_plan_of_weekly_people_is_on_time() -> None:
     assert_accounted(ds, start, end, result)
     assert not result.unscheduled and max(v.days_late for v in result.visits) == 0
     assert_checks(ds, result)
+
+
+def test_long_plan_ignores_a_last_visit_date_inside_the_period() -> None:
+    """A last_visit_date inside a long plan's period is not history of the plan (a single plan
+    ignores it), so a later month must not count it either: the checker agrees with every month."""
+    from tests.solver_helpers import dataset, officer, person
+
+    start, end = date(2027, 3, 31), date(2027, 5, 10)
+    p = person(
+        "P2",
+        risk="medium",
+        visit_interval_days=30,
+        last_visit_date=date(2027, 4, 6),
+        registered_on=date(2026, 12, 1),
+    )
+    every_day = frozenset(range(7))
+    team = [officer("A", working_days=every_day), officer("B", working_days=every_day)]
+    ds = dataset([p], team)
+    result = optimise(ds, start, end, PlanOptions(time_limit_s=2, seed=1))
+    assert_accounted(ds, start, end, result)
+    assert_checks(ds, result)

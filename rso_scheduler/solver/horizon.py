@@ -71,6 +71,20 @@ def with_visits_done(dataset: Dataset, visits: list[PlannedVisit]) -> Dataset:
     return dataset.model_copy(update={"visits": dataset.visits + done})
 
 
+def known_before(dataset: Dataset, start: date) -> Dataset:
+    """The dataset as a plan from `start` sees its history: visits logged on or after `start`
+    (and a `last_visit_date` there) are not history of the plan, so later windows must not
+    count them either (a single plan of the period ignores them: `demand.last_completed`)."""
+    people = tuple(
+        o.model_copy(update={"last_visit_date": None})
+        if o.last_visit_date is not None and o.last_visit_date >= start
+        else o
+        for o in dataset.offenders
+    )
+    visits = tuple(v for v in dataset.visits if v.date < start)
+    return dataset.model_copy(update={"offenders": people, "visits": visits})
+
+
 def plan_in_windows(
     dataset: Dataset, start: date, end: date, options: PlanOptions, plan_window: Planner
 ) -> PlanResult:
@@ -79,7 +93,7 @@ def plan_in_windows(
     total_days = (end - start).days + 1
     say = options.progress
     results: list[PlanResult] = []
-    history = dataset
+    history = known_before(dataset, start)
     # the one count over the whole period caps each month: a month that visits early cannot
     # make one more visit fall due inside the plan (the checker and `rso validate` count it so)
     duty = duty_days(dataset, start, end, options.work_bank_holidays)

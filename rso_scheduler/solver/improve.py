@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from rso_scheduler.rules import last_owed_floor
 from rso_scheduler.solver.assign import W_CONT
-from rso_scheduler.solver.problem import Problem, due_index
+from rso_scheduler.solver.problem import Problem, due_index, owed_count
 from rso_scheduler.solver.routing import Stop
 from rso_scheduler.solver.work import WorkBudget
 
@@ -66,9 +67,13 @@ def _allowed_days(prob: Problem, st: _State, key: int) -> tuple[list[int], int]:
     if len(st.by_person[p]) > 1:
         return [cur_day], cur_day  # chained visits keep their day (the chain stays valid)
     lo = (r.first_earliest - prob.start).days
-    if cur_day + r.interval_days > last_day:
-        # moving earlier must not make a further visit fall due inside the plan
+    if r.optional:
+        # a pulled-forward visit: the visit after it must not fall due inside the plan
         lo = max(lo, prob.n_days - r.interval_days)
+    elif owed_count(prob, p) == 1:
+        # the last owed visit: moving it earlier must not make one more fall due in the plan
+        # (in a month of a long plan, not in the whole plan either: `rules.last_owed_floor`)
+        lo = max(lo, (last_owed_floor(r, prob.end, 1)[0] - prob.start).days)
     days = [d for d in range(max(lo, 0), last_day + 1) if r.available_on(prob.day(d))]
     return days, due_index(prob, p)
 
