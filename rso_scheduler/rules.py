@@ -218,6 +218,12 @@ def window_reachable(req: Requirement, timing: Callable[[], object | None]) -> s
     return "the visit does not fit the shifts with travel from and back to base"
 
 
+def pulled_forward_floor(req: Requirement, plan_end: date) -> date:
+    """The earliest date of a visit pulled forward (due after the plan): the visit after it
+    must not fall due inside the plan."""
+    return plan_end - timedelta(days=req.interval_days - 1)
+
+
 def last_owed_floor(req: Requirement, plan_end: date, owed: int) -> tuple[date, str]:
     """The earliest date of a person's last owed visit (the `owed`-th) in a plan: made earlier,
     one more visit would fall due inside the plan (the owed count would no longer be the one
@@ -228,5 +234,5 @@ def last_owed_floor(req: Requirement, plan_end: date, owed: int) -> tuple[date, 
         if req.count_end is None:
             return date.min, ""
         plan_end = req.count_end
-    floor = plan_end - timedelta(days=req.interval_days - 1)
+    floor = pulled_forward_floor(req, plan_end)  # the same arithmetic: no next visit inside
     return floor, "made earlier, one more visit would fall due inside the plan"

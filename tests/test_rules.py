@@ -188,3 +188,9 @@ def test_crew_visit_cap_is_the_lowest_cap_and_serves_crew_days() -> None:
     assert crew_max_visits([a, b], 2) is None and crew_max_visits([a, b], 3) is not None
     crew = CrewDay(index=0, day=date(2027, 1, 4), day_index=0, officers=(a, c))
     assert crew.max_visits == crew_visit_cap((a, c)) == 3
+
+
+def test_pulled_forward_floor() -> None:
+    """A 30-day visit pulled forward into January is not made before 2 January (the next would
+    fall due on 31 January, inside the plan)."""
+    assert rules.pulled_forward_floor(req(risk="very_high"), JAN[1]) == date(2027, 1, 2)

@@ -171,7 +171,7 @@ def _check_chains(prob: Problem, st: State, why: dict[tuple[str, date], str]) ->
             if prev is None:
                 lo = (r.first_earliest - prob.start).days
                 if r.optional:  # due after the period: only as a pulled-forward visit
-                    lo = max(lo, prob.n_days - r.interval_days)
+                    lo = max(lo, (rules.pulled_forward_floor(r, prob.end) - prob.start).days)
                 owed_ok = True
             else:
                 lo = prev + prob.step_days(p)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from rso_scheduler.rules import last_owed_floor
+from rso_scheduler.rules import last_owed_floor, pulled_forward_floor
 from rso_scheduler.solver.assign import W_CONT
 from rso_scheduler.solver.problem import Problem, due_index, owed_count
 from rso_scheduler.solver.routing import Stop
@@ -69,7 +69,7 @@ def _allowed_days(prob: Problem, st: _State, key: int) -> tuple[list[int], int]:
     lo = (r.first_earliest - prob.start).days
     if r.optional:
         # a pulled-forward visit: the visit after it must not fall due inside the plan
-        lo = max(lo, prob.n_days - r.interval_days)
+        lo = max(lo, (pulled_forward_floor(r, prob.end) - prob.start).days)
     elif owed_count(prob, p) == 1:
         # the last owed visit: moving it earlier must not make one more fall due in the plan
         # (in a month of a long plan, not in the whole plan either: `rules.last_owed_floor`)

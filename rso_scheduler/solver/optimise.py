@@ -17,7 +17,7 @@ from rso_scheduler.demand import Requirement, capped, requirements
 from rso_scheduler.errors import PlanError
 from rso_scheduler.models import Dataset, Officer, VisitKind
 from rso_scheduler.roster import CrewRoute, OfficerLeg, PlannedVisit, PlanResult, Unscheduled
-from rso_scheduler.rules import last_owed_floor
+from rso_scheduler.rules import last_owed_floor, pulled_forward_floor
 from rso_scheduler.solver.assign import (
     W_CONT,
     build_candidates,
@@ -444,7 +444,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
             r = reqs[p]
             lo = (r.first_earliest - start).days
             # the visit after a pulled-forward one must not fall due inside the plan
-            lo = max(lo, prob.n_days - r.interval_days)
+            lo = max(lo, (pulled_forward_floor(r, prob.end) - prob.start).days)
             if lo >= prob.n_days:
                 continue
             due = due_index(prob, p)
