@@ -25,6 +25,7 @@ from rso_scheduler.rules import (
     crew_can_make,
     crew_visit_cap,
     crews_share_shift,
+    shared_hours,
 )
 from rso_scheduler.travel import haversine_km
 
@@ -39,6 +40,16 @@ STANDING_BONUS = 300.0
 NEED_VALUE = 300.0
 NEEDS_PER_CREW = 2  # windowed visits one crew-day is counted on to make (an evening holds ~2)
 NEAR_KM = 25.0  # a visit outside both officers' areas counts for a pair this close to it
+# Split crews (`_split_day`): officers may work with a second partner in the hours outside their
+# crew's shared ones, where owed windowed work needs it (see docs/DESIGN.md for the figures).
+SPLIT_CREWS = True
+
+CompKey = tuple[tuple[str, ...], tuple[int, int] | None]  # officer ids, part of the day
+
+
+def comp_order(key: CompKey) -> tuple[tuple[str, ...], tuple[int, int]]:
+    """Sort key of crew compositions: by officers, then whole-day before parts by start."""
+    return key[0], key[1] if key[1] is not None else (-1, -1)
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,11 @@ class CrewDay:
     day: date
     day_index: int  # days after the plan start
     officers: tuple[Officer, ...]  # sorted by officer_id
+    # A split crew covers only a part of the day (its officers work with someone else in
+    # another part, which does not overlap): the crew leaves base at the part's start at the
+    # earliest and is back by its end. None: the whole shared shift.
+    part_start_min: int | None = None
+    part_end_min: int | None = None
 
     @property
     def crew_id(self) -> str:
@@ -63,12 +79,24 @@ class CrewDay:
         return len(self.officers)
 
     @property
+    def part(self) -> tuple[int, int] | None:
+        """(start, end) minutes of the part of the day a split crew covers; None: whole day."""
+        if self.part_start_min is None or self.part_end_min is None:
+            return None
+        return self.part_start_min, self.part_end_min
+
+    @property
+    def comp_key(self) -> CompKey:
+        """The crew's composition: its officers and the part of the day (one timer each)."""
+        return self.officer_ids, self.part
+
+    @property
     def start_min(self) -> int:
-        return max(o.shift_start_min for o in self.officers)
+        return shared_hours(self.officers, self.part)[0]
 
     @property
     def end_min(self) -> int:
-        return min(o.shift_end_min for o in self.officers)
+        return shared_hours(self.officers, self.part)[1]
 
     @property
     def max_visits(self) -> int | None:
@@ -158,9 +186,16 @@ def working_officers(
     )
 
 
-def covers(a: Officer, b: Officer, need: Requirement, area_mode: str) -> bool:
-    """Can the pair (a, b) make the visit (size, skills, strict area, window in both shifts)?"""
-    return crew_can_make(need, (a, b), area_mode) is None
+def covers(
+    a: Officer,
+    b: Officer,
+    need: Requirement,
+    area_mode: str,
+    part: tuple[int, int] | None = None,
+) -> bool:
+    """Can the pair (a, b) make the visit (size, skills, strict area, window in both shifts,
+    inside `part` of the day for a split crew)?"""
+    return crew_can_make(need, (a, b), area_mode, part) is None
 
 
 def _near(a: Officer, b: Officer, need: Requirement) -> bool:
@@ -190,6 +225,110 @@ def _day_pairs(
     return _greedy_matching(avail, value)
 
 
+def _free_hours(crew: tuple[Officer, ...]) -> dict[str, list[tuple[int, int]]]:
+    """Each officer's hours outside their crew's shared ones (before and after), where a crew
+    with someone else could be formed; a lone officer's whole shift is free for a partner."""
+    if len(crew) == 1:
+        o = crew[0]
+        return {o.officer_id: [(o.shift_start_min, o.shift_end_min)]}
+    lo, hi = shared_hours(crew)
+    return {
+        o.officer_id: [
+            w for w in ((o.shift_start_min, lo), (hi, o.shift_end_min)) if w[1] - w[0] > 0
+        ]
+        for o in crew
+    }
+
+
+def _split_day(
+    crews: list[tuple[Officer, ...]],
+    open_needs: list[Requirement],
+    booked: set[str],
+    area_mode: str,
+) -> list[tuple[tuple[Officer, ...], tuple[int, int] | None]]:
+    """A day's crews with split crews added where owed windowed work needs them: two officers
+    of different crews whose free hours (before or after their crews' shared hours, or a lone
+    officer's shift) overlap long enough (`rules.crews_share_shift` inside the part) work
+    together in that part of the day when the pair can make owed windowed visits no crew of
+    the day was counted on for (an evening after an afternoon with an early-shift partner).
+
+    Greedy by the work's risk weight, then `pair_score`, ties by ids (deterministic). Each
+    officer gets at most one extra part; their own crew then covers only its shared hours and a
+    lone officer keeps the rest of the shift alone when it is long enough. Returns (officers,
+    part) per crew, part None for a crew of the whole day. `booked` gains the needs counted on.
+    """
+    out: list[tuple[tuple[Officer, ...], tuple[int, int] | None]] = [(c, None) for c in crews]
+    if not SPLIT_CREWS or not open_needs:
+        return out
+    crew_of: dict[str, int] = {}
+    free: dict[str, list[tuple[int, int]]] = {}
+    officers: list[Officer] = []
+    for i, crew in enumerate(crews):
+        for o in crew:
+            crew_of[o.officer_id] = i
+            officers.append(o)
+        free.update(_free_hours(crew))
+    officers.sort(key=lambda o: o.officer_id)
+    options: list[tuple[float, float, str, str, Officer, Officer, tuple[int, int]]] = []
+    for i, a in enumerate(officers):
+        for b in officers[i + 1 :]:
+            if crew_of[a.officer_id] == crew_of[b.officer_id]:
+                continue
+            for wa in free[a.officer_id]:
+                for wb in free[b.officer_id]:
+                    part = (max(wa[0], wb[0]), min(wa[1], wb[1]))
+                    if crews_share_shift(a, b, part) is not None:
+                        continue
+                    served = [
+                        n
+                        for n in open_needs
+                        if n.offender_id not in booked
+                        and _near(a, b, n)
+                        and covers(a, b, n, area_mode, part)
+                    ]
+                    if not served:
+                        continue
+                    need = sum(n.weight for n in served[:NEEDS_PER_CREW])
+                    options.append(
+                        (-need, -pair_score(a, b), a.officer_id, b.officer_id, a, b, part)
+                    )
+    options.sort(key=lambda x: x[:4])
+    split: set[str] = set()
+    extra: list[tuple[tuple[Officer, ...], tuple[int, int]]] = []
+    for _n, _v, ida, idb, a, b, part in options:
+        if ida in split or idb in split:
+            continue
+        mine = [
+            n
+            for n in open_needs
+            if n.offender_id not in booked and _near(a, b, n) and covers(a, b, n, area_mode, part)
+        ]
+        if not mine:
+            continue  # an earlier split crew was counted on for them
+        booked.update(n.offender_id for n in mine[:NEEDS_PER_CREW])
+        split.update((ida, idb))
+        extra.append(((a, b), part))
+    if not extra:
+        return out
+    parts_of: dict[str, tuple[int, int]] = {}
+    for (a, b), part in extra:
+        parts_of[a.officer_id] = parts_of[b.officer_id] = part
+    out = []
+    for crew in crews:
+        ids = [o.officer_id for o in crew]
+        if not any(i in split for i in ids):
+            out.append((crew, None))
+        elif len(crew) > 1:
+            out.append((crew, shared_hours(crew)))  # its own part: the shared hours
+        else:  # a lone officer keeps the longer rest of the shift alone, if long enough
+            o, (lo, hi) = crew[0], parts_of[crew[0].officer_id]
+            rest = max((o.shift_start_min, lo), (hi, o.shift_end_min), key=lambda w: w[1] - w[0])
+            if rest[1] - rest[0] >= MIN_SHARED_SHIFT_MIN:
+                out.append((crew, rest))
+    out.extend(extra)
+    return out
+
+
 def form_crews(
     officers: list[Officer],
     absences: tuple[Absence, ...],
@@ -199,6 +338,7 @@ def form_crews(
     required: Mapping[date, Sequence[tuple[str, ...]]] | None = None,
     needs: list[Requirement] | None = None,
     area_mode: str = "prefer",
+    split: bool = True,
 ) -> list[CrewDay]:
     """Every crew-day of the plan, sorted by (day, crew_id).
 
@@ -215,7 +355,7 @@ def form_crews(
     partners = standing_partners(officers)
     by_officer = absences_by_officer(absences)
     by_id = {o.officer_id: o for o in officers}
-    crews: list[tuple[date, tuple[Officer, ...]]] = []
+    crews: list[tuple[date, tuple[Officer, ...], tuple[int, int] | None]] = []
     pending = sorted(needs or [], key=lambda n: (n.first_earliest, -n.weight, n.offender_id))
     for day in days(start, end):
         avail = working_officers(officers, day, by_officer, holidays_off)
@@ -225,12 +365,12 @@ def form_crews(
             ids = set(comp)
             if ids <= avail_ids and not ids & used and len(ids) == len(comp):
                 used.update(ids)
-                crews.append((day, tuple(by_id[i] for i in sorted(ids))))
+                crews.append((day, tuple(by_id[i] for i in sorted(ids)), None))
         free = [o for o in avail if o.officer_id not in used]
         open_needs = [n for n in pending if n.first_earliest <= day]
+        booked: set[str] = set()
         if open_needs:
             pairs = _day_pairs(free, partners, open_needs, area_mode)
-            booked: set[str] = set()
             for a, b in pairs:  # each crew takes the needs it can make, most urgent first
                 mine = [
                     n
@@ -238,17 +378,24 @@ def form_crews(
                     if n.offender_id not in booked and _near(a, b, n) and covers(a, b, n, area_mode)
                 ]
                 booked.update(n.offender_id for n in mine[:NEEDS_PER_CREW])
-            pending = [n for n in pending if n.offender_id not in booked]
         else:
             pairs = _standing_then_rest(free, partners, by_id)
+        today = [tuple(sorted((a, b), key=lambda x: x.officer_id)) for a, b in pairs]
         for a, b in pairs:
             used.update((a.officer_id, b.officer_id))
-            crews.append((day, tuple(sorted((a, b), key=lambda x: x.officer_id))))
-        for o in avail:
-            if o.officer_id not in used:
-                crews.append((day, (o,)))
-    crews.sort(key=lambda c: (c[0], "+".join(o.officer_id for o in c[1])))
+        today.extend((o,) for o in avail if o.officer_id not in used)
+        for offs, part in _split_day(today, open_needs if split else [], booked, area_mode):
+            crews.append((day, offs, part))
+        pending = [n for n in pending if n.offender_id not in booked]
+    crews.sort(key=lambda c: (c[0], "+".join(o.officer_id for o in c[1]), c[2] or (-1, -1)))
     return [
-        CrewDay(index=i, day=d, day_index=(d - start).days, officers=offs)
-        for i, (d, offs) in enumerate(crews)
+        CrewDay(
+            index=i,
+            day=d,
+            day_index=(d - start).days,
+            officers=offs,
+            part_start_min=part[0] if part else None,
+            part_end_min=part[1] if part else None,
+        )
+        for i, (d, offs, part) in enumerate(crews)
     ]
