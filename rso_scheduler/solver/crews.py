@@ -225,19 +225,75 @@ def _day_pairs(
     return _greedy_matching(avail, value)
 
 
-def _free_hours(crew: tuple[Officer, ...]) -> dict[str, list[tuple[int, int]]]:
-    """Each officer's hours outside their crew's shared ones (before and after), where a crew
-    with someone else could be formed; a lone officer's whole shift is free for a partner."""
-    if len(crew) == 1:
-        o = crew[0]
-        return {o.officer_id: [(o.shift_start_min, o.shift_end_min)]}
-    lo, hi = shared_hours(crew)
-    return {
-        o.officer_id: [
-            w for w in ((o.shift_start_min, lo), (hi, o.shift_end_min)) if w[1] - w[0] > 0
-        ]
-        for o in crew
+Part = tuple[int, int]
+
+
+@dataclass
+class _DayCrew:
+    """A crew of the day being formed: its officers and hours."""
+
+    officers: tuple[Officer, ...]
+    hours: Part  # the shared shift, or the part of the day of a split crew
+    split: bool = False  # a split crew formed for the hours outside its officers' crews
+
+
+def _free_windows(o: Officer, crews: list[_DayCrew]) -> list[Part]:
+    """The officer's shift outside the two-officer crews they are already in."""
+    taken = sorted(c.hours for c in crews if len(c.officers) > 1 and o in c.officers)
+    out: list[Part] = []
+    t = o.shift_start_min
+    for lo, hi in taken:
+        if lo > t:
+            out.append((t, lo))
+        t = max(t, hi)
+    if o.shift_end_min > t:
+        out.append((t, o.shift_end_min))
+    return out
+
+
+def _makes(a: Officer, b: Officer, need: Requirement, area_mode: str, part: Part) -> bool:
+    return _near(a, b, need) and covers(a, b, need, area_mode, part)
+
+
+def _split_options(
+    officers: list[Officer],
+    crews: list[_DayCrew],
+    open_needs: list[Requirement],
+    booked: set[str],
+    area_mode: str,
+) -> list[tuple[tuple[float, float, str, str, Part], Officer, Officer, Part]]:
+    """Every split crew worth forming now, best first: (sort key, a, b, part).
+
+    Two officers of different crews work together in `part` when it lies in both officers'
+    free hours (outside their two-officer crews; a lone officer's whole shift) and is long
+    enough for a crew; worth it only for owed windowed visits no crew was counted on for.
+    """
+    pairs_of = {
+        o.officer_id: sum(1 for c in crews if len(c.officers) > 1 and o in c.officers)
+        for o in officers
     }
+    crew_of = {o.officer_id: i for i, c in enumerate(crews) for o in c.officers}
+    unbooked = [n for n in open_needs if n.offender_id not in booked]
+    out: list[tuple[tuple[float, float, str, str, Part], Officer, Officer, Part]] = []
+    for i, a in enumerate(officers):
+        if pairs_of[a.officer_id] > 1:
+            continue  # two parts of a day at most
+        free_a = _free_windows(a, crews)
+        for b in officers[i + 1 :]:
+            if pairs_of[b.officer_id] > 1 or crew_of[a.officer_id] == crew_of[b.officer_id]:
+                continue
+            for wa in free_a:
+                for wb in _free_windows(b, crews):
+                    part = (max(wa[0], wb[0]), min(wa[1], wb[1]))
+                    if crews_share_shift(a, b, part) is not None:
+                        continue
+                    served = [n for n in unbooked if _makes(a, b, n, area_mode, part)]
+                    if served:
+                        need = sum(n.weight for n in served[:NEEDS_PER_CREW])
+                        key = (-need, -pair_score(a, b), a.officer_id, b.officer_id, part)
+                        out.append((key, a, b, part))
+    out.sort(key=lambda o: o[0])
+    return out
 
 
 def _split_day(
@@ -245,87 +301,59 @@ def _split_day(
     open_needs: list[Requirement],
     booked: set[str],
     area_mode: str,
-) -> list[tuple[tuple[Officer, ...], tuple[int, int] | None]]:
-    """A day's crews with split crews added where owed windowed work needs them: two officers
-    of different crews whose free hours (before or after their crews' shared hours, or a lone
-    officer's shift) overlap long enough (`rules.crews_share_shift` inside the part) work
-    together in that part of the day when the pair can make owed windowed visits no crew of
-    the day was counted on for (an evening after an afternoon with an early-shift partner).
+) -> list[tuple[tuple[Officer, ...], Part | None]]:
+    """A day's crews with split crews added where owed windowed work needs them.
 
-    Greedy by the work's risk weight, then `pair_score`, ties by ids (deterministic). Each
-    officer gets at most one extra part; their own crew then covers only its shared hours and a
-    lone officer keeps the rest of the shift alone when it is long enough. Returns (officers,
-    part) per crew, part None for a crew of the whole day. `booked` gains the needs counted on.
+    An officer may work with a second partner in another part of the day (at most two parts;
+    parts never overlap) when two officers' free hours (outside their crews' shared ones, or a
+    lone officer's shift) overlap long enough (`rules.crews_share_shift` inside the part):
+    typically a late officer with an early-shift partner in the afternoon and with another late
+    officer in the evening. Formed only for owed windowed visits no crew of the day was counted
+    on for, the most urgent first, then `pair_score`, ties by ids (deterministic), one at a
+    time. A lone officer who joins one keeps the longer rest of their shift alone when it is
+    long enough for a crew. Returns (officers, part) per crew, part None for a crew of the
+    whole day; `booked` gains the needs counted on the new crews.
+
+    Also measured: cutting a whole-day crew's hours so that a lone officer can work with one of
+    its officers at one end (the rest kept by the crew) made the evening-heavy month worse (18
+    evening visits missed against 5 without split crews): the evening crews then start late.
     """
-    out: list[tuple[tuple[Officer, ...], tuple[int, int] | None]] = [(c, None) for c in crews]
+    day = [_DayCrew(c, shared_hours(c)) for c in crews]
     if not SPLIT_CREWS or not open_needs:
-        return out
-    crew_of: dict[str, int] = {}
-    free: dict[str, list[tuple[int, int]]] = {}
-    officers: list[Officer] = []
-    for i, crew in enumerate(crews):
-        for o in crew:
-            crew_of[o.officer_id] = i
-            officers.append(o)
-        free.update(_free_hours(crew))
-    officers.sort(key=lambda o: o.officer_id)
-    options: list[tuple[float, float, str, str, Officer, Officer, tuple[int, int]]] = []
-    for i, a in enumerate(officers):
-        for b in officers[i + 1 :]:
-            if crew_of[a.officer_id] == crew_of[b.officer_id]:
-                continue
-            for wa in free[a.officer_id]:
-                for wb in free[b.officer_id]:
-                    part = (max(wa[0], wb[0]), min(wa[1], wb[1]))
-                    if crews_share_shift(a, b, part) is not None:
-                        continue
-                    served = [
-                        n
-                        for n in open_needs
-                        if n.offender_id not in booked
-                        and _near(a, b, n)
-                        and covers(a, b, n, area_mode, part)
-                    ]
-                    if not served:
-                        continue
-                    need = sum(n.weight for n in served[:NEEDS_PER_CREW])
-                    options.append(
-                        (-need, -pair_score(a, b), a.officer_id, b.officer_id, a, b, part)
-                    )
-    options.sort(key=lambda x: x[:4])
-    split: set[str] = set()
-    extra: list[tuple[tuple[Officer, ...], tuple[int, int]]] = []
-    for _n, _v, ida, idb, a, b, part in options:
-        if ida in split or idb in split:
-            continue
+        return [(c, None) for c in crews]
+    officers = sorted((o for c in crews for o in c), key=lambda o: o.officer_id)
+    for _ in range(len(officers)):
+        options = _split_options(officers, day, open_needs, booked, area_mode)
+        if not options:
+            break
+        _key, a, b, part = options[0]
+        new = tuple(sorted((a, b), key=lambda o: o.officer_id))
         mine = [
             n
             for n in open_needs
-            if n.offender_id not in booked and _near(a, b, n) and covers(a, b, n, area_mode, part)
-        ]
-        if not mine:
-            continue  # an earlier split crew was counted on for them
-        booked.update(n.offender_id for n in mine[:NEEDS_PER_CREW])
-        split.update((ida, idb))
-        extra.append(((a, b), part))
-    if not extra:
-        return out
-    parts_of: dict[str, tuple[int, int]] = {}
-    for (a, b), part in extra:
-        parts_of[a.officer_id] = parts_of[b.officer_id] = part
-    out = []
-    for crew in crews:
-        ids = [o.officer_id for o in crew]
-        if not any(i in split for i in ids):
-            out.append((crew, None))
-        elif len(crew) > 1:
-            out.append((crew, shared_hours(crew)))  # its own part: the shared hours
-        else:  # a lone officer keeps the longer rest of the shift alone, if long enough
-            o, (lo, hi) = crew[0], parts_of[crew[0].officer_id]
-            rest = max((o.shift_start_min, lo), (hi, o.shift_end_min), key=lambda w: w[1] - w[0])
-            if rest[1] - rest[0] >= MIN_SHARED_SHIFT_MIN:
-                out.append((crew, rest))
-    out.extend(extra)
+            if n.offender_id not in booked and _makes(a, b, n, area_mode, part)
+        ][:NEEDS_PER_CREW]
+        booked.update(n.offender_id for n in mine)
+        day.append(_DayCrew(new, part, split=True))
+    pairs = [c for c in day if len(c.officers) > 1]
+    in_split = {o.officer_id for c in pairs if c.split for o in c.officers}
+    out: list[tuple[tuple[Officer, ...], Part | None]] = []
+    for c in pairs:
+        touched = c.split or any(o.officer_id in in_split for o in c.officers)
+        out.append((c.officers, c.hours if touched else None))
+    for c in day:
+        if len(c.officers) > 1:
+            continue
+        (o,) = c.officers
+        theirs = [p for p in pairs if o in p.officers]
+        if not theirs:
+            out.append((c.officers, None))
+            continue
+        if len(theirs) > 1:
+            continue
+        rest = max(_free_windows(o, day), key=lambda w: (w[1] - w[0], -w[0]), default=None)
+        if rest is not None and rest[1] - rest[0] >= MIN_SHARED_SHIFT_MIN:
+            out.append((c.officers, rest))
     return out
 
 
@@ -384,7 +412,12 @@ def form_crews(
         for a, b in pairs:
             used.update((a.officer_id, b.officer_id))
         today.extend((o,) for o in avail if o.officer_id not in used)
-        for offs, part in _split_day(today, open_needs if split else [], booked, area_mode):
+        formed = (
+            _split_day(today, open_needs, booked, area_mode)
+            if split
+            else [(c, None) for c in today]
+        )
+        for offs, part in formed:
             crews.append((day, offs, part))
         pending = [n for n in pending if n.offender_id not in booked]
     crews.sort(key=lambda c: (c[0], "+".join(o.officer_id for o in c[1]), c[2] or (-1, -1)))
