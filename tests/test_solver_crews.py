@@ -19,6 +19,7 @@ from rso_scheduler.outputs.files import staged_output
 from rso_scheduler.outputs.handouts import CalendarPlan, write_handouts
 from rso_scheduler.roster import hhmm
 from rso_scheduler.solver.crews import form_crews, standing_partners
+from rso_scheduler.solver.options import FixedVisit
 from rso_scheduler.solver.optimise import window_needs
 from rso_scheduler.synth import generate, write_dataset
 from tests.solver_helpers import JAN, assert_valid, dataset, officer, person, run
@@ -208,3 +209,19 @@ def test_split_plan_is_deterministic() -> None:
     ds = dataset(people, offs)
     a, b = run(ds, MONDAY, MONDAY), run(ds, MONDAY, MONDAY)
     assert a.visits == b.visits and a.routes == b.routes
+
+
+@pytest.mark.parametrize("pinned", [True, False])
+def test_replan_keeps_split_crews(tmp_path: Path, pinned: bool) -> None:
+    """Re-planning the split day from its issued roster keeps both visits with their crews."""
+    people, offs = _split_case()
+    ds = dataset(people, offs)
+    first = run(ds, MONDAY, MONDAY)
+    fixed = tuple(
+        FixedVisit(v.offender_id, v.date, v.start_min, v.officer_ids, pinned) for v in first.visits
+    )
+    again = run(ds, MONDAY, MONDAY, fixed=fixed)
+    key = lambda r: sorted((v.offender_id, v.officer_ids) for v in r.visits)  # noqa: E731
+    assert key(again) == key(first)
+    assert again.not_kept == {}
+    assert_valid(ds, again, tmp_path)

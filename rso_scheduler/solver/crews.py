@@ -357,6 +357,43 @@ def _split_day(
     return out
 
 
+def _required_day(
+    kept: list[tuple[Officer, ...]], split: bool
+) -> list[tuple[tuple[Officer, ...], Part | None]]:
+    """A re-plan's crews of a day, in order: each formed when none of its officers is in an
+    earlier one; a two-officer crew of officers already in one crew each is formed as a split
+    crew in their free hours (as `_split_day` forms them), when those are long enough."""
+    day: list[_DayCrew] = []
+    for offs in kept:
+        taken = [c for c in day if any(o in c.officers for o in offs)]
+        if not taken:
+            day.append(_DayCrew(offs, shared_hours(offs)))
+            continue
+        if not (split and SPLIT_CREWS) or len(offs) != 2:
+            continue
+        a, b = offs
+        if any(len(c.officers) == 1 for c in taken) or any(
+            sum(1 for c in day if o in c.officers) > 1 for o in offs
+        ):
+            continue
+        windows = [
+            (max(wa[0], wb[0]), min(wa[1], wb[1]))
+            for wa in _free_windows(a, day)
+            for wb in _free_windows(b, day)
+        ]
+        fits = [w for w in windows if crews_share_shift(a, b, w) is None]
+        if fits:
+            day.append(_DayCrew(offs, max(fits, key=lambda w: (w[1] - w[0], -w[0])), split=True))
+    in_split = {o.officer_id for c in day if c.split for o in c.officers}
+    return [
+        (
+            c.officers,
+            c.hours if c.split or any(o.officer_id in in_split for o in c.officers) else None,
+        )
+        for c in day
+    ]
+
+
 def form_crews(
     officers: list[Officer],
     absences: tuple[Absence, ...],
@@ -371,7 +408,8 @@ def form_crews(
     """Every crew-day of the plan, sorted by (day, crew_id).
 
     `required` (a re-plan): crews that must exist on a day, formed first when all their
-    officers are on duty and not already in an earlier required crew of that day.
+    officers are on duty and not already in an earlier required crew of that day, or as a
+    split crew in the free hours of two officers who are (an issued roster's split crews).
 
     Without `needs`, standing partners work together whenever both are on duty and the others
     are paired among themselves. With `needs` (owed visits in a part of the day, checked with
@@ -389,11 +427,14 @@ def form_crews(
         avail = working_officers(officers, day, by_officer, holidays_off)
         avail_ids = {o.officer_id for o in avail}
         used: set[str] = set()
-        for comp in (required or {}).get(day, ()):
-            ids = set(comp)
-            if ids <= avail_ids and not ids & used and len(ids) == len(comp):
-                used.update(ids)
-                crews.append((day, tuple(by_id[i] for i in sorted(ids)), None))
+        kept = [
+            tuple(by_id[i] for i in sorted(comp))
+            for comp in (required or {}).get(day, ())
+            if set(comp) <= avail_ids and len(set(comp)) == len(comp)
+        ]
+        for offs, part in _required_day(kept, split):
+            used.update(o.officer_id for o in offs)
+            crews.append((day, offs, part))
         free = [o for o in avail if o.officer_id not in used]
         open_needs = [n for n in pending if n.first_earliest <= day]
         booked: set[str] = set()
