@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import rso_scheduler.solver.crews as crews_module
@@ -19,9 +20,10 @@ from rso_scheduler.outputs.files import staged_output
 from rso_scheduler.outputs.handouts import CalendarPlan, write_handouts
 from rso_scheduler.roster import hhmm
 from rso_scheduler.solver.crews import form_crews, standing_partners
-from rso_scheduler.solver.options import FixedVisit
 from rso_scheduler.solver.optimise import window_needs
+from rso_scheduler.solver.options import FixedVisit
 from rso_scheduler.synth import generate, write_dataset
+from rso_scheduler.travel import TableTravel, dataset_places
 from tests.solver_helpers import JAN, assert_valid, dataset, officer, person, run
 
 EVENING = {"window_start_min": 17 * 60 + 30, "window_end_min": 20 * 60 + 30}
@@ -225,3 +227,27 @@ def test_replan_keeps_split_crews(tmp_path: Path, pinned: bool) -> None:
     assert key(again) == key(first)
     assert again.not_kept == {}
     assert_valid(ds, again, tmp_path)
+
+
+def test_no_split_crews_under_the_matrix_model() -> None:
+    """A user's matrix need not obey the triangle inequality: no split crews, and the run
+    says so."""
+    people, offs = _split_case()
+    ds = dataset(people, offs)
+    places = list(dict.fromkeys(dataset_places(ds)))
+    minutes_m = np.full((len(places), len(places)), 10, dtype=np.int32)
+    np.fill_diagonal(minutes_m, 0)
+    policy = ds.policy.model_copy(
+        update={"travel": ds.policy.travel.model_copy(update={"model": "matrix"})}
+    )
+    travel = TableTravel(
+        "matrix",
+        policy.travel,
+        {p: i for i, p in enumerate(places)},
+        minutes_m,
+        (minutes_m * 0.5).astype(np.float32),
+    )
+    res = run(ds.model_copy(update={"policy": policy}), MONDAY, MONDAY, travel=travel)
+    assert res.stats["split_crew_days"] == 0
+    assert any("no split crews" in n for n in res.stats["notices"])
+    assert [u.offender_id for u in res.unscheduled] == ["E0"]
