@@ -26,7 +26,7 @@ from rso_scheduler.solver.assign import (
     solve_assignment,
 )
 from rso_scheduler.solver.balance import exchange_officers
-from rso_scheduler.solver.crews import SPLIT_CREWS, form_crews
+from rso_scheduler.solver.crews import form_crews
 from rso_scheduler.solver.diagnose import late_reason, unplanned_owed, unscheduled_reason
 from rso_scheduler.solver.frozen import (
     evict_for_late,
@@ -272,18 +272,20 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     # Split crews are valid by the triangle inequality (each part starts and ends at base); a
     # user-supplied matrix need not obey it, so none are formed under that model.
     model = options.travel.model if options.travel is not None else dataset.policy.travel.model
-    no_split = model == "matrix" and SPLIT_CREWS
-    crews = form_crews(
+    crew_args = (
         officers,
         dataset.absences,
         start,
         end,
         holidays_off,
         required_crews(options.fixed),
-        needs=window_needs(reqs) if PAIR_FOR_WINDOWS else None,
-        area_mode=dataset.policy.areas.mode,
-        split=not no_split,
+        window_needs(reqs) if PAIR_FOR_WINDOWS else None,
+        dataset.policy.areas.mode,
     )
+    crews = form_crews(*crew_args)
+    no_split = model == "matrix" and any(c.part is not None for c in crews)
+    if no_split:  # said in the notices below
+        crews = form_crews(*crew_args, split=False)
     prob = build_problem(start, end, dataset.policy, reqs, crews, officers, options.travel)
     say(f"{len(reqs)} people, {len(prob.slots)} visit slots, {len(crews)} crew-days")
 
@@ -300,9 +302,10 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     stats["split_crew_days"] = sum(1 for c in crews if c.part is not None)
     if no_split:
         notice(
-            "no split crews (an officer working with two partners in two parts of a day) under "
-            "the matrix travel model: its minutes need not obey the triangle inequality, so a "
-            "day joined at base could not be shown to fit; each officer works in one crew a day"
+            "no split crews (an officer working with two partners in two parts of a day, for "
+            "windowed visits) under the matrix travel model: its minutes need not obey the "
+            "triangle inequality, so the officer's joined day could not be shown to fit; each "
+            "officer works in one crew a day"
         )
 
     st = _State(prob)
