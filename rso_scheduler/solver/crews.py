@@ -9,6 +9,13 @@ crew (only for visits that do not need two officers).
 A crew's usable time is the intersection of its officers' shifts. Its first leg is the maximum
 of each officer's travel from their own base, and the last leg likewise back, which is exact
 for the hard rules even when the two bases differ (each officer's own timing is checked).
+
+Split crews (`_split_day`): where owed windowed work needs it, an officer may work with a
+second partner in the hours outside their crew's shared ones (a late officer with a day-shift
+partner until 18:00, then with another late officer for the evening). Each crew then covers a
+part of the day (`CrewDay.part`); an officer's parts never overlap, and each starts and ends at
+base inside its hours, so the officer's joined day obeys the contract's officer-level rule
+whenever travel obeys the triangle inequality (the haversine and road models).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ is found exactly by dynamic programming over subsets with Pareto labels (finish 
 for up to `EXACT_MAX_STOPS` visits, and by cheapest insertion beyond that. Every timing uses
 the run's travel object (`travel.Travel`, through `TravelCache`), so what is planned here is
 what the checker re-derives (travel may differ by direction: one-way streets):
-- each officer leaves their own base no earlier than their shift start and is back by its end;
+- each officer leaves their own base no earlier than their shift start and is back by its end
+  (inside the crew's part of the day for a split crew);
 - the crew starts a visit only when every officer has arrived, inside the person's window;
 - visits start as early as possible (waiting is allowed when a window opens later).
 """
