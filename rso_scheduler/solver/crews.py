@@ -281,16 +281,19 @@ def _split_options(
     }
     crew_of = {o.officer_id: i for i, c in enumerate(crews) for o in c.officers}
     unbooked = [n for n in open_needs if n.offender_id not in booked]
+    if not unbooked:
+        return []
+    free = {
+        o.officer_id: _free_windows(o, crews) for o in officers if pairs_of[o.officer_id] < 2
+    }  # two parts of a day at most
+    open_officers = [o for o in officers if free.get(o.officer_id)]
     out: list[tuple[tuple[float, float, str, str, Part], Officer, Officer, Part]] = []
-    for i, a in enumerate(officers):
-        if pairs_of[a.officer_id] > 1:
-            continue  # two parts of a day at most
-        free_a = _free_windows(a, crews)
-        for b in officers[i + 1 :]:
-            if pairs_of[b.officer_id] > 1 or crew_of[a.officer_id] == crew_of[b.officer_id]:
+    for i, a in enumerate(open_officers):
+        for b in open_officers[i + 1 :]:
+            if crew_of[a.officer_id] == crew_of[b.officer_id]:
                 continue
-            for wa in free_a:
-                for wb in _free_windows(b, crews):
+            for wa in free[a.officer_id]:
+                for wb in free[b.officer_id]:
                     part = (max(wa[0], wb[0]), min(wa[1], wb[1]))
                     if crews_share_shift(a, b, part) is not None:
                         continue
