@@ -20,8 +20,10 @@ from rso_scheduler.outputs.files import staged_output
 from rso_scheduler.outputs.handouts import CalendarPlan, write_handouts
 from rso_scheduler.roster import hhmm
 from rso_scheduler.solver.crews import form_crews, standing_partners
-from rso_scheduler.solver.optimise import window_needs
+from rso_scheduler.solver.optimise import check_split_joins, window_needs
 from rso_scheduler.solver.options import FixedVisit
+from rso_scheduler.solver.problem import build_problem
+from rso_scheduler.solver.state import State
 from rso_scheduler.synth import generate, write_dataset
 from rso_scheduler.travel import TableTravel, dataset_places
 from tests.solver_helpers import JAN, assert_valid, dataset, officer, person, run
@@ -251,3 +253,29 @@ def test_no_split_crews_under_the_matrix_model() -> None:
     assert res.stats["split_crew_days"] == 0
     assert any("no split crews" in n for n in res.stats["notices"])
     assert [u.offender_id for u in res.unscheduled] == ["E0"]
+
+
+def test_split_join_safety_net_drops_what_does_not_fit() -> None:
+    """With travel that breaks the triangle inequality (a direct drive far longer than the trip
+    via base), the joined-day check drops the later part's visit that the drive cannot reach."""
+    people, offs = _split_case()
+    ds = dataset(people, offs)
+    places = list(dict.fromkeys(dataset_places(ds)))
+    row = {p: i for i, p in enumerate(places)}
+    at = {p.id: i for p, i in row.items()}
+    minutes_m = np.full((len(places), len(places)), 5, dtype=np.int32)
+    np.fill_diagonal(minutes_m, 0)
+    minutes_m[at["A0"], at["E0"]] = 600
+    travel = TableTravel("road", ds.policy.travel, row, minutes_m, minutes_m.astype(np.float32))
+    reqs = requirements(ds, MONDAY, MONDAY)
+    needs = window_needs(reqs)
+    crews = form_crews(list(ds.officers), (), MONDAY, MONDAY, {}, None, needs, "prefer")
+    prob = build_problem(MONDAY, MONDAY, ds.policy, reqs, crews, list(ds.officers), travel)
+    st = State(prob)
+    for slot in prob.slots:
+        oid = prob.reqs[slot.person].offender_id
+        crew = prob.crew_with(0, ("D1", "L1") if oid == "A0" else ("L1", "L2"))
+        assert crew is not None
+        st.add(crew.index, slot.person, [prob.stop(slot.person, slot.index)])
+    assert check_split_joins(prob, st) == 1
+    assert sorted(prob.reqs[p].offender_id for p in st.person_of.values()) == ["A0"]
