@@ -61,7 +61,7 @@ def comp_order(key: CompKey) -> tuple[tuple[str, ...], tuple[int, int]]:
 
 @dataclass(frozen=True)
 class CrewDay:
-    """One crew (one or two officers) working together on one day."""
+    """One crew (one or two officers) working together on one day, or on a part of it."""
 
     index: int  # position in the plan's sorted crew-day list
     day: date
