@@ -286,7 +286,9 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     no_split = model == "matrix" and any(c.part is not None for c in crews)
     if no_split:  # said in the notices below
         crews = form_crews(*crew_args, split=False)
-    prob = build_problem(start, end, dataset.policy, reqs, crews, officers, options.travel)
+    prob = build_problem(
+        start, end, dataset.policy, reqs, crews, officers, options.travel, options.keep_count
+    )
     say(f"{len(reqs)} people, {len(prob.slots)} visit slots, {len(crews)} crew-days")
 
     capacity = {c.index: c.end_min - c.start_min for c in crews}

@@ -73,6 +73,7 @@ class Problem:
     # officers in two parts of a day (split crews): (officer, day index) -> their crew indices
     split_crews: dict[tuple[str, int], tuple[int, ...]] = field(default_factory=dict)
     _elig: dict[tuple[int, int], tuple[int, int] | None] = field(default_factory=dict)
+    keep_count: bool = False  # charge keep-count deadlines (a month of a long plan, not the first)
     _deadline: dict[int, int | None] = field(default_factory=dict)
 
     @property
@@ -128,6 +129,8 @@ class Problem:
         """Would the person's `k`-th owed visit (0-based) on `day` push a visit the whole plan
         owes out of it (a month of a long plan: `rules.keep_count_deadline`)? Only the month's
         last owed visit has such a deadline; it is charged as a miss."""
+        if not self.keep_count:
+            return False
         n = owed_count(self, person)
         if k != n - 1:
             return False
@@ -217,6 +220,7 @@ def build_problem(
     crews: list[CrewDay],
     officers: list[Officer],
     travel: Travel | None = None,
+    keep_count: bool = False,
 ) -> Problem:
     """Index the plan: slots for owed visits, crew compositions, approximate travel."""
     cache = TravelCache(travel_for(travel, policy))
@@ -229,6 +233,7 @@ def build_problem(
         cache=cache,
         area_mode=policy.areas.mode,
         officers={o.officer_id: o for o in officers},
+        keep_count=keep_count,
     )
     keys = sorted({c.comp_key for c in crews}, key=comp_order)
     comps = [ids for ids, _part in keys]
