@@ -9,6 +9,13 @@ crew (only for visits that do not need two officers).
 A crew's usable time is the intersection of its officers' shifts. Its first leg is the maximum
 of each officer's travel from their own base, and the last leg likewise back, which is exact
 for the hard rules even when the two bases differ (each officer's own timing is checked).
+
+Split crews (`_split_day`): where owed windowed work needs it, an officer may work with a
+second partner in the hours outside their crew's shared ones (a late officer with a day-shift
+partner until 18:00, then with another late officer for the evening). Each crew then covers a
+part of the day (`CrewDay.part`); an officer's parts never overlap, and each starts and ends at
+base inside its hours, so the officer's joined day obeys the contract's officer-level rule
+whenever travel obeys the triangle inequality (the haversine and road models).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from rso_scheduler.rules import (
     crew_can_make,
     crew_visit_cap,
     crews_share_shift,
+    shared_hours,
 )
 from rso_scheduler.travel import haversine_km
 
@@ -39,16 +47,31 @@ STANDING_BONUS = 300.0
 NEED_VALUE = 300.0
 NEEDS_PER_CREW = 2  # windowed visits one crew-day is counted on to make (an evening holds ~2)
 NEAR_KM = 25.0  # a visit outside both officers' areas counts for a pair this close to it
+# Split crews (`_split_day`): officers may work with a second partner in the hours outside their
+# crew's shared ones, where owed windowed work needs it (see docs/DESIGN.md for the figures).
+SPLIT_CREWS = True
+
+CompKey = tuple[tuple[str, ...], tuple[int, int] | None]  # officer ids, part of the day
+
+
+def comp_order(key: CompKey) -> tuple[tuple[str, ...], tuple[int, int]]:
+    """Sort key of crew compositions: by officers, then whole-day before parts by start."""
+    return key[0], key[1] if key[1] is not None else (-1, -1)
 
 
 @dataclass(frozen=True)
 class CrewDay:
-    """One crew (one or two officers) working together on one day."""
+    """One crew (one or two officers) working together on one day, or on a part of it."""
 
     index: int  # position in the plan's sorted crew-day list
     day: date
     day_index: int  # days after the plan start
     officers: tuple[Officer, ...]  # sorted by officer_id
+    # A split crew covers only a part of the day (its officers work with someone else in
+    # another part, which does not overlap): the crew leaves base at the part's start at the
+    # earliest and is back by its end. None: the whole shared shift.
+    part_start_min: int | None = None
+    part_end_min: int | None = None
 
     @property
     def crew_id(self) -> str:
@@ -63,12 +86,24 @@ class CrewDay:
         return len(self.officers)
 
     @property
+    def part(self) -> tuple[int, int] | None:
+        """(start, end) minutes of the part of the day a split crew covers; None: whole day."""
+        if self.part_start_min is None or self.part_end_min is None:
+            return None
+        return self.part_start_min, self.part_end_min
+
+    @property
+    def comp_key(self) -> CompKey:
+        """The crew's composition: its officers and the part of the day (one timer each)."""
+        return self.officer_ids, self.part
+
+    @property
     def start_min(self) -> int:
-        return max(o.shift_start_min for o in self.officers)
+        return shared_hours(self.officers, self.part)[0]
 
     @property
     def end_min(self) -> int:
-        return min(o.shift_end_min for o in self.officers)
+        return shared_hours(self.officers, self.part)[1]
 
     @property
     def max_visits(self) -> int | None:
@@ -158,9 +193,16 @@ def working_officers(
     )
 
 
-def covers(a: Officer, b: Officer, need: Requirement, area_mode: str) -> bool:
-    """Can the pair (a, b) make the visit (size, skills, strict area, window in both shifts)?"""
-    return crew_can_make(need, (a, b), area_mode) is None
+def covers(
+    a: Officer,
+    b: Officer,
+    need: Requirement,
+    area_mode: str,
+    part: tuple[int, int] | None = None,
+) -> bool:
+    """Can the pair (a, b) make the visit (size, skills, strict area, window in both shifts,
+    inside `part` of the day for a split crew)?"""
+    return crew_can_make(need, (a, b), area_mode, part) is None
 
 
 def _near(a: Officer, b: Officer, need: Requirement) -> bool:
@@ -190,6 +232,178 @@ def _day_pairs(
     return _greedy_matching(avail, value)
 
 
+Part = tuple[int, int]
+
+
+@dataclass
+class _DayCrew:
+    """A crew of the day being formed: its officers and hours."""
+
+    officers: tuple[Officer, ...]
+    hours: Part  # the shared shift, or the part of the day of a split crew
+    split: bool = False  # a split crew formed for the hours outside its officers' crews
+
+
+def _free_windows(o: Officer, crews: list[_DayCrew]) -> list[Part]:
+    """The officer's shift outside the two-officer crews they are already in."""
+    taken = sorted(c.hours for c in crews if len(c.officers) > 1 and o in c.officers)
+    out: list[Part] = []
+    t = o.shift_start_min
+    for lo, hi in taken:
+        if lo > t:
+            out.append((t, lo))
+        t = max(t, hi)
+    if o.shift_end_min > t:
+        out.append((t, o.shift_end_min))
+    return out
+
+
+def _makes(a: Officer, b: Officer, need: Requirement, area_mode: str, part: Part) -> bool:
+    return _near(a, b, need) and covers(a, b, need, area_mode, part)
+
+
+def _split_options(
+    officers: list[Officer],
+    crews: list[_DayCrew],
+    open_needs: list[Requirement],
+    booked: set[str],
+    area_mode: str,
+) -> list[tuple[tuple[float, float, str, str, Part], Officer, Officer, Part]]:
+    """Every split crew worth forming now, best first: (sort key, a, b, part).
+
+    Two officers of different crews work together in `part` when it lies in both officers'
+    free hours (outside their two-officer crews; a lone officer's whole shift) and is long
+    enough for a crew; worth it only for owed windowed visits no crew was counted on for.
+    """
+    pairs_of = {
+        o.officer_id: sum(1 for c in crews if len(c.officers) > 1 and o in c.officers)
+        for o in officers
+    }
+    crew_of = {o.officer_id: i for i, c in enumerate(crews) for o in c.officers}
+    unbooked = [n for n in open_needs if n.offender_id not in booked]
+    if not unbooked:
+        return []
+    free = {
+        o.officer_id: _free_windows(o, crews) for o in officers if pairs_of[o.officer_id] < 2
+    }  # two parts of a day at most
+    open_officers = [o for o in officers if free.get(o.officer_id)]
+    out: list[tuple[tuple[float, float, str, str, Part], Officer, Officer, Part]] = []
+    for i, a in enumerate(open_officers):
+        for b in open_officers[i + 1 :]:
+            if crew_of[a.officer_id] == crew_of[b.officer_id]:
+                continue
+            for wa in free[a.officer_id]:
+                for wb in free[b.officer_id]:
+                    part = (max(wa[0], wb[0]), min(wa[1], wb[1]))
+                    if crews_share_shift(a, b, part) is not None:
+                        continue
+                    served = [n for n in unbooked if _makes(a, b, n, area_mode, part)]
+                    if served:
+                        need = sum(n.weight for n in served[:NEEDS_PER_CREW])
+                        key = (-need, -pair_score(a, b), a.officer_id, b.officer_id, part)
+                        out.append((key, a, b, part))
+    out.sort(key=lambda o: o[0])
+    return out
+
+
+def _split_day(
+    crews: list[tuple[Officer, ...]],
+    open_needs: list[Requirement],
+    booked: set[str],
+    area_mode: str,
+) -> list[tuple[tuple[Officer, ...], Part | None]]:
+    """A day's crews with split crews added where owed windowed work needs them.
+
+    An officer may work with a second partner in another part of the day (at most two parts;
+    parts never overlap) when two officers' free hours (outside their crews' shared ones, or a
+    lone officer's shift) overlap long enough (`rules.crews_share_shift` inside the part):
+    typically a late officer with an early-shift partner in the afternoon and with another late
+    officer in the evening. Formed only for owed windowed visits no crew of the day was counted
+    on for, the most urgent first, then `pair_score`, ties by ids (deterministic), one at a
+    time. A lone officer who joins one keeps the longer rest of their shift alone when it is
+    long enough for a crew. Returns (officers, part) per crew, part None for a crew of the
+    whole day; `booked` gains the needs counted on the new crews.
+
+    Also measured: cutting a whole-day crew's hours so that a lone officer can work with one of
+    its officers at one end (the rest kept by the crew) made the evening-heavy month worse (18
+    evening visits missed against 5 without split crews): the evening crews then start late.
+    """
+    day = [_DayCrew(c, shared_hours(c)) for c in crews]
+    if not SPLIT_CREWS or not open_needs:
+        return [(c, None) for c in crews]
+    officers = sorted((o for c in crews for o in c), key=lambda o: o.officer_id)
+    for _ in range(len(officers)):
+        options = _split_options(officers, day, open_needs, booked, area_mode)
+        if not options:
+            break
+        _key, a, b, part = options[0]
+        new = tuple(sorted((a, b), key=lambda o: o.officer_id))
+        mine = [
+            n
+            for n in open_needs
+            if n.offender_id not in booked and _makes(a, b, n, area_mode, part)
+        ][:NEEDS_PER_CREW]
+        booked.update(n.offender_id for n in mine)
+        day.append(_DayCrew(new, part, split=True))
+    pairs = [c for c in day if len(c.officers) > 1]
+    in_split = {o.officer_id for c in pairs if c.split for o in c.officers}
+    out: list[tuple[tuple[Officer, ...], Part | None]] = []
+    for c in pairs:
+        touched = c.split or any(o.officer_id in in_split for o in c.officers)
+        out.append((c.officers, c.hours if touched else None))
+    for c in day:
+        if len(c.officers) > 1:
+            continue
+        (o,) = c.officers
+        theirs = [p for p in pairs if o in p.officers]
+        if not theirs:
+            out.append((c.officers, None))
+            continue
+        if len(theirs) > 1:
+            continue
+        rest = max(_free_windows(o, day), key=lambda w: (w[1] - w[0], -w[0]), default=None)
+        if rest is not None and rest[1] - rest[0] >= MIN_SHARED_SHIFT_MIN:
+            out.append((c.officers, rest))
+    return out
+
+
+def _required_day(
+    kept: list[tuple[Officer, ...]], split: bool
+) -> list[tuple[tuple[Officer, ...], Part | None]]:
+    """A re-plan's crews of a day, in order: each formed when none of its officers is in an
+    earlier one; a two-officer crew of officers already in one crew each is formed as a split
+    crew in their free hours (as `_split_day` forms them), when those are long enough."""
+    day: list[_DayCrew] = []
+    for offs in kept:
+        taken = [c for c in day if any(o in c.officers for o in offs)]
+        if not taken:
+            day.append(_DayCrew(offs, shared_hours(offs)))
+            continue
+        if not (split and SPLIT_CREWS) or len(offs) != 2:
+            continue
+        a, b = offs
+        if any(len(c.officers) == 1 for c in taken) or any(
+            sum(1 for c in day if o in c.officers) > 1 for o in offs
+        ):
+            continue
+        windows = [
+            (max(wa[0], wb[0]), min(wa[1], wb[1]))
+            for wa in _free_windows(a, day)
+            for wb in _free_windows(b, day)
+        ]
+        fits = [w for w in windows if crews_share_shift(a, b, w) is None]
+        if fits:
+            day.append(_DayCrew(offs, max(fits, key=lambda w: (w[1] - w[0], -w[0])), split=True))
+    in_split = {o.officer_id for c in day if c.split for o in c.officers}
+    return [
+        (
+            c.officers,
+            c.hours if c.split or any(o.officer_id in in_split for o in c.officers) else None,
+        )
+        for c in day
+    ]
+
+
 def form_crews(
     officers: list[Officer],
     absences: tuple[Absence, ...],
@@ -199,11 +413,13 @@ def form_crews(
     required: Mapping[date, Sequence[tuple[str, ...]]] | None = None,
     needs: list[Requirement] | None = None,
     area_mode: str = "prefer",
+    split: bool = True,
 ) -> list[CrewDay]:
     """Every crew-day of the plan, sorted by (day, crew_id).
 
     `required` (a re-plan): crews that must exist on a day, formed first when all their
-    officers are on duty and not already in an earlier required crew of that day.
+    officers are on duty and not already in an earlier required crew of that day, or as a
+    split crew in the free hours of two officers who are (an issued roster's split crews).
 
     Without `needs`, standing partners work together whenever both are on duty and the others
     are paired among themselves. With `needs` (owed visits in a part of the day, checked with
@@ -215,22 +431,25 @@ def form_crews(
     partners = standing_partners(officers)
     by_officer = absences_by_officer(absences)
     by_id = {o.officer_id: o for o in officers}
-    crews: list[tuple[date, tuple[Officer, ...]]] = []
+    crews: list[tuple[date, tuple[Officer, ...], tuple[int, int] | None]] = []
     pending = sorted(needs or [], key=lambda n: (n.first_earliest, -n.weight, n.offender_id))
     for day in days(start, end):
         avail = working_officers(officers, day, by_officer, holidays_off)
         avail_ids = {o.officer_id for o in avail}
         used: set[str] = set()
-        for comp in (required or {}).get(day, ()):
-            ids = set(comp)
-            if ids <= avail_ids and not ids & used and len(ids) == len(comp):
-                used.update(ids)
-                crews.append((day, tuple(by_id[i] for i in sorted(ids))))
+        kept = [
+            tuple(by_id[i] for i in sorted(comp))
+            for comp in (required or {}).get(day, ())
+            if set(comp) <= avail_ids and len(set(comp)) == len(comp)
+        ]
+        for offs, part in _required_day(kept, split):
+            used.update(o.officer_id for o in offs)
+            crews.append((day, offs, part))
         free = [o for o in avail if o.officer_id not in used]
         open_needs = [n for n in pending if n.first_earliest <= day]
+        booked: set[str] = set()
         if open_needs:
             pairs = _day_pairs(free, partners, open_needs, area_mode)
-            booked: set[str] = set()
             for a, b in pairs:  # each crew takes the needs it can make, most urgent first
                 mine = [
                     n
@@ -238,17 +457,29 @@ def form_crews(
                     if n.offender_id not in booked and _near(a, b, n) and covers(a, b, n, area_mode)
                 ]
                 booked.update(n.offender_id for n in mine[:NEEDS_PER_CREW])
-            pending = [n for n in pending if n.offender_id not in booked]
         else:
             pairs = _standing_then_rest(free, partners, by_id)
+        today = [tuple(sorted((a, b), key=lambda x: x.officer_id)) for a, b in pairs]
         for a, b in pairs:
             used.update((a.officer_id, b.officer_id))
-            crews.append((day, tuple(sorted((a, b), key=lambda x: x.officer_id))))
-        for o in avail:
-            if o.officer_id not in used:
-                crews.append((day, (o,)))
-    crews.sort(key=lambda c: (c[0], "+".join(o.officer_id for o in c[1])))
+        today.extend((o,) for o in avail if o.officer_id not in used)
+        formed = (
+            _split_day(today, open_needs, booked, area_mode)
+            if split
+            else [(c, None) for c in today]
+        )
+        for offs, part in formed:
+            crews.append((day, offs, part))
+        pending = [n for n in pending if n.offender_id not in booked]
+    crews.sort(key=lambda c: (c[0], "+".join(o.officer_id for o in c[1]), c[2] or (-1, -1)))
     return [
-        CrewDay(index=i, day=d, day_index=(d - start).days, officers=offs)
-        for i, (d, offs) in enumerate(crews)
+        CrewDay(
+            index=i,
+            day=d,
+            day_index=(d - start).days,
+            officers=offs,
+            part_start_min=part[0] if part else None,
+            part_end_min=part[1] if part else None,
+        )
+        for i, (d, offs, part) in enumerate(crews)
     ]

@@ -41,7 +41,7 @@ class _State(Protocol):
 def _route_cost(prob: Problem, crew_idx: int, order: list[Stop], work: WorkBudget) -> int | None:
     work.spend(1)
     crew = prob.crews[crew_idx]
-    ev = prob.timers[prob.comp_index[crew.officer_ids]].evaluate(order)
+    ev = prob.timer_of(crew).evaluate(order)
     return None if ev is None else ev[0]
 
 
@@ -108,7 +108,8 @@ def _best_insertion(
             if crew is None or crew.index in exclude:
                 continue
             other = routes.get(crew.index, st.stops.get(crew.index, []))
-            if crew.max_visits is not None and len(other) >= crew.max_visits:
+            left = prob.visits_left(crew.index, lambda i: len(routes.get(i, st.stops.get(i, []))))
+            if left is not None and left <= 0:
                 continue
             ins = _insertion(prob, c, other, stop, work)
             if ins is None:
@@ -194,7 +195,7 @@ def swap_visits(prob: Problem, st: _State, work: WorkBudget, day_radius: int, n_
         wa = prob.reqs[pa].weight
         crew_a = prob.crews[a_crew]
         day_a = crew_a.day_index
-        comp_a = prob.comp_index[crew_a.officer_ids]
+        comp_a = prob.comp_of(crew_a)
         route_a = st.stops[a_crew]
         pos_a = next(i for i, s in enumerate(route_a) if s.key == key)
         stop_a = route_a[pos_a]
