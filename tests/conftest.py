@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# The same generated examples on every run, so that CI is a property of the code, not of the
+# draw; `HYPOTHESIS_PROFILE=explore pytest ...` searches new examples (and finds new bugs).
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"  # the bundled demo folder
 

@@ -163,3 +163,24 @@ def test_pinned_visits_survive_any_absence(pins: list[bool], absent: str | None,
             assert (f.offender_id, f.date, f.start_min, f.officer_ids) in got
     for v in res.visits:
         assert not (absent in v.officer_ids and v.date >= sick_from)
+
+
+def test_kept_last_visit_too_early_for_the_period_is_re_planned(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A weekly person owes two visits in 4-15 January (4th, then 11th). An issued roster with
+    the second on the 8th would make a third fall due on the 15th: that visit is not kept (the
+    reason says so) and the re-plan's last visit leaves nothing more due inside the period."""
+    from datetime import timedelta
+
+    from tests.solver_helpers import assert_valid
+
+    ds = dataset([person("W", "very_high", visit_interval_days=7)], [officer("A"), officer("B")])
+    end = date(2027, 1, 15)
+    issued = tuple(
+        FixedVisit("W", d, 9 * 60, ("A", "B"), False) for d in (date(2027, 1, 4), date(2027, 1, 8))
+    )
+    res = run(ds, WEEK[0], end, fixed=issued)
+    assert "one more visit would fall due" in res.not_kept[("W", date(2027, 1, 8))]
+    dates = sorted(v.date for v in res.visits if v.offender_id == "W" and not v.pulled_forward)
+    assert dates[0] == date(2027, 1, 4) and dates[-1] + timedelta(days=7) > end
+    assert len(dates) + sum(1 for u in res.unscheduled if u.offender_id == "W") == 2
+    assert_valid(ds, res, tmp_path)

@@ -112,3 +112,26 @@ def test_a_month_of_a_long_plan_does_not_defer_a_visit_the_whole_plan_needs(
     assert z[0] <= date(2027, 2, 9)
     assert len(z) == 2 and not [u for u in res.unscheduled if u.offender_id == "Z"]
     assert_valid(ds, res, tmp_path)
+
+
+def test_later_months_do_not_bring_a_visit_forward_again_for_an_event_in_the_plan() -> None:
+    """A move on 12 February, inside a plan from 7 February: once a month of the plan has
+    visited the person, later months chain from that visit (as a single plan of the period
+    does) instead of bringing the next visit forward for the move again; a person not yet
+    visited keeps the event, and an event before the plan stays history."""
+    from rso_scheduler.models import RiskLevel, VisitKind
+    from rso_scheduler.roster import PlannedVisit
+    from rso_scheduler.solver.horizon import events_consumed
+
+    start = date(2027, 2, 7)
+    moved = person("M", address_changed_on=date(2027, 2, 12), released_on=date(2027, 1, 10))
+    waiting = person("N", address_changed_on=date(2027, 2, 12))
+    ds = dataset([moved, waiting], [officer("A")])
+    seen = PlannedVisit(
+        "V1", date(2027, 2, 8), 600, 660, "M", ("A",), RiskLevel.high, date(2027, 2, 21),
+        VisitKind.announced,
+    )  # fmt: skip
+    after = events_consumed(ds, start, [seen]).offender_by_id()
+    assert after["M"].address_changed_on is None
+    assert after["M"].released_on == date(2027, 1, 10)
+    assert after["N"].address_changed_on == date(2027, 2, 12)

@@ -27,7 +27,7 @@ from rso_scheduler.demand import Requirement
 from rso_scheduler.models import Dataset
 from rso_scheduler.roster import hhmm
 from rso_scheduler.solver.options import FixedVisit
-from rso_scheduler.solver.problem import REPAIR_COMPS, Problem, due_index
+from rso_scheduler.solver.problem import REPAIR_COMPS, Problem, due_index, owed_count
 from rso_scheduler.solver.routing import Stop
 from rso_scheduler.solver.state import State
 
@@ -167,8 +167,11 @@ def _check_chains(prob: Problem, st: State, why: dict[tuple[str, date], str]) ->
         ordered = sorted(keys, key=lambda k: (prob.crews[st.crew_of[k]].day_index, k))
         prev: int | None = None
         drop: list[int] = []
+        owed = owed_count(prob, p)
+        held = 0
         for k in ordered:
             d = prob.crews[st.crew_of[k]].day_index
+            because = "from the visit history now known"
             if prev is None:
                 lo = (r.first_earliest - prob.start).days
                 if r.optional:  # due after the period: only as a pulled-forward visit
@@ -177,16 +180,26 @@ def _check_chains(prob: Problem, st: State, why: dict[tuple[str, date], str]) ->
             else:
                 lo = prev + prob.step_days(p)
                 owed_ok = prev + r.interval_days <= prob.n_days - 1
+            if not r.optional:
+                # no more than the one count, and the last owed visit not so early that one
+                # more would fall due inside the period (`rules.last_owed_floor`); a pinned
+                # visit stays where the supervisor put it
+                owed_ok = owed_ok and held < owed
+                if held == owed - 1 and k not in st.frozen:
+                    floor, floor_why = rules.last_owed_floor(r, prob.end, owed)
+                    if (floor - prob.start).days > lo:
+                        lo, because = (floor - prob.start).days, floor_why
             if d < lo or not owed_ok:
                 drop.append(k)
                 day = prob.day(d)
                 why[r.offender_id, day] = (
-                    rules.not_before(day, prob.day(lo), "from the visit history now known") or ""
+                    rules.not_before(day, prob.day(lo), because) or ""
                     if owed_ok
                     else "no further visit owed in the period"
                 )
                 continue
             prev = d
+            held += 1
         for k in drop:
             _remove(st, k)
 

@@ -85,6 +85,25 @@ def known_before(dataset: Dataset, start: date) -> Dataset:
     return dataset.model_copy(update={"offenders": people, "visits": visits})
 
 
+def events_consumed(dataset: Dataset, start: date, visits: list[PlannedVisit]) -> Dataset:
+    """The dataset with the release, address change and registration dates on or after the
+    plan's `start` cleared for the people the given planned visits see: a single plan of the
+    period counts such an event for a person's first owed visit only, and chains the later ones
+    from the planned dates (contract, "Due dates"), so a later month must not bring a visit
+    forward again for an event a visit of an earlier month already followed or passed."""
+    seen = {v.offender_id for v in visits}
+    fields = ("released_on", "address_changed_on", "registered_on")
+    people = tuple(
+        o.model_copy(
+            update={f: None for f in fields if (d := getattr(o, f)) is not None and d >= start}
+        )
+        if o.offender_id in seen and any((getattr(o, f) or date.min) >= start for f in fields)
+        else o
+        for o in dataset.offenders
+    )
+    return dataset.model_copy(update={"offenders": people})
+
+
 def plan_in_windows(
     dataset: Dataset, start: date, end: date, options: PlanOptions, plan_window: Planner
 ) -> PlanResult:
@@ -129,7 +148,7 @@ def plan_in_windows(
         for v in res.visits:
             if v.due_date <= end:
                 held[v.offender_id] += 1
-        history = with_visits_done(history, res.visits)
+        history = events_consumed(with_visits_done(history, res.visits), start, res.visits)
     return combine(
         results, start, end, options, _horizon_unscheduled(dataset, results, start, end, options)
     )
