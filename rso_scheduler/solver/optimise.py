@@ -16,7 +16,14 @@ from rso_scheduler.calendar import bank_holidays
 from rso_scheduler.demand import Requirement, capped, requirements
 from rso_scheduler.errors import PlanError
 from rso_scheduler.models import Dataset, Officer, VisitKind
-from rso_scheduler.roster import CrewRoute, OfficerLeg, PlannedVisit, PlanResult, Unscheduled
+from rso_scheduler.roster import (
+    CrewDayRecord,
+    CrewRoute,
+    OfficerLeg,
+    PlannedVisit,
+    PlanResult,
+    Unscheduled,
+)
 from rso_scheduler.rules import last_owed_floor, pulled_forward_floor
 from rso_scheduler.solver.assign import (
     W_CONT,
@@ -722,4 +729,8 @@ def _extract(
         time_limit_s=options.time_limit_s,
         work_bank_holidays=options.work_bank_holidays,
         stats=stats,
+        crew_days=[
+            CrewDayRecord(c.day, c.crew_id, c.officer_ids, c.start_min, c.end_min, "")
+            for c in sorted(prob.crews, key=lambda c: (c.day, c.crew_id))
+        ],
     )
