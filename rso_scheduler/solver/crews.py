@@ -25,6 +25,7 @@ from rso_scheduler.rules import (
     crew_can_make,
     crew_visit_cap,
     crews_share_shift,
+    officer_on_duty,
 )
 from rso_scheduler.travel import haversine_km
 
@@ -49,6 +50,8 @@ class CrewDay:
     day: date
     day_index: int  # days after the plan start
     officers: tuple[Officer, ...]  # sorted by officer_id
+    formed_because: str = ""  # why these officers work together that day (`form_crews`)
+    formed_for: tuple[str, ...] = ()  # offender ids of the set-hours visits it was paired for
 
     @property
     def crew_id(self) -> str:
@@ -190,6 +193,91 @@ def _day_pairs(
     return _greedy_matching(avail, value)
 
 
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _need_words(need: Requirement) -> str:
+    """A windowed visit in a reason: whose, and its part of the day."""
+    lo = need.window_start_min if need.window_start_min is not None else 0
+    hi = need.window_end_min if need.window_end_min is not None else 24 * 60
+    return f"{need.offender_id}'s {_hhmm(lo)}-{_hhmm(hi)} visit"
+
+
+def _areas(officers: Sequence[Officer]) -> str:
+    names = sorted({o.area or "no area" for o in officers})
+    return " and ".join(names)
+
+
+def _same_area_pair(avail: list[Officer], need: Requirement, area_mode: str) -> bool:
+    """Is a pair of officers of the person's area on duty that can make the visit?"""
+    mine = [o for o in avail if need.area is not None and o.area == need.area]
+    return any(covers(a, b, need, area_mode) for i, a in enumerate(mine) for b in mine[i + 1 :])
+
+
+def _for_needs_reason(
+    a: Officer, b: Officer, booked: list[Requirement], avail: list[Officer], area_mode: str
+) -> str:
+    """Why a pair was formed for owed visits in a part of the day."""
+    areas = sorted({n.area or "no area" for n in booked})
+    text = (
+        f"paired for {len(booked)} owed visit{'s' if len(booked) > 1 else ''} in set hours in "
+        f"{', '.join(areas)} ({', '.join(_need_words(n) for n in booked)})"
+    )
+    away = [n for n in booked if n.area is not None and not (a.area == b.area == n.area)]
+    if away and not any(_same_area_pair(avail, n, area_mode) for n in away):
+        them = "them" if len(away) > 1 else "it"
+        text += (
+            f"; no pair of {', '.join(sorted({str(n.area) for n in away}))} officers on duty "
+            f"can make {them}"
+        )
+    elif away:
+        text += "; the pairs of the area on duty that could are formed for other work or less near"
+    return text
+
+
+def _off_reason(
+    o: Officer,
+    partners: dict[str, str],
+    by_id: dict[str, Officer],
+    day: date,
+    absences: dict[str, list[Absence]],
+    holidays_off: dict[date, str] | frozenset[date],
+    used_ids: set[str],
+) -> str | None:
+    """Why an officer is not with their standing partner today (None: the partner is free)."""
+    p = partners.get(o.officer_id)
+    if p is None:
+        return f"{o.officer_id} has no standing partner"
+    off = officer_on_duty(by_id[p], day, absences, holidays_off)
+    if off is not None:
+        return f"{o.officer_id}'s standing partner is off ({off})"
+    if p in used_ids:
+        return f"{o.officer_id}'s standing partner {p} is in a crew kept from the issued roster"
+    return None
+
+
+def _free_pair_reason(a: Officer, b: Officer, why_off: list[str]) -> str:
+    """Why two officers who are not standing partners (or not needed for set hours) pair."""
+    base = (
+        "paired with a free officer on duty (same area first, then shared hours and nearest base)"
+    )
+    if why_off:
+        return f"{'; '.join(why_off)}: {base}"
+    return f"their standing partners are paired for other work today: {base}"
+
+
+def _alone_reason(o: Officer, free: list[Officer], used: set[str]) -> str:
+    """Why an officer works alone (only visits that do not need two officers)."""
+    left = [x for x in free if x.officer_id not in used and x.officer_id != o.officer_id]
+    if not left:
+        return "alone: no free officer on duty to pair with"
+    return (
+        "alone: no free officer on duty whose shift shares "
+        f"{MIN_SHARED_SHIFT_MIN // 60} hours with theirs"
+    )
+
+
 def form_crews(
     officers: list[Officer],
     absences: tuple[Absence, ...],
@@ -200,7 +288,7 @@ def form_crews(
     needs: list[Requirement] | None = None,
     area_mode: str = "prefer",
 ) -> list[CrewDay]:
-    """Every crew-day of the plan, sorted by (day, crew_id).
+    """Every crew-day of the plan, sorted by (day, crew_id), each with the reason it was formed.
 
     `required` (a re-plan): crews that must exist on a day, formed first when all their
     officers are on duty and not already in an earlier required crew of that day.
@@ -215,7 +303,7 @@ def form_crews(
     partners = standing_partners(officers)
     by_officer = absences_by_officer(absences)
     by_id = {o.officer_id: o for o in officers}
-    crews: list[tuple[date, tuple[Officer, ...]]] = []
+    crews: list[tuple[date, tuple[Officer, ...], str, tuple[str, ...]]] = []
     pending = sorted(needs or [], key=lambda n: (n.first_earliest, -n.weight, n.offender_id))
     for day in days(start, end):
         avail = working_officers(officers, day, by_officer, holidays_off)
@@ -225,9 +313,18 @@ def form_crews(
             ids = set(comp)
             if ids <= avail_ids and not ids & used and len(ids) == len(comp):
                 used.update(ids)
-                crews.append((day, tuple(by_id[i] for i in sorted(ids))))
+                crews.append(
+                    (
+                        day,
+                        tuple(by_id[i] for i in sorted(ids)),
+                        "kept from the issued roster (a re-plan keeps its crews)",
+                        (),
+                    )
+                )
+        kept_ids = set(used)
         free = [o for o in avail if o.officer_id not in used]
         open_needs = [n for n in pending if n.first_earliest <= day]
+        booked_by: dict[tuple[str, str], list[Requirement]] = {}
         if open_needs:
             pairs = _day_pairs(free, partners, open_needs, area_mode)
             booked: set[str] = set()
@@ -238,17 +335,52 @@ def form_crews(
                     if n.offender_id not in booked and _near(a, b, n) and covers(a, b, n, area_mode)
                 ]
                 booked.update(n.offender_id for n in mine[:NEEDS_PER_CREW])
+                booked_by[(a.officer_id, b.officer_id)] = mine[:NEEDS_PER_CREW]
             pending = [n for n in pending if n.offender_id not in booked]
         else:
             pairs = _standing_then_rest(free, partners, by_id)
         for a, b in pairs:
             used.update((a.officer_id, b.officer_id))
-            crews.append((day, tuple(sorted((a, b), key=lambda x: x.officer_id))))
+            mine = booked_by.get((a.officer_id, b.officer_id), [])
+            if mine:
+                why = _for_needs_reason(a, b, mine, avail, area_mode)
+                if partners.get(a.officer_id) == b.officer_id:
+                    why = f"standing partners; {why}"
+            elif partners.get(a.officer_id) == b.officer_id:
+                why = "standing partners"
+            else:
+                off = [
+                    r
+                    for o in (a, b)
+                    if (
+                        r := _off_reason(
+                            o, partners, by_id, day, by_officer, holidays_off, kept_ids
+                        )
+                    )
+                ]
+                why = _free_pair_reason(a, b, off)
+            if a.area != b.area:
+                why += f" (officers of {_areas((a, b))})"
+            crews.append(
+                (
+                    day,
+                    tuple(sorted((a, b), key=lambda x: x.officer_id)),
+                    why,
+                    tuple(n.offender_id for n in mine),
+                )
+            )
         for o in avail:
             if o.officer_id not in used:
-                crews.append((day, (o,)))
+                crews.append((day, (o,), _alone_reason(o, free, used), ()))
     crews.sort(key=lambda c: (c[0], "+".join(o.officer_id for o in c[1])))
     return [
-        CrewDay(index=i, day=d, day_index=(d - start).days, officers=offs)
-        for i, (d, offs) in enumerate(crews)
+        CrewDay(
+            index=i,
+            day=d,
+            day_index=(d - start).days,
+            officers=offs,
+            formed_because=why,
+            formed_for=needs_of,
+        )
+        for i, (d, offs, why, needs_of) in enumerate(crews)
     ]
