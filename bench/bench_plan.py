@@ -38,6 +38,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+# far visits, near crews, far pairs and long legs: the planner's own thresholds (one home)
+from rso_scheduler.solver.why import (  # noqa: E402
+    FAR_PAIR_KM,
+    FAR_VISIT_MIN,
+    LONG_LEG_MIN,
+    NEAR_CREW_MIN,
+)
+
 # name: (people, officers, time limit in seconds)
 SIZES: dict[str, tuple[int, int, float]] = {
     "team": (300, 8, 60.0),
@@ -178,12 +186,6 @@ def _roster_hash(dataset: Any, res: Any, tmp: Path, name: str) -> str:
     with staged_output(tmp / name) as stage:
         write_plan(stage, dataset, res, {"solver": name})
     return hashlib.sha256((tmp / name / "roster.csv").read_bytes()).hexdigest()[:12]
-
-
-FAR_VISIT_MIN = 45  # a visit this far (one way, the longer of the crew's two drives) ...
-NEAR_CREW_MIN = 20  # ... while a crew-day that could make it, this near, had room
-FAR_PAIR_KM = 40.0  # a pair whose bases are this far apart (straight line)
-LONG_LEG_MIN = 90  # an officer's single drive this long
 
 
 def _far_visits(dataset: Any, res: Any, travel: Any) -> int:

@@ -120,7 +120,7 @@ def what_it_saved(
         parts.append(f"no other crew that can make {', '.join(full)} had room that day")
     if spare:
         parts.append(
-            f"{spare} of its {len(order)} visits another crew of the day had room for, but no "
-            "nearer crew could take them for less travel without more lateness"
+            f"{spare} of its {len(order)} visits other crews of the day had room for too; the "
+            "planner found no nearer crew to take them for less travel without more lateness"
         )
     return "; ".join(parts)
