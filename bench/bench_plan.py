@@ -1,7 +1,7 @@
 """Benchmark of the planners: the optimiser (`plan`) against the greedy baseline.
 
 Generates seeded synthetic instances (team, force, large force; each also with officers'
-visit days cut to 70%), runs both planners on the same dataset in the same process (one
+visit days cut to 70%, or the shares `--cut` gives), runs both planners on the same dataset in the same process (one
 fresh process per instance, so peak memory is per instance), checks both rosters with the
 independent checker, and prints a table. `--write` replaces the "Planning" section of
 docs/BENCHMARKS.md with the table, the machine and the date.
@@ -308,7 +308,7 @@ def _shape(dataset: Any, res: Any) -> dict[str, Any]:
 
 
 def run_instance(
-    name: str, cut: bool, time_limit: float | None, load_check: bool, queue: Any
+    name: str, cut: float, time_limit: float | None, load_check: bool, queue: Any
 ) -> None:
     """Child process: generate, plan with both planners, measure, put a row dict on `queue`."""
     from rso_scheduler.ingest import load_dataset
@@ -325,7 +325,7 @@ def run_instance(
         if name == "evening":
             ds = evening_heavy(ds)
         if cut:
-            ds = add_extra_absences(ds, 0.3, START, END, SEED)
+            ds = add_extra_absences(ds, round(1 - cut, 6), START, END, SEED)
         lb = _lower_bound_late(ds)
         rows = {}
         for planner, fn in (("greedy", greedy_plan), ("optimiser", plan)):
@@ -376,7 +376,7 @@ def _targets(r: dict[str, Any]) -> dict[str, bool]:
 
 def _instance(r: dict[str, Any]) -> str:
     n_people, n_officers, _ = SIZES[r["name"]]
-    return f"{r['name']} {n_people:,}/{n_officers}" + (" 70% days" if r["cut"] else "")
+    return f"{r['name']} {n_people:,}/{n_officers}" + (f" {r['cut']:.0%} days" if r["cut"] else "")
 
 
 def table(results: list[dict[str, Any]]) -> str:
@@ -487,7 +487,13 @@ def main() -> None:
     ap.add_argument(
         "--sizes", default="team,force", help="comma list of team,force,evening,large or 'all'"
     )
-    ap.add_argument("--no-cut", action="store_true", help="skip the 70%% officer-days variants")
+    ap.add_argument("--no-cut", action="store_true", help="skip the cut officer-days variants")
+    ap.add_argument(
+        "--cut",
+        default="0.7",
+        help="comma list of shares of each officer's working days kept in the cut variants "
+        "(default 0.7; issue #11 measured 0.8)",
+    )
     ap.add_argument("--time-limit", type=float, default=None, help="override every size's limit")
     ap.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
     ap.add_argument(
@@ -500,7 +506,8 @@ def main() -> None:
     ctx = mp.get_context("spawn")
     results = []
     for name in names:
-        for cut in (False,) if args.no_cut else (False, True):
+        cuts = [float(c) for c in args.cut.split(",")]
+        for cut in [0.0] if args.no_cut else [0.0, *cuts]:
             q = ctx.Queue()
             p = ctx.Process(
                 target=run_instance, args=(name, cut, args.time_limit, not args.no_load_check, q)

@@ -236,3 +236,15 @@ def last_owed_floor(req: Requirement, plan_end: date, owed: int) -> tuple[date, 
         plan_end = req.count_end
     floor = pulled_forward_floor(req, plan_end)  # the same arithmetic: no next visit inside
     return floor, "made earlier, one more visit would fall due inside the plan"
+
+
+def keep_count_deadline(req: Requirement, owed: int) -> date | None:
+    """In a month of a longer plan, the latest date of the person's last visit of the month
+    (the `owed`-th) that still leaves room, each made on its due date, for every visit the
+    whole plan owes after it (`Requirement.owed_cap`, `count_end`). Made later, one of those
+    falls after the plan and stops being owed: the deferral would shrink the count, so the
+    planner charges it as a miss (issue #11). None outside a long plan, or when the month's
+    visits are all the whole plan still owes."""
+    if req.owed_cap is None or req.count_end is None or owed >= req.owed_cap:
+        return None
+    return req.count_end - timedelta(days=(req.owed_cap - owed) * req.interval_days)

@@ -194,3 +194,15 @@ def test_pulled_forward_floor() -> None:
     """A 30-day visit pulled forward into January is not made before 2 January (the next would
     fall due on 31 January, inside the plan)."""
     assert rules.pulled_forward_floor(req(risk="very_high"), JAN[1]) == date(2027, 1, 2)
+
+
+def test_keep_count_deadline() -> None:
+    """A month of a long plan owing one of two visits every 60 days to 10 March: the month's
+    visit is due by 9 January (60 days before the end); none outside a long plan or once the
+    month holds all the whole plan owes."""
+    import dataclasses
+
+    r = dataclasses.replace(req(), interval_days=60, owed_cap=2, count_end=date(2027, 3, 10))
+    assert rules.keep_count_deadline(r, 1) == date(2027, 1, 9)
+    assert rules.keep_count_deadline(r, 2) is None
+    assert rules.keep_count_deadline(req(), 1) is None

@@ -25,6 +25,8 @@ from rso_scheduler.solver.problem import COMPS_PER_PERSON, Problem, Slot, due_in
 
 W_MISS = 1_000_000  # per unit of risk weight: a missed owed visit
 W_LATE = 2_000  # per risk-weighted day late
+# Days late a heuristic counts for a day past a long plan's keep-count deadline (a miss)
+PAST_DEADLINE = 100_000
 W_CONT = 120  # a visit made without the person's named offender manager
 W_AREA = 30  # per officer from another area (areas mode "prefer")
 W_TRAVEL = 1  # per estimated travel minute (one way, summed over officers)
@@ -185,7 +187,10 @@ def greedy_assignment(
                 # a trip to the person's cell is paid once per crew-day: joining one that
                 # already goes there is cheaper, which groups neighbours on the same day
                 trip = 0 if (c.crew, c.zone) in opened else c.trip_cost
-                key = (max(0, c.day - due), c.cost + (trip if ZONE_KM else 0), c.crew)
+                late = max(0, c.day - due) + (
+                    PAST_DEADLINE if prob.past_deadline(p, s.seq, c.day) else 0
+                )
+                key = (late, c.cost + (trip if ZONE_KM else 0), c.crew)
                 if best is None or key < best:
                     best, best_c = key, c
             if best_c is None:
@@ -295,8 +300,12 @@ def solve_assignment(
             m.add(pl == present[s_last.index])
             m.add(day_vars[s_last.index] >= floor).only_enforce_if(pl)
     for i, c in enumerate(cands):
-        if c.cost:
-            obj.append((c.cost, x[i]))
+        cost = c.cost
+        if prob.past_deadline(prob.slots[c.slot].person, prob.slots[c.slot].seq, c.day):
+            # a month of a long plan: this day pushes a visit the whole plan owes out of it
+            cost += W_MISS * prob.reqs[prob.slots[c.slot].person].weight
+        if cost:
+            obj.append((cost, x[i]))
     # capacity per crew-day
     if ZONE_KM:
         # a crew-day pays the trip to a map cell once, however many visits it makes there

@@ -76,7 +76,11 @@ def _allowed_days(prob: Problem, st: _State, key: int) -> tuple[list[int], int]:
         # the last owed visit: moving it earlier must not make one more fall due in the plan
         # (in a month of a long plan, not in the whole plan either: `rules.last_owed_floor`)
         lo = max(lo, (last_owed_floor(r, prob.end, 1)[0] - prob.start).days)
-    days = [d for d in range(max(lo, 0), last_day + 1) if r.available_on(prob.day(d))]
+    days = [
+        d
+        for d in range(max(lo, 0), last_day + 1)
+        if r.available_on(prob.day(d)) and (d <= cur_day or not prob.past_deadline(p, 0, d))
+    ]
     return days, due_index(prob, p)
 
 

@@ -26,6 +26,7 @@ from rso_scheduler.roster import (
 )
 from rso_scheduler.rules import last_owed_floor, pulled_forward_floor
 from rso_scheduler.solver.assign import (
+    PAST_DEADLINE,
     W_CONT,
     build_candidates,
     greedy_assignment,
@@ -182,15 +183,20 @@ def _try_insert(
     comps = prob.ranked_comps(person, REPAIR_COMPS)
     days = [d for d in range(max(lo, 0), prob.n_days) if r.available_on(prob.day(d))]
     # consider days in order of lateness; stop at the first lateness level with a fit
-    days.sort(key=lambda d: (max(0, d - due), d))
+    k = len(st.person_days(person))
+
+    def level_of(d: int) -> int:
+        return max(0, d - due) + (PAST_DEADLINE if prob.past_deadline(person, k, d) else 0)
+
+    days.sort(key=lambda d: (level_of(d), d))
     stop = st.new_stop(person)
     i = 0
     while i < len(days):
         if work.exhausted():
             return False
-        level = max(0, days[i] - due)
+        level = level_of(days[i])
         group = []
-        while i < len(days) and max(0, days[i] - due) == level:
+        while i < len(days) and level_of(days[i]) == level:
             group.append(days[i])
             i += 1
         best: tuple[int, int, int, int] | None = None

@@ -23,6 +23,7 @@ from rso_scheduler.policy import Policy
 from rso_scheduler.rules import (
     area_mismatches,
     crew_can_make,
+    keep_count_deadline,
     last_owed_floor,
     window_reachable,
 )
@@ -69,6 +70,7 @@ class Problem:
     duty_days: frozenset[date] = frozenset()  # days some officer is on duty (some crew exists)
     person_index: dict[str, int] = field(default_factory=dict)  # offender_id -> index in reqs
     _elig: dict[tuple[int, int], tuple[int, int] | None] = field(default_factory=dict)
+    _deadline: dict[int, int | None] = field(default_factory=dict)
 
     @property
     def n_days(self) -> int:
@@ -87,6 +89,19 @@ class Problem:
         """Least days between two planned visits of a person (min gap, and window before due)."""
         r = self.reqs[person]
         return max(r.min_gap_days, r.interval_days - r.window_days)
+
+    def past_deadline(self, person: int, k: int, day: int) -> bool:
+        """Would the person's `k`-th owed visit (0-based) on `day` push a visit the whole plan
+        owes out of it (a month of a long plan: `rules.keep_count_deadline`)? Only the month's
+        last owed visit has such a deadline; it is charged as a miss."""
+        n = owed_count(self, person)
+        if k != n - 1:
+            return False
+        if person not in self._deadline:
+            d = keep_count_deadline(self.reqs[person], n)
+            self._deadline[person] = None if d is None else (d - self.start).days
+        limit = self._deadline[person]
+        return limit is not None and day > limit
 
     # -- eligibility -------------------------------------------------------------------------
 
