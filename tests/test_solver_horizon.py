@@ -94,9 +94,7 @@ def test_a_month_of_a_long_plan_does_not_defer_a_visit_the_whole_plan_needs(
         person(f"H{i}", lat=51.46 + i * 0.002, last_visit_date=date(2026, 10, 5)) for i in range(8)
     ]
     people.append(
-        person(
-            "Z", "medium", lat=51.47, last_visit_date=date(2026, 11, 5), visit_interval_days=60
-        )
+        person("Z", "medium", lat=51.47, last_visit_date=date(2026, 11, 5), visit_interval_days=60)
     )
     ds = dataset(people, [officer(o, max_visits_per_day=1) for o in "AB"])
     end = date(2027, 3, 10)
