@@ -395,9 +395,10 @@ def _best_nearer(
         if late > cur_late:
             continue
         for comp, crew in sorted(prob.crews_by_day[d].items()):
-            if crew.index == exclude or prob.static_eligibility(person, comp) is None:
+            work.spend(1)
+            if crew.index == exclude or base_drive_min(prob.timers[comp], stop) >= limit:
                 continue
-            if base_drive_min(prob.timers[comp], stop) >= limit:
+            if prob.static_eligibility(person, comp) is None:
                 continue
             ins = _into(prob, st, comp, crew.index, stop, person, routes, work)
             if ins is None:

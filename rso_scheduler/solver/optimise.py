@@ -72,6 +72,9 @@ DET_PER_WALL_S = 0.25
 WALL_SAFETY_SHARE = 0.8
 # Counted work of the local search, as a share of the time limit (see work.EVALS_PER_S).
 IMPROVE_SHARE = 0.3
+# ... and of handing far visits to nearer crews (`improve.bring_near`), which stops, the same on
+# every run, when it is used up
+NEAR_SHARE = 0.05
 # Repair and pull-forward are bounded by the visits to place, not by work: only the clock net.
 REPAIR_MAX_EVALS = 2**62
 
@@ -486,9 +489,13 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
         )
     # far crew-days last: a visit handed to another crew of its day keeps its date, so nothing
     # above travel in the objective changes (why.py says what the far ones that stay saved)
-    near_work = WorkBudget(REPAIR_MAX_EVALS, _net(deadline, budget))
+    near_work = WorkBudget(evals_for(budget * NEAR_SHARE), _net(deadline, budget))
+    t_near = time.monotonic()
     if PREFER_NEAR:
         stats.update(bring_near(prob, st, near_work))
+    stats["near_s"] = round(time.monotonic() - t_near, 3)
+    stats["near_evaluations"] = near_work.used
+    stats["near_evaluation_limit"] = near_work.limit
     if near_work.clock_fired:
         stats["near_stopped_by_clock"] = True
         notice(
