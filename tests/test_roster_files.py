@@ -181,6 +181,18 @@ def test_crews_csv_one_row_per_crew_day(written: Path) -> None:
     ]
 
 
+def test_crews_csv_of_long_officer_ids_reads_back() -> None:
+    """A crew of two officers with the longest ids allowed reads back (its crew id is longer
+    than one id may be); a row with no crew id is a located error."""
+    a, b = "A" * 64, "B" * 64
+    back = parse_crews(f"date,crew_id,officer_ids,formed_because\n2027-01-04,{a}+{b},{a};{b},x\n")
+    assert back[0].crew_id == f"{a}+{b}" and back[0].officer_ids == (a, b)
+    with pytest.raises(InputError) as err:
+        parse_crews("date,crew_id,officer_ids,formed_because\n2027-01-04,,A,x\n")
+    (p,) = err.value.problems
+    assert (p.file, p.line, p.column) == ("crews.csv", 2, "crew_id")
+
+
 def test_crews_csv_missing_reads_as_none(tmp_path: Path) -> None:
     """An older plan folder without crews.csv has no crew reasons, and that is no error."""
     assert read_crews(tmp_path) == []

@@ -356,7 +356,7 @@ def parse_unscheduled(text: str, file: str = "unscheduled.csv") -> list[Unschedu
 def parse_crews(text: str, file: str = "crews.csv") -> list[CrewRow]:
     """crews.csv text -> rows (date, crew and reason; the figures are for people, not read
     back); raises InputError listing every problem."""
-    from rso_scheduler.ingest import to_id, to_id_list
+    from rso_scheduler.ingest import to_id_list
 
     problems: list[Problem] = []
     out: list[CrewRow] = []
@@ -364,10 +364,8 @@ def parse_crews(text: str, file: str = "crews.csv") -> list[CrewRow]:
     for line, row in _rows(text, file, CREW_COLUMNS, required, problems):
         n = len(problems)
         day = _cell(row, "date", _parse_date, file, line, problems)
-        if not _text(row["crew_id"]):
+        if not _text(row["crew_id"]):  # officer ids joined by "+" (as in roster.csv)
             problems.append(Problem(file, line, "crew_id", "is empty; expected a crew id"))
-        else:
-            _cell(row, "crew_id", lambda c: to_id(_text(c)), file, line, problems)
         ids = _cell(
             row,
             "officer_ids",
