@@ -86,20 +86,29 @@ def test_long_plan_accounts_like_one_plan_of_the_period() -> None:
 def test_a_month_of_a_long_plan_does_not_defer_a_visit_the_whole_plan_needs(
     tmp_path: Path,
 ) -> None:
-    """One visit a day and nine people due on 4 January: someone is late, and by lateness alone
-    the medium-risk "Z" (every 60 days) would go last. But Z must be seen by 9 January, or the
-    visit the whole plan owes it on 5 March falls after the plan's end; the month charges that
-    as a miss, so Z is seen in time and gets both visits."""
+    """February of a long plan, one visit a day, nine people due on 4 February (away in
+    January): someone is late, and by lateness alone the medium-risk "Z" (every 60 days) would
+    go last. But Z must be seen by 9 February, or the visit the whole plan owes it on 5 April
+    falls after the plan's end; the month charges that as a miss, so Z is seen in time and gets
+    both visits."""
+    away = dict(unavailable_from=date(2027, 1, 1), unavailable_to=date(2027, 2, 3))
     people = [
-        person(f"H{i}", lat=51.46 + i * 0.002, last_visit_date=date(2026, 10, 5)) for i in range(8)
+        person(f"H{i}", lat=51.46 + i * 0.002, last_visit_date=date(2026, 11, 5), **away)
+        for i in range(8)
     ]
     people.append(
-        person("Z", "medium", lat=51.47, last_visit_date=date(2026, 11, 5), visit_interval_days=60)
+        person(
+            "Z",
+            "medium",
+            lat=51.47,
+            last_visit_date=date(2026, 12, 6),
+            visit_interval_days=60,
+            **away,
+        )
     )
     ds = dataset(people, [officer(o, max_visits_per_day=1) for o in "AB"])
-    end = date(2027, 3, 10)
-    res = run(ds, start=date(2027, 1, 4), end=end, time_limit_s=15.0)
+    res = run(ds, start=date(2027, 1, 4), end=date(2027, 4, 10), time_limit_s=15.0)
     z = sorted(v.date for v in res.visits if v.offender_id == "Z" and not v.pulled_forward)
-    assert z[0] <= date(2027, 1, 9)
+    assert z[0] <= date(2027, 2, 9)
     assert len(z) == 2 and not [u for u in res.unscheduled if u.offender_id == "Z"]
     assert_valid(ds, res, tmp_path)

@@ -114,7 +114,16 @@ def plan_in_windows(
             say(label + message)
 
         cap = {pid: max(0, k - held[pid]) for pid, k in owed_total.items()}
-        opts = replace(options, time_limit_s=share, progress=relay, owed_cap=cap, owed_until=end)
+        # the first month is the one-month plan (no overdue person seen later than there); from
+        # the second on, a deferral that pushes out a visit the whole plan owes costs a miss
+        opts = replace(
+            options,
+            time_limit_s=share,
+            progress=relay,
+            owed_cap=cap,
+            owed_until=end,
+            keep_count=i > 0,
+        )
         res = plan_window(history, a, b, opts)
         results.append(res)
         for v in res.visits:

@@ -289,7 +289,9 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
         needs=window_needs(reqs) if PAIR_FOR_WINDOWS else None,
         area_mode=dataset.policy.areas.mode,
     )
-    prob = build_problem(start, end, dataset.policy, reqs, crews, officers, options.travel)
+    prob = build_problem(
+        start, end, dataset.policy, reqs, crews, officers, options.travel, options.keep_count
+    )
     say(f"{len(reqs)} people, {len(prob.slots)} visit slots, {len(crews)} crew-days")
 
     capacity = {c.index: c.end_min - c.start_min for c in crews}

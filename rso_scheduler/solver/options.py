@@ -49,6 +49,9 @@ class PlanOptions:
     # still owes (`demand.capped`); None: the month's own count
     owed_cap: Mapping[str, int] | None = None
     owed_until: date | None = None  # the whole plan's last day (with owed_cap)
+    # with owed_cap: charge a visit made so late that one the whole period owes falls after it
+    # as a miss (`rules.keep_count_deadline`); horizon.py sets it from the second month on
+    keep_count: bool = False
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0:

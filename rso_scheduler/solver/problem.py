@@ -70,6 +70,7 @@ class Problem:
     duty_days: frozenset[date] = frozenset()  # days some officer is on duty (some crew exists)
     person_index: dict[str, int] = field(default_factory=dict)  # offender_id -> index in reqs
     _elig: dict[tuple[int, int], tuple[int, int] | None] = field(default_factory=dict)
+    keep_count: bool = False  # charge keep-count deadlines (a month of a long plan, not the first)
     _deadline: dict[int, int | None] = field(default_factory=dict)
 
     @property
@@ -94,6 +95,8 @@ class Problem:
         """Would the person's `k`-th owed visit (0-based) on `day` push a visit the whole plan
         owes out of it (a month of a long plan: `rules.keep_count_deadline`)? Only the month's
         last owed visit has such a deadline; it is charged as a miss."""
+        if not self.keep_count:
+            return False
         n = owed_count(self, person)
         if k != n - 1:
             return False
@@ -183,6 +186,7 @@ def build_problem(
     crews: list[CrewDay],
     officers: list[Officer],
     travel: Travel | None = None,
+    keep_count: bool = False,
 ) -> Problem:
     """Index the plan: slots for owed visits, crew compositions, approximate travel."""
     cache = TravelCache(travel_for(travel, policy))
@@ -195,6 +199,7 @@ def build_problem(
         cache=cache,
         area_mode=policy.areas.mode,
         officers={o.officer_id: o for o in officers},
+        keep_count=keep_count,
     )
     comps = sorted({c.officer_ids for c in crews})
     prob.comps = comps
