@@ -12,7 +12,7 @@ from rso_scheduler.solver.improve import bring_near
 from rso_scheduler.solver.optimise import window_needs
 from rso_scheduler.solver.problem import build_problem
 from rso_scheduler.solver.state import State
-from rso_scheduler.solver.why import FAR_PAIR_KM, drives_far, far_because
+from rso_scheduler.solver.why import FAR_PAIR_KM, drives_far, far_because, what_it_saved
 from rso_scheduler.solver.work import WorkBudget
 from rso_scheduler.travel import haversine_km
 from tests.solver_helpers import JAN, READING, assert_valid, dataset, officer, person, run
@@ -167,3 +167,41 @@ def test_plan_gives_the_visit_to_the_near_crew(tmp_path: Path) -> None:
     (rec,) = [c for c in res.crew_days if c.date == visit.date and c.crew_id == "F1+R3"]
     assert rec.formed_because.endswith(": made no visits")
     assert_valid(ds, res, tmp_path)
+
+
+def _saved(manager: str | None) -> tuple[str, str]:
+    """What the far pair F1+R3 saved with one visit of P0 on it (near pair R1+R2 idle), and
+    what the idle near pair's day says."""
+    offs = [
+        officer("R1", area="Reading"),
+        officer("R2", area="Reading"),
+        officer("R3", area="Reading"),
+        officer("F1", *MILTON_KEYNES, area="Milton Keynes"),
+    ]
+    ds = dataset([person("P0", offender_manager_id=manager)], offs)
+    crews = form_crews(offs, (), *JAN, {})
+    prob = build_problem(*JAN, ds.policy, requirements(ds, *JAN), crews, offs)
+    st = State(prob)
+    far = next(c for c in crews if c.day == MON and c.crew_id == "F1+R3")
+    near = next(c for c in crews if c.day == MON and c.crew_id == "R1+R2")
+    st.add(far.index, 0, [st.new_stop(0)])
+
+    def lateness(key: int) -> str:
+        return "on time"
+
+    return (
+        what_it_saved(prob, st.stops, st.person_of, far, lateness),
+        what_it_saved(prob, st.stops, st.person_of, near, lateness),
+    )
+
+
+def test_what_a_far_crew_saved_names_its_manager_or_the_others_with_room() -> None:
+    """A far crew's visit that a near crew had room for is said so; kept with the person's named
+    offender manager, that is the reason given; an idle crew-day made no visits."""
+    spare, idle = _saved(None)
+    assert spare == (
+        "1 of its 1 visits other crews of the day had room for too; the planner found no nearer "
+        "crew to take them for less travel without more lateness"
+    )
+    assert idle == "made no visits"
+    assert _saved("F1")[0] == "takes their named offender manager to P0"

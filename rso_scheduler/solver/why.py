@@ -102,15 +102,19 @@ def what_it_saved(
         return "made no visits"
     only: list[str] = []
     full: list[str] = []
+    manager: list[str] = []
     spare = 0
     for s in order:
         p = person_of[s.key]
         able, room = _alternatives(prob, stops, crew, p, s)
-        who = f"{prob.reqs[p].offender_id}'s{_window(s)} visit ({lateness(s.key)})"
+        r = prob.reqs[p]
+        who = f"{r.offender_id}'s{_window(s)} visit ({lateness(s.key)})"
         if able == 0:
             only.append(who)
         elif room == 0:
             full.append(who)
+        elif r.manager_id is not None and r.manager_id in crew.officer_ids:
+            manager.append(r.offender_id)
         else:
             spare += 1
     parts = []
@@ -118,6 +122,8 @@ def what_it_saved(
         parts.append(f"the only crew on duty that can make {', '.join(only)}")
     if full:
         parts.append(f"no other crew that can make {', '.join(full)} had room that day")
+    if manager:
+        parts.append(f"takes their named offender manager to {', '.join(manager)}")
     if spare:
         parts.append(
             f"{spare} of its {len(order)} visits other crews of the day had room for too; the "
