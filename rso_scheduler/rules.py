@@ -152,14 +152,29 @@ def area_mismatches(req: Requirement, officers: Sequence[Officer], mode: str) ->
     return sum(1 for o in officers if o.area != req.area)
 
 
-def crews_share_shift(a: Officer, b: Officer) -> str | None:
-    """Two officers can work as a crew when their shifts share enough hours for a few visits."""
-    shared = min(a.shift_end_min, b.shift_end_min) - max(a.shift_start_min, b.shift_start_min)
+def shared_hours(
+    officers: Sequence[Officer], part: tuple[int, int] | None = None
+) -> tuple[int, int]:
+    """(start, end) minutes a crew can work: its officers' shifts intersected, and with the
+    part of the day it covers (a split crew, `part`: None for the whole shared shift)."""
+    lo = max(o.shift_start_min for o in officers)
+    hi = min(o.shift_end_min for o in officers)
+    if part is not None:
+        lo, hi = max(lo, part[0]), min(hi, part[1])
+    return lo, hi
+
+
+def crews_share_shift(a: Officer, b: Officer, part: tuple[int, int] | None = None) -> str | None:
+    """Two officers can work as a crew when their shifts share enough hours for a few visits
+    (inside `part` for a crew that covers only a part of the day)."""
+    lo, hi = shared_hours((a, b), part)
+    shared = hi - lo
     if shared >= MIN_SHARED_SHIFT_MIN:
         return None
+    within = "" if part is None else f" between {_hhmm(part[0])} and {_hhmm(part[1])}"
     return (
         f"shifts of officers {a.officer_id} and {b.officer_id} share "
-        f"{max(0, shared)} minutes (a crew needs {MIN_SHARED_SHIFT_MIN})"
+        f"{max(0, shared)} minutes{within} (a crew needs {MIN_SHARED_SHIFT_MIN})"
     )
 
 
@@ -178,29 +193,41 @@ def crew_max_visits(officers: Sequence[Officer], visits_already: int) -> str | N
     return None
 
 
-def crew_shift_holds(req: Requirement, officers: Sequence[Officer]) -> str | None:
-    """The crew's shared shift leaves room for the visit inside the person's window."""
+def crew_shift_holds(
+    req: Requirement, officers: Sequence[Officer], part: tuple[int, int] | None = None
+) -> str | None:
+    """The crew's shared shift (inside its part of the day, if split) leaves room for the visit
+    inside the person's window."""
     for o in officers:
         why = officer_shift_holds(o, req)
         if why:
             return why
-    if len(officers) > 1:
-        lo = max(o.shift_start_min for o in officers)
-        hi = min(o.shift_end_min for o in officers)
+    if len(officers) > 1 or part is not None:
+        lo, hi = shared_hours(officers, part)
         if req.window_start_min is not None and req.window_end_min is not None:
             lo, hi = max(lo, req.window_start_min), min(hi, req.window_end_min)
         if hi - lo < req.duration_min:
+            if part is not None:
+                return (
+                    f"the crew's part of the day ({_hhmm(part[0])}-{_hhmm(part[1])}) does not "
+                    "hold the visit in its window"
+                )
             return "the officers' shared shift hours do not hold the visit in its window"
     return None
 
 
-def crew_can_make(req: Requirement, officers: Sequence[Officer], mode: str) -> str | None:
+def crew_can_make(
+    req: Requirement,
+    officers: Sequence[Officer],
+    mode: str,
+    part: tuple[int, int] | None = None,
+) -> str | None:
     """Every static crew rule, in order (size, skills, area, shift and window); None if all pass."""
     return (
         crew_size(req, officers)
         or crew_skills(req, officers)
         or crew_area(req, officers, mode)
-        or crew_shift_holds(req, officers)
+        or crew_shift_holds(req, officers, part)
     )
 
 

@@ -35,6 +35,24 @@ def test_roster_of_another_data_set_is_named_as_the_cause(
     assert note < first and "may follow from that" in lines[note]
 
 
+def test_many_violations_end_with_a_count_by_rule(
+    planned: Path, tiny_dir: Path, tmp_path: Path
+) -> None:
+    """Checked against data where every high-risk person is low: each violation is listed, then
+    one line counts them by rule, most first, and the counts add up to the list."""
+    other = tmp_path / "other"
+    shutil.copytree(tiny_dir, other)
+    text = (other / "offenders.csv").read_text(encoding="utf-8")
+    (other / "offenders.csv").write_text(text.replace(",high,", ",low,"), encoding="utf-8")
+    code, out = _check(other, planned)
+    lines = out.strip().splitlines()
+    listed = [line for line in lines if line.startswith("[")]
+    summary = next(line for line in lines if line.startswith("by rule: "))
+    counts = [int(part.rsplit(" ", 1)[1]) for part in summary[len("by rule: ") :].split(", ")]
+    assert code == 1 and len(listed) > 1
+    assert sum(counts) == len(listed) and counts == sorted(counts, reverse=True)
+
+
 def test_roster_that_is_not_utf8(planned: Path, tiny_dir: Path) -> None:
     """A roster.csv saved in another encoding: one located line, not a Python codec message."""
     (planned / "roster.csv").write_bytes(b"\xff\xfevisit_id\n")

@@ -116,6 +116,27 @@ def test_crews_share_shift_bites_and_passes() -> None:
     assert "share 60 minutes" in (rules.crews_share_shift(early, late) or "")
 
 
+def test_crews_share_shift_inside_a_part() -> None:
+    """A split crew's officers must share enough hours inside its part of the day."""
+    a = officer("A", shift_start_min=14 * 60, shift_end_min=22 * 60)
+    b = officer("B", shift_start_min=14 * 60, shift_end_min=22 * 60)
+    assert rules.crews_share_shift(a, b, (18 * 60, 22 * 60)) is None
+    why = rules.crews_share_shift(a, b, (20 * 60, 23 * 60)) or ""
+    assert "share 120 minutes between 20:00 and 23:00" in why
+    assert rules.shared_hours((a, b), (18 * 60, 23 * 60)) == (18 * 60, 22 * 60)
+
+
+def test_crew_shift_holds_inside_a_part() -> None:
+    """A split crew makes a visit only when its part of the day holds it in the window."""
+    r = req(window_start_min=17 * 60, window_end_min=21 * 60)
+    crew = [officer(o, shift_start_min=14 * 60, shift_end_min=22 * 60) for o in "AB"]
+    assert rules.crew_shift_holds(r, crew, (18 * 60, 22 * 60)) is None
+    assert rules.crew_shift_holds(r, crew, (14 * 60, 17 * 60 + 30)) == (
+        "the crew's part of the day (14:00-17:30) does not hold the visit in its window"
+    )
+    assert rules.crew_can_make(r, crew, "prefer", (14 * 60, 17 * 60 + 30)) is not None
+
+
 def test_crew_max_visits_bites_and_passes() -> None:
     """A crew with an officer at their daily cap is full."""
     crew = [officer("A", max_visits_per_day=3), officer("B")]

@@ -35,7 +35,7 @@ def _busy_first_crew(manager: str | None = None) -> tuple[object, _State]:
         st.by_person[p].append(i)
     for ci, order in st.stops.items():
         crew = prob.crews[ci]
-        best = prob.timers[prob.comp_index[crew.officer_ids]].best_order(order)
+        best = prob.timer_of(crew).best_order(order)
         assert best is not None
         st.stops[ci] = best
     return prob, st
@@ -64,7 +64,7 @@ def test_exchange_balances_and_keeps_days() -> None:
     assert {k: prob.crews[c].day_index for k, c in st.crew_of.items()} == days_before  # type: ignore[attr-defined]
     for ci, order in st.stops.items():
         crew = prob.crews[ci]  # type: ignore[attr-defined]
-        timer = prob.timers[prob.comp_index[crew.officer_ids]]  # type: ignore[attr-defined]
+        timer = prob.timer_of(crew)  # type: ignore[attr-defined]
         assert timer.evaluate(order) is not None
     load, _avail = officer_loads(prob, st)  # type: ignore[arg-type]
     assert max(load.values()) - min(load.values()) < 10

@@ -134,7 +134,7 @@ def test_far_crew_hands_its_visit_to_a_near_crew() -> None:
     far = next(c for c in monday if c.crew_id == "F1+R3")
     stop = st.new_stop(0)
     st.add(far.index, 0, [stop])
-    timer = prob.timers[prob.comp_index[far.officer_ids]]
+    timer = prob.timer_of(far)
     assert drives_far(far, timer, [stop])
     moved = bring_near(prob, st, WorkBudget(10**9, float("inf")))
     assert moved == {"near_emptied": 1, "near_moved": 1}

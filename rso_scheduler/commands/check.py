@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -27,6 +28,7 @@ Examples:
 Reads OUT/roster.csv, unscheduled.csv, summary.json and run.json (for the plan period and
 whether bank holidays were worked), re-derives due dates, availability, skills, crews,
 shifts and travel from DATA_DIR, and prints "no violations" or each violation (exit 1).
+With more than one violation, a last line counts them by rule.
 OUT_DIR may also be the roster.csv itself. Missing or unreadable files: exit 2. If the data
 folder's files differ from those the plan was made from, the last line says so: check a plan
 against the data it was made with. The data is read as of the --today the plan was made
@@ -87,6 +89,14 @@ def command(data_dir: Path, out_dir: Path, today: date | None) -> None:
     for v in found.errors:
         click.echo(str(v))
     n = len(found.errors)
+    if n > 1:  # a long list is read from its end: the count of each rule broken
+        by_rule = Counter(v.rule for v in found.errors)
+        click.echo(
+            "by rule: "
+            + ", ".join(
+                f"{rule} {k}" for rule, k in sorted(by_rule.items(), key=lambda i: (-i[1], i[0]))
+            )
+        )
     message = f"{n} violation{'s' if n != 1 else ''} of the data contract"
     if changed:
         # Most of the other violations then follow from checking against the wrong data.

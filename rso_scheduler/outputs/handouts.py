@@ -216,12 +216,14 @@ def _partners(v: PlannedVisit, oid: str, names: Mapping[str, str]) -> str:
 def _handout_html(
     oid: str, name: str, visits: list[PlannedVisit], result: PlanResult, names: Mapping[str, str]
 ) -> str:
-    legs = {
-        (r.date, leg.officer_id): leg
-        for r in result.routes
-        for leg in r.legs
-        if leg.officer_id == oid
-    }
+    # an officer in split crews has a leg in each part of the day: the day runs from the
+    # first one's departure to the last one's return (their visits are listed in time order)
+    span: dict[date, tuple[int, int]] = {}
+    for r in result.routes:
+        for g in r.legs:
+            if g.officer_id == oid:
+                lo, hi = span.get(r.date, (g.depart_min, g.return_min))
+                span[r.date] = (min(lo, g.depart_min), max(hi, g.return_min))
     by_day: dict[date, list[PlannedVisit]] = defaultdict(list)
     for v in visits:
         by_day[v.date].append(v)
@@ -233,10 +235,10 @@ def _handout_html(
         "(completed, no access, cancelled) in the box and return the sheet.</p>",
     ]
     for day, todays in sorted(by_day.items()):
-        leg = legs.get((day, oid))
+        out_back = span.get(day)
         times = (
-            f"leave base {hhmm(leg.depart_min)} &middot; back at base {hhmm(leg.return_min)}"
-            if leg
+            f"leave base {hhmm(out_back[0])} &middot; back at base {hhmm(out_back[1])}"
+            if out_back
             else "base times: see the crew's route"
         )
         rows = "".join(

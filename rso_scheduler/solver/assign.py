@@ -1,7 +1,8 @@
 """Assignment of owed visits to crew-days: a CP-SAT model, with a greedy start.
 
 Booleans x[slot, crew-day] exist only for candidates (see `problem`). Per crew-day, capacity in
-minutes (visit duration plus an estimate of travel) and in visits (max_visits_per_day); per
+minutes (visit duration plus an estimate of travel) and in visits (max_visits_per_day, shared
+by an officer's two parts of a day in split crews); per
 person, chained visits linked by day variables (minimum gap, the next due date moving with the
 planned date). The objective is lexicographic in spirit, by weights far enough apart:
 missed (x risk weight) >> days late (x risk weight) >> continuity of the named offender
@@ -178,9 +179,8 @@ def greedy_assignment(
             for c in by_slot.get(s.index, ()):
                 if c.day < lo:
                     continue
-                crew = prob.crews[c.crew]
-                cap_n = crew.max_visits
-                if cap_n is not None and used_n[c.crew] + 1 > cap_n:
+                left = prob.visits_left(c.crew, used_n.__getitem__)
+                if left is not None and left < 1:
                     continue
                 if used_min[c.crew] + c.usage_min > capacity[c.crew]:
                     continue
@@ -322,6 +322,12 @@ def solve_assignment(
         m.add(sum(cands[i].usage_min * x[i] for i in idx) <= capacity[crew_idx])
         if crew.max_visits is not None and crew.max_visits < len(idx):
             m.add(sum(x[i] for i in idx) <= crew.max_visits)
+    # an officer in two parts of a day (split crews): their cap is shared by both parts
+    for (oid, _day), split in sorted(prob.split_crews.items()):
+        cap = prob.officers[oid].max_visits_per_day
+        idx = [i for c in split for i in by_crew.get(c, [])]
+        if cap is not None and cap < len(idx):
+            m.add(sum(x[i] for i in idx) <= cap)
     # workload balance: the busiest officer's month
     load: dict[str, list[int]] = defaultdict(list)
     for crew_idx, idx in by_crew.items():

@@ -22,6 +22,7 @@ Deterministic: days, crews and officers are taken in sorted order, passes are bo
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import defaultdict
 from typing import Protocol
@@ -57,7 +58,8 @@ def officer_loads(prob: Problem, st: _State) -> tuple[dict[str, int], dict[str, 
     for crew in prob.crews:
         n = len(st.stops.get(crew.index, []))
         for oid in crew.officer_ids:
-            avail[oid] += 1
+            first = prob.split_crews.get((oid, crew.day_index), (crew.index,))[0]
+            avail[oid] += crew.index == first  # a day in two split crews is one day
             load[oid] += n
     return dict(load), dict(avail)
 
@@ -74,11 +76,12 @@ def fair_shares(load: dict[str, int], avail: dict[str, int]) -> dict[str, float]
 def _timer(prob: Problem, officers: tuple[Officer, ...]) -> CrewTimer:
     """The timer of a crew composition, registered in the problem if it is new."""
     ids = tuple(o.officer_id for o in officers)
-    idx = prob.comp_index.get(ids)
+    key = (ids, None)  # exchanges are between whole-day crews only
+    idx = prob.comp_index.get(key)
     if idx is None:
         idx = len(prob.comps)
         prob.comps.append(ids)
-        prob.comp_index[ids] = idx
+        prob.comp_index[key] = idx
         prob.timers.append(CrewTimer(list(officers), prob.cache))
     return prob.timers[idx]
 
@@ -113,18 +116,15 @@ def _route(
 
 
 def _replace_crew(prob: Problem, crew: CrewDay, officers: tuple[Officer, ...], why: str) -> None:
-    new = CrewDay(
-        index=crew.index,
-        day=crew.day,
-        day_index=crew.day_index,
+    new = dataclasses.replace(
+        crew,
         officers=officers,
         formed_because=f"{why} (formed as {crew.crew_id}: {crew.formed_because})",
-        formed_for=crew.formed_for,
     )
     prob.crews[crew.index] = new
     today = prob.crews_by_day[crew.day_index]
-    today.pop(prob.comp_index[crew.officer_ids], None)
-    today[prob.comp_index[new.officer_ids]] = new
+    today.pop(prob.comp_of(crew), None)
+    today[prob.comp_of(new)] = new
 
 
 def exchange_officers(prob: Problem, st: _State, deadline: float) -> dict[str, int]:
@@ -135,7 +135,7 @@ def exchange_officers(prob: Problem, st: _State, deadline: float) -> dict[str, i
     for ci, order in st.stops.items():
         if order:
             crew = prob.crews[ci]
-            ev = prob.timers[prob.comp_index[crew.officer_ids]].evaluate(order)
+            ev = prob.timer_of(crew).evaluate(order)
             travel[ci] = ev[0] if ev is not None else 0
     budget = sum(travel.values()) * TOTAL_MAX_ADDED_PCT // 100
     spent = 0
@@ -156,7 +156,11 @@ def exchange_officers(prob: Problem, st: _State, deadline: float) -> dict[str, i
                     "exchange_added_min": spent,
                     "exchanges_stopped_by_clock": 1,
                 }
-            crews = sorted(prob.crews_by_day[d].values(), key=lambda c: c.index)
+            # a split crew's officers work in another crew too: they keep their places
+            crews = sorted(
+                (c for c in prob.crews_by_day[d].values() if c.part is None),
+                key=lambda c: c.index,
+            )
             for i, c1 in enumerate(crews):
                 for c2 in crews[i + 1 :]:
                     c1 = prob.crews[c1.index]  # may have been replaced in this loop

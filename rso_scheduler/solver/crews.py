@@ -9,6 +9,13 @@ crew (only for visits that do not need two officers).
 A crew's usable time is the intersection of its officers' shifts. Its first leg is the maximum
 of each officer's travel from their own base, and the last leg likewise back, which is exact
 for the hard rules even when the two bases differ (each officer's own timing is checked).
+
+Split crews (`_split_day`): where owed windowed work needs it, an officer may work with a
+second partner in the hours outside their crew's shared ones (a late officer with a day-shift
+partner until 18:00, then with another late officer for the evening). Each crew then covers a
+part of the day (`CrewDay.part`); an officer's parts never overlap, and each starts and ends at
+base inside its hours, so the officer's joined day obeys the contract's officer-level rule
+whenever travel obeys the triangle inequality (the haversine and road models).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from rso_scheduler.rules import (
     crew_visit_cap,
     crews_share_shift,
     officer_on_duty,
+    shared_hours,
 )
 from rso_scheduler.travel import haversine_km
 
@@ -40,16 +48,31 @@ STANDING_BONUS = 300.0
 NEED_VALUE = 300.0
 NEEDS_PER_CREW = 2  # windowed visits one crew-day is counted on to make (an evening holds ~2)
 NEAR_KM = 25.0  # a visit outside both officers' areas counts for a pair this close to it
+# Split crews (`_split_day`): officers may work with a second partner in the hours outside their
+# crew's shared ones, where owed windowed work needs it (see docs/DESIGN.md for the figures).
+SPLIT_CREWS = True
+
+CompKey = tuple[tuple[str, ...], tuple[int, int] | None]  # officer ids, part of the day
+
+
+def comp_order(key: CompKey) -> tuple[tuple[str, ...], tuple[int, int]]:
+    """Sort key of crew compositions: by officers, then whole-day before parts by start."""
+    return key[0], key[1] if key[1] is not None else (-1, -1)
 
 
 @dataclass(frozen=True)
 class CrewDay:
-    """One crew (one or two officers) working together on one day."""
+    """One crew (one or two officers) working together on one day, or on a part of it."""
 
     index: int  # position in the plan's sorted crew-day list
     day: date
     day_index: int  # days after the plan start
     officers: tuple[Officer, ...]  # sorted by officer_id
+    # A split crew covers only a part of the day (its officers work with someone else in
+    # another part, which does not overlap): the crew leaves base at the part's start at the
+    # earliest and is back by its end. None: the whole shared shift.
+    part_start_min: int | None = None
+    part_end_min: int | None = None
     formed_because: str = ""  # why these officers work together that day (`form_crews`)
     formed_for: tuple[str, ...] = ()  # offender ids of the set-hours visits it was paired for
 
@@ -66,12 +89,24 @@ class CrewDay:
         return len(self.officers)
 
     @property
+    def part(self) -> tuple[int, int] | None:
+        """(start, end) minutes of the part of the day a split crew covers; None: whole day."""
+        if self.part_start_min is None or self.part_end_min is None:
+            return None
+        return self.part_start_min, self.part_end_min
+
+    @property
+    def comp_key(self) -> CompKey:
+        """The crew's composition: its officers and the part of the day (one timer each)."""
+        return self.officer_ids, self.part
+
+    @property
     def start_min(self) -> int:
-        return max(o.shift_start_min for o in self.officers)
+        return shared_hours(self.officers, self.part)[0]
 
     @property
     def end_min(self) -> int:
-        return min(o.shift_end_min for o in self.officers)
+        return shared_hours(self.officers, self.part)[1]
 
     @property
     def max_visits(self) -> int | None:
@@ -207,9 +242,16 @@ def working_officers(
     )
 
 
-def covers(a: Officer, b: Officer, need: Requirement, area_mode: str) -> bool:
-    """Can the pair (a, b) make the visit (size, skills, strict area, window in both shifts)?"""
-    return crew_can_make(need, (a, b), area_mode) is None
+def covers(
+    a: Officer,
+    b: Officer,
+    need: Requirement,
+    area_mode: str,
+    part: tuple[int, int] | None = None,
+) -> bool:
+    """Can the pair (a, b) make the visit (size, skills, strict area, window in both shifts,
+    inside `part` of the day for a split crew)?"""
+    return crew_can_make(need, (a, b), area_mode, part) is None
 
 
 def _near(a: Officer, b: Officer, need: Requirement) -> bool:
@@ -324,6 +366,216 @@ def _alone_reason(o: Officer, free: list[Officer], used: set[str]) -> str:
     )
 
 
+Part = tuple[int, int]
+
+
+@dataclass
+class _DayCrew:
+    """A crew of the day being formed: its officers and hours."""
+
+    officers: tuple[Officer, ...]
+    hours: Part  # the shared shift, or the part of the day of a split crew
+    split: bool = False  # a split crew formed for the hours outside its officers' crews
+
+
+def _free_windows(o: Officer, crews: list[_DayCrew]) -> list[Part]:
+    """The officer's shift outside the two-officer crews they are already in."""
+    taken = sorted(c.hours for c in crews if len(c.officers) > 1 and o in c.officers)
+    out: list[Part] = []
+    t = o.shift_start_min
+    for lo, hi in taken:
+        if lo > t:
+            out.append((t, lo))
+        t = max(t, hi)
+    if o.shift_end_min > t:
+        out.append((t, o.shift_end_min))
+    return out
+
+
+def _makes(a: Officer, b: Officer, need: Requirement, area_mode: str, part: Part) -> bool:
+    return _near(a, b, need) and covers(a, b, need, area_mode, part)
+
+
+def _split_options(
+    officers: list[Officer],
+    crews: list[_DayCrew],
+    open_needs: list[Requirement],
+    booked: set[str],
+    area_mode: str,
+) -> list[tuple[tuple[float, float, str, str, Part], Officer, Officer, Part]]:
+    """Every split crew worth forming now, best first: (sort key, a, b, part).
+
+    Two officers of different crews work together in `part` when it lies in both officers'
+    free hours (outside their two-officer crews; a lone officer's whole shift) and is long
+    enough for a crew; worth it only for owed windowed visits no crew was counted on for.
+    """
+    pairs_of = {
+        o.officer_id: sum(1 for c in crews if len(c.officers) > 1 and o in c.officers)
+        for o in officers
+    }
+    crew_of = {o.officer_id: i for i, c in enumerate(crews) for o in c.officers}
+    unbooked = [n for n in open_needs if n.offender_id not in booked]
+    if not unbooked:
+        return []
+    free = {
+        o.officer_id: _free_windows(o, crews) for o in officers if pairs_of[o.officer_id] < 2
+    }  # two parts of a day at most
+    open_officers = [o for o in officers if free.get(o.officer_id)]
+    out: list[tuple[tuple[float, float, str, str, Part], Officer, Officer, Part]] = []
+    for i, a in enumerate(open_officers):
+        for b in open_officers[i + 1 :]:
+            if crew_of[a.officer_id] == crew_of[b.officer_id]:
+                continue
+            for wa in free[a.officer_id]:
+                for wb in free[b.officer_id]:
+                    part = (max(wa[0], wb[0]), min(wa[1], wb[1]))
+                    if crews_share_shift(a, b, part) is not None:
+                        continue
+                    served = [n for n in unbooked if _makes(a, b, n, area_mode, part)]
+                    if served:
+                        need = sum(n.weight for n in served[:NEEDS_PER_CREW])
+                        key = (-need, -pair_score(a, b), a.officer_id, b.officer_id, part)
+                        out.append((key, a, b, part))
+    out.sort(key=lambda o: o[0])
+    return out
+
+
+def _split_day(
+    crews: list[tuple[Officer, ...]],
+    open_needs: list[Requirement],
+    booked: set[str],
+    area_mode: str,
+    booked_by: dict[tuple[tuple[str, ...], Part], list[Requirement]] | None = None,
+) -> list[tuple[tuple[Officer, ...], Part | None]]:
+    """A day's crews with split crews added where owed windowed work needs them.
+
+    An officer may work with a second partner in another part of the day (at most two parts;
+    parts never overlap) when two officers' free hours (outside their crews' shared ones, or a
+    lone officer's shift) overlap long enough (`rules.crews_share_shift` inside the part):
+    typically a late officer with an early-shift partner in the afternoon and with another late
+    officer in the evening. Formed only for owed windowed visits no crew of the day was counted
+    on for, the most urgent first, then `pair_score`, ties by ids (deterministic), one at a
+    time. A lone officer who joins one keeps the longer rest of their shift alone when it is
+    long enough for a crew. Returns (officers, part) per crew, part None for a crew of the
+    whole day; `booked` gains the needs counted on the new crews (and `booked_by`, by officer
+    ids and part, the needs of each split crew).
+
+    Also measured: cutting a whole-day crew's hours so that a lone officer can work with one of
+    its officers at one end (the rest kept by the crew) made the evening-heavy month worse (18
+    evening visits missed against 5 without split crews): the evening crews then start late.
+    """
+    day = [_DayCrew(c, shared_hours(c)) for c in crews]
+    if not SPLIT_CREWS or not open_needs:
+        return [(c, None) for c in crews]
+    officers = sorted((o for c in crews for o in c), key=lambda o: o.officer_id)
+    for _ in range(len(officers)):
+        options = _split_options(officers, day, open_needs, booked, area_mode)
+        if not options:
+            break
+        _key, a, b, part = options[0]
+        new = tuple(sorted((a, b), key=lambda o: o.officer_id))
+        mine = [
+            n
+            for n in open_needs
+            if n.offender_id not in booked and _makes(a, b, n, area_mode, part)
+        ][:NEEDS_PER_CREW]
+        booked.update(n.offender_id for n in mine)
+        if booked_by is not None:  # what the split crew was formed for (its reason)
+            booked_by[(tuple(o.officer_id for o in new), part)] = mine
+        day.append(_DayCrew(new, part, split=True))
+    pairs = [c for c in day if len(c.officers) > 1]
+    in_split = {o.officer_id for c in pairs if c.split for o in c.officers}
+    out: list[tuple[tuple[Officer, ...], Part | None]] = []
+    for c in pairs:
+        touched = c.split or any(o.officer_id in in_split for o in c.officers)
+        out.append((c.officers, c.hours if touched else None))
+    for c in day:
+        if len(c.officers) > 1:
+            continue
+        (o,) = c.officers
+        theirs = [p for p in pairs if o in p.officers]
+        if not theirs:
+            out.append((c.officers, None))
+            continue
+        if len(theirs) > 1:
+            continue
+        rest = max(_free_windows(o, day), key=lambda w: (w[1] - w[0], -w[0]), default=None)
+        if rest is not None and rest[1] - rest[0] >= MIN_SHARED_SHIFT_MIN:
+            out.append((c.officers, rest))
+    return out
+
+
+def _required_day(
+    kept: list[tuple[Officer, ...]], split: bool
+) -> list[tuple[tuple[Officer, ...], Part | None]]:
+    """A re-plan's crews of a day, in order: each formed when none of its officers is in an
+    earlier one; a two-officer crew of officers already in one crew each is formed as a split
+    crew in their free hours (as `_split_day` forms them), when those are long enough."""
+    day: list[_DayCrew] = []
+    for offs in kept:
+        taken = [c for c in day if any(o in c.officers for o in offs)]
+        if not taken:
+            day.append(_DayCrew(offs, shared_hours(offs)))
+            continue
+        if not (split and SPLIT_CREWS) or len(offs) != 2:
+            continue
+        a, b = offs
+        if any(len(c.officers) == 1 for c in taken) or any(
+            sum(1 for c in day if o in c.officers) > 1 for o in offs
+        ):
+            continue
+        windows = [
+            (max(wa[0], wb[0]), min(wa[1], wb[1]))
+            for wa in _free_windows(a, day)
+            for wb in _free_windows(b, day)
+        ]
+        fits = [w for w in windows if crews_share_shift(a, b, w) is None]
+        if fits:
+            day.append(_DayCrew(offs, max(fits, key=lambda w: (w[1] - w[0], -w[0])), split=True))
+    in_split = {o.officer_id for c in day if c.split for o in c.officers}
+    return [
+        (
+            c.officers,
+            c.hours if c.split or any(o.officer_id in in_split for o in c.officers) else None,
+        )
+        for c in day
+    ]
+
+
+def _part_words(part: Part) -> str:
+    return f"{_hhmm(part[0])}-{_hhmm(part[1])}"
+
+
+def _reason_in_day(
+    offs: tuple[Officer, ...],
+    part: Part | None,
+    whole: dict[tuple[str, ...], str],
+    split_for: dict[tuple[tuple[str, ...], Part], list[Requirement]],
+    avail: list[Officer],
+    area_mode: str,
+) -> tuple[str, tuple[str, ...]]:
+    """(why, needs it was formed for) of a crew as `_split_day` returned it: a whole-day crew
+    keeps its pairing's reason; one cut to a part (an officer of it is also in a split crew)
+    says so; a split crew says what it was formed for; a lone officer's rest of a shift too."""
+    ids = tuple(o.officer_id for o in offs)
+    if part is not None and (ids, part) in split_for:
+        mine = split_for[(ids, part)]
+        a, b = offs
+        why = (
+            f"split crew for {_part_words(part)} (each officer works with another partner or "
+            f"alone in the rest of their shift): {_for_needs_reason(a, b, mine, avail, area_mode)}"
+        )
+        if a.area != b.area:
+            why += f" (officers of {_areas(offs)})"
+        return why, tuple(n.offender_id for n in mine)
+    why = whole.get(ids, "")
+    if part is not None and len(offs) > 1:
+        why = f"{why}; for {_part_words(part)} only, as an officer of it is in a split crew"
+    elif part is not None:
+        why = f"alone for {_part_words(part)}, the rest of the shift outside a split crew"
+    return why, ()
+
+
 def form_crews(
     officers: list[Officer],
     absences: tuple[Absence, ...],
@@ -333,11 +585,13 @@ def form_crews(
     required: Mapping[date, Sequence[tuple[str, ...]]] | None = None,
     needs: list[Requirement] | None = None,
     area_mode: str = "prefer",
+    split: bool = True,
 ) -> list[CrewDay]:
     """Every crew-day of the plan, sorted by (day, crew_id), each with the reason it was formed.
 
     `required` (a re-plan): crews that must exist on a day, formed first when all their
-    officers are on duty and not already in an earlier required crew of that day.
+    officers are on duty and not already in an earlier required crew of that day, or as a
+    split crew in the free hours of two officers who are (an issued roster's split crews).
 
     Without `needs`, standing partners work together whenever both are on duty and the others
     are paired among themselves. With `needs` (owed visits in a part of the day, checked with
@@ -349,31 +603,29 @@ def form_crews(
     partners = standing_partners(officers)
     by_officer = absences_by_officer(absences)
     by_id = {o.officer_id: o for o in officers}
-    crews: list[tuple[date, tuple[Officer, ...], str, tuple[str, ...]]] = []
+    crews: list[tuple[date, tuple[Officer, ...], Part | None, str, tuple[str, ...]]] = []
     pending = sorted(needs or [], key=lambda n: (n.first_earliest, -n.weight, n.offender_id))
     for day in days(start, end):
         avail = working_officers(officers, day, by_officer, holidays_off)
         avail_ids = {o.officer_id for o in avail}
         used: set[str] = set()
-        for comp in (required or {}).get(day, ()):
-            ids = set(comp)
-            if ids <= avail_ids and not ids & used and len(ids) == len(comp):
-                used.update(ids)
-                crews.append(
-                    (
-                        day,
-                        tuple(by_id[i] for i in sorted(ids)),
-                        "kept from the issued roster (a re-plan keeps its crews)",
-                        (),
-                    )
-                )
+        kept = [
+            tuple(by_id[i] for i in sorted(comp))
+            for comp in (required or {}).get(day, ())
+            if set(comp) <= avail_ids and len(set(comp)) == len(comp)
+        ]
+        for offs, part in _required_day(kept, split):
+            used.update(o.officer_id for o in offs)
+            crews.append(
+                (day, offs, part, "kept from the issued roster (a re-plan keeps its crews)", ())
+            )
         kept_ids = set(used)
         free = [o for o in avail if o.officer_id not in used]
         open_needs = [n for n in pending if n.first_earliest <= day]
+        booked: set[str] = set()
         booked_by: dict[tuple[str, str], list[Requirement]] = {}
         if open_needs:
             pairs = _day_pairs(free, partners, open_needs, area_mode)
-            booked: set[str] = set()
             for a, b in pairs:  # each crew takes the needs it can make, most urgent first
                 mine = [
                     n
@@ -382,11 +634,14 @@ def form_crews(
                 ]
                 booked.update(n.offender_id for n in mine[:NEEDS_PER_CREW])
                 booked_by[(a.officer_id, b.officer_id)] = mine[:NEEDS_PER_CREW]
-            pending = [n for n in pending if n.offender_id not in booked]
         else:
             pairs = _standing_then_rest(free, partners, by_id)
+        today = [tuple(sorted((a, b), key=lambda x: x.officer_id)) for a, b in pairs]
+        whole: dict[tuple[str, ...], str] = {}
+        needs_of: dict[tuple[str, ...], tuple[str, ...]] = {}
         for a, b in pairs:
             used.update((a.officer_id, b.officer_id))
+        for a, b in pairs:
             mine = booked_by.get((a.officer_id, b.officer_id), [])
             if mine:
                 why = _for_needs_reason(a, b, mine, avail, area_mode)
@@ -407,26 +662,35 @@ def form_crews(
                 why = _free_pair_reason(a, b, off)
             if a.area != b.area:
                 why += f" (officers of {_areas((a, b))})"
-            crews.append(
-                (
-                    day,
-                    tuple(sorted((a, b), key=lambda x: x.officer_id)),
-                    why,
-                    tuple(n.offender_id for n in mine),
-                )
-            )
+            ids = tuple(sorted((a.officer_id, b.officer_id)))
+            whole[ids] = why
+            needs_of[ids] = tuple(n.offender_id for n in mine)
         for o in avail:
             if o.officer_id not in used:
-                crews.append((day, (o,), _alone_reason(o, free, used), ()))
-    crews.sort(key=lambda c: (c[0], "+".join(o.officer_id for o in c[1])))
+                whole[(o.officer_id,)] = _alone_reason(o, free, used)
+        today.extend((o,) for o in avail if o.officer_id not in used)
+        split_for: dict[tuple[tuple[str, ...], Part], list[Requirement]] = {}
+        formed = (
+            _split_day(today, open_needs, booked, area_mode, split_for)
+            if split
+            else [(c, None) for c in today]
+        )
+        for offs, part in formed:
+            why, made_for = _reason_in_day(offs, part, whole, split_for, avail, area_mode)
+            ids = tuple(o.officer_id for o in offs)
+            crews.append((day, offs, part, why, made_for or needs_of.get(ids, ())))
+        pending = [n for n in pending if n.offender_id not in booked]
+    crews.sort(key=lambda c: (c[0], "+".join(o.officer_id for o in c[1]), c[2] or (-1, -1)))
     return [
         CrewDay(
             index=i,
             day=d,
             day_index=(d - start).days,
             officers=offs,
+            part_start_min=part[0] if part else None,
+            part_end_min=part[1] if part else None,
             formed_because=why,
-            formed_for=needs_of,
+            formed_for=made_for,
         )
-        for i, (d, offs, why, needs_of) in enumerate(crews)
+        for i, (d, offs, part, why, made_for) in enumerate(crews)
     ]

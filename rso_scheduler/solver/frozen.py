@@ -94,19 +94,18 @@ def place_fixed(
         reason = rules.person_available(r, f.date) or _officers_reason(
             f, dataset, by_officer, holidays_off
         )
-        comp = prob.comp_index.get(tuple(sorted(f.officer_ids)))
-        crew = prob.crews_by_day[d].get(comp) if comp is not None else None
+        crew = prob.crew_with(d, tuple(sorted(f.officer_ids))) if 0 <= d < prob.n_days else None
         if reason is None and crew is None:
             reason = "its crew could not be formed that day (an officer is in another kept crew)"
         if reason is not None:
             why[where] = reason
             continue
-        assert comp is not None and crew is not None
+        assert crew is not None
         stop = st.new_stop(p)
-        alone = functools.partial(prob.timers[comp].evaluate, [stop])
-        reason = rules.crew_can_make(r, crew.officers, prob.area_mode) or rules.window_reachable(
-            r, alone
-        )
+        alone = functools.partial(prob.timer_of(crew).evaluate, [stop])
+        reason = rules.crew_can_make(
+            r, crew.officers, prob.area_mode, crew.part
+        ) or rules.window_reachable(r, alone)
         if reason is not None:
             why[where] = reason
             continue
@@ -132,10 +131,12 @@ def _place_crew_day(
 ) -> None:
     """Route one crew-day's issued visits; drop the least important until they fit."""
     crew = prob.crews[crew_idx]
-    timer = prob.timers[prob.comp_index[crew.officer_ids]]
+    timer = prob.timer_of(crew)
     keep = sorted(items, key=lambda it: (it[0].start_min, it[1].key))
+    # the crew's cap, shared with the officers' other part of the day if they are split
+    cap = prob.visits_left(crew_idx, lambda c: len(st.stops.get(c, [])))
     while keep:
-        too_many = crew.max_visits is not None and len(keep) > crew.max_visits
+        too_many = cap is not None and len(keep) > cap
         order = None if too_many else [s for _, s, _ in keep]
         if order is not None and timer.evaluate(order) is None:
             order = timer.best_order(order)
@@ -235,7 +236,7 @@ def evict_for_owed(
             q = st.person_of[key]
             crew = prob.crews[st.crew_of[key]]
             last = max(st.by_person[q], key=lambda k: (prob.crews[st.crew_of[k]].day_index, k))
-            if key != last or q == p or prob.comp_index[crew.officer_ids] not in comps:
+            if key != last or q == p or prob.comp_of(crew) not in comps:
                 continue
             if not prob.reqs[p].available_on(crew.day):
                 continue
@@ -306,7 +307,7 @@ def evict_for_late(
             crew = prob.crews[st.crew_of[k]]
             if prob.reqs[q].weight >= w or not single(k) or not lo <= crew.day_index < v_day:
                 continue
-            if prob.comp_index[crew.officer_ids] not in comps:
+            if prob.comp_of(crew) not in comps:
                 continue
             if prob.reqs[p].available_on(crew.day) and late(p, crew.day_index) < -lateness:
                 victims.append((prob.reqs[q].weight, crew.day_index, k))
@@ -318,8 +319,9 @@ def evict_for_late(
             stop_v = next(s for s in st.stops[v_crew] if s.key == v)
             _kc, _q, before_k = _remove(st, k)
             rest = st.stops[k_crew]
-            ins = prob.timers[prob.comp_index[crew.officer_ids]].cheapest_insertion(rest, stop_v)
-            full = crew.max_visits is not None and len(rest) >= crew.max_visits
+            ins = prob.timer_of(crew).cheapest_insertion(rest, stop_v)
+            left = prob.visits_left(k_crew, lambda c: len(st.stops.get(c, [])))
+            full = left is not None and left <= 0
             if ins is None or full:
                 _put(st, k, k_crew, q, before_k)
                 st.kept.add(k)

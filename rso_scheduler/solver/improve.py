@@ -43,7 +43,7 @@ class _State(Protocol):
 def _route_cost(prob: Problem, crew_idx: int, order: list[Stop], work: WorkBudget) -> int | None:
     work.spend(1)
     crew = prob.crews[crew_idx]
-    ev = prob.timers[prob.comp_index[crew.officer_ids]].evaluate(order)
+    ev = prob.timer_of(crew).evaluate(order)
     return None if ev is None else ev[0]
 
 
@@ -97,9 +97,9 @@ def _into(
     """(added travel + continuity penalty, position) of the cheapest insertion of a visit into
     one crew-day (its route in `routes` if there, else as planned), or None if it does not fit."""
     other = routes.get(crew_idx, st.stops.get(crew_idx, []))
-    cap = prob.crews[crew_idx].max_visits
-    if cap is not None and len(other) >= cap:
-        return None
+    left = prob.visits_left(crew_idx, lambda i: len(routes.get(i, st.stops.get(i, []))))
+    if left is not None and left <= 0:
+        return None  # its cap, or (split crews) an officer's cap shared by both parts
     ins = _insertion(prob, comp, other, stop, work)
     if ins is None:
         return None
@@ -232,7 +232,7 @@ def swap_visits(prob: Problem, st: _State, work: WorkBudget, day_radius: int, n_
         wa = prob.reqs[pa].weight
         crew_a = prob.crews[a_crew]
         day_a = crew_a.day_index
-        comp_a = prob.comp_index[crew_a.officer_ids]
+        comp_a = prob.comp_of(crew_a)
         route_a = st.stops[a_crew]
         pos_a = next(i for i, s in enumerate(route_a) if s.key == key)
         stop_a = route_a[pos_a]
@@ -386,7 +386,7 @@ def _best_nearer(
     person = st.person_of[key]
     r = prob.reqs[person]
     own = prob.crews[exclude]
-    limit = base_drive_min(prob.timers[prob.comp_index[own.officer_ids]], stop)
+    limit = base_drive_min(prob.timer_of(own), stop)
     days, due = _allowed_days(prob, st, key)
     cur_late = max(0, own.day_index - due) * r.weight
     best: tuple[int, int, int, int] | None = None
@@ -470,7 +470,7 @@ def bring_near(prob: Problem, st: _State, work: WorkBudget) -> dict[str, int]:
             break
         order = st.stops.get(ci, [])
         crew = prob.crews[ci]
-        if not drives_far(crew, prob.timers[prob.comp_index[crew.officer_ids]], order):
+        if not drives_far(crew, prob.timer_of(crew), order):
             continue
         if _empty_day(prob, st, ci, work):
             emptied += 1

@@ -52,11 +52,12 @@ from rso_scheduler.solver.problem import (
     due_index,
     owed_count,
 )
+from rso_scheduler.solver.routing import Route
 from rso_scheduler.solver.state import State as _State
 from rso_scheduler.solver.unannounced import choose_unannounced
 from rso_scheduler.solver.why import far_because, what_it_saved
 from rso_scheduler.solver.work import WorkBudget, evals_for
-from rso_scheduler.travel import longest_leg_min
+from rso_scheduler.travel import base, longest_leg_min
 
 PAIR_FOR_WINDOWS = True  # each day's crews follow the windowed work (crews.form_crews)
 PREFER_NEAR = True  # far crew-days hand their visits to nearer crews of the day (bring_near)
@@ -152,7 +153,7 @@ def _route_round(
     dropped: list[tuple[int, int]] = []
     for crew_idx, slots in sorted(per_crew.items()):
         crew = prob.crews[crew_idx]
-        timer = prob.timers[prob.comp_index[crew.officer_ids]]
+        timer = prob.timer_of(crew)
         keep = list(slots)
         while keep:
             stops = [prob.stop(prob.slots[s].person, s) for s in keep]
@@ -212,7 +213,8 @@ def _try_insert(
                 order = st.stops.get(crew.index, [])
                 if only_busy and not order:
                     continue
-                if crew.max_visits is not None and len(order) >= crew.max_visits:
+                left = prob.visits_left(crew.index, lambda i: len(st.stops.get(i, [])))
+                if left is not None and left <= 0:
                     continue
                 used = sum(s.duration_min for s in order) + r.duration_min
                 if used > crew.end_min - crew.start_min:
@@ -279,16 +281,23 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
         options.owed_until,
     )
     officers = sorted(dataset.officers, key=lambda o: o.officer_id)
-    crews = form_crews(
+    # Split crews are valid by the triangle inequality (each part starts and ends at base); a
+    # user-supplied matrix need not obey it, so none are formed under that model.
+    model = options.travel.model if options.travel is not None else dataset.policy.travel.model
+    crew_args = (
         officers,
         dataset.absences,
         start,
         end,
         holidays_off,
         required_crews(options.fixed),
-        needs=window_needs(reqs) if PAIR_FOR_WINDOWS else None,
-        area_mode=dataset.policy.areas.mode,
+        window_needs(reqs) if PAIR_FOR_WINDOWS else None,
+        dataset.policy.areas.mode,
     )
+    crews = form_crews(*crew_args)
+    no_split = model == "matrix" and any(c.part is not None for c in crews)
+    if no_split:  # said in the notices below
+        crews = form_crews(*crew_args, split=False)
     prob = build_problem(
         start, end, dataset.policy, reqs, crews, officers, options.travel, options.keep_count
     )
@@ -303,6 +312,15 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     def notice(message: str) -> None:
         notices.append(message)
         say(f"note: {message}")
+
+    stats["split_crew_days"] = sum(1 for c in crews if c.part is not None)
+    if no_split:
+        notice(
+            "no split crews (an officer working with two partners in two parts of a day, for "
+            "windowed visits) under the matrix travel model: its minutes need not obey the "
+            "triangle inequality, so the officer's joined day could not be shown to fit; each "
+            "officer works in one crew a day"
+        )
 
     st = _State(prob)
     accepted: dict[int, int] = {}
@@ -517,6 +535,13 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
         )
         or improve_work.clock_fired
     )
+    joins_dropped = check_split_joins(prob, st)
+    if joins_dropped:
+        stats["split_join_dropped"] = joins_dropped
+        notice(
+            f"{joins_dropped} visit(s) of split crews were left out: the drive between an "
+            "officer's two parts of a day did not fit under this travel model"
+        )
     stats["notices"] = notices
     result = _extract(prob, st, options, stats)
     result.not_kept = not_kept
@@ -532,10 +557,11 @@ class _Diagnosis:
     def __init__(self, prob: Problem, st: _State):
         self.prob = prob
         self.st = st
-        self._duty: dict[date, list[Officer]] = {}
+        duty: dict[date, dict[str, Officer]] = {}
         for crews in prob.crews_by_day:
-            for crew in crews.values():
-                self._duty.setdefault(crew.day, []).extend(crew.officers)
+            for crew in crews.values():  # an officer of split crews is in two of them
+                duty.setdefault(crew.day, {}).update((o.officer_id, o) for o in crew.officers)
+        self._duty = {d: list(offs.values()) for d, offs in duty.items()}
 
     def on_duty(self, day: date) -> list[Officer]:
         return self._duty.get(day, [])
@@ -567,7 +593,8 @@ class _Diagnosis:
                 if prob.static_eligibility(person, comp) is None:
                     continue
                 order = st.stops.get(crew.index, [])
-                if crew.max_visits is not None and len(order) >= crew.max_visits:
+                left = prob.visits_left(crew.index, lambda i: len(st.stops.get(i, [])))
+                if left is not None and left <= 0:
                     continue
                 if prob.timers[comp].cheapest_insertion(order, stop) is not None:
                     n += 1
@@ -617,6 +644,93 @@ def _with_late_reasons(
     return [out[v.visit_id] for v in visits]
 
 
+def _split_parts(prob: Problem, st: _State) -> list[tuple[str, int, int]]:
+    """(officer, earlier crew-day, later crew-day) for each officer working in two parts of a
+    day that both have visits, the earlier part first."""
+    out: list[tuple[str, int, int]] = []
+    for (oid, _d), crews in sorted(prob.split_crews.items()):
+        busy = sorted((prob.crews[c].start_min, c) for c in crews if st.stops.get(c))
+        if len(busy) == 2:
+            out.append((oid, busy[0][1], busy[1][1]))
+    return out
+
+
+def _join_fits(prob: Problem, st: _State, oid: str, a: int, b: int) -> bool:
+    """Does the officer's day, the earlier part's visits then the later part's, fit the
+    contract's officer-level rule: the drive from the earlier part's last visit to the later
+    part's first must fit between them? (Always true when travel obeys the triangle
+    inequality: each part starts and ends at base inside its own hours.)"""
+    ra = prob.timer_of(prob.crews[a]).evaluate(st.stops[a])
+    rb = prob.timer_of(prob.crews[b]).evaluate(st.stops[b])
+    if ra is None or rb is None:
+        return False
+    last, first = st.stops[a][-1], st.stops[b][0]
+    end_a = ra[1][-1] + last.duration_min
+    return end_a + prob.cache.minutes(last.place, first.place) <= rb[1][0]
+
+
+def check_split_joins(prob: Problem, st: _State) -> int:
+    """Drop the later part's first visits where an officer's joined day would not fit (a
+    safety net for travel that breaks the triangle inequality); returns how many visits."""
+    dropped = 0
+    for oid, a, b in _split_parts(prob, st):
+        while st.stops.get(b) and st.stops.get(a) and not _join_fits(prob, st, oid, a, b):
+            gone = st.stops[b][0]
+            rest = st.stops[b][1:]
+            order = prob.timer_of(prob.crews[b]).best_order(rest) if rest else []
+            st.stops[b] = order or []
+            for s in [gone] + ([] if order else rest):
+                p = st.person_of.pop(s.key)
+                st.crew_of.pop(s.key)
+                st.by_person[p] = [k for k in st.by_person[p] if k != s.key]
+                st.frozen.discard(s.key)
+                st.kept.discard(s.key)
+                dropped += 1
+    return dropped
+
+
+def _join_split_legs(
+    prob: Problem,
+    st: _State,
+    made: dict[int, Route],
+    routes_raw: list[tuple[date, str, int, list[int], tuple[OfficerLeg, ...]]],
+) -> list[tuple[date, str, int, list[int], tuple[OfficerLeg, ...]]]:
+    """An officer in two parts of a day drives from the earlier part's last visit straight to
+    the later part's first (the contract's officer day): the earlier leg ends on arrival there,
+    the later one starts then, and travel counts that drive instead of the trip via base."""
+    new_legs: dict[tuple[int, str], OfficerLeg] = {}
+    for oid, a, b in _split_parts(prob, st):
+        o = prob.officers[oid]
+        home = base(o)
+        last, first = st.stops[a][-1], st.stops[b][0]
+        ra, rb = made[a], made[b]
+        leg_a = next(g for g in ra.legs if g.officer_id == oid)
+        leg_b = next(g for g in rb.legs if g.officer_id == oid)
+        join_min = prob.cache.minutes(last.place, first.place)
+        join_km = prob.cache.km(last.place, first.place)
+        arrive = ra.starts_min[-1] + last.duration_min + join_min
+        new_legs[a, oid] = OfficerLeg(
+            oid,
+            leg_a.depart_min,
+            arrive,
+            leg_a.travel_min - prob.cache.minutes(last.place, home) + join_min,
+            round(leg_a.travel_km - prob.cache.km(last.place, home) + join_km, 3),
+        )
+        new_legs[b, oid] = OfficerLeg(
+            oid,
+            arrive,
+            leg_b.return_min,
+            leg_b.travel_min - prob.cache.minutes(home, first.place),
+            round(leg_b.travel_km - prob.cache.km(home, first.place), 3),
+        )
+    if not new_legs:
+        return routes_raw
+    return [
+        (day, cid, ci, keys, tuple(new_legs.get((ci, g.officer_id), g) for g in legs))
+        for day, cid, ci, keys, legs in routes_raw
+    ]
+
+
 def _extract(
     prob: Problem,
     st: _State,
@@ -626,11 +740,12 @@ def _extract(
     """Plain roster rows, crew routes, unscheduled visits with reasons, and statistics."""
     rows: list[tuple[date, str, int, int, int, int]] = []  # day, crew_id, start, end, person, key
     routes_raw: list[tuple[date, str, int, list[int], tuple[OfficerLeg, ...]]] = []
+    made: dict[int, Route] = {}
     for crew_idx, order in sorted(st.stops.items()):
         if not order:
             continue
         crew = prob.crews[crew_idx]
-        timer = prob.timers[prob.comp_index[crew.officer_ids]]
+        timer = prob.timer_of(crew)
         route = timer.make_route(order)
         if route is None:  # cannot happen: every order kept here was checked
             raise PlanError(f"internal error: crew {crew.crew_id} on {crew.day} lost its timing")
@@ -645,11 +760,13 @@ def _extract(
                     s.key,
                 )
             )
+        made[crew_idx] = route
         legs = tuple(
             OfficerLeg(g.officer_id, g.depart_min, g.return_min, g.travel_min, g.travel_km)
             for g in route.legs
         )
         routes_raw.append((crew.day, crew.crew_id, crew_idx, [s.key for s in order], legs))
+    routes_raw = _join_split_legs(prob, st, made, routes_raw)
     rows.sort(key=lambda r: (r[0], r[1], r[2], prob.reqs[r[4]].offender_id))
     visit_id = {row[5]: f"V{i + 1:05d}" for i, row in enumerate(rows)}
     # dues follow the planned dates: the first owed visit satisfies the first due date, each
@@ -780,7 +897,7 @@ def _crew_records(
 
     out = []
     for c in sorted(prob.crews, key=lambda c: (c.day, c.crew_id)):
-        timer = prob.timers[prob.comp_index[c.officer_ids]]
+        timer = prob.timer_of(c)
         order = st.stops.get(c.index, [])
         longest = longest_leg_min(timer.cache.minutes, timer.bases, [s.place for s in order])
         why = c.formed_because

@@ -12,6 +12,7 @@ to the crews nearest the person each day.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -27,7 +28,7 @@ from rso_scheduler.rules import (
     last_owed_floor,
     window_reachable,
 )
-from rso_scheduler.solver.crews import CrewDay
+from rso_scheduler.solver.crews import CompKey, CrewDay, comp_order
 from rso_scheduler.solver.routing import CrewTimer, Stop, TravelCache
 from rso_scheduler.travel import Place, Travel, base, travel_for
 
@@ -61,14 +62,16 @@ class Problem:
     area_mode: str
     officers: dict[str, Officer]
     slots: list[Slot] = field(default_factory=list)
-    comps: list[tuple[str, ...]] = field(default_factory=list)  # distinct crew compositions
-    comp_index: dict[tuple[str, ...], int] = field(default_factory=dict)
+    comps: list[tuple[str, ...]] = field(default_factory=list)  # officers of each composition
+    comp_index: dict[CompKey, int] = field(default_factory=dict)  # (officers, part) -> comp
     timers: list[CrewTimer] = field(default_factory=list)
     crews_by_day: list[dict[int, CrewDay]] = field(default_factory=list)  # day -> comp -> crew
     approx_min: np.ndarray | None = None  # person x comp: max over officers of one-way minutes
     ranked_cache: dict[int, list[int]] = field(default_factory=dict)
     duty_days: frozenset[date] = frozenset()  # days some officer is on duty (some crew exists)
     person_index: dict[str, int] = field(default_factory=dict)  # offender_id -> index in reqs
+    # officers in two parts of a day (split crews): (officer, day index) -> their crew indices
+    split_crews: dict[tuple[str, int], tuple[int, ...]] = field(default_factory=dict)
     _elig: dict[tuple[int, int], tuple[int, int] | None] = field(default_factory=dict)
     keep_count: bool = False  # charge keep-count deadlines (a month of a long plan, not the first)
     _deadline: dict[int, int | None] = field(default_factory=dict)
@@ -85,6 +88,37 @@ class Problem:
         ws = r.window_start_min if r.window_start_min is not None else 0
         we = r.window_end_min if r.window_end_min is not None else DAY_MIN
         return Stop(key, r.lat, r.lon, r.duration_min, ws, we, r.offender_id)
+
+    def comp_of(self, crew: CrewDay) -> int:
+        """The index of a crew-day's composition (officers and part of the day)."""
+        return self.comp_index[crew.comp_key]
+
+    def timer_of(self, crew: CrewDay) -> CrewTimer:
+        """The timer of a crew-day (its officers, inside its part of the day)."""
+        return self.timers[self.comp_index[crew.comp_key]]
+
+    def crew_with(self, day_index: int, officer_ids: tuple[str, ...]) -> CrewDay | None:
+        """The crew-day of exactly these officers on a day (at most one: split crews of one
+        officer have different partners), or None."""
+        for crew in self.crews_by_day[day_index].values():
+            if crew.officer_ids == officer_ids:
+                return crew
+        return None
+
+    def visits_left(self, crew_idx: int, routed: Callable[[int], int]) -> int | None:
+        """How many more visits a crew-day may take (None: no cap): its visit cap, and for an
+        officer in two parts of the day their `max_visits_per_day` shared by both parts.
+        `routed(crew index)` is how many visits a crew-day holds now."""
+        crew = self.crews[crew_idx]
+        cap = crew.max_visits
+        left = None if cap is None else cap - routed(crew_idx)
+        for o in crew.officers:
+            mine = self.split_crews.get((o.officer_id, crew.day_index))
+            if mine is None or o.max_visits_per_day is None:
+                continue
+            own = o.max_visits_per_day - sum(routed(c) for c in mine)
+            left = own if left is None else min(left, own)
+        return left
 
     def step_days(self, person: int) -> int:
         """Least days between two planned visits of a person (min gap, and window before due)."""
@@ -129,7 +163,7 @@ class Problem:
         """Why a crew composition can never make the person's visit (None: it can)."""
         r = self.reqs[person]
         timer = self.timers[comp]
-        return crew_can_make(r, timer.officers, self.area_mode) or window_reachable(
+        return crew_can_make(r, timer.officers, self.area_mode, timer.part) or window_reachable(
             r, lambda: timer.evaluate([self.stop(person, -1)])
         )
 
@@ -201,13 +235,18 @@ def build_problem(
         officers={o.officer_id: o for o in officers},
         keep_count=keep_count,
     )
-    comps = sorted({c.officer_ids for c in crews})
+    keys = sorted({c.comp_key for c in crews}, key=comp_order)
+    comps = [ids for ids, _part in keys]
     prob.comps = comps
-    prob.comp_index = {c: i for i, c in enumerate(comps)}
-    prob.timers = [CrewTimer([prob.officers[i] for i in c], cache) for c in comps]
+    prob.comp_index = {k: i for i, k in enumerate(keys)}
+    prob.timers = [CrewTimer([prob.officers[i] for i in ids], cache, part) for ids, part in keys]
     prob.crews_by_day = [{} for _ in range(prob.n_days)]
+    per_officer_day: dict[tuple[str, int], list[int]] = {}
     for c in crews:
-        prob.crews_by_day[c.day_index][prob.comp_index[c.officer_ids]] = c
+        prob.crews_by_day[c.day_index][prob.comp_index[c.comp_key]] = c
+        for oid in c.officer_ids:
+            per_officer_day.setdefault((oid, c.day_index), []).append(c.index)
+    prob.split_crews = {k: tuple(v) for k, v in per_officer_day.items() if len(v) > 1}
     # one-way minutes from every officer base to every person (the travel model's, in bulk)
     off_ids = sorted(prob.officers)
     col = {oid: i for i, oid in enumerate(off_ids)}

@@ -5,7 +5,8 @@ is found exactly by dynamic programming over subsets with Pareto labels (finish 
 for up to `EXACT_MAX_STOPS` visits, and by cheapest insertion beyond that. Every timing uses
 the run's travel object (`travel.Travel`, through `TravelCache`), so what is planned here is
 what the checker re-derives (travel may differ by direction: one-way streets):
-- each officer leaves their own base no earlier than their shift start and is back by its end;
+- each officer leaves their own base no earlier than their shift start and is back by its end
+  (inside the crew's part of the day for a split crew);
 - the crew starts a visit only when every officer has arrived, inside the person's window;
 - visits start as early as possible (waiting is allowed when a window opens later).
 """
@@ -86,13 +87,27 @@ class TravelCache:
 
 
 class CrewTimer:
-    """Timing rules of one crew: officers' bases and shifts, plus a travel cache."""
+    """Timing rules of one crew: officers' bases and shifts, plus a travel cache.
 
-    def __init__(self, officers: Sequence[Officer], cache: TravelCache):
+    A split crew (`part`: the part of the day it covers) has each officer leave base no earlier
+    than the part's start and back by its end, so the officer's other part of the day, which
+    does not overlap it, starts and ends at base too.
+    """
+
+    def __init__(
+        self,
+        officers: Sequence[Officer],
+        cache: TravelCache,
+        part: tuple[int, int] | None = None,
+    ):
         self.officers = tuple(officers)
         self.cache = cache
+        self.part = part
         self.bases = [base(o) for o in self.officers]
-        self.end_cap = min(o.shift_end_min for o in self.officers)
+        lo, hi = part if part is not None else (0, 24 * 60)
+        self.starts = [max(o.shift_start_min, lo) for o in self.officers]
+        self.ends = [min(o.shift_end_min, hi) for o in self.officers]
+        self.end_cap = min(self.ends)
 
     def out_legs(self, stop: Stop) -> list[int]:
         """Minutes from each officer's base to the stop."""
@@ -104,17 +119,12 @@ class CrewTimer:
 
     def first_start(self, stop: Stop) -> int:
         """Earliest start of a first visit: every officer must have arrived from their base."""
-        arrive = max(
-            o.shift_start_min + t for o, t in zip(self.officers, self.out_legs(stop), strict=True)
-        )
+        arrive = max(s + t for s, t in zip(self.starts, self.out_legs(stop), strict=True))
         return max(arrive, stop.window_start_min)
 
     def fits_home(self, stop: Stop, end_min: int) -> bool:
         """Can every officer get back to base by shift end after finishing `stop` at `end_min`?"""
-        return all(
-            end_min + t <= o.shift_end_min
-            for o, t in zip(self.officers, self.back_legs(stop), strict=True)
-        )
+        return all(end_min + t <= e for e, t in zip(self.ends, self.back_legs(stop), strict=True))
 
     def evaluate(self, stops: Sequence[Stop]) -> tuple[int, list[int]] | None:
         """(travel minutes over all officers, start times) of this order, or None if infeasible."""

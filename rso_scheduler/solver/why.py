@@ -81,7 +81,8 @@ def _alternatives(
             continue
         able += 1
         order = stops.get(other.index, [])
-        if other.max_visits is not None and len(order) >= other.max_visits:
+        left = prob.visits_left(other.index, lambda i: len(stops.get(i, [])))
+        if left is not None and left <= 0:
             continue
         if prob.timers[comp].cheapest_insertion(order, stop) is not None:
             room += 1
