@@ -205,3 +205,20 @@ def test_what_a_far_crew_saved_names_its_manager_or_the_others_with_room() -> No
     )
     assert idle == "made no visits"
     assert _saved("F1")[0] == "takes their named offender manager to P0"
+
+
+def test_reason_split_crews() -> None:
+    """A split crew names its part of the day and what it was formed for; a crew cut to a part
+    and a lone officer's rest of a shift say so."""
+    from tests.test_solver_crews import MONDAY as SPLIT_DAY
+    from tests.test_solver_crews import _crews_of_day, _split_case
+
+    people, offs = _split_case()
+    why = {c.crew_id: c.formed_because for c in _crews_of_day(dataset(people, offs), SPLIT_DAY)}
+    assert why["L1+L2"] == (
+        "split crew for 18:00-22:00 (each officer works with another partner or alone in the "
+        "rest of their shift): paired for 1 owed visit in set hours in Reading (E0's "
+        "19:00-21:00 visit)"
+    )
+    assert why["D1+L1"].endswith("; for 14:00-18:00 only, as an officer of it is in a split crew")
+    assert why["L2"] == "alone for 14:00-18:00, the rest of the shift outside a split crew"
