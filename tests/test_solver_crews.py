@@ -84,21 +84,6 @@ def test_plan_makes_the_evening_visits(tmp_path: Path, monkeypatch: pytest.Monke
     assert len(run(ds).unscheduled) == 2
 
 
-def test_officers_left_to_pair_are_matched_exactly() -> None:
-    """Four free officers along a road: pairing the nearest two first leaves the two ends
-    together (22 km apart); the exact matching pairs neighbours (10 km each)."""
-    from rso_scheduler.solver.crews import _best_matching, _greedy_matching
-
-    km = 1 / 69.4  # degrees of longitude per km at this latitude, about
-    offs = [officer(o, lon=-1.0 + x * km) for o, x in (("A", 0), ("B", 10), ("C", 12), ("D", 22))]
-
-    def ids(pairs: list) -> list[str]:
-        return sorted(f"{a.officer_id}+{b.officer_id}" for a, b in pairs)
-
-    assert ids(_greedy_matching(offs)) == ["A+D", "B+C"]
-    assert ids(_best_matching(offs)) == ["A+B", "C+D"]
-
-
 # --- split crews: two partners in two parts of a day -------------------------------------
 
 MONDAY = date(2027, 1, 4)

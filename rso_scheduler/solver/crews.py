@@ -156,52 +156,6 @@ def _greedy_matching(
     return out
 
 
-# Officers left to pair on a day are matched exactly (dynamic programming over subsets, about
-# n * 2^n steps: 0.1 s for a force month) up to this many, greedily beyond.
-EXACT_MATCH_MAX = 14
-_PAIR_FIRST = 1e7  # every pair formed counts more than any difference in value
-
-
-def _best_matching(
-    officers: list[Officer], value: Callable[[Officer, Officer], float] = pair_score
-) -> list[tuple[Officer, Officer]]:
-    """As many pairs as possible, then the greatest total value: exact for a few officers (the
-    greedy matching can leave the last two officers of a day far apart), greedy beyond."""
-    n = len(officers)
-    if n > EXACT_MATCH_MAX:
-        return _greedy_matching(officers, value)
-    w = [[0.0] * n for _ in range(n)]
-    ok = [[False] * n for _ in range(n)]
-    for i in range(n):
-        for j in range(i + 1, n):
-            if can_pair(officers[i], officers[j]):
-                ok[i][j] = True
-                w[i][j] = _PAIR_FIRST + value(officers[i], officers[j])
-    best: dict[int, tuple[float, tuple[tuple[int, int], ...]]] = {0: (0.0, ())}
-
-    def solve(mask: int) -> tuple[float, tuple[tuple[int, int], ...]]:
-        got = best.get(mask)
-        if got is not None:
-            return got
-        i = (mask & -mask).bit_length() - 1
-        rest = mask & ~(1 << i)
-        top = solve(rest)  # i alone
-        for j in range(i + 1, n):
-            if rest >> j & 1 and ok[i][j]:
-                sub = solve(rest & ~(1 << j))
-                cand = (sub[0] + w[i][j], ((i, j), *sub[1]))
-                if cand[0] > top[0] + 1e-9:
-                    top = cand
-        best[mask] = top
-        return top
-
-    pairs = solve((1 << n) - 1)[1]
-    return sorted(
-        ((officers[i], officers[j]) for i, j in pairs),
-        key=lambda p: (p[0].officer_id, p[1].officer_id),
-    )
-
-
 def standing_partners(officers: list[Officer]) -> dict[str, str]:
     """Each officer's standing partner for the plan (officer_id -> officer_id)."""
     by_id = sorted(officers, key=lambda o: o.officer_id)
@@ -225,7 +179,7 @@ def _standing_then_rest(
             continue
         used.update((o.officer_id, p))
         out.append((o, by_id[p]))
-    out.extend(_best_matching([o for o in avail if o.officer_id not in used]))
+    out.extend(_greedy_matching([o for o in avail if o.officer_id not in used]))
     return out
 
 
