@@ -38,6 +38,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+# far visits, near crews, far pairs and long legs: the planner's own thresholds (one home)
+from rso_scheduler.solver.why import (  # noqa: E402
+    FAR_PAIR_KM,
+    FAR_VISIT_MIN,
+    LONG_LEG_MIN,
+    NEAR_CREW_MIN,
+)
+
 # name: (people, officers, time limit in seconds)
 SIZES: dict[str, tuple[int, int, float]] = {
     "team": (300, 8, 60.0),
@@ -180,10 +188,67 @@ def _roster_hash(dataset: Any, res: Any, tmp: Path, name: str) -> str:
     return hashlib.sha256((tmp / name / "roster.csv").read_bytes()).hexdigest()[:12]
 
 
+def _far_visits(dataset: Any, res: Any, travel: Any) -> int:
+    """Visits made by a crew more than FAR_VISIT_MIN away while another crew-day of the day that
+    could make it (`rules.crew_can_make`) was within NEAR_CREW_MIN of it and had room (the visit
+    inserted into its day as planned still fits, by the planner's routing with the run's travel)."""
+    from rso_scheduler.demand import requirements
+    from rso_scheduler.rules import crew_can_make, crew_visit_cap
+    from rso_scheduler.solver.routing import CrewTimer, Stop, TravelCache
+    from rso_scheduler.travel import base, home
+
+    officers = dataset.officer_by_id()
+    people = dataset.offender_by_id()
+    mode = dataset.policy.areas.mode
+    reqs = {r.offender_id: r for r in requirements(dataset, START, END, include_optional=True)}
+    cache = TravelCache(travel)
+    timers: dict[tuple[str, ...], Any] = {}
+    by_crew: dict[tuple[Any, tuple[str, ...]], list[Any]] = defaultdict(list)
+    for v in res.visits:
+        by_crew[(v.date, v.officer_ids)].append(v)
+    crews_of_day: dict[Any, set[tuple[str, ...]]] = defaultdict(set)
+    for c in getattr(res, "crew_days", []):
+        crews_of_day[c.date].add(tuple(c.officer_ids))
+    for d, ids in by_crew:
+        crews_of_day[d].add(ids)
+
+    def stop(v_or_id: str, key: int) -> Any:
+        r = reqs[v_or_id]
+        ws = r.window_start_min if r.window_start_min is not None else 0
+        we = r.window_end_min if r.window_end_min is not None else 24 * 60
+        return Stop(key, r.lat, r.lon, r.duration_min, ws, we, r.offender_id)
+
+    def drive(ids: tuple[str, ...], oid: str) -> int:
+        return max(travel.minutes(base(officers[o]), home(people[oid])) for o in ids)
+
+    far = 0
+    for v in res.visits:
+        if v.offender_id not in reqs or drive(v.officer_ids, v.offender_id) <= FAR_VISIT_MIN:
+            continue
+        r = reqs[v.offender_id]
+        for ids in sorted(crews_of_day[v.date]):
+            if ids == v.officer_ids or drive(ids, v.offender_id) > NEAR_CREW_MIN:
+                continue
+            offs = [officers[o] for o in ids]
+            if crew_can_make(r, offs, mode) is not None:
+                continue
+            mine = sorted(by_crew.get((v.date, ids), []), key=lambda x: x.start_min)
+            cap = crew_visit_cap(offs)
+            if cap is not None and len(mine) >= cap:
+                continue
+            timer = timers.setdefault(ids, CrewTimer(offs, cache))
+            order = [stop(x.offender_id, i) for i, x in enumerate(mine)]
+            if timer.cheapest_insertion(order, stop(v.offender_id, len(order))) is not None:
+                far += 1
+                break
+    return far
+
+
 def _shape(dataset: Any, res: Any) -> dict[str, Any]:
-    """Idle officer-days, the longest single drive, cross-area pairs, evening visits missed."""
+    """Idle officer-days, the longest single drive, cross-area pairs, evening visits missed,
+    long legs, far pairs and far visits."""
     from rso_scheduler.calendar import absences_by_officer, bank_holidays, days, officer_works
-    from rso_scheduler.travel import base, home, travel_for
+    from rso_scheduler.travel import base, haversine_km, home, travel_for
 
     travel = travel_for(None, dataset.policy)
     officers = dataset.officer_by_id()
@@ -202,18 +267,31 @@ def _shape(dataset: Any, res: Any) -> dict[str, Any]:
         for oid in v.officer_ids:
             seq[(oid, v.date)].append(v)
     longest = 0
+    long_legs = 0
     for (oid, _d), vs in seq.items():
         o = officers[oid]
         pts = [base(o)]
         pts += [home(people[v.offender_id]) for v in sorted(vs, key=lambda v: v.start_min)]
         pts.append(base(o))
         for a, b in zip(pts, pts[1:], strict=False):
-            longest = max(longest, travel.minutes(a, b))
+            leg = travel.minutes(a, b)
+            longest = max(longest, leg)
+            long_legs += leg > LONG_LEG_MIN
     pairs = {
         (v.date, v.officer_ids)
         for v in res.visits
         if len(v.officer_ids) == 2
         and officers[v.officer_ids[0]].area != officers[v.officer_ids[1]].area
+    }
+
+    def apart_km(ids: tuple[str, ...]) -> float:
+        a, b = (officers[i] for i in ids)
+        return haversine_km(a.base_lat, a.base_lon, b.base_lat, b.base_lon)
+
+    far_pairs = {
+        (v.date, v.officer_ids)
+        for v in res.visits
+        if len(v.officer_ids) == 2 and apart_km(v.officer_ids) > FAR_PAIR_KM
     }
     evening_missed = sum(
         1 for u in res.unscheduled if (people[u.offender_id].window_start_min or 0) >= 17 * 60
@@ -221,7 +299,10 @@ def _shape(dataset: Any, res: Any) -> dict[str, Any]:
     return {
         "idle_officer_days": sum(1 for k in on_duty if k not in busy),
         "longest_leg_min": longest,
+        "long_legs": long_legs,
         "cross_area_pairs": len(pairs),
+        "far_pairs": len(far_pairs),
+        "far_visits": _far_visits(dataset, res, travel),
         "evening_missed": evening_missed,
     }
 
@@ -318,10 +399,11 @@ def table(results: list[dict[str, Any]]) -> str:
             )
     lines.append("")
     lines.append(
-        "| instance | planner | idle officer-days | longest leg min | cross-area pairs | "
-        "evening missed | roster hash | hash, second run under load |"
+        "| instance | planner | idle officer-days | longest leg min | legs over "
+        f"{LONG_LEG_MIN} min | cross-area pairs | far pairs | far visits | evening missed | "
+        "roster hash | hash, second run under load |"
     )
-    lines.append("|" + "---|" * 8)
+    lines.append("|" + "---|" * 11)
     for r in results:
         for planner in ("greedy", "optimiser"):
             m = r["rows"][planner]
@@ -331,7 +413,8 @@ def table(results: list[dict[str, Any]]) -> str:
             first = m["hash"] + (" (safety net fired)" if m.get("net_fired_first") else "")
             lines.append(
                 f"| {_instance(r)} | {planner} | {m['idle_officer_days']} | "
-                f"{m['longest_leg_min']} | {m['cross_area_pairs']} | {m['evening_missed']} | "
+                f"{m['longest_leg_min']} | {m['long_legs']} | {m['cross_area_pairs']} | "
+                f"{m['far_pairs']} | {m['far_visits']} | {m['evening_missed']} | "
                 f"{first} | {loaded} |"
             )
     lines.append("")
@@ -377,7 +460,15 @@ def write_section(text: str) -> None:
         "officer's minutes, pulled-forward visits included (greedy never pulls forward).\n"
         "*spread*: visits of the busiest officer minus the least busy. *load CV*: coefficient of\n"
         "variation of each officer's visits per available day (officers with no day left out;\n"
-        "lower is fairer).\n\n"
+        "lower is fairer). *legs over 90 min*: officers' single drives (base to visit, visit to\n"
+        "visit, visit to base) longer than 90 minutes. *far pairs*: crew-days with visits whose two\n"
+        f"officers' bases are more than {FAR_PAIR_KM:.0f} km apart. *far visits*: visits made by a\n"
+        f"crew more than {FAR_VISIT_MIN} min from the home (the longer of its officers' drives\n"
+        "from base) while another crew-day of that day that could make it\n"
+        f"(`rules.crew_can_make`) was within {NEAR_CREW_MIN} min and had room: the visit inserted\n"
+        "into that crew's day as planned still fits, timed by the planner's routing\n"
+        "(`solver/routing.py`) with the run's travel. The greedy's crews vary per visit, so its\n"
+        "room check sees only the visits of the same pair that day (optimistic).\n\n"
         "Reproduce: `.venv/bin/python bench/bench_plan.py --sizes all --write`.\n\n"
         f"{text}\n\n"
         f"Measured {now} at commit {commit} on {_machine()}.\n"

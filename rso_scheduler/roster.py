@@ -81,6 +81,18 @@ class CrewRoute:
         return sum(leg.travel_km for leg in self.legs)
 
 
+@dataclass(frozen=True)
+class CrewDayRecord:
+    """A crew-day the plan formed (with or without visits) and why: one row of crews.csv."""
+
+    date: dt.date
+    crew_id: str  # e.g. "TV001+TV007"; matches `CrewRoute.crew_id`
+    officer_ids: tuple[str, ...]
+    start_min: int  # the crew's shared shift
+    end_min: int
+    formed_because: str  # plain English, never coordinates
+
+
 @dataclass
 class PlanResult:
     """Everything a plan produced. `stats` holds solver figures (status, iterations, bounds)."""
@@ -98,6 +110,8 @@ class PlanResult:
     stats: dict[str, Any] = field(default_factory=dict)
     # a re-plan: why each issued visit (offender_id, issued date) could not be kept as it was
     not_kept: dict[tuple[str, dt.date], str] = field(default_factory=dict)
+    # every crew-day formed, sorted by (date, crew_id), with the reason it was formed
+    crew_days: list[CrewDayRecord] = field(default_factory=list)
 
     @property
     def on_time(self) -> int:

@@ -17,7 +17,7 @@ estimates only (nearest-neighbour pruning, distance checks): they are never trav
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -71,6 +71,18 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dl = math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def longest_leg_min(
+    minutes: Callable[[Place, Place], int], bases: Sequence[Place], stops: Sequence[Place]
+) -> int:
+    """The longest single drive of a crew-day: each officer from their base through the stops
+    in order and back (0 without stops)."""
+    if not stops:
+        return 0
+    legs = [minutes(b, stops[0]) for b in bases] + [minutes(stops[-1], b) for b in bases]
+    legs += [minutes(a, b) for a, b in zip(stops, stops[1:], strict=False)]
+    return max(legs)
 
 
 def contract_minutes(km_straight: float, travel: TravelPolicy) -> int:

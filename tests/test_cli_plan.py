@@ -16,7 +16,14 @@ from rso_scheduler.cli import main
 from rso_scheduler.errors import OutputError
 from tests.conftest import SAMPLE_DIR
 
-EXPECTED = {"roster.csv", "unscheduled.csv", "summary.json", "run.json", "day_sheets"}
+EXPECTED = {
+    "roster.csv",
+    "unscheduled.csv",
+    "summary.json",
+    "run.json",
+    "crews.csv",
+    "day_sheets",
+}
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -63,6 +70,29 @@ def test_plan_tiny_then_check(tiny_dir: Path, tmp_path: Path, solver: str) -> No
     assert_private(out)
     code, text = run("check", str(tiny_dir), str(out))
     assert code == 0 and text.startswith("no violations"), text  # fmt: skip
+
+
+def test_every_crew_day_says_why(tiny_dir: Path, tmp_path: Path) -> None:
+    """crews.csv gives every crew-day a reason, and each crew-day map page shows it, also when
+    `rso map` redraws the maps from the plan folder."""
+    out = tmp_path / "out"
+    code, text = run(
+        "plan", str(tiny_dir), "--month", "2027-01", "--out", str(out), "--time-limit", "5",
+        "--quiet",
+    )  # fmt: skip
+    assert code == 0, text
+    with (out / "crews.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and all(r["formed_because"] for r in rows)
+    busy = [r for r in rows if int(r["visits"]) > 0]
+    assert busy
+    for again in (False, True):
+        if again:
+            code, text = run("map", str(out), "--data", str(tiny_dir))
+            assert code == 0, text
+        pages = sorted((out / "maps").glob("2027-*/*.html"))
+        assert len(pages) == len(busy)
+        assert all("Why this crew: " in p.read_text() for p in pages)
 
 
 @pytest.mark.skipif(not SAMPLE_DIR.is_dir(), reason="data/sample is not present")

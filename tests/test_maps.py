@@ -759,3 +759,25 @@ def test_route_tooltip_gives_each_stations_times():
     assert _times_text(two) == (
         "A: leave base ~08:20, back ~15:00; W: leave base ~07:50, back ~15:50, ~12 km"
     )
+
+
+def test_crew_day_page_says_why_the_crew_was_formed(tmp_path):
+    """The crew-day page shows crews.csv's reason, HTML-escaped; other crew-days show none."""
+    out = _plan_folder(tmp_path / "out")
+    (out / "crews.csv").write_text(
+        f'date,crew_id,officer_ids,formed_because\n2027-01-04,A1+A2,A1;A2,"paired for {EVIL}"\n',
+        encoding="utf-8",
+    )
+    write_maps(out, _dataset())
+    page = (out / "maps" / "2027-01-04" / "A1+A2.html").read_text()
+    assert "Why this crew: paired for &lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert f"paired for {EVIL}" not in page  # never raw
+    other = (out / "maps" / "2027-01-05" / "A1+A2.html").read_text()
+    assert "Why this crew" not in other
+
+
+def test_plan_folder_without_crews_csv_shows_no_reason(written):
+    """An older plan folder (no crews.csv) still draws, with no reason line and no error."""
+    out, _ = written
+    assert not (out / "crews.csv").exists()
+    assert "Why this crew" not in (out / "maps" / "2027-01-04" / "A1+A2.html").read_text()

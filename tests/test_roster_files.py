@@ -14,14 +14,24 @@ from rso_scheduler.errors import InputError, OutputError
 from rso_scheduler.models import Dataset, InputFile, Offender, Officer, RiskLevel, VisitKind
 from rso_scheduler.outputs.files import staged_output
 from rso_scheduler.outputs.roster_files import (
+    CREW_COLUMNS,
     ROSTER_COLUMNS,
+    parse_crews,
     parse_roster,
     parse_unscheduled,
+    read_crews,
     read_roster,
     write_plan,
 )
 from rso_scheduler.policy import Policy
-from rso_scheduler.roster import CrewRoute, OfficerLeg, PlannedVisit, PlanResult, Unscheduled
+from rso_scheduler.roster import (
+    CrewDayRecord,
+    CrewRoute,
+    OfficerLeg,
+    PlannedVisit,
+    PlanResult,
+    Unscheduled,
+)
 from tests.solver_helpers import straight_min
 
 START, END = date(2027, 1, 1), date(2027, 1, 31)
@@ -86,7 +96,11 @@ def _result() -> PlanResult:
         date(2027, 1, 20),
         "capacity: all eligible officers full before plan end",
     )
-    return PlanResult(START, END, [v1, v2], [un], [route], 3, 1.234, 7, 30.0, stats={"solver": "test"})  # fmt: skip
+    crews = [
+        CrewDayRecord(date(2027, 1, 4), "A/1+B", ("A/1", "B"), 480, 960, "=standing partners"),
+        CrewDayRecord(date(2027, 1, 5), "A/1+B", ("A/1", "B"), 480, 960, "standing partners"),
+    ]
+    return PlanResult(START, END, [v1, v2], [un], [route], 3, 1.234, 7, 30.0, stats={"solver": "test"}, crew_days=crews)  # fmt: skip
 
 
 @pytest.fixture
@@ -132,6 +146,58 @@ def test_roster_columns_in_contract_order(written: Path) -> None:
     assert rows[2][13] == "true" and rows[2][8] == "0"  # fmt: skip
 
 
+def test_crews_csv_one_row_per_crew_day(written: Path) -> None:
+    """crews.csv: every crew-day formed (an idle one too) with its figures and its reason,
+    formulas neutralised, readable back by parse_crews."""
+    text = (written / "crews.csv").read_text()
+    rows = list(csv.reader(text.splitlines()))
+    assert tuple(rows[0]) == CREW_COLUMNS
+    ds = _dataset()
+    people, officers = ds.offender_by_id(), ds.officer_by_id()
+    home1, home2 = people["P1"], people["=HYPERLINK(1)"]
+    base = officers["B"]
+    legs = [
+        straight_min(base.base_lat, base.base_lon, home1.lat, home1.lon, ds.policy.travel),
+        straight_min(home1.lat, home1.lon, home2.lat, home2.lon, ds.policy.travel),
+        straight_min(home2.lat, home2.lon, base.base_lat, base.base_lon, ds.policy.travel),
+    ]
+    assert rows[1] == [
+        "2027-01-04",
+        "A/1+B",
+        "A/1;B",
+        ";",
+        "08:00",
+        "16:00",
+        "2",
+        "50",
+        str(max(legs)),
+        "'=standing partners",
+    ]
+    assert rows[2][:3] == ["2027-01-05", "A/1+B", "A/1;B"] and rows[2][6:9] == ["0", "0", "0"]
+    back = parse_crews(text)
+    assert [(c.date, c.crew_id, c.formed_because) for c in back] == [
+        (date(2027, 1, 4), "A/1+B", "=standing partners"),
+        (date(2027, 1, 5), "A/1+B", "standing partners"),
+    ]
+
+
+def test_crews_csv_of_long_officer_ids_reads_back() -> None:
+    """A crew of two officers with the longest ids allowed reads back (its crew id is longer
+    than one id may be); a row with no crew id is a located error."""
+    a, b = "A" * 64, "B" * 64
+    back = parse_crews(f"date,crew_id,officer_ids,formed_because\n2027-01-04,{a}+{b},{a};{b},x\n")
+    assert back[0].crew_id == f"{a}+{b}" and back[0].officer_ids == (a, b)
+    with pytest.raises(InputError) as err:
+        parse_crews("date,crew_id,officer_ids,formed_because\n2027-01-04,,A,x\n")
+    (p,) = err.value.problems
+    assert (p.file, p.line, p.column) == ("crews.csv", 2, "crew_id")
+
+
+def test_crews_csv_missing_reads_as_none(tmp_path: Path) -> None:
+    """An older plan folder without crews.csv has no crew reasons, and that is no error."""
+    assert read_crews(tmp_path) == []
+
+
 def test_files_are_private(written: Path) -> None:
     """Every file written is readable by the owner only."""
     paths = [p for p in written.rglob("*") if p.is_file()]
@@ -140,6 +206,7 @@ def test_files_are_private(written: Path) -> None:
         "unscheduled.csv",
         "summary.json",
         "run.json",
+        "crews.csv",
         "index.csv",
     }
     for p in paths:

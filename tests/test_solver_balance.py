@@ -70,6 +70,17 @@ def test_exchange_balances_and_keeps_days() -> None:
     assert max(load.values()) - min(load.values()) < 10
 
 
+def test_traded_crew_says_what_the_trade_gained() -> None:
+    """A crew changed by a trade says who traded, what it gained and how it was formed."""
+    prob, st = _busy_first_crew()
+    exchange_officers(prob, st, deadline=float("inf"))  # type: ignore[arg-type]
+    traded = [c for c in prob.crews if "traded places" in c.formed_because]  # type: ignore[attr-defined]
+    assert traded
+    for c in traded:
+        assert ": balances the workload (formed as " in c.formed_because
+        assert c.formed_because.endswith(": standing partners)")
+
+
 def test_exchange_keeps_named_manager_on_visits() -> None:
     """The named offender manager is never traded away from their own people's visits."""
     prob, st = _busy_first_crew(manager="O1")

@@ -59,6 +59,7 @@ PLAN_FILES = [
     "unscheduled.csv",
     "summary.json",
     "run.json",
+    "crews.csv",
     "day_sheets",
     "handouts",
     "calendar",

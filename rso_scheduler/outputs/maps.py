@@ -654,7 +654,12 @@ def _crew_list(crew: CrewDay, plan: dict[str, Any], back_prefix: str) -> str:
         f'<div class="meta">Officers: {_e(", ".join(crew.officer_ids))}<br>'
         f"{len(crew.visits)} visit{'s' if len(crew.visits) != 1 else ''}"
         f"{f', {n_late} late' if n_late else ''}; about {plan['km']:.0f} km by road (estimate)</div>"
-        "<table><thead><tr><th>#</th><th>time</th><th>person</th><th>risk</th><th>due</th>"
+        + (
+            f'<div class="why">Why this crew: {_e(crew.formed_because)}</div>'
+            if crew.formed_because
+            else ""
+        )
+        + "<table><thead><tr><th>#</th><th>time</th><th>person</th><th>risk</th><th>due</th>"
         "<th>days late</th><th>kind</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
         f'<div class="nav"><a href="{back_prefix}days.html">All crew-days</a> &middot; '
         f'<a href="{back_prefix}index.html">Whole-period map</a></div></aside>'

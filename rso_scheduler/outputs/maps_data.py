@@ -18,7 +18,7 @@ from typing import Any
 
 from rso_scheduler.errors import InputError, Problem
 from rso_scheduler.models import Dataset, RiskLevel
-from rso_scheduler.outputs.roster_files import RosterFiles, read_roster
+from rso_scheduler.outputs.roster_files import RosterFiles, read_crews, read_roster
 from rso_scheduler.redact import shown
 from rso_scheduler.roster import PlanResult
 
@@ -70,6 +70,7 @@ class CrewDay:
     crew_id: str
     officer_ids: tuple[str, ...]
     visits: tuple[MapVisit, ...]
+    formed_because: str = ""  # crews.csv's reason ("" when the plan folder has no crews.csv)
 
 
 @dataclass
@@ -82,6 +83,8 @@ class MapRoster:
     plan_end: _Date | None = None
     source: str = "roster.csv"
     extra: dict[str, Any] = field(default_factory=dict)
+    # (date, crew_id) -> why the crew was formed (crews.csv, or the planner's result)
+    crew_reasons: dict[tuple[_Date, str], str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,12 @@ def roster_from_files(files: RosterFiles) -> MapRoster:
     if problems:
         raise InputError(problems)
     return MapRoster(
-        visits, unscheduled, files.plan_start, files.plan_end, extra={"run": files.run}
+        visits,
+        unscheduled,
+        files.plan_start,
+        files.plan_end,
+        extra={"run": files.run},
+        crew_reasons={(c.date, c.crew_id): c.formed_because for c in read_crews(files.out_dir)},
     )
 
 
@@ -192,7 +200,14 @@ def roster_from_plan(result: PlanResult) -> MapRoster:
         MapUnscheduled(u.offender_id, u.risk_level, u.due_date, u.reason)
         for u in result.unscheduled
     ]
-    return MapRoster(visits, unscheduled, result.plan_start, result.plan_end, source="plan")
+    return MapRoster(
+        visits,
+        unscheduled,
+        result.plan_start,
+        result.plan_end,
+        source="plan",
+        crew_reasons={(c.date, c.crew_id): c.formed_because for c in result.crew_days},
+    )
 
 
 def as_map_roster(roster: Any, out_dir: Path) -> MapRoster:
@@ -245,9 +260,21 @@ def crew_days(roster: MapRoster) -> list[CrewDay]:
         crew = named.pop() if len(named) == 1 else None
         if not crew or set(re.split(r"[+;]", crew)) != set(officers):
             crew = "+".join(officers)
-        out.append(CrewDay(key[0], crew, tuple(officers), tuple(visits)))
+        out.append(
+            CrewDay(key[0], crew, tuple(officers), tuple(visits), _reason(roster, key[0], crew))
+        )
     out.sort(key=lambda c: (c.date, c.crew_id))
     return out
+
+
+def _reason(roster: MapRoster, day: _Date, crew: str) -> str:
+    """Why a crew-day was formed: its own row, else (a route drawn for officers who travelled
+    together in a plan whose crews vary per visit) the one reason all its officers share."""
+    own = roster.crew_reasons.get((day, crew))
+    if own is not None:
+        return own
+    each = {roster.crew_reasons.get((day, o), "") for o in re.split(r"[+;]", crew)}
+    return each.pop() if len(each) == 1 else ""
 
 
 def check_against_dataset(roster: MapRoster, dataset: Dataset, limit: int = 20) -> None:

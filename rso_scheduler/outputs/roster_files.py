@@ -43,7 +43,7 @@ from rso_scheduler.outputs.files import finish_interrupted, unneutralise, write_
 from rso_scheduler.policy import NESTED_TOO_DEEPLY
 from rso_scheduler.redact import shown, shown_found
 from rso_scheduler.roster import PlannedVisit, PlanResult, hhmm
-from rso_scheduler.travel import Travel, base, home, travel_for
+from rso_scheduler.travel import Travel, base, home, longest_leg_min, travel_for
 
 ROSTER_COLUMNS = (
     "visit_id",
@@ -80,6 +80,18 @@ DAY_SHEET_COLUMNS = (
 _Date = date  # RosterRow has a field called `date`, which hides the type inside the class
 
 INDEX_COLUMNS = ("officer_id", "name", "file", "days", "visits", "travel_minutes")
+CREW_COLUMNS = (
+    "date",
+    "crew_id",
+    "officer_ids",
+    "areas",
+    "start",
+    "end",
+    "visits",
+    "travel_min",
+    "longest_leg_min",
+    "formed_because",
+)
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -117,6 +129,17 @@ class UnscheduledRow:
     risk_level: str
     due_date: date
     reason: str
+
+
+@dataclass(frozen=True)
+class CrewRow:
+    """One row of crews.csv: a crew-day and why it was formed (what the maps show)."""
+
+    line: int
+    date: date
+    crew_id: str
+    officer_ids: tuple[str, ...]
+    formed_because: str
 
 
 @dataclass
@@ -330,6 +353,45 @@ def parse_unscheduled(text: str, file: str = "unscheduled.csv") -> list[Unschedu
     return out
 
 
+def parse_crews(text: str, file: str = "crews.csv") -> list[CrewRow]:
+    """crews.csv text -> rows (date, crew and reason; the figures are for people, not read
+    back); raises InputError listing every problem."""
+    from rso_scheduler.ingest import to_id_list
+
+    problems: list[Problem] = []
+    out: list[CrewRow] = []
+    required = ("date", "crew_id", "formed_because")
+    for line, row in _rows(text, file, CREW_COLUMNS, required, problems):
+        n = len(problems)
+        day = _cell(row, "date", _parse_date, file, line, problems)
+        if not _text(row["crew_id"]):  # officer ids joined by "+" (as in roster.csv)
+            problems.append(Problem(file, line, "crew_id", "is empty; expected a crew id"))
+        ids = _cell(
+            row,
+            "officer_ids",
+            lambda c: tuple(to_id_list(_text(c))) if _text(c) else (),
+            file,
+            line,
+            problems,
+        )
+        if len(problems) > n or day is None:
+            continue
+        out.append(
+            CrewRow(line, day, _text(row["crew_id"]), ids or (), _text(row["formed_because"]))
+        )
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def read_crews(out_dir: Path) -> list[CrewRow]:
+    """The crew-days of a plan folder (crews.csv); none for an older plan without the file."""
+    path = Path(out_dir) / "crews.csv"
+    if not path.is_file():
+        return []
+    return parse_crews(_read_text(path))
+
+
 def planned_visits(rows: list[RosterRow], file: str = "roster.csv") -> list[PlannedVisit]:
     """Roster rows as planned visits (the report's plan-against-actual check): risk level and
     kind read as in the inputs, visit ids unique; raises InputError listing every problem."""
@@ -526,6 +588,39 @@ def _roster_rows(dataset: Dataset, result: PlanResult) -> list[list[Any]]:
     return rows
 
 
+def _crew_rows(dataset: Dataset, result: PlanResult, travel: Travel) -> list[list[Any]]:
+    """crews.csv: every crew-day the plan formed (idle ones too), with its figures and reason."""
+    officers = dataset.officer_by_id()
+    people = dataset.offender_by_id()
+    homes = {v.visit_id: home(people[v.offender_id]) for v in result.visits}
+    routes = {(r.date, r.crew_id): r for r in result.routes}
+    records = {(c.date, c.crew_id): c for c in result.crew_days}
+    rows = []
+    for key in sorted(set(records) | set(routes)):
+        route = routes.get(key)
+        rec = records.get(key)
+        ids = rec.officer_ids if rec is not None else routes[key].officer_ids
+        crew = [officers[o] for o in ids if o in officers]
+        start = rec.start_min if rec else max(o.shift_start_min for o in crew)
+        end = rec.end_min if rec else min(o.shift_end_min for o in crew)
+        stops = [homes[v] for v in route.visit_ids] if route else []
+        rows.append(
+            [
+                key[0].isoformat(),
+                key[1],
+                ";".join(ids),
+                ";".join(o.area or "" for o in crew),
+                hhmm(start),
+                hhmm(end),
+                len(stops),
+                route.travel_min if route else 0,
+                longest_leg_min(travel.minutes, [base(o) for o in crew], stops),
+                rec.formed_because if rec else "",
+            ]
+        )
+    return rows
+
+
 def _officer_days(result: PlanResult) -> dict[str, dict[date, list[PlannedVisit]]]:
     out: dict[str, dict[date, list[PlannedVisit]]] = defaultdict(lambda: defaultdict(list))
     for v in result.visits:
@@ -708,6 +803,7 @@ def write_plan(
     summary = {**_summary(dataset, result, travel), **(summary_extra or {})}
     write_json(stage / "summary.json", summary)
     _write_day_sheets(stage, dataset, result, travel)
+    write_csv(stage / "crews.csv", CREW_COLUMNS, _crew_rows(dataset, result, travel))
     run = {
         "tool": "rso-scheduler",
         "version": __version__,
@@ -732,6 +828,10 @@ def write_plan(
 
 
 __all__ = [
+    "CREW_COLUMNS",
+    "CrewRow",
+    "parse_crews",
+    "read_crews",
     "ROSTER_COLUMNS",
     "ROSTER_EXTRA_COLUMNS",
     "RosterFiles",

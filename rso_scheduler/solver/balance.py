@@ -115,8 +115,12 @@ def _route(
     return None if ev is None else (best, ev[0])
 
 
-def _replace_crew(prob: Problem, crew: CrewDay, officers: tuple[Officer, ...]) -> None:
-    new = dataclasses.replace(crew, officers=officers)
+def _replace_crew(prob: Problem, crew: CrewDay, officers: tuple[Officer, ...], why: str) -> None:
+    new = dataclasses.replace(
+        crew,
+        officers=officers,
+        formed_because=f"{why} (formed as {crew.crew_id}: {crew.formed_because})",
+    )
     prob.crews[crew.index] = new
     today = prob.crews_by_day[crew.day_index]
     today.pop(prob.comp_of(crew), None)
@@ -234,8 +238,17 @@ def exchange_officers(prob: Problem, st: _State, deadline: float) -> dict[str, i
                     new1, new2, t1, t2 = best_new
                     _timer(prob, new1)
                     _timer(prob, new2)
-                    _replace_crew(prob, c1, new1)
-                    _replace_crew(prob, c2, new2)
+                    more_cont = -best_key[0]
+                    gained = (
+                        "puts a named offender manager on their person's visit"
+                        if more_cont > 0
+                        else f"saves {-added} travel minutes"
+                        if added < 0
+                        else "balances the workload"
+                    )
+                    why = f"{a.officer_id} and {b.officer_id} traded places: {gained}"
+                    _replace_crew(prob, c1, new1, why)
+                    _replace_crew(prob, c2, new2, why)
                     if st.stops.get(c1.index):
                         st.stops[c1.index] = best_routes[0]
                         travel[c1.index] = t1

@@ -32,6 +32,7 @@ from rso_scheduler.rules import (
     crew_can_make,
     crew_visit_cap,
     crews_share_shift,
+    officer_on_duty,
     shared_hours,
 )
 from rso_scheduler.travel import haversine_km
@@ -72,6 +73,8 @@ class CrewDay:
     # earliest and is back by its end. None: the whole shared shift.
     part_start_min: int | None = None
     part_end_min: int | None = None
+    formed_because: str = ""  # why these officers work together that day (`form_crews`)
+    formed_for: tuple[str, ...] = ()  # offender ids of the set-hours visits it was paired for
 
     @property
     def crew_id(self) -> str:
@@ -232,6 +235,91 @@ def _day_pairs(
     return _greedy_matching(avail, value)
 
 
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _need_words(need: Requirement) -> str:
+    """A windowed visit in a reason: whose, and its part of the day."""
+    lo = need.window_start_min if need.window_start_min is not None else 0
+    hi = need.window_end_min if need.window_end_min is not None else 24 * 60
+    return f"{need.offender_id}'s {_hhmm(lo)}-{_hhmm(hi)} visit"
+
+
+def _areas(officers: Sequence[Officer]) -> str:
+    names = sorted({o.area or "no area" for o in officers})
+    return " and ".join(names)
+
+
+def _same_area_pair(avail: list[Officer], need: Requirement, area_mode: str) -> bool:
+    """Is a pair of officers of the person's area on duty that can make the visit?"""
+    mine = [o for o in avail if need.area is not None and o.area == need.area]
+    return any(covers(a, b, need, area_mode) for i, a in enumerate(mine) for b in mine[i + 1 :])
+
+
+def _for_needs_reason(
+    a: Officer, b: Officer, booked: list[Requirement], avail: list[Officer], area_mode: str
+) -> str:
+    """Why a pair was formed for owed visits in a part of the day."""
+    areas = sorted({n.area or "no area" for n in booked})
+    text = (
+        f"paired for {len(booked)} owed visit{'s' if len(booked) > 1 else ''} in set hours in "
+        f"{', '.join(areas)} ({', '.join(_need_words(n) for n in booked)})"
+    )
+    away = [n for n in booked if n.area is not None and not (a.area == b.area == n.area)]
+    if away and not any(_same_area_pair(avail, n, area_mode) for n in away):
+        them = "them" if len(away) > 1 else "it"
+        text += (
+            f"; no pair of {', '.join(sorted({str(n.area) for n in away}))} officers on duty "
+            f"can make {them}"
+        )
+    elif away:
+        text += "; the pairs of the area on duty that could are formed for other work or less near"
+    return text
+
+
+def _off_reason(
+    o: Officer,
+    partners: dict[str, str],
+    by_id: dict[str, Officer],
+    day: date,
+    absences: dict[str, list[Absence]],
+    holidays_off: dict[date, str] | frozenset[date],
+    used_ids: set[str],
+) -> str | None:
+    """Why an officer is not with their standing partner today (None: the partner is free)."""
+    p = partners.get(o.officer_id)
+    if p is None:
+        return f"{o.officer_id} has no standing partner"
+    off = officer_on_duty(by_id[p], day, absences, holidays_off)
+    if off is not None:
+        return f"{o.officer_id}'s standing partner is off ({off})"
+    if p in used_ids:
+        return f"{o.officer_id}'s standing partner {p} is in a crew kept from the issued roster"
+    return None
+
+
+def _free_pair_reason(a: Officer, b: Officer, why_off: list[str]) -> str:
+    """Why two officers who are not standing partners (or not needed for set hours) pair."""
+    base = (
+        "paired with a free officer on duty (same area first, then shared hours and nearest base)"
+    )
+    if why_off:
+        return f"{'; '.join(why_off)}: {base}"
+    return f"their standing partners are paired for other work today: {base}"
+
+
+def _alone_reason(o: Officer, free: list[Officer], used: set[str]) -> str:
+    """Why an officer works alone (only visits that do not need two officers)."""
+    left = [x for x in free if x.officer_id not in used and x.officer_id != o.officer_id]
+    if not left:
+        return "alone: no free officer on duty to pair with"
+    return (
+        "alone: no free officer on duty whose shift shares "
+        f"{MIN_SHARED_SHIFT_MIN // 60} hours with theirs"
+    )
+
+
 Part = tuple[int, int]
 
 
@@ -311,6 +399,7 @@ def _split_day(
     open_needs: list[Requirement],
     booked: set[str],
     area_mode: str,
+    booked_by: dict[tuple[tuple[str, ...], Part], list[Requirement]] | None = None,
 ) -> list[tuple[tuple[Officer, ...], Part | None]]:
     """A day's crews with split crews added where owed windowed work needs them.
 
@@ -322,7 +411,8 @@ def _split_day(
     on for, the most urgent first, then `pair_score`, ties by ids (deterministic), one at a
     time. A lone officer who joins one keeps the longer rest of their shift alone when it is
     long enough for a crew. Returns (officers, part) per crew, part None for a crew of the
-    whole day; `booked` gains the needs counted on the new crews.
+    whole day; `booked` gains the needs counted on the new crews (and `booked_by`, by officer
+    ids and part, the needs of each split crew).
 
     Also measured: cutting a whole-day crew's hours so that a lone officer can work with one of
     its officers at one end (the rest kept by the crew) made the evening-heavy month worse (18
@@ -344,6 +434,8 @@ def _split_day(
             if n.offender_id not in booked and _makes(a, b, n, area_mode, part)
         ][:NEEDS_PER_CREW]
         booked.update(n.offender_id for n in mine)
+        if booked_by is not None:  # what the split crew was formed for (its reason)
+            booked_by[(tuple(o.officer_id for o in new), part)] = mine
         day.append(_DayCrew(new, part, split=True))
     pairs = [c for c in day if len(c.officers) > 1]
     in_split = {o.officer_id for c in pairs if c.split for o in c.officers}
@@ -404,6 +496,40 @@ def _required_day(
     ]
 
 
+def _part_words(part: Part) -> str:
+    return f"{_hhmm(part[0])}-{_hhmm(part[1])}"
+
+
+def _reason_in_day(
+    offs: tuple[Officer, ...],
+    part: Part | None,
+    whole: dict[tuple[str, ...], str],
+    split_for: dict[tuple[tuple[str, ...], Part], list[Requirement]],
+    avail: list[Officer],
+    area_mode: str,
+) -> tuple[str, tuple[str, ...]]:
+    """(why, needs it was formed for) of a crew as `_split_day` returned it: a whole-day crew
+    keeps its pairing's reason; one cut to a part (an officer of it is also in a split crew)
+    says so; a split crew says what it was formed for; a lone officer's rest of a shift too."""
+    ids = tuple(o.officer_id for o in offs)
+    if part is not None and (ids, part) in split_for:
+        mine = split_for[(ids, part)]
+        a, b = offs
+        why = (
+            f"split crew for {_part_words(part)} (each officer works with another partner or "
+            f"alone in the rest of their shift): {_for_needs_reason(a, b, mine, avail, area_mode)}"
+        )
+        if a.area != b.area:
+            why += f" (officers of {_areas(offs)})"
+        return why, tuple(n.offender_id for n in mine)
+    why = whole.get(ids, "")
+    if part is not None and len(offs) > 1:
+        why = f"{why}; for {_part_words(part)} only, as an officer of it is in a split crew"
+    elif part is not None:
+        why = f"alone for {_part_words(part)}, the rest of the shift outside a split crew"
+    return why, ()
+
+
 def form_crews(
     officers: list[Officer],
     absences: tuple[Absence, ...],
@@ -415,7 +541,7 @@ def form_crews(
     area_mode: str = "prefer",
     split: bool = True,
 ) -> list[CrewDay]:
-    """Every crew-day of the plan, sorted by (day, crew_id).
+    """Every crew-day of the plan, sorted by (day, crew_id), each with the reason it was formed.
 
     `required` (a re-plan): crews that must exist on a day, formed first when all their
     officers are on duty and not already in an earlier required crew of that day, or as a
@@ -431,7 +557,7 @@ def form_crews(
     partners = standing_partners(officers)
     by_officer = absences_by_officer(absences)
     by_id = {o.officer_id: o for o in officers}
-    crews: list[tuple[date, tuple[Officer, ...], tuple[int, int] | None]] = []
+    crews: list[tuple[date, tuple[Officer, ...], Part | None, str, tuple[str, ...]]] = []
     pending = sorted(needs or [], key=lambda n: (n.first_earliest, -n.weight, n.offender_id))
     for day in days(start, end):
         avail = working_officers(officers, day, by_officer, holidays_off)
@@ -444,10 +570,14 @@ def form_crews(
         ]
         for offs, part in _required_day(kept, split):
             used.update(o.officer_id for o in offs)
-            crews.append((day, offs, part))
+            crews.append(
+                (day, offs, part, "kept from the issued roster (a re-plan keeps its crews)", ())
+            )
+        kept_ids = set(used)
         free = [o for o in avail if o.officer_id not in used]
         open_needs = [n for n in pending if n.first_earliest <= day]
         booked: set[str] = set()
+        booked_by: dict[tuple[str, str], list[Requirement]] = {}
         if open_needs:
             pairs = _day_pairs(free, partners, open_needs, area_mode)
             for a, b in pairs:  # each crew takes the needs it can make, most urgent first
@@ -457,19 +587,52 @@ def form_crews(
                     if n.offender_id not in booked and _near(a, b, n) and covers(a, b, n, area_mode)
                 ]
                 booked.update(n.offender_id for n in mine[:NEEDS_PER_CREW])
+                booked_by[(a.officer_id, b.officer_id)] = mine[:NEEDS_PER_CREW]
         else:
             pairs = _standing_then_rest(free, partners, by_id)
         today = [tuple(sorted((a, b), key=lambda x: x.officer_id)) for a, b in pairs]
+        whole: dict[tuple[str, ...], str] = {}
+        needs_of: dict[tuple[str, ...], tuple[str, ...]] = {}
         for a, b in pairs:
             used.update((a.officer_id, b.officer_id))
+        for a, b in pairs:
+            mine = booked_by.get((a.officer_id, b.officer_id), [])
+            if mine:
+                why = _for_needs_reason(a, b, mine, avail, area_mode)
+                if partners.get(a.officer_id) == b.officer_id:
+                    why = f"standing partners; {why}"
+            elif partners.get(a.officer_id) == b.officer_id:
+                why = "standing partners"
+            else:
+                off = [
+                    r
+                    for o in (a, b)
+                    if (
+                        r := _off_reason(
+                            o, partners, by_id, day, by_officer, holidays_off, kept_ids
+                        )
+                    )
+                ]
+                why = _free_pair_reason(a, b, off)
+            if a.area != b.area:
+                why += f" (officers of {_areas((a, b))})"
+            ids = tuple(sorted((a.officer_id, b.officer_id)))
+            whole[ids] = why
+            needs_of[ids] = tuple(n.offender_id for n in mine)
+        for o in avail:
+            if o.officer_id not in used:
+                whole[(o.officer_id,)] = _alone_reason(o, free, used)
         today.extend((o,) for o in avail if o.officer_id not in used)
+        split_for: dict[tuple[tuple[str, ...], Part], list[Requirement]] = {}
         formed = (
-            _split_day(today, open_needs, booked, area_mode)
+            _split_day(today, open_needs, booked, area_mode, split_for)
             if split
             else [(c, None) for c in today]
         )
         for offs, part in formed:
-            crews.append((day, offs, part))
+            why, made_for = _reason_in_day(offs, part, whole, split_for, avail, area_mode)
+            ids = tuple(o.officer_id for o in offs)
+            crews.append((day, offs, part, why, made_for or needs_of.get(ids, ())))
         pending = [n for n in pending if n.offender_id not in booked]
     crews.sort(key=lambda c: (c[0], "+".join(o.officer_id for o in c[1]), c[2] or (-1, -1)))
     return [
@@ -480,6 +643,8 @@ def form_crews(
             officers=offs,
             part_start_min=part[0] if part else None,
             part_end_min=part[1] if part else None,
+            formed_because=why,
+            formed_for=made_for,
         )
-        for i, (d, offs, part) in enumerate(crews)
+        for i, (d, offs, part, why, made_for) in enumerate(crews)
     ]

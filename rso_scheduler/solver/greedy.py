@@ -24,7 +24,14 @@ from rso_scheduler.demand import Requirement, requirements
 from rso_scheduler.errors import PlanError
 from rso_scheduler.models import Dataset, Officer, VisitKind
 from rso_scheduler.policy import Policy
-from rso_scheduler.roster import CrewRoute, OfficerLeg, PlannedVisit, PlanResult, Unscheduled
+from rso_scheduler.roster import (
+    CrewDayRecord,
+    CrewRoute,
+    OfficerLeg,
+    PlannedVisit,
+    PlanResult,
+    Unscheduled,
+)
 from rso_scheduler.rules import crew_area, crew_max_visits, crew_skills, last_owed_floor
 from rso_scheduler.solver.diagnose import late_reason, unplanned_owed, unscheduled_reason
 from rso_scheduler.solver.options import PlanOptions
@@ -33,6 +40,11 @@ from rso_scheduler.travel import Place, Travel, base, haversine_km, travel_for
 # Candidate crews tried per day before moving on: keeps a force-size month to seconds while
 # still reaching a lone skill holder (one candidate per first officer in that case).
 MAX_CREWS_PER_DAY = 200
+GREEDY_CREWS = (
+    "greedy baseline: one officer's day; the officers of each visit are chosen per visit "
+    "(the named offender manager and the nearest colleague on duty, else the nearest eligible "
+    "officers)"
+)
 
 
 @dataclass
@@ -183,6 +195,17 @@ def greedy_plan(dataset: Dataset, start: date, end: date, options: PlanOptions) 
         time_limit_s=options.time_limit_s,
         work_bank_holidays=options.work_bank_holidays,
         stats={"solver": "greedy", "status": "FEASIBLE", "people_owing": len(reqs)},
+        crew_days=[
+            CrewDayRecord(
+                r.date,
+                r.crew_id,
+                r.officer_ids,
+                by_id[r.crew_id].shift_start_min,
+                by_id[r.crew_id].shift_end_min,
+                GREEDY_CREWS,
+            )
+            for r in routes
+        ],
     )
 
 

@@ -259,4 +259,5 @@ def combine(
         time_limit_s=options.time_limit_s,
         work_bank_holidays=options.work_bank_holidays,
         stats=stats,
+        crew_days=[c for res in results for c in res.crew_days],
     )

@@ -13,12 +13,14 @@ Deterministic: visits are taken in a fixed order, and the search is bounded by c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from rso_scheduler.rules import last_owed_floor, pulled_forward_floor
 from rso_scheduler.solver.assign import W_CONT
 from rso_scheduler.solver.problem import Problem, due_index, owed_count
 from rso_scheduler.solver.routing import Stop
+from rso_scheduler.solver.why import base_drive_min, drives_far
 from rso_scheduler.solver.work import WorkBudget
 
 MAX_PASSES = 40
@@ -82,6 +84,28 @@ def _allowed_days(prob: Problem, st: _State, key: int) -> tuple[list[int], int]:
     return days, due_index(prob, p)
 
 
+def _into(
+    prob: Problem,
+    st: _State,
+    comp: int,
+    crew_idx: int,
+    stop: Stop,
+    person: int,
+    routes: dict[int, list[Stop]],
+    work: WorkBudget,
+) -> tuple[int, int] | None:
+    """(added travel + continuity penalty, position) of the cheapest insertion of a visit into
+    one crew-day (its route in `routes` if there, else as planned), or None if it does not fit."""
+    other = routes.get(crew_idx, st.stops.get(crew_idx, []))
+    left = prob.visits_left(crew_idx, lambda i: len(routes.get(i, st.stops.get(i, []))))
+    if left is not None and left <= 0:
+        return None  # its cap, or (split crews) an officer's cap shared by both parts
+    ins = _insertion(prob, comp, other, stop, work)
+    if ins is None:
+        return None
+    return ins[1] + _cont(prob, person, crew_idx), ins[0]
+
+
 def _best_insertion(
     prob: Problem,
     st: _State,
@@ -107,17 +131,51 @@ def _best_insertion(
             crew = today.get(c)
             if crew is None or crew.index in exclude:
                 continue
-            other = routes.get(crew.index, st.stops.get(crew.index, []))
-            left = prob.visits_left(crew.index, lambda i: len(routes.get(i, st.stops.get(i, []))))
-            if left is not None and left <= 0:
-                continue
-            ins = _insertion(prob, c, other, stop, work)
+            ins = _into(prob, st, c, crew.index, stop, person, routes, work)
             if ins is None:
                 continue
-            cand = (late, ins[1] + _cont(prob, person, crew.index), d, crew.index, ins[0])
+            cand = (late, ins[0], d, crew.index, ins[1])
             if best is None or cand < best:
                 best = cand
     return best
+
+
+def _empty_route(
+    prob: Problem,
+    st: _State,
+    ci: int,
+    work: WorkBudget,
+    find: Callable[[Stop, dict[int, list[Stop]]], tuple[int, int, int] | None],
+) -> bool:
+    """Move every visit of a crew-day elsewhere when the insertions (`find(stop, routes so far)`:
+    added travel + continuity penalty, crew, position; None: nowhere) cost less than the route
+    and its continuity penalties; the crew then stays at base. True if it was emptied."""
+    stops = st.stops.get(ci, [])
+    cost = _route_cost(prob, ci, stops, work)
+    if cost is None:
+        return False
+    gain = cost + sum(_cont(prob, st.person_of[s.key], ci) for s in stops)
+    scratch: dict[int, list[Stop]] = {}
+    moves: list[tuple[int, int]] = []
+    added = 0
+    for s in stops:
+        best = find(s, scratch)
+        if best is None:
+            return False
+        cost_add, new_crew, pos = best
+        route = list(scratch.get(new_crew, st.stops.get(new_crew, [])))
+        route.insert(pos, s)
+        scratch[new_crew] = route
+        moves.append((s.key, new_crew))
+        added += cost_add
+        if added >= gain:
+            return False
+    st.stops[ci] = []
+    for new_crew, route in scratch.items():
+        st.stops[new_crew] = route
+    for key, new_crew in moves:
+        st.crew_of[key] = new_crew
+    return True
 
 
 def eliminate_routes(prob: Problem, st: _State, work: WorkBudget, max_stops: int = 3) -> int:
@@ -137,39 +195,18 @@ def eliminate_routes(prob: Problem, st: _State, work: WorkBudget, max_stops: int
         stops = st.stops.get(ci, [])
         if not stops or len(stops) > max_stops:
             continue
-        cost = _route_cost(prob, ci, stops, work)
-        if cost is None:
-            continue
-        gain = cost + sum(_cont(prob, st.person_of[s.key], ci) for s in stops)
-        scratch: dict[int, list[Stop]] = {}
-        moves: list[tuple[int, int]] = []
-        added = 0
-        ok = True
-        for s in stops:
+
+        def find(
+            s: Stop, scratch: dict[int, list[Stop]], ci: int = ci
+        ) -> tuple[int, int, int] | None:
             p = st.person_of[s.key]
             days, due = _allowed_days(prob, st, s.key)
             cur_late = max(0, prob.crews[ci].day_index - due) * prob.reqs[p].weight
             best = _best_insertion(prob, st, s, p, days, due, cur_late, {ci}, scratch, work)
-            if best is None:
-                ok = False
-                break
-            _late, cost_add, _d, new_crew, pos = best
-            route = list(scratch.get(new_crew, st.stops.get(new_crew, [])))
-            route.insert(pos, s)
-            scratch[new_crew] = route
-            moves.append((s.key, new_crew))
-            added += cost_add
-            if added >= gain:
-                ok = False
-                break
-        if not ok:
-            continue
-        st.stops[ci] = []
-        for new_crew, route in scratch.items():
-            st.stops[new_crew] = route
-        for key, new_crew in moves:
-            st.crew_of[key] = new_crew
-        done += 1
+            return None if best is None else (best[1], best[3], best[4])
+
+        if _empty_route(prob, st, ci, work, find):
+            done += 1
     return done
 
 
@@ -331,3 +368,113 @@ def improve(prob: Problem, st: _State, work: WorkBudget) -> dict[str, int]:
         "passes": passes,
         "converged": converged,
     }
+
+
+def _best_nearer(
+    prob: Problem,
+    st: _State,
+    stop: Stop,
+    exclude: int,
+    routes: dict[int, list[Stop]],
+    work: WorkBudget,
+) -> tuple[int, int, int, int] | None:
+    """(weighted late, added travel + continuity penalty, crew, position) of the best insertion
+    of a visit into a crew-day nearer to it than its own crew (the longer of the officers'
+    drives from base), on any day it may move to with no more lateness: every composition on
+    duty, not only the nearest few the local search ranks. None if there is none."""
+    key = stop.key
+    person = st.person_of[key]
+    r = prob.reqs[person]
+    own = prob.crews[exclude]
+    limit = base_drive_min(prob.timer_of(own), stop)
+    days, due = _allowed_days(prob, st, key)
+    cur_late = max(0, own.day_index - due) * r.weight
+    best: tuple[int, int, int, int] | None = None
+    for d in days:
+        late = max(0, d - due) * r.weight
+        if late > cur_late:
+            continue
+        for comp, crew in sorted(prob.crews_by_day[d].items()):
+            work.spend(1)
+            if crew.index == exclude or base_drive_min(prob.timers[comp], stop) >= limit:
+                continue
+            if prob.static_eligibility(person, comp) is None:
+                continue
+            ins = _into(prob, st, comp, crew.index, stop, person, routes, work)
+            if ins is None:
+                continue
+            cand = (late, ins[0], crew.index, ins[1])
+            if best is None or cand < best:
+                best = cand
+    return best
+
+
+def _late_of(prob: Problem, st: _State, key: int) -> int:
+    r = prob.reqs[st.person_of[key]]
+    _days, due = _allowed_days(prob, st, key)
+    return max(0, prob.crews[st.crew_of[key]].day_index - due) * r.weight
+
+
+def _empty_day(prob: Problem, st: _State, ci: int, work: WorkBudget) -> bool:
+    """Move every visit of a crew-day to nearer crews when lateness does not grow and travel
+    plus continuity penalty falls (the crew then stays at base)."""
+    if not all(st.movable(s.key) for s in st.stops[ci]):
+        return False
+
+    def find(s: Stop, scratch: dict[int, list[Stop]]) -> tuple[int, int, int] | None:
+        best = _best_nearer(prob, st, s, ci, scratch, work)
+        if best is None or best[0] > _late_of(prob, st, s.key):
+            return None
+        return best[1], best[2], best[3]
+
+    return _empty_route(prob, st, ci, work, find)
+
+
+def _move_out(prob: Problem, st: _State, ci: int, work: WorkBudget) -> int:
+    """Move single visits of a crew-day to nearer crews when each move keeps lateness and
+    lowers travel plus continuity penalty; returns how many moved."""
+    moved = 0
+    for s in list(st.stops[ci]):
+        if not st.movable(s.key):
+            continue
+        order = st.stops[ci]
+        without = [x for x in order if x.key != s.key]
+        cost_with = _route_cost(prob, ci, order, work)
+        cost_without = _route_cost(prob, ci, without, work)
+        if cost_with is None or cost_without is None:
+            continue
+        saving = cost_with - cost_without + _cont(prob, st.person_of[s.key], ci)
+        best = _best_nearer(prob, st, s, ci, {}, work)
+        if best is None or (best[0], best[1] - saving) >= (_late_of(prob, st, s.key), 0):
+            continue
+        _late, _added, new_crew, pos = best
+        st.stops[ci] = without
+        target = list(st.stops.get(new_crew, []))
+        target.insert(pos, s)
+        st.stops[new_crew] = target
+        st.crew_of[s.key] = new_crew
+        moved += 1
+    return moved
+
+
+def bring_near(prob: Problem, st: _State, work: WorkBudget) -> dict[str, int]:
+    """Crew-days that drive far (`why.drives_far`: a long leg, bases far apart, a far visit)
+    hand their visits to nearer crews (on the same or another day the visit may take) when
+    risk-weighted lateness does not grow and travel plus continuity penalty falls: the whole
+    day first (the crew then stays at base), else visit by visit. Chained visits keep their
+    day; a visit made early stays inside its rules (`_allowed_days`). Deterministic: crew-days
+    by (day, index), counted work, and a move is taken only when it lowers the objective."""
+    emptied = moved = 0
+    for ci in sorted(st.stops, key=lambda c: (prob.crews[c].day_index, c)):
+        if work.exhausted():
+            break
+        order = st.stops.get(ci, [])
+        crew = prob.crews[ci]
+        if not drives_far(crew, prob.timer_of(crew), order):
+            continue
+        if _empty_day(prob, st, ci, work):
+            emptied += 1
+            moved += len(order)
+        else:
+            moved += _move_out(prob, st, ci, work)
+    return {"near_emptied": emptied, "near_moved": moved}

@@ -16,7 +16,14 @@ from rso_scheduler.calendar import bank_holidays
 from rso_scheduler.demand import Requirement, capped, requirements
 from rso_scheduler.errors import PlanError
 from rso_scheduler.models import Dataset, Officer, VisitKind
-from rso_scheduler.roster import CrewRoute, OfficerLeg, PlannedVisit, PlanResult, Unscheduled
+from rso_scheduler.roster import (
+    CrewDayRecord,
+    CrewRoute,
+    OfficerLeg,
+    PlannedVisit,
+    PlanResult,
+    Unscheduled,
+)
 from rso_scheduler.rules import last_owed_floor, pulled_forward_floor
 from rso_scheduler.solver.assign import (
     PAST_DEADLINE,
@@ -36,7 +43,7 @@ from rso_scheduler.solver.frozen import (
     required_crews,
 )
 from rso_scheduler.solver.horizon import WINDOW_MAX_DAYS, plan_in_windows
-from rso_scheduler.solver.improve import improve
+from rso_scheduler.solver.improve import bring_near, improve
 from rso_scheduler.solver.options import PlanOptions
 from rso_scheduler.solver.problem import (
     REPAIR_COMPS,
@@ -48,10 +55,12 @@ from rso_scheduler.solver.problem import (
 from rso_scheduler.solver.routing import Route
 from rso_scheduler.solver.state import State as _State
 from rso_scheduler.solver.unannounced import choose_unannounced
+from rso_scheduler.solver.why import far_because, what_it_saved
 from rso_scheduler.solver.work import WorkBudget, evals_for
-from rso_scheduler.travel import base
+from rso_scheduler.travel import base, longest_leg_min
 
 PAIR_FOR_WINDOWS = True  # each day's crews follow the windowed work (crews.form_crews)
+PREFER_NEAR = True  # far crew-days hand their visits to nearer crews of the day (bring_near)
 MAX_ROUNDS = 3  # assignment -> routing rounds (cuts added between them)
 PULL_MAX_ADDED_MIN = 4  # a pulled-forward visit may add at most this much crew travel (next door)
 # Share of the time budget for the first assignment solve; later rounds get a smaller share.
@@ -64,6 +73,9 @@ DET_PER_WALL_S = 0.25
 WALL_SAFETY_SHARE = 0.8
 # Counted work of the local search, as a share of the time limit (see work.EVALS_PER_S).
 IMPROVE_SHARE = 0.3
+# ... and of handing far visits to nearer crews (`improve.bring_near`), which stops, the same on
+# every run, when it is used up
+NEAR_SHARE = 0.05
 # Repair and pull-forward are bounded by the visits to place, not by work: only the clock net.
 REPAIR_MAX_EVALS = 2**62
 
@@ -495,6 +507,22 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
             "officer exchanges were stopped by the wall clock (the machine is busy); the "
             "roster may differ from another run with the same inputs and seed; raise --time-limit"
         )
+    # far crew-days last: a visit handed to another crew of its day keeps its date, so nothing
+    # above travel in the objective changes (why.py says what the far ones that stay saved)
+    near_work = WorkBudget(evals_for(budget * NEAR_SHARE), _net(deadline, budget))
+    t_near = time.monotonic()
+    if PREFER_NEAR:
+        stats.update(bring_near(prob, st, near_work))
+    stats["near_s"] = round(time.monotonic() - t_near, 3)
+    stats["near_evaluations"] = near_work.used
+    stats["near_evaluation_limit"] = near_work.limit
+    if near_work.clock_fired:
+        stats["near_stopped_by_clock"] = True
+        notice(
+            "handing far visits to nearer crews was stopped by the wall clock (the machine is "
+            "busy); the roster may differ from another run with the same inputs and seed; "
+            "raise --time-limit"
+        )
     stats["wall_clock_net_fired"] = (
         any(
             bool(stats.get(k))
@@ -502,6 +530,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
                 "assignment_stopped_by_clock",
                 "repair_stopped_by_clock",
                 "exchanges_stopped_by_clock",
+                "near_stopped_by_clock",
             )
         )
         or improve_work.clock_fired
@@ -848,4 +877,38 @@ def _extract(
         time_limit_s=options.time_limit_s,
         work_bank_holidays=options.work_bank_holidays,
         stats=stats,
+        crew_days=_crew_records(prob, st, visit_id, {v.visit_id: v for v in visits}),
     )
+
+
+def _crew_records(
+    prob: Problem, st: _State, visit_id: dict[int, str], visits: dict[str, PlannedVisit]
+) -> list[CrewDayRecord]:
+    """Every crew-day with the reason it was formed; a far one (areas, bases apart, a long
+    leg: `why.far_because`) also says what it saved (`why.what_it_saved`)."""
+
+    def lateness(key: int) -> str:
+        v = visits[visit_id[key]]
+        if v.pulled_forward:
+            return f"pulled forward, due {v.due_date}"
+        if v.days_late:
+            return f"{v.days_late} day{'s' if v.days_late > 1 else ''} late, due {v.due_date}"
+        return f"on time, due {v.due_date}"
+
+    out = []
+    for c in sorted(prob.crews, key=lambda c: (c.day, c.crew_id)):
+        timer = prob.timer_of(c)
+        order = st.stops.get(c.index, [])
+        longest = longest_leg_min(timer.cache.minutes, timer.bases, [s.place for s in order])
+        why = c.formed_because
+        if c.formed_for:
+            made = sum(
+                1 for s in order if prob.reqs[st.person_of[s.key]].offender_id in c.formed_for
+            )
+            why += f"; made {made} of the {len(c.formed_for)} it was paired for"
+        far = far_because(c, longest)
+        if far:
+            saved = what_it_saved(prob, st.stops, st.person_of, c, lateness)
+            why = f"{why}. Kept although {', '.join(far)}: {saved}"
+        out.append(CrewDayRecord(c.day, c.crew_id, c.officer_ids, c.start_min, c.end_min, why))
+    return out
