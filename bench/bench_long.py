@@ -24,6 +24,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -178,13 +179,16 @@ def write_section(text: str, args: argparse.Namespace) -> None:
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    replace_section(
-        "## Long plans\n\n"
+    intro = textwrap.fill(
         f"A {(YEAR_END - START).days + 1}-day plan ({START} to {YEAR_END}) of the seeded force "
         f"({args.people:,} people, {args.officers} officers, seed {SEED}, "
         f"{args.time_limit:.0f} s per month) against the January-only optimiser plan and the "
         "greedy year (issue #11, long horizons). *overdue*: first owed visit due on or before "
-        "the first day.\n\n"
+        "the first day.",
+        width=96,
+    )
+    replace_section(
+        f"## Long plans\n\n{intro}\n\n"
         "Reproduce: `.venv/bin/python bench/bench_long.py --write`.\n\n"
         f"{text}\n\n"
         f"Measured {now} at commit {commit} on {_machine()}.\n",
