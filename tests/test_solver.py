@@ -271,3 +271,40 @@ def test_chained_visit_not_owed_is_removed() -> None:
     st.add(jan27.index, 0, [prob.stop(0, 1)])
     assert _drop_not_owed(prob, st) == 1
     assert st.by_person[0] == [0] and st.stops[jan27.index] == []
+
+
+def test_repair_reaches_a_far_crew_only_when_asked() -> None:
+    """The planner's last resort before a miss: Reading's crew is full (one visit a day, taken),
+    so repair among the nearest crew composition places nothing, and repair among every
+    composition (as `plan` runs it for whatever is still missing) sends Slough's crew."""
+    from rso_scheduler.demand import requirements
+    from rso_scheduler.solver.optimise import _repair_owed, _State
+    from rso_scheduler.solver.problem import build_problem
+    from rso_scheduler.solver.work import WorkBudget
+    from tests.solver_helpers import SLOUGH
+
+    day = date(2027, 1, 4)
+    ds = dataset(
+        [person("Q", "very_high"), person("P", "high")],
+        [
+            officer("A", max_visits_per_day=1),
+            officer("B", max_visits_per_day=1),
+            officer("C", *SLOUGH, area="Slough"),
+            officer("D", *SLOUGH, area="Slough"),
+        ],
+    )
+    offs = sorted(ds.officers, key=lambda o: o.officer_id)
+    reqs = requirements(ds, day, day, include_optional=False)
+    prob = build_problem(day, day, ds.policy, reqs, form_crews(offs, (), day, day, {}), offs)
+    st = _State(prob)
+    near = next(c for c in prob.crews if c.officer_ids == ("A", "B"))
+    q = prob.person_index["Q"]
+    stop = st.new_stop(q)
+    st.stops[near.index] = [stop]
+    st.person_of[stop.key], st.crew_of[stop.key] = q, near.index
+    st.by_person[q].append(stop.key)
+    p = prob.person_index["P"]
+    assert _repair_owed(prob, st, [p], WorkBudget(10**6, float("inf")), n_comps=1) == 0
+    assert _repair_owed(prob, st, [p], WorkBudget(10**6, float("inf")), n_comps=len(prob.comps)) == 1
+    (key,) = st.by_person[p]
+    assert prob.crews[st.crew_of[key]].officer_ids == ("C", "D")

@@ -181,10 +181,12 @@ def _try_insert(
     only_busy: bool,
     max_added: int | None,
     work: WorkBudget,
+    n_comps: int = REPAIR_COMPS,
 ) -> bool:
-    """Insert one visit of `person` on the least-late, then cheapest, feasible crew-day."""
+    """Insert one visit of `person` on the least-late, then cheapest, feasible crew-day of the
+    `n_comps` nearest eligible crew compositions."""
     r = prob.reqs[person]
-    comps = prob.ranked_comps(person, REPAIR_COMPS)
+    comps = prob.ranked_comps(person, n_comps)
     days = [d for d in range(max(lo, 0), prob.n_days) if r.available_on(prob.day(d))]
     # consider days in order of lateness; stop at the first lateness level with a fit
     k = len(st.person_days(person))
@@ -242,7 +244,13 @@ def _try_insert(
     return False
 
 
-def _repair_owed(prob: Problem, st: _State, order_people: list[int], work: WorkBudget) -> int:
+def _repair_owed(
+    prob: Problem,
+    st: _State,
+    order_people: list[int],
+    work: WorkBudget,
+    n_comps: int = REPAIR_COMPS,
+) -> int:
     """Insert each person's still-missing owed visits (chains continue), in the given order.
 
     Returns how many visits were placed; a person stops at their first visit that fits nowhere.
@@ -254,7 +262,7 @@ def _repair_owed(prob: Problem, st: _State, order_people: list[int], work: WorkB
             if nxt is None:
                 break
             due, lo = nxt
-            if not _try_insert(prob, st, p, lo, due, False, None, work):
+            if not _try_insert(prob, st, p, lo, due, False, None, work, n_comps):
                 break
             repaired += 1
     return repaired
@@ -455,6 +463,13 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
         )
     repair_work.safety_deadline = _net(deadline, budget)  # a fresh net after the local search
     repaired += _repair_owed(prob, st, order_people, repair_work)
+    # the last resort for an owed visit still missing: any crew that can make it, however far
+    # (a miss costs more than any drive; the crew-day's reason in crews.csv says what it saved)
+    still = [p for p in order_people if _next_owed(prob, st, p) is not None]
+    if still:
+        wide = _repair_owed(prob, st, still, repair_work, n_comps=len(prob.comps))
+        repaired += wide
+        stats["repaired_by_far_crews"] = wide
     if options.fixed:  # re-plan: the last owed visits may move kept ones of any risk level
         last = evict_for_owed(
             prob,
