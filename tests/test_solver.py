@@ -305,6 +305,8 @@ def test_repair_reaches_a_far_crew_only_when_asked() -> None:
     st.by_person[q].append(stop.key)
     p = prob.person_index["P"]
     assert _repair_owed(prob, st, [p], WorkBudget(10**6, float("inf")), n_comps=1) == 0
-    assert _repair_owed(prob, st, [p], WorkBudget(10**6, float("inf")), n_comps=len(prob.comps)) == 1
+    assert (
+        _repair_owed(prob, st, [p], WorkBudget(10**6, float("inf")), n_comps=len(prob.comps)) == 1
+    )
     (key,) = st.by_person[p]
     assert prob.crews[st.crew_of[key]].officer_ids == ("C", "D")
