@@ -466,10 +466,9 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     # the last resort for an owed visit still missing: any crew that can make it, however far
     # (a miss costs more than any drive; the crew-day's reason in crews.csv says what it saved)
     still = [p for p in order_people if _next_owed(prob, st, p) is not None]
-    if still:
-        wide = _repair_owed(prob, st, still, repair_work, n_comps=len(prob.comps))
-        repaired += wide
-        stats["repaired_by_far_crews"] = wide
+    wide = _repair_owed(prob, st, still, repair_work, n_comps=len(prob.comps)) if still else 0
+    repaired += wide
+    stats["repaired_by_far_crews"] = wide
     if options.fixed:  # re-plan: the last owed visits may move kept ones of any risk level
         last = evict_for_owed(
             prob,
