@@ -299,10 +299,7 @@ def test_repair_reaches_a_far_crew_only_when_asked() -> None:
     st = _State(prob)
     near = next(c for c in prob.crews if c.officer_ids == ("A", "B"))
     q = prob.person_index["Q"]
-    stop = st.new_stop(q)
-    st.stops[near.index] = [stop]
-    st.person_of[stop.key], st.crew_of[stop.key] = q, near.index
-    st.by_person[q].append(stop.key)
+    st.add(near.index, q, [st.new_stop(q)])
     p = prob.person_index["P"]
     assert _repair_owed(prob, st, [p], WorkBudget(10**6, float("inf")), n_comps=1) == 0
     assert (

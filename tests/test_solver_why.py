@@ -115,15 +115,20 @@ def test_far_pair_that_saves_a_miss_is_kept_and_says_why(tmp_path: Path) -> None
     assert_valid(ds, res, tmp_path)
 
 
-def test_far_crew_hands_its_visit_to_a_near_crew() -> None:
-    """A visit placed on a far pair moves to a near crew with room, never later: the far crew
-    stays at base."""
-    offs = [
+def _three_at_reading_one_at_milton_keynes() -> list[Officer]:
+    """Three Reading officers and one at Milton Keynes: one near pair, one far pair."""
+    return [
         officer("R1", area="Reading"),
         officer("R2", area="Reading"),
         officer("R3", area="Reading"),
         officer("F1", *MILTON_KEYNES, area="Milton Keynes"),
     ]
+
+
+def test_far_crew_hands_its_visit_to_a_near_crew() -> None:
+    """A visit placed on a far pair moves to a near crew with room, never later: the far crew
+    stays at base."""
+    offs = _three_at_reading_one_at_milton_keynes()
     ds = dataset([person("P0")], offs)
     reqs = requirements(ds, *JAN)
     crews = form_crews(offs, (), *JAN, {})
@@ -154,12 +159,7 @@ def test_near_pair_is_not_far() -> None:
 def test_plan_gives_the_visit_to_the_near_crew(tmp_path: Path) -> None:
     """With a near pair and a far pair on duty, the optimiser's visit goes to the near pair and
     the far pair's crew-day says it made no visits."""
-    offs = [
-        officer("R1", area="Reading"),
-        officer("R2", area="Reading"),
-        officer("R3", area="Reading"),
-        officer("F1", *MILTON_KEYNES, area="Milton Keynes"),
-    ]
+    offs = _three_at_reading_one_at_milton_keynes()
     ds = dataset([person("P0")], offs)
     res = run(ds)
     (visit,) = res.visits
@@ -172,12 +172,7 @@ def test_plan_gives_the_visit_to_the_near_crew(tmp_path: Path) -> None:
 def _saved(manager: str | None) -> tuple[str, str]:
     """What the far pair F1+R3 saved with one visit of P0 on it (near pair R1+R2 idle), and
     what the idle near pair's day says."""
-    offs = [
-        officer("R1", area="Reading"),
-        officer("R2", area="Reading"),
-        officer("R3", area="Reading"),
-        officer("F1", *MILTON_KEYNES, area="Milton Keynes"),
-    ]
+    offs = _three_at_reading_one_at_milton_keynes()
     ds = dataset([person("P0", offender_manager_id=manager)], offs)
     crews = form_crews(offs, (), *JAN, {})
     prob = build_problem(*JAN, ds.policy, requirements(ds, *JAN), crews, offs)
