@@ -129,6 +129,37 @@ class AreasPolicy(BaseModel):
     mode: Literal["strict", "prefer", "ignore"] = "prefer"
 
 
+# Most continuity_minutes accepted: it must stay below the cost of one risk-weighted day late
+# (solver/assign.py W_LATE, 2,000) so that keeping the named manager never makes a visit late.
+MAX_CONTINUITY_MIN = 1000
+CONTINUITY_RANGE = (
+    f"expected a whole number of minutes from 0 to {MAX_CONTINUITY_MIN}; a larger value could "
+    "make the planner visit someone late just to send their named offender manager"
+)
+
+
+class PlannerPolicy(BaseModel):
+    """Addition to the contract: the force's trade-offs in the optimiser's objective.
+
+    `continuity_minutes`: the officer-minutes of driving (summed over the crew's officers) the
+    planner will spend to have a person's named offender manager make their visit; 0 ignores
+    continuity.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    continuity_minutes: int = 30
+
+    _numbers = field_validator("continuity_minutes", mode="before")(_not_a_boolean)
+
+    @field_validator("continuity_minutes")
+    @classmethod
+    def _continuity_range(cls, value: int) -> int:
+        if not 0 <= value <= MAX_CONTINUITY_MIN:
+            raise ValueError(CONTINUITY_RANGE)
+        return value
+
+
 _TILE_URL = re.compile(
     r"^(https?)://([A-Za-z0-9.\-]+|\{s\}\.[A-Za-z0-9.\-]+)(:\d{1,5})?(/[^\s\"'<>\\`]*)?$",
     re.IGNORECASE,
@@ -268,6 +299,7 @@ class Policy(BaseModel):
     travel: TravelPolicy = TravelPolicy()
     areas: AreasPolicy = AreasPolicy()
     maps: MapsPolicy = MapsPolicy()
+    planner: PlannerPolicy = PlannerPolicy()
 
     def for_risk(self, level: Any) -> RiskPolicy:
         """The policy of a risk level (a `RiskLevel` or its string value)."""

@@ -33,6 +33,30 @@ def test_defaults_match_the_contract() -> None:
     assert (p.visits.first_visit_days, p.visits.unannounced_share) == (14, 0.5)
     assert (p.travel.model, p.travel.circuity, p.travel.speed_kmh) == ("haversine", 1.35, 40.0)
     assert p.areas.mode == "prefer"
+    assert p.planner.continuity_minutes == 30
+
+
+def test_continuity_minutes_is_read_and_recorded() -> None:
+    """`[planner] continuity_minutes` is read (0 and 1,000 included) and changes the digest."""
+    assert parse_policy("[planner]\ncontinuity_minutes = 0\n").planner.continuity_minutes == 0
+    given = parse_policy("[planner]\ncontinuity_minutes = 1000\n")
+    assert given.planner.continuity_minutes == 1000
+    assert given.as_dict()["planner"] == {"continuity_minutes": 1000}
+    assert given.digest() != Policy().digest()
+
+
+def test_continuity_minutes_stays_below_a_late_day() -> None:
+    """The largest accepted continuity weight is below the cost of one risk-weighted late day."""
+    from rso_scheduler.policy import MAX_CONTINUITY_MIN
+    from rso_scheduler.solver.assign import W_LATE
+
+    assert MAX_CONTINUITY_MIN < W_LATE
+
+
+CONTINUITY_RANGE_MSG = (
+    "expected a whole number of minutes from 0 to 1000; a larger value could make the planner "
+    "visit someone late just to send their named offender manager"
+)
 
 
 def test_empty_text_gives_defaults() -> None:
@@ -74,7 +98,7 @@ def test_digest_changes_with_the_policy() -> None:
         ),
         (
             "[visit]\nfirst_visit_days = 3\n",
-            "policy.toml:1 visit: unknown section 'visit'; expected one of areas, maps, risk, travel, visits",
+            "policy.toml:1 visit: unknown section 'visit'; expected one of areas, maps, planner, risk, travel, visits",
         ),
         (
             "[risk.high]\nwindow_days = 20\nintervl_days = 60\n",
@@ -123,6 +147,34 @@ def test_digest_changes_with_the_policy() -> None:
             "risk.high.interval_days = 0\n",
             "policy.toml:1 risk.high.interval_days: 0 is not valid: input should be greater than 0",
         ),
+        (
+            "# the force's trade-offs\n[planner]\ncontinuity_minutes = 1001\n",
+            f"policy.toml:3 planner.continuity_minutes: 1001 is not valid: {CONTINUITY_RANGE_MSG}",
+        ),
+        (
+            "[planner]\ncontinuity_minutes = -1\n",
+            f"policy.toml:2 planner.continuity_minutes: -1 is not valid: {CONTINUITY_RANGE_MSG}",
+        ),
+        (
+            '[planner]\ncontinuity_minutes = "half an hour"\n',
+            "policy.toml:2 planner.continuity_minutes: 'half an hour' is not valid: input should be "
+            "a valid integer, unable to parse string as an integer",
+        ),
+        (
+            "[planner]\ncontinuity_minutes = 30.5\n",
+            "policy.toml:2 planner.continuity_minutes: 30.5 is not valid: input should be a valid "
+            "integer, got a number with a fractional part",
+        ),
+        (
+            "[planner]\ncontinuity_minutes = false\n",
+            "policy.toml:2 planner.continuity_minutes: False is not valid: expected a number, not "
+            "true/false",
+        ),
+        (
+            "[planner]\ncontinuity_minutes = 30\ncontinuity = 60\n",
+            "policy.toml:3 planner.continuity: unknown key 'continuity' in [planner]; "
+            "expected one of continuity_minutes",
+        ),
     ],
     ids=[
         "unknown-risk-level",
@@ -139,6 +191,12 @@ def test_digest_changes_with_the_policy() -> None:
         "unknown-travel-model",
         "unknown-areas-mode",
         "dotted-key-line",
+        "continuity-above-1000",
+        "continuity-negative",
+        "continuity-string",
+        "continuity-fraction",
+        "continuity-bool",
+        "unknown-planner-key",
     ],
 )
 def test_policy_errors(text: str, expected: str) -> None:
@@ -164,7 +222,7 @@ def test_unknown_names_do_not_hide_bad_values() -> None:
     assert problems_of(text) == [
         "policy.toml:1 risk.extreme: unknown risk level 'extreme'; expected one of very_high, high, medium, low",
         "policy.toml:4 risk.high.interval_days: 0 is not valid: input should be greater than 0",
-        "policy.toml:5 visit: unknown section 'visit'; expected one of areas, maps, risk, travel, visits",
+        "policy.toml:5 visit: unknown section 'visit'; expected one of areas, maps, planner, risk, travel, visits",
         "policy.toml:8 areas.mode: 'x' is not valid: input should be 'strict', 'prefer' or 'ignore'",
     ]
 

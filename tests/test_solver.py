@@ -81,6 +81,32 @@ def test_continuity_yields_when_manager_absent(tmp_path: Path) -> None:
     assert_valid(ds, res, tmp_path)
 
 
+# A person beside Reading station: crew A+B is based there, crew C+D (C the named manager)
+# 10 km further out; C+D's round trip costs its two officers about 80 minutes against A+B's 8
+# (once C goes, the balance pass may swap D for A: the manager stays, the travel falls).
+FAR_LAT = 51.546
+
+
+@pytest.mark.parametrize(
+    ("continuity_minutes", "manager_goes"),
+    [(0, False), (30, False), (200, True)],
+    ids=["ignored", "default-below-the-gap", "above-the-gap"],
+)
+def test_continuity_minutes_decides_the_far_manager(
+    continuity_minutes: int, manager_goes: bool, tmp_path: Path
+) -> None:
+    """The named manager's farther crew goes only when `[planner] continuity_minutes` exceeds
+    the extra driving."""
+    people = [person("P1", offender_manager_id="C", last_visit_date=date(2026, 10, 10))]
+    offs = [officer("A"), officer("B"), officer("C", lat=FAR_LAT), officer("D", lat=FAR_LAT)]
+    policy = apply_overrides(Policy(), {"planner.continuity_minutes": continuity_minutes})
+    ds = dataset(people, offs, policy)
+    res = run(ds)
+    (v,) = res.visits
+    assert ("C" in v.officer_ids) == manager_goes and v.days_late == 0
+    assert_valid(ds, res, tmp_path)
+
+
 def test_nearby_visits_share_a_crew_day(tmp_path: Path) -> None:
     """Three neighbours due the same week are made on one trip rather than three."""
     people = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from rso_scheduler.demand import requirements
+from rso_scheduler.policy import Policy, apply_overrides
 from rso_scheduler.solver.balance import exchange_officers, fair_shares, officer_loads
 from rso_scheduler.solver.crews import form_crews
 from rso_scheduler.solver.optimise import _State
@@ -14,14 +15,16 @@ from tests.solver_helpers import dataset, officer, person
 START, END = date(2027, 1, 4), date(2027, 1, 8)  # Monday to Friday
 
 
-def _busy_first_crew(manager: str | None = None) -> tuple[object, _State]:
+def _busy_first_crew(
+    manager: str | None = None, policy: Policy | None = None
+) -> tuple[object, _State]:
     """Four officers at one base, two crews a day; every visit on the first crew of its day."""
     people = [
         person(f"P{i:02d}", lat=51.46 + 0.002 * i, lon=-0.98, offender_manager_id=manager)
         for i in range(10)
     ]
     offs = [officer(f"O{i}") for i in range(1, 5)]
-    ds = dataset(people, offs)
+    ds = dataset(people, offs, policy)
     reqs = requirements(ds, START, END, include_optional=False)
     crews = form_crews(sorted(offs, key=lambda o: o.officer_id), (), START, END, {})
     prob = build_problem(START, END, ds.policy, reqs, crews, offs)
@@ -92,3 +95,16 @@ def test_exchange_keeps_named_manager_on_visits() -> None:
     exchange_officers(prob, st, deadline=float("inf"))  # type: ignore[arg-type]
     after = {k for k, c in st.crew_of.items() if "O1" in prob.crews[c].officer_ids}  # type: ignore[attr-defined]
     assert with_manager <= after
+
+
+def test_exchange_for_a_manager_only_when_continuity_counts() -> None:
+    """Officers trade to put an idle named manager on visits, unless continuity_minutes is 0."""
+    prob, st = _busy_first_crew(manager="O3")
+    exchange_officers(prob, st, deadline=float("inf"))  # type: ignore[arg-type]
+    why = [c.formed_because for c in prob.crews]  # type: ignore[attr-defined]
+    assert any("puts a named offender manager" in w for w in why)
+    ignored = apply_overrides(Policy(), {"planner.continuity_minutes": 0})
+    prob, st = _busy_first_crew(manager="O3", policy=ignored)
+    exchange_officers(prob, st, deadline=float("inf"))  # type: ignore[arg-type]
+    why = [c.formed_because for c in prob.crews]  # type: ignore[attr-defined]
+    assert not any("puts a named offender manager" in w for w in why)

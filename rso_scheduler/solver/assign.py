@@ -28,7 +28,8 @@ W_MISS = 1_000_000  # per unit of risk weight: a missed owed visit
 W_LATE = 2_000  # per risk-weighted day late
 # Days late a heuristic counts for a day past a long plan's keep-count deadline (a miss)
 PAST_DEADLINE = 100_000
-W_CONT = 120  # a visit made without the person's named offender manager
+# A visit made without the person's named offender manager costs the policy's
+# `[planner] continuity_minutes` (`Problem.continuity_cost`).
 W_AREA = 30  # per officer from another area (areas mode "prefer")
 W_TRAVEL = 1  # per estimated travel minute (one way, summed over officers)
 W_BAL = 10  # per visit of the busiest officer's month
@@ -105,11 +106,7 @@ def build_candidates(prob: Problem, forbidden: set[tuple[int, int]]) -> list[Can
                 assert elig is not None
                 mismatch, travel_sum = elig
                 approx = int(prob.approx_min[s.person, c]) if prob.approx_min is not None else 0
-                cont = (
-                    W_CONT
-                    if r.manager_id is not None and r.manager_id not in crew.officer_ids
-                    else 0
-                )
+                cont = prob.continuity_cost(s.person, crew.index)
                 out.append(
                     Candidate(
                         slot=s.index,

@@ -7,9 +7,11 @@ re-ordered), so missed visits and lateness cannot change. An exchange must never
 workload less balanced (sum of squared deviations from the fair shares) nor put the named
 offender managers on fewer visits; both new crews must be able to work together (shared shift
 hours, skills, strict areas, max visits per day) and both routes must still fit exactly. It is
-taken when it puts a named manager on more visits, saves travel, or balances the workload at a
-travel cost of at most `MOVE_MAX_ADDED_MIN` per exchange and `TOTAL_MAX_ADDED_PCT` of the
-roster's travel in all (travel ranks above balance in the objective). Among the allowed
+taken when it puts a named manager on more visits (for at most the policy's
+`[planner] continuity_minutes` of added travel each), saves travel, or balances the workload,
+at a travel cost of at most `MOVE_MAX_ADDED_MIN` per exchange and `TOTAL_MAX_ADDED_PCT` of the
+roster's travel in all (travel ranks above balance in the objective). With
+`continuity_minutes = 0` the named managers count for nothing here either. Among the allowed
 exchanges of two crews the best is taken in the objective's order: continuity, travel, balance.
 
 Moving single visits towards less busy officers was tried first and dropped: on the force month
@@ -87,8 +89,11 @@ def _timer(prob: Problem, officers: tuple[Officer, ...]) -> CrewTimer:
 
 
 def _continuity(prob: Problem, st: _State, officers: tuple[Officer, ...], order: list[Stop]) -> int:
+    """What the named managers on a route are worth: visits they make x the policy's
+    `[planner] continuity_minutes` (0 when the force ignores continuity)."""
     ids = {o.officer_id for o in officers}
-    return sum(1 for s in order if prob.reqs[st.person_of[s.key]].manager_id in ids)
+    made = sum(1 for s in order if prob.reqs[st.person_of[s.key]].manager_id in ids)
+    return made * prob.policy.planner.continuity_minutes
 
 
 def _route(
@@ -223,7 +228,10 @@ def exchange_officers(prob: Problem, st: _State, deadline: float) -> dict[str, i
                             if added > MOVE_MAX_ADDED_MIN or spent + max(0, added) > budget:
                                 continue
                             more_cont = cont_after - cont_before
-                            if not (more_cont > 0 or added < 0 or gain < -1e-9):
+                            # more continuity is worth its minutes of travel, no more
+                            if not (
+                                (more_cont > 0 and added <= more_cont) or added < 0 or gain < -1e-9
+                            ):
                                 continue
                             # continuity first, then travel, then balance (the objective's order)
                             key = (-more_cont, added, gain, a.officer_id, b.officer_id)

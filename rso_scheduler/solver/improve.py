@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import Protocol
 
 from rso_scheduler.rules import last_owed_floor, pulled_forward_floor
-from rso_scheduler.solver.assign import W_CONT
 from rso_scheduler.solver.problem import Problem, due_index, owed_count
 from rso_scheduler.solver.routing import Stop
 from rso_scheduler.solver.why import base_drive_min, drives_far
@@ -56,8 +55,7 @@ def _insertion(
 
 
 def _cont(prob: Problem, person: int, crew_idx: int) -> int:
-    m = prob.reqs[person].manager_id
-    return 0 if m is None or m in prob.crews[crew_idx].officer_ids else W_CONT
+    return prob.continuity_cost(person, crew_idx)
 
 
 def _allowed_days(prob: Problem, st: _State, key: int) -> tuple[list[int], int]:

@@ -27,7 +27,6 @@ from rso_scheduler.roster import (
 from rso_scheduler.rules import last_owed_floor, pulled_forward_floor
 from rso_scheduler.solver.assign import (
     PAST_DEADLINE,
-    W_CONT,
     build_candidates,
     greedy_assignment,
     solve_assignment,
@@ -228,8 +227,7 @@ def _try_insert(
                 pos, added = ins
                 if max_added is not None and added > max_added:
                     continue
-                cont = 0 if r.manager_id is None or r.manager_id in crew.officer_ids else W_CONT
-                key = (added + cont, d, crew.index, pos)
+                key = (added + prob.continuity_cost(person, crew.index), d, crew.index, pos)
                 if best is None or key < best:
                     best = key
         if best is not None:

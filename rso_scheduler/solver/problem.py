@@ -202,6 +202,15 @@ class Problem:
         self.ranked_cache[person] = full
         return full
 
+    def continuity_cost(self, person: int, crew_idx: int) -> int:
+        """The objective's charge for a crew-day making the person's visit without their named
+        offender manager: the policy's `[planner] continuity_minutes` (0 when there is no named
+        manager or the crew holds them)."""
+        m = self.reqs[person].manager_id
+        if m is None or m in self.crews[crew_idx].officer_ids:
+            return 0
+        return self.policy.planner.continuity_minutes
+
     def _has_manager(self, person: int, comp: int) -> bool:
         m = self.reqs[person].manager_id
         return m is not None and m in self.comps[comp]
