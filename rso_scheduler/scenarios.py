@@ -347,7 +347,7 @@ def month_metrics(
     )
     m.solve_seconds = result.solve_seconds
     m.by_risk = by_risk
-    m.clock_cut = bool(result.stats.get("improve_stopped_by_clock"))
+    m.clock_cut = bool(result.stats.get("wall_clock_net_fired"))
     return m
 
 

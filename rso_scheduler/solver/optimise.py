@@ -43,6 +43,7 @@ from rso_scheduler.solver.frozen import (
 )
 from rso_scheduler.solver.horizon import WINDOW_MAX_DAYS, plan_in_windows
 from rso_scheduler.solver.improve import bring_near, improve
+from rso_scheduler.solver.lns import ruin_recreate
 from rso_scheduler.solver.options import PlanOptions
 from rso_scheduler.solver.problem import (
     REPAIR_COMPS,
@@ -75,6 +76,8 @@ IMPROVE_SHARE = 0.3
 # ... and of handing far visits to nearer crews (`improve.bring_near`), which stops, the same on
 # every run, when it is used up
 NEAR_SHARE = 0.05
+# Ruin and recreate after the local search (lns.py): counted work for this share of the budget
+LNS_SHARE = 0.25
 # Repair and pull-forward are bounded by the visits to place, not by work: only the clock net.
 REPAIR_MAX_EVALS = 2**62
 
@@ -83,6 +86,24 @@ def _net(deadline: float, budget: float) -> float:
     """A wall-clock safety net for a step that must finish (repair, exchanges): the time limit,
     or at least a quarter of it (10 s or more) from now, so only an overloaded machine hits it."""
     return max(deadline, time.monotonic() + max(10.0, 0.25 * budget))
+
+
+def _stopped_by(work: WorkBudget, converged: bool) -> str:
+    """What ended a search: its counted work, convergence, its pass limit, or the clock."""
+    if work.clock_fired:
+        return "wall clock"
+    if converged:
+        return "converged"
+    return "work limit" if work.work_done else "pass limit"
+
+
+def _cut_by_clock(what: str, done: str, work: WorkBudget) -> str:
+    """The notice for a search the wall-clock safety net stopped before its counted work."""
+    return (
+        f"{what} was stopped by the wall clock after {done} ({work.used:,} of {work.limit:,} "
+        "route evaluations): the machine is busy, and the roster may differ from another run "
+        "with the same inputs and seed; raise --time-limit"
+    )
 
 
 def window_needs(reqs: list[Requirement]) -> list[Requirement]:
@@ -443,22 +464,25 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     stats["improve_swaps"] = moved["swaps"]
     stats["improve_evaluations"] = improve_work.used
     stats["improve_evaluation_limit"] = improve_work.limit
-    stats["improve_stopped_by"] = (
-        "wall clock"
-        if improve_work.clock_fired
-        else "converged"
-        if moved["converged"]
-        else "work limit"
-        if improve_work.work_done
-        else "pass limit"
-    )
+    stats["improve_stopped_by"] = _stopped_by(improve_work, bool(moved["converged"]))
     if improve_work.clock_fired:
-        notice(
-            f"the local search was stopped by the wall clock after {moved['passes']} passes "
-            f"({improve_work.used:,} of {improve_work.limit:,} route evaluations): the machine "
-            "is busy, and the roster may differ from another run with the same inputs and seed; "
-            "raise --time-limit"
-        )
+        notice(_cut_by_clock("the local search", f"{moved['passes']} passes", improve_work))
+    # ruin and recreate: clusters of neighbouring visits re-made together (counted work; the
+    # net leaves it three times the time it takes on a quiet machine)
+    lns_work = WorkBudget(
+        evals_for(budget * LNS_SHARE),
+        max(deadline - 0.05 * budget, time.monotonic() + 3 * budget * LNS_SHARE),
+    )
+    say(f"re-making clusters of neighbouring visits (about {budget * LNS_SHARE * 0.6:.0f} s)")
+    t_lns = time.monotonic()
+    stats.update(ruin_recreate(prob, st, lns_work, options.seed))
+    stats["lns_s"] = round(time.monotonic() - t_lns, 3)
+    stats["lns_evaluations"] = lns_work.used
+    stats["lns_evaluation_limit"] = lns_work.limit
+    stats["lns_stopped_by"] = _stopped_by(lns_work, bool(stats["lns_converged"]))
+    if lns_work.clock_fired:
+        what = "re-making clusters of neighbouring visits"
+        notice(_cut_by_clock(what, f"{stats['lns_tries']:,} tries", lns_work))
     repair_work.safety_deadline = _net(deadline, budget)  # a fresh net after the local search
     repaired += _repair_owed(prob, st, order_people, repair_work)
     # the last resort for an owed visit still missing: any crew that can make it, however far
@@ -546,6 +570,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
             )
         )
         or improve_work.clock_fired
+        or lns_work.clock_fired
     )
     joins_dropped = check_split_joins(prob, st)
     if joins_dropped:
