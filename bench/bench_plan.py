@@ -373,7 +373,7 @@ def _shape(dataset: Any, res: Any) -> dict[str, Any]:
 
 
 def run_instance(
-    name: str, cut: float, time_limit: float | None, load_check: bool, queue: Any
+    name: str, cut: float, time_limit: float | None, load_check: bool, queue: Any, seed: int = SEED
 ) -> None:
     """Child process: generate, plan with both planners, measure, put a row dict on `queue`."""
     from rso_scheduler.ingest import load_dataset
@@ -385,17 +385,17 @@ def run_instance(
     limit = time_limit or limit
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        write_dataset(tmp / "data", generate(n_people, n_officers, SEED, START))
+        write_dataset(tmp / "data", generate(n_people, n_officers, seed, START))
         ds = load_dataset(tmp / "data", today=START - timedelta(days=1))
         if name == "evening":
             ds = evening_heavy(ds)
         if cut:
-            ds = add_extra_absences(ds, round(1 - cut, 6), START, END, SEED)
+            ds = add_extra_absences(ds, round(1 - cut, 6), START, END, seed)
         lb = _lower_bound_late(ds)
         rows = {}
         for planner, fn in (("greedy", greedy_plan), ("optimiser", plan)):
             t = time.monotonic()
-            res = fn(ds, START, END, PlanOptions(time_limit_s=limit, seed=SEED, workers=2))
+            res = fn(ds, START, END, PlanOptions(time_limit_s=limit, seed=seed, workers=2))
             wall = time.monotonic() - t
             m = _metrics(ds, res, tmp, planner)
             m.update(_shape(ds, res))
@@ -412,7 +412,7 @@ def run_instance(
                     sp.start()
                 try:
                     again = fn(
-                        ds, START, END, PlanOptions(time_limit_s=limit, seed=SEED, workers=2)
+                        ds, START, END, PlanOptions(time_limit_s=limit, seed=seed, workers=2)
                     )
                 finally:
                     for sp in spin:
@@ -421,7 +421,7 @@ def run_instance(
                 m["hash_loaded"] = _roster_hash(ds, again, tmp, planner + "-2")
                 m["net_fired"] = bool(again.stats.get("wall_clock_net_fired"))
             rows[planner] = m
-        queue.put({"name": name, "cut": cut, "limit": limit, "lb": lb, "rows": rows})
+        queue.put({"name": name, "cut": cut, "limit": limit, "lb": lb, "rows": rows, "seed": seed})
 
 
 def _targets(r: dict[str, Any]) -> dict[str, bool]:
@@ -442,7 +442,12 @@ def _targets(r: dict[str, Any]) -> dict[str, bool]:
 
 def _instance(r: dict[str, Any]) -> str:
     n_people, n_officers, _ = SIZES[r["name"]]
-    return f"{r['name']} {n_people:,}/{n_officers}" + (f" {r['cut']:.0%} days" if r["cut"] else "")
+    seed = r.get("seed", SEED)
+    return (
+        f"{r['name']} {n_people:,}/{n_officers}"
+        + (f" {r['cut']:.0%} days" if r["cut"] else "")
+        + (f" seed {seed}" if seed != SEED else "")
+    )
 
 
 def table(results: list[dict[str, Any]]) -> str:
@@ -507,7 +512,7 @@ def _machine() -> str:
     return f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores (shared), {mem_gb:.1f} GiB RAM, Python {platform.python_version()}"
 
 
-def write_section(text: str) -> None:
+def write_section(text: str, seed: int = SEED) -> None:
     """Replace (or add) the '## Planning' section of docs/BENCHMARKS.md."""
     path = ROOT / "docs" / "BENCHMARKS.md"
     old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
@@ -518,7 +523,7 @@ def write_section(text: str) -> None:
     section = (
         "## Planning\n\n"
         "The optimiser (`rso_scheduler.solver.plan`) against the greedy baseline on seeded\n"
-        f"synthetic months ({START} to {END}, seed {SEED}); each instance also with 30% of every\n"
+        f"synthetic months ({START} to {END}, seed {seed}); each instance also with 30% of every\n"
         "officer's working days removed (70% days). Both planners run in the same process on the\n"
         "same data; every roster is checked by the independent checker. Weighted figures use the\n"
         "policy's risk weights (8/4/2/1). *late LB*: weighted late days if every first owed visit were\n"
@@ -563,6 +568,13 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=None, help="override every size's limit")
     ap.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
     ap.add_argument(
+        "--seed",
+        type=int,
+        default=SEED,
+        help=f"seed of the generated data and of both planners (default {SEED}; others are "
+        "held-out instances of the same shapes)",
+    )
+    ap.add_argument(
         "--no-load-check",
         action="store_true",
         help="skip the second optimiser run with both cores busy (roster hash under load)",
@@ -576,7 +588,8 @@ def main() -> None:
         for cut in [0.0] if args.no_cut else [0.0, *cuts]:
             q = ctx.Queue()
             p = ctx.Process(
-                target=run_instance, args=(name, cut, args.time_limit, not args.no_load_check, q)
+                target=run_instance,
+                args=(name, cut, args.time_limit, not args.no_load_check, q, args.seed),
             )
             p.start()
             r = q.get()
@@ -587,7 +600,7 @@ def main() -> None:
     print()
     print(text)
     if args.write:
-        write_section(text)
+        write_section(text, args.seed)
         print("docs/BENCHMARKS.md updated")
 
 
