@@ -88,6 +88,24 @@ CAPACITY_MONTHS_HEADER = (
     "utilisation",
 )
 
+# Column headings of the capacity page's tables, in words with units. capacity.csv and
+# capacity_months.csv keep the field names above (README documents them; scripts read them).
+CAPACITY_LABELS = {
+    "officers": "Officers",
+    "month": "Month",
+    "visits_due": "Visits due",
+    "missed": "Missed visits",
+    "avoidable_missed": "Avoidable missed visits",
+    "risk_weighted_missed": "Missed visits, weighted by risk",
+    "late": "Late visits",
+    "late_days": "Days late (all visits)",
+    "avoidable_late_days": "Avoidable days late",
+    "utilisation": "Officer time used (%)",
+    "enough": "Enough officers?",
+    "verdict": "Verdict",
+    "months_planned": "Months planned",
+}
+
 RISK_COLOURS = {"very_high": "#8b0000", "high": "#d9480f", "medium": "#e8a317", "low": "#5c7cfa"}
 
 
@@ -976,9 +994,12 @@ def capacity_html(result: CapacityResult) -> str:
         "<ul>" + "".join(f"<li>{_e(line)}</li>" for line in findings[1:]) + "</ul>",
         '<div class="charts">' + "".join(f"<figure>{c}</figure>" for c in charts) + "</div>",
         "<h2>Month by month, the counts that decide</h2>",
-        _html_table(CAPACITY_MONTHS_HEADER, capacity_month_rows(result, deciding_counts(result))),
+        _html_table(
+            [CAPACITY_LABELS[f] for f in CAPACITY_MONTHS_HEADER],
+            capacity_month_rows(result, deciding_counts(result)),
+        ),
         "<h2>Every officer count planned</h2>",
-        _html_table(CAPACITY_HEADER, capacity_rows(result)),
+        _html_table([CAPACITY_LABELS[f] for f in CAPACITY_HEADER], capacity_rows(result)),
         f'<p class="note">{_e(CAPACITY_NOTE)}</p>',
     ]
     return _page(f"Capacity: {result.scenario}", "\n".join(body))

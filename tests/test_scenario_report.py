@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date
 
 from rso_scheduler.scenario_report import (
+    CAPACITY_HEADER,
+    CAPACITY_MONTHS_HEADER,
     COMPARISON_HEADER,
     MONTH_FIGURES,
     baseline_rows,
+    capacity_html,
     comparison_html,
     comparison_rows,
     month_table,
@@ -15,7 +20,13 @@ from rso_scheduler.scenario_report import (
     stacked_bars_svg,
     terminal_comparison,
 )
-from rso_scheduler.scenarios import MonthMetrics, ScenarioResult
+from rso_scheduler.scenarios import (
+    CapacityMonth,
+    CapacityPoint,
+    CapacityResult,
+    MonthMetrics,
+    ScenarioResult,
+)
 
 
 def _month(start: date, late: int, missed: int) -> MonthMetrics:
@@ -123,3 +134,25 @@ def test_a_longer_horizon_is_not_differenced_against_the_baseline_totals():
     assert rows[("leave peak", "2027-04")] is None  # the baseline has no April
     page = comparison_html(results)
     assert "totals not compared: other months than the baseline<" in page
+
+
+def _capacity() -> CapacityResult:
+    """Two officer counts over one month: enough rows for both capacity tables."""
+    month = CapacityMonth("2027-01", 100, 4, 9, 1, 0, 2, 0.31)
+    points = [
+        CapacityPoint(n, 100, 1, 0, 8, 4, 9, late, 0.31, late <= 3, (month,), 1)
+        for n, late in ((9, 5), (10, 2))
+    ]
+    return CapacityResult("s", 10, 10, points, 1, 40, allowed_late_days=3, months=1)
+
+
+def test_capacity_tables_have_plain_english_headers():
+    """Every capacity table header is words a supervisor reads, not a field name like late_days."""
+    page = capacity_html(_capacity())
+    headers = [html.unescape(h) for h in re.findall(r"<th>(.*?)</th>", page)]
+    assert len(headers) == len(CAPACITY_HEADER) + len(CAPACITY_MONTHS_HEADER)
+    fields = set(CAPACITY_HEADER) | set(CAPACITY_MONTHS_HEADER)
+    for h in headers:
+        assert "_" not in h and h not in fields, h
+        assert not re.fullmatch(r"[a-z][a-z0-9_]*", h), h  # an identifier, not a heading
+    assert "Officer time used (%)" in headers and "Avoidable days late" in headers
