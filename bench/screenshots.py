@@ -24,7 +24,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from browser_helpers import chromium, have_chromium, pdf_pages_text, print_pdf  # noqa: E402
+from browser_helpers import (  # noqa: E402
+    chromium,
+    have_chromium,
+    pdf_pages_text,
+    print_pdf,
+    sideways_overflow_px,
+)
 
 RSO = [str(Path(sys.executable).with_name("rso"))]
 LAPTOP = (1366, 768)
@@ -74,17 +80,6 @@ def make_pages(work: Path) -> dict[str, tuple[Path, tuple[int, int] | None]]:
     }
 
 
-def overflow_px(driver) -> int:
-    """How far the page runs past the window's width (0: nothing clipped sideways)."""
-    return int(
-        driver.execute_script(
-            "return Math.max(0, document.documentElement.scrollWidth - window.innerWidth,"
-            " ...[...document.querySelectorAll('table, svg, .leaflet-control')].map("
-            " e => Math.ceil(e.getBoundingClientRect().right) - window.innerWidth))"
-        )
-    )
-
-
 def shoot(driver, page: Path, png: Path, size: tuple[int, int], media: str) -> int:
     """A full-height screenshot of `page` at `size` in `media` ('screen' or 'print')."""
     w, h = size
@@ -95,7 +90,7 @@ def shoot(driver, page: Path, png: Path, size: tuple[int, int], media: str) -> i
     )
     driver.get(page.as_uri())
     time.sleep(1.0)  # maps draw after load
-    over = overflow_px(driver)
+    over = sideways_overflow_px(driver)
     full_h = min(6000, int(driver.execute_script("return document.documentElement.scrollHeight")))
     is_map = bool(driver.execute_script("return !!window.rsoMap"))
     if not is_map:

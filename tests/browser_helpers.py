@@ -47,6 +47,38 @@ def chromium(profile: Path, width: int = 1400, height: int = 900) -> Any:
     return drv
 
 
+# How far anything on the page runs past the window's right edge, in px. Leaflet's map pane is
+# left out: its tiles, markers panned out of view and its vector renderer (an SVG drawn 10% of
+# the view past each side, so that panning shows routes at once) are clipped by the map's box
+# on purpose. The map's box, its controls, the legend and everything else on the page count.
+_OVERFLOW_JS = (
+    "return Math.max(0, document.documentElement.scrollWidth - window.innerWidth,"
+    " ...[...document.querySelectorAll('body *')].filter(e => !e.closest('.leaflet-map-pane'))"
+    ".map(e => Math.round(e.getBoundingClientRect().right) - window.innerWidth))"
+)
+
+
+def sideways_overflow_px(driver: Any) -> int:
+    """Pixels by which the page shown (or any element in it) runs past the window's width."""
+    return int(driver.execute_script(_OVERFLOW_JS))
+
+
+def overflow_at(driver: Any, page: Path, width: int, height: int, media: str) -> int:
+    """`sideways_overflow_px` of `page` in a window of `width` x `height` in `media` (screen, print)."""
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": media})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
+    try:
+        driver.get(page.as_uri())
+        driver.execute_script("return document.fonts.ready.then(() => true)")
+        return sideways_overflow_px(driver)
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
 def print_pdf(driver: Any, page: Path) -> bytes:
     """`page` printed to PDF by Chromium as a person would (CSS page size, backgrounds)."""
     driver.get(page.as_uri())

@@ -19,7 +19,7 @@ if not have_chromium():
     pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver", allow_module_level=True)
 pytest.importorskip("selenium.webdriver")
 pytest.importorskip("pypdf")
-from browser_helpers import print_pdf  # noqa: E402
+from browser_helpers import overflow_at, print_pdf  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -55,28 +55,7 @@ def test_every_printed_report_page_is_numbered(driver, tmp_path: Path):
         assert "OFFICIAL-SENSITIVE" in text
     for w, h in pdf_page_sizes_mm(pdf):
         assert (round(w), round(h)) == (210, 297)
-    assert _fits(driver, tmp_path / "compliance.html", 718, 1000, "print") == 0  # 190 mm wide
-
-
-def _fits(driver, page: Path, width: int, height: int, media: str) -> int:
-    """Pixels by which the page (or any table or chart in it) runs past a window of `width`."""
-    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": media})
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
-    )
-    try:
-        driver.get(page.as_uri())
-        return int(
-            driver.execute_script(
-                "return Math.max(0, document.documentElement.scrollWidth - window.innerWidth,"
-                " ...[...document.querySelectorAll('table, svg')].map("
-                " e => Math.ceil(e.getBoundingClientRect().right) - window.innerWidth))"
-            )
-        )
-    finally:
-        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert overflow_at(driver, tmp_path / "compliance.html", 718, 1000, "print") == 0  # 190 mm wide
 
 
 def test_comparison_page_fits_a_laptop_and_a4_landscape(driver, tmp_path: Path):
@@ -92,8 +71,8 @@ def test_comparison_page_fits_a_laptop_and_a4_landscape(driver, tmp_path: Path):
     ]
     page = tmp_path / "comparison.html"
     page.write_text(comparison_html(results), encoding="utf-8")
-    assert _fits(driver, page, 1366, 768, "screen") == 0
-    assert _fits(driver, page, 1047, 700, "print") == 0
+    assert overflow_at(driver, page, 1366, 768, "screen") == 0
+    assert overflow_at(driver, page, 1047, 700, "print") == 0
     pdf = print_pdf(driver, page)
     sizes = pdf_page_sizes_mm(pdf)
     assert all((round(w), round(h)) == (297, 210) for w, h in sizes)
