@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from browser_helpers import have_chromium
+from click.testing import CliRunner
 
+from rso_scheduler.cli import main
 from rso_scheduler.outputs.maps import write_maps
 
 pytestmark = pytest.mark.browser
@@ -15,6 +17,7 @@ pytestmark = pytest.mark.browser
 if not have_chromium():
     pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver", allow_module_level=True)
 webdriver = pytest.importorskip("selenium.webdriver")
+from browser_helpers import overflow_at, pdf_page_sizes_mm, pdf_pages_text, print_pdf  # noqa: E402
 from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
 from test_maps import EVIL, _dataset, _plan_folder  # noqa: E402
 
@@ -23,6 +26,18 @@ from test_maps import EVIL, _dataset, _plan_folder  # noqa: E402
 def maps_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = _plan_folder(tmp_path_factory.mktemp("plan") / "out")
     write_maps(out, _dataset())
+    return out / "maps"
+
+
+@pytest.fixture(scope="module")
+def sample_maps(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The maps of the sample's first roster (`make run`'s dates; greedy: the pages are tested)."""
+    out = tmp_path_factory.mktemp("sample") / "out"
+    sample = Path(__file__).resolve().parent.parent / "data" / "sample"
+    dates = ["--today", "2026-11-23", "--month", "2026-12"]
+    args = ["plan", str(sample), *dates, "--solver", "greedy", "--out", str(out), "-q"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
     return out / "maps"
 
 
@@ -147,7 +162,12 @@ def test_stops_at_one_address_each_show_their_number(driver, maps_dir):
     driver.find_element(
         "xpath", "//div[contains(@class,'rso-filter-head')][span='Days']/button[.='all']"
     ).click()
-    driver.execute_script("window.rsoMap.setZoom(15, {animate: false})")
+    # zoom in on the stops (the view opens off-centre of them, clear of the panels)
+    driver.execute_script(
+        "const m = window.rsoMap, b = L.latLngBounds([]);"
+        " m.eachLayer(l => { if (l.options && /rso-stop/.test(l.options.className)) b.extend(l.getLatLng()); });"
+        " m.setView(b.getCenter(), 15, {animate: false});"
+    )
     time.sleep(0.5)
     boxes = driver.execute_script(
         "return [...document.querySelectorAll('.rso-num')].map(e => {"
@@ -241,3 +261,56 @@ def test_csp_blocks_a_script_from_outside_the_assets(driver, maps_dir):
     assert any("https://cdn.example/x.js" in m for m in refused), refused
     assert any("http://x.example/a.png" in m for m in refused), refused
     assert driver.execute_script("return typeof window.rsoMap") == "object"  # the page still works
+
+
+@pytest.mark.parametrize("width", [1366, 1024])
+def test_whole_period_map_fits_a_laptop_window(driver, sample_maps, width):
+    """The sample's index.html at 1366 and 1024 px: no banner, control or legend runs off sideways."""
+    assert overflow_at(driver, sample_maps / "index.html", width, 768, "screen") == 0
+
+
+def _boxes(driver, selector: str) -> list[list[float]]:
+    """[left, top, right, bottom] of each element shown that matches `selector`."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll(arguments[0])]"
+        ".filter(e => e.offsetParent !== null && getComputedStyle(e).visibility !== 'hidden')"
+        ".map(e => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; })",
+        selector,
+    )
+
+
+def test_no_station_is_hidden_under_the_legend_or_the_controls(driver, sample_maps):
+    """The sample's index.html at 1366x768 opens with every station and its name in view and
+    clear of the legend, the route filter and the layer list."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1366, "height": 768, "deviceScaleFactor": 1, "mobile": False},
+    )
+    try:
+        _open(driver, sample_maps / "index.html")
+        (legend,) = _boxes(driver, "#rso-legend")
+        (view,) = _boxes(driver, ".leaflet-container")
+        panels = _boxes(driver, "#rso-legend, .rso-filter, .leaflet-control-layers")
+        stations = _boxes(driver, ".rso-station-label span, .rso-station")
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert len(panels) == 3 and len(stations) >= 2 * 3  # the sample has several named stations
+    for s in stations:
+        inside = view[0] <= s[0] and s[2] <= view[2] and view[1] <= s[1] and s[3] <= view[3]
+        assert inside, (s, view)
+        for p in panels:
+            overlap = s[0] < p[2] and p[0] < s[2] and s[1] < p[3] and p[1] < s[3]
+            assert not overlap, (s, p, p == legend)
+
+
+def test_crew_day_page_prints_on_a4_without_cutting_the_right(driver, sample_maps):
+    """A crew-day page in print media at A4's width inside 12 mm margins (186 mm = 703 px):
+    nothing runs past the right edge; printed, it is numbered A4 pages holding the whole list."""
+    page = sorted(sample_maps.glob("20*/*.html"))[0]
+    assert overflow_at(driver, page, 703, 1000, "print") == 0
+    pdf = print_pdf(driver, page)
+    texts = pdf_pages_text(pdf)
+    assert 1 <= len(texts) <= 2
+    assert all((round(w), round(h)) == (210, 297) for w, h in pdf_page_sizes_mm(pdf))
+    assert all(f"page {n} of {len(texts)}" in t for n, t in enumerate(texts, start=1))
+    assert "back at base" in "".join(texts)  # the list's last row is printed

@@ -370,12 +370,51 @@
     map.on("zoomend", function () { numbers(); spread(map, d, allStops); placeLabels(container); });
     map.on("overlayadd overlayremove", function () { placeLabels(container); });
 
-    function fit() {
-      if (d.bounds) map.fitBounds(d.bounds, { padding: [30, 30], maxZoom: 15 });
+    // The view opens on the bounds with room for a station's name (drawn centred under its
+    // square); where that would leave a station, a stop or a person left unscheduled under a
+    // panel drawn over the map (the route filter on the left, the layer list and the legend on
+    // the right), it fits the bounds between the panels instead: nothing opens hidden under a
+    // panel, and the map uses the whole width when nothing would be. A panel not shown
+    // (print) takes no room.
+    var PANELS = ".rso-filter, .leaflet-control-layers, .rso-legend";
+    var MARKS = ".rso-station-label span, .rso-station, .rso-unsched, path.rso-stop";
+    function rects(selector) {
+      return Array.prototype.map.call(container.querySelectorAll(selector), function (e) {
+        return e.getBoundingClientRect();
+      }).filter(function (b) { return b.width > 0; });
     }
+    function underPanel() {
+      var panels = rects(PANELS);
+      return rects(MARKS).some(function (m) {
+        return panels.some(function (p) {
+          return m.left < p.right && p.left < m.right && m.top < p.bottom && p.top < m.bottom;
+        });
+      });
+    }
+    function fit() {
+      if (!d.bounds) return;
+      var box = container.getBoundingClientRect(), left = 0, right = 0, name = 0;
+      rects(PANELS).forEach(function (b) {
+        if (b.left + b.right < box.left + box.right) left = Math.max(left, b.right - box.left);
+        else right = Math.max(right, box.right - b.left);
+      });
+      rects(".rso-station-label span").forEach(function (b) { name = Math.max(name, b.width / 2); });
+      var side = Math.max(30, Math.ceil(name) + 8);
+      // not animated: a zoom still running would undo a later setView, and must end before print
+      var opts = { paddingTopLeft: [side, 30], paddingBottomRight: [side, 30], maxZoom: 15, animate: false };
+      map.fitBounds(d.bounds, opts);
+      spread(map, d, allStops);
+      placeLabels(container);
+      if (!underPanel() || box.width - left - right - 2 * side < 200) return;  // clear, or no room
+      opts.paddingTopLeft = [left + side, 30];
+      opts.paddingBottomRight = [right + side, 30];
+      map.fitBounds(d.bounds, opts);
+    }
+    numbers();
+    refresh();  // first, so that the legend holds its figures when its size is measured
     fit();
     numbers();
-    refresh();
+    spread(map, d, allStops);
     placeLabels(container);
     if (window.matchMedia) {
       var mq = window.matchMedia("print");
