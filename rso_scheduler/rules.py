@@ -11,7 +11,9 @@ Rules about the person: `person_status`, `person_available`, `not_before` (the e
 Rules about an officer: `officer_on_duty`, `officer_shift_holds`.
 Rules about a crew: `crew_size`, `crew_skills`, `crew_area`, `crews_share_shift`,
 `crew_max_visits`, `crew_shift_holds`, and `crew_can_make` (all static crew rules in order).
-Timing with travel (`window_reachable`) needs the travel model, so it takes a timing function.
+Timing with travel (`window_reachable`) needs the travel model, so it takes a timing function;
+a fixed start (a re-plan's pinned visit) is checked against the person's part of the day by
+`start_in_window`.
 """
 
 from __future__ import annotations
@@ -243,6 +245,15 @@ def window_reachable(req: Requirement, timing: Callable[[], object | None]) -> s
         w = f"{_hhmm(req.window_start_min)}-{_hhmm(req.window_end_min)}"
         return f"window {w} not reachable inside the shifts with travel from and back to base"
     return "the visit does not fit the shifts with travel from and back to base"
+
+
+def start_in_window(req: Requirement, start_min: int, duration_min: int) -> str | None:
+    """A visit at a fixed start (a pinned visit) begins and ends inside the person's window."""
+    lo = req.window_start_min if req.window_start_min is not None else 0
+    hi = req.window_end_min if req.window_end_min is not None else DAY_MIN
+    if start_min < lo or start_min + duration_min > hi:
+        return f"{_hhmm(start_min)} is outside the person's window"
+    return None
 
 
 def pulled_forward_floor(req: Requirement, plan_end: date) -> date:

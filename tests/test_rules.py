@@ -227,3 +227,13 @@ def test_keep_count_deadline() -> None:
     assert rules.keep_count_deadline(r, 1) == date(2027, 1, 9)
     assert rules.keep_count_deadline(r, 2) is None
     assert rules.keep_count_deadline(req(), 1) is None
+
+
+def test_start_in_window_bites_and_passes() -> None:
+    """A pinned start must begin and end inside the person's window; no window, any time."""
+    r = req(window_start_min=17 * 60 + 30, window_end_min=20 * 60 + 30)
+    assert rules.start_in_window(r, 18 * 60, 60) is None
+    assert rules.start_in_window(r, 19 * 60 + 30, 60) is None
+    assert rules.start_in_window(r, 17 * 60, 60) == "17:00 is outside the person's window"
+    assert rules.start_in_window(r, 19 * 60 + 45, 60) == "19:45 is outside the person's window"
+    assert rules.start_in_window(req(), 6 * 60, 60) is None

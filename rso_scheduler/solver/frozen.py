@@ -25,7 +25,6 @@ from rso_scheduler import rules
 from rso_scheduler.calendar import absences_by_officer
 from rso_scheduler.demand import Requirement
 from rso_scheduler.models import Dataset
-from rso_scheduler.roster import hhmm
 from rso_scheduler.solver.options import FixedVisit
 from rso_scheduler.solver.problem import REPAIR_COMPS, Problem, due_index, owed_count
 from rso_scheduler.solver.routing import Stop
@@ -110,10 +109,11 @@ def place_fixed(
             why[where] = reason
             continue
         if f.pinned:
-            end = f.start_min + stop.duration_min
-            if f.start_min < stop.window_start_min or end > stop.window_end_min:
-                why[where] = f"{hhmm(f.start_min)} is outside the person's window"
+            outside = rules.start_in_window(r, f.start_min, stop.duration_min)
+            if outside is not None:
+                why[where] = outside
                 continue
+            end = f.start_min + stop.duration_min
             stop = dataclasses.replace(stop, window_start_min=f.start_min, window_end_min=end)
         wanted[crew.index].append((f, stop, p))
     for crew_idx, items in sorted(wanted.items()):

@@ -74,6 +74,23 @@ def neighbours(keys: list[int], stops: dict[int, Stop], n: int) -> dict[int, lis
     return out
 
 
+class _Allowed:
+    """`improve._allowed_days` memoised by (visit, its current day): within the search a visit's
+    allowed days change only with its own day (chains keep their length)."""
+
+    def __init__(self, prob: Problem, st: _State):
+        self.prob = prob
+        self.st = st
+        self.memo: dict[tuple[int, int], tuple[list[int], int]] = {}
+
+    def __call__(self, key: int) -> tuple[list[int], int]:
+        at = (key, self.prob.crews[self.st.crew_of[key]].day_index)
+        got = self.memo.get(at)
+        if got is None:
+            got = self.memo[at] = _allowed_days(self.prob, self.st, key)
+        return got
+
+
 def _late(prob: Problem, st: _State, key: int, crew_idx: int) -> int:
     _days, due = _allowed_days(prob, st, key)
     return max(0, prob.crews[crew_idx].day_index - due) * prob.reqs[st.person_of[key]].weight
@@ -106,6 +123,7 @@ def ruin_recreate(prob: Problem, st: _State, work: WorkBudget, seed: int) -> dic
     best_state = _snapshot(st)
     since_best = 0
     patience = PATIENCE * len(keys)
+    allowed = _Allowed(prob, st)
     while not work.exhausted():
         if since_best >= patience:
             counts["lns_converged"] = 1
@@ -122,7 +140,7 @@ def ruin_recreate(prob: Problem, st: _State, work: WorkBudget, seed: int) -> dic
                 break
             if abs(prob.crews[st.crew_of[k]].day_index - day0) <= DAY_RADIUS:
                 removed.append(k)
-        delta = _try(prob, st, removed, rng, work, temp)
+        delta = _try(prob, st, removed, rng, work, temp, allowed)
         if delta is None:
             continue
         counts["lns_taken"] += 1
@@ -144,12 +162,19 @@ def _try(
     rng: random.Random,
     work: WorkBudget,
     temp: float,
+    allowed: _Allowed,
 ) -> tuple[int, int] | None:
     """Take `removed` out and put them back. Applies the change and returns its (weighted late,
     travel + continuity) delta when it is taken; None (nothing changed) otherwise."""
     old_crew = {k: st.crew_of[k] for k in removed}
     touched = set(old_crew.values())
-    old_late = sum(_late(prob, st, k, c) for k, c in old_crew.items())
+    old_late = 0
+    options: dict[int, list[tuple[int, int]]] = {}
+    for k, c in old_crew.items():
+        days, due = allowed(k)
+        w = prob.reqs[st.person_of[k]].weight
+        old_late += max(0, prob.crews[c].day_index - due) * w
+        options[k] = [(d, max(0, d - due) * w) for d in days]
     old_cost = sum(_cont(prob, st.person_of[k], c) for k, c in old_crew.items())
     for ci in sorted(touched):
         cost = _route_cost(prob, ci, st.stops[ci], work)
@@ -162,11 +187,8 @@ def _try(
     day_of = [prob.crews[c].day_index for c in old_crew.values()]
     lo, hi = min(day_of) - 1, max(day_of) + 1
     # each visit's days inside the cluster, with its weighted lateness on each
-    options: dict[int, list[tuple[int, int]]] = {}
     for k in removed:
-        days, due = _allowed_days(prob, st, k)
-        w = prob.reqs[st.person_of[k]].weight
-        options[k] = [(d, max(0, d - due) * w) for d in days if lo <= d <= hi]
+        options[k] = [(d, late) for d, late in options[k] if lo <= d <= hi]
         if not options[k]:
             return None
     lowest = {k: min(late for _d, late in opts) for k, opts in options.items()}

@@ -108,14 +108,25 @@ class CrewTimer:
         self.starts = [max(o.shift_start_min, lo) for o in self.officers]
         self.ends = [min(o.shift_end_min, hi) for o in self.officers]
         self.end_cap = min(self.ends)
+        # the crew's drives from and to base, per place: every route evaluation asks for them
+        self._out: dict[Place, tuple[int, ...]] = {}
+        self._back: dict[Place, tuple[int, ...]] = {}
 
-    def out_legs(self, stop: Stop) -> list[int]:
-        """Minutes from each officer's base to the stop."""
-        return [self.cache.minutes(b, stop.place) for b in self.bases]
+    def out_legs(self, stop: Stop) -> tuple[int, ...]:
+        """Minutes from each officer's base to the stop (memoised per place)."""
+        place = stop.place
+        legs = self._out.get(place)
+        if legs is None:
+            legs = self._out[place] = tuple(self.cache.minutes(b, place) for b in self.bases)
+        return legs
 
-    def back_legs(self, stop: Stop) -> list[int]:
-        """Minutes from the stop back to each officer's base."""
-        return [self.cache.minutes(stop.place, b) for b in self.bases]
+    def back_legs(self, stop: Stop) -> tuple[int, ...]:
+        """Minutes from the stop back to each officer's base (memoised per place)."""
+        place = stop.place
+        legs = self._back.get(place)
+        if legs is None:
+            legs = self._back[place] = tuple(self.cache.minutes(place, b) for b in self.bases)
+        return legs
 
     def first_start(self, stop: Stop) -> int:
         """Earliest start of a first visit: every officer must have arrived from their base."""
