@@ -23,7 +23,7 @@ from rso_scheduler.solver.why import base_drive_min, drives_far
 from rso_scheduler.solver.work import WorkBudget
 
 MAX_PASSES = 40
-SWAP_DAY_RADIUS = 3  # swaps look this many days either side of a visit's date
+SWAP_DAY_RADIUS = 7  # swaps look this many days either side of a visit's date
 SWAP_COMPS = 6  # ... among this many nearest crew compositions
 NEIGHBOUR_COMPS = 12  # crew compositions tried per visit (nearest eligible first)
 

@@ -5,12 +5,13 @@ The local search (`improve.py`) moves or swaps one or two visits at a time and s
 such move helps. Visits of one neighbourhood spread over several days and crews need a bigger
 change to be drawn onto fewer, shorter trips: a seed visit is picked, it and its nearest planned
 neighbours on days near it are taken out of their routes, and each is put back, most
-constrained first, at the place that adds the least travel plus continuity penalty: any crew
-composition among the visit's nearest (`improve.NEIGHBOUR_COMPS`), on any day it may take
-(`improve._allowed_days`) inside the cluster's days. Lateness is a budget, not a per-visit
-rule: a visit may go on a later day when another goes on an earlier one, as long as the
-cluster's risk-weighted days late do not grow. That is what lets two equally serious overdue
-visits trade days so that each crew's day stays in one neighbourhood.
+constrained first, among the crew compositions nearest to it (`improve.NEIGHBOUR_COMPS`) on
+any day it may take (`improve._allowed_days`) inside the cluster's days: in half the tries
+where it adds the least travel plus continuity penalty, in the other half where it is least
+late and then cheapest (`LATE_FIRST_SHARE`). Lateness is a budget, not a per-visit rule: a
+visit may go on a later day when another goes on an earlier one, as long as the cluster's
+risk-weighted days late do not grow. That is what lets two equally serious overdue visits
+trade days so that each crew's day stays in one neighbourhood.
 
 A change is kept when it lowers the risk-weighted days late, or keeps them and lowers travel
 plus continuity penalty; one that keeps lateness and costs a little more is kept with a
@@ -49,6 +50,9 @@ DAY_RADIUS = 3  # the cluster: neighbours planned up to this many days from the 
 NEIGHBOURS = 40  # nearest planned visits considered per seed
 T_START = 10.0  # annealing temperature (minutes of travel + continuity) at the start ...
 T_END = 0.5  # ... and at the end of the counted work
+# Share of tries that put each visit back least late first (then cheapest); the others put it
+# back cheapest first within the cluster's lateness budget
+LATE_FIRST_SHARE = 0.5
 PATIENCE = 4  # stop after this many tries per movable visit without a new best
 
 Snapshot = tuple[dict[int, list[Stop]], dict[int, int]]
@@ -200,6 +204,7 @@ def _try(
     still = sum(lowest.values())  # the least lateness the visits not yet placed can have
     new_late = 0
     new_crew: dict[int, int] = {}
+    late_first = rng.random() < LATE_FIRST_SHARE
     for k in order:
         person = st.person_of[k]
         still -= lowest[k]
@@ -217,12 +222,19 @@ def _try(
                 ins = _into(prob, st, c, crew.index, stop_of[k], person, scratch, work)
                 if ins is None:
                     continue
-                cand = (ins[0], late, crew.index, ins[1])
+                cand = (
+                    (late, ins[0], crew.index, ins[1])
+                    if late_first
+                    else (ins[0], late, crew.index, ins[1])
+                )
                 if best is None or cand < best:
                     best = cand
         if best is None:
             return None
-        _added, late, ci, pos = best
+        if late_first:
+            late, _added, ci, pos = best
+        else:
+            _added, late, ci, pos = best
         route = list(scratch.get(ci, st.stops.get(ci, [])))
         route.insert(pos, stop_of[k])
         scratch[ci] = route
