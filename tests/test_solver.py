@@ -333,3 +333,35 @@ def test_repair_reaches_a_far_crew_only_when_asked() -> None:
     )
     (key,) = st.by_person[p]
     assert prob.crews[st.crew_of[key]].officer_ids == ("C", "D")
+
+
+def test_a_visit_that_fits_nowhere_takes_the_place_of_one_that_can_wait() -> None:
+    """With Monday's only crew-day full (one visit a day) and a person who can be seen only on
+    Monday, the visit made there moves to Tuesday and the Monday-only person is seen: a miss
+    costs more than a day late."""
+    from rso_scheduler.demand import requirements
+    from rso_scheduler.solver.optimise import _make_room, _next_owed, _repair_owed
+    from rso_scheduler.solver.problem import build_problem
+    from rso_scheduler.solver.state import State
+    from rso_scheduler.solver.work import WorkBudget
+
+    mon, tue = date(2027, 1, 4), date(2027, 1, 5)
+    people = [
+        person("P0", risk="medium"),
+        person("P1", unavailable_from=tue, unavailable_to=JAN[1]),
+    ]
+    offs = [officer("A", max_visits_per_day=1), officer("B", max_visits_per_day=1)]
+    ds = dataset(people, offs)
+    reqs = requirements(ds, mon, JAN[1])  # a plan from Monday the 4th
+    crews = form_crews(offs, (), mon, JAN[1], {})
+    prob = build_problem(mon, JAN[1], ds.policy, reqs, crews, offs)
+    st = State(prob)
+    index = {r.offender_id: p for p, r in enumerate(reqs)}
+    monday = next(c for c in crews if c.day == mon)
+    st.add(monday.index, index["P0"], [st.new_stop(index["P0"])])
+    work = WorkBudget(10**9, float("inf"))
+    assert _repair_owed(prob, st, [index["P1"]], work) == 0  # no room anywhere it can go
+    assert _make_room(prob, st, index["P1"], work)
+    assert _next_owed(prob, st, index["P1"]) is None
+    day_of = {reqs[st.person_of[k]].offender_id: prob.crews[c].day for k, c in st.crew_of.items()}
+    assert day_of == {"P1": mon, "P0": tue}

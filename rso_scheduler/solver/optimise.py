@@ -42,7 +42,7 @@ from rso_scheduler.solver.frozen import (
     required_crews,
 )
 from rso_scheduler.solver.horizon import WINDOW_MAX_DAYS, plan_in_windows
-from rso_scheduler.solver.improve import bring_near, improve
+from rso_scheduler.solver.improve import _allowed_days, _best_insertion, bring_near, improve
 from rso_scheduler.solver.lns import ruin_recreate
 from rso_scheduler.solver.options import PlanOptions
 from rso_scheduler.solver.problem import (
@@ -80,6 +80,7 @@ NEAR_SHARE = 0.05
 LNS_SHARE = 0.25
 # Repair and pull-forward are bounded by the visits to place, not by work: only the clock net.
 REPAIR_MAX_EVALS = 2**62
+MAKE_ROOM_TRIES = 5_000  # visits tried for moving out, per owed visit that fits nowhere
 
 
 def _net(deadline: float, budget: float) -> float:
@@ -227,11 +228,7 @@ def _try_insert(
             i += 1
         best: tuple[int, int, int, int] | None = None
         for d in group:
-            today = prob.crews_by_day[d]
-            for c in comps:
-                crew = today.get(c)
-                if crew is None:
-                    continue
+            for c, crew in prob.on_duty(d, comps):
                 order = st.stops.get(crew.index, [])
                 if only_busy and not order:
                     continue
@@ -285,6 +282,64 @@ def _repair_owed(
                 break
             repaired += 1
     return repaired
+
+
+def _make_room(prob: Problem, st: _State, person: int, work: WorkBudget) -> bool:
+    """The person's next owed visit, which fits nowhere, takes the place of a visit that can
+    move to another crew-day, on any day it may take however late (a miss costs more than any
+    lateness): the least late day first, the nearest crews first, the least serious visit
+    first; the first exchange that places both is taken. A re-plan's issued visits are not
+    moved (frozen.py decides those). True if the visit was placed."""
+    nxt = _next_owed(prob, st, person)
+    if nxt is None:
+        return False
+    due, lo = nxt
+    r = prob.reqs[person]
+    k = len(st.person_days(person))
+    days = [
+        d
+        for d in range(max(lo, 0), prob.n_days)
+        if r.available_on(prob.day(d)) and not prob.past_deadline(person, k, d)
+    ]
+    days.sort(key=lambda d: (max(0, d - due), d))
+    comps = prob.ranked_comps(person, len(prob.comps))
+    stop = st.new_stop(person)
+    tries = 0
+    for d in days:
+        for c, crew in prob.on_duty(d, comps):
+            order = st.stops.get(crew.index, [])
+            out = sorted(
+                (s for s in order if st.movable(s.key)),
+                key=lambda s: (prob.reqs[st.person_of[s.key]].weight, s.key),
+            )
+            for x in out:
+                tries += 1
+                if tries > MAKE_ROOM_TRIES or work.exhausted():
+                    return False
+                without = [s for s in order if s.key != x.key]
+                work.spend(len(without) + 2)
+                ins = prob.timers[c].cheapest_insertion(without, stop)
+                if ins is None:
+                    continue
+                mine = without[: ins[0]] + [stop] + without[ins[0] :]
+                px = st.person_of[x.key]
+                days_x, due_x = _allowed_days(prob, st, x.key)
+                elsewhere = _best_insertion(
+                    prob, st, x, px, days_x, due_x, 1 << 60, {crew.index}, {crew.index: mine}, work
+                )
+                if elsewhere is None:
+                    continue
+                _late, _added, _dx, ci, pos = elsewhere
+                st.stops[crew.index] = mine
+                moved = list(st.stops.get(ci, []))
+                moved.insert(pos, x)
+                st.stops[ci] = moved
+                st.crew_of[x.key] = ci
+                st.person_of[stop.key] = person
+                st.crew_of[stop.key] = crew.index
+                st.by_person[person].append(stop.key)
+                return True
+    return False
 
 
 def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> PlanResult:
@@ -491,6 +546,15 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     wide = _repair_owed(prob, st, still, repair_work, n_comps=len(prob.comps)) if still else 0
     repaired += wide
     stats["repaired_by_far_crews"] = wide
+    # and when no crew has room: a visit that can move to another day (later, if need be)
+    # makes room for it, since a miss costs more than any lateness
+    made_room = 0
+    for p in order_people:
+        while _next_owed(prob, st, p) is not None and _make_room(prob, st, p, repair_work):
+            made_room += 1
+            repaired += _repair_owed(prob, st, [p], repair_work)  # the chain goes on
+    repaired += made_room
+    stats["repaired_by_making_room"] = made_room
     if options.fixed:  # re-plan: the last owed visits may move kept ones of any risk level
         last = evict_for_owed(
             prob,

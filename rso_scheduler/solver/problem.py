@@ -12,7 +12,7 @@ to the crews nearest the person each day.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -96,6 +96,14 @@ class Problem:
     def timer_of(self, crew: CrewDay) -> CrewTimer:
         """The timer of a crew-day (its officers, inside its part of the day)."""
         return self.timers[self.comp_index[crew.comp_key]]
+
+    def on_duty(self, day_index: int, comps: list[int]) -> Iterator[tuple[int, CrewDay]]:
+        """(composition, crew-day) of each of `comps` on duty that day, in the order given."""
+        today = self.crews_by_day[day_index]
+        for c in comps:
+            crew = today.get(c)
+            if crew is not None:
+                yield c, crew
 
     def crew_with(self, day_index: int, officer_ids: tuple[str, ...]) -> CrewDay | None:
         """The crew-day of exactly these officers on a day (at most one: split crews of one
