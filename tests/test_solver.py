@@ -361,7 +361,10 @@ def test_a_visit_that_fits_nowhere_takes_the_place_of_one_that_can_wait() -> Non
     st.add(monday.index, index["P0"], [st.new_stop(index["P0"])])
     work = WorkBudget(10**9, float("inf"))
     assert _repair_owed(prob, st, [index["P1"]], work) == 0  # no room anywhere it can go
-    assert _make_room(prob, st, index["P1"], work)
+    with pytest.MonkeyPatch.context() as mp:  # a search stopped at its tries says so
+        mp.setattr("rso_scheduler.solver.optimise.MAKE_ROOM_TRIES", 0)
+        assert _make_room(prob, st, index["P1"], work) is None
+    assert _make_room(prob, st, index["P1"], work) is True
     assert _next_owed(prob, st, index["P1"]) is None
     day_of = {reqs[st.person_of[k]].offender_id: prob.crews[c].day for k, c in st.crew_of.items()}
     assert day_of == {"P1": mon, "P0": tue}

@@ -284,12 +284,13 @@ def _repair_owed(
     return repaired
 
 
-def _make_room(prob: Problem, st: _State, person: int, work: WorkBudget) -> bool:
+def _make_room(prob: Problem, st: _State, person: int, work: WorkBudget) -> bool | None:
     """The person's next owed visit, which fits nowhere, takes the place of a visit that can
     move to another crew-day, on any day it may take however late (a miss costs more than any
     lateness): the least late day first, the nearest crews first, the least serious visit
     first; the first exchange that places both is taken. A re-plan's issued visits are not
-    moved (frozen.py decides those). True if the visit was placed."""
+    moved (frozen.py decides those). True if the visit was placed, False if no exchange places
+    both, None if the search stopped at `MAKE_ROOM_TRIES` (or its clock net) first."""
     nxt = _next_owed(prob, st, person)
     if nxt is None:
         return False
@@ -315,7 +316,7 @@ def _make_room(prob: Problem, st: _State, person: int, work: WorkBudget) -> bool
             for x in out:
                 tries += 1
                 if tries > MAKE_ROOM_TRIES or work.exhausted():
-                    return False
+                    return None
                 without = [s for s in order if s.key != x.key]
                 work.spend(len(without) + 2)
                 ins = prob.timers[c].cheapest_insertion(without, stop)
@@ -548,13 +549,24 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     stats["repaired_by_far_crews"] = wide
     # and when no crew has room: a visit that can move to another day (later, if need be)
     # makes room for it, since a miss costs more than any lateness
-    made_room = 0
+    made_room = room_cut = 0
     for p in order_people:
-        while _next_owed(prob, st, p) is not None and _make_room(prob, st, p, repair_work):
+        while _next_owed(prob, st, p) is not None:
+            placed = _make_room(prob, st, p, repair_work)
+            if not placed:
+                room_cut += placed is None
+                break
             made_room += 1
             repaired += _repair_owed(prob, st, [p], repair_work)  # the chain goes on
     repaired += made_room
     stats["repaired_by_making_room"] = made_room
+    if room_cut:
+        stats["make_room_cut"] = room_cut
+        notice(
+            f"{room_cut} owed visit(s) that no crew had room for stayed unscheduled after "
+            f"{MAKE_ROOM_TRIES:,} tries each to move another visit out of their way; a visit "
+            "that could move may still exist: check unscheduled.csv"
+        )
     if options.fixed:  # re-plan: the last owed visits may move kept ones of any risk level
         last = evict_for_owed(
             prob,
