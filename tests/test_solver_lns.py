@@ -14,7 +14,7 @@ from rso_scheduler.ingest import load_dataset
 from rso_scheduler.solver import lns
 from rso_scheduler.solver import optimise as optimise_module
 from rso_scheduler.solver.crews import form_crews
-from rso_scheduler.solver.improve import _cont, _route_cost
+from rso_scheduler.solver.improve import _cont, _late_of, _route_cost
 from rso_scheduler.solver.problem import Problem, build_problem
 from rso_scheduler.solver.routing import Stop
 from rso_scheduler.solver.state import State
@@ -28,7 +28,7 @@ SOUTH = [(51.36, -0.97), (51.355, -0.965)]  # ... and two about 11 km south
 
 def _objective(prob: Problem, st: State) -> tuple[int, int]:
     """(risk-weighted days late, travel + continuity penalty) of a state, as lns.py counts it."""
-    late = sum(lns._late(prob, st, k, c) for k, c in st.crew_of.items())
+    late = sum(_late_of(prob, st, k) for k in st.crew_of)
     cost = sum(_cont(prob, st.person_of[k], c) for k, c in st.crew_of.items())
     work = WorkBudget(10**12, float("inf"))
     for ci, order in st.stops.items():

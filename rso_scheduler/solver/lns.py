@@ -95,11 +95,6 @@ class _Allowed:
         return got
 
 
-def _late(prob: Problem, st: _State, key: int, crew_idx: int) -> int:
-    _days, due = _allowed_days(prob, st, key)
-    return max(0, prob.crews[crew_idx].day_index - due) * prob.reqs[st.person_of[key]].weight
-
-
 def _snapshot(st: _State) -> Snapshot:
     return {c: list(o) for c, o in st.stops.items()}, dict(st.crew_of)
 
