@@ -91,6 +91,7 @@ class Offender(_Frozen):
     unavailable_to: date | None = None
     visit_minutes: int | None = Field(default=None, gt=0)
     required_skills: frozenset[str] = frozenset()
+    address: str | None = None  # free text for the officers' handouts; never logged
     line: int = 0  # source line in offenders.csv, for messages
 
     @model_validator(mode="after")
@@ -141,6 +142,7 @@ class Officer(_Frozen):
     shift_end_min: int = Field(default=16 * 60, ge=0, le=24 * 60)
     max_visits_per_day: int | None = Field(default=None, ge=0)
     skills: frozenset[str] = frozenset()
+    refreshment_minutes: int | None = Field(default=None, ge=0, le=180)  # overrides the policy
     line: int = 0
 
     @model_validator(mode="after")
