@@ -311,7 +311,8 @@ def _shape(dataset: Any, res: Any) -> dict[str, Any]:
     """Idle officer-days, the longest single drive, cross-area pairs, evening visits missed,
     long legs, far pairs and far visits."""
     from rso_scheduler.calendar import absences_by_officer, bank_holidays, days, officer_works
-    from rso_scheduler.travel import base, haversine_km, home, travel_for
+    from rso_scheduler.geo import haversine_km
+    from rso_scheduler.travel import base, home, travel_for
 
     travel = travel_for(None, dataset.policy)
     officers = dataset.officer_by_id()

@@ -20,10 +20,13 @@ class Problem:
     line: int | None  # 1-based physical line in the file (the header is line 1)
     column: str | None  # column name as written in the header, or a policy key
     message: str  # what was found and what was expected; never coordinates
+    cell: str | None = None  # a workbook's cell (`C14`): shown as `offenders.xlsx!C14`
 
     def __str__(self) -> str:
         where = self.file
-        if self.line is not None:
+        if self.cell is not None:
+            where += f"!{self.cell}"
+        elif self.line is not None:
             where += f":{self.line}"
         if self.column:
             # A column may be a header name or a TOML key from the file: masked like any value.

@@ -208,6 +208,10 @@ class Dataset(BaseModel):
     files: tuple[InputFile, ...] = ()
     warnings: tuple[str, ...] = ()
     source_dir: str | None = None
+    # How each table's rows were located ("coordinates", "postcode", "uprn", "terminated"),
+    # by file name, and notes on the reading (the gazetteer index built): for `rso validate`.
+    locations: dict[str, dict[str, int]] = {}
+    notes: tuple[str, ...] = ()
 
     def offender_by_id(self) -> dict[str, Offender]:
         return {o.offender_id: o for o in self.offenders}

@@ -25,7 +25,8 @@ from pydantic import (
 )
 
 from rso_scheduler import redact
-from rso_scheduler.errors import PolicyError, Problem
+from rso_scheduler.errors import InputError, PolicyError, Problem
+from rso_scheduler.input.files import present, read_toml_text, toml_bounds_problems
 
 RISK_KEYS = ("very_high", "high", "medium", "low")
 
@@ -291,6 +292,31 @@ class MapsPolicy(BaseModel):
         return value
 
 
+class LocationsPolicy(BaseModel):
+    """Addition to the contract: the force's gazetteer, for locations given by postcode or UPRN."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    gazetteer: str | None = None  # a file or folder, relative to the data folder
+
+    @field_validator("gazetteer")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("is blank; expected the path of the gazetteer file or folder")
+        return value
+
+
+class OutputsPolicy(BaseModel):
+    """Addition to the contract: what the officers' papers carry."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Off by default: calendar files are imported into phones and mail services that may
+    # leave the force network; handouts and crew-day pages stay on the force's own paper.
+    calendar_addresses: bool = Field(default=False, strict=True)
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -300,6 +326,8 @@ class Policy(BaseModel):
     areas: AreasPolicy = AreasPolicy()
     maps: MapsPolicy = MapsPolicy()
     planner: PlannerPolicy = PlannerPolicy()
+    locations: LocationsPolicy = LocationsPolicy()
+    outputs: OutputsPolicy = OutputsPolicy()
 
     def for_risk(self, level: Any) -> RiskPolicy:
         """The policy of a risk level (a `RiskLevel` or its string value)."""
@@ -314,6 +342,10 @@ class Policy(BaseModel):
                 data["travel"].pop(key, None)
         else:
             data["travel"] = {k: v for k, v in data["travel"].items() if v is not None}
+        # Sections at their defaults stay out, so adding them left every policy hash unchanged.
+        for section, default in (("locations", LocationsPolicy()), ("outputs", OutputsPolicy())):
+            if getattr(self, section) == default:
+                data.pop(section, None)
         return data
 
     def digest(self) -> str:
@@ -451,7 +483,10 @@ NESTED_TOO_DEEPLY = "is not valid: nested too deeply to read (is the file damage
 
 
 def parse_policy(text: str, file: str = "policy.toml") -> Policy:
-    """Parse policy TOML text; raise `PolicyError` listing every problem."""
+    """Parse policy TOML text (bounded first: `toml_bounds_problems`); raise `PolicyError`."""
+    bounds = toml_bounds_problems(text, file)
+    if bounds:
+        raise PolicyError(bounds)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -462,20 +497,24 @@ def parse_policy(text: str, file: str = "policy.toml") -> Policy:
         raise PolicyError([Problem(file, line, col, f"not valid TOML: {msg}")]) from None
     except RecursionError:
         raise PolicyError([Problem(file, None, None, NESTED_TOO_DEEPLY)]) from None
+    except ValueError:  # a number past Python's digit limit, if the bounds were skipped
+        raise PolicyError(
+            [Problem(file, None, None, "holds a number too long to read; expected a setting")]
+        ) from None
     return policy_from_mapping(data, file, text)
 
 
 def load_policy(path: Path | None) -> Policy:
-    """Read policy.toml; `None` or a missing file gives the built-in defaults."""
-    if path is None or not path.exists():
+    """Read policy.toml; `None` or nothing at the path gives the built-in defaults.
+
+    Anything present that is not a readable regular file (a folder, a FIFO, a dangling link,
+    no permission), too large or too deep is a `PolicyError`, never the defaults."""
+    if path is None or not present(path):
         return Policy()
-    raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise PolicyError(
-            [Problem(path.name, None, None, "is not UTF-8 text; save it as UTF-8")]
-        ) from None
+        text = read_toml_text(path, path.name)
+    except InputError as exc:
+        raise PolicyError(exc.problems) from None
     return parse_policy(text, path.name)
 
 

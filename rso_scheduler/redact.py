@@ -8,6 +8,7 @@ instead when it could disclose a location or a whole row:
 - degrees, minutes and seconds (`51°45′07″N`, `51 45 07 N`, `51d45m07s`);
 - commas, quote marks or line breaks: usually a row run together with its neighbours;
 - control characters (NUL, escape sequences): they could rewrite the terminal;
+- a UK postcode (location data): only its outward code is shown (`a postcode in RG1`);
 - anything longer than `MAX_SHOWN` characters.
 
 `may_be_coordinate` is the same test on its own, for the ingest rule that identifiers never
@@ -30,6 +31,23 @@ _DMS_WORDS = re.compile(
 )
 
 
+# A whole postcode anywhere in the text, any case, with or without its space.
+_POSTCODE_IN = re.compile(
+    r"(?<![A-Za-z0-9])([A-Za-z]{1,2}[0-9][A-Za-z0-9]?)\s*([0-9][A-Za-z]{2})(?![A-Za-z0-9])"
+)
+
+
+def outward_code(text: str) -> str:
+    """The outward code of the (first) postcode in `text` (`rg1 1aa` -> `RG1`), or `?`."""
+    m = _POSTCODE_IN.search(text)
+    return m.group(1).upper() if m else "?"
+
+
+def has_postcode(text: str) -> bool:
+    """True if `text` holds a whole UK postcode."""
+    return bool(_POSTCODE_IN.search(text))
+
+
 def may_be_coordinate(text: str) -> bool:
     """True if `text` holds something that could be a latitude or longitude in any usual form."""
     return bool(_DECIMAL.search(text) or _DMS_MARK.search(text) or _DMS_WORDS.search(text))
@@ -43,6 +61,8 @@ def shown(value: str, limit: int = MAX_SHOWN) -> str:
     """`value` quoted for a message, or a description of it when it may leak a location or row."""
     if may_be_coordinate(value):
         return "a number with 2 or more decimals or degrees (not shown: it may be a coordinate)"
+    if has_postcode(value):
+        return f"a postcode in {outward_code(value)} (not shown whole: it is location data)"
     if any(c in value for c in ',"\n\r'):
         return "a value holding commas, quotes or line breaks (not shown: a stray quote mark?)"
     if _has_control(value):

@@ -39,9 +39,9 @@ from typing import Any
 import numpy as np
 
 from rso_scheduler.errors import InputError, Problem
+from rso_scheduler.geo import EARTH_RADIUS_KM, haversine_pairs_km
 from rso_scheduler.policy import TravelPolicy
 from rso_scheduler.travel import (
-    EARTH_RADIUS_KM,
     HaversineTravel,
     Place,
     TableTravel,
@@ -263,7 +263,7 @@ def read_network(path: Path, name: str, congestion_factor: float) -> RoadNetwork
     lon = np.asarray(lons)
     u = np.asarray(us, dtype=np.int64)
     v = np.asarray(vs, dtype=np.int64)
-    length_m = _haversine_m(lat[u], lon[u], lat[v], lon[v])
+    length_m = haversine_pairs_km(lat[u], lon[u], lat[v], lon[v]) * 1000.0
     time_ms = np.rint(length_m * np.asarray(secs_per_m) * 1000.0)
     weight = time_ms * _K + np.rint(length_m * 10.0)
     weight = np.maximum(weight, 1.0)  # two nodes at one spot: still an edge
@@ -275,15 +275,6 @@ def read_network(path: Path, name: str, congestion_factor: float) -> RoadNetwork
     size = len(lat)
     graph = csr_matrix((weight[first], (u[first], v[first])), shape=(size, size))
     return RoadNetwork(lat, lon, np.asarray(snap), graph, sha, ways)
-
-
-def _haversine_m(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    a = (
-        np.sin((p2 - p1) / 2) ** 2
-        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(np.asarray(lon2) - np.asarray(lon1)) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_KM * 1000.0 * np.arcsin(np.minimum(1.0, np.sqrt(a)))
 
 
 def snap_points(
@@ -306,7 +297,7 @@ def snap_points(
     pts = np.asarray(points, dtype=float).reshape(-1, 2)
     _, k = tree.query(xy(pts[:, 0], pts[:, 1]))
     nodes = cand[np.asarray(k, dtype=np.int64)]
-    dist = _haversine_m(pts[:, 0], pts[:, 1], network.lat[nodes], network.lon[nodes])
+    dist = haversine_pairs_km(pts[:, 0], pts[:, 1], network.lat[nodes], network.lon[nodes]) * 1000.0
     return nodes, dist
 
 

@@ -28,6 +28,7 @@ from pydantic import (
 from rso_scheduler import redact
 from rso_scheduler.calendar import DATE_RANGE_TEXT, in_supported_range, next_month_start
 from rso_scheduler.errors import InputError, PolicyError, Problem, ScenarioError
+from rso_scheduler.input.files import present, read_toml_text
 from rso_scheduler.limits import MAX_GROWTH, MAX_SEED
 from rso_scheduler.models import Dataset
 from rso_scheduler.policy import NESTED_TOO_DEEPLY, _key_lines, apply_overrides
@@ -231,16 +232,10 @@ def relocate_policy_problems(
 def load_scenario(path: Path) -> Scenario:
     """Read and parse a scenario file (`data` relative to the file's folder)."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read the scenario file ({exc.strerror})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(
-            [Problem(path.name, None, None, "is not UTF-8 text; save it as UTF-8")]
-        ) from None
+    if not present(path):
+        raise ScenarioError(f"{path}: cannot read the scenario file (No such file or directory)")
+    # Checked as a file and bounded (size, key depth, digits) before tomllib sees it.
+    text = read_toml_text(path, path.name)
     return parse_scenario(text, path.name, path.resolve().parent)
 
 

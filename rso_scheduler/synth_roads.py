@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from rso_scheduler.travel import EARTH_RADIUS_KM
+from rso_scheduler.geo import EARTH_RADIUS_KM
 
 Way = tuple[Sequence[int], Mapping[str, str]]
 

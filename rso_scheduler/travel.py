@@ -10,8 +10,8 @@ matrix replaces the straight line without touching them. Three models (`[travel]
 - `matrix`: a force's own table of times, `travel.csv` (`from_id, to_id, minutes[, km]`).
 
 A `Place` carries an id as well as coordinates because the matrix model is keyed by
-offender_id and officer_id (bases). `haversine_km` and `haversine_matrix_km` stay public for
-estimates only (nearest-neighbour pruning, distance checks): they are never travel times.
+offender_id and officer_id (bases). Great-circle distance lives in `geo` (`haversine_km`,
+`haversine_matrix_km`), for estimates only: never travel times.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from rso_scheduler.errors import PlanError
+from rso_scheduler.geo import haversine_km, haversine_matrix_km
 from rso_scheduler.policy import Policy, TravelPolicy
 
 if TYPE_CHECKING:
     from rso_scheduler.models import Dataset, Offender, Officer
 
-EARTH_RADIUS_KM = 6371.0088
 _EPS = 1e-9  # guards ceil() against float noise such as 12.000000000001
 LIST_MAX_PAIRS = 25_000_000  # matrices up to 5,000 places are also kept as Python lists
 
@@ -64,15 +64,6 @@ def dataset_places(dataset: Dataset) -> list[Place]:
     return [base(o) for o in dataset.officers] + [home(p) for p in dataset.offenders]
 
 
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in km (an estimate, not a travel time)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp = p2 - p1
-    dl = math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
-
-
 def longest_leg_min(
     minutes: Callable[[Place, Place], int], bases: Sequence[Place], stops: Sequence[Place]
 ) -> int:
@@ -88,24 +79,6 @@ def longest_leg_min(
 def contract_minutes(km_straight: float, travel: TravelPolicy) -> int:
     """The contract's whole minutes for a straight-line distance."""
     return max(0, math.ceil(km_straight * travel.circuity / travel.speed_kmh * 60 - _EPS))
-
-
-def haversine_matrix_km(
-    lats_a: Sequence[float],
-    lons_a: Sequence[float],
-    lats_b: Sequence[float],
-    lons_b: Sequence[float],
-) -> np.ndarray:
-    """Straight-line km between every point of A (rows) and of B (columns), vectorised.
-
-    For estimates and nearest-neighbour search only; travel minutes come from a `Travel`.
-    """
-    la = np.radians(np.asarray(lats_a, dtype=float))[:, None]
-    oa = np.radians(np.asarray(lons_a, dtype=float))[:, None]
-    lb = np.radians(np.asarray(lats_b, dtype=float))[None, :]
-    ob = np.radians(np.asarray(lons_b, dtype=float))[None, :]
-    a = np.sin((lb - la) / 2) ** 2 + np.cos(la) * np.cos(lb) * np.sin((ob - oa) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
 
 
 class Travel:

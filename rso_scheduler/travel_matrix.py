@@ -19,9 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from rso_scheduler.errors import InputError, Problem
+from rso_scheduler.geo import haversine_matrix_km
+from rso_scheduler.input.files import MAX_TABLE_BYTES, decode_text, present, read_bytes
 from rso_scheduler.policy import TravelPolicy
 from rso_scheduler.redact import shown
-from rso_scheduler.travel import Place, TableTravel, haversine_matrix_km
+from rso_scheduler.travel import Place, TableTravel
 
 REQUIRED = ("from_id", "to_id", "minutes")
 MAX_MINUTES = 24 * 60
@@ -183,9 +185,7 @@ def parse_matrix(
 
 def load_matrix(path: Path, name: str, places: Sequence[Place], tp: TravelPolicy) -> TableTravel:
     """Read `travel.csv` (named `name` in messages) and build the matrix model."""
-    from rso_scheduler.ingest import decode_text
-
-    if not path.is_file():
+    if not present(path):
         raise InputError(
             [
                 Problem(
@@ -197,5 +197,5 @@ def load_matrix(path: Path, name: str, places: Sequence[Place], tp: TravelPolicy
                 )
             ]
         )
-    raw = path.read_bytes()
+    raw = read_bytes(path, name, MAX_TABLE_BYTES)
     return parse_matrix(decode_text(raw, name), name, places, tp, hashlib.sha256(raw).hexdigest())

@@ -594,7 +594,7 @@ def test_cross_home_far_from_every_base() -> None:
 
 def test_far_from_bases_matches_haversine_near_the_limit() -> None:
     """The fast dot-product test agrees with the haversine distance just inside and outside 150 km."""
-    from rso_scheduler.travel import haversine_km
+    from rso_scheduler.geo import haversine_km
 
     officers = _officers()
     base = officers[0]

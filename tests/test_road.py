@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from rso_scheduler.errors import InputError
+from rso_scheduler.geo import haversine_km
 from rso_scheduler.policy import TravelPolicy
 from rso_scheduler.road import (
     MAX_SNAP_M,
@@ -24,7 +25,7 @@ from rso_scheduler.road import (
     way_speed_kmh,
 )
 from rso_scheduler.synth_roads import write_osm
-from rso_scheduler.travel import Place, haversine_km
+from rso_scheduler.travel import Place
 
 MPH = 1.609344
 ROAD30 = {"highway": "residential", "maxspeed": "30 mph"}

@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 from rso_scheduler.demand import requirements
+from rso_scheduler.geo import haversine_km
 from rso_scheduler.models import Absence, Officer
 from rso_scheduler.solver.crews import form_crews
 from rso_scheduler.solver.improve import bring_near
@@ -14,7 +15,6 @@ from rso_scheduler.solver.problem import build_problem
 from rso_scheduler.solver.state import State
 from rso_scheduler.solver.why import FAR_PAIR_KM, drives_far, far_because, what_it_saved
 from rso_scheduler.solver.work import WorkBudget
-from rso_scheduler.travel import haversine_km
 from tests.solver_helpers import JAN, READING, assert_valid, dataset, officer, person, run
 
 MILTON_KEYNES = (52.041, -0.759)  # about 66 km from Reading

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from rso_scheduler.calendar import bank_holidays
 from rso_scheduler.cli import main
 from rso_scheduler.demand import requirements
+from rso_scheduler.geo import haversine_km
 from rso_scheduler.ingest import load_dataset
 from rso_scheduler.models import Dataset, Status
 from rso_scheduler.policy import Policy, parse_policy
@@ -30,7 +31,6 @@ from rso_scheduler.synth import (
     generate,
     write_dataset,
 )
-from rso_scheduler.travel import haversine_km
 from tests.conftest import SAMPLE_DIR
 
 START = date(2026, 11, 23)

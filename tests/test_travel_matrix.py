@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from rso_scheduler.errors import InputError, PlanError
+from rso_scheduler.geo import haversine_km
 from rso_scheduler.policy import TravelPolicy, parse_policy
-from rso_scheduler.travel import Place, build_travel, haversine_km
+from rso_scheduler.travel import Place, build_travel
 from rso_scheduler.travel_matrix import parse_matrix
 
 # --- the matrix model ------------------------------------------------------------------

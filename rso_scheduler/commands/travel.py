@@ -83,7 +83,8 @@ def _quantiles(values: np.ndarray) -> dict[str, float]:
 
 def travel_report(dataset: Any, travel: Any, pairs: int, seed: int) -> dict[str, Any]:
     """Coverage, sample and fit as plain data (no coordinates)."""
-    from rso_scheduler.travel import HaversineTravel, base, haversine_km, home
+    from rso_scheduler.geo import haversine_km
+    from rso_scheduler.travel import HaversineTravel, base, home
 
     bases = [base(o) for o in dataset.officers]
     homes = [home(p) for p in dataset.offenders]

@@ -29,12 +29,12 @@ import time
 from collections import defaultdict
 from typing import Protocol
 
+from rso_scheduler.geo import haversine_km
 from rso_scheduler.models import Officer
 from rso_scheduler.rules import crew_can_make, crew_max_visits
 from rso_scheduler.solver.crews import CrewDay, can_pair
 from rso_scheduler.solver.problem import Problem
 from rso_scheduler.solver.routing import CrewTimer, Stop
-from rso_scheduler.travel import haversine_km
 
 MAX_PASSES = 4
 MAX_BASE_KM = 60.0  # only officers whose bases are this close trade places

@@ -26,6 +26,7 @@ from datetime import date
 
 from rso_scheduler.calendar import absences_by_officer, days, officer_works
 from rso_scheduler.demand import Requirement
+from rso_scheduler.geo import haversine_km
 from rso_scheduler.models import Absence, Officer
 from rso_scheduler.rules import (
     MIN_SHARED_SHIFT_MIN,
@@ -35,7 +36,6 @@ from rso_scheduler.rules import (
     officer_on_duty,
     shared_hours,
 )
-from rso_scheduler.travel import haversine_km
 
 # A pair is worth forming when the two shifts share enough hours for a few visits (the rule
 # lives in rules.crews_share_shift). Measured on the synthetic force: a 75% overlap rule left

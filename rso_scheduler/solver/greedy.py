@@ -22,6 +22,7 @@ from datetime import date
 from rso_scheduler.calendar import absences_by_officer, bank_holidays, days, officer_works
 from rso_scheduler.demand import Requirement, requirements
 from rso_scheduler.errors import PlanError
+from rso_scheduler.geo import haversine_km
 from rso_scheduler.models import Dataset, Officer, VisitKind
 from rso_scheduler.policy import Policy
 from rso_scheduler.roster import (
@@ -35,7 +36,7 @@ from rso_scheduler.roster import (
 from rso_scheduler.rules import crew_area, crew_max_visits, crew_skills, last_owed_floor
 from rso_scheduler.solver.diagnose import late_reason, unplanned_owed, unscheduled_reason
 from rso_scheduler.solver.options import PlanOptions
-from rso_scheduler.travel import Place, Travel, base, haversine_km, travel_for
+from rso_scheduler.travel import Place, Travel, base, travel_for
 
 # Candidate crews tried per day before moving on: keeps a force-size month to seconds while
 # still reaching a lone skill holder (one candidate per first officer in that case).

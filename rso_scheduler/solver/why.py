@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rso_scheduler.geo import haversine_km
 from rso_scheduler.solver.crews import CrewDay
 from rso_scheduler.solver.problem import Problem
 from rso_scheduler.solver.routing import CrewTimer, Stop
-from rso_scheduler.travel import haversine_km, longest_leg_min
+from rso_scheduler.travel import longest_leg_min
 
 FAR_PAIR_KM = 40.0  # two officers whose bases are this far apart (straight line) are a far pair
 LONG_LEG_MIN = 90  # a single drive this long is a long leg
