@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from rso_scheduler.cli import main
 from rso_scheduler.errors import InputError
 from rso_scheduler.ingest import load_dataset
-from rso_scheduler.redact import may_be_coordinate
+from rso_scheduler.redact import has_postcode, may_be_coordinate
 
 DATA = Path(__file__).parent / "data"
 BAD_CASES = sorted(p for p in (DATA / "bad").iterdir() if p.is_dir())
@@ -48,7 +48,10 @@ def coordinate_cells(case: Path) -> set[str]:
     found: set[str] = set()
     for path in case.glob("*.csv"):
         text = path.read_bytes().decode("utf-8", errors="replace")
-        rows = list(csv.reader(io.StringIO(text)))
+        try:
+            rows = list(csv.reader(io.StringIO(text)))
+        except csv.Error:
+            continue  # not CSV at all (a workbook renamed .csv): its own case
         if not rows:
             continue
         header = [h.strip().lower() for h in rows[0]]
@@ -59,6 +62,17 @@ def coordinate_cells(case: Path) -> set[str]:
                 in_column = i in cols and _is_number(value) and value != "0"
                 if in_column or may_be_coordinate(value):
                     found.add(value)
+    return found
+
+
+def postcode_cells(case: Path) -> set[str]:
+    """Every whole postcode written in the case's CSV files (must never appear in a message)."""
+    found: set[str] = set()
+    for path in case.glob("*.csv"):
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        for cell in text.replace("\n", ",").split(","):
+            if has_postcode(cell):
+                found.add(cell.strip().upper())
     return found
 
 
@@ -89,6 +103,8 @@ def test_bad_case_through_the_cli(case: Path) -> None:
         assert line in result.stderr
     for value in coordinate_cells(case):
         assert value not in result.output, f"coordinate {value!r} leaked"
+    for value in postcode_cells(case):
+        assert value not in result.output.upper(), f"postcode {value!r} leaked"
 
 
 @pytest.mark.parametrize("case", GOOD_CASES, ids=lambda p: p.name)

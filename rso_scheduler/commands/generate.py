@@ -17,6 +17,7 @@ from rso_scheduler.commands.common import (
 )
 from rso_scheduler.limits import MAX_SEED
 from rso_scheduler.synth import FILE_NAMES, choose_lpas, generate, write_dataset
+from rso_scheduler.synth_postcodes import postcode_export
 
 EARLIEST_GENERATED = date(1950, 1, 1)
 
@@ -37,6 +38,13 @@ Examples:
   rso generate --offenders 2000 --officers 40 --seed 7 --start 2027-01-01 --out data/tvp
   rso generate --start 2026-11-23 --as-of 2026-11-22 --out data/sample --force
   rso generate --offenders 70000 --officers 1400 --out /tmp/national --force
+  rso generate --postcodes --out data/postcodes
+
+\b
+--postcodes writes the folder as a force holds it: offenders.csv with postcode and address
+instead of lat, lon; officers.csv with base_postcode; a gazetteer in the ONS Postcode
+Directory's layout (gazetteer/onspd_synthetic.csv, made-up ZZ postcodes) named in policy.toml.
+It plans to the same roster as the folder with coordinates.
 """
 
 
@@ -89,6 +97,11 @@ Examples:
 @click.option(
     "--force", is_flag=True, help="Overwrite the data files of a folder that is not empty."
 )
+@click.option(
+    "--postcodes",
+    is_flag=True,
+    help="Give locations as postcodes with a gazetteer (ONSPD layout), not coordinates.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 @handle_errors
 def command(
@@ -100,6 +113,7 @@ def command(
     today: date,
     out_dir: Path,
     force: bool,
+    postcodes: bool,
     quiet: bool,
 ) -> None:
     """Generate a synthetic data folder."""
@@ -134,6 +148,8 @@ def command(
     areas = choose_lpas(n_offenders, n_officers)
     progress(f"generating {n_offenders} people and {n_officers} officers (seed {seed})")
     files = generate(n_offenders, n_officers, seed, start, progress=progress, as_of=as_of)
+    if postcodes:
+        files = postcode_export(files)
     progress(f"writing {out_dir}")
     write_dataset(out_dir, files)
     visits = files["visits.csv"].count("\n") - 1

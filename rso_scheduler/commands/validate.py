@@ -89,6 +89,8 @@ def summarise(dataset: Dataset, start: date, end: date) -> dict[str, Any]:
         "data_dir": dataset.source_dir,
         "files": [{"name": f.name, "rows": f.rows, "sha256": f.sha256} for f in dataset.files],
         "warnings": list(dataset.warnings),
+        "locations": {name: dict(counts) for name, counts in dataset.locations.items()},
+        "notes": list(dataset.notes),
         "people": {"total": len(dataset.offenders), "by_risk_and_status": people},
         "officers": {
             "total": len(dataset.officers),
@@ -107,6 +109,22 @@ def summarise(dataset: Dataset, start: date, end: date) -> dict[str, Any]:
     }
 
 
+def _locations_lines(summary: dict[str, Any]) -> list[str]:
+    """How each table's rows were placed: by coordinates, postcode or UPRN (terminated ones)."""
+    located = summary.get("locations") or {}
+    if not any(c.get("postcode") or c.get("uprn") for c in located.values()):
+        return []  # coordinates only, as always: nothing new to say
+    lines = ["", "Locations:"]
+    for name, c in located.items():
+        parts = [f"{c.get('coordinates', 0)} by coordinates", f"{c.get('postcode', 0)} by postcode"]
+        parts.append(f"{c.get('uprn', 0)} by UPRN")
+        if c.get("terminated"):
+            parts.append(f"{c['terminated']} of them terminated postcodes (warned)")
+        lines.append(f"  {name:<15} " + ", ".join(parts) + "; 0 unmatched")
+    lines.extend(f"  {note}" for note in summary.get("notes") or [])
+    return lines
+
+
 def render(summary: dict[str, Any]) -> str:
     """The summary as readable text."""
     n_files = len(summary["files"])
@@ -118,8 +136,9 @@ def render(summary: dict[str, Any]) -> str:
         "Files read:",
     ]
     for f in summary["files"]:
-        rows = f"{f['rows']} rows" if f["name"].endswith(".csv") else "read"
+        rows = f"{f['rows']} rows" if f["name"].endswith((".csv", ".xlsx")) else "read"
         lines.append(f"  {f['name']:<15} {rows}")
+    lines.extend(_locations_lines(summary))
     if summary["warnings"]:
         lines.append("")
         lines.append("Warnings:")
