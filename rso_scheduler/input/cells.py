@@ -350,7 +350,7 @@ def to_uprn(s: str) -> str:
     key = "".join(s.split())
     if key.endswith(".0") and key[:-2].isdigit():
         key = key[:-2]  # a workbook number cell read as 12345.0
-    if _UPRN.match(key):
+    if key.isascii() and key.isdigit() and _UPRN.match(key.lstrip("0") or "0"):
         return key.lstrip("0") or "0"
     if POSTCODE.match(postcode_key(s)):
         raise BadCell(
