@@ -142,3 +142,32 @@ def test_the_gazetteer_index_is_owner_only_and_reused(folders: tuple[Path, Path,
     before = {f: f.stat().st_mtime_ns for f in files}
     load_dataset(data, today=TODAY)
     assert {f: f.stat().st_mtime_ns for f in cache.iterdir()} == before
+
+
+def test_addresses_reach_handouts_and_crew_day_pages_not_calendars_by_default(
+    folders: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """The address column is on handouts and crew-day pages; calendars carry it only when
+    policy `[outputs] calendar_addresses = true`."""
+    data = tmp_path / "data"
+    shutil.copytree(folders[1], data, ignore=shutil.ignore_patterns(".rso-cache"))
+    offenders = (data / "offenders.csv").read_text(encoding="utf-8")
+    # addresses with HTML in them (one street in six): escaped wherever they are shown
+    (data / "offenders.csv").write_text(offenders.replace("Mill Lane", "<b>Mill</b> Lane"), "utf-8")
+    out = tmp_path / "plan"
+    _run("plan", str(data), "--month", "2027-01", "--out", str(out), "--solver", "greedy",
+         "-q", "--today", TODAY.isoformat())  # fmt: skip
+    handouts = "".join(p.read_text(encoding="utf-8") for p in (out / "handouts").glob("*.html"))
+    days = "".join(p.read_text(encoding="utf-8") for p in (out / "maps").glob("*/*.html"))
+    calendars = "".join(p.read_text(encoding="utf-8") for p in (out / "calendar").glob("*.ics"))
+    assert 'class="addr"' in handouts and 'class="addr"' in days
+    assert "<b>Mill</b>" not in handouts + days
+    assert "&lt;b&gt;Mill&lt;/b&gt; Lane" in handouts and "&lt;b&gt;Mill&lt;/b&gt; Lane" in days
+    assert "LOCATION" not in calendars
+    policy = (data / "policy.toml").read_text(encoding="utf-8")
+    (data / "policy.toml").write_text(policy + "\n[outputs]\ncalendar_addresses = true\n", "utf-8")
+    out2 = tmp_path / "plan2"
+    _run("plan", str(data), "--month", "2027-01", "--out", str(out2), "--solver", "greedy",
+         "-q", "--no-maps", "--today", TODAY.isoformat())  # fmt: skip
+    calendars = "".join(p.read_text(encoding="utf-8") for p in (out2 / "calendar").glob("*.ics"))
+    assert "LOCATION:" in calendars

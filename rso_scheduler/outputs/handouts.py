@@ -4,10 +4,10 @@
 
 - `handouts/<officer>.html`: OFFICIAL-SENSITIVE at the top and bottom of every printed page; the
   officer's name, then each day with the time they leave base and are back, and the visits in
-  order (time, person id, risk, kind, partner) with a box for the outcome. All text escaped; no
+  order (time, person id and address, risk, kind, partner) with a box for the outcome. All text escaped; no
   outside resources (a Content-Security-Policy forbids any).
 - `calendar/<officer>.ics`: one event per visit (pseudonymous person id, risk, kind, partner;
-  never coordinates or addresses), times in Europe/London with its VTIMEZONE. UIDs come from
+  never coordinates; the address as LOCATION only with policy `[outputs] calendar_addresses`), times in Europe/London with its VTIMEZONE. UIDs come from
   the person, due date and seq of the visit and the plan's identity, never from visit ids, so
   a re-plan (`rso replan`) updates an event instead of adding a second one; SEQUENCE rises when
   an event changes, and a visit no longer on the officer's roster is a STATUS:CANCELLED event
@@ -68,6 +68,7 @@ td.space { height: 30px; }
 td.t { white-space: nowrap; }
 h1 { font-size: 16pt; margin: 4px 0; } h2 { font-size: 12pt; margin: 16px 0 4px; color: #1f3a5f; }
 .sub { color: #5a6772; margin: 0 0 8px; }
+.addr { font-size: 9pt; color: #394754; }
 section.day { break-inside: avoid; page-break-inside: avoid; }
 table { width: 100%; border-collapse: collapse; font-size: 9.5pt; }
 th { background: #1f3a5f; color: #fff; text-align: left; padding: 3px 5px; }
@@ -213,8 +214,17 @@ def _partners(v: PlannedVisit, oid: str, names: Mapping[str, str]) -> str:
     return "; ".join(f"{names.get(o, o)} ({o})" if names.get(o, o) != o else o for o in others)
 
 
+def _address(address: str | None) -> str:
+    return f'<br><span class="addr">{_e(address)}</span>' if address else ""
+
+
 def _handout_html(
-    oid: str, name: str, visits: list[PlannedVisit], result: PlanResult, names: Mapping[str, str]
+    oid: str,
+    name: str,
+    visits: list[PlannedVisit],
+    result: PlanResult,
+    names: Mapping[str, str],
+    addresses: Mapping[str, str],
 ) -> str:
     # an officer in split crews has a leg in each part of the day: the day runs from the
     # first one's departure to the last one's return (their visits are listed in time order)
@@ -243,7 +253,8 @@ def _handout_html(
         )
         rows = "".join(
             f'<tr><td>{k}</td><td class="t">{hhmm(v.start_min)}&ndash;{hhmm(v.end_min)}</td>'
-            f"<td>{_e(v.offender_id)}</td><td>{_e(v.risk_level.label)}</td>"
+            f"<td>{_e(v.offender_id)}{_address(addresses.get(v.offender_id))}</td>"
+            f"<td>{_e(v.risk_level.label)}</td>"
             f"<td>{_e(v.kind.value)}</td><td>{_e(_partners(v, oid, names)) or 'alone'}</td>"
             '<td class="box">outcome: completed / no access / cancelled</td></tr>'
             for k, v in enumerate(todays, start=1)
@@ -266,6 +277,7 @@ def _event(
     names: Mapping[str, str],
     note: str,
     now: datetime,
+    location: str | None = None,
 ) -> Event:
     ev = Event()
     ev.add("uid", uid)
@@ -277,6 +289,8 @@ def _event(
     partner = _partners(v, oid, names) or "none (single-officer visit)"
     text = f"Person {v.offender_id}; risk {v.risk_level.label}; {v.kind.value}; partner {partner}"
     ev.add("description", text + (f". {note}" if note else ""))
+    if location:
+        ev.add("location", location)
     ev.add("status", "CONFIRMED")
     ev.add("transp", "OPAQUE")
     ev.add("class", "CONFIDENTIAL")
@@ -314,6 +328,9 @@ def write_handouts(
     stage = Path(stage)
     officers = dataset.officer_by_id()
     names = {oid: o.display_name for oid, o in officers.items()}
+    addresses = {o.offender_id: o.address for o in dataset.offenders if o.address}
+    # Calendars may sync beyond the force network: addresses go in only when policy says so.
+    locations = addresses if dataset.policy.outputs.calendar_addresses else {}
     per_officer = _officer_visits(result)
     previous: dict[tuple[str, str], CalendarEntry] = {
         (e.uid, e.officer_id): e for e in calendar.previous
@@ -330,7 +347,8 @@ def write_handouts(
         if visits:
             html_name = safe_file_name(oid, used_html, ".html")
             write_private(
-                stage / "handouts" / html_name, _handout_html(oid, name, visits, result, names)
+                stage / "handouts" / html_name,
+                _handout_html(oid, name, visits, result, names, addresses),
             )
         cal = _calendar("PUBLISH", name)
         cancel_cal = _calendar("CANCEL", name)
@@ -349,7 +367,9 @@ def write_handouts(
                 seq = prev.sequence + 1
             present.add(uid)
             note = calendar.notes.get(v.visit_id, "")
-            cal.add_component(_event(v, oid, uid, seq, names, note, now))
+            cal.add_component(
+                _event(v, oid, uid, seq, names, note, now, locations.get(v.offender_id))
+            )
             when = [v.date.isoformat(), hhmm(v.start_min), hhmm(v.end_min)]
             index.append([uid, oid, v.visit_id, seq, "CONFIRMED", stamp, *when])
             n_events += 1

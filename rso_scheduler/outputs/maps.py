@@ -31,7 +31,7 @@ import html
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from html.parser import HTMLParser
 from importlib import resources
@@ -621,8 +621,10 @@ def _href(day: date, name: str) -> str:
     return quote(f"{day.isoformat()}/{name}.html", safe="/+")
 
 
-def _crew_list(crew: CrewDay, plan: dict[str, Any], back_prefix: str) -> str:
-    """The printable list beside a crew-day map: order, times, ids, risk, due dates."""
+def _crew_list(
+    crew: CrewDay, plan: dict[str, Any], back_prefix: str, addresses: Mapping[str, str]
+) -> str:
+    """The printable list beside a crew-day map: order, times, ids (and addresses), risk, due."""
     times = plan["officer_times"] or [(None, plan["depart_min"], plan["return_min"])]
     one_row = len({(t[1], t[2]) for t in times}) == 1  # one station (or the same times)
 
@@ -642,7 +644,8 @@ def _crew_list(crew: CrewDay, plan: dict[str, Any], back_prefix: str) -> str:
         late = f"{v.days_late}" if v.days_late > 0 else ""
         rows.append(
             f'<tr class="{"late" if v.days_late > 0 else ""}"><td>{n}</td>'
-            f"<td>{hhmm(v.start_min)}&ndash;{hhmm(v.end_min)}</td><td>{_e(v.offender_id)}</td>"
+            f"<td>{hhmm(v.start_min)}&ndash;{hhmm(v.end_min)}</td><td>{_e(v.offender_id)}"
+            f"{_address_line(addresses.get(v.offender_id))}</td>"
             f'<td><span class="chip" style="background:{RISK_COLOURS[v.risk_level]}"></span>{_e(v.risk_level.label)}</td>'
             f"<td>{v.due_date.isoformat()}</td><td>{late}</td><td>{_e(v.kind)}</td></tr>"
         )
@@ -664,6 +667,11 @@ def _crew_list(crew: CrewDay, plan: dict[str, Any], back_prefix: str) -> str:
         f'<div class="nav"><a href="{back_prefix}days.html">All crew-days</a> &middot; '
         f'<a href="{back_prefix}index.html">Whole-period map</a></div></aside>'
     )
+
+
+def _address_line(address: str | None) -> str:
+    """A person's address under their id on an officer's page (the data's `address` column)."""
+    return f'<br><span class="addr">{_e(address)}</span>' if address else ""
 
 
 def _days_page(roster: MapRoster, crews: Sequence[CrewDay], names: Sequence[str]) -> str:
@@ -732,6 +740,7 @@ def write_maps(
 
     crews = crew_days(mr)
     names = crew_file_names(crews)
+    addresses = {o.offender_id: o.address for o in dataset.offenders if o.address}
     days = sorted({c.date for c in crews})
     day_idx = {d: i for i, d in enumerate(days)}
     if day is not None and day not in day_idx:
@@ -840,7 +849,7 @@ def write_maps(
                     page_title,
                     [("../days.html", "All crew-days"), ("../index.html", "Whole-period map")],
                 ),
-                body_after=_crew_list(c, p, "../"),
+                body_after=_crew_list(c, p, "../", addresses),
                 heat=False,
                 up="../",
                 **page_args,
