@@ -56,6 +56,7 @@ the month after --today.
 # files among them; files of the user's inside these folders stay: outputs/files.py).
 PLAN_FILES = [
     "roster.csv",
+    "roster.xlsx",
     "unscheduled.csv",
     "summary.json",
     "run.json",
@@ -177,9 +178,10 @@ def command(
 ) -> None:
     from rso_scheduler.check import check_plan
     from rso_scheduler.ingest import load_dataset
-    from rso_scheduler.outputs.files import check_out_dir, staged_output
+    from rso_scheduler.outputs.files import check_out_dir, staged_output, write_private
     from rso_scheduler.outputs.handouts import CalendarPlan, plan_identity, write_handouts
     from rso_scheduler.outputs.roster_files import read_roster, write_plan
+    from rso_scheduler.outputs.roster_xlsx import roster_xlsx_bytes
     from rso_scheduler.solver import PlanOptions, planner_for
 
     started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -240,6 +242,7 @@ def command(
     with staged_output(out_dir, replaces=PLAN_FILES) as stage:
         summary = write_plan(stage, dataset, result, run_info, travel=travel)
         write_handouts(stage, dataset, result, CalendarPlan(plan_id))
+        write_private(stage / "roster.xlsx", roster_xlsx_bytes(dataset, result))
         if not no_maps:
             progress("drawing maps")
             _write_maps(stage, dataset, travel)

@@ -88,7 +88,7 @@ def command(
     from rso_scheduler.commands.plan import PLAN_FILES, _summary_text, _write_maps, end_with_check
     from rso_scheduler.ingest import load_dataset
     from rso_scheduler.outputs.changes import write_changes
-    from rso_scheduler.outputs.files import check_out_dir, staged_output
+    from rso_scheduler.outputs.files import check_out_dir, staged_output, write_private
     from rso_scheduler.outputs.handouts import (
         CalendarPlan,
         event_uid,
@@ -97,6 +97,7 @@ def command(
         write_handouts,
     )
     from rso_scheduler.outputs.roster_files import read_roster, write_plan
+    from rso_scheduler.outputs.roster_xlsx import roster_xlsx_bytes
     from rso_scheduler.replan import default_today, replan
     from rso_scheduler.solver import PlanOptions, planner_for
 
@@ -195,6 +196,7 @@ def command(
     with staged_output(out_dir, replaces=[*PLAN_FILES, "changes.csv", "changes"]) as stage:
         summary = write_plan(stage, dataset, result, run_info, replan_summary, travel=travel)
         write_handouts(stage, dataset, result, CalendarPlan(plan_id, uids, previous, notes))
+        write_private(stage / "roster.xlsx", roster_xlsx_bytes(dataset, result))
         write_changes(stage, dataset, done.changes)
         if not no_maps:
             _write_maps(stage, dataset, travel)

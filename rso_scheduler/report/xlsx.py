@@ -115,7 +115,8 @@ def _print_setup(ws: Any) -> None:
     ws.print_title_rows = "1:1"
 
 
-def _sheet(wb: Workbook, table: Table) -> None:
+def table_sheet(wb: Workbook, table: Table) -> None:
+    """A table on its own sheet: plain-word headers, filter, widths, dates, A4 print setup."""
     # Write-only mode streams rows (a national caseload has tens of thousands); so widths,
     # panes and the filter are all set before the first row is written.
     ws = wb.create_sheet(title=table.name[:31])
@@ -187,7 +188,7 @@ def xlsx_bytes(report: ComplianceReport) -> bytes:
     """The workbook as bytes (the caller writes it with `write_private`)."""
     wb = Workbook(write_only=True)
     for table in report_tables(report):
-        _sheet(wb, table)
+        table_sheet(wb, table)
     _run_sheet(wb, report)
     buf = io.BytesIO()
     wb.save(buf)
