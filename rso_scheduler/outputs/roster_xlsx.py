@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from openpyxl import Workbook
 
 from rso_scheduler.models import Dataset
+from rso_scheduler.outputs.roster_files import ROSTER_COLUMNS
 from rso_scheduler.report.tables import Cell, Table
 from rso_scheduler.report.xlsx import table_sheet
 from rso_scheduler.roster import PlanResult, hhmm
@@ -76,18 +77,7 @@ def roster_tables(dataset: Dataset, result: PlanResult) -> list[Table]:
     visits = Table(
         "visits",
         "Visits",
-        (
-            "visit_id",
-            "date",
-            "start",
-            "end",
-            "offender_id",
-            "officer_ids",
-            "risk_level",
-            "due_date",
-            "days_late",
-            "kind",
-        ),  # fmt: skip
+        ROSTER_COLUMNS,  # the roster.csv columns, in their order
         [
             (
                 v.visit_id,
