@@ -85,7 +85,9 @@ def command(
     quiet: bool,
 ) -> None:
     from rso_scheduler.check import check_plan
+    from rso_scheduler.commands.cycle_steps import warn_unrecorded
     from rso_scheduler.commands.plan import PLAN_FILES, _summary_text, _write_maps, end_with_check
+    from rso_scheduler.cycle import listed
     from rso_scheduler.ingest import load_dataset
     from rso_scheduler.outputs.changes import write_changes
     from rso_scheduler.outputs.files import check_out_dir, staged_output
@@ -124,6 +126,7 @@ def command(
     dataset = load_dataset(data_dir, today=today)
     for w in dataset.warnings:  # not progress: shown even with --quiet
         click.echo(f"warning: {w}", err=True)
+    missing = warn_unrecorded(issued.visits, dataset, from_date)
     travel = run_travel(dataset, data_dir, progress)
     options = issued.run.get("options") or {}
     work_bank_holidays = issued.work_bank_holidays
@@ -189,8 +192,12 @@ def command(
         "today": today.isoformat(),  # the day the data was taken as of (`rso check` reads it)
         "plan_id": plan_id,
         "replan_of": str(Path(plan_dir).resolve()),
+        "unrecorded": listed(missing),
     }
-    replan_summary = {"replan": {"from": from_date.isoformat(), **counts}}
+    replan_summary = {
+        "replan": {"from": from_date.isoformat(), **counts},
+        "unrecorded": len(missing),
+    }
     progress(f"writing {out_dir}")
     with staged_output(out_dir, replaces=[*PLAN_FILES, "changes.csv", "changes"]) as stage:
         summary = write_plan(stage, dataset, result, run_info, replan_summary, travel=travel)
