@@ -36,6 +36,8 @@ COMMANDS: dict[str, str] = {
     "report": "report",
     "scenario": "scenario",
     "travel": "travel",
+    "outcomes": "outcomes",
+    "record": "record",
 }
 
 
