@@ -101,6 +101,7 @@ def command(
     from rso_scheduler.outputs.roster_files import read_roster, write_plan
     from rso_scheduler.replan import default_today, replan
     from rso_scheduler.solver import PlanOptions, planner_for
+    from rso_scheduler.visit_ids import highest_number
 
     started = datetime.now(UTC).isoformat(timespec="seconds")
     progress = Progress(not quiet)
@@ -143,8 +144,15 @@ def command(
         f"re-planning {from_date} to {issued.plan_end}: "
         f"{sum(1 for r in issued.visits if r.date >= from_date)} issued visits, {n_pinned} pinned"
     )
+    floor = int(issued.run.get("last_visit_number") or 0)
     done = replan(
-        dataset, issued.visits, issued.plan_end, from_date, plan_options, planner_for("optimised")
+        dataset,
+        issued.visits,
+        issued.plan_end,
+        from_date,
+        plan_options,
+        planner_for("optimised"),
+        floor,
     )
     result = done.result
     say_notices(result.stats, quiet)
@@ -193,6 +201,10 @@ def command(
         "plan_id": plan_id,
         "replan_of": str(Path(plan_dir).resolve()),
         "unrecorded": listed(missing),
+        # every visit id this plan's versions have used stays unused by later ones
+        "last_visit_number": highest_number(
+            [*(r.visit_id for r in issued.visits), *(v.visit_id for v in result.visits)], floor
+        ),
     }
     replan_summary = {
         "replan": {"from": from_date.isoformat(), **counts},
