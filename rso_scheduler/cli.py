@@ -38,6 +38,8 @@ COMMANDS: dict[str, str] = {
     "travel": "travel",
     "outcomes": "outcomes",
     "record": "record",
+    "audit": "audit",
+    "history": "history",
 }
 
 

@@ -190,7 +190,7 @@ def command(
     quiet: bool,
 ) -> None:
     from rso_scheduler.check import check_plan
-    from rso_scheduler.commands.cycle_steps import on_top_of
+    from rso_scheduler.commands.cycle_steps import on_top_of, record_issued_plan
     from rso_scheduler.cycle import listed
     from rso_scheduler.ingest import load_dataset
     from rso_scheduler.outputs.files import check_out_dir, staged_output
@@ -270,4 +270,5 @@ def command(
         dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays, travel=travel
     )
     click.echo(_summary_text(summary, out_dir, dataset))
+    record_issued_plan(data_dir, out_dir, len(violations))
     end_with_check(violations)

@@ -22,7 +22,8 @@ officers in officers.csv; outcome is completed, no_access or cancelled; the date
 after --today; each visit is recorded once (in the sheet, and not already in visits.csv).
 Every problem is listed as FILE:LINE COLUMN: message and nothing is written (exit 2).
 Rows whose outcome is blank are skipped and counted. The new rows are appended after the
-old ones in visits.csv's own column order, the file replaced atomically.
+old ones in visits.csv's own column order, the file replaced atomically, and the outcomes
+(with their visit ids) are added to the data folder's record (see `rso audit`).
 """
 
 
@@ -32,10 +33,12 @@ old ones in visits.csv's own column order, the file replaced atomically.
 @today_option("No outcome may be dated after it.")
 @handle_errors
 def command(data_dir: Path, sheet: Path, today: date) -> None:
+    from rso_scheduler.commands.cycle_steps import command_line, open_record
     from rso_scheduler.errors import InputError
     from rso_scheduler.ingest import data_folder, load_dataset, parse_visits, read_text
     from rso_scheduler.outcomes import appended_log, parse_sheet
     from rso_scheduler.outputs.files import write_private
+    from rso_scheduler.record import record_outcomes
 
     root = data_folder(data_dir)
     if (root / "visits.xlsx").exists():
@@ -57,7 +60,9 @@ def command(data_dir: Path, sheet: Path, today: date) -> None:
     parsed = parse_visits(text, "visits.csv")  # the log as it will be read next time
     if parsed.problems:
         raise InputError(parsed.problems)
-    write_private(log, text)
+    with open_record(root) as store:  # opened first: a record that cannot be written stops it
+        write_private(log, text)
+        entry = record_outcomes(store, sheet.name, checked.rows, command_line())
     by = {
         o: sum(1 for r in checked.rows if r.record.outcome.value == o)
         for o in ("completed", "no_access", "cancelled")
@@ -72,3 +77,4 @@ def command(data_dir: Path, sheet: Path, today: date) -> None:
         )
         + "."
     )
+    click.echo(f"Record: entry {entry.seq}, in {store.path}")

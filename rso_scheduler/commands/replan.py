@@ -85,7 +85,7 @@ def command(
     quiet: bool,
 ) -> None:
     from rso_scheduler.check import check_plan
-    from rso_scheduler.commands.cycle_steps import warn_unrecorded
+    from rso_scheduler.commands.cycle_steps import record_issued_plan, warn_unrecorded
     from rso_scheduler.commands.plan import PLAN_FILES, _summary_text, _write_maps, end_with_check
     from rso_scheduler.cycle import listed
     from rso_scheduler.ingest import load_dataset
@@ -238,4 +238,5 @@ def command(
             else "."
         )
     )
+    record_issued_plan(data_dir, out_dir, len(violations))
     end_with_check(violations, "re-planned roster")

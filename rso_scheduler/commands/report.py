@@ -115,6 +115,7 @@ def compliance_command(
     fmt: str,
     quiet: bool,
 ) -> None:
+    from rso_scheduler.commands.cycle_steps import record_compliance
     from rso_scheduler.ingest import load_dataset
     from rso_scheduler.outputs.files import check_out_dir
     from rso_scheduler.outputs.roster_files import read_planned
@@ -155,6 +156,7 @@ def compliance_command(
             )
     progress("writing report files")
     written = write_report(report, out, formats)
+    record_compliance(src, report, out, written)
     _summary(report, out, written)
 
 
