@@ -130,3 +130,14 @@ def record_compliance(data_dir: Path, report: Any, out: Path, written: list[str]
     }
     with open_record(data_dir) as store:
         record_report(store, "compliance", body, command_line())
+
+
+def issued_plans(data_dir: Path) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """The record's whole-period plans (not re-plans) as (id, start, end, figures), oldest
+    first; none when the data folder has no record yet."""
+    from rso_scheduler.record import plans, record_path
+
+    if not record_path(data_dir).is_file():
+        return []
+    with open_record(data_dir) as store:
+        return [(p.id, p.start, p.end, p.figures) for p in plans(store) if not p.replan_from]
