@@ -36,6 +36,10 @@ COMMANDS: dict[str, str] = {
     "report": "report",
     "scenario": "scenario",
     "travel": "travel",
+    "outcomes": "outcomes",
+    "record": "record",
+    "audit": "audit",
+    "history": "history",
 }
 
 

@@ -27,6 +27,7 @@ from rso_scheduler.models import Dataset, Outcome
 from rso_scheduler.outputs.roster_files import RosterRow
 from rso_scheduler.roster import PlannedVisit, PlanResult, hhmm
 from rso_scheduler.solver.options import FixedVisit, PlanOptions
+from rso_scheduler.visit_ids import keep_visit_ids
 
 CHANGE_KINDS = ("kept", "moved", "reassigned", "added", "removed")
 
@@ -87,14 +88,20 @@ def replan(
     from_date: date,
     options: PlanOptions,
     planner: Callable[[Dataset, date, date, PlanOptions], PlanResult],
+    last_id_number: int = 0,
 ) -> Replanned:
-    """Plan `from_date`..`plan_end` starting from the issued roster's visits."""
+    """Plan `from_date`..`plan_end` starting from the issued roster's visits.
+
+    A visit matched to an issued one keeps its visit_id; a new one gets a number above every
+    id the issued roster used and above `last_id_number` (the highest any earlier version used,
+    from run.json), so an id never names two visits (visit_ids.py)."""
     if from_date > plan_end:
         raise PlanError(f"--from {from_date} is after the issued plan's end ({plan_end})")
     fixed = fixed_visits(issued_rows, from_date)
     result = planner(dataset, from_date, plan_end, dataclasses.replace(options, fixed=fixed))
     issued_from = [r for r in issued_rows if r.date >= from_date]
     changes = compare(dataset, issued_rows, from_date, result)
+    changes = keep_visit_ids(result, changes, issued_rows, last_id_number)
     pinned_kept = {c.visit_id for c in changes if c.pinned and c.change == "kept"}
     result.visits = [
         dataclasses.replace(v, pinned=v.visit_id in pinned_kept) for v in result.visits

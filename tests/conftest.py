@@ -45,6 +45,13 @@ P003,2026-10-01,18:00,TV001;TV002,no_access,unannounced
 """
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _record_outside_the_repo(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every plan is recorded (record/store.py): tests that plan the bundled sample would
+    otherwise write data/sample/.rso; tests of the default place unset RSO_RECORD."""
+    os.environ["RSO_RECORD"] = str(tmp_path_factory.mktemp("record") / "record.sqlite")
+
+
 def write_data_dir(root: Path, **files: str) -> Path:
     """Write a data folder; keyword names are file stems (offenders=..., policy=...)."""
     root.mkdir(parents=True, exist_ok=True)

@@ -189,3 +189,26 @@ def test_replan_quiet_still_says_the_planners_notices(
     )  # fmt: skip
     assert code == 0, out + err
     assert "note: the local search was stopped by the wall clock (test)" in err
+
+
+def test_kept_visits_keep_their_ids_and_added_ones_get_unused_ids(
+    issued: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A re-plan after a no-access visit: matched visits keep their ids, the added one a new id."""
+    data, plan = issued
+    old = roster_rows(plan)
+    old_ids = {r["visit_id"] for r in old}
+    after_people = {r["offender_id"] for r in _after(old)}
+    pid = next(
+        r["offender_id"]
+        for r in old
+        if r["date"] < FROM.isoformat() and r["offender_id"] not in after_people
+    )
+    now = as_it_happens(data, plan, FROM, tmp_path / "now", no_access=[pid])
+    changes = _replan(plan, now, tmp_path / "out")["changes"]
+    matched = [c for c in changes if c["change"] in ("kept", "moved", "reassigned")]
+    added = [c for c in changes if c["change"] == "added"]
+    assert matched and all(c["visit_id"] == c["old_visit_id"] for c in matched)
+    assert added and all(c["visit_id"] not in old_ids for c in added)
+    top = max(int(i[1:]) for i in old_ids)
+    assert sorted(int(c["visit_id"][1:]) for c in added)[0] == top + 1

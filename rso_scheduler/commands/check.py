@@ -52,12 +52,14 @@ is reported once, as owed but in neither file.
 @handle_errors
 def command(data_dir: Path, out_dir: Path, today: date | None) -> None:
     from rso_scheduler.check import check_plan, findings, roster_totals
+    from rso_scheduler.cycle import assumed_from_run, with_visits
     from rso_scheduler.ingest import data_folder, load_dataset
     from rso_scheduler.outputs.roster_files import read_roster
 
     data_folder(data_dir)  # named first on the command line, so reported first
     files = read_roster(out_dir)
     dataset = load_dataset(data_dir, today=plan_today(today, files.run))
+    dataset = with_visits(dataset, assumed_from_run(files.run))  # a plan made --after
     travel = run_travel(dataset, data_dir, Progress(False))
     violations = check_plan(
         dataset, files, work_bank_holidays=files.work_bank_holidays, travel=travel

@@ -31,6 +31,13 @@ Examples:
   rso plan data/sample --month 2027-01 --out out
   rso plan data/sample --start 2027-01-04 --end 2027-01-17 --out out/fortnight
   rso plan data/sample --month 2027-01 --solver greedy --out out/baseline
+  rso plan data/sample --month 2027-02 --after out/2027-01 --out out/2027-02
+
+\b
+--after PLAN_DIR plans on top of an issued roster still being worked: its visits dated
+before the new period with no outcome in visits.csv are taken as made on their planned
+day (summary.json `assumed_done` counts them; run.json lists them). Without it, a visit
+log that ends more than a week before the period is warned about.
 
 \b
 Writes into OUT (all files readable by you only, replaced atomically):
@@ -158,6 +165,12 @@ def end_with_check(violations: list[Any], what: str = "roster") -> None:
 @click.option(
     "--no-pull-forward", is_flag=True, help="Never bring forward visits due after the period."
 )
+@click.option(
+    "--after",
+    "after_dir",
+    type=click.Path(path_type=Path),
+    help="An issued plan folder: its unrecorded visits before the period count as made.",
+)
 @click.option("--no-maps", is_flag=True, help="Do not draw route maps.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 @handle_errors
@@ -173,10 +186,13 @@ def command(
     work_bank_holidays: bool,
     solver: Literal["optimised", "greedy"],
     no_pull_forward: bool,
+    after_dir: Path | None,
     no_maps: bool,
     quiet: bool,
 ) -> None:
     from rso_scheduler.check import check_plan
+    from rso_scheduler.commands.cycle_steps import on_top_of, record_issued_plan
+    from rso_scheduler.cycle import listed
     from rso_scheduler.ingest import load_dataset
     from rso_scheduler.outputs.files import check_out_dir, staged_output, write_private
     from rso_scheduler.outputs.handouts import CalendarPlan, plan_identity, write_handouts
@@ -200,6 +216,7 @@ def command(
     dataset = load_dataset(data_dir, today=today)
     for w in dataset.warnings:  # not progress: shown even with --quiet
         click.echo(f"warning: {w}", err=True)
+    dataset, assumed = on_top_of(dataset, after_dir, plan_start)
     progress(f"{len(dataset.offenders)} people, {len(dataset.officers)} officers")
     travel = run_travel(dataset, data_dir, progress)
 
@@ -237,10 +254,14 @@ def command(
         "solver": solver,
         "started": started,
         "plan_id": plan_id,
+        "after": str(Path(after_dir).resolve()) if after_dir else None,
+        "assumed_done": listed(assumed),
     }
     # Maps left from an earlier plan would show visits this roster does not hold.
     with staged_output(out_dir, replaces=PLAN_FILES) as stage:
-        summary = write_plan(stage, dataset, result, run_info, travel=travel)
+        summary = write_plan(
+            stage, dataset, result, run_info, {"assumed_done": len(assumed)}, travel=travel
+        )
         write_handouts(stage, dataset, result, CalendarPlan(plan_id))
         write_private(stage / "roster.xlsx", roster_xlsx_bytes(dataset, result))
         if not no_maps:
@@ -252,4 +273,5 @@ def command(
         dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays, travel=travel
     )
     click.echo(_summary_text(summary, out_dir, dataset))
+    record_issued_plan(data_dir, out_dir, len(violations))
     end_with_check(violations)

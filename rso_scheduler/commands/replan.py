@@ -85,7 +85,9 @@ def command(
     quiet: bool,
 ) -> None:
     from rso_scheduler.check import check_plan
+    from rso_scheduler.commands.cycle_steps import record_issued_plan, warn_unrecorded
     from rso_scheduler.commands.plan import PLAN_FILES, _summary_text, _write_maps, end_with_check
+    from rso_scheduler.cycle import listed
     from rso_scheduler.ingest import load_dataset
     from rso_scheduler.outputs.changes import write_changes
     from rso_scheduler.outputs.files import check_out_dir, staged_output, write_private
@@ -100,6 +102,7 @@ def command(
     from rso_scheduler.outputs.roster_xlsx import roster_xlsx_bytes
     from rso_scheduler.replan import default_today, replan
     from rso_scheduler.solver import PlanOptions, planner_for
+    from rso_scheduler.visit_ids import highest_number
 
     started = datetime.now(UTC).isoformat(timespec="seconds")
     progress = Progress(not quiet)
@@ -125,6 +128,7 @@ def command(
     dataset = load_dataset(data_dir, today=today)
     for w in dataset.warnings:  # not progress: shown even with --quiet
         click.echo(f"warning: {w}", err=True)
+    missing = warn_unrecorded(issued.visits, dataset, from_date)
     travel = run_travel(dataset, data_dir, progress)
     options = issued.run.get("options") or {}
     work_bank_holidays = issued.work_bank_holidays
@@ -141,8 +145,15 @@ def command(
         f"re-planning {from_date} to {issued.plan_end}: "
         f"{sum(1 for r in issued.visits if r.date >= from_date)} issued visits, {n_pinned} pinned"
     )
+    floor = int(issued.run.get("last_visit_number") or 0)
     done = replan(
-        dataset, issued.visits, issued.plan_end, from_date, plan_options, planner_for("optimised")
+        dataset,
+        issued.visits,
+        issued.plan_end,
+        from_date,
+        plan_options,
+        planner_for("optimised"),
+        floor,
     )
     result = done.result
     say_notices(result.stats, quiet)
@@ -190,8 +201,16 @@ def command(
         "today": today.isoformat(),  # the day the data was taken as of (`rso check` reads it)
         "plan_id": plan_id,
         "replan_of": str(Path(plan_dir).resolve()),
+        "unrecorded": listed(missing),
+        # every visit id this plan's versions have used stays unused by later ones
+        "last_visit_number": highest_number(
+            [*(r.visit_id for r in issued.visits), *(v.visit_id for v in result.visits)], floor
+        ),
     }
-    replan_summary = {"replan": {"from": from_date.isoformat(), **counts}}
+    replan_summary = {
+        "replan": {"from": from_date.isoformat(), **counts},
+        "unrecorded": len(missing),
+    }
     progress(f"writing {out_dir}")
     with staged_output(out_dir, replaces=[*PLAN_FILES, "changes.csv", "changes"]) as stage:
         summary = write_plan(stage, dataset, result, run_info, replan_summary, travel=travel)
@@ -221,4 +240,5 @@ def command(
             else "."
         )
     )
+    record_issued_plan(data_dir, out_dir, len(violations))
     end_with_check(violations, "re-planned roster")

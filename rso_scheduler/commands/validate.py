@@ -23,6 +23,7 @@ from rso_scheduler.commands.common import (
     plan_period,
     today_option,
 )
+from rso_scheduler.cycle import log_gap_warning
 from rso_scheduler.demand import owed_visits
 from rso_scheduler.ingest import load_dataset
 from rso_scheduler.models import RISK_ORDER, Dataset, Status
@@ -218,6 +219,9 @@ def command(
         f"summarising {first} to {last}"
     )
     summary = summarise(dataset, first, last)
+    gap = log_gap_warning(dataset.visits, first)
+    if gap:
+        summary["warnings"].append(gap)
     summary["today"] = today.isoformat()
     if as_json:
         click.echo(json.dumps(summary, indent=2))

@@ -1,0 +1,152 @@
+"""The record (record/store.py, record/book.py): migrations, the hash chain, tampering found,
+changes with reasons, and the reads a web layer uses."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rso_scheduler.cli import main
+from rso_scheduler.record import (
+    ChangeRefused,
+    NotFound,
+    Store,
+    apply_change,
+    plan_visits,
+    plans,
+    record_path,
+)
+from rso_scheduler.record.store import MIGRATIONS, migrate, schema_version
+
+
+def _visit(vid: str, pid: str, day: str) -> dict[str, object]:
+    return {
+        "visit_id": vid, "date": day, "start": "10:00", "end": "11:00", "offender_id": pid,
+        "officer_ids": ["A", "B"], "risk_level": "high", "due_date": day, "days_late": 0,
+        "kind": "announced", "late_reason": "", "pinned": False, "crew_id": "A+B",
+    }  # fmt: skip
+
+
+def _fill(path: Path) -> None:
+    """Five entries: a plan, two changes, outcomes, a report."""
+    with Store.open(path) as s:
+        s.append(
+            "plan",
+            {"start": "2027-01-01", "end": "2027-01-31", "visits": [_visit("V00001", "P1", "2027-01-05"), _visit("V00002", "P2", "2027-01-06")],
+             "unscheduled": [], "assumed_done": [], "figures": {}, "out_dir": "/x"},
+            command="rso plan",
+        )  # fmt: skip
+        apply_change(s, "1", "V00001", date="2027-01-07", reason="officer at court", command="t")
+        apply_change(s, "1", "V00002", pinned=True, reason="agreed with the family", command="t")
+        s.append(
+            "outcomes", {"sheet": "s.csv", "rows": [{"offender_id": "P1", "date": "2027-01-07"}]}
+        )
+        s.append("report", {"report": "compliance", "as_of": "2027-01-31"}, people=())
+
+
+def _verify(path: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        main, ["audit", str(path.parent), "--verify", "--record", str(path)]
+    )
+    return result.exit_code, result.output
+
+
+def test_a_whole_chain_verifies(tmp_path: Path) -> None:
+    """Five entries appended through the API verify, and the head is the fifth."""
+    path = tmp_path / "r.sqlite"
+    _fill(path)
+    code, out = _verify(path)
+    assert code == 0 and "verified: 5 entries" in out, out
+
+
+@pytest.mark.parametrize(
+    ("tamper", "expected"),
+    [
+        (
+            "UPDATE entries SET body = replace(body, 'court', 'leave') WHERE seq = 2",
+            "entry 2: its content does not match its hash",
+        ),
+        (
+            "UPDATE entries SET user_name = 'someone' WHERE seq = 4",
+            "entry 4: its content does not match its hash",
+        ),
+        (
+            "DELETE FROM entries WHERE seq = 3",
+            "entry 4: expected entry 3 here; entries are missing",
+        ),
+        (
+            "UPDATE entries SET seq = -seq WHERE seq IN (2, 3); UPDATE entries SET seq = 5 + seq WHERE seq IN (-2, -3)",
+            "entry 2: does not follow the entry before it",
+        ),
+    ],
+    ids=["altered-body", "altered-user", "deleted", "reordered"],
+)
+def test_verify_finds_tampering(tmp_path: Path, tamper: str, expected: str) -> None:
+    """An altered, a deleted and a reordered entry, each made directly in SQLite, fail --verify."""
+    path = tmp_path / "r.sqlite"
+    _fill(path)
+    con = sqlite3.connect(path)
+    con.executescript(tamper)
+    con.commit()
+    con.close()
+    code, out = _verify(path)
+    assert code == 1, out
+    assert expected in out and "FAILED verification" in out
+
+
+def test_the_default_place_is_owner_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DATA_DIR/.rso/record.sqlite by default: folder 0700, file 0600; RSO_RECORD moves it."""
+    monkeypatch.delenv("RSO_RECORD", raising=False)
+    path = record_path(tmp_path)
+    assert path == tmp_path / ".rso" / "record.sqlite"
+    with Store.open(path):
+        pass
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    monkeypatch.setenv("RSO_RECORD", str(tmp_path / "elsewhere.sqlite"))
+    assert record_path(tmp_path) == tmp_path / "elsewhere.sqlite"
+
+
+def test_migrations_bring_an_old_record_up_to_date(tmp_path: Path) -> None:
+    """A record made at schema 1 is migrated to the latest, and its people are indexed."""
+    path = tmp_path / "old.sqlite"
+    con = sqlite3.connect(path, isolation_level=None)
+    assert migrate(con, upto=1) == [1]
+    con.execute(
+        "INSERT INTO entries VALUES (1, 't', 'u', 'c', 'outcomes', '', ?, ?, 'h')",
+        ('{"rows":[{"offender_id":"P9"}]}', "0" * 64),
+    )
+    assert migrate(con) == [v for v, _, _ in MIGRATIONS if v > 1]
+    assert schema_version(con) == MIGRATIONS[-1][0]
+    assert con.execute("SELECT offender_id FROM entry_people").fetchall() == [("P9",)]
+    assert migrate(con) == []  # nothing twice
+    con.close()
+
+
+def test_changes_apply_in_order_and_need_a_reason(tmp_path: Path) -> None:
+    """A plan's visits read with its changes applied; no reason, or a broken rule, is refused."""
+    path = tmp_path / "r.sqlite"
+    _fill(path)
+    with Store.open(path) as s:
+        (info,) = plans(s)
+        assert (info.id, info.start, info.end) == ("1", "2027-01-01", "2027-01-31")
+        rows = {r["visit_id"]: r for r in plan_visits(s, "1")}
+        assert rows["V00001"]["date"] == "2027-01-07" and rows["V00002"]["pinned"] is True
+        with pytest.raises(ChangeRefused) as refused:
+            apply_change(s, "1", "V00001", date="2027-01-08", reason=" ", command="t")
+        assert refused.value.rule == "reason"
+        with pytest.raises(ChangeRefused) as refused:
+            apply_change(
+                s, "1", "V00001", date="2027-01-09", reason="r", command="t",
+                check=lambda rows: [("person_unavailable", "P1 is away on 2027-01-09")],
+            )  # fmt: skip
+        assert refused.value.rule == "person_unavailable"
+        with pytest.raises(NotFound):
+            apply_change(s, "1", "V99999", date="2027-01-09", reason="r", command="t")
+        assert len(s.entries()) == 5  # nothing recorded by the refusals
+        apply_change(s, "1", "V00002", remove=True, reason="moved away", command="t")
+        assert [r["visit_id"] for r in plan_visits(s, "1")] == ["V00001"]
