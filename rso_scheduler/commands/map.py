@@ -110,7 +110,8 @@ def command(
     dataset = load_dataset(data_dir, today=plan_today(today, files.run))
     travel = run_travel(dataset, data_dir, progress)
     progress(f"drawing {len(files.visits)} visits and {len(files.unscheduled)} unscheduled")
-    with staged_output(out_dir) as stage:
+    # refused if a plan replaced the roster meanwhile: maps of it would sit beside another
+    with staged_output(out_dir, expect={"roster.csv": files.roster_sha256}) as stage:
         written = write_maps(
             stage,
             dataset,

@@ -177,6 +177,7 @@ def command(
 ) -> None:
     from rso_scheduler.check import check_plan
     from rso_scheduler.ingest import load_dataset
+    from rso_scheduler.outputs import lock
     from rso_scheduler.outputs.files import check_out_dir, staged_output
     from rso_scheduler.outputs.handouts import CalendarPlan, plan_identity, write_handouts
     from rso_scheduler.outputs.roster_files import read_roster, write_plan
@@ -236,17 +237,19 @@ def command(
         "started": started,
         "plan_id": plan_id,
     }
-    # Maps left from an earlier plan would show visits this roster does not hold.
-    with staged_output(out_dir, replaces=PLAN_FILES) as stage:
-        summary = write_plan(stage, dataset, result, run_info, travel=travel)
-        write_handouts(stage, dataset, result, CalendarPlan(plan_id))
-        if not no_maps:
-            progress("drawing maps")
-            _write_maps(stage, dataset, travel)
+    # The folder stays locked until its roster is checked: the check reads what this run wrote.
+    with lock.exclusive(out_dir):
+        # Maps left from an earlier plan would show visits this roster does not hold.
+        with staged_output(out_dir, replaces=PLAN_FILES) as stage:
+            summary = write_plan(stage, dataset, result, run_info, travel=travel)
+            write_handouts(stage, dataset, result, CalendarPlan(plan_id))
+            if not no_maps:
+                progress("drawing maps")
+                _write_maps(stage, dataset, travel)
 
-    progress("checking the written roster")
-    violations = check_plan(
-        dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays, travel=travel
-    )
+        progress("checking the written roster")
+        violations = check_plan(
+            dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays, travel=travel
+        )
     click.echo(_summary_text(summary, out_dir, dataset))
     end_with_check(violations)
