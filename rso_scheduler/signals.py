@@ -50,9 +50,10 @@ def _handler(signum: int, _frame: Any) -> None:
 
 def _quiet_unraisable(hook: Callable[[Any], None]) -> Callable[[Any], None]:
     def unraisable(info: Any) -> None:
-        # An interruption that lands in a finaliser (a zip file of an XLSX being closed) is
-        # not a bug to print a traceback for; `pending()` still says it happened.
-        if isinstance(info.exc_value, (Interrupted, KeyboardInterrupt)):
+        # An interruption that lands in a finaliser, or what it leaves half done (the row
+        # writers of an XLSX being written, closed at exit on a closed file), is not a bug to
+        # print a traceback for; `pending()` still says it happened.
+        if _state["pending"] is not None or isinstance(info.exc_value, KeyboardInterrupt):
             return
         hook(info)
 

@@ -332,3 +332,60 @@ def test_cp_sat_search_stops_on_a_signal_and_handlers_survive() -> None:
         solver.solve(m)
     timer.join()
     assert signal.getsignal(signal.SIGINT) is before
+
+
+# --- exit codes and messages ------------------------------------------------------------------
+
+
+def _closed_stdout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """click.echo to stdout fails as it does under `| head` once head has gone."""
+    import click
+
+    real = click.echo
+
+    def echo(message: Any = None, file: Any = None, nl: bool = True, err: bool = False, **kw: Any):  # type: ignore[no-untyped-def]
+        if not err and file is None:
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+        return real(message, file=file, nl=nl, err=err, **kw)
+
+    monkeypatch.setattr(click, "echo", echo)
+
+
+def test_plan_into_a_closed_pipe_ends_with_its_real_status(
+    tiny_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`rso plan ... | head`: the plan is written and checked, exit 0, no 'internal error'."""
+    _closed_stdout(monkeypatch)
+    result = plan(tiny_dir, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert "internal error" not in result.output and "Traceback" not in result.output
+    assert (tmp_path / "out" / "roster.csv").is_file()
+
+
+def test_a_closed_pipe_elsewhere_is_a_plain_stop(
+    tiny_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command stopped by a closed stdout says so and exits 141, not 'internal error'."""
+    _closed_stdout(monkeypatch)
+    result = CliRunner().invoke(main, ["validate", str(tiny_dir)])
+    assert result.exit_code == 141, result.output
+    assert "closed it" in result.output and "internal error" not in result.output
+
+
+@pytest.mark.parametrize("below", ["", "sub"])
+def test_a_symlink_loop_as_out_is_exit_2(tiny_dir: Path, tmp_path: Path, below: str) -> None:
+    """--out that is (or lies under) a loop of symbolic links: exit 2 with a message."""
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    result = plan(tiny_dir, loop / below if below else loop)
+    assert result.exit_code == 2, result.output
+    assert "loop of symbolic links" in result.output and "internal error" not in result.output
+
+
+def test_a_symlink_loop_as_a_plan_folder_is_exit_2(tiny_dir: Path, tmp_path: Path) -> None:
+    """`rso check` of a plan folder that is a loop of links: exit 2 with a message."""
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    result = CliRunner().invoke(main, ["check", str(tiny_dir), str(loop)])
+    assert result.exit_code == 2, result.output
+    assert "loop of symbolic links" in result.output

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import math
 import os
 import signal
@@ -47,6 +49,13 @@ def handle_errors(fn: F) -> F:
             raise UserError(exc.report(), exc.exit_code) from None
         except RsoError as exc:
             raise UserError(str(exc), exc.exit_code) from None
+        except BrokenPipeError:
+            # stdout was closed under a command that does not know how far it got (a plain
+            # click.echo, not `say`): stop as a pipe writer does, without a traceback.
+            stdout_gone()
+            raise UserError(
+                "stopped: the program reading the output (e.g. `| head`) closed it", PIPE_EXIT
+            ) from None
         except KeyboardInterrupt as exc:
             signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
             raise UserError(interrupted_message(), 128 + signum) from None
@@ -65,6 +74,27 @@ def handle_errors(fn: F) -> F:
             ) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+PIPE_EXIT = 141  # 128 + SIGPIPE, what a shell shows for a writer whose reader went away
+
+
+def stdout_gone() -> None:
+    """Point stdout at /dev/null: its reader has gone, and a later write (or the flush at
+    exit) must not fail again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def say(text: str) -> None:
+    """A line of results on stdout; a reader that has gone (`rso plan ... | head`) does not
+    stop the run: what is left to do (the check, the exit status) still happens."""
+    try:
+        click.echo(text)
+    except BrokenPipeError:
+        stdout_gone()
 
 
 def interrupted_message() -> str:

@@ -17,6 +17,7 @@ from rso_scheduler.commands.common import (
     handle_errors,
     plan_period,
     run_travel,
+    say,
     say_notices,
     seed_option,
     time_limit_option,
@@ -126,7 +127,7 @@ def end_with_check(violations: list[Any], what: str = "roster") -> None:
             f"{'s' if len(violations) != 1 else ''} (listed above); do not use it",
             1,
         )
-    click.echo("Check: no violations.")
+    say("Check: no violations.")
 
 
 @click.command("plan", help=HELP)
@@ -251,5 +252,5 @@ def command(
         violations = check_plan(
             dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays, travel=travel
         )
-    click.echo(_summary_text(summary, out_dir, dataset))
+    say(_summary_text(summary, out_dir, dataset))
     end_with_check(violations)

@@ -18,6 +18,7 @@ from rso_scheduler.commands.common import (
     parse_iso_date,
     replan_time_limit_option,
     run_travel,
+    say,
     say_notices,
     seed_option,
 )
@@ -209,9 +210,9 @@ def command(
         violations = check_plan(
             dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays, travel=travel
         )
-    click.echo(_summary_text(summary, out_dir, dataset))
+    say(_summary_text(summary, out_dir, dataset))
     share = counts["kept_share"]
-    click.echo(
+    say(
         f"Changes: {counts['kept']} kept, {counts['moved']} moved, {counts['reassigned']} "
         f"reassigned, {counts['added']} added, {counts['removed']} removed"
         + (

@@ -117,7 +117,16 @@ def check_out_dir(out_dir: Path, files: Iterable[str] = (), folders: Iterable[st
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise OutPathError(f"--out {out_dir} is a file, not a folder; give a folder to write into")
-    probe = out_dir.resolve()
+    try:
+        probe = out_dir.resolve(strict=False)
+        os.stat(out_dir)  # a loop of symbolic links is ELOOP here (resolve may pass it by)
+    except FileNotFoundError:
+        pass
+    except (RuntimeError, OSError) as exc:  # RuntimeError: resolve's "Symlink loop"
+        why = getattr(exc, "strerror", None) or "a loop of symbolic links"
+        raise OutPathError(
+            f"--out {out_dir} cannot be a folder: {why}; give a folder to write into"
+        ) from None
     while not probe.exists():
         probe = probe.parent
     if not probe.is_dir():
@@ -447,7 +456,11 @@ def finish_interrupted(out_dir: Path) -> None:
     folder = folder.parent if folder.is_file() else folder
     if lock.holds(folder) and not lock.holds(folder, exclusive=True):
         return
-    journals, _ = _journals(folder.resolve())
+    try:
+        absolute = folder.resolve()
+    except RuntimeError:  # "Symlink loop"
+        raise OutPathError(f"{folder} is a loop of symbolic links, not a folder") from None
+    journals, _ = _journals(absolute)
     if not any(not journal.get("done") for _, journal in journals):
         return
     try:

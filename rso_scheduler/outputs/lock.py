@@ -49,7 +49,7 @@ def _held() -> dict[str, _Held]:
 
 
 def _key(folder: Path) -> str:
-    return str(Path(folder).resolve())
+    return os.path.realpath(folder)  # never raises on a loop of links (the open does)
 
 
 def holds(folder: Path, exclusive: bool = False) -> bool:
