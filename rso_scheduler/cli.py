@@ -70,6 +70,9 @@ class LazyGroup(click.Group):
     "-v", "--verbose", is_flag=True, help="Log more detail on stderr (never coordinates)."
 )
 def main(verbose: bool) -> None:
+    from rso_scheduler import signals
+
+    signals.install()  # Ctrl-C and SIGTERM: stop, say what was left, exit 130 / 143
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -242,13 +243,70 @@ def public_tile_service(host: str) -> str | None:
     return None
 
 
-def tile_url_origin(url: str) -> str:
+MAX_TILE_HOSTS = 20
+_HOST_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+TILE_HOSTS_EXPECTED = (
+    "expected a host name of the force's own tile server, e.g. 'tiles.force.example', or "
+    "'*.tiles.force.example' for its numbered subdomains"
+)
+
+
+def ip_literal(host: str) -> bool:
+    """True if a browser would take `host` as an IP address: a last label of digits or 0x hex
+    (the URL standard reads `2130706433` and `0x7f.1` as IPv4), or an IPv6 literal."""
+    host = host.lower().rstrip(".")
+    last = host.rsplit(".", 1)[-1]
+    return ":" in host or host.startswith("[") or bool(re.fullmatch(r"\d+|0x[0-9a-f]*", last))
+
+
+def check_tile_host(entry: str) -> str:
+    """One `[maps] tile_hosts` entry, lower-cased; raises ValueError if it is not a host name
+    of the force's own (an IP address, a public tile service, a pattern other than `*.`)."""
+    host = entry.lower().rstrip(".")
+    labels = host.split(".")
+    wild = labels[0] == "*"
+    if "/" in host or "@" in host:
+        raise ValueError(f"not a host name (a URL?); {TILE_HOSTS_EXPECTED}")
+    if ip_literal(host):
+        raise ValueError(
+            "an IP address is refused: it says nothing of whose server it is (a public "
+            f"service's address passes unseen); {TILE_HOSTS_EXPECTED}"
+        )
+    if (
+        len(host) > 253
+        or len(labels) < 2 + wild
+        or not all(_HOST_LABEL.match(label) for label in labels[wild:])
+    ):
+        raise ValueError(f"not a host name; {TILE_HOSTS_EXPECTED}")
+    service = public_tile_service(host.removeprefix("*."))
+    if service is not None:
+        raise ValueError(
+            f"{host} is a public tile server ({service}): home locations must never reach a "
+            "public server; list the force's own tile server"
+        )
+    return host
+
+
+def tile_host_allowed(host: str, allowed: Sequence[str]) -> bool:
+    """Is a template's host (`*` for `{s}`) on the allowlist? `*.x.example` covers every
+    subdomain of x.example (and `{s}.x.example`), never x.example itself."""
+    host = host.lower().rstrip(".")
+    for entry in allowed:
+        entry = entry.lower().rstrip(".")
+        if host == entry or (entry.startswith("*.") and host.endswith(entry[1:])):
+            return True
+    return False
+
+
+def tile_url_origin(url: str, allowed_hosts: Sequence[str] | None = None) -> str:
     """The CSP source of a tile URL template (`https://{s}.tiles.example/{z}/{x}/{y}.png` -> `https://*.tiles.example`).
 
     The one check of a tile setting, shared by policy.toml `[maps] tiles` and `rso map --tiles`:
     an https URL template with {z}, {x} and {y} (or {-y}), no quotes, angle brackets or
-    whitespace, no `user@`, on a host that is not a public tile service (home locations must
-    never reach a public server). Raises `ValueError` saying which rule it breaks.
+    whitespace, no `user@`, on a host name (never an IP address) that is not a public tile
+    service and, given `allowed_hosts` (the policy's `[maps] tile_hosts`), is on that list:
+    home locations go only to servers the force named. Raises `ValueError` saying which rule
+    it breaks.
     """
     # No strip(): a stray space would end up in the page and the CSP.
     if url[:7].lower() == "http://":
@@ -264,12 +322,24 @@ def tile_url_origin(url: str) -> str:
     ):
         raise ValueError(TILE_URL_EXPECTED)
     host = m.group(2).lower().replace("{s}", "*")
+    if ip_literal(host):
+        raise ValueError(
+            f"{host} is an IP address: a tile server is named by its host name, listed in "
+            "policy.toml [maps] tile_hosts (an address says nothing of whose server it is)"
+        )
     service = public_tile_service(host)
     if service is not None:
         raise ValueError(
             f"{host.rstrip('.')} is a public tile server ({service}): the map pages would ask it "
             "for the tiles around every home on the roster, so home locations would reach a "
             "public server; use the force's own https tile server"
+        )
+    if allowed_hosts is not None and not tile_host_allowed(host, allowed_hosts):
+        raise ValueError(
+            f"{host.rstrip('.')} is not in policy.toml [maps] tile_hosts"
+            + (f" ({', '.join(allowed_hosts)})" if allowed_hosts else ", which is empty")
+            + ": the map pages ask their tile server for the tiles around every home, so "
+            "only the force's own servers named there are used; add it there if it is one"
         )
     return f"https://{host}{m.group(3) or ''}"
 
@@ -279,16 +349,32 @@ class MapsPolicy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    # the allowlist: host names of the force's own tile servers (before `tiles`, which it checks)
+    tile_hosts: tuple[str, ...] = ()
     tiles: str | None = None
     attribution: str | None = None
 
+    @field_validator("tile_hosts")
+    @classmethod
+    def _tile_hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(value) > MAX_TILE_HOSTS:
+            raise ValueError(f"{len(value)} hosts; expected at most {MAX_TILE_HOSTS}")
+        hosts = []
+        for entry in value:
+            try:
+                hosts.append(check_tile_host(entry))
+            except ValueError as exc:
+                raise ValueError(f"entry {redact.shown(entry)[:80]}: {exc}") from None
+        return tuple(hosts)
+
     @field_validator("tiles")
     @classmethod
-    def _tile_template(cls, value: str | None) -> str | None:
+    def _tile_template(cls, value: str | None, info: ValidationInfo) -> str | None:
         # Checked here, not when the maps are drawn, so `rso plan` reports it up front
-        # with every other policy problem instead of failing after the solve.
+        # with every other policy problem instead of failing after the solve. A bad
+        # tile_hosts is reported by itself (then `tile_hosts` is missing here).
         if value is not None:
-            tile_url_origin(value)
+            tile_url_origin(value, info.data.get("tile_hosts"))
         return value
 
 

@@ -36,8 +36,7 @@ Definitions used in every figure (documented in the README):
 
 from __future__ import annotations
 
-import importlib
-import ipaddress
+import contextlib
 import logging
 import math
 import re
@@ -46,13 +45,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from rso_scheduler.calendar import (
     absences_by_officer,
     bank_holidays,
     days,
     officer_works,
+)
+from rso_scheduler.dask_cluster import (  # noqa: F401  (check_dask_address: public API)
+    check_dask_address,
+    distributed_module,
+    private_local_cluster,
 )
 from rso_scheduler.demand import Requirement, requirements
 from rso_scheduler.errors import ScenarioError
@@ -510,85 +513,33 @@ def run_many(
     return [results[i] for i in range(len(work))]
 
 
-def _is_loopback(host: str) -> bool:
-    """Only this machine: exactly `localhost` or a literal loopback IP (never a name like 127.x.evil)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_dask_address(address: str) -> None:
-    """Refuse a scheduler that would receive the data set in clear text over the network.
-
-    Scenarios carry home locations (OFFICIAL-SENSITIVE): a remote scheduler must be reached
-    over TLS (`tls://`, with Dask's TLS configured); plain TCP only to this machine.
-    """
-    if address == "local":
-        return
-    scheme, _, rest = address.rpartition("://")
-    try:
-        host = urlsplit(f"//{rest}").hostname or ""
-    except ValueError:  # e.g. an unclosed [ of an IPv6 address
-        host = ""
-    loopback = _is_loopback(host)
-    if scheme.lower() not in ("", "tcp", "tls", "inproc"):
-        raise ScenarioError(
-            f"--dask {address}: '{scheme}' is not a Dask protocol; expected tls://HOST:PORT, "
-            "tcp://127.0.0.1:PORT or 'local'"
-        )
-    if scheme.lower() in ("", "tcp") and not loopback:
-        raise ScenarioError(
-            f"--dask {address} would send home locations unencrypted over the network; "
-            "use a tls:// address (with Dask's TLS configured) or a scheduler on this machine"
-        )
-
-
 def _run_dask(
     work: list[tuple[Scenario, Dataset, date, RunOptions]],
     address: str,
     n_jobs: int,
     say: Callable[[str], None],
 ) -> list[ScenarioResult]:
-    try:
-        distributed = importlib.import_module("dask.distributed")
-    except ModuleNotFoundError:
-        raise ScenarioError(
-            'the Dask backend needs dask[distributed]: pip install "dask[distributed]" '
-            '(or pip install "rso-scheduler[dask]")'
-        ) from None
     check_dask_address(address)
+    distributed = distributed_module()
     if logging.getLogger().getEffectiveLevel() > logging.INFO:
         # Dask logs every connection at INFO; keep stderr to our progress unless -v was given.
         logging.getLogger("distributed").setLevel(logging.WARNING)
-    cluster = None
-    try:
-        if address == "local":
-            # Bound to localhost on free ports: the scheduler's status pages (always started)
-            # must not sit on a well-known port or be reachable from other machines.
-            cluster = distributed.LocalCluster(
-                n_workers=max(1, n_jobs),
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address="127.0.0.1:0",
-            )
-            client = distributed.Client(cluster)
-        else:
-            client = distributed.Client(address, timeout="10s")
-    except OSError as exc:
-        raise ScenarioError(f"cannot connect to the Dask scheduler at {address}: {exc}") from None
-    try:
+    with contextlib.ExitStack() as stack:
+        try:
+            if address == "local":
+                client = stack.enter_context(private_local_cluster(n_jobs))
+            else:
+                client = distributed.Client(address, timeout="10s")
+                stack.callback(client.close)
+        except (OSError, ValueError, TypeError) as exc:
+            # TypeError/ValueError: a tls:// address without Dask's TLS configured
+            raise ScenarioError(
+                f"cannot connect to the Dask scheduler at {address}: {exc}"
+            ) from None
         say(f"Dask: {len(work)} scenario(s) on {address}")
         futures = client.map(_run_job, work, pure=False)
         results: list[ScenarioResult] = client.gather(futures)
         return results
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -176,20 +176,23 @@ def test_jobs_beyond_the_cores_are_capped(
 @pytest.mark.parametrize(
     ("address", "words"),
     [
-        ("tcp://10.1.2.3:8786", "unencrypted"),
-        ("scheduler.example:8786", "unencrypted"),
+        ("tcp://10.1.2.3:8786", "no authentication"),
+        ("scheduler.example:8786", "no authentication"),
         ("http://127.0.0.1:8787", "not a Dask protocol"),
-        ("tcp://127.attacker.example:8786", "unencrypted"),
-        ("tcp://127.0.0.9.evil.example:8786", "unencrypted"),
-        ("tcp://localhost.evil.example:8786", "unencrypted"),
-        ("tcp://[::ffff:10.1.2.3]:8786", "unencrypted"),
-        ("tcp://[::1:8786", "unencrypted"),
+        ("tcp://127.attacker.example:8786", "no authentication"),
+        ("tcp://127.0.0.9.evil.example:8786", "no authentication"),
+        ("tcp://localhost.evil.example:8786", "no authentication"),
+        ("tcp://[::ffff:10.1.2.3]:8786", "no authentication"),
+        ("tcp://[::1:8786", "no authentication"),
+        ("tcp://127.0.0.1:8786", "no authentication"),
+        ("localhost:8786", "no authentication"),
+        ("tcp://[::1]:8786", "no authentication"),
     ],
 )
 def test_dask_address_that_would_leak_is_refused(
     tmp_path: Path, scenario_files: list[Path], address: str, words: str
 ) -> None:
-    """A remote scheduler over plain TCP would get home locations in clear: refused up front."""
+    """A scheduler over plain TCP (even on this machine) lets others in: refused up front."""
     out = tmp_path / "out"
     args = ["scenario", "run", str(scenario_files[0]), "--out", str(out), "--dask", address]
     result = CliRunner().invoke(main, args)
@@ -199,15 +202,13 @@ def test_dask_address_that_would_leak_is_refused(
 
 
 def test_dask_addresses_on_this_machine_or_tls_pass() -> None:
-    """Loopback TCP, TLS anywhere and 'local' are accepted by the address check."""
+    """TLS anywhere, in-process and 'local' are accepted by the address check."""
     from rso_scheduler.scenarios import check_dask_address
 
     for address in (
         "local",
-        "tcp://127.0.0.1:8786",
-        "tcp://127.0.0.9:8786",
-        "tcp://[::1]:8786",
-        "localhost:8786",
+        "tls://127.0.0.1:8786",
+        "inproc://10.1.2.3/123/1",
         "tls://10.1.2.3:8786",
     ):
         check_dask_address(address)

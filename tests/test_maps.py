@@ -305,7 +305,8 @@ def test_tiles_option_adds_the_server_and_nothing_else(tmp_path):
     """--tiles puts the tile URL in the page and its origin (only) in the CSP; attribution is escaped."""
     out = _plan_folder(tmp_path / "out")
     url = "https://{s}.tiles.force.example/{z}/{x}/{y}.png"
-    write_maps(out, _dataset(), tiles=url, attribution="<b>Force GIS</b>")
+    policy = Policy(maps=MapsPolicy(tile_hosts=("*.tiles.force.example",)))
+    write_maps(out, _dataset(policy), tiles=url, attribution="<b>Force GIS</b>")
     page = (out / "maps" / "index.html").read_text()
     assert url in page and "L.tileLayer(" in page
     assert "img-src data: https://*.tiles.force.example;" in page
@@ -318,7 +319,12 @@ def test_tiles_option_adds_the_server_and_nothing_else(tmp_path):
 def test_policy_maps_tiles_are_the_default(tmp_path):
     """policy.toml [maps] tiles is used when no tiles are given."""
     out = _plan_folder(tmp_path / "out")
-    policy = Policy(maps=MapsPolicy(tiles="https://gis.force.example:8443/t/{z}/{x}/{y}.png"))
+    policy = Policy(
+        maps=MapsPolicy(
+            tile_hosts=("gis.force.example",),
+            tiles="https://gis.force.example:8443/t/{z}/{x}/{y}.png",
+        )
+    )
     write_maps(out, _dataset(policy))
     page = (out / "maps" / "2027-01-05" / "A1+A2.html").read_text()
     assert "https://gis.force.example:8443/t/{z}/{x}/{y}.png" in page
@@ -494,18 +500,20 @@ def test_cli_map_redraws_maps_atomically(tmp_path, tiny_dir):
     assert not (out / "maps" / "stale.html").exists()
     assert (out / "maps" / "notes.txt").read_text(encoding="utf-8") == "the user's own"
     assert (out / "maps" / "2027-01-05" / "TV001+TV002.html").is_file()
-    tiled = CliRunner().invoke(
-        main,
-        [
-            "map",
-            str(out),
-            "--data",
-            str(tiny_dir),
-            "--quiet",
-            "--tiles",
-            "https://t.example/{z}/{x}/{y}.png",
-        ],
-    )
+    tiled_args = [
+        "map",
+        str(out),
+        "--data",
+        str(tiny_dir),
+        "--quiet",
+        "--tiles",
+        "https://t.example/{z}/{x}/{y}.png",
+    ]
+    tiled = CliRunner().invoke(main, tiled_args)
+    assert tiled.exit_code == 2 and "[maps] tile_hosts" in tiled.output  # not the force's
+    assert "https://t.example/" not in (out / "maps" / "index.html").read_text()
+    (tiny_dir / "policy.toml").write_text("[maps]\ntile_hosts = ['t.example']\n")
+    tiled = CliRunner().invoke(main, tiled_args)
     assert tiled.exit_code == 0, tiled.output
     assert "https://t.example/{z}/{x}/{y}.png" in (out / "maps" / "index.html").read_text()
 

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rso_scheduler.outputs.files import MANIFEST, csv_text, safe_cell, staged_output, write_csv
+from rso_scheduler.outputs.lock import LOCK_NAME
 
 
 @pytest.mark.parametrize("text", ["=1+2", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=1"])
@@ -86,7 +87,7 @@ def test_existing_out_folder_stages_inside_itself(
     with staged_output(out) as stage:
         (stage / "a.txt").write_text("x", encoding="utf-8")
     assert where and all(w == out.resolve() for w in where)
-    assert sorted(p.name for p in out.iterdir() if p.name != MANIFEST) == [
+    assert sorted(p.name for p in out.iterdir() if p.name not in (MANIFEST, LOCK_NAME)) == [
         "a.txt"
     ]  # no staging folder left
 
@@ -242,7 +243,7 @@ def test_kill_9_during_the_swap_ends_with_one_whole_set(tmp_path: Path, kill_at:
         assert (out / "maps" / "2027-01-05" / "c.csv").read_text() == "x\nnew\n"
     assert (out / "day_sheets" / "my_rota.xlsx").read_text() == "mine"
     leftovers = [p for p in (*out.iterdir(), *tmp_path.iterdir()) if p.name.startswith(".rso-")]
-    assert [p.name for p in leftovers] == [MANIFEST]
+    assert sorted(p.name for p in leftovers) == sorted([MANIFEST, LOCK_NAME])
 
 
 def test_stale_folders_not_the_tools_are_left_alone(tmp_path: Path) -> None:

@@ -326,15 +326,59 @@ def test_bad_maps_tiles_is_reported_with_every_other_problem() -> None:
         ),
         ("https://notgoogle.com/{z}/{x}/{y}.png", "https://notgoogle.com"),
         ("https://google.com.force.example/{z}/{x}/{y}.png", "https://google.com.force.example"),
-        ("https://10.20.30.40:8443/{z}/{x}/{y}.png", "https://10.20.30.40:8443"),
     ],
 )
 def test_good_maps_tiles_are_accepted(url: str, origin: str) -> None:
-    """A force's own https tile template is accepted as written; its CSP origin is the scheme, host and port."""
+    """A force's own https tile template on a listed host is accepted as written; its CSP
+    origin is the scheme, host and port."""
     from rso_scheduler.policy import tile_url_origin
 
-    assert parse_policy(f"[maps]\ntiles = '{url}'\n").maps.tiles == url
-    assert tile_url_origin(url) == origin
+    host = origin.removeprefix("https://").split(":")[0]
+    text = f"[maps]\ntile_hosts = ['{host}']\ntiles = '{url}'\n"
+    assert parse_policy(text).maps.tiles == url
+    assert tile_url_origin(url, [host]) == origin
+
+
+@pytest.mark.parametrize(
+    ("hosts", "url", "words"),
+    [
+        ("[]", "https://tiles.force.example/{z}/{x}/{y}.png", "which is empty"),
+        ("['tiles.force.example']", "https://tiles.other.example/{z}/{x}/{y}.png", "not in"),
+        ("['tiles.force.example']", "https://{s}.tiles.force.example/{z}/{x}/{y}.png", "not in"),
+        ("['*.tiles.force.example']", "https://tiles.force.example/{z}/{x}/{y}.png", "not in"),
+        # unlisted public services a denylist missed, and a public CDN's raw address
+        ("[]", "https://tiles.maps.eox.at/wmts/1.0.0/s2/{z}/{y}/{x}.jpg", "tile_hosts"),
+        ("[]", "https://basemap.nationalmap.gov/arcgis/tile/{z}/{y}/{x}", "tile_hosts"),
+        ("[]", "https://gibs.earthdata.nasa.gov/wmts/{z}/{y}/{x}.jpg", "tile_hosts"),
+        ("[]", "https://mapserver.mapy.cz/base-m/{z}-{x}-{y}", "tile_hosts"),
+        ("['tiles.force.example']", "https://151.101.2.217/{z}/{x}/{y}.png", "IP address"),
+        ("['tiles.force.example']", "https://2130706433/{z}/{x}/{y}.png", "IP address"),
+        ("['tiles.force.example']", "https://0x97.0x65.2.217/{z}/{x}/{y}.png", "IP address"),
+    ],
+)
+def test_tiles_off_the_allowlist_are_refused(hosts: str, url: str, words: str) -> None:
+    """A tile server not named in [maps] tile_hosts, or an IP address, is a located problem."""
+    [problem] = problems_of(f"[maps]\ntile_hosts = {hosts}\ntiles = '{url}'\n")
+    assert problem.startswith("policy.toml:3 maps.tiles: ") and words in problem
+
+
+@pytest.mark.parametrize(
+    ("entry", "words"),
+    [
+        ("10.20.30.40", "IP address"),
+        ("[::1]", "IP address"),
+        ("tile.openstreetmap.org", "public tile server"),
+        ("*.arcgisonline.com", "public tile server"),
+        ("localhost", "not a host name"),
+        ("tiles.*.example", "not a host name"),
+        ("https://tiles.force.example", "not a host name"),
+    ],
+)
+def test_bad_tile_hosts_are_located_problems(entry: str, words: str) -> None:
+    """A [maps] tile_hosts entry that is not a host name of the force's own is located."""
+    problems = problems_of(f"[visits]\nfirst_visit_days = 7\n[maps]\ntile_hosts = ['{entry}']\n")
+    assert [p.split(": ")[0] for p in problems] == ["policy.toml:4 maps.tile_hosts"]
+    assert words in problems[0]
 
 
 def test_load_dataset_reports_bad_maps_tiles_before_any_planning(tiny_dir: Path) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -28,13 +31,18 @@ def _jobs() -> list:
 
 
 def test_dask_local_cluster_matches_local_run() -> None:
-    """A LocalCluster (threads, one worker) returns the same tables as the in-process run."""
+    """An in-process LocalCluster (inproc://) returns the same tables as the in-process run."""
     distributed = pytest.importorskip("dask.distributed")
     jobs = _jobs()
     local = run_many(jobs, GREEDY, n_jobs=1)
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=1,
+        threads_per_worker=1,
+        processes=False,
+        dashboard_address=None,
+        protocol="inproc://",
     ) as cluster:
+        assert cluster.scheduler_address.startswith("inproc://")
         remote = run_many(jobs, GREEDY, dask_address=cluster.scheduler_address)
     assert comparison_rows(remote) == comparison_rows(local)
     assert month_rows(remote) == month_rows(local)
@@ -58,7 +66,7 @@ def test_unreachable_dask_scheduler_is_a_clear_error() -> None:
         run_many(
             _jobs()[:1],
             RunOptions(planner="greedy", time_limit_s=1, today=date(2026, 12, 1)),
-            dask_address="tcp://127.0.0.1:9",
+            dask_address="tls://127.0.0.1:9",
         )
 
 
@@ -101,3 +109,34 @@ def test_process_pool_reports_each_month_as_it_goes() -> None:
         month_lines = [ln for ln in lines if ln.startswith(f"{name}: ") and " due, " in ln]
         assert len(month_lines) == 2, lines
     assert sum(ln.startswith("done ") for ln in lines) == 3
+
+
+@pytest.mark.slow
+def test_local_cluster_refuses_a_client_without_its_credentials() -> None:
+    """`--dask local`'s cluster: TLS only, no plain TCP, no client with other credentials."""
+    distributed = pytest.importorskip("dask.distributed")
+    from rso_scheduler.dask_cluster import private_local_cluster
+
+    with private_local_cluster(1) as client:
+        address = client.scheduler.address
+        assert address.startswith("tls://127.0.0.1:")
+        assert client.submit(sum, [1, 2]).result() == 3  # the run's own client works
+        for attempt, security in (
+            (address.replace("tls://", "tcp://"), None),  # plain TCP, as another user would
+            (address, None),  # TLS without any certificate
+            (address, distributed.Security.temporary()),  # TLS with a certificate of its own
+        ):
+            with pytest.raises((OSError, TypeError, ValueError)):
+                distributed.Client(attempt, security=security, timeout="3s")
+        places = [client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.local_directory)]
+        places += client.run(lambda dask_worker: dask_worker.local_directory).values()
+        for place in places:  # every scratch folder sits in the private folder of the run
+            private = next(p for p in Path(place).parents if p.name.startswith("rso-dask-"))
+            assert stat.S_IMODE(os.stat(private).st_mode) == 0o700
+    assert not private.exists()
+
+
+def test_plain_tcp_scheduler_is_refused() -> None:
+    """A tcp:// scheduler, even on 127.0.0.1, is refused before any connection is made."""
+    with pytest.raises(ScenarioError, match="no authentication"):
+        run_many(_jobs()[:1], GREEDY, dask_address="tcp://127.0.0.1:8786")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import math
 import os
+import signal
 import sys
 import time
 import traceback
@@ -16,6 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from rso_scheduler.errors import InputError, RsoError
+from rso_scheduler.signals import Interrupted, raise_if_pending, written
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,13 +42,23 @@ def handle_errors(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            value = fn(*args, **kwargs)
+            raise_if_pending()  # an interruption whose exception something swallowed
+            return value
         except InputError as exc:
             raise UserError(exc.report(), exc.exit_code) from None
         except RsoError as exc:
             raise UserError(str(exc), exc.exit_code) from None
-        except KeyboardInterrupt:
-            raise UserError("interrupted; nothing was written", 130) from None
+        except BrokenPipeError:
+            # stdout was closed under a command that does not know how far it got (a plain
+            # click.echo, not `say`): stop as a pipe writer does, without a traceback.
+            stdout_gone()
+            raise UserError(
+                "stopped: the program reading the output (e.g. `| head`) closed it", PIPE_EXIT
+            ) from None
+        except KeyboardInterrupt as exc:
+            signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+            raise UserError(interrupted_message(), 128 + signum) from None
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:
@@ -60,6 +74,38 @@ def handle_errors(fn: F) -> F:
             ) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+PIPE_EXIT = 141  # 128 + SIGPIPE, what a shell shows for a writer whose reader went away
+
+
+def stdout_gone() -> None:
+    """Point stdout at /dev/null: its reader has gone, and a later write (or the flush at
+    exit) must not fail again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def say(text: str) -> None:
+    """A line of results on stdout; a reader that has gone (`rso plan ... | head`) does not
+    stop the run: what is left to do (the check, the exit status) still happens."""
+    try:
+        click.echo(text)
+    except BrokenPipeError:
+        stdout_gone()
+
+
+def interrupted_message() -> str:
+    """What an interruption left: nothing, or new outputs not yet checked (signals.py)."""
+    done = written()
+    if not done:
+        return "interrupted; nothing was written (the previous outputs are as they were)"
+    return (
+        f"interrupted after the new outputs were put in place in {', '.join(done)}; they "
+        "were not checked: run `rso check` on them, or run the command again"
+    )
 
 
 INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE (sysexits.h)
@@ -221,6 +267,7 @@ class Progress:
         self.t0 = time.perf_counter()
 
     def __call__(self, message: str) -> None:
+        raise_if_pending()  # the steps of a run are where a swallowed interruption resurfaces
         if self.enabled:
             click.echo(f"[{time.perf_counter() - self.t0:6.1f}s] {message}", err=True)
             sys.stderr.flush()

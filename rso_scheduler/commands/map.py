@@ -39,8 +39,8 @@ atomically; move or copy it as one folder.
 \b
 The pages are OFFICIAL-SENSITIVE and fully offline: they load only the files in
 OUT/maps/assets/ and nothing from elsewhere. By default there is no background map;
---tiles (or policy.toml [maps] tiles) points at a force's own tile server, and only that
-server may be contacted.
+--tiles (or policy.toml [maps] tiles) points at a force's own tile server, whose host must be
+listed in policy.toml [maps] tile_hosts; only that server may be contacted.
 """
 
 
@@ -57,7 +57,8 @@ server may be contacted.
     "--tiles",
     default=None,
     metavar="URL",
-    help="Tile URL template of a force's own tile server, e.g. https://tiles.example/{z}/{x}/{y}.png.",
+    help="Tile URL template of a force's own tile server (its host in [maps] tile_hosts), "
+    "e.g. https://tiles.example/{z}/{x}/{y}.png.",
 )
 @click.option("--attribution", default=None, metavar="TEXT", help="Attribution text for the tiles.")
 @click.option(
@@ -110,7 +111,8 @@ def command(
     dataset = load_dataset(data_dir, today=plan_today(today, files.run))
     travel = run_travel(dataset, data_dir, progress)
     progress(f"drawing {len(files.visits)} visits and {len(files.unscheduled)} unscheduled")
-    with staged_output(out_dir) as stage:
+    # refused if a plan replaced the roster meanwhile: maps of it would sit beside another
+    with staged_output(out_dir, expect={"roster.csv": files.roster_sha256}) as stage:
         written = write_maps(
             stage,
             dataset,

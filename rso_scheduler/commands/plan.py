@@ -17,6 +17,7 @@ from rso_scheduler.commands.common import (
     handle_errors,
     plan_period,
     run_travel,
+    say,
     say_notices,
     seed_option,
     time_limit_option,
@@ -134,7 +135,7 @@ def end_with_check(violations: list[Any], what: str = "roster") -> None:
             f"{'s' if len(violations) != 1 else ''} (listed above); do not use it",
             1,
         )
-    click.echo("Check: no violations.")
+    say("Check: no violations.")
 
 
 @click.command("plan", help=HELP)
@@ -194,6 +195,7 @@ def command(
     from rso_scheduler.commands.cycle_steps import on_top_of, record_issued_plan
     from rso_scheduler.cycle import listed
     from rso_scheduler.ingest import load_dataset
+    from rso_scheduler.outputs import lock
     from rso_scheduler.outputs.files import check_out_dir, staged_output, write_private
     from rso_scheduler.outputs.handouts import CalendarPlan, plan_identity, write_handouts
     from rso_scheduler.outputs.roster_files import read_roster, write_plan
@@ -257,21 +259,23 @@ def command(
         "after": str(Path(after_dir).resolve()) if after_dir else None,
         "assumed_done": listed(assumed),
     }
-    # Maps left from an earlier plan would show visits this roster does not hold.
-    with staged_output(out_dir, replaces=PLAN_FILES) as stage:
-        summary = write_plan(
-            stage, dataset, result, run_info, {"assumed_done": len(assumed)}, travel=travel
-        )
-        write_handouts(stage, dataset, result, CalendarPlan(plan_id))
-        write_private(stage / "roster.xlsx", roster_xlsx_bytes(dataset, result))
-        if not no_maps:
-            progress("drawing maps")
-            _write_maps(stage, dataset, travel)
+    # The folder stays locked until its roster is checked: the check reads what this run wrote.
+    with lock.exclusive(out_dir):
+        # Maps left from an earlier plan would show visits this roster does not hold.
+        with staged_output(out_dir, replaces=PLAN_FILES) as stage:
+            summary = write_plan(
+                stage, dataset, result, run_info, {"assumed_done": len(assumed)}, travel=travel
+            )
+            write_handouts(stage, dataset, result, CalendarPlan(plan_id))
+            write_private(stage / "roster.xlsx", roster_xlsx_bytes(dataset, result))
+            if not no_maps:
+                progress("drawing maps")
+                _write_maps(stage, dataset, travel)
 
-    progress("checking the written roster")
-    violations = check_plan(
-        dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays, travel=travel
-    )
-    click.echo(_summary_text(summary, out_dir, dataset))
+        progress("checking the written roster")
+        violations = check_plan(
+            dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays, travel=travel
+        )
+    say(_summary_text(summary, out_dir, dataset))
     record_issued_plan(data_dir, out_dir, len(violations))
     end_with_check(violations)

@@ -18,6 +18,7 @@ from rso_scheduler.commands.common import (
     parse_iso_date,
     replan_time_limit_option,
     run_travel,
+    say,
     say_notices,
     seed_option,
 )
@@ -89,6 +90,7 @@ def command(
     from rso_scheduler.commands.plan import PLAN_FILES, _summary_text, _write_maps, end_with_check
     from rso_scheduler.cycle import listed
     from rso_scheduler.ingest import load_dataset
+    from rso_scheduler.outputs import lock
     from rso_scheduler.outputs.changes import write_changes
     from rso_scheduler.outputs.files import check_out_dir, staged_output, write_private
     from rso_scheduler.outputs.handouts import (
@@ -212,21 +214,26 @@ def command(
         "unrecorded": len(missing),
     }
     progress(f"writing {out_dir}")
-    with staged_output(out_dir, replaces=[*PLAN_FILES, "changes.csv", "changes"]) as stage:
-        summary = write_plan(stage, dataset, result, run_info, replan_summary, travel=travel)
-        write_handouts(stage, dataset, result, CalendarPlan(plan_id, uids, previous, notes))
-        write_private(stage / "roster.xlsx", roster_xlsx_bytes(dataset, result))
-        write_changes(stage, dataset, done.changes)
-        if not no_maps:
-            _write_maps(stage, dataset, travel)
+    # Into the plan's own folder: refused if another run replaced the roster meanwhile.
+    same = Path(out_dir).resolve() == Path(plan_dir).resolve()
+    expect = {"roster.csv": issued.roster_sha256} if same else None
+    with lock.exclusive(out_dir):  # until the check has read what this run wrote
+        replaces = [*PLAN_FILES, "changes.csv", "changes"]
+        with staged_output(out_dir, replaces=replaces, expect=expect) as stage:
+            summary = write_plan(stage, dataset, result, run_info, replan_summary, travel=travel)
+            write_handouts(stage, dataset, result, CalendarPlan(plan_id, uids, previous, notes))
+            write_private(stage / "roster.xlsx", roster_xlsx_bytes(dataset, result))
+            write_changes(stage, dataset, done.changes)
+            if not no_maps:
+                _write_maps(stage, dataset, travel)
 
-    progress("checking the written roster")
-    violations = check_plan(
-        dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays, travel=travel
-    )
-    click.echo(_summary_text(summary, out_dir, dataset))
+        progress("checking the written roster")
+        violations = check_plan(
+            dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays, travel=travel
+        )
+    say(_summary_text(summary, out_dir, dataset))
     share = counts["kept_share"]
-    click.echo(
+    say(
         f"Changes: {counts['kept']} kept, {counts['moved']} moved, {counts['reassigned']} "
         f"reassigned, {counts['added']} added, {counts['removed']} removed"
         + (

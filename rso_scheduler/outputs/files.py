@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import io
 import json
 import logging
 import os
 import re
 import shutil
+import socket
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from rso_scheduler import signals
 from rso_scheduler.errors import OutPathError, OutputError
+from rso_scheduler.outputs import lock
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +117,16 @@ def check_out_dir(out_dir: Path, files: Iterable[str] = (), folders: Iterable[st
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise OutPathError(f"--out {out_dir} is a file, not a folder; give a folder to write into")
-    probe = out_dir.resolve()
+    try:
+        probe = out_dir.resolve(strict=False)
+        os.stat(out_dir)  # a loop of symbolic links is ELOOP here (resolve may pass it by)
+    except FileNotFoundError:
+        pass
+    except (RuntimeError, OSError) as exc:  # RuntimeError: resolve's "Symlink loop"
+        why = getattr(exc, "strerror", None) or "a loop of symbolic links"
+        raise OutPathError(
+            f"--out {out_dir} cannot be a folder: {why}; give a folder to write into"
+        ) from None
     while not probe.exists():
         probe = probe.parent
     if not probe.is_dir():
@@ -244,16 +257,72 @@ def _user_entries(old: Path, new: Path | None, ours: set[str] | None, prefix: st
     return keep
 
 
-def _alive(pid: Any) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
+def _boot_id() -> str | None:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+    except OSError:
+        return None
+
+
+def _pid_namespace() -> str | None:
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+
+
+def _start_time(pid: int) -> int | None:
+    """When process `pid` started (clock ticks since boot, /proc/PID/stat field 22), or None."""
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        return int(stat_line.rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _identity() -> dict[str, Any]:
+    """Who is writing, precisely enough that another run can tell if it is still alive: a pid
+    alone is not (another pid namespace, another host on a shared drive, a reused pid)."""
+    return {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "boot_id": _boot_id(),
+        "pid_ns": _pid_namespace(),
+        "started": _start_time(os.getpid()),
+    }
+
+
+def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return pid != os.getpid()
+    return True
+
+
+def _alive(marker: dict[str, Any]) -> bool | None:
+    """Is the run that wrote `marker` still running? True, False, or None: cannot tell (it ran
+    on another host or in another pid namespace, where its pid means nothing here)."""
+    pid = marker.get("pid")
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return False
+    if "boot_id" not in marker:  # a marker of an older version: the pid is all there is
+        return pid != os.getpid() and _pid_alive(pid)
+    if marker.get("host") != socket.gethostname():
+        return None
+    boot = _boot_id()
+    if boot is not None and marker.get("boot_id") not in (None, boot):
+        return False  # written before this machine last started
+    if marker.get("pid_ns") != _pid_namespace():
+        return None
+    if pid == os.getpid() and marker.get("started") == _start_time(pid):
+        return False  # this very process: it has left that folder behind
+    if not _pid_alive(pid):
+        return False
+    started = marker.get("started")
+    return started is None or started == _start_time(pid)  # a reused pid is another process
 
 
 def _marker(folder: Path) -> dict[str, Any] | None:
@@ -272,7 +341,7 @@ def _marker(folder: Path) -> dict[str, Any] | None:
 
 
 def _write_marker(folder: Path, data: dict[str, Any]) -> None:
-    write_private(folder / MARKER, json.dumps({"tool": _TOOL, "pid": os.getpid(), **data}))
+    write_private(folder / MARKER, json.dumps({"tool": _TOOL, **_identity(), **data}))
 
 
 class _Swap:
@@ -311,7 +380,17 @@ class _Swap:
                 self._move(src, out / rel)
         if not self.journal.get("done"):
             self.journal["done"] = True
-            _write_marker(old, self.journal)
+            try:
+                _write_marker(old, self.journal)
+            except OSError as exc:
+                # Every entry has moved: the new set is in place, whatever the flag says. The
+                # run goes on to check it; a later run finds the old set complete and deletes it.
+                log.warning(
+                    "the new outputs are in place in %s, but the note that the swap finished "
+                    "could not be written (%s); they are still checked",
+                    out,
+                    exc.strerror,
+                )
 
     def undo(self) -> bool:
         """Put back every move made, newest first (after an exception part-way); True if all were."""
@@ -346,7 +425,17 @@ def _journals(out_dir: Path) -> tuple[list[tuple[Path, dict[str, Any]]], list[Pa
     staging: list[Path] = []
     for folder in _candidates(out_dir):
         data = _marker(folder)
-        if data is None or data.get("out") != str(out_dir) or _alive(data.get("pid")):
+        if data is None or data.get("out") != str(out_dir):
+            continue
+        alive = _alive(data)
+        if alive is None:
+            log.warning(
+                "%s is a staging folder of an rso run on %s or in another container, which may "
+                "still be writing; it is left alone (delete it if no such run is going on)",
+                folder,
+                "another host" if data.get("host") != socket.gethostname() else "this host",
+            )
+        if alive is not False:
             continue
         if folder.name.startswith(_OLD_PREFIX):
             journals.append((folder, data))
@@ -359,28 +448,39 @@ def finish_interrupted(out_dir: Path) -> None:
     """Before reading an output folder: finish a write of the tool that was killed part-way.
 
     Such a folder may hold files of two runs; the journal finishes it to the newer set (see
-    `recover`). If that cannot be done (a read-only folder), reading it is refused.
+    `recover`), holding the folder's lock. If that cannot be done (a read-only folder), reading
+    it is refused. A reader already holding the folder's lock has nothing to finish: no run can
+    have stopped part-way while it held it.
     """
     folder = Path(out_dir)
     folder = folder.parent if folder.is_file() else folder
-    journals, _ = _journals(folder.resolve())
+    if lock.holds(folder) and not lock.holds(folder, exclusive=True):
+        return
+    try:
+        absolute = folder.resolve()
+    except RuntimeError:  # "Symlink loop"
+        raise OutPathError(f"{folder} is a loop of symbolic links, not a folder") from None
+    journals, _ = _journals(absolute)
     if not any(not journal.get("done") for _, journal in journals):
         return
     try:
-        for note in recover(folder):
-            log.warning("%s", note)
-    except OSError as exc:
+        with lock.exclusive(folder):
+            for note in recover(folder):
+                log.warning("%s", note)
+    except (OSError, OutputError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else str(exc)
         raise OutPathError(
             f"{folder} holds a write of rso that was interrupted part-way, so its files may be "
-            f"from two runs, and it cannot be finished ({exc.strerror}); plan again"
+            f"from two runs, and it cannot be finished ({why}); plan again"
         ) from None
 
 
 def recover(out_dir: Path) -> list[str]:
     """Finish or clear what an interrupted run of the tool left for `out_dir`; returns notes.
 
-    Only folders carrying this tool's marker, naming this output folder, owned by this user and
-    not in use by a live process are touched: an interrupted swap is finished from its journal
+    Call it holding the folder's exclusive lock (`lock.exclusive`). Only folders carrying this
+    tool's marker, naming this output folder, owned by this user and not in use by a live
+    process are touched: an interrupted swap is finished from its journal
     (so the new set is whole), then its old set and any abandoned staging folder are deleted.
     """
     out_dir = Path(out_dir).resolve()
@@ -401,7 +501,10 @@ def recover(out_dir: Path) -> list[str]:
 
 @contextlib.contextmanager
 def staged_output(
-    out_dir: Path, replaces: Iterable[str] = (), manifest: bool = True
+    out_dir: Path,
+    replaces: Iterable[str] = (),
+    manifest: bool = True,
+    expect: dict[str, str] | None = None,
 ) -> Iterator[Path]:
     """Yield a private staging folder; on success swap its contents into `out_dir` as one set.
 
@@ -414,20 +517,46 @@ def staged_output(
     Before anything moves, an entry in the way (a folder named roster.csv) is refused. On any
     exception nothing in `out_dir` changes; after a kill, the next run finishes the swap
     (`recover`). `manifest` False (a data folder from `rso generate`) writes no manifest.
+    `expect`: {file name: SHA-256} of files the run read from `out_dir` and built on (`rso map`
+    reads the roster); if one changed meanwhile (another run wrote the folder), nothing moves.
     Folders the call creates are 0700; an existing `out_dir` is narrowed to 0700
     when it holds only outputs of this kind (see `_narrow`).
+    The whole call holds `out_dir`'s exclusive lock (`outputs.lock`): no other run recovers,
+    swaps or reads there meanwhile.
     """
     check_out_dir(out_dir)
     out_dir = Path(out_dir)
     absolute = out_dir.resolve()
+    with lock.exclusive(out_dir), _staged(out_dir, absolute, replaces, manifest, expect) as stage:
+        yield stage
+
+
+def _changed_since_read(out_dir: Path, expect: dict[str, str]) -> list[str]:
+    changed = []
+    for name, digest in sorted(expect.items()):
+        try:
+            now = hashlib.sha256((out_dir / name).read_bytes()).hexdigest()
+        except OSError:
+            now = None
+        if now != digest:
+            changed.append(name)
+    return changed
+
+
+@contextlib.contextmanager
+def _staged(
+    out_dir: Path,
+    absolute: Path,
+    replaces: Iterable[str],
+    manifest: bool,
+    expect: dict[str, str] | None,
+) -> Iterator[Path]:
     try:
         for note in recover(out_dir):
             log.warning("%s", note)
-        # Stage inside an existing out_dir (same file system, and `--out .` must not need the
-        # parent to be writable); beside it when it is still to be made.
-        parent = absolute if out_dir.is_dir() else absolute.parent
-        _make_private_dirs(parent)
-        stage = Path(tempfile.mkdtemp(dir=parent, prefix=_STAGING_PREFIX))
+        # Stage inside out_dir (the lock made it): same file system, and `--out .` must not
+        # need the parent to be writable.
+        stage = Path(tempfile.mkdtemp(dir=absolute, prefix=_STAGING_PREFIX))
         os.chmod(stage, DIR_MODE)
         _write_marker(stage, {"out": str(absolute), "role": "staging"})
     except OSError as exc:
@@ -437,6 +566,13 @@ def staged_output(
     recoverable = False
     try:
         yield stage
+        changed = _changed_since_read(out_dir, expect or {})
+        if changed:
+            raise OutputError(
+                f"{', '.join(changed)} in {out_dir} changed while this run worked from it "
+                "(another run wrote the folder), so what it made would not match; nothing was "
+                "changed: run it again"
+            )
         produced = sorted(entry.name for entry in stage.iterdir() if entry.name != MARKER)
         ours = _read_manifest(out_dir) if out_dir.is_dir() else set()
         stale = [
@@ -477,10 +613,16 @@ def staged_output(
             "ours": None if ours is None else sorted(ours),
             "done": False,
         }
-        _write_marker(old, journal)
-        swap = _Swap(out_dir, stage, old, journal)
-        swap.run()
-        _narrow(out_dir, set(produced) | set(replaces))
+        signals.raise_if_pending()  # an interruption swallowed on the way: nothing moves
+        with signals.deferred():  # a signal waits until the set is whole, then stops the run
+            _write_marker(old, journal)
+            swap = _Swap(out_dir, stage, old, journal)
+            swap.run()
+            signals.note_written(out_dir)
+        try:
+            _narrow(out_dir, set(produced) | set(replaces))
+        except OSError as exc:
+            log.warning("the mode of %s could not be narrowed (%s)", out_dir, exc.strerror)
     except BaseException as exc:
         if swap is not None and not swap.journal.get("done") and not swap.undo():
             recoverable = True  # half moved back: keep both folders for the next run

@@ -135,13 +135,16 @@ def asset_files() -> dict[str, str]:
     }
 
 
-def tile_origin(url: str, source: str = "--tiles") -> str:
+def tile_origin(
+    url: str, source: str = "--tiles", allowed_hosts: Sequence[str] | None = None
+) -> str:
     """The CSP source for a tile URL template (`https://{s}.tiles.example/{z}/{x}/{y}.png` -> `https://*.tiles.example`).
 
-    The check is `policy.tile_url_origin`, the same one policy.toml gets; raises `InputError`.
+    The check is `policy.tile_url_origin`, the same one policy.toml gets (with the policy's
+    `[maps] tile_hosts` as `allowed_hosts` once it is known); raises `InputError`.
     """
     try:
-        return tile_url_origin(url)
+        return tile_url_origin(url, allowed_hosts)
     except ValueError as exc:
         raise InputError(
             [
@@ -734,7 +737,7 @@ def write_maps(
         source = "--tiles"
     if attribution is None:
         attribution = dataset.policy.maps.attribution
-    origin = tile_origin(tiles, source) if tiles else None
+    origin = tile_origin(tiles, source, dataset.policy.maps.tile_hosts) if tiles else None
     mr = as_map_roster(roster, out_dir)
     check_against_dataset(mr, dataset)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from rso_scheduler.errors import InputError, Problem
 from rso_scheduler.models import Dataset, RiskLevel
-from rso_scheduler.outputs.roster_files import RosterFiles, read_crews, read_roster
+from rso_scheduler.outputs.roster_files import RosterFiles, read_roster
 from rso_scheduler.redact import shown
 from rso_scheduler.roster import PlanResult
 
@@ -162,7 +162,7 @@ def roster_from_files(files: RosterFiles) -> MapRoster:
         files.plan_start,
         files.plan_end,
         extra={"run": files.run},
-        crew_reasons={(c.date, c.crew_id): c.formed_because for c in read_crews(files.out_dir)},
+        crew_reasons={(c.date, c.crew_id): c.formed_because for c in files.crews},
     )
 
 

@@ -39,6 +39,7 @@ from typing import Any, TypeVar
 from rso_scheduler import __version__
 from rso_scheduler.errors import InputError, OutputError, PathError, Problem
 from rso_scheduler.models import RISK_ORDER, Dataset, RiskLevel, VisitKind
+from rso_scheduler.outputs import lock
 from rso_scheduler.outputs.files import finish_interrupted, unneutralise, write_csv, write_json
 from rso_scheduler.policy import NESTED_TOO_DEEPLY
 from rso_scheduler.redact import shown, shown_found
@@ -154,6 +155,8 @@ class RosterFiles:
     unscheduled: list[UnscheduledRow]
     summary: dict[str, Any] = field(default_factory=dict)
     run: dict[str, Any] = field(default_factory=dict)
+    crews: list[CrewRow] = field(default_factory=list)  # crews.csv (none in an older plan)
+    roster_sha256: str = ""  # of the roster.csv bytes read: a writer refuses if it changed
 
 
 T = TypeVar("T")
@@ -449,7 +452,8 @@ def read_planned(path: Path) -> tuple[list[PlannedVisit], str]:
     if not path.is_file():
         raise PathError(f"no roster found at {path}; expected the output folder of `rso plan`")
     try:
-        raw = path.read_bytes()
+        with lock.shared(path.parent):  # not while a plan swaps the folder
+            raw = path.read_bytes()
         text = raw.decode("utf-8-sig")  # Excel saves with a BOM
     except UnicodeDecodeError:
         raise InputError([Problem(path.name, None, None, "is not UTF-8 text")]) from None
@@ -509,16 +513,29 @@ def read_roster(out_dir: Path) -> RosterFiles:
     problems: list[Problem] = []
     visits: list[RosterRow] = []
     unscheduled: list[UnscheduledRow] = []
+    crews: list[CrewRow] = []
+    # one plan's files, never some of one plan and some of the next: read holding the lock
+    with lock.shared(out_dir):
+        roster_text = _read_text(out_dir / "roster.csv")
+        roster_sha256 = hashlib.sha256((out_dir / "roster.csv").read_bytes()).hexdigest()
+        unscheduled_text = _read_text(out_dir / "unscheduled.csv")
+        summary = _read_json(out_dir / "summary.json")
+        run = _read_json(out_dir / "run.json")
+        crews_path = out_dir / "crews.csv"
+        crews_text = _read_text(crews_path) if crews_path.is_file() else None
     try:
-        visits = parse_roster(_read_text(out_dir / "roster.csv"))
+        visits = parse_roster(roster_text)
     except InputError as exc:
         problems += exc.problems
     try:
-        unscheduled = parse_unscheduled(_read_text(out_dir / "unscheduled.csv"))
+        unscheduled = parse_unscheduled(unscheduled_text)
     except InputError as exc:
         problems += exc.problems
-    summary = _read_json(out_dir / "summary.json")
-    run = _read_json(out_dir / "run.json")
+    if crews_text is not None:
+        try:
+            crews = parse_crews(crews_text)
+        except InputError as exc:
+            problems += exc.problems
     period: list[date] = []
     for key in ("plan_start", "plan_end"):
         raw = run.get(key, summary.get(key))
@@ -540,6 +557,8 @@ def read_roster(out_dir: Path) -> RosterFiles:
         unscheduled=unscheduled,
         summary=summary,
         run=run,
+        crews=crews,
+        roster_sha256=roster_sha256,
     )
 
 

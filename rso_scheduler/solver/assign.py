@@ -22,6 +22,7 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from rso_scheduler.rules import last_owed_floor
+from rso_scheduler.signals import stop_on_signal
 from rso_scheduler.solver.problem import COMPS_PER_PERSON, Problem, Slot, due_index, owed_count
 
 W_MISS = 1_000_000  # per unit of risk weight: a missed owed visit
@@ -355,7 +356,12 @@ def solve_assignment(
         # and found worse solutions in the same deterministic time than LNS alone (measured).
         prm.ignore_subsolvers.extend(LP_SUBSOLVERS)
     prm.max_memory_in_mb = MAX_MEMORY_MB
-    status = solver.solve(m)
+    # CP-SAT's own Ctrl-C handling ends the search quietly with the best plan so far (a plan
+    # with fewer visits, passed off as a result) and then resets Ctrl-C to a silent kill: off.
+    # A signal instead stops the search and raises once it has returned (signals.py).
+    prm.catch_sigint_signal = False
+    with stop_on_signal(solver.stop_search):
+        status = solver.solve(m)
     name = solver.status_name(status)
     chosen: dict[int, int] = {}
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
