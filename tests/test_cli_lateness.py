@@ -75,9 +75,7 @@ def test_plan_splits_late_days_and_every_late_visit_says_why(
     assert summary["risk_weighted_late_days"] == rw_total
     assert summary["risk_weighted_late_days_inherited"] == rw_inherited
     assert summary["unscheduled_overdue_at_start"] == sum(
-        1
-        for u in rows(out / "unscheduled.csv")
-        if date.fromisoformat(u["due_date"]) < start
+        1 for u in rows(out / "unscheduled.csv") if date.fromisoformat(u["due_date"]) < start
     )
     assert (
         f"Late days: {rw_total} risk-weighted = {rw_inherited} inherited (overdue before the "
