@@ -163,7 +163,8 @@ class CrewDayRecord:
     officer_ids: tuple[str, ...]
     start_min: int  # the crew's shared shift
     end_min: int
-    formed_because: str  # plain English, never coordinates
+    formed_because: str  # plain English, never coordinates; one sentence, <= 200 characters
+    formed_detail: str = ""  # the whole chain (trades, each visit named), "" if no more to say
 
 
 @dataclass

@@ -198,3 +198,34 @@ def test_scenario_tables_split_late_days(tiny_dir: Path, tmp_path: Path) -> None
     assert "late_days_inherited" in text and "late_days_added" in text
     page = (out / "comparison.html").read_text(encoding="utf-8")
     assert "Late days over the horizon: inherited" in page
+
+
+def test_crew_reasons_are_one_short_sentence_with_names(tmp_path: Path) -> None:
+    """crews.csv: formed_because is one sentence of at most 200 characters (the chain of
+    trades and every visit named go to formed_detail), never 'made 0 of'; officers' names are
+    in officer_names and on each crew-day page."""
+    from tests.conftest import SAMPLE_DIR
+
+    out = tmp_path / "p"
+    code, text = run(
+        "plan", str(SAMPLE_DIR), "--start", "2027-01-04", "--end", "2027-01-08", "--out",
+        str(out), "--time-limit", "5", "--quiet", "--today", "2026-12-05",
+    )  # fmt: skip
+    assert code == 0, text
+    names = {r["officer_id"]: r["name"] for r in rows(SAMPLE_DIR / "officers.csv")}
+    crews = rows(out / "crews.csv")
+    assert any(len(c["formed_detail"]) > 200 for c in crews), "the week has long chains"
+    for c in crews:
+        why = c["formed_because"]
+        assert 0 < len(why) <= 200 and why.endswith("."), why
+        assert ". " not in why[:-1] and "(formed as" not in why, why
+        assert "made 0 of" not in why + c["formed_detail"]
+        if c["formed_detail"]:
+            assert len(c["formed_detail"]) > len(why) or "(formed as" in c["formed_detail"]
+        ids = c["officer_ids"].split(";")
+        assert c["officer_names"].split(";") == [names[i] or i for i in ids]
+    busy = next(c for c in crews if int(c["visits"]) > 0)
+    pages = list((out / "maps" / busy["date"]).glob("*.html"))
+    page = next(p.read_text() for p in pages if busy["crew_id"] in p.read_text())
+    for i in busy["officer_ids"].split(";"):
+        assert f"{names[i]} ({i})" in page

@@ -84,6 +84,7 @@ CREW_COLUMNS = (
     "date",
     "crew_id",
     "officer_ids",
+    "officer_names",
     "areas",
     "start",
     "end",
@@ -91,6 +92,7 @@ CREW_COLUMNS = (
     "travel_min",
     "longest_leg_min",
     "formed_because",
+    "formed_detail",
 )
 
 
@@ -626,6 +628,7 @@ def _crew_rows(dataset: Dataset, result: PlanResult, travel: Travel) -> list[lis
                 key[0].isoformat(),
                 key[1],
                 ";".join(ids),
+                ";".join(officers[o].display_name if o in officers else o for o in ids),
                 ";".join(o.area or "" for o in crew),
                 hhmm(start),
                 hhmm(end),
@@ -633,6 +636,7 @@ def _crew_rows(dataset: Dataset, result: PlanResult, travel: Travel) -> list[lis
                 route.travel_min if route else 0,
                 longest_leg_min(travel.minutes, [base(o) for o in crew], stops),
                 rec.formed_because if rec else "",
+                rec.formed_detail if rec else "",
             ]
         )
     return rows

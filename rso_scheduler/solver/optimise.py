@@ -54,7 +54,7 @@ from rso_scheduler.solver.problem import (
 from rso_scheduler.solver.routing import Route
 from rso_scheduler.solver.state import State as _State
 from rso_scheduler.solver.unannounced import choose_unannounced
-from rso_scheduler.solver.why import far_because, what_it_saved
+from rso_scheduler.solver.why import crew_reason, far_because, paired_for, saved_by
 from rso_scheduler.solver.work import WorkBudget, evals_for
 from rso_scheduler.travel import base, longest_leg_min
 
@@ -976,20 +976,28 @@ def _crew_records(
             return f"{v.days_late} day{'s' if v.days_late > 1 else ''} late, due {v.due_date}"
         return f"on time, due {v.due_date}"
 
+    planned_on: dict[str, list[date]] = defaultdict(list)
+    for v in visits.values():
+        planned_on[v.offender_id].append(v.date)
     out = []
     for c in sorted(prob.crews, key=lambda c: (c.day, c.crew_id)):
         timer = prob.timer_of(c)
         order = st.stops.get(c.index, [])
         longest = longest_leg_min(timer.cache.minutes, timer.bases, [s.place for s in order])
-        why = c.formed_because
-        if c.formed_for:
-            made = sum(
-                1 for s in order if prob.reqs[st.person_of[s.key]].offender_id in c.formed_for
-            )
-            why += f"; made {made} of the {len(c.formed_for)} it was paired for"
+        here = {prob.reqs[st.person_of[s.key]].offender_id for s in order}
+        paired = paired_for(c, here, planned_on, len(order))
         far = far_because(c, longest)
-        if far:
-            saved = what_it_saved(prob, st.stops, st.person_of, c, lateness)
-            why = f"{why}. Kept although {', '.join(far)}: {saved}"
-        out.append(CrewDayRecord(c.day, c.crew_id, c.officer_ids, c.start_min, c.end_min, why))
+        saved = saved_by(prob, st.stops, st.person_of, c, lateness) if far else None
+        short, detail = crew_reason(c, paired, far, saved)
+        out.append(
+            CrewDayRecord(
+                c.day,
+                c.crew_id,
+                c.officer_ids,
+                c.start_min,
+                c.end_min,
+                short,
+                detail,
+            )
+        )
     return out
