@@ -7,6 +7,7 @@ maps, reports and the checker read them (or the CSV files written from them).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,78 @@ class PlannedVisit:
     @property
     def days_late(self) -> int:
         return max(0, (self.date - self.due_date).days)
+
+
+def inherited_late_days(due: dt.date, made: dt.date, plan_start: dt.date) -> int:
+    """The part of a visit's lateness that was already there when the plan began: the days
+    from its due date to the plan's first day, never more than the visit is late."""
+    return max(0, min((made - due).days, (plan_start - due).days))
+
+
+class LateSplit:
+    """Mixin: the late days added = all late days - those inherited (overdue before the
+    plan's first day), on any record holding the two."""
+
+    late_days: int
+    late_days_inherited: int
+
+    @property
+    def late_days_added(self) -> int:
+        return self.late_days - self.late_days_inherited
+
+
+class WeightedLateSplit(LateSplit):
+    """Mixin: `LateSplit`, and the same for late days weighted by risk."""
+
+    risk_weighted_late_days: int
+    risk_weighted_late_days_inherited: int
+
+    @property
+    def risk_weighted_late_days_added(self) -> int:
+        return self.risk_weighted_late_days - self.risk_weighted_late_days_inherited
+
+
+@dataclass(frozen=True)
+class Lateness(WeightedLateSplit):
+    """Late days split into those the plan inherited (overdue before its first day) and those
+    it added; inherited + added = total, weighted and unweighted."""
+
+    late_days: int = 0
+    late_days_inherited: int = 0
+    risk_weighted_late_days: int = 0
+    risk_weighted_late_days_inherited: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The six figures by their summary.json names."""
+        return {
+            "late_days": self.late_days,
+            "late_days_inherited": self.late_days_inherited,
+            "late_days_added": self.late_days_added,
+            "risk_weighted_late_days": self.risk_weighted_late_days,
+            "risk_weighted_late_days_inherited": self.risk_weighted_late_days_inherited,
+            "risk_weighted_late_days_added": self.risk_weighted_late_days_added,
+        }
+
+
+def lateness(
+    visits: Iterable[tuple[dt.date, dt.date, RiskLevel]],
+    plan_start: dt.date,
+    weight: Callable[[RiskLevel], int],
+) -> Lateness:
+    """The late days of (due date, date made, risk) visits, split at `plan_start`: the one
+    place the inherited/added split is computed (plan, re-plan, compliance, scenarios)."""
+    days = inherited = rw = rw_inherited = 0
+    for due, made, risk in visits:
+        late = max(0, (made - due).days)
+        if late == 0:
+            continue
+        old = inherited_late_days(due, made, plan_start)
+        w = weight(risk)
+        days += late
+        inherited += old
+        rw += w * late
+        rw_inherited += w * old
+    return Lateness(days, inherited, rw, rw_inherited)
 
 
 @dataclass(frozen=True)
@@ -90,7 +163,8 @@ class CrewDayRecord:
     officer_ids: tuple[str, ...]
     start_min: int  # the crew's shared shift
     end_min: int
-    formed_because: str  # plain English, never coordinates
+    formed_because: str  # plain English, never coordinates; one sentence, <= 200 characters
+    formed_detail: str = ""  # the whole chain (trades, each visit named), "" if no more to say
 
 
 @dataclass
@@ -124,6 +198,18 @@ class PlanResult:
     @property
     def pulled_forward(self) -> int:
         return sum(1 for v in self.visits if v.pulled_forward)
+
+    def lateness(self, weight: Callable[[RiskLevel], int]) -> Lateness:
+        """The plan's late days, inherited (overdue before `plan_start`) and added."""
+        return lateness(
+            ((v.due_date, v.date, v.risk_level) for v in self.visits), self.plan_start, weight
+        )
+
+    @property
+    def overdue_at_start_unscheduled(self) -> int:
+        """Unscheduled visits already overdue on the plan's first day (counted as missed, not
+        in the late days: they have no date to be late by)."""
+        return sum(1 for u in self.unscheduled if u.due_date < self.plan_start)
 
     @property
     def travel_min(self) -> int:

@@ -35,6 +35,10 @@ COMPARISON_HEADER = (
     "risk_weighted_missed",
     "late_days",
     "risk_weighted_late_days",
+    "late_days_inherited",
+    "late_days_added",
+    "risk_weighted_late_days_inherited",
+    "risk_weighted_late_days_added",
     "avoidable_late_days",
     "pulled_forward",
     "travel_minutes",
@@ -51,6 +55,10 @@ MONTH_TOTALS = (
     "risk_weighted_missed",
     "late_days",
     "risk_weighted_late_days",
+    "late_days_inherited",
+    "late_days_added",
+    "risk_weighted_late_days_inherited",
+    "risk_weighted_late_days_added",
     "avoidable_late_days",
     "pulled_forward",
     "travel_minutes",
@@ -70,6 +78,8 @@ CAPACITY_HEADER = (
     "risk_weighted_missed",
     "late",
     "late_days",
+    "late_days_inherited",
+    "late_days_added",
     "avoidable_late_days",
     "utilisation",
     "enough",
@@ -82,6 +92,8 @@ CAPACITY_MONTHS_HEADER = (
     "visits_due",
     "late",
     "late_days",
+    "late_days_inherited",
+    "late_days_added",
     "missed",
     "avoidable_missed",
     "avoidable_late_days",
@@ -99,6 +111,8 @@ CAPACITY_LABELS = {
     "risk_weighted_missed": "Missed visits, weighted by risk",
     "late": "Late visits",
     "late_days": "Days late (all visits)",
+    "late_days_inherited": "Days late inherited (overdue before the start)",
+    "late_days_added": "Days late added by the plans",
     "avoidable_late_days": "Avoidable days late",
     "utilisation": "Officer time used (%)",
     "enough": "Enough officers?",
@@ -106,6 +120,7 @@ CAPACITY_LABELS = {
     "months_planned": "Months planned",
 }
 
+LATE_SPLIT_COLOURS = {"inherited": "#868e96", "added": "#d9480f"}
 RISK_COLOURS = {"very_high": "#8b0000", "high": "#d9480f", "medium": "#e8a317", "low": "#5c7cfa"}
 
 
@@ -129,6 +144,10 @@ def comparison_rows(results: Sequence[ScenarioResult]) -> list[list[Any]]:
                 r.total("risk_weighted_missed"),
                 r.total("late_days"),
                 r.total("risk_weighted_late_days"),
+                r.total("late_days_inherited"),
+                r.total("late_days_added"),
+                r.total("risk_weighted_late_days_inherited"),
+                r.total("risk_weighted_late_days_added"),
                 r.total("avoidable_late_days"),
                 r.total("pulled_forward"),
                 r.total("travel_minutes"),
@@ -169,6 +188,8 @@ def capacity_rows(result: CapacityResult) -> list[list[Any]]:
             p.risk_weighted_missed,
             p.late,
             p.late_days,
+            p.late_days_inherited,
+            p.late_days_added,
             p.avoidable_late_days,
             round(p.utilisation, 4),
             "yes" if p.enough else "no",
@@ -190,6 +211,8 @@ def capacity_month_rows(
             m.visits_due,
             m.late,
             m.late_days,
+            m.late_days_inherited,
+            m.late_days_added,
             m.missed,
             m.avoidable_missed,
             m.avoidable_late_days,
@@ -233,6 +256,8 @@ MONTH_FIGURES = (
     "late",
     "missed",
     "late_days",
+    "late_days_inherited",
+    "late_days_added",
     "avoidable_late_days",
     "backlog_late_days",
     "travel_minutes",
@@ -249,6 +274,10 @@ LABELS = {
     "risk_weighted_missed": "risk-weighted missed",
     "late_days": "late days",
     "risk_weighted_late_days": "risk-weighted late days",
+    "late_days_inherited": "late days inherited",
+    "late_days_added": "late days added",
+    "risk_weighted_late_days_inherited": "risk-weighted late days inherited",
+    "risk_weighted_late_days_added": "risk-weighted late days added",
     "avoidable_late_days": "avoidable late days",
     "backlog_late_days": "backlog late days",
     "pulled_forward": "pulled forward",
@@ -350,6 +379,8 @@ TERMINAL_COLUMNS = (
     "missed",
     "risk_weighted_missed",
     "late_days",
+    "late_days_inherited",
+    "late_days_added",
     "avoidable_late_days",
     "utilisation",
 )
@@ -403,6 +434,8 @@ TERMINAL_CAPACITY = (
     "avoidable_missed",
     "late",
     "late_days",
+    "late_days_inherited",
+    "late_days_added",
     "avoidable_late_days",
     "utilisation",
     "verdict",
@@ -478,7 +511,8 @@ def capacity_findings(result: CapacityResult) -> list[str]:
         )
         by_month = "; ".join(
             f"{m.month}: {m.avoidable_late_days} avoidable late days, "
-            f"{m.avoidable_missed} avoidable missed"
+            f"{m.avoidable_missed} avoidable missed, {m.late_days} late days in all "
+            f"({m.late_days_inherited} inherited + {m.late_days_added} added)"
             for m in p.months
         )
         tail = ""
@@ -809,6 +843,10 @@ WORSE_UP = frozenset(
         "risk_weighted_missed",
         "late_days",
         "risk_weighted_late_days",
+        "late_days_inherited",
+        "late_days_added",
+        "risk_weighted_late_days_inherited",
+        "risk_weighted_late_days_added",
         "avoidable_late_days",
         "backlog_late_days",
     }
@@ -913,6 +951,22 @@ def comparison_html(results: Sequence[ScenarioResult]) -> str:
             )
         else:
             empty.append(f"no {measure} visits in any scenario")
+    split = {
+        "inherited": [r.total("late_days_inherited") for r in results],
+        "added": [r.total("late_days_added") for r in results],
+    }
+    if any(v for vals in split.values() for v in vals):
+        charts.append(
+            "<figure>"
+            + stacked_bars_svg(
+                "Late days over the horizon: inherited (overdue before it began) and added",
+                names,
+                split,
+                LATE_SPLIT_COLOURS,
+                width=max(420, 60 + 170 * len(names)),
+            )
+            + "</figure>"
+        )
     for r in results:
         months = [f"{m.plan_start:%Y-%m}" for m in r.months]
         for measure in ("late", "missed"):
@@ -983,8 +1037,16 @@ def capacity_html(result: CapacityResult) -> str:
             line_chart_svg(
                 "All late days against officers (counts planned in full)",
                 [p.officers for p in full],
-                {"late_days": [p.late_days for p in full]},
-                {"late_days": "#868e96"},
+                {
+                    "late_days": [p.late_days for p in full],
+                    "late_days_inherited": [p.late_days_inherited for p in full],
+                    "late_days_added": [p.late_days_added for p in full],
+                },
+                {
+                    "late_days": "#868e96",
+                    "late_days_inherited": "#adb5bd",
+                    "late_days_added": "#d9480f",
+                },
                 marker_x=result.answer,
             )
         )

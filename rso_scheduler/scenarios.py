@@ -64,7 +64,7 @@ from rso_scheduler.models import (
     Dataset,
     Officer,
 )
-from rso_scheduler.roster import PlanResult, hhmm
+from rso_scheduler.roster import LateSplit, PlanResult, WeightedLateSplit, hhmm, lateness
 from rso_scheduler.scenario_file import (  # noqa: F401  (re-exported: the public API)
     CaseloadChanges,
     OfficerChanges,
@@ -133,7 +133,7 @@ class RunOptions:
 
 
 @dataclass
-class MonthMetrics:
+class MonthMetrics(WeightedLateSplit):
     """What one month of a scenario came to."""
 
     plan_start: date
@@ -150,6 +150,9 @@ class MonthMetrics:
     risk_weighted_missed: int = 0
     late_days: int = 0
     risk_weighted_late_days: int = 0
+    # of those, the days visits were already overdue on the horizon's first day (`lateness`)
+    late_days_inherited: int = 0
+    risk_weighted_late_days_inherited: int = 0
     avoidable_late_days: int = 0
     backlog_late_days: int = 0  # late days of visits already overdue when the horizon began
     travel_minutes: int = 0
@@ -280,6 +283,14 @@ def month_metrics(
     first_day = {oid: first_possible_day(r, start, end, duty, mode) for oid, r in reqs.items()}
 
     m = MonthMetrics(start, end, officers=len(dataset.officers), people=len(dataset.offenders))
+    split = lateness(
+        ((v.due_date, v.date, v.risk_level) for v in result.visits if not v.pulled_forward),
+        backlog_until,
+        lambda r: policy.for_risk(r).weight,
+    )
+    m.late_days, m.risk_weighted_late_days = split.late_days, split.risk_weighted_late_days
+    m.late_days_inherited = split.late_days_inherited
+    m.risk_weighted_late_days_inherited = split.risk_weighted_late_days_inherited
     by_risk = {r: dict.fromkeys(RISK_FIELDS, 0) for r in RISKS}
     for v in result.visits:
         m.busy_minutes += (v.end_min - v.start_min) * max(1, len(v.officer_ids))
@@ -287,14 +298,11 @@ def month_metrics(
             m.pulled_forward += 1
             continue
         risk = v.risk_level.value
-        weight = policy.for_risk(v.risk_level).weight
         m.planned += 1
         by_risk[risk]["due"] += 1
         late = v.days_late
         if late > 0:
             m.late += 1
-            m.late_days += late
-            m.risk_weighted_late_days += weight * late
             by_risk[risk]["late"] += 1
             by_risk[risk]["late_days"] += late
             if v.due_date <= backlog_until:
@@ -557,7 +565,7 @@ CAPACITY_SEED = 0
 
 
 @dataclass(frozen=True)
-class CapacityMonth:
+class CapacityMonth(LateSplit):
     """One month of a capacity evaluation: the figures that decide it."""
 
     month: str  # YYYY-MM
@@ -568,10 +576,11 @@ class CapacityMonth:
     avoidable_missed: int
     avoidable_late_days: int
     utilisation: float
+    late_days_inherited: int = 0  # of late_days, overdue before the horizon began
 
 
 @dataclass(frozen=True)
-class CapacityPoint:
+class CapacityPoint(LateSplit):
     """The outcome of the scenario's horizon with a given number of officers."""
 
     officers: int
@@ -585,6 +594,7 @@ class CapacityPoint:
     utilisation: float
     enough: bool  # no avoidable miss, avoidable late days within the tolerance
     months: tuple[CapacityMonth, ...] = ()
+    late_days_inherited: int = 0  # of late_days, overdue before the horizon began
     months_planned: int = 0  # fewer than the horizon: stopped once it could no longer pass
     needs: tuple[tuple[str, int], ...] = ()  # what the avoidably late or missed visits needed
     areas: tuple[tuple[str, int], ...] = ()  # where those people live
@@ -670,6 +680,7 @@ def _point(n: int, months: list[MonthMetrics], allowed_late_days: int) -> Capaci
         risk_weighted_missed=sum(m.risk_weighted_missed for m in months),
         late=sum(m.late for m in months),
         late_days=sum(m.late_days for m in months),
+        late_days_inherited=sum(m.late_days_inherited for m in months),
         avoidable_late_days=avoidable_late,
         utilisation=busy / avail if avail else 0.0,
         enough=avoidable_missed == 0 and avoidable_late <= allowed_late_days,
@@ -683,6 +694,7 @@ def _point(n: int, months: list[MonthMetrics], allowed_late_days: int) -> Capaci
                 avoidable_missed=m.avoidable_missed,
                 avoidable_late_days=m.avoidable_late_days,
                 utilisation=m.utilisation,
+                late_days_inherited=m.late_days_inherited,
             )
             for m in months
         ),

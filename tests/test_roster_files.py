@@ -165,6 +165,7 @@ def test_crews_csv_one_row_per_crew_day(written: Path) -> None:
         "2027-01-04",
         "A/1+B",
         "A/1;B",
+        "DC One;B",  # names where officers.csv has them, else the id
         ";",
         "08:00",
         "16:00",
@@ -172,8 +173,9 @@ def test_crews_csv_one_row_per_crew_day(written: Path) -> None:
         "50",
         str(max(legs)),
         "'=standing partners",
+        "",  # no more detail than the sentence
     ]
-    assert rows[2][:3] == ["2027-01-05", "A/1+B", "A/1;B"] and rows[2][6:9] == ["0", "0", "0"]
+    assert rows[2][:3] == ["2027-01-05", "A/1+B", "A/1;B"] and rows[2][7:10] == ["0", "0", "0"]
     back = parse_crews(text)
     assert [(c.date, c.crew_id, c.formed_because) for c in back] == [
         (date(2027, 1, 4), "A/1+B", "=standing partners"),

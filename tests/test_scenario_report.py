@@ -74,7 +74,9 @@ def test_comparison_page_draws_only_charts_with_data():
     page = comparison_html([_result("base", [2, 3], [0, 0]), _result("more", [4, 3], [0, 0])])
     assert "Missed visits" not in page and "Late visits over the horizon" in page
     assert "Not drawn: no missed visits in any scenario." in page
-    assert page.count("<svg") == 1 + 2  # all scenarios, then each scenario's late visits
+    # all scenarios' late visits, their late days inherited and added, each scenario's late visits
+    assert page.count("<svg") == 1 + 1 + 2
+    assert "Late days over the horizon: inherited" in page
     assert "+2" in page and 'class="diff dp"' in page  # more late visits than the baseline: red
     assert "2027-01 to 2027-02 &middot; baseline" in page
 

@@ -109,9 +109,15 @@ def test_far_pair_that_saves_a_miss_is_kept_and_says_why(tmp_path: Path) -> None
     (rec,) = [c for c in res.crew_days if c.date == visit.date and c.crew_id == "F1+N1"]
     km = round(haversine_km(*READING, *MILTON_KEYNES))
     assert f"Kept although officers of Milton Keynes and Reading, bases {km} km apart" in (
+        rec.formed_detail
+    )
+    assert "the only crew on duty that can make E0's 18:00-21:00 visit (" in rec.formed_detail
+    # in one sentence: why it was formed, what makes it far, what it saved, in counts
+    assert f"; kept although officers of Milton Keynes and Reading, bases {km} km apart" in (
         rec.formed_because
     )
-    assert "the only crew on duty that can make E0's 18:00-21:00 visit (" in rec.formed_because
+    assert rec.formed_because.endswith(": the only crew able to make its visit.")
+    assert len(rec.formed_because) <= 200
     assert_valid(ds, res, tmp_path)
 
 
@@ -165,7 +171,8 @@ def test_plan_gives_the_visit_to_the_near_crew(tmp_path: Path) -> None:
     (visit,) = res.visits
     assert visit.officer_ids == ("R1", "R2")
     (rec,) = [c for c in res.crew_days if c.date == visit.date and c.crew_id == "F1+R3"]
-    assert rec.formed_because.endswith(": made no visits")
+    assert rec.formed_detail.endswith(": made no visits")
+    assert "kept although" not in rec.formed_because  # it drove nowhere: nothing to excuse
     assert_valid(ds, res, tmp_path)
 
 

@@ -84,6 +84,17 @@ def _write_maps(stage: Path, dataset: Dataset, travel: Any = None) -> None:
     maps.write_maps(stage, dataset, read_roster(stage), travel=travel)
 
 
+def late_days_text(figures: dict[str, Any]) -> str:
+    """One line: late days, risk-weighted and plain, split into inherited and added."""
+    return (
+        f"Late days: {figures['risk_weighted_late_days']} risk-weighted = "
+        f"{figures['risk_weighted_late_days_inherited']} inherited (overdue before the plan "
+        f"began) + {figures['risk_weighted_late_days_added']} added by the plan; "
+        f"{figures['late_days']} days unweighted = {figures['late_days_inherited']} inherited + "
+        f"{figures['late_days_added']} added."
+    )
+
+
 def _summary_text(summary: dict[str, Any], out: Path, dataset: Dataset) -> str:
     """A short, supervisor-friendly summary of the plan."""
     lines = [
@@ -102,6 +113,13 @@ def _summary_text(summary: dict[str, Any], out: Path, dataset: Dataset) -> str:
             lines.append(
                 f"  {level.label:<10} {b['visits_due']:>5} / {b['on_time']:>5} / {b['late']:>5} / {b['unscheduled']:>5}"
             )
+    if summary.get("late_days"):
+        lines.append(late_days_text(summary))
+    if summary.get("unscheduled_overdue_at_start"):
+        lines.append(
+            f"{summary['unscheduled_overdue_at_start']} of the visits not scheduled were already "
+            "overdue when the plan began."
+        )
     worst = summary.get("most_overdue")
     if worst:
         lines.append(

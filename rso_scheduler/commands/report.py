@@ -122,7 +122,7 @@ def compliance_command(
     from rso_scheduler.commands.cycle_steps import issued_plans, record_compliance
     from rso_scheduler.ingest import load_dataset
     from rso_scheduler.outputs.files import check_out_dir
-    from rso_scheduler.outputs.roster_files import read_planned
+    from rso_scheduler.outputs.roster_files import plan_start_of, read_planned
     from rso_scheduler.report import compliance, write_report
 
     formats = _formats(fmt)
@@ -140,14 +140,21 @@ def compliance_command(
             "no visit after today is known",
             err=True,
         )
-    roster, roster_sha256 = None, None
+    roster, roster_sha256, plan_start = None, None, None
     if roster_dir is not None:
         roster, roster_sha256 = read_planned(roster_dir)
+        plan_start = plan_start_of(roster_dir)
         progress(f"read {len(roster)} planned visits")
     progress(f"working out due dates on {day.isoformat()}")
     issued = issued_plans(src) if trend else []
     report = compliance(
-        dataset, day, roster=roster, trend=trend, grace_days=grace_days, issued=issued
+        dataset,
+        day,
+        roster=roster,
+        trend=trend,
+        grace_days=grace_days,
+        issued=issued,
+        plan_start=plan_start,
     )
     report.run["today"] = today.isoformat()  # the day the data was taken as of (`--today`)
     if roster_sha256 is not None:
@@ -192,4 +199,12 @@ def _summary(report: object, out: Path, written: list[str]) -> None:
     if report.plan_vs_actual is not None:
         made = sum(1 for c in report.plan_vs_actual if c.made)
         click.echo(f"  planned visits up to the date: {len(report.plan_vs_actual)}, made {made}")
+        late = report.plan_lateness
+        if late is not None and late.late_days:
+            click.echo(
+                f"  late days of the visits made: {late.risk_weighted_late_days} risk-weighted = "
+                f"{late.risk_weighted_late_days_inherited} inherited (overdue before the plan "
+                f"began) + {late.risk_weighted_late_days_added} added; {late.late_days} "
+                f"unweighted = {late.late_days_inherited} inherited + {late.late_days_added} added"
+            )
     click.echo(f"  wrote {len(written)} files to {out}: {', '.join(written)}")

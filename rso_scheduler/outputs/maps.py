@@ -625,9 +625,18 @@ def _href(day: date, name: str) -> str:
 
 
 def _crew_list(
-    crew: CrewDay, plan: dict[str, Any], back_prefix: str, addresses: Mapping[str, str]
+    crew: CrewDay,
+    plan: dict[str, Any],
+    back_prefix: str,
+    addresses: Mapping[str, str],
+    names: dict[str, str] | None = None,
 ) -> str:
-    """The printable list beside a crew-day map: order, times, ids (and addresses), risk, due."""
+    """The printable list beside a crew-day map: order, times, ids (and addresses), risk, due
+    dates; officers by name where officers.csv has one (`names`: officer id -> display name)."""
+    names = names or {}
+    crew_names = ", ".join(
+        f"{names[o]} ({o})" if names.get(o, o) != o else o for o in crew.officer_ids
+    )
     times = plan["officer_times"] or [(None, plan["depart_min"], plan["return_min"])]
     one_row = len({(t[1], t[2]) for t in times}) == 1  # one station (or the same times)
 
@@ -657,7 +666,7 @@ def _crew_list(
     return (
         '<aside class="rso-day-list">'
         f"<h1>Crew {_e(crew.crew_id)} &middot; {_e(_day_label(crew.date))}</h1>"
-        f'<div class="meta">Officers: {_e(", ".join(crew.officer_ids))}<br>'
+        f'<div class="meta">Officers: {_e(crew_names)}<br>'
         f"{len(crew.visits)} visit{'s' if len(crew.visits) != 1 else ''}"
         f"{f', {n_late} late' if n_late else ''}; about {plan['km']:.0f} km by road (estimate)</div>"
         + (
@@ -744,6 +753,7 @@ def write_maps(
     crews = crew_days(mr)
     names = crew_file_names(crews)
     addresses = {o.offender_id: o.address for o in dataset.offenders if o.address}
+    officer_names = {o.officer_id: o.display_name for o in dataset.officers}
     days = sorted({c.date for c in crews})
     day_idx = {d: i for i, d in enumerate(days)}
     if day is not None and day not in day_idx:
@@ -852,7 +862,7 @@ def write_maps(
                     page_title,
                     [("../days.html", "All crew-days"), ("../index.html", "Whole-period map")],
                 ),
-                body_after=_crew_list(c, p, "../", addresses),
+                body_after=_crew_list(c, p, "../", addresses, officer_names),
                 heat=False,
                 up="../",
                 **page_args,

@@ -85,6 +85,7 @@ CREW_COLUMNS = (
     "date",
     "crew_id",
     "officer_ids",
+    "officer_names",
     "areas",
     "start",
     "end",
@@ -92,6 +93,7 @@ CREW_COLUMNS = (
     "travel_min",
     "longest_leg_min",
     "formed_because",
+    "formed_detail",
 )
 
 
@@ -462,6 +464,23 @@ def read_planned(path: Path) -> tuple[list[PlannedVisit], str]:
     return parse_planned(text, path.name), hashlib.sha256(raw).hexdigest()
 
 
+def plan_start_of(path: Path) -> date | None:
+    """The plan's first day from summary.json beside a roster (`path`: the folder or its
+    roster.csv); None when there is no summary.json (then a report takes the first planned
+    date). A summary.json that is there but unreadable is a located error."""
+    path = Path(path)
+    folder = path if path.is_dir() else path.parent
+    if not (folder / "summary.json").is_file():
+        return None
+    raw = _read_json(folder / "summary.json").get("plan_start")
+    try:
+        return date.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        raise InputError(
+            [Problem("summary.json", None, "plan_start", "is not a date; expected YYYY-MM-DD")]
+        ) from None
+
+
 class MissingRosterFile(OutputError, PathError):
     """A plan folder lacks one of its files (bad input: exit code 2, as PathError)."""
 
@@ -628,6 +647,7 @@ def _crew_rows(dataset: Dataset, result: PlanResult, travel: Travel) -> list[lis
                 key[0].isoformat(),
                 key[1],
                 ";".join(ids),
+                ";".join(officers[o].display_name if o in officers else o for o in ids),
                 ";".join(o.area or "" for o in crew),
                 hhmm(start),
                 hhmm(end),
@@ -635,6 +655,7 @@ def _crew_rows(dataset: Dataset, result: PlanResult, travel: Travel) -> list[lis
                 route.travel_min if route else 0,
                 longest_leg_min(travel.minutes, [base(o) for o in crew], stops),
                 rec.formed_because if rec else "",
+                rec.formed_detail if rec else "",
             ]
         )
     return rows
@@ -767,9 +788,9 @@ def _summary(dataset: Dataset, result: PlanResult, travel: Travel) -> dict[str, 
             "planned": worst[5],
         },
         "risk_weighted_missed": sum(weight[u.risk_level.value] for u in result.unscheduled),
-        "risk_weighted_late_days": sum(
-            weight[v.risk_level.value] * v.days_late for v in result.visits
-        ),
+        # late days split at the plan's first day: inherited (overdue before it) + added = total
+        **result.lateness(lambda r: weight[r.value]).as_dict(),
+        "unscheduled_overdue_at_start": result.overdue_at_start_unscheduled,
         "continuity_share": round(om_on / len(with_om), 4) if with_om else None,
         "by_risk": by_risk,
         "seed": result.seed,

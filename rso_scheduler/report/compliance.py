@@ -54,7 +54,7 @@ from rso_scheduler.models import (
     VisitRecord,
 )
 from rso_scheduler.policy import Policy
-from rso_scheduler.roster import PlannedVisit
+from rso_scheduler.roster import Lateness, PlannedVisit, inherited_late_days, lateness
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -192,10 +192,19 @@ class PlanCheck:
     actual_date: date | None
     days_from_plan: int | None  # actual - planned (negative: made early)
     days_late: int | None  # actual - due when positive, else 0
+    # of days_late, the days the visit was already overdue on the plan's first day
+    days_late_inherited: int | None = None
 
     @property
     def made(self) -> bool:
         return self.outcome in ("made", "made on another day")
+
+    @property
+    def days_late_added(self) -> int | None:
+        """The late days after the plan's first day (days_late - days_late_inherited)."""
+        if self.days_late is None or self.days_late_inherited is None:
+            return None
+        return self.days_late - self.days_late_inherited
 
 
 @dataclass(frozen=True)
@@ -235,6 +244,9 @@ class ComplianceReport:
     # with the trend: the monthly on-time flow and overdue by area and manager (report/flow.py)
     flow: list[FlowRow] | None = None
     group_trend: list[GroupTrendPoint] | None = None
+    # with a roster: the made visits' late days, inherited (overdue on the plan's first day)
+    # and added by the plan, weighted by risk as the plan's summary.json weighs them
+    plan_lateness: Lateness | None = None
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """Each table of the report (as in the CSV/XLSX files) as a pandas DataFrame, by name."""
@@ -404,12 +416,15 @@ def compliance(
     trend: bool = False,
     grace_days: int = DEFAULT_GRACE_DAYS,
     issued: Sequence[tuple[str, str, str, dict[str, Any]]] = (),
+    plan_start: date | None = None,
 ) -> ComplianceReport:
     """The compliance report of a caseload on `as_of` (only log entries up to `as_of` count).
 
-    `roster`: planned visits to check against the log (plan against actual); `trend`: overdue
-    counts at each month end of the log's history, with the monthly flow and the trends by area
-    and offender manager (`issued`: the record's plans, set beside the flow; report/flow.py).
+    `roster`: planned visits to check against the log (plan against actual); `plan_start`: the
+    plan's first day, where the late days it inherited end (default: its first planned date);
+    `trend`: overdue counts at each month end of the log's history, with the monthly flow and the
+    trends by area and offender manager (`issued`: the record's plans, set beside the flow;
+    report/flow.py).
     """
     from rso_scheduler.report.flow import flow, group_trend
 
@@ -433,7 +448,17 @@ def compliance(
         (p for p in people if p.no_access_since_last > 0),
         key=lambda p: (p.risk_level.rank, -p.no_access_since_last, p.offender_id),
     )
-    checks = plan_vs_actual(dataset, roster, as_of, grace_days) if roster is not None else None
+    checks, late = None, None
+    if roster is not None:
+        if plan_start is None:
+            plan_start = min((v.date for v in roster), default=as_of)
+        checks = plan_vs_actual(dataset, roster, as_of, grace_days, plan_start)
+        weight = {k: rp.weight for k, rp in dataset.policy.risk.items()}
+        late = lateness(
+            ((c.due_date, c.actual_date, c.risk_level) for c in checks if c.actual_date),
+            plan_start,
+            lambda r: weight[r.value],
+        )
     points = overdue_trend(dataset, as_of) if trend else None
     run: dict[str, Any] = {
         "report": "compliance",
@@ -449,6 +474,8 @@ def compliance(
     if roster is not None:
         run["grace_days"] = grace_days
         run["planned_visits_checked"] = len(checks or [])
+        run["plan_start"] = plan_start.isoformat() if plan_start else None
+        run["plan_lateness"] = late.as_dict() if late else None
     return ComplianceReport(
         as_of=as_of,
         people=people,
@@ -465,6 +492,7 @@ def compliance(
         run=run,
         flow=flow(dataset, as_of, issued) if trend else None,
         group_trend=group_trend(dataset, as_of) if trend else None,
+        plan_lateness=late,
     )
 
 
@@ -473,8 +501,12 @@ def plan_vs_actual(
     roster: Sequence[PlannedVisit],
     as_of: date,
     grace_days: int = DEFAULT_GRACE_DAYS,
+    plan_start: date | None = None,
 ) -> list[PlanCheck]:
-    """Planned visits dated on or before `as_of`, each matched against the visit log."""
+    """Planned visits dated on or before `as_of`, each matched against the visit log
+    (`plan_start`, default the first planned date, splits a made visit's late days)."""
+    if plan_start is None:
+        plan_start = min((v.date for v in roster), default=as_of)
     known = {o.offender_id for o in dataset.offenders}
     hist = history_by_offender([v for v in dataset.visits if v.date <= as_of])
     used: set[tuple[str, int]] = set()  # (offender_id, index in their history) already matched
@@ -519,6 +551,9 @@ def plan_vs_actual(
                 actual_date=actual,
                 days_from_plan=(actual - pv.date).days if actual else None,
                 days_late=max(0, (actual - pv.due_date).days) if actual else None,
+                days_late_inherited=(
+                    inherited_late_days(pv.due_date, actual, plan_start) if actual else None
+                ),
             )
         )
     return out

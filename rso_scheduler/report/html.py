@@ -115,6 +115,19 @@ def _risk(level: RiskLevel) -> str:
     return f'<span class="risk" style="background:{RISK_COLOURS[level]}">{_e(level.label)}</span>'
 
 
+def _late_html(report: ComplianceReport) -> str:
+    """The made visits' late days, inherited by the plan and added by it (empty: none late)."""
+    late = report.plan_lateness
+    if late is None or not late.late_days:
+        return ""
+    return _e(
+        f" Late days of the visits made: {late.risk_weighted_late_days} risk-weighted = "
+        f"{late.risk_weighted_late_days_inherited} inherited (overdue before the plan began) + "
+        f"{late.risk_weighted_late_days_added} added; {late.late_days} unweighted = "
+        f"{late.late_days_inherited} inherited + {late.late_days_added} added."
+    )
+
+
 def _table(
     header: Sequence[str],
     rows: Sequence[Sequence[Cell | tuple[str, str]]],
@@ -511,7 +524,7 @@ def render_html(report: ComplianceReport) -> str:
         missed = [c for c in checks if not c.made]
         s.append(
             f"<h2>Plan against actual</h2><p>{len(checks)} planned visits dated on or before "
-            f"{_e(as_of.isoformat())}: {summary}. Planned visits not made:</p>"
+            f"{_e(as_of.isoformat())}: {summary}.{_late_html(report)} Planned visits not made:</p>"
             + _table(
                 ("Visit", "Planned", "Offender", "Risk", "Due", "Officers", "Outcome"),
                 [

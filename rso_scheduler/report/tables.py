@@ -258,6 +258,8 @@ def report_tables(report: ComplianceReport) -> list[Table]:
                     "actual_date",
                     "days_from_plan",
                     "days_late",
+                    "days_late_inherited",
+                    "days_late_added",
                 ),
                 [
                     (
@@ -271,6 +273,8 @@ def report_tables(report: ComplianceReport) -> list[Table]:
                         c.actual_date,
                         c.days_from_plan,
                         c.days_late,
+                        c.days_late_inherited,
+                        c.days_late_added,
                     )
                     for c in report.plan_vs_actual
                 ],

@@ -53,6 +53,8 @@ HEADER_LABELS = {
     "actual_date": "Actual date",
     "days_from_plan": "Days from plan",
     "days_late": "Days late",
+    "days_late_inherited": "Days late inherited",
+    "days_late_added": "Days late added",
     "history_not_in_log": "History not in log",
     "figure": "Figure",
     "value": "Value",
@@ -67,6 +69,8 @@ DAY_COLUMNS = frozenset(
         "worst_days_overdue",
         "days_from_plan",
         "days_late",
+        "days_late_inherited",
+        "days_late_added",
     }
 )
 PERCENT_COLUMNS = frozenset({"on_time_pct"})

@@ -125,6 +125,8 @@ def _replace_crew(prob: Problem, crew: CrewDay, officers: tuple[Officer, ...], w
         crew,
         officers=officers,
         formed_because=f"{why} (formed as {crew.crew_id}: {crew.formed_because})",
+        formed_short=why,  # the trade alone: the chain stays in formed_because (formed_detail)
+        traded=True,
     )
     prob.crews[crew.index] = new
     today = prob.crews_by_day[crew.day_index]
@@ -250,7 +252,7 @@ def exchange_officers(prob: Problem, st: _State, deadline: float) -> dict[str, i
                     gained = (
                         "puts a named offender manager on their person's visit"
                         if more_cont > 0
-                        else f"saves {-added} travel minutes"
+                        else f"saves {-added} travel minute{'s' if added != -1 else ''}"
                         if added < 0
                         else "balances the workload"
                     )

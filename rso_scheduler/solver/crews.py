@@ -74,7 +74,9 @@ class CrewDay:
     part_start_min: int | None = None
     part_end_min: int | None = None
     formed_because: str = ""  # why these officers work together that day (`form_crews`)
+    formed_short: str = ""  # the same in a few words, for a one-sentence reason (crews.csv)
     formed_for: tuple[str, ...] = ()  # offender ids of the set-hours visits it was paired for
+    traded: bool = False  # an officer traded places into it (`balance.exchange_officers`)
 
     @property
     def crew_id(self) -> str:
@@ -276,6 +278,13 @@ def _for_needs_reason(
     elif away:
         text += "; the pairs of the area on duty that could are formed for other work or less near"
     return text
+
+
+def _for_needs_short(booked: list[Requirement]) -> str:
+    """`_for_needs_reason` in a few words: how many set-hours visits, and where."""
+    areas = sorted({n.area or "no area" for n in booked})
+    n = len(booked)
+    return f"paired for {n} set-hours visit{'s' if n != 1 else ''} in {', '.join(areas)}"
 
 
 def _off_reason(
@@ -503,12 +512,12 @@ def _part_words(part: Part) -> str:
 def _reason_in_day(
     offs: tuple[Officer, ...],
     part: Part | None,
-    whole: dict[tuple[str, ...], str],
+    whole: dict[tuple[str, ...], tuple[str, str]],
     split_for: dict[tuple[tuple[str, ...], Part], list[Requirement]],
     avail: list[Officer],
     area_mode: str,
-) -> tuple[str, tuple[str, ...]]:
-    """(why, needs it was formed for) of a crew as `_split_day` returned it: a whole-day crew
+) -> tuple[str, str, tuple[str, ...]]:
+    """(why, why in a few words, needs it was formed for) of a crew as `_split_day` returned it: a whole-day crew
     keeps its pairing's reason; one cut to a part (an officer of it is also in a split crew)
     says so; a split crew says what it was formed for; a lone officer's rest of a shift too."""
     ids = tuple(o.officer_id for o in offs)
@@ -521,13 +530,16 @@ def _reason_in_day(
         )
         if a.area != b.area:
             why += f" (officers of {_areas(offs)})"
-        return why, tuple(n.offender_id for n in mine)
-    why = whole.get(ids, "")
+        short = f"split crew for {_part_words(part)}, {_for_needs_short(mine)}"
+        return why, short, tuple(n.offender_id for n in mine)
+    why, short = whole.get(ids, ("", ""))
     if part is not None and len(offs) > 1:
         why = f"{why}; for {_part_words(part)} only, as an officer of it is in a split crew"
+        short = f"{short}, for {_part_words(part)} only (an officer is in a split crew)"
     elif part is not None:
         why = f"alone for {_part_words(part)}, the rest of the shift outside a split crew"
-    return why, ()
+        short = why
+    return why, short, ()
 
 
 def form_crews(
@@ -557,7 +569,7 @@ def form_crews(
     partners = standing_partners(officers)
     by_officer = absences_by_officer(absences)
     by_id = {o.officer_id: o for o in officers}
-    crews: list[tuple[date, tuple[Officer, ...], Part | None, str, tuple[str, ...]]] = []
+    crews: list[tuple[date, tuple[Officer, ...], Part | None, str, str, tuple[str, ...]]] = []
     pending = sorted(needs or [], key=lambda n: (n.first_earliest, -n.weight, n.offender_id))
     for day in days(start, end):
         avail = working_officers(officers, day, by_officer, holidays_off)
@@ -571,7 +583,14 @@ def form_crews(
         for offs, part in _required_day(kept, split):
             used.update(o.officer_id for o in offs)
             crews.append(
-                (day, offs, part, "kept from the issued roster (a re-plan keeps its crews)", ())
+                (
+                    day,
+                    offs,
+                    part,
+                    "kept from the issued roster (a re-plan keeps its crews)",
+                    "kept from the issued roster",
+                    (),
+                )
             )
         kept_ids = set(used)
         free = [o for o in avail if o.officer_id not in used]
@@ -591,7 +610,7 @@ def form_crews(
         else:
             pairs = _standing_then_rest(free, partners, by_id)
         today = [tuple(sorted((a, b), key=lambda x: x.officer_id)) for a, b in pairs]
-        whole: dict[tuple[str, ...], str] = {}
+        whole: dict[tuple[str, ...], tuple[str, str]] = {}
         needs_of: dict[tuple[str, ...], tuple[str, ...]] = {}
         for a, b in pairs:
             used.update((a.officer_id, b.officer_id))
@@ -599,10 +618,12 @@ def form_crews(
             mine = booked_by.get((a.officer_id, b.officer_id), [])
             if mine:
                 why = _for_needs_reason(a, b, mine, avail, area_mode)
+                short = _for_needs_short(mine)
                 if partners.get(a.officer_id) == b.officer_id:
                     why = f"standing partners; {why}"
+                    short = f"standing partners, {short}"
             elif partners.get(a.officer_id) == b.officer_id:
-                why = "standing partners"
+                why = short = "standing partners"
             else:
                 off = [
                     r
@@ -614,14 +635,20 @@ def form_crews(
                     )
                 ]
                 why = _free_pair_reason(a, b, off)
+                short = (
+                    "a standing partner is off, so paired with a free officer on duty"
+                    if off
+                    else "standing partners busy with other work, so paired with a free officer"
+                )
             if a.area != b.area:
                 why += f" (officers of {_areas((a, b))})"
             ids = tuple(sorted((a.officer_id, b.officer_id)))
-            whole[ids] = why
+            whole[ids] = why, short
             needs_of[ids] = tuple(n.offender_id for n in mine)
         for o in avail:
             if o.officer_id not in used:
-                whole[(o.officer_id,)] = _alone_reason(o, free, used)
+                alone = _alone_reason(o, free, used)
+                whole[(o.officer_id,)] = alone, alone
         today.extend((o,) for o in avail if o.officer_id not in used)
         split_for: dict[tuple[tuple[str, ...], Part], list[Requirement]] = {}
         formed = (
@@ -630,9 +657,9 @@ def form_crews(
             else [(c, None) for c in today]
         )
         for offs, part in formed:
-            why, made_for = _reason_in_day(offs, part, whole, split_for, avail, area_mode)
+            why, short, made_for = _reason_in_day(offs, part, whole, split_for, avail, area_mode)
             ids = tuple(o.officer_id for o in offs)
-            crews.append((day, offs, part, why, made_for or needs_of.get(ids, ())))
+            crews.append((day, offs, part, why, short, made_for or needs_of.get(ids, ())))
         pending = [n for n in pending if n.offender_id not in booked]
     crews.sort(key=lambda c: (c[0], "+".join(o.officer_id for o in c[1]), c[2] or (-1, -1)))
     return [
@@ -644,7 +671,8 @@ def form_crews(
             part_start_min=part[0] if part else None,
             part_end_min=part[1] if part else None,
             formed_because=why,
+            formed_short=short,
             formed_for=made_for,
         )
-        for i, (d, offs, part, why, made_for) in enumerate(crews)
+        for i, (d, offs, part, why, short, made_for) in enumerate(crews)
     ]

@@ -9,12 +9,13 @@ reads the same whichever made the roster. Reasons never contain coordinates.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 
 from rso_scheduler.demand import Requirement
 from rso_scheduler.models import Officer
-from rso_scheduler.roster import Unscheduled
+from rso_scheduler.roster import PlannedVisit, Unscheduled
 from rso_scheduler.rules import (
     crew_area,
     crew_skills,
@@ -119,6 +120,60 @@ def unscheduled_reason(
     return f"capacity: all eligible officers full {_span(first, end)}" + held_back
 
 
+BACKLOG = "overdue when the plan began"  # a window of a long plan names its own first day
+
+
+def with_late_reasons(
+    visits: Sequence[PlannedVisit],
+    reqs: Mapping[str, Requirement],
+    start: date,
+    end: date,
+    on_duty: Callable[[date], Sequence[Officer]],
+    area_mode: str,
+    owed_of: Callable[[str], int],
+    room_for: Callable[[str], Callable[[date], int] | None] | None = None,
+    eligible_for: Callable[[str], Callable[[date], int] | None] | None = None,
+) -> list[PlannedVisit]:
+    """Each late visit with its `late_reason` (never blank), in the order given: the one place
+    both planners and re-plan give reasons. A person's earliest date for each visit follows
+    the previous visit planned, and the last owed visit keeps the floor the planners keep
+    (`rules.last_owed_floor`). `room_for`/`eligible_for` (by offender id), where the planner
+    knows its crews, let a reason name a planner's choice or the crews formed."""
+    by_person: dict[str, list[PlannedVisit]] = {}
+    for v in visits:
+        by_person.setdefault(v.offender_id, []).append(v)
+    out: dict[str, PlannedVisit] = {}
+    for oid, mine in by_person.items():
+        r = reqs[oid]
+        owed = owed_of(oid)
+        prev: date | None = None
+        for i, v in enumerate(sorted(mine, key=lambda x: x.date)):
+            lo, why = (
+                (r.first_earliest, r.earliest_why) if prev is None else r.next_earliest_why(prev)
+            )
+            if i == owed - 1 and not v.pulled_forward:
+                floor, floor_why = last_owed_floor(r, end, owed)
+                if floor > lo:
+                    lo, why = floor, floor_why
+            prev = v.date
+            if v.days_late > 0:
+                text = late_reason(
+                    r,
+                    lo,
+                    why,
+                    v.due_date,
+                    v.date,
+                    start,
+                    on_duty,
+                    area_mode,
+                    room_for(oid) if room_for is not None else None,
+                    eligible_for(oid) if eligible_for is not None else None,
+                )
+                v = replace(v, late_reason=text)
+            out[v.visit_id] = v
+    return [out[v.visit_id] for v in visits]
+
+
 def late_reason(
     req: Requirement,
     lo: date,
@@ -131,31 +186,42 @@ def late_reason(
     room_on: Callable[[date], int] | None,
     eligible_crews_on: Callable[[date], int] | None = None,
 ) -> str:
-    """Why a visit due `due` is made on `made`, later: the rule that stops it on every day from
-    the first it could be on time, or a full roster, or (where crew-days with room existed) the
-    planner's choice. "" when the visit is not late."""
+    """Why a visit due `due` is made on `made`, later; "" only when it is not late.
+
+    A visit already overdue on the plan's first day says so first ("already N days overdue
+    when the plan began"); the days the plan added after that are put down to the rule that
+    stops the visit on every day from the first it could be on time, a full roster, or (where
+    crew-days with room existed) the planner's choice.
+    """
     if made <= due:
         return ""
+    inherited = max(0, (start - due).days)
+    backlog = (
+        f"already {inherited} day{'s' if inherited != 1 else ''} {BACKLOG}" if inherited else ""
+    )
+    if made <= start:
+        return backlog
+    added = (made - max(due, start)).days
+    why = ""
     first = max(due, start)
     if lo > first:
-        why = not_before(first, lo, earliest_why)
-        if lo >= made and why:
-            return why
+        if lo >= made:
+            why = not_before(first, lo, earliest_why) or f"not allowed before {lo.isoformat()}"
         first = lo
     last = made - timedelta(days=1)
-    if first > last:
-        return ""
-    block = blocking_reason(req, first, last, on_duty, area_mode, eligible_crews_on)
-    if block is not None:
-        return block
-    if room_on is not None:
+    if not why:
+        why = blocking_reason(req, first, last, on_duty, area_mode, eligible_crews_on) or ""
+    if not why and room_on is not None:
         free = sum(room_on(d) for d in _days(first, last) if req.available_on(d))
         if free:
-            return (
+            why = (
                 f"planner's choice: {free} eligible crew-day{'s' if free != 1 else ''} "
                 f"{_span(first, last)} had room (planned later for travel or more serious visits)"
             )
-    return f"every eligible crew-day {_span(first, last)} full"
+    why = why or f"every eligible crew-day {_span(first, last)} full"
+    if not backlog:
+        return why
+    return f"{backlog}; then {added} more day{'s' if added != 1 else ''}: {why}"
 
 
 def _days(lo: date, hi: date) -> list[date]:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import heapq
 import math
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date
 
 from rso_scheduler.calendar import absences_by_officer, bank_holidays, days, officer_works
@@ -34,7 +34,7 @@ from rso_scheduler.roster import (
     Unscheduled,
 )
 from rso_scheduler.rules import crew_area, crew_max_visits, crew_skills, last_owed_floor
-from rso_scheduler.solver.diagnose import late_reason, unplanned_owed, unscheduled_reason
+from rso_scheduler.solver.diagnose import unplanned_owed, unscheduled_reason, with_late_reasons
 from rso_scheduler.solver.options import PlanOptions
 from rso_scheduler.travel import Place, Travel, base, travel_for
 
@@ -174,8 +174,14 @@ def greedy_plan(dataset: Dataset, start: date, end: date, options: PlanOptions) 
         )
 
     visits = _finish_visits(placed, sheets, policy.visits.unannounced_share)
-    visits = _with_late_reasons(
-        visits, {r.offender_id: r for r in reqs}, start, end, on_duty, policy
+    visits = with_late_reasons(
+        visits,
+        {r.offender_id: r for r in reqs},
+        start,
+        end,
+        on_duty,
+        policy.areas.mode,
+        lambda oid: len(owed[oid]),
     )
     routes = _routes(sheets, travel)
     seconds = time.perf_counter() - t0
@@ -302,33 +308,6 @@ def _place_on_day(
         if end_min <= latest_end and all(end_min <= finish_by[oid] for oid in crew):
             return d, start_min, crew
     return None
-
-
-def _with_late_reasons(
-    visits: list[PlannedVisit],
-    reqs: dict[str, Requirement],
-    start: date,
-    end: date,
-    on_duty: Callable[[date], list[Officer]],
-    policy: Policy,
-) -> list[PlannedVisit]:
-    """Each late visit with the rule or the full roster that made it late (greedy takes the
-    first day that fits, so it never chooses lateness)."""
-    out: list[PlannedVisit] = []
-    prev: dict[str, date] = {}
-    for v in sorted(visits, key=lambda x: (x.offender_id, x.date)):
-        r = reqs[v.offender_id]
-        p = prev.get(v.offender_id)
-        lo, why = (r.first_earliest, r.earliest_why) if p is None else r.next_earliest_why(p)
-        prev[v.offender_id] = v.date
-        if v.days_late > 0:
-            text = late_reason(
-                r, lo, why, v.due_date, v.date, start, on_duty, policy.areas.mode, None
-            )
-            v = replace(v, late_reason=text)
-        out.append(v)
-    out.sort(key=lambda x: x.visit_id)
-    return out
 
 
 def _finish_visits(

@@ -28,12 +28,20 @@ from datetime import date, timedelta
 from rso_scheduler.demand import duty_days, requirements
 from rso_scheduler.models import Dataset, Outcome, VisitKind, VisitRecord
 from rso_scheduler.roster import CrewRoute, PlannedVisit, PlanResult, Unscheduled
-from rso_scheduler.solver.diagnose import unplanned_owed
+from rso_scheduler.solver.diagnose import BACKLOG, unplanned_owed
 from rso_scheduler.solver.options import PlanOptions
 
 WINDOW_MAX_DAYS = 31  # longer plans are planned month by month
 
 Planner = Callable[[Dataset, date, date, PlanOptions], PlanResult]
+
+
+def _window_reason(reason: str, window_start: date, start: date) -> str:
+    """A later window's "overdue when the plan began" names the window's own first day (the
+    visit was left over from the month before, not from before the whole plan)."""
+    if window_start == start:
+        return reason
+    return reason.replace(BACKLOG, f"overdue when the month from {window_start.isoformat()} began")
 
 
 def _month_after(day: date) -> date:
@@ -212,6 +220,7 @@ def combine(
                     # early only if due after the whole plan (a visit owed in a later window is
                     # simply made early in its window)
                     pulled_forward=v.due_date > end,
+                    late_reason=_window_reason(v.late_reason, res.plan_start, start),
                 )
             )
         routes.extend(replace(r, visit_ids=tuple(ids[x] for x in r.visit_ids)) for r in res.routes)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import date
 
 from rso_scheduler.calendar import bank_holidays
@@ -33,7 +32,7 @@ from rso_scheduler.solver.assign import (
 )
 from rso_scheduler.solver.balance import exchange_officers
 from rso_scheduler.solver.crews import form_crews
-from rso_scheduler.solver.diagnose import late_reason, unplanned_owed, unscheduled_reason
+from rso_scheduler.solver.diagnose import unplanned_owed, unscheduled_reason, with_late_reasons
 from rso_scheduler.solver.frozen import (
     evict_for_late,
     evict_for_owed,
@@ -55,7 +54,7 @@ from rso_scheduler.solver.problem import (
 from rso_scheduler.solver.routing import Route
 from rso_scheduler.solver.state import State as _State
 from rso_scheduler.solver.unannounced import choose_unannounced
-from rso_scheduler.solver.why import far_because, what_it_saved
+from rso_scheduler.solver.why import crew_reason, far_because, paired_for, saved_by
 from rso_scheduler.solver.work import WorkBudget, evals_for
 from rso_scheduler.travel import base, longest_leg_min
 
@@ -716,47 +715,6 @@ class _Diagnosis:
         return count
 
 
-def _with_late_reasons(
-    visits: list[PlannedVisit], prob: Problem, hooks: _Diagnosis
-) -> list[PlannedVisit]:
-    """Each late visit with the rule, the full roster or the planner's choice that made it late."""
-    by_person: dict[str, list[PlannedVisit]] = defaultdict(list)
-    for v in visits:
-        by_person[v.offender_id].append(v)
-    out: dict[str, PlannedVisit] = {}
-    for oid, mine in by_person.items():
-        p = prob.person_index[oid]
-        r = prob.reqs[p]
-        prev: date | None = None
-        owed = owed_count(prob, p)
-        for i, v in enumerate(sorted(mine, key=lambda x: x.date)):
-            if prev is None:
-                lo, why = r.first_earliest, r.earliest_why
-            else:
-                lo, why = r.next_earliest_why(prev)
-            if i == owed - 1 and not v.pulled_forward:
-                floor, floor_why = last_owed_floor(r, prob.end, owed)
-                if floor > lo:
-                    lo, why = floor, floor_why
-            prev = v.date
-            if v.days_late > 0:
-                text = late_reason(
-                    r,
-                    lo,
-                    why,
-                    v.due_date,
-                    v.date,
-                    prob.start,
-                    hooks.on_duty,
-                    prob.area_mode,
-                    hooks.room_for(p),
-                    hooks.eligible_for(p),
-                )
-                v = replace(v, late_reason=text)
-            out[v.visit_id] = v
-    return [out[v.visit_id] for v in visits]
-
-
 def _split_parts(prob: Problem, st: _State) -> list[tuple[str, int, int]]:
     """(officer, earlier crew-day, later crew-day) for each officer working in two parts of a
     day that both have visits, the earlier part first."""
@@ -972,7 +930,17 @@ def _extract(
             )
         )
     unscheduled.sort(key=lambda u: (u.risk_level.rank, u.due_date, u.offender_id))
-    visits = _with_late_reasons(visits, prob, hooks)
+    visits = with_late_reasons(
+        visits,
+        {r.offender_id: r for r in prob.reqs},
+        prob.start,
+        prob.end,
+        hooks.on_duty,
+        prob.area_mode,
+        lambda oid: owed_count(prob, prob.person_index[oid]),
+        lambda oid: hooks.room_for(prob.person_index[oid]),
+        lambda oid: hooks.eligible_for(prob.person_index[oid]),
+    )
     owed_planned = sum(1 for v in visits if not v.pulled_forward)
     stats["visits_planned"] = len(visits)
     stats["crew_days"] = len(prob.crews)
@@ -1008,20 +976,28 @@ def _crew_records(
             return f"{v.days_late} day{'s' if v.days_late > 1 else ''} late, due {v.due_date}"
         return f"on time, due {v.due_date}"
 
+    planned_on: dict[str, list[date]] = defaultdict(list)
+    for v in visits.values():
+        planned_on[v.offender_id].append(v.date)
     out = []
     for c in sorted(prob.crews, key=lambda c: (c.day, c.crew_id)):
         timer = prob.timer_of(c)
         order = st.stops.get(c.index, [])
         longest = longest_leg_min(timer.cache.minutes, timer.bases, [s.place for s in order])
-        why = c.formed_because
-        if c.formed_for:
-            made = sum(
-                1 for s in order if prob.reqs[st.person_of[s.key]].offender_id in c.formed_for
-            )
-            why += f"; made {made} of the {len(c.formed_for)} it was paired for"
+        here = {prob.reqs[st.person_of[s.key]].offender_id for s in order}
+        paired = paired_for(c, here, planned_on, len(order))
         far = far_because(c, longest)
-        if far:
-            saved = what_it_saved(prob, st.stops, st.person_of, c, lateness)
-            why = f"{why}. Kept although {', '.join(far)}: {saved}"
-        out.append(CrewDayRecord(c.day, c.crew_id, c.officer_ids, c.start_min, c.end_min, why))
+        saved = saved_by(prob, st.stops, st.person_of, c, lateness) if far else None
+        short, detail = crew_reason(c, paired, far, saved)
+        out.append(
+            CrewDayRecord(
+                c.day,
+                c.crew_id,
+                c.officer_ids,
+                c.start_min,
+                c.end_min,
+                short,
+                detail,
+            )
+        )
     return out

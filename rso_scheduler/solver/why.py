@@ -11,6 +11,8 @@ roster with the planner's routing and the run's travel; nothing is changed here.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 
 from rso_scheduler.geo import haversine_km
 from rso_scheduler.solver.crews import CrewDay
@@ -90,18 +92,71 @@ def _alternatives(
     return able, room
 
 
-def what_it_saved(
+@dataclass(frozen=True)
+class Saved:
+    """What a far crew-day's visits saved: those no other crew of the day could make (`only`),
+    those no other able crew had room for (`full`), those it takes the named offender manager
+    to (`manager`), and how many others had room elsewhere too (`spare`), of `visits`."""
+
+    only: tuple[str, ...]
+    full: tuple[str, ...]
+    manager: tuple[str, ...]
+    spare: int
+    visits: int
+
+    def text(self) -> str:
+        """In full, naming each visit (crews.csv `formed_detail`)."""
+        if not self.visits:
+            return "made no visits"
+        parts = []
+        if self.only:
+            parts.append(f"the only crew on duty that can make {', '.join(self.only)}")
+        if self.full:
+            parts.append(f"no other crew that can make {', '.join(self.full)} had room that day")
+        if self.manager:
+            parts.append(f"takes their named offender manager to {', '.join(self.manager)}")
+        if self.spare:
+            parts.append(
+                f"{self.spare} of its {self.visits} visits other crews of the day had room for "
+                "too; the planner found no nearer crew to take them for less travel without "
+                "more lateness"
+            )
+        return "; ".join(parts)
+
+    def short(self) -> str:
+        """In a few words, counting visits (crews.csv `formed_because`)."""
+        if not self.visits:
+            return "it made no visits"
+        parts = []
+        if self.only:
+            parts.append(f"the only crew able to make {_of_its(len(self.only), self.visits)}")
+        if self.full:
+            parts.append(f"no other able crew had room for {_of_its(len(self.full), self.visits)}")
+        if self.manager:
+            parts.append(f"it takes the offender manager to {len(self.manager)}")
+        if self.spare:
+            parts.append(f"{self.spare} could have gone to a crew with room")
+        return ", ".join(parts)
+
+
+def _of_its(n: int, total: int) -> str:
+    if total == 1:
+        return "its visit"
+    if n == total:
+        return f"all {total} of its visits"
+    return f"{n} of its {total} visits"
+
+
+def saved_by(
     prob: Problem,
     stops: dict[int, list[Stop]],
     person_of: dict[int, int],
     crew: CrewDay,
     lateness: Callable[[int], str],
-) -> str:
+) -> Saved:
     """For a far crew-day: which of its visits no other crew of the day could make or had room
     for (`lateness(key)`: e.g. "on time, due 2027-01-12"), and how many others could have."""
     order = stops.get(crew.index, [])
-    if not order:
-        return "made no visits"
     only: list[str] = []
     full: list[str] = []
     manager: list[str] = []
@@ -119,16 +174,86 @@ def what_it_saved(
             manager.append(r.offender_id)
         else:
             spare += 1
-    parts = []
-    if only:
-        parts.append(f"the only crew on duty that can make {', '.join(only)}")
-    if full:
-        parts.append(f"no other crew that can make {', '.join(full)} had room that day")
-    if manager:
-        parts.append(f"takes their named offender manager to {', '.join(manager)}")
-    if spare:
-        parts.append(
-            f"{spare} of its {len(order)} visits other crews of the day had room for too; the "
-            "planner found no nearer crew to take them for less travel without more lateness"
+    return Saved(tuple(only), tuple(full), tuple(manager), spare, len(order))
+
+
+def what_it_saved(
+    prob: Problem,
+    stops: dict[int, list[Stop]],
+    person_of: dict[int, int],
+    crew: CrewDay,
+    lateness: Callable[[int], str],
+) -> str:
+    """`saved_by` in full words."""
+    return saved_by(prob, stops, person_of, crew, lateness).text()
+
+
+MAX_REASON_CHARS = 200  # crews.csv formed_because: one sentence a supervisor reads in one breath
+
+
+def paired_for(
+    crew: CrewDay, made_here: set[str], planned_on: dict[str, list[date]], visits: int
+) -> tuple[str, str]:
+    """(detail, short) on the set-hours visits a crew was paired for: how many it made, and,
+    where it made none, where they went and what the crew is kept for. ("", "") when it was
+    not paired for any; no short note when it made some, or was traded into (its pairing was
+    another crew's)."""
+    n = len(crew.formed_for)
+    if not n:
+        return "", ""
+    made = sum(1 for oid in crew.formed_for if oid in made_here)
+    what = f"{n} set-hours visit{'s' if n != 1 else ''} it was paired for"
+    if made:
+        return f"; made {made} of the {what}", ""
+    same_day = sum(1 for oid in crew.formed_for if crew.day in planned_on.get(oid, []))
+    other_day = sum(
+        1 for oid in crew.formed_for if planned_on.get(oid) and crew.day not in planned_on[oid]
+    )
+    unplanned = n - same_day - other_day
+    counts = [(same_day, "to another crew that day"), (other_day, "to another day")]
+    counts.append((unplanned, "unplanned"))
+    gone = [(k, words) for k, words in counts if k]
+    where = ", ".join(f"{k} {words}" for k, words in gone)
+    kept = (
+        f"kept for its {visits} other visit{'s' if visits != 1 else ''}"
+        if visits
+        else "it made no visits"
+    )
+    detail = f"; made none of the {what} ({where}); {kept}"
+    if crew.traded:
+        return detail, ""
+    them = "it" if n == 1 else "all" if len(gone) == 1 else "they"
+    went = gone[0][1] if len(gone) == 1 else where
+    if len(gone) == 1 and gone[0][1] == "unplanned":
+        return detail, f", but {'it was' if n == 1 else 'they were'} not planned; {kept}"
+    return detail, f", but {them} went {went}; {kept}"
+
+
+def crew_reason(
+    crew: CrewDay, paired: tuple[str, str], far: list[str], saved: Saved | None
+) -> tuple[str, str]:
+    """(formed_because, formed_detail) of a crew-day: one sentence of at most
+    `MAX_REASON_CHARS` (why it was formed in a few words, what became of the visits it was
+    paired for, and for a far crew-day with visits what makes it far and what it saved, in
+    counts) and the whole chain in full (every trade, every visit named; "" when it says no
+    more than the sentence)."""
+    detail = crew.formed_because + paired[0]
+    if far and saved is not None:
+        detail = f"{detail}. Kept although {', '.join(far)}: {saved.text()}"
+    head = crew.formed_short or crew.formed_because
+    head = head[:1].upper() + head[1:]
+    if saved is None or not saved.visits:
+        far = []
+    tries = []
+    for far_words, note in ((far, paired[1]), (far[:1], paired[1]), (far[:1], "")):
+        kept = (
+            f"; kept although {', '.join(far_words)}: {saved.short()}"
+            if far_words and saved
+            else ""
         )
-    return "; ".join(parts)
+        tries.append(f"{head}{note}{kept}.")
+    short = next((t for t in tries if len(t) <= MAX_REASON_CHARS), tries[-1])
+    if len(short) > MAX_REASON_CHARS:
+        short = short[: MAX_REASON_CHARS - 3].rstrip(" ,;") + "..."
+    same = short.rstrip(".").lower() == detail.rstrip(".").lower()
+    return short, "" if same else detail
