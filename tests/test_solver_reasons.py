@@ -100,3 +100,24 @@ def test_day_reroute_places_what_the_moves_missed(
     assert sorted(v.offender_id for v in res.visits) == ["P0", "P1", "P2"]
     assert res.stats["dayroute_placed"] == 1 and not res.unscheduled
     assert_valid(ds, res, tmp_path)
+
+
+def test_unannounced_avoids_the_previous_weekday() -> None:
+    """A very high visit on its previous visit's weekday is announced; a varied low one takes the share."""
+    from types import SimpleNamespace
+
+    from rso_scheduler.models import RiskLevel
+    from rso_scheduler.policy import Policy
+    from rso_scheduler.solver.unannounced import choose_unannounced
+
+    def req(pid: str, risk: str, weekday: int) -> SimpleNamespace:
+        return SimpleNamespace(
+            offender_id=pid, risk_level=RiskLevel(risk), prev_weekday=weekday, prev_start_min=600
+        )
+
+    prob = SimpleNamespace(policy=Policy(), reqs=[req("VH", "very_high", 0), req("LO", "low", 3)])
+    drafts = [
+        {"person": 0, "date": MONDAY, "start": 600, "key": 0},  # Monday again
+        {"person": 1, "date": MONDAY, "start": 600, "key": 1},  # last seen on a Thursday
+    ]
+    assert choose_unannounced(prob, drafts) == {0: False, 1: True}  # type: ignore[arg-type]
