@@ -103,8 +103,13 @@ def unscheduled_reason(
     on_duty: Callable[[date], Sequence[Officer]],
     area_mode: str,
     eligible_crews_on: Callable[[date], int] | None = None,
+    full_because: Callable[[date, date], str | None] | None = None,
 ) -> str:
-    """Why a visit whose earliest date is `lo` (set by `earliest_why`) is not planned by `end`."""
+    """Why a visit whose earliest date is `lo` (set by `earliest_why`) is not planned by `end`.
+
+    `full_because(first, last)`: where the planner can bound its crews' room, why the eligible
+    crew-days of those days cannot hold the visit (None: not shown; the reason then says the
+    planner could not fit it rather than "capacity")."""
     first = max(lo, start)
     if first > end:
         return not_before(end + timedelta(days=1), lo, earliest_why) or "not possible in the plan"
@@ -116,6 +121,17 @@ def unscheduled_reason(
         return why + held_back
     if eligible_crews_on is not None:
         n = sum(eligible_crews_on(d) for d in _days(first, end) if req.available_on(d))
+        if full_because is not None:
+            # "capacity" asks for more officers: said only where a bound shows no room
+            proof = full_because(first, end)
+            if proof is None:
+                return (
+                    f"the planner could not fit it into the {n} eligible crew-days "
+                    f"{_span(first, end)} (not shown to be full)" + held_back
+                )
+            return f"capacity: all {n} eligible crew-days full {_span(first, end)} ({proof})" + (
+                held_back
+            )
         return f"capacity: all {n} eligible crew-days full {_span(first, end)}" + held_back
     return f"capacity: all eligible officers full {_span(first, end)}" + held_back
 

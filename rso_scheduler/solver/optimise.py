@@ -24,6 +24,7 @@ from rso_scheduler.roster import (
     Unscheduled,
 )
 from rso_scheduler.rules import last_owed_floor, pulled_forward_floor
+from rso_scheduler.solver import dayroute
 from rso_scheduler.solver.assign import (
     PAST_DEADLINE,
     build_candidates,
@@ -31,6 +32,7 @@ from rso_scheduler.solver.assign import (
     solve_assignment,
 )
 from rso_scheduler.solver.balance import exchange_officers
+from rso_scheduler.solver.bound import RoomBound
 from rso_scheduler.solver.crews import form_crews
 from rso_scheduler.solver.diagnose import unplanned_owed, unscheduled_reason, with_late_reasons
 from rso_scheduler.solver.frozen import (
@@ -77,6 +79,7 @@ IMPROVE_SHARE = 0.3
 NEAR_SHARE = 0.05
 # Ruin and recreate after the local search (lns.py): counted work for this share of the budget
 LNS_SHARE = 0.25
+DAYROUTE_SHARE = 0.25  # of the budget: counted PyVRP iterations re-routing each day (dayroute.py)
 # Repair and pull-forward are bounded by the visits to place, not by work: only the clock net.
 REPAIR_MAX_EVALS = 2**62
 MAKE_ROOM_TRIES = 5_000  # visits tried for moving out, per owed visit that fits nowhere
@@ -559,6 +562,14 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
             repaired += _repair_owed(prob, st, [p], repair_work)  # the chain goes on
     repaired += made_room
     stats["repaired_by_making_room"] = made_room
+    # each day's crews re-routed together (PyVRP proposes, the timing engine checks)
+    if dayroute.available():
+        t_day = time.monotonic()
+        stats.update(dayroute.reroute_days(prob, st, budget * DAYROUTE_SHARE, options.seed))
+        stats["dayroute_s"] = round(time.monotonic() - t_day, 3)
+        repaired += int(stats["dayroute_placed"])  # type: ignore[call-overload]
+    else:
+        notice("PyVRP is not installed: each day's crews were not re-routed together")
     if room_cut:
         stats["make_room_cut"] = room_cut
         notice(
@@ -899,6 +910,7 @@ def _extract(
         for day, crew_id, _ci, keys, legs in sorted(routes_raw, key=lambda x: (x[0], x[1]))
     ]
     hooks = _Diagnosis(prob, st)
+    room = RoomBound(prob, st)
     unscheduled: list[Unscheduled] = []
     owed_dates: dict[int, list[date]] = defaultdict(list)
     for v in visits:
@@ -918,6 +930,7 @@ def _extract(
                 hooks.on_duty,
                 prob.area_mode,
                 hooks.eligible_for(p),
+                room.full_because(p),
             )
 
         unscheduled.extend(

@@ -1,8 +1,11 @@
 """Which planned visits are unannounced: the policy's share, highest risk first.
 
-Among people of the same risk, visits that differ from the person's previous visit in both
-weekday and time of day come first, then those differing in one, so that a person cannot
-predict when police will call. Deterministic: ties are broken by person and date.
+A visit on the weekday of the person's previous visit is made unannounced only when the share
+cannot be filled otherwise (the choice costs no miss and no lateness: the visit's day and time
+stay), so that a person cannot predict the weekday police will call. Then highest risk first;
+among people of the same risk, visits that differ from the person's previous visit in both
+weekday and time of day come first, then those differing in one. Deterministic: ties are
+broken by person and date.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ def choose_unannounced(prob: Problem, drafts: list[dict[str, object]]) -> dict[i
     share = prob.policy.visits.unannounced_share
     n = int(share * len(drafts) + 0.5)
     prev: dict[int, tuple[int | None, int | None]] = {}
-    ranked: list[tuple[int, int, str, date, int]] = []
+    ranked: list[tuple[int, int, int, str, date, int]] = []
     for d in sorted(drafts, key=lambda x: (int(x["person"]), x["date"])):  # type: ignore[call-overload]
         p = int(d["person"])  # type: ignore[call-overload]
         r = prob.reqs[p]
@@ -34,7 +37,8 @@ def choose_unannounced(prob: Problem, drafts: list[dict[str, object]]) -> dict[i
         variety = int(pw is None or pw != day.weekday()) + int(
             ps is None or time_band(ps) != time_band(start)
         )
-        ranked.append((r.risk_level.rank, -variety, r.offender_id, day, int(d["key"])))  # type: ignore[call-overload]
+        same_day = int(pw is not None and pw == day.weekday())
+        ranked.append((same_day, r.risk_level.rank, -variety, r.offender_id, day, int(d["key"])))  # type: ignore[call-overload]
         prev[p] = (day.weekday(), start)
     ranked.sort()
-    return {key: i < n for i, (_r, _v, _o, _d, key) in enumerate(ranked)}
+    return {key: i < n for i, (*_rank, key) in enumerate(ranked)}
