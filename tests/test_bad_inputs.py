@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -82,9 +83,17 @@ def test_there_are_enough_cases() -> None:
     assert all((c / "expected.txt").is_file() for c in BAD_CASES)
 
 
+def _copied(case: Path, tmp_path: Path) -> Path:
+    """The case folder copied under tmp_path: a run may leave a cache beside its data."""
+    copy = tmp_path / case.name
+    shutil.copytree(case, copy)
+    return copy
+
+
 @pytest.mark.parametrize("case", BAD_CASES, ids=lambda p: p.name)
-def test_bad_case_reports_expected_problems(case: Path) -> None:
+def test_bad_case_reports_expected_problems(case: Path, tmp_path: Path) -> None:
     """load_dataset raises InputError whose report holds every expected line."""
+    case = _copied(case, tmp_path)
     with pytest.raises(InputError) as info:
         load_dataset(case, today=TODAY)
     report = info.value.report().splitlines()
@@ -93,8 +102,9 @@ def test_bad_case_reports_expected_problems(case: Path) -> None:
 
 
 @pytest.mark.parametrize("case", BAD_CASES, ids=lambda p: p.name)
-def test_bad_case_through_the_cli(case: Path) -> None:
+def test_bad_case_through_the_cli(case: Path, tmp_path: Path) -> None:
     """`rso validate` exits 2 with the problems on stderr, no traceback and no coordinates."""
+    case = _copied(case, tmp_path)
     result = CliRunner().invoke(main, ["validate", str(case), "--today", TODAY.isoformat()])
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
