@@ -26,6 +26,11 @@ from rso_scheduler.outputs.lock import LOCK_NAME
 PLAN = ["--month", "2027-01", "--solver", "greedy", "--no-maps", "--quiet"]
 
 
+def _outputs(out: Path) -> dict[str, bytes]:
+    """The plan folder's files by name, without the lock file (a reader may leave it)."""
+    return {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != LOCK_NAME}
+
+
 def plan(data: Path, out: Path, *extra: str) -> Any:
     """`rso plan` of January 2027 with the greedy planner (a CliRunner result)."""
     return CliRunner().invoke(main, ["plan", str(data), "--out", str(out), *PLAN, *extra])
@@ -187,7 +192,7 @@ def test_disk_full_before_the_swap_leaves_the_old_set(
     """Disk full while staging: exit 1, the previous outputs untouched, no staging left."""
     out = tmp_path / "out"
     assert plan(tiny_dir, out).exit_code == 0
-    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    before = _outputs(out)
     real = files.write_private
 
     def full(path: Path, data: str | bytes) -> None:
@@ -198,7 +203,7 @@ def test_disk_full_before_the_swap_leaves_the_old_set(
     monkeypatch.setattr(files, "write_private", full)
     result = plan(tiny_dir, out, "--seed", "3")
     assert result.exit_code == 1 and "No space left on device" in result.output
-    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert _outputs(out) == before
 
 
 # --- signals ----------------------------------------------------------------------------------
@@ -245,7 +250,7 @@ def test_a_signal_before_the_swap_writes_nothing(
 
     out = tmp_path / "out"
     assert plan(tiny_dir, out).exit_code == 0
-    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    before = _outputs(out)
     if place == "planner":
         _interrupt_in(monkeypatch, solvers, "greedy_plan", signum)
     else:
@@ -254,7 +259,7 @@ def test_a_signal_before_the_swap_writes_nothing(
     assert result.exit_code == code, result.output
     assert "interrupted; nothing was written" in result.output
     assert "Traceback" not in result.output
-    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert _outputs(out) == before
     assert not [p for p in out.iterdir() if p.name.startswith(".rso-staging")]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from rso_scheduler.commands.common import say
 from rso_scheduler.cycle import assumed_done, log_gap_warning, unrecorded, with_visits
 from rso_scheduler.models import Dataset
 from rso_scheduler.outputs.roster_files import RosterRow, read_roster
@@ -114,7 +115,7 @@ def record_issued_plan(data_dir: Path, out_dir: Path, violations: int) -> None:
 
     with open_record(data_dir) as store:
         entry = record_issued(store, out_dir, command_line(), violations)
-    click.echo(f"Record: plan {entry.seq} issued, in {store.path}")
+    say(f"Record: plan {entry.seq} issued, in {store.path}")
 
 
 def record_compliance(data_dir: Path, report: Any, out: Path, written: list[str]) -> None:
