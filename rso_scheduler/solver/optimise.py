@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import date
 
+import rso_scheduler.solver.dayroute as dayroute
 from rso_scheduler.calendar import bank_holidays
 from rso_scheduler.demand import Requirement, capped, requirements
 from rso_scheduler.errors import PlanError
@@ -24,7 +25,6 @@ from rso_scheduler.roster import (
     Unscheduled,
 )
 from rso_scheduler.rules import last_owed_floor, pulled_forward_floor
-from rso_scheduler.solver import dayroute
 from rso_scheduler.solver.assign import (
     PAST_DEADLINE,
     build_candidates,
