@@ -175,7 +175,7 @@ def _chunks(layout: Layout) -> Iterator[tuple[list[str], Any, Any, Any]]:
             else:
                 k = keys.str.replace(" ", "", regex=False).str.upper()
             ok &= (k != "").to_numpy()
-            yield list(k[ok]), lat[ok], lon[ok], term[ok]
+            yield k[ok].tolist(), lat[ok], lon[ok], term[ok]
 
 
 def build_index(layout: Layout, target: Path, sig: str) -> int:
@@ -186,18 +186,28 @@ def build_index(layout: Layout, target: Path, sig: str) -> int:
     try:
         conn.execute("PRAGMA journal_mode=OFF")
         conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("PRAGMA temp_store=MEMORY")
+        conn.execute("PRAGMA cache_size=-131072")  # 128 MB: the sort below stays in memory
         conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
         conn.execute(
             "CREATE TABLE place (key TEXT PRIMARY KEY, lat REAL, lon REAL, term INTEGER) "
             "WITHOUT ROWID"
         )
+        # Appended to a plain table first, then copied in key order: inserting 2.7 million
+        # keys in file order into the keyed table is several times slower (random B-tree pages).
+        conn.execute("CREATE TEMP TABLE raw (key TEXT, lat REAL, lon REAL, term INTEGER)")
         n = 0
         for keys, lat, lon, term in _chunks(layout):
             conn.executemany(
-                "INSERT OR REPLACE INTO place VALUES (?, ?, ?, ?)",
+                "INSERT INTO raw VALUES (?, ?, ?, ?)",
                 zip(keys, lat.tolist(), lon.tolist(), term.astype(int).tolist(), strict=True),
             )
             n += len(keys)
+        # A key listed twice keeps its last row (ORDER BY rowid within the key).
+        conn.execute(
+            "INSERT OR REPLACE INTO place SELECT key, lat, lon, term FROM raw ORDER BY key, rowid"
+        )
+        conn.execute("DROP TABLE raw")
         count = conn.execute("SELECT count(*) FROM place").fetchone()[0]
         conn.executemany(
             "INSERT INTO meta VALUES (?, ?)",
