@@ -358,6 +358,8 @@ def open_gazetteer(path: Path, name: str, data_dir: Path) -> tuple[GazetteerInde
     keys = int(meta.get("keys", "0"))
     if keys == 0:
         conn.close()
+        if folder is not None:
+            target.unlink(missing_ok=True)  # nothing worth keeping
         raise InputError(
             [Problem(name, None, None, f"holds no postcode or UPRN with coordinates; {_EXPECTED}")]
         )
