@@ -171,3 +171,13 @@ def test_an_unreadable_policy_toml_is_an_error_not_the_defaults(
     assert code == 2, output
     assert "policy.toml: cannot be read: permission denied" in output
     assert not out.exists()
+
+
+def test_a_road_network_that_is_a_fifo_is_a_located_error(tmp_path: Path) -> None:
+    """The .osm.pbf extract goes through the same file checks as every input."""
+    from rso_scheduler.road import read_network
+
+    os.mkfifo(tmp_path / "area.osm.pbf")
+    with pytest.raises(InputError) as info:
+        read_network(tmp_path / "area.osm.pbf", "area.osm.pbf", 1.0)
+    assert "area.osm.pbf: is a named pipe (FIFO), not a file" in info.value.report()
