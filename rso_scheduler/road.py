@@ -40,6 +40,7 @@ import numpy as np
 
 from rso_scheduler.errors import InputError, Problem
 from rso_scheduler.geo import EARTH_RADIUS_KM, haversine_pairs_km
+from rso_scheduler.input.files import open_problem, present
 from rso_scheduler.policy import TravelPolicy
 from rso_scheduler.travel import (
     HaversineTravel,
@@ -169,12 +170,15 @@ def _hash_file(path: Path) -> str:
     return h.hexdigest()
 
 
+MAX_NETWORK_BYTES = 2 * 1024**3  # England is ~1.4 GB as .osm.pbf; a force area far less
+
+
 def read_network(path: Path, name: str, congestion_factor: float) -> RoadNetwork:
     """The drivable network of an .osm.pbf extract; `InputError` naming `name` if unusable."""
     import osmium
     from scipy.sparse import csr_matrix
 
-    if not path.is_file():
+    if not present(path):
         raise InputError(
             [
                 Problem(
@@ -186,6 +190,10 @@ def read_network(path: Path, name: str, congestion_factor: float) -> RoadNetwork
                 )
             ]
         )
+    # A FIFO, a folder or a dangling link is an error like any input's (input.files).
+    problem = open_problem(path, name, MAX_NETWORK_BYTES)
+    if problem is not None:
+        raise InputError([problem])
     sha = _hash_file(path)
     node_index: dict[int, int] = {}
     lats: list[float] = []

@@ -27,9 +27,17 @@ TODAY = date(2026, 11, 20)
 COORDINATE_COLUMNS = {"lat", "lon", "base_lat", "base_lon"}
 
 
-def expected_lines(case: Path) -> list[str]:
+def expected_lines(case: Path, folder: Path | None = None) -> list[str]:
     text = (case / "expected.txt").read_text(encoding="utf-8")
-    return [line.replace("{data_dir}", str(case)) for line in text.splitlines() if line.strip()]
+    where = str(folder or case)
+    return [line.replace("{data_dir}", where) for line in text.splitlines() if line.strip()]
+
+
+def copied(case: Path, tmp_path: Path) -> Path:
+    """The case copied out of the source tree (a gazetteer index must not be left in it)."""
+    folder = tmp_path / case.name
+    shutil.copytree(case, folder, symlinks=True)
+    return folder
 
 
 def _is_number(text: str) -> bool:
@@ -83,33 +91,26 @@ def test_there_are_enough_cases() -> None:
     assert all((c / "expected.txt").is_file() for c in BAD_CASES)
 
 
-def _copied(case: Path, tmp_path: Path) -> Path:
-    """The case folder copied under tmp_path: a run may leave a cache beside its data."""
-    copy = tmp_path / case.name
-    shutil.copytree(case, copy)
-    return copy
-
-
 @pytest.mark.parametrize("case", BAD_CASES, ids=lambda p: p.name)
 def test_bad_case_reports_expected_problems(case: Path, tmp_path: Path) -> None:
     """load_dataset raises InputError whose report holds every expected line."""
-    case = _copied(case, tmp_path)
+    folder = copied(case, tmp_path)
     with pytest.raises(InputError) as info:
-        load_dataset(case, today=TODAY)
+        load_dataset(folder, today=TODAY)
     report = info.value.report().splitlines()
-    for line in expected_lines(case):
+    for line in expected_lines(case, folder):
         assert line in report, f"{line!r} not in:\n" + "\n".join(report)
 
 
 @pytest.mark.parametrize("case", BAD_CASES, ids=lambda p: p.name)
 def test_bad_case_through_the_cli(case: Path, tmp_path: Path) -> None:
     """`rso validate` exits 2 with the problems on stderr, no traceback and no coordinates."""
-    case = _copied(case, tmp_path)
-    result = CliRunner().invoke(main, ["validate", str(case), "--today", TODAY.isoformat()])
+    folder = copied(case, tmp_path)
+    result = CliRunner().invoke(main, ["validate", str(folder), "--today", TODAY.isoformat()])
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert result.stdout == ""
-    for line in expected_lines(case):
+    for line in expected_lines(case, folder):
         assert line in result.stderr
     for value in coordinate_cells(case):
         assert value not in result.output, f"coordinate {value!r} leaked"

@@ -160,15 +160,18 @@ def test_unreadable_policy_is_a_located_problem(
     tiny_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """policy.toml that cannot be read (permissions): a problem line, not an internal error."""
+    import rso_scheduler.input.files as files
+
     (tiny_dir / "policy.toml").write_text("[visits]\nfirst_visit_days = 14\n", encoding="utf-8")
-    real = Path.read_bytes
+    real = files.os.open
 
-    def refuse(self: Path) -> bytes:
-        if self.name == "policy.toml":
+    def refuse(path: object, flags: int, *args: object) -> int:
+        if Path(str(path)).name == "policy.toml":
             raise PermissionError(13, "Permission denied")
-        return real(self)
+        return real(path, flags, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    # every input is opened by input.files (os.open, non-blocking), not Path.read_bytes
+    monkeypatch.setattr(files.os, "open", refuse)
     result = CliRunner().invoke(main, ["validate", str(tiny_dir), "-q"])
     assert result.exit_code == 2, result.output
     assert "policy.toml: cannot be read: Permission denied" in result.output

@@ -152,3 +152,32 @@ def test_encodings_and_binaries_are_named(raw: bytes, said: str) -> None:
     with pytest.raises(InputError) as info:
         decode_text(raw, "offenders.csv")
     assert said in str(info.value.problems[0])
+
+
+def test_an_unreadable_policy_toml_is_an_error_not_the_defaults(
+    tiny_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """policy.toml without read permission (simulated: the tests run as root): exit 2, never
+    the built-in defaults."""
+    import rso_scheduler.input.files as files
+
+    (tiny_dir / "policy.toml").write_text("[visits]\nfirst_visit_days = 7\n", encoding="utf-8")
+    real = os.access
+    monkeypatch.setattr(
+        files.os, "access", lambda p, mode: Path(p).name != "policy.toml" and real(p, mode)
+    )
+    out = tmp_path / "out"
+    code, output = _plan(tiny_dir, out)
+    assert code == 2, output
+    assert "policy.toml: cannot be read: permission denied" in output
+    assert not out.exists()
+
+
+def test_a_road_network_that_is_a_fifo_is_a_located_error(tmp_path: Path) -> None:
+    """The .osm.pbf extract goes through the same file checks as every input."""
+    from rso_scheduler.road import read_network
+
+    os.mkfifo(tmp_path / "area.osm.pbf")
+    with pytest.raises(InputError) as info:
+        read_network(tmp_path / "area.osm.pbf", "area.osm.pbf", 1.0)
+    assert "area.osm.pbf: is a named pipe (FIFO), not a file" in info.value.report()

@@ -30,8 +30,12 @@ def test_plan_writes_roster_xlsx(tiny_dir: Path, tmp_path: Path) -> None:
     path = out / "roster.xlsx"
     assert path.stat().st_mode & 0o777 == 0o600
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["month", "visits", "days"]
     roster = list(csv.DictReader((out / "roster.csv").open(encoding="utf-8")))
+    days = sorted({r["date"] for r in roster})
+    assert book.sheetnames == ["month", "visits", "days", *days]
+    for day in days:
+        listed = [row[3] for row in book[day].iter_rows(min_row=2, values_only=True)]
+        assert sorted(listed) == sorted(r["offender_id"] for r in roster if r["date"] == day)
     visits = list(book["visits"].iter_rows(min_row=2, values_only=True))
     assert sorted(r[0] for r in visits) == sorted(r["visit_id"] for r in roster)
     grid = book["month"]

@@ -31,11 +31,13 @@ from rso_scheduler.models import RISK_ORDER, Dataset, Status
 HELP = """Check a data folder against the data contract and summarise it.
 
 Reads offenders.csv and officers.csv (required), absences.csv, visits.csv and policy.toml
-(optional). Every problem in every file is listed at once, one per line as
+(optional); any table may be NAME.xlsx instead, columns.toml may map an export's own headers,
+and postcodes or UPRNs are placed through the gazetteer policy.toml names ([locations]). Every problem in every file is listed at once, one per line as
 `file:line column: message`, and the exit code is 2. Messages never show coordinates.
 
 \b
-If the data is good, prints: the files read (rows, warnings); people by risk level and
+If the data is good, prints: the files read (rows, warnings); how locations were resolved
+(by coordinates, postcode or UPRN) when any were not coordinates; people by risk level and
 status; officers by area; and for the month (default: the month after --today; or the
 period --start to --end, the same count as `rso plan` of that period) the visits owed by
 risk level (how many already overdue at its start) against the visit days and hours

@@ -83,7 +83,7 @@ def _read_table(
     root: Path,
     table: str,
     renames: Renames,
-    gazetteer: GazetteerIndex | None,
+    gazetteer: GazetteerIndex | _Broken | None,
     problems: list[Problem],
     warnings: list[str],
     files: list[InputFile],
@@ -203,9 +203,28 @@ def _read_policy(root: Path, problems: list[Problem], files: list[InputFile]) ->
     return policy
 
 
+class _Broken:
+    """Stands for a gazetteer that could not be opened (its problem already listed)."""
+
+    name = "(unreadable)"
+    failed = True
+
+    def postcodes(self, keys: object) -> dict[str, tuple[float, float, bool]]:
+        return {}
+
+    def uprns(self, keys: object) -> dict[str, tuple[float, float, bool]]:
+        return {}
+
+    def close(self) -> None:
+        return None
+
+
+_BROKEN = _Broken()
+
+
 def _open_gazetteer(
     root: Path, policy: Policy, problems: list[Problem], notes: list[str]
-) -> GazetteerIndex | None:
+) -> GazetteerIndex | _Broken | None:
     name = policy.locations.gazetteer
     if name is None:
         return None
@@ -213,7 +232,8 @@ def _open_gazetteer(
         index, found = open_gazetteer(root / name, name, root)
     except InputError as exc:
         problems.extend(exc.problems)
-        return None
+        return _BROKEN
+
     notes.extend(found)
     return index
 

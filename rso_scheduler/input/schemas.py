@@ -278,6 +278,9 @@ def _locate(
             )  # fmt: skip
         )
         return [g for g in good if loc.lat in g[1] and loc.lon in g[1]]
+    if getattr(gazetteer, "failed", False):
+        # The gazetteer itself is broken and already reported: its rows are not blamed too.
+        return [g for g in good if loc.lat in g[1] and loc.lon in g[1]]
     found = {
         "postcode": gazetteer.postcodes(sorted(wanted["postcode"])),
         "uprn": gazetteer.uprns(sorted(wanted["uprn"])),

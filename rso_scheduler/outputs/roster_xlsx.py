@@ -8,7 +8,9 @@ repeated, filters, real dates, text neutralised so no cell runs as a formula):
   (leave base to back at base), `absent` on a day of leave, blank on a day without visits;
 - `visits`: every planned visit, one row each, with filters (the roster.csv rows);
 - `days`: one row per officer-day with visits (date, officer, partner, visits, leave, back),
-  the long form of the grid for sorting and pivoting.
+  the long form of the grid for sorting and pivoting;
+- one sheet per day with visits, named by its date (`2027-01-04`): each crew's visits in order,
+  to print a day's list.
 
 Built from the plan result and the data, never from the written CSV files.
 """
@@ -118,7 +120,33 @@ def roster_tables(dataset: Dataset, result: PlanResult) -> list[Table]:
         ("date", "officer_id", "name", "partner", "visits", "leave_base", "back_at_base"),
         long_rows,
     )
-    return [month, visits, officer_days]
+    return [month, visits, officer_days, *_day_tables(result)]
+
+
+def _day_tables(result: PlanResult) -> list[Table]:
+    """One sheet per day with visits (named by its date): each crew's visits in order."""
+    crew_of = {vid: r.crew_id for r in result.routes for vid in r.visit_ids}
+    by_day: dict[date, list[tuple[Cell, ...]]] = defaultdict(list)
+    for v in sorted(
+        result.visits, key=lambda v: (v.date, crew_of.get(v.visit_id, ""), v.start_min)
+    ):
+        by_day[v.date].append(
+            (
+                crew_of.get(v.visit_id, ";".join(v.officer_ids)),
+                hhmm(v.start_min),
+                hhmm(v.end_min),
+                v.offender_id,
+                v.risk_level.value,
+                v.kind.value,
+                v.due_date,
+                v.days_late,
+            )  # fmt: skip
+        )
+    header = ("crew", "start", "end", "offender_id", "risk_level", "kind", "due_date", "days_late")
+    return [
+        Table(d.isoformat(), f"Visits on {d.isoformat()}", header, rows)
+        for d, rows in sorted(by_day.items())
+    ]
 
 
 def roster_xlsx_bytes(dataset: Dataset, result: PlanResult) -> bytes:
