@@ -184,3 +184,18 @@ def test_rule_check_refuses_a_move_by_the_rules_name(
         )
         assert after is not None and after["pinned"] is True
         assert [e.kind for e in s.entries()] == ["plan", "change"]
+
+
+def test_a_second_writer_waits_for_the_lock(tmp_path: Path) -> None:
+    """While one writer holds the record's lock another cannot append; after it, the chain is whole."""
+    path = tmp_path / "r.sqlite"
+    _fill(path)
+    with Store.open(path) as first, first.exclusive():
+        first.append("report", {"report": "x"}, people=())
+        other = sqlite3.connect(path, timeout=0.1)
+        with pytest.raises(sqlite3.OperationalError):
+            other.execute("BEGIN IMMEDIATE")
+        other.close()
+    with Store.open(path) as s:
+        s.append("report", {"report": "y"}, people=())
+        assert s.verify() == [] and s.head()[0] == 7

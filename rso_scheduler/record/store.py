@@ -248,7 +248,7 @@ class Store:
         text = canonical(body)
         at, user = _now(), _user()
         try:
-            with _transaction(self.con, "IMMEDIATE"):
+            with self.exclusive():
                 seq, prev = self.head()
                 seq += 1
                 digest = entry_hash(prev, seq, at, user, command, kind, subject, text)
@@ -264,6 +264,20 @@ class Store:
         except sqlite3.Error as exc:
             raise OutputError(f"cannot write to the record {self.path}: {exc}") from None
         return Entry(seq, at, user, command, kind, subject, json.loads(text), prev, digest)
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the record's write lock (one writer at a time, other processes wait): a
+        caller that reads and rewrites a file beside the record (visits.csv) does it inside,
+        so two writers never interleave. Entries appended inside join the same transaction."""
+        if self.con.in_transaction:
+            yield
+            return
+        try:
+            with _transaction(self.con, "IMMEDIATE"):
+                yield
+        except sqlite3.OperationalError as exc:
+            raise RecordError(f"the record {self.path} is busy or locked: {exc}") from None
 
     def entries(
         self, kind: str | None = None, subject: str | None = None, person: str | None = None
