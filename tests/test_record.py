@@ -98,6 +98,25 @@ def test_verify_finds_tampering(tmp_path: Path, tamper: str, expected: str) -> N
     assert expected in out and "FAILED verification" in out
 
 
+def test_a_kept_head_finds_entries_cut_off_the_end(tmp_path: Path) -> None:
+    """Cutting the last entries leaves a whole chain; --head with the old head fails it."""
+    path = tmp_path / "r.sqlite"
+    _fill(path)
+    with Store.open(path) as s:
+        head = s.head()[1]
+    args = ["audit", str(tmp_path), "--verify", "--record", str(path), "--head", head]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    con = sqlite3.connect(path)
+    con.execute("DELETE FROM entries WHERE seq = 5")
+    con.commit()
+    con.close()
+    assert _verify(path)[0] == 0  # the shorter chain is whole...
+    result = CliRunner().invoke(main, args)
+    assert (
+        result.exit_code == 1 and "is not in the chain" in result.output
+    )  # ...but not the kept head
+
+
 def test_the_default_place_is_owner_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """DATA_DIR/.rso/record.sqlite by default: folder 0700, file 0600; RSO_RECORD moves it."""
     monkeypatch.delenv("RSO_RECORD", raising=False)

@@ -8,8 +8,8 @@ Each entry has a sequence number, the time (UTC), the user (`getpass.getuser()`)
 line, a kind, a subject (the plan it belongs to, if any) and a JSON body. Its hash is
 SHA-256 over the previous entry's hash and the entry's canonical content, so changing,
 deleting or reordering any entry breaks the chain at that entry, which `verify` names. (Cutting
-entries off the end leaves a shorter chain that is whole: compare `head()` with the head an
-earlier `rso audit` printed.)
+entries off the end leaves a shorter chain that is whole: `rso audit --verify --head HASH`
+checks that a head printed earlier is still in it.)
 
 Plain `sqlite3`, standard SQL and `?` parameters only, and the schema is a numbered list of
 migrations applied in order and recorded in `schema_migrations`, so the same schema can later be
