@@ -218,3 +218,16 @@ def test_a_second_writer_waits_for_the_lock(tmp_path: Path) -> None:
     with Store.open(path) as s:
         s.append("report", {"report": "y"}, people=())
         assert s.verify() == [] and s.head()[0] == 7
+
+
+def test_an_unwritable_record_stops_a_plan_before_planning(tiny_dir: Path, tmp_path: Path) -> None:
+    """A record that cannot be made (its place is a file's child) stops rso plan early, saying how."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = CliRunner().invoke(
+        main,
+        ["plan", str(tiny_dir), "--month", "2027-01", "--out", str(tmp_path / "out"), "--solver", "greedy", "--no-maps", "-q"],
+        env={"RSO_RECORD": str(blocker / "record.sqlite")},
+    )  # fmt: skip
+    assert result.exit_code == 1 and "RSO_RECORD=" in result.output
+    assert not (tmp_path / "out").exists()

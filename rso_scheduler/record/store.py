@@ -225,7 +225,10 @@ class Store:
             os.chmod(path, 0o600)
             con = sqlite3.connect(path, timeout=30, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
-            raise RecordError(f"cannot open the record {path}: {exc}") from None
+            raise RecordError(
+                f"cannot open the record {path}: {exc}; every plan, outcome and report is "
+                f"recorded, so give it a writable place: {RECORD_ENV}=/path/record.sqlite"
+            ) from None
         with closing(con):
             try:
                 con.execute("PRAGMA foreign_keys = ON")
