@@ -98,6 +98,13 @@ def open_record(data_dir: Path, given: Path | None = None) -> Any:
     return Store.open(record_path(data_dir, given))
 
 
+def ensure_record(data_dir: Path) -> None:
+    """Open (create, migrate) the data folder's record now, so a record that cannot be written
+    stops a plan before minutes of planning rather than after it."""
+    with open_record(data_dir):
+        pass
+
+
 def existing_record(data_dir: Path, given: Path | None) -> Any:
     """The record of a data folder for reading (a context manager); exit 2 if there is none."""
     from rso_scheduler.commands.common import UserError
