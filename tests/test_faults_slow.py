@@ -365,3 +365,32 @@ def test_plan_piped_into_head_ends_with_its_real_status(team: Path, tmp_path: Pa
     assert proc.returncode == 0, err
     assert "internal error" not in err and "Traceback" not in err and "Exception" not in err
     assert_checks(team, out)
+
+
+def test_ctrl_c_in_the_search_of_a_force_size_plan(tmp_path: Path) -> None:
+    """A force month (2,000 people, 40 officers): Ctrl-C in CP-SAT's search stops the run in
+    seconds with 130, and nothing is written (CP-SAT used to end quietly with fewer visits)."""
+    data, out = tmp_path / "force", tmp_path / "out"
+    made = run(
+        "generate", "--offenders", "2000", "--officers", "40", "--seed", "7",
+        "--start", "2027-01-01", "--today", "2026-12-31", "--out", str(data), "-q",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    proc = rso(
+        "plan", str(data), *PLAN, "--time-limit", "60", "--out", str(out),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    lines = []
+    for line in proc.stderr:
+        lines.append(line)
+        if "assignment round 1" in line:
+            time.sleep(1)  # well inside the search
+            proc.send_signal(signal.SIGINT)
+            break
+    out_text, err = proc.communicate(timeout=20)
+    err = "".join(lines) + err
+    assert proc.returncode == 130, err
+    assert "interrupted; nothing was written" in err and "Traceback" not in err
+    assert "visits owed" not in out_text
+    assert not out.exists()
