@@ -402,3 +402,21 @@ def test_the_lock_file_never_moves_with_a_set(tmp_path: Path) -> None:
                 pass
         assert os.path.samestat(os.stat(out / LOCK_NAME), held)
         assert LOCK_NAME not in json.loads((out / MANIFEST).read_text())["paths"]
+
+
+def test_finalisers_failing_after_an_interruption_print_nothing() -> None:
+    """Once interrupted, what a half-written workbook's finalisers raise is not printed."""
+    seen: list[Any] = []
+    hook = signals._quiet_unraisable(seen.append)
+
+    class Info:
+        exc_value = ValueError("I/O operation on closed file.")
+
+    try:
+        hook(Info())
+        assert len(seen) == 1  # not interrupted: shown as usual
+        signals._state["pending"] = signal.SIGINT
+        hook(Info())
+        assert len(seen) == 1
+    finally:
+        signals.reset()

@@ -394,3 +394,29 @@ def test_ctrl_c_in_the_search_of_a_force_size_plan(tmp_path: Path) -> None:
     assert "interrupted; nothing was written" in err and "Traceback" not in err
     assert "visits owed" not in out_text
     assert not out.exists()
+
+
+def test_ctrl_c_while_the_report_workbook_is_written(team: Path, tmp_path: Path) -> None:
+    """Ctrl-C as the compliance report (XLSX included) is written: 130, one line, no traceback
+    of the half-written workbook, nothing written."""
+    out = tmp_path / "report"
+    proc = rso(
+        "report", "compliance", str(team), "--as-of", "2026-12-31", "--today", "2026-12-31",
+        "--out", str(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    lines = []
+    for line in proc.stderr:
+        lines.append(line)
+        if "writing report files" in line:
+            proc.send_signal(signal.SIGINT)
+            break
+    out_text, err = proc.communicate(timeout=20)
+    err = "".join(lines) + err
+    if proc.returncode == 0:  # it finished first: then whole
+        assert (out / "compliance.xlsx").is_file()
+        return
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "Exception ignored" not in err
+    assert "interrupted; nothing was written" in err
+    assert not out.exists() or not (out / "compliance.xlsx").exists()
