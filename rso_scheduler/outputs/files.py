@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import hashlib
 import io
 import json
@@ -119,14 +120,13 @@ def check_out_dir(out_dir: Path, files: Iterable[str] = (), folders: Iterable[st
         raise OutPathError(f"--out {out_dir} is a file, not a folder; give a folder to write into")
     try:
         probe = out_dir.resolve(strict=False)
+    except RuntimeError:  # resolve's "Symlink loop"
+        raise OutPathError(_LOOP.format(out_dir=out_dir)) from None
+    try:
         os.stat(out_dir)  # a loop of symbolic links is ELOOP here (resolve may pass it by)
-    except FileNotFoundError:
-        pass
-    except (RuntimeError, OSError) as exc:  # RuntimeError: resolve's "Symlink loop"
-        why = getattr(exc, "strerror", None) or "a loop of symbolic links"
-        raise OutPathError(
-            f"--out {out_dir} cannot be a folder: {why}; give a folder to write into"
-        ) from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OutPathError(_LOOP.format(out_dir=out_dir)) from None
     while not probe.exists():
         probe = probe.parent
     if not probe.is_dir():
@@ -138,6 +138,9 @@ def check_out_dir(out_dir: Path, files: Iterable[str] = (), folders: Iterable[st
             target = out_dir / name
             if _exists(target) and (target.is_symlink() or target.is_dir() != want_dir):
                 raise OutPathError(_in_the_way(target, "a folder" if want_dir else "a file"))
+
+
+_LOOP = "--out {out_dir} cannot be a folder: a loop of symbolic links; give a folder to write into"
 
 
 def _in_the_way(target: Path, writes: str) -> str:
