@@ -394,3 +394,34 @@ def test_a_symlink_loop_as_a_plan_folder_is_exit_2(tiny_dir: Path, tmp_path: Pat
     result = CliRunner().invoke(main, ["check", str(tiny_dir), str(loop)])
     assert result.exit_code == 2, result.output
     assert "loop of symbolic links" in result.output
+
+
+def test_the_lock_file_never_moves_with_a_set(tmp_path: Path) -> None:
+    """A lock file made in the stage (by reading it back) is not swapped over the held one."""
+    out = tmp_path / "out"
+    with lock.exclusive(out):
+        held = os.stat(out / LOCK_NAME)
+        with staged_output(out) as stage:
+            (stage / "roster.csv").write_text("x\n")
+            with lock.shared(stage):  # as read_roster(stage) does when maps are drawn
+                pass
+        assert os.path.samestat(os.stat(out / LOCK_NAME), held)
+        assert LOCK_NAME not in json.loads((out / MANIFEST).read_text())["paths"]
+
+
+def test_finalisers_failing_after_an_interruption_print_nothing() -> None:
+    """Once interrupted, what a half-written workbook's finalisers raise is not printed."""
+    seen: list[Any] = []
+    hook = signals._quiet_unraisable(seen.append)
+
+    class Info:
+        exc_value = ValueError("I/O operation on closed file.")
+
+    try:
+        hook(Info())
+        assert len(seen) == 1  # not interrupted: shown as usual
+        signals._state["pending"] = signal.SIGINT
+        hook(Info())
+        assert len(seen) == 1
+    finally:
+        signals.reset()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import hashlib
 import io
 import json
@@ -119,14 +120,13 @@ def check_out_dir(out_dir: Path, files: Iterable[str] = (), folders: Iterable[st
         raise OutPathError(f"--out {out_dir} is a file, not a folder; give a folder to write into")
     try:
         probe = out_dir.resolve(strict=False)
+    except RuntimeError:  # resolve's "Symlink loop"
+        raise OutPathError(_LOOP.format(out_dir=out_dir)) from None
+    try:
         os.stat(out_dir)  # a loop of symbolic links is ELOOP here (resolve may pass it by)
-    except FileNotFoundError:
-        pass
-    except (RuntimeError, OSError) as exc:  # RuntimeError: resolve's "Symlink loop"
-        why = getattr(exc, "strerror", None) or "a loop of symbolic links"
-        raise OutPathError(
-            f"--out {out_dir} cannot be a folder: {why}; give a folder to write into"
-        ) from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OutPathError(_LOOP.format(out_dir=out_dir)) from None
     while not probe.exists():
         probe = probe.parent
     if not probe.is_dir():
@@ -138,6 +138,9 @@ def check_out_dir(out_dir: Path, files: Iterable[str] = (), folders: Iterable[st
             target = out_dir / name
             if _exists(target) and (target.is_symlink() or target.is_dir() != want_dir):
                 raise OutPathError(_in_the_way(target, "a folder" if want_dir else "a file"))
+
+
+_LOOP = "--out {out_dir} cannot be a folder: a loop of symbolic links; give a folder to write into"
 
 
 def _in_the_way(target: Path, writes: str) -> str:
@@ -551,20 +554,20 @@ def _staged(
     manifest: bool,
     expect: dict[str, str] | None,
 ) -> Iterator[Path]:
-    try:
-        for note in recover(out_dir):
-            log.warning("%s", note)
-        # Stage inside out_dir (the lock made it): same file system, and `--out .` must not
-        # need the parent to be writable.
-        stage = Path(tempfile.mkdtemp(dir=absolute, prefix=_STAGING_PREFIX))
-        os.chmod(stage, DIR_MODE)
-        _write_marker(stage, {"out": str(absolute), "role": "staging"})
-    except OSError as exc:
-        raise OutputError(f"cannot write to {out_dir}: {exc.strerror}") from None
+    stage: Path | None = None
     old: Path | None = None
     swap: _Swap | None = None
     recoverable = False
     try:
+        # A signal waits until the staging folder is made and named (else it would be left).
+        with signals.deferred():
+            for note in recover(out_dir):
+                log.warning("%s", note)
+            # Stage inside out_dir (the lock made it): same file system, and `--out .` must
+            # not need the parent to be writable.
+            stage = Path(tempfile.mkdtemp(dir=absolute, prefix=_STAGING_PREFIX))
+            os.chmod(stage, DIR_MODE)
+            _write_marker(stage, {"out": str(absolute), "role": "staging"})
         yield stage
         changed = _changed_since_read(out_dir, expect or {})
         if changed:
@@ -573,7 +576,10 @@ def _staged(
                 "(another run wrote the folder), so what it made would not match; nothing was "
                 "changed: run it again"
             )
-        produced = sorted(entry.name for entry in stage.iterdir() if entry.name != MARKER)
+        # Never the lock file (a read of the stage made one): moving the one this run holds
+        # out of the folder would let the next writer in beside it.
+        unmoved = (MARKER, lock.LOCK_NAME)
+        produced = sorted(entry.name for entry in stage.iterdir() if entry.name not in unmoved)
         ours = _read_manifest(out_dir) if out_dir.is_dir() else set()
         stale = [
             n
@@ -592,7 +598,7 @@ def _staged(
         for name in stale:
             if (out_dir / name).is_dir() and not (out_dir / name).is_symlink():
                 keep += _user_entries(out_dir / name, None, ours, name)
-        written = (set(_tree(stage)) - {MARKER}) | {MANIFEST}
+        written = (set(_tree(stage)) - set(unmoved)) | {MANIFEST}
         if ours:  # entries of other kinds of run in the same folder stay the tool's
             untouched = set(replaces) | set(produced)
             written |= {p for p in ours if p.split("/")[0] not in untouched}
@@ -634,7 +640,7 @@ def _staged(
             raise OutputError(f"cannot write to {out_dir}: {exc.strerror}") from None
         raise
     finally:
-        if not recoverable:
+        if not recoverable and stage is not None:
             shutil.rmtree(stage, ignore_errors=True)
             if old is not None:
                 shutil.rmtree(old, ignore_errors=True)
