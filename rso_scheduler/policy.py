@@ -140,19 +140,42 @@ CONTINUITY_RANGE = (
 )
 
 
+# `[planner] max_leg_minutes`: 0 (no limit) or a drive from MIN_LEG_LIMIT to MAX_LEG_LIMIT
+MIN_LEG_LIMIT, MAX_LEG_LIMIT = 30, 600
+LEG_LIMIT_RANGE = (
+    f"expected 0 (no limit) or a whole number of minutes from {MIN_LEG_LIMIT} to "
+    f"{MAX_LEG_LIMIT}: the longest drive from an officer's base to a visit (or back) the "
+    "planner uses before it would rather leave the visit later"
+)
+
+
 class PlannerPolicy(BaseModel):
     """Addition to the contract: the force's trade-offs in the optimiser's objective.
 
     `continuity_minutes`: the officer-minutes of driving (summed over the crew's officers) the
     planner will spend to have a person's named offender manager make their visit; 0 ignores
     continuity.
+    `max_leg_minutes`: the longest drive from any officer's base to a visit, or back, that the
+    optimiser plans, however much lateness a longer one would save; only a visit that would
+    otherwise be missed goes to a crew beyond it (and the crew-day and summary.json say so).
+    0: no limit.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     continuity_minutes: int = 30
+    max_leg_minutes: int = 90
 
-    _numbers = field_validator("continuity_minutes", mode="before")(_not_a_boolean)
+    _numbers = field_validator("continuity_minutes", "max_leg_minutes", mode="before")(
+        _not_a_boolean
+    )
+
+    @field_validator("max_leg_minutes")
+    @classmethod
+    def _leg_range(cls, value: int) -> int:
+        if value != 0 and not MIN_LEG_LIMIT <= value <= MAX_LEG_LIMIT:
+            raise ValueError(LEG_LIMIT_RANGE)
+        return value
 
     @field_validator("continuity_minutes")
     @classmethod

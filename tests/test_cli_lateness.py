@@ -229,3 +229,100 @@ def test_crew_reasons_are_one_short_sentence_with_names(tmp_path: Path) -> None:
     page = next(p.read_text() for p in pages if busy["crew_id"] in p.read_text())
     for i in busy["officer_ids"].split(";"):
         assert f"{names[i]} ({i})" in page
+
+
+# Drive limit: P1 (high risk, due 4 January) lives at Banbury; the Reading pair is on duty all
+# month but 146 minutes away, the Banbury pair only from 18 January. Q1 needs Polish, which only
+# a Reading officer speaks.
+FAR_OFFENDERS = """offender_id,risk_level,lat,lon,offender_manager_id,area,status,last_visit_date,registered_on,visit_interval_days,two_officers,window_start,window_end,required_skills
+P1,high,52.0600,-1.3400,,Banbury,active,2026-10-05,2015-03-01,,,,,
+Q1,low,52.0650,-1.3300,,Banbury,active,2026-01-10,2015-03-01,,false,,,polish
+"""
+FAR_OFFICERS = """officer_id,name,base_lat,base_lon,area,working_days,shift_start,shift_end,max_visits_per_day,skills
+A1,PC Reading One,51.4560,-0.9710,Reading,Mon;Tue;Wed;Thu;Fri,08:00,16:00,,polish
+A2,PC Reading Two,51.4560,-0.9710,Reading,Mon;Tue;Wed;Thu;Fri,08:00,16:00,,
+B1,PC Banbury One,52.0620,-1.3380,Banbury,Mon;Tue;Wed;Thu;Fri,08:00,16:00,,
+B2,PC Banbury Two,52.0620,-1.3380,Banbury,Mon;Tue;Wed;Thu;Fri,08:00,16:00,,
+"""
+FAR_ABSENCES = """officer_id,start,end,reason
+B1,2027-01-01,2027-01-17,leave
+B2,2027-01-01,2027-01-17,leave
+"""
+
+
+def far_dir(tmp_path: Path, policy: str = "") -> Path:
+    from tests.conftest import write_data_dir
+
+    files = {"offenders": FAR_OFFENDERS, "officers": FAR_OFFICERS, "absences": FAR_ABSENCES}
+    if policy:
+        files["policy"] = policy
+    return write_data_dir(tmp_path / "far", **files)
+
+
+def plan_far(data: Path, out: Path, *extra: str) -> str:
+    """`rso plan` of January 2027 with the optimiser; the terminal text."""
+    code, text = run(
+        "plan", str(data), "--month", "2027-01", "--out", str(out), "--time-limit", "5",
+        "--quiet", "--today", "2026-11-20", *extra,
+    )  # fmt: skip
+    assert code == 0, text
+    return text
+
+
+def test_drive_limit_waits_for_the_near_crew_and_says_when_it_is_passed(tmp_path: Path) -> None:
+    """With the default 90-minute limit P1 waits for the Banbury pair (late, not missed) rather
+    than a 146-minute drive; Q1, whom only a Reading officer can visit, goes beyond the limit,
+    and crews.csv, the crew-day page, summary.json and the terminal say so."""
+    out = tmp_path / "p"
+    text = plan_far(far_dir(tmp_path), out)
+    visits = {r["offender_id"]: r for r in rows(out / "roster.csv")}
+    assert visits["P1"]["officer_ids"] == "B1;B2" and visits["P1"]["date"] >= "2027-01-18"
+    assert visits["Q1"]["officer_ids"].startswith("A1")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["policy"]["planner"]["max_leg_minutes"] == 90
+    assert summary["solver"]["visits_beyond_max_leg"] == 1
+    (far,) = summary["solver"]["crew_days_beyond_max_leg"]
+    assert far["date"] == visits["Q1"]["date"] and far["longest_drive_min"] > 90
+    assert "drive beyond [planner] max_leg_minutes (90)" in text
+    (crew,) = [
+        c for c in rows(out / "crews.csv") if c["date"] == far["date"] and "A1" in c["crew_id"]
+    ]
+    assert "drives beyond the 90-minute limit" in crew["formed_because"]
+    assert "Q1" in crew["formed_because"] and len(crew["formed_because"]) <= 200
+    page = next(
+        p.read_text()
+        for p in (out / "maps" / far["date"]).glob("*.html")
+        if far["crew_id"] in p.read_text()
+    )
+    assert "drives beyond the 90-minute limit" in page
+
+
+def test_no_drive_limit_sends_the_far_crew_on_time(tmp_path: Path) -> None:
+    """With max_leg_minutes = 0 (no limit) the Reading pair makes P1's visit on time: the
+    limit is what kept it from the 146-minute drive."""
+    out = tmp_path / "p"
+    plan_far(far_dir(tmp_path, "[planner]\nmax_leg_minutes = 0\n"), out, "--no-maps")
+    visits = {r["offender_id"]: r for r in rows(out / "roster.csv")}
+    assert visits["P1"]["officer_ids"].startswith("A") and visits["P1"]["days_late"] == "0"
+    summary = json.loads((out / "summary.json").read_text())
+    assert "visits_beyond_max_leg" not in summary["solver"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("20", "20 is not valid: expected 0 (no limit) or a whole number of minutes from 30"),
+        ("true", "True is not valid: expected a number, not true/false"),
+        ('"far"', "'far' is not valid: input should be a valid integer"),
+    ],
+)
+def test_bad_drive_limit_is_a_located_error(tmp_path: Path, value: str, expected: str) -> None:
+    """A bad [planner] max_leg_minutes: file, line and key, exit 2, nothing written."""
+    data = far_dir(tmp_path, f"# how far is too far\n[planner]\nmax_leg_minutes = {value}\n")
+    out = tmp_path / "p"
+    result = CliRunner().invoke(
+        main, ["plan", str(data), "--month", "2027-01", "--out", str(out), "--no-maps", "-q"]
+    )
+    assert result.exit_code == 2
+    assert f"policy.toml:3 planner.max_leg_minutes: {expected}" in result.output
+    assert "Traceback" not in result.output and not out.exists()

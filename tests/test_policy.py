@@ -41,7 +41,7 @@ def test_continuity_minutes_is_read_and_recorded() -> None:
     assert parse_policy("[planner]\ncontinuity_minutes = 0\n").planner.continuity_minutes == 0
     given = parse_policy("[planner]\ncontinuity_minutes = 1000\n")
     assert given.planner.continuity_minutes == 1000
-    assert given.as_dict()["planner"] == {"continuity_minutes": 1000}
+    assert given.as_dict()["planner"] == {"continuity_minutes": 1000, "max_leg_minutes": 90}
     assert given.digest() != Policy().digest()
 
 
@@ -51,6 +51,24 @@ def test_continuity_minutes_stays_below_a_late_day() -> None:
     from rso_scheduler.solver.assign import W_LATE
 
     assert MAX_CONTINUITY_MIN < W_LATE
+
+
+LEG_RANGE_MSG = (
+    "expected 0 (no limit) or a whole number of minutes from 30 to 600: the longest drive "
+    "from an officer's base to a visit (or back) the planner uses before it would rather leave "
+    "the visit later"
+)
+
+
+def test_max_leg_minutes_is_read_and_recorded() -> None:
+    """`[planner] max_leg_minutes` defaults to 90, takes 0 (no limit), 30 and 600, and is part
+    of the policy hash."""
+    assert Policy().planner.max_leg_minutes == 90
+    for value in (0, 30, 600):
+        given = parse_policy(f"[planner]\nmax_leg_minutes = {value}\n")
+        assert given.planner.max_leg_minutes == value
+        assert given.as_dict()["planner"]["max_leg_minutes"] == value
+        assert given.digest() != Policy().digest()
 
 
 CONTINUITY_RANGE_MSG = (
@@ -173,7 +191,25 @@ def test_digest_changes_with_the_policy() -> None:
         (
             "[planner]\ncontinuity_minutes = 30\ncontinuity = 60\n",
             "policy.toml:3 planner.continuity: unknown key 'continuity' in [planner]; "
-            "expected one of continuity_minutes",
+            "expected one of continuity_minutes, max_leg_minutes",
+        ),
+        (
+            "# how far is too far\n[planner]\nmax_leg_minutes = 20\n",
+            f"policy.toml:3 planner.max_leg_minutes: 20 is not valid: {LEG_RANGE_MSG}",
+        ),
+        (
+            "[planner]\nmax_leg_minutes = 601\n",
+            f"policy.toml:2 planner.max_leg_minutes: 601 is not valid: {LEG_RANGE_MSG}",
+        ),
+        (
+            "[planner]\nmax_leg_minutes = true\n",
+            "policy.toml:2 planner.max_leg_minutes: True is not valid: expected a number, not "
+            "true/false",
+        ),
+        (
+            "[planner]\nmax_leg_minutes = 90.5\n",
+            "policy.toml:2 planner.max_leg_minutes: 90.5 is not valid: input should be a valid "
+            "integer, got a number with a fractional part",
         ),
     ],
     ids=[
@@ -197,6 +233,10 @@ def test_digest_changes_with_the_policy() -> None:
         "continuity-fraction",
         "continuity-bool",
         "unknown-planner-key",
+        "max-leg-below-30",
+        "max-leg-above-600",
+        "max-leg-bool",
+        "max-leg-fraction",
     ],
 )
 def test_policy_errors(text: str, expected: str) -> None:

@@ -112,11 +112,11 @@ def test_far_pair_that_saves_a_miss_is_kept_and_says_why(tmp_path: Path) -> None
         rec.formed_detail
     )
     assert "the only crew on duty that can make E0's 18:00-21:00 visit (" in rec.formed_detail
-    # in one sentence: why it was formed, what makes it far, what it saved, in counts
-    assert f"; kept although officers of Milton Keynes and Reading, bases {km} km apart" in (
+    # in one sentence: why it was formed and, first, that it drives beyond the policy's limit
+    assert "; drives beyond the 90-minute limit (135 minutes, E0): no crew within it" in (
         rec.formed_because
     )
-    assert rec.formed_because.endswith(": the only crew able to make its visit.")
+    assert res.stats["visits_beyond_max_leg"] == 1
     assert len(rec.formed_because) <= 200
     assert_valid(ds, res, tmp_path)
 

@@ -110,6 +110,9 @@ def _route(
     if crew_max_visits(officers, len(order) - 1) is not None:
         return None
     timer = _timer(prob, officers)
+    comp = prob.comp_index[(tuple(o.officer_id for o in officers), None)]
+    if any(prob.leg_over(st.person_of[s.key], comp) is not None for s in order):
+        return None  # a trade never drives beyond `[planner] max_leg_minutes`
     ev = timer.evaluate(order)
     if ev is not None:
         return list(order), ev[0]

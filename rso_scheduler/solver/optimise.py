@@ -56,7 +56,7 @@ from rso_scheduler.solver.problem import (
 from rso_scheduler.solver.routing import Route
 from rso_scheduler.solver.state import State as _State
 from rso_scheduler.solver.unannounced import choose_unannounced
-from rso_scheduler.solver.why import crew_reason, far_because, paired_for, saved_by
+from rso_scheduler.solver.why import crew_reason, far_because, over_limit, paired_for, saved_by
 from rso_scheduler.solver.work import WorkBudget, evals_for
 from rso_scheduler.travel import base, longest_leg_min
 
@@ -205,11 +205,13 @@ def _try_insert(
     max_added: int | None,
     work: WorkBudget,
     n_comps: int = REPAIR_COMPS,
+    beyond_limit: bool = False,
 ) -> bool:
     """Insert one visit of `person` on the least-late, then cheapest, feasible crew-day of the
-    `n_comps` nearest eligible crew compositions."""
+    `n_comps` nearest eligible crew compositions (`beyond_limit`: also those driving over
+    `[planner] max_leg_minutes`)."""
     r = prob.reqs[person]
-    comps = prob.ranked_comps(person, n_comps)
+    comps = prob.ranked_comps(person, n_comps, beyond_limit)
     days = [d for d in range(max(lo, 0), prob.n_days) if r.available_on(prob.day(d))]
     # consider days in order of lateness; stop at the first lateness level with a fit
     k = len(st.person_days(person))
@@ -268,6 +270,7 @@ def _repair_owed(
     order_people: list[int],
     work: WorkBudget,
     n_comps: int = REPAIR_COMPS,
+    beyond_limit: bool = False,
 ) -> int:
     """Insert each person's still-missing owed visits (chains continue), in the given order.
 
@@ -280,7 +283,7 @@ def _repair_owed(
             if nxt is None:
                 break
             due, lo = nxt
-            if not _try_insert(prob, st, p, lo, due, False, None, work, n_comps):
+            if not _try_insert(prob, st, p, lo, due, False, None, work, n_comps, beyond_limit):
                 break
             repaired += 1
     return repaired
@@ -305,7 +308,8 @@ def _make_room(prob: Problem, st: _State, person: int, work: WorkBudget) -> bool
         if r.available_on(prob.day(d)) and not prob.past_deadline(person, k, d)
     ]
     days.sort(key=lambda d: (max(0, d - due), d))
-    comps = prob.ranked_comps(person, len(prob.comps))
+    # a miss costs more than any drive: crews beyond `[planner] max_leg_minutes` too
+    comps = prob.ranked_comps(person, len(prob.comps), beyond_limit=True)
     stop = st.new_stop(person)
     tries = 0
     for d in days:
@@ -543,10 +547,15 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
         notice(_cut_by_clock(what, f"{stats['lns_tries']:,} tries", lns_work))
     repair_work.safety_deadline = _net(deadline, budget)  # a fresh net after the local search
     repaired += _repair_owed(prob, st, order_people, repair_work)
-    # the last resort for an owed visit still missing: any crew that can make it, however far
-    # (a miss costs more than any drive; the crew-day's reason in crews.csv says what it saved)
+    # the last resort for an owed visit still missing: any crew that can make it, however far,
+    # beyond `[planner] max_leg_minutes` too (a miss costs more than any drive; the crew-day's
+    # reason in crews.csv says what it saved, and summary.json which crew-days drive beyond)
     still = [p for p in order_people if _next_owed(prob, st, p) is not None]
-    wide = _repair_owed(prob, st, still, repair_work, n_comps=len(prob.comps)) if still else 0
+    wide = (
+        _repair_owed(prob, st, still, repair_work, len(prob.comps), beyond_limit=True)
+        if still
+        else 0
+    )
     repaired += wide
     stats["repaired_by_far_crews"] = wide
     # and when no crew has room: a visit that can move to another day (later, if need be)
@@ -664,6 +673,23 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
         notice(
             f"{joins_dropped} visit(s) of split crews were left out: the drive between an "
             "officer's two parts of a day did not fit under this travel model"
+        )
+    beyond = beyond_leg_limit(prob, st)
+    if beyond:
+        limit = prob.policy.planner.max_leg_minutes
+        stats["visits_beyond_max_leg"] = sum(len(v) for v in beyond.values())
+        stats["crew_days_beyond_max_leg"] = [
+            {
+                "date": prob.crews[c].day.isoformat(),
+                "crew_id": prob.crews[c].crew_id,
+                "longest_drive_min": max(m for _oid, m, _kept in legs),
+            }
+            for c, legs in sorted(beyond.items(), key=lambda kv: (prob.crews[kv[0]].day, kv[0]))
+        ]
+        notice(
+            f"{stats['visits_beyond_max_leg']} visit(s) on {len(beyond)} crew-day(s) drive "
+            f"beyond [planner] max_leg_minutes ({limit}): no crew within it could take them, "
+            "and a miss costs more than a long drive (crews.csv and the crew-day pages say which)"
         )
     stats["notices"] = notices
     result = _extract(prob, st, options, stats)
@@ -975,6 +1001,21 @@ def _extract(
     )
 
 
+def beyond_leg_limit(prob: Problem, st: _State) -> dict[int, list[tuple[str, int, bool]]]:
+    """Crew-days with visits over `[planner] max_leg_minutes` from an officer's base: crew
+    index -> (offender id, longest drive, kept from the issued roster) of each such visit."""
+    out: dict[int, list[tuple[str, int, bool]]] = {}
+    for c, order in st.stops.items():
+        comp = prob.comp_of(prob.crews[c])
+        for s in order:
+            p = st.person_of[s.key]
+            minutes = prob.leg_over(p, comp)
+            if minutes is not None:
+                kept = not st.movable(s.key)
+                out.setdefault(c, []).append((prob.reqs[p].offender_id, minutes, kept))
+    return out
+
+
 def _crew_records(
     prob: Problem, st: _State, visit_id: dict[int, str], visits: dict[str, PlannedVisit]
 ) -> list[CrewDayRecord]:
@@ -989,6 +1030,7 @@ def _crew_records(
             return f"{v.days_late} day{'s' if v.days_late > 1 else ''} late, due {v.due_date}"
         return f"on time, due {v.due_date}"
 
+    beyond = beyond_leg_limit(prob, st)
     planned_on: dict[str, list[date]] = defaultdict(list)
     for v in visits.values():
         planned_on[v.offender_id].append(v.date)
@@ -1001,7 +1043,8 @@ def _crew_records(
         paired = paired_for(c, here, planned_on, len(order))
         far = far_because(c, longest)
         saved = saved_by(prob, st.stops, st.person_of, c, lateness) if far else None
-        short, detail = crew_reason(c, paired, far, saved)
+        over = over_limit(beyond.get(c.index, []), prob.policy.planner.max_leg_minutes)
+        short, detail = crew_reason(c, paired, far, saved, over)
         out.append(
             CrewDayRecord(
                 c.day,

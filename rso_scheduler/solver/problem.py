@@ -68,11 +68,14 @@ class Problem:
     crews_by_day: list[dict[int, CrewDay]] = field(default_factory=list)  # day -> comp -> crew
     approx_min: np.ndarray | None = None  # person x comp: max over officers of one-way minutes
     ranked_cache: dict[int, list[int]] = field(default_factory=dict)
+    # the same beyond `[planner] max_leg_minutes` too (the last resort before a miss)
+    ranked_beyond_cache: dict[int, list[int]] = field(default_factory=dict)
     duty_days: frozenset[date] = frozenset()  # days some officer is on duty (some crew exists)
     person_index: dict[str, int] = field(default_factory=dict)  # offender_id -> index in reqs
     # officers in two parts of a day (split crews): (officer, day index) -> their crew indices
     split_crews: dict[tuple[str, int], tuple[int, ...]] = field(default_factory=dict)
     _elig: dict[tuple[int, int], tuple[int, int] | None] = field(default_factory=dict)
+    _leg: dict[tuple[int, int], int | None] = field(default_factory=dict)
     keep_count: bool = False  # charge keep-count deadlines (a month of a long plan, not the first)
     _deadline: dict[int, int | None] = field(default_factory=dict)
 
@@ -150,10 +153,33 @@ class Problem:
 
     # -- eligibility -------------------------------------------------------------------------
 
-    def static_eligibility(self, person: int, comp: int) -> tuple[int, int] | None:
+    def static_eligibility(
+        self, person: int, comp: int, beyond_limit: bool = False
+    ) -> tuple[int, int] | None:
         """(area mismatches, one-way travel summed over officers) if the crew may ever make the
         visit (`crew_ineligible`: size, skills, strict area, window inside shifts with exact
-        travel), else None."""
+        travel) within the policy's longest drive (`leg_over`; `beyond_limit`: however far),
+        else None."""
+        out = self._eligibility(person, comp)
+        if out is None or beyond_limit or self.leg_over(person, comp) is None:
+            return out
+        return None
+
+    def leg_over(self, person: int, comp: int) -> int | None:
+        """The crew's longest drive between an officer's base and the person's home (either
+        way) if it is over `[planner] max_leg_minutes`, else None (also with no limit)."""
+        limit = self.policy.planner.max_leg_minutes
+        if not limit:
+            return None
+        key = (person, comp)
+        if key not in self._leg:
+            timer = self.timers[comp]
+            stop = self.stop(person, -1)
+            longest = max(max(timer.out_legs(stop)), max(timer.back_legs(stop)))
+            self._leg[key] = longest if longest > limit else None
+        return self._leg[key]
+
+    def _eligibility(self, person: int, comp: int) -> tuple[int, int] | None:
         key = (person, comp)
         if key in self._elig:
             return self._elig[key]
@@ -175,10 +201,12 @@ class Problem:
             r, lambda: timer.evaluate([self.stop(person, -1)])
         )
 
-    def ranked_comps(self, person: int, limit: int) -> list[int]:
+    def ranked_comps(self, person: int, limit: int, beyond_limit: bool = False) -> list[int]:
         """Up to `limit` eligible crew compositions for a person, best first, plus any crew
-        holding the person's named offender manager (continuity)."""
-        cached = self.ranked_cache.get(person)
+        holding the person's named offender manager (continuity); `beyond_limit`: crews whose
+        drive is over `[planner] max_leg_minutes` too (the last resort before a miss)."""
+        cache = self.ranked_beyond_cache if beyond_limit else self.ranked_cache
+        cached = cache.get(person)
         if cached is not None and len(cached) >= limit:
             return cached[:limit] + [c for c in cached[limit:] if self._has_manager(person, c)]
         assert self.approx_min is not None
@@ -195,7 +223,7 @@ class Problem:
         picked: list[tuple[tuple[int, int], int]] = []
         manager: list[tuple[tuple[int, int], int]] = []
         for c in order.tolist():
-            e = self.static_eligibility(person, c)
+            e = self.static_eligibility(person, c, beyond_limit)
             if e is None:
                 continue
             if len(picked) < limit:
@@ -207,7 +235,7 @@ class Problem:
         picked.sort()
         result = [c for _, c in picked]
         full = result + [c for _, c in manager]
-        self.ranked_cache[person] = full
+        cache[person] = full
         return full
 
     def continuity_cost(self, person: int, crew_idx: int) -> int:

@@ -229,22 +229,47 @@ def paired_for(
     return detail, f", but {them} went {went}; {kept}"
 
 
+def over_limit(legs: list[tuple[str, int, bool]], limit: int) -> str:
+    """What a crew-day's drives beyond `[planner] max_leg_minutes` are for ("" for none):
+    (offender id, longest drive, kept from the issued roster) per visit."""
+    if not legs:
+        return ""
+    longest = max(m for _oid, m, _kept in legs)
+    whose = ", ".join(sorted({oid for oid, _m, _kept in legs}))
+    why = (
+        "kept from the issued roster"
+        if all(kept for _oid, _m, kept in legs)
+        else "no crew within it could take the visit, and a miss costs more"
+    )
+    return f"drives beyond the {limit}-minute limit ({longest} minutes, {whose}): {why}"
+
+
 def crew_reason(
-    crew: CrewDay, paired: tuple[str, str], far: list[str], saved: Saved | None
+    crew: CrewDay,
+    paired: tuple[str, str],
+    far: list[str],
+    saved: Saved | None,
+    over: str = "",
 ) -> tuple[str, str]:
     """(formed_because, formed_detail) of a crew-day: one sentence of at most
     `MAX_REASON_CHARS` (why it was formed in a few words, what became of the visits it was
     paired for, and for a far crew-day with visits what makes it far and what it saved, in
-    counts) and the whole chain in full (every trade, every visit named; "" when it says no
+    counts; `over`: its drives beyond `[planner] max_leg_minutes`, first) and the whole chain in full (every trade, every visit named; "" when it says no
     more than the sentence)."""
     detail = crew.formed_because + paired[0]
     if far and saved is not None:
         detail = f"{detail}. Kept although {', '.join(far)}: {saved.text()}"
+    if over:
+        detail = f"{detail}. It {over}"
     head = crew.formed_short or crew.formed_because
     head = head[:1].upper() + head[1:]
     if saved is None or not saved.visits:
         far = []
     tries = []
+    if over:  # the limit comes first: a supervisor must see it
+        for far_words, note in ((far, paired[1]), ([], paired[1]), ([], "")):
+            also = f", {', '.join(far_words)}" if far_words else ""
+            tries.append(f"{head}{note}; {over}{also}.")
     for far_words, note in ((far, paired[1]), (far[:1], paired[1]), (far[:1], "")):
         kept = (
             f"; kept although {', '.join(far_words)}: {saved.short()}"
