@@ -69,8 +69,9 @@ def _lower_bound_late(dataset: Any) -> int:
     shifts and areas can hold the visit, skills held), so no planner can do better; visits that
     cannot be made at all count from their due date to the plan end.
     """
-    from rso_scheduler.calendar import absences_by_officer, bank_holidays, days, officer_works
+    from rso_scheduler.calendar import absences_by_officer, bank_holidays, days
     from rso_scheduler.demand import requirements
+    from rso_scheduler.duty import officer_works
     from rso_scheduler.scenarios import first_possible_day
 
     by_officer = absences_by_officer(dataset.absences)
@@ -110,7 +111,8 @@ def _metrics(dataset: Any, res: Any, tmp: Path, name: str) -> dict[str, Any]:
             load[oid] += 1
     loads = sorted(load.values())
     # visits per available officer-day: an officer with half the days should have half the load
-    from rso_scheduler.calendar import absences_by_officer, bank_holidays, days, officer_works
+    from rso_scheduler.calendar import absences_by_officer, bank_holidays, days
+    from rso_scheduler.duty import officer_works
 
     by_officer = absences_by_officer(dataset.absences)
     hols = bank_holidays(START, END)
@@ -310,7 +312,8 @@ def _evening_missed_with_room(room: _Room, res: Any) -> int:
 def _shape(dataset: Any, res: Any) -> dict[str, Any]:
     """Idle officer-days, the longest single drive, cross-area pairs, evening visits missed,
     long legs, far pairs and far visits."""
-    from rso_scheduler.calendar import absences_by_officer, bank_holidays, days, officer_works
+    from rso_scheduler.calendar import absences_by_officer, bank_holidays, days
+    from rso_scheduler.duty import officer_works
     from rso_scheduler.travel import base, haversine_km, home, travel_for
 
     travel = travel_for(None, dataset.policy)

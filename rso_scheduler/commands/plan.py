@@ -57,6 +57,7 @@ the month after --today.
 PLAN_FILES = [
     "roster.csv",
     "unscheduled.csv",
+    "breaks.csv",
     "summary.json",
     "run.json",
     "crews.csv",

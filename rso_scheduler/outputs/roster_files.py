@@ -12,6 +12,8 @@ so owner-only and formula-neutral; day sheets timed by the run's travel model):
   late; blank when on time), and `pinned` (written `no` by `rso plan`; a supervisor sets `yes`
   on a visit `rso replan` must keep as it is; read as a contract boolean, blank or absent = no).
 - `unscheduled.csv`: offender_id, risk_level, due_date, reason.
+- `breaks.csv`: officer_id, date, start, end: each officer's refreshment break on a day with a
+  visit (none with `[shifts] refreshment = "none"`).
 - `summary.json`: counts, travel, policy and its hash, input file hashes, breakdowns by risk.
 - `day_sheets/<officer>.csv` and `day_sheets/index.csv`: each officer's visits, day by day.
 - `run.json`: the run record (versions, command line, data folder, seed, time limit...).
@@ -66,6 +68,7 @@ ROSTER_EXTRA_COLUMNS = (
     "pinned",
 )
 UNSCHEDULED_COLUMNS = ("offender_id", "risk_level", "due_date", "reason")
+BREAK_COLUMNS = ("officer_id", "date", "start", "end")
 DAY_SHEET_COLUMNS = (
     "date",
     "order",
@@ -132,6 +135,17 @@ class UnscheduledRow:
 
 
 @dataclass(frozen=True)
+class BreakRow:
+    """One row of breaks.csv: an officer's refreshment break."""
+
+    line: int
+    officer_id: str
+    date: date
+    start_min: int
+    end_min: int
+
+
+@dataclass(frozen=True)
 class CrewRow:
     """One row of crews.csv: a crew-day and why it was formed (what the maps show)."""
 
@@ -154,6 +168,7 @@ class RosterFiles:
     unscheduled: list[UnscheduledRow]
     summary: dict[str, Any] = field(default_factory=dict)
     run: dict[str, Any] = field(default_factory=dict)
+    breaks: list[BreakRow] | None = None  # None: the folder has no breaks.csv
 
 
 T = TypeVar("T")
@@ -353,6 +368,30 @@ def parse_unscheduled(text: str, file: str = "unscheduled.csv") -> list[Unschedu
     return out
 
 
+def parse_breaks(text: str, file: str = "breaks.csv") -> list[BreakRow]:
+    """breaks.csv text -> rows; raises InputError listing every problem."""
+    from rso_scheduler.ingest import to_id
+
+    problems: list[Problem] = []
+    out: list[BreakRow] = []
+    for line, row in _rows(text, file, BREAK_COLUMNS, BREAK_COLUMNS, problems):
+        oid = _cell(row, "officer_id", lambda c: to_id(_text(c)), file, line, problems)
+        day = _cell(row, "date", _parse_date, file, line, problems)
+        start = _cell(row, "start", _parse_time, file, line, problems)
+        end = _cell(row, "end", _parse_time, file, line, problems)
+        if oid is None or day is None or start is None or end is None:
+            continue
+        if not oid:
+            problems.append(Problem(file, line, "officer_id", "is empty; expected an identifier"))
+        elif end <= start:
+            problems.append(Problem(file, line, "end", "is not after start"))
+        else:
+            out.append(BreakRow(line, oid, day, start, end))
+    if problems:
+        raise InputError(problems)
+    return out
+
+
 def parse_crews(text: str, file: str = "crews.csv") -> list[CrewRow]:
     """crews.csv text -> rows (date, crew and reason; the figures are for people, not read
     back); raises InputError listing every problem."""
@@ -517,6 +556,12 @@ def read_roster(out_dir: Path) -> RosterFiles:
         unscheduled = parse_unscheduled(_read_text(out_dir / "unscheduled.csv"))
     except InputError as exc:
         problems += exc.problems
+    breaks: list[BreakRow] | None = None
+    if (out_dir / "breaks.csv").is_file():
+        try:
+            breaks = parse_breaks(_read_text(out_dir / "breaks.csv"))
+        except InputError as exc:
+            problems += exc.problems
     summary = _read_json(out_dir / "summary.json")
     run = _read_json(out_dir / "run.json")
     period: list[date] = []
@@ -540,6 +585,7 @@ def read_roster(out_dir: Path) -> RosterFiles:
         unscheduled=unscheduled,
         summary=summary,
         run=run,
+        breaks=breaks,
     )
 
 
@@ -800,6 +846,14 @@ def write_plan(
             for u in result.unscheduled
         ],
     )
+    write_csv(
+        stage / "breaks.csv",
+        BREAK_COLUMNS,
+        [
+            [b.officer_id, b.date.isoformat(), hhmm(b.start_min), hhmm(b.end_min)]
+            for b in result.breaks
+        ],
+    )
     summary = {**_summary(dataset, result, travel), **(summary_extra or {})}
     write_json(stage / "summary.json", summary)
     _write_day_sheets(stage, dataset, result, travel)
@@ -828,6 +882,8 @@ def write_plan(
 
 
 __all__ = [
+    "BREAK_COLUMNS",
+    "BreakRow",
     "CREW_COLUMNS",
     "CrewRow",
     "parse_crews",
@@ -837,6 +893,7 @@ __all__ = [
     "RosterFiles",
     "RosterRow",
     "UnscheduledRow",
+    "parse_breaks",
     "parse_roster",
     "parse_unscheduled",
     "read_roster",

@@ -11,7 +11,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from typing import Literal
 
+from rso_scheduler import rules
 from rso_scheduler.calendar import bank_holidays
 from rso_scheduler.demand import Requirement, capped, requirements
 from rso_scheduler.errors import PlanError
@@ -802,6 +804,32 @@ def check_split_joins(prob: Problem, st: _State) -> int:
     return dropped
 
 
+def _break_in_gap(
+    prob: Problem,
+    officer: Officer,
+    brk_a: tuple[int | None, int | None],
+    brk_b: tuple[int | None, int | None],
+    end_a: int,
+    start_b: int,
+    join_min: int,
+) -> tuple[int, int] | None | Literal[False]:
+    """A split officer's break when the two parts are joined by a straight drive: None if it
+    lies inside a part (unchanged), the new (start, end) in the gap after the drive, or False
+    if it does not fit there (the parts then keep their trips via base)."""
+    in_gap = (brk_a[0] is not None and brk_a[0] >= end_a) or (
+        brk_b[1] is not None and brk_b[1] <= start_b
+    )
+    if not in_gap:
+        return None
+    need = rules.refreshment_break(officer, prob.policy.shifts)
+    if need is None:
+        return None
+    b = max(end_a + join_min, need.earliest_min)
+    if b + need.minutes > min(need.latest_min, start_b):
+        return False
+    return b, b + need.minutes
+
+
 def _join_split_legs(
     prob: Problem,
     st: _State,
@@ -821,13 +849,22 @@ def _join_split_legs(
         leg_b = next(g for g in rb.legs if g.officer_id == oid)
         join_min = prob.cache.minutes(last.place, first.place)
         join_km = prob.cache.km(last.place, first.place)
-        arrive = ra.starts_min[-1] + last.duration_min + join_min
+        end_a = ra.starts_min[-1] + last.duration_min
+        arrive = end_a + join_min
+        brk_a = (leg_a.break_start_min, leg_a.break_end_min)
+        brk_b = (leg_b.break_start_min, leg_b.break_end_min)
+        gap = _break_in_gap(prob, o, brk_a, brk_b, end_a, rb.starts_min[0], join_min)
+        if gap is False:
+            continue  # the break needs the trip via base: the parts stay apart
+        if gap is not None:  # the break moves into the drive's gap, on arrival
+            brk_a, brk_b = (None, None), (gap[0], gap[1])
         new_legs[a, oid] = OfficerLeg(
             oid,
             leg_a.depart_min,
             arrive,
             leg_a.travel_min - prob.cache.minutes(last.place, home) + join_min,
             round(leg_a.travel_km - prob.cache.km(last.place, home) + join_km, 3),
+            *brk_a,
         )
         new_legs[b, oid] = OfficerLeg(
             oid,
@@ -835,6 +872,7 @@ def _join_split_legs(
             leg_b.return_min,
             leg_b.travel_min - prob.cache.minutes(home, first.place),
             round(leg_b.travel_km - prob.cache.km(home, first.place), 3),
+            *brk_b,
         )
     if not new_legs:
         return routes_raw
@@ -875,7 +913,15 @@ def _extract(
             )
         made[crew_idx] = route
         legs = tuple(
-            OfficerLeg(g.officer_id, g.depart_min, g.return_min, g.travel_min, g.travel_km)
+            OfficerLeg(
+                g.officer_id,
+                g.depart_min,
+                g.return_min,
+                g.travel_min,
+                g.travel_km,
+                g.break_start_min,
+                g.break_end_min,
+            )
             for g in route.legs
         )
         routes_raw.append((crew.day, crew.crew_id, crew_idx, [s.key for s in order], legs))
