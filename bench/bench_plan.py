@@ -9,6 +9,10 @@ docs/BENCHMARKS.md with the table, the machine and the date.
     .venv/bin/python bench/bench_plan.py                 # team and force sizes
     .venv/bin/python bench/bench_plan.py --sizes all --write
     .venv/bin/python bench/bench_plan.py --sizes team --time-limit 20
+    .venv/bin/python bench/bench_plan.py --sizes force --no-cut --refreshment none
+
+`--refreshment` sets policy.toml's `[shifts] refreshment` for every instance ("police", the
+default, "none", or whole minutes): the capacity a refreshment break costs is the difference.
 
 Targets (issue #11): no violations; never more risk-weighted missed than greedy; risk-weighted
 late days above the lower bound by at most 30% of the greedy's excess; travel at most 60% of
@@ -376,7 +380,13 @@ def _shape(dataset: Any, res: Any) -> dict[str, Any]:
 
 
 def run_instance(
-    name: str, cut: float, time_limit: float | None, load_check: bool, queue: Any, seed: int = SEED
+    name: str,
+    cut: float,
+    time_limit: float | None,
+    load_check: bool,
+    queue: Any,
+    seed: int = SEED,
+    refreshment: str = "police",
 ) -> None:
     """Child process: generate, plan with both planners, measure, put a row dict on `queue`."""
     from rso_scheduler.ingest import load_dataset
@@ -390,6 +400,12 @@ def run_instance(
         tmp = Path(d)
         write_dataset(tmp / "data", generate(n_people, n_officers, seed, START))
         ds = load_dataset(tmp / "data", today=START - timedelta(days=1))
+        if refreshment != "police":
+            from rso_scheduler.policy import apply_overrides
+
+            value: str | int = int(refreshment) if refreshment.isdigit() else refreshment
+            policy = apply_overrides(ds.policy, {"shifts.refreshment": value})
+            ds = ds.model_copy(update={"policy": policy})
         if name == "evening":
             ds = evening_heavy(ds)
         if cut:
@@ -424,7 +440,17 @@ def run_instance(
                 m["hash_loaded"] = _roster_hash(ds, again, tmp, planner + "-2")
                 m["net_fired"] = bool(again.stats.get("wall_clock_net_fired"))
             rows[planner] = m
-        queue.put({"name": name, "cut": cut, "limit": limit, "lb": lb, "rows": rows, "seed": seed})
+        queue.put(
+            {
+                "name": name,
+                "cut": cut,
+                "limit": limit,
+                "lb": lb,
+                "rows": rows,
+                "seed": seed,
+                "refreshment": refreshment,
+            }
+        )
 
 
 def _targets(r: dict[str, Any]) -> dict[str, bool]:
@@ -450,6 +476,7 @@ def _instance(r: dict[str, Any]) -> str:
         f"{r['name']} {n_people:,}/{n_officers}"
         + (f" {r['cut']:.0%} days" if r["cut"] else "")
         + (f" seed {seed}" if seed != SEED else "")
+        + (f" breaks {r['refreshment']}" if r.get("refreshment", "police") != "police" else "")
     )
 
 
@@ -582,6 +609,11 @@ def main() -> None:
         action="store_true",
         help="skip the second optimiser run with both cores busy (roster hash under load)",
     )
+    ap.add_argument(
+        "--refreshment",
+        default="police",
+        help='[shifts] refreshment of every instance: "police" (default), "none" or minutes',
+    )
     args = ap.parse_args()
     names = list(SIZES) if args.sizes == "all" else [s.strip() for s in args.sizes.split(",")]
     ctx = mp.get_context("spawn")
@@ -592,7 +624,15 @@ def main() -> None:
             q = ctx.Queue()
             p = ctx.Process(
                 target=run_instance,
-                args=(name, cut, args.time_limit, not args.no_load_check, q, args.seed),
+                args=(
+                    name,
+                    cut,
+                    args.time_limit,
+                    not args.no_load_check,
+                    q,
+                    args.seed,
+                    args.refreshment,
+                ),
             )
             p.start()
             r = q.get()

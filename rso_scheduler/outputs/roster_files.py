@@ -696,18 +696,27 @@ def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult, travel:
     officers = dataset.officer_by_id()
     index: list[list[Any]] = []
     used: set[str] = set()
+    breaks = {(b.officer_id, b.date): b for b in result.breaks}
     for oid, days in sorted(_officer_days(result).items()):
         o = officers.get(oid)
         rows: list[list[Any]] = []
         total = 0
+        n_visits = 0
         for day, visits in sorted(days.items()):
+            n_visits += len(visits)
+            b = breaks.get((oid, day))
+            if b is not None:  # a row of its own, in time order among the visits
+                before = sum(1 for v in visits if v.start_min < b.start_min)
+                brow = [day.isoformat(), "", hhmm(b.start_min), hhmm(b.end_min)]
+                brow += ["", "", "", "", "refreshment break"]
+            day_rows: list[list[Any]] = []
             pos = base(o) if o else None
             for k, v in enumerate(visits, start=1):
                 p = people.get(v.offender_id)
                 here = home(p) if p else None
                 t = travel.minutes(pos, here) if pos and here else ""
                 total += t if isinstance(t, int) else 0
-                rows.append(
+                day_rows.append(
                     [
                         day.isoformat(),
                         k,
@@ -723,9 +732,12 @@ def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult, travel:
                 pos = here
             if o and pos:
                 total += travel.minutes(pos, base(o))
+            if b is not None:
+                day_rows.insert(before, brow)
+            rows += day_rows
         name = safe_file_name(oid, used, ".csv", reserved=("index.csv",))
         write_csv(stage / "day_sheets" / name, DAY_SHEET_COLUMNS, rows)
-        index.append([oid, o.display_name if o else "", name, len(days), len(rows), total])
+        index.append([oid, o.display_name if o else "", name, len(days), n_visits, total])
     write_csv(stage / "day_sheets" / "index.csv", INDEX_COLUMNS, index)
 
 
