@@ -262,6 +262,20 @@ def _handout_html(
     return page(f"Visit roster {name}", "".join(parts))
 
 
+def _confirmed(uid: str, seq: int, now: datetime, day: date, start: int, end: int) -> Event:
+    """A confirmed, busy, confidential event of the calendar from `start` to `end` on `day`."""
+    ev = Event()
+    ev.add("uid", uid)
+    ev.add("dtstamp", now)
+    ev.add("sequence", seq)
+    ev.add("dtstart", _local(day, start))
+    ev.add("dtend", _local(day, end))
+    ev.add("status", "CONFIRMED")
+    ev.add("transp", "OPAQUE")
+    ev.add("class", "CONFIDENTIAL")
+    return ev
+
+
 def _event(
     v: PlannedVisit,
     oid: str,
@@ -271,19 +285,11 @@ def _event(
     note: str,
     now: datetime,
 ) -> Event:
-    ev = Event()
-    ev.add("uid", uid)
-    ev.add("dtstamp", now)
-    ev.add("sequence", seq)
-    ev.add("dtstart", _local(v.date, v.start_min))
-    ev.add("dtend", _local(v.date, v.end_min))
+    ev = _confirmed(uid, seq, now, v.date, v.start_min, v.end_min)
     ev.add("summary", f"RSO visit {v.offender_id} ({v.risk_level.label})")
     partner = _partners(v, oid, names) or "none (single-officer visit)"
     text = f"Person {v.offender_id}; risk {v.risk_level.label}; {v.kind.value}; partner {partner}"
     ev.add("description", text + (f". {note}" if note else ""))
-    ev.add("status", "CONFIRMED")
-    ev.add("transp", "OPAQUE")
-    ev.add("class", "CONFIDENTIAL")
     return ev
 
 
@@ -294,16 +300,8 @@ def break_uid(plan_id: str, officer_id: str, day: date) -> str:
 
 
 def _break_event(b: Break, uid: str, seq: int, now: datetime) -> Event:
-    ev = Event()
-    ev.add("uid", uid)
-    ev.add("dtstamp", now)
-    ev.add("sequence", seq)
-    ev.add("dtstart", _local(b.date, b.start_min))
-    ev.add("dtend", _local(b.date, b.end_min))
+    ev = _confirmed(uid, seq, now, b.date, b.start_min, b.end_min)
     ev.add("summary", "Refreshment break")
-    ev.add("status", "CONFIRMED")
-    ev.add("transp", "OPAQUE")
-    ev.add("class", "CONFIDENTIAL")
     return ev
 
 
