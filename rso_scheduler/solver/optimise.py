@@ -882,6 +882,47 @@ def _join_split_legs(
     ]
 
 
+def _split_breaks_at_base(
+    prob: Problem, routes_raw: list[tuple[date, str, int, list[int], tuple[OfficerLeg, ...]]]
+) -> list[tuple[date, str, int, list[int], tuple[OfficerLeg, ...]]]:
+    """An officer in a crew for a part of the day whose break belongs to another part (one
+    without visits, or without a crew) takes it at base then: the first free stretch of the
+    window outside their legs (`routing._in_part` gives each part its share of the window)."""
+    legs_of: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
+    has_break: set[tuple[str, int]] = set()
+    for _day, _cid, ci, _keys, legs in routes_raw:
+        for k, g in enumerate(legs):
+            key = (g.officer_id, prob.crews[ci].day_index)
+            legs_of[key].append((ci, k))
+            if g.break_start_min is not None:
+                has_break.add(key)
+    fixes: dict[tuple[int, int], OfficerLeg] = {}
+    for key in sorted(legs_of):
+        if key in has_break or all(prob.crews[ci].part is None for ci, _k in legs_of[key]):
+            continue
+        need = rules.refreshment_break(prob.officers[key[0]], prob.policy.shifts)
+        if need is None:
+            continue
+        raw = {ci: legs for _d, _c, ci, _k, legs in routes_raw}
+        busy = sorted((raw[ci][k].depart_min, raw[ci][k].return_min) for ci, k in legs_of[key])
+        for b in [need.earliest_min, *(r for _d, r in busy)]:
+            b = max(b, need.earliest_min)
+            if b + need.minutes <= need.latest_min and all(
+                b + need.minutes <= d or r <= b for d, r in busy
+            ):
+                ci, k = legs_of[key][0]
+                fixes[ci, k] = replace(
+                    raw[ci][k], break_start_min=b, break_end_min=b + need.minutes
+                )
+                break
+    if not fixes:
+        return routes_raw
+    return [
+        (day, cid, ci, keys, tuple(fixes.get((ci, k), g) for k, g in enumerate(legs)))
+        for day, cid, ci, keys, legs in routes_raw
+    ]
+
+
 def _extract(
     prob: Problem,
     st: _State,
@@ -926,6 +967,7 @@ def _extract(
         )
         routes_raw.append((crew.day, crew.crew_id, crew_idx, [s.key for s in order], legs))
     routes_raw = _join_split_legs(prob, st, made, routes_raw)
+    routes_raw = _split_breaks_at_base(prob, routes_raw)
     rows.sort(key=lambda r: (r[0], r[1], r[2], prob.reqs[r[4]].offender_id))
     visit_id = {row[5]: f"V{i + 1:05d}" for i, row in enumerate(rows)}
     # dues follow the planned dates: the first owed visit satisfies the first due date, each
