@@ -9,6 +9,10 @@ docs/BENCHMARKS.md with the table, the machine and the date.
     .venv/bin/python bench/bench_plan.py                 # team and force sizes
     .venv/bin/python bench/bench_plan.py --sizes all --write
     .venv/bin/python bench/bench_plan.py --sizes team --time-limit 20
+    .venv/bin/python bench/bench_plan.py --sizes force --no-cut --refreshment none
+
+`--refreshment` sets policy.toml's `[shifts] refreshment` for every instance ("police", the
+default, "none", or whole minutes): the capacity a refreshment break costs is the difference.
 
 Targets (issue #11): no violations; never more risk-weighted missed than greedy; risk-weighted
 late days above the lower bound by at most 30% of the greedy's excess; travel at most 60% of
@@ -69,8 +73,9 @@ def _lower_bound_late(dataset: Any) -> int:
     shifts and areas can hold the visit, skills held), so no planner can do better; visits that
     cannot be made at all count from their due date to the plan end.
     """
-    from rso_scheduler.calendar import absences_by_officer, bank_holidays, days, officer_works
+    from rso_scheduler.calendar import absences_by_officer, bank_holidays, days
     from rso_scheduler.demand import requirements
+    from rso_scheduler.duty import officer_works
     from rso_scheduler.scenarios import first_possible_day
 
     by_officer = absences_by_officer(dataset.absences)
@@ -110,7 +115,8 @@ def _metrics(dataset: Any, res: Any, tmp: Path, name: str) -> dict[str, Any]:
             load[oid] += 1
     loads = sorted(load.values())
     # visits per available officer-day: an officer with half the days should have half the load
-    from rso_scheduler.calendar import absences_by_officer, bank_holidays, days, officer_works
+    from rso_scheduler.calendar import absences_by_officer, bank_holidays, days
+    from rso_scheduler.duty import officer_works
 
     by_officer = absences_by_officer(dataset.absences)
     hols = bank_holidays(START, END)
@@ -310,7 +316,8 @@ def _evening_missed_with_room(room: _Room, res: Any) -> int:
 def _shape(dataset: Any, res: Any) -> dict[str, Any]:
     """Idle officer-days, the longest single drive, cross-area pairs, evening visits missed,
     long legs, far pairs and far visits."""
-    from rso_scheduler.calendar import absences_by_officer, bank_holidays, days, officer_works
+    from rso_scheduler.calendar import absences_by_officer, bank_holidays, days
+    from rso_scheduler.duty import officer_works
     from rso_scheduler.geo import haversine_km
     from rso_scheduler.travel import base, home, travel_for
 
@@ -374,7 +381,13 @@ def _shape(dataset: Any, res: Any) -> dict[str, Any]:
 
 
 def run_instance(
-    name: str, cut: float, time_limit: float | None, load_check: bool, queue: Any, seed: int = SEED
+    name: str,
+    cut: float,
+    time_limit: float | None,
+    load_check: bool,
+    queue: Any,
+    seed: int = SEED,
+    refreshment: str = "police",
 ) -> None:
     """Child process: generate, plan with both planners, measure, put a row dict on `queue`."""
     from rso_scheduler.ingest import load_dataset
@@ -388,6 +401,12 @@ def run_instance(
         tmp = Path(d)
         write_dataset(tmp / "data", generate(n_people, n_officers, seed, START))
         ds = load_dataset(tmp / "data", today=START - timedelta(days=1))
+        if refreshment != "police":
+            from rso_scheduler.policy import apply_overrides
+
+            value: str | int = int(refreshment) if refreshment.isdigit() else refreshment
+            policy = apply_overrides(ds.policy, {"shifts.refreshment": value})
+            ds = ds.model_copy(update={"policy": policy})
         if name == "evening":
             ds = evening_heavy(ds)
         if cut:
@@ -422,7 +441,17 @@ def run_instance(
                 m["hash_loaded"] = _roster_hash(ds, again, tmp, planner + "-2")
                 m["net_fired"] = bool(again.stats.get("wall_clock_net_fired"))
             rows[planner] = m
-        queue.put({"name": name, "cut": cut, "limit": limit, "lb": lb, "rows": rows, "seed": seed})
+        queue.put(
+            {
+                "name": name,
+                "cut": cut,
+                "limit": limit,
+                "lb": lb,
+                "rows": rows,
+                "seed": seed,
+                "refreshment": refreshment,
+            }
+        )
 
 
 def _targets(r: dict[str, Any]) -> dict[str, bool]:
@@ -448,6 +477,7 @@ def _instance(r: dict[str, Any]) -> str:
         f"{r['name']} {n_people:,}/{n_officers}"
         + (f" {r['cut']:.0%} days" if r["cut"] else "")
         + (f" seed {seed}" if seed != SEED else "")
+        + (f" breaks {r['refreshment']}" if r.get("refreshment", "police") != "police" else "")
     )
 
 
@@ -580,6 +610,11 @@ def main() -> None:
         action="store_true",
         help="skip the second optimiser run with both cores busy (roster hash under load)",
     )
+    ap.add_argument(
+        "--refreshment",
+        default="police",
+        help='[shifts] refreshment of every instance: "police" (default), "none" or minutes',
+    )
     args = ap.parse_args()
     names = list(SIZES) if args.sizes == "all" else [s.strip() for s in args.sizes.split(",")]
     ctx = mp.get_context("spawn")
@@ -590,7 +625,15 @@ def main() -> None:
             q = ctx.Queue()
             p = ctx.Process(
                 target=run_instance,
-                args=(name, cut, args.time_limit, not args.no_load_check, q, args.seed),
+                args=(
+                    name,
+                    cut,
+                    args.time_limit,
+                    not args.no_load_check,
+                    q,
+                    args.seed,
+                    args.refreshment,
+                ),
             )
             p.start()
             r = q.get()

@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import holidays
 
-from rso_scheduler.models import Absence, Officer
+from rso_scheduler.models import Absence
 
 # Dates outside these years are typos (e.g. 9999-12-31 as "no end", 0001-01-01 as "unknown");
 # refusing them at the door keeps date arithmetic (due +/- windows, trends) from overflowing.
@@ -56,18 +56,6 @@ def is_absent(officer_id: str, day: date, by_officer: dict[str, list[Absence]]) 
         if a.start <= day <= a.end:
             return a
     return None
-
-
-def officer_works(
-    officer: Officer,
-    day: date,
-    by_officer: dict[str, list[Absence]],
-    holidays_off: dict[date, str] | set[date] | frozenset[date],
-) -> bool:
-    """True if the officer is available for visits on `day` (the rule: `rules.officer_on_duty`)."""
-    from rso_scheduler.rules import officer_on_duty  # rules builds on this module
-
-    return officer_on_duty(officer, day, by_officer, holidays_off) is None
 
 
 def month_bounds(month: str) -> tuple[date, date]:

@@ -15,7 +15,9 @@ Rules checked (each `Violation.rule` below):
 visit_id, date_in_plan, person_known, person_active, person_unavailable, window, duration,
 officer_known, officers_distinct, officer_working, max_visits_per_day, two_officers, skills,
 strict_area, risk_level, kind, overlap, travel_from_base, travel_between, travel_to_base,
-due_date, earliest, days_late, pulled_forward, manager_flag, missing, both, not_owed, summary, inputs_changed.
+due_date, earliest, days_late, pulled_forward, manager_flag, missing, both, not_owed, summary, inputs_changed,
+refreshment (breaks.csv: every officer-day with a visit and a shift of 5 hours or more has one
+break of the due length inside its window, clear of the officer's visits and drives).
 
 A roster a supervisor edited by hand (rows removed, times or officers changed, `pinned` set) is
 checked by the same rules: the totals are recomputed from the roster (`roster_totals`), and
@@ -35,7 +37,7 @@ import holidays
 
 from rso_scheduler.errors import PlanError
 from rso_scheduler.models import Dataset, Offender, Officer, Outcome, Status
-from rso_scheduler.outputs.roster_files import RosterFiles, RosterRow, UnscheduledRow
+from rso_scheduler.outputs.roster_files import BreakRow, RosterFiles, RosterRow, UnscheduledRow
 from rso_scheduler.policy import Policy
 from rso_scheduler.redact import shown
 from rso_scheduler.travel import Place
@@ -258,6 +260,7 @@ def check_plan(
         out.extend(_check_visit(r, people, officers, policy, start, end, hols, dataset))
 
     out.extend(_check_officer_days(rows, people, officers, drive))
+    out.extend(_check_breaks(rows, roster_files.breaks, people, officers, policy, drive))
     out.extend(_check_demand(rows, roster_files.unscheduled, people, dataset, start, end, hols))
     out.extend(_check_summary(roster_files, people, officers, policy, drive))
     out.extend(_check_inputs(roster_files, dataset))
@@ -461,6 +464,94 @@ def _check_officer_days(
                     last.line,
                 )
             )
+    return out
+
+
+# Police Regulations Annex E (the checker's own copy): (tour minutes from, break minutes).
+_ANNEX_E = ((600, 60), (540, 50), (480, 45), (420, 40), (360, 35), (300, 30))
+
+
+def _break_due(o: Officer, policy: Policy) -> tuple[int, int, int] | None:
+    """(minutes, window start, window end) of the break an officer-day with a visit needs."""
+    tour = o.shift_end_min - o.shift_start_min
+    mode = policy.shifts.refreshment
+    if mode == "none" or tour < 300:
+        return None
+    if o.refreshment_minutes is not None:
+        minutes = o.refreshment_minutes
+    elif isinstance(mode, int):
+        minutes = mode
+    else:
+        minutes = next(m for t, m in _ANNEX_E if tour >= t)
+    if minutes <= 0:
+        return None
+    lo_h, hi_h = policy.shifts.refreshment_window
+    return (
+        minutes,
+        o.shift_start_min + 60 * lo_h,
+        min(o.shift_start_min + 60 * hi_h, o.shift_end_min),
+    )
+
+
+def _break_clear(
+    b: BreakRow, o: Officer, seq: list[tuple[RosterRow, Offender]], drive: _Drive
+) -> str | None:
+    """Why a break is not clear of the officer's visits and drives (None: it is). It lies in
+    one gap of the day (base, visits, base) and the gap still holds that gap's drive."""
+    points: list[tuple[int, int, Place]] = [(o.shift_start_min, o.shift_start_min, _base(o))]
+    points += [(r.start_min, r.end_min, _home(p)) for r, p in seq]
+    points.append((o.shift_end_min, o.shift_end_min, _base(o)))
+    for (_s0, e0, pa), (s1, _e1, pb) in zip(points, points[1:], strict=False):
+        if e0 <= b.start_min and b.end_min <= s1:
+            t = drive.minutes(pa, pb)
+            if (b.start_min - e0) + (s1 - b.end_min) < t:
+                return f"leaves no time for the {t}-minute drive around it"
+            return None
+    return "overlaps a visit or lies outside the shift"
+
+
+def _check_breaks(
+    rows: list[RosterRow],
+    breaks: list[BreakRow] | None,
+    people: dict[str, Offender],
+    officers: dict[str, Officer],
+    policy: Policy,
+    drive: _Drive,
+) -> list[Violation]:
+    """Each officer-day with a visit and a break due has one lawful break in breaks.csv."""
+    out: list[Violation] = []
+    by_day: dict[tuple[str, date], list[BreakRow]] = defaultdict(list)
+    for b in breaks or []:
+        by_day[b.officer_id, b.date].append(b)
+    missing_file = False
+    for (oid, day), seq in sorted(_officer_days(rows).items()):
+        o = officers.get(oid)
+        due = _break_due(o, policy) if o is not None else None
+        if o is None or due is None:
+            continue
+        if breaks is None:
+            missing_file = True
+            continue
+        minutes, lo, hi = due
+        got = by_day.get((oid, day), [])
+        if len(got) != 1:
+            found = "no refreshment break" if not got else f"{len(got)} refreshment breaks"
+            out.append(Violation("refreshment", f"{found} on {day}; expected one", officer_id=oid))
+            continue
+        b = got[0]
+        span = f"break {_hhmm(b.start_min)}-{_hhmm(b.end_min)} on {day}"
+        why = None
+        if b.end_min - b.start_min < minutes:
+            why = f"is shorter than the {minutes} minutes due"
+        elif b.start_min < lo or b.end_min > hi:
+            why = f"is outside the refreshment window {_hhmm(lo)}-{_hhmm(hi)}"
+        else:
+            located = [(r, people[r.offender_id]) for r in seq if r.offender_id in people]
+            why = _break_clear(b, o, located, drive)
+        if why:
+            out.append(Violation("refreshment", f"{span} {why}", officer_id=oid, line=b.line))
+    if missing_file:
+        out.append(Violation("refreshment", "breaks.csv is missing; refreshment breaks are due"))
     return out
 
 

@@ -33,7 +33,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from rso_scheduler.calendar import absences_by_officer, bank_holidays, days, officer_works
+from rso_scheduler.duty import DutyCalendar
 from rso_scheduler.models import (
     Dataset,
     Offender,
@@ -326,13 +326,9 @@ def duty_days(
     dataset: Dataset, start: date, end: date, work_bank_holidays: bool = False
 ) -> frozenset[date]:
     """Days of [start, end] on which at least one officer is on duty (`rules.officer_on_duty`)."""
-    by_officer = absences_by_officer(dataset.absences)
-    hols = {} if work_bank_holidays else bank_holidays(start, end)
-    return frozenset(
-        d
-        for d in days(start, end)
-        if any(officer_works(o, d, by_officer, hols) for o in dataset.officers)
-    )
+    return DutyCalendar(
+        dataset.officers, dataset.absences, start, end, work_bank_holidays
+    ).duty_days
 
 
 def owed_visits(

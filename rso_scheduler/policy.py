@@ -125,6 +125,54 @@ class TravelPolicy(BaseModel):
         return value
 
 
+# Police Regulations, Annex E to regulation 22: a refreshment break by length of tour, for an
+# officer on duty 5 hours or more. (tour minutes from, break minutes), longest tour first.
+POLICE_REFRESHMENT = ((600, 60), (540, 50), (480, 45), (420, 40), (360, 35), (300, 30))
+REFRESHMENT_FROM_MIN = 300  # tours shorter than 5 hours have no break
+
+
+class ShiftsPolicy(BaseModel):
+    """Refreshment breaks (contract: [shifts]).
+
+    `refreshment`: "police" (Annex E by length of tour), "none", or whole minutes for every
+    tour of 5 hours or more; `refreshment_window`: [from, to] hours after the shift starts
+    within which the break lies.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    refreshment: Literal["police", "none"] | int = "police"
+    refreshment_window: tuple[int, int] = (3, 6)
+
+    _numbers = field_validator("refreshment", mode="before")(_not_a_boolean)
+
+    @field_validator("refreshment", mode="before")
+    @classmethod
+    def _refreshment(cls, value: Any) -> Any:
+        if isinstance(value, str) and value not in ("police", "none"):
+            raise ValueError('expected "police", "none" or whole minutes from 1 to 240')
+        if isinstance(value, float):
+            raise ValueError("expected whole minutes (no fraction)")
+        if isinstance(value, int) and not 1 <= value <= 240:
+            raise ValueError("expected whole minutes from 1 to 240")
+        return value
+
+    @field_validator("refreshment_window", mode="before")
+    @classmethod
+    def _window(cls, value: Any) -> Any:
+        ok = (
+            isinstance(value, list | tuple)
+            and len(value) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        )
+        if not ok:
+            raise ValueError("expected two whole hours [from, to], e.g. [3, 6]")
+        lo, hi = value
+        if not 0 <= lo < hi <= 24:
+            raise ValueError("expected 0 <= from < to <= 24 hours after the shift starts")
+        return tuple(value)
+
+
 class AreasPolicy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -433,6 +481,7 @@ class Policy(BaseModel):
     visits: VisitsPolicy = VisitsPolicy()
     travel: TravelPolicy = TravelPolicy()
     areas: AreasPolicy = AreasPolicy()
+    shifts: ShiftsPolicy = ShiftsPolicy()
     maps: MapsPolicy = MapsPolicy()
     planner: PlannerPolicy = PlannerPolicy()
     locations: LocationsPolicy = LocationsPolicy()

@@ -133,6 +133,18 @@ class OfficerLeg:
     return_min: int
     travel_min: int
     travel_km: float
+    break_start_min: int | None = None  # the officer's refreshment break (breaks.csv)
+    break_end_min: int | None = None
+
+
+@dataclass(frozen=True)
+class Break:
+    """One row of breaks.csv: an officer's refreshment break on a day."""
+
+    officer_id: str
+    date: dt.date
+    start_min: int
+    end_min: int
 
 
 @dataclass(frozen=True)
@@ -218,3 +230,16 @@ class PlanResult:
     @property
     def travel_km(self) -> float:
         return sum(r.travel_km for r in self.routes)
+
+    @property
+    def breaks(self) -> list[Break]:
+        """Every officer's refreshment break, by date and officer (one per officer-day)."""
+        seen: dict[tuple[str, dt.date], Break] = {}
+        for r in self.routes:
+            for g in r.legs:
+                if g.break_start_min is None or g.break_end_min is None:
+                    continue
+                key = (g.officer_id, r.date)
+                if key not in seen:
+                    seen[key] = Break(g.officer_id, r.date, g.break_start_min, g.break_end_min)
+        return [seen[k] for k in sorted(seen, key=lambda k: (k[1], k[0]))]

@@ -11,6 +11,10 @@ Rules about the person: `person_status`, `person_available`, `not_before` (the e
 Rules about an officer: `officer_on_duty`, `officer_shift_holds`.
 Rules about a crew: `crew_size`, `crew_skills`, `crew_area`, `crews_share_shift`,
 `crew_max_visits`, `crew_shift_holds`, and `crew_can_make` (all static crew rules in order).
+Rules about an officer's day: `refreshment_minutes` and `refreshment_break` (the break an
+officer-day needs: its effect on a crew's timeline, which the timing engine `solver/routing.py`
+keeps), `break_kept` (a planned break is lawful).
+`HARD_RULES` lists every rule by name with its effect on a crew's timeline, if it has one.
 Timing with travel (`window_reachable`) needs the travel model, so it takes a timing function;
 a fixed start (a re-plan's pinned visit) is checked against the person's part of the day by
 `start_in_window`.
@@ -19,11 +23,16 @@ a fixed start (a re-plan's pinned visit) is checked against the person's part of
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from rso_scheduler.calendar import is_absent
-from rso_scheduler.demand import Requirement
 from rso_scheduler.models import Absence, Officer, Status
+from rso_scheduler.policy import POLICE_REFRESHMENT, REFRESHMENT_FROM_MIN, ShiftsPolicy
+
+if TYPE_CHECKING:  # demand builds on the duty calendar, which builds on these rules
+    from rso_scheduler.demand import Requirement
 
 DAY_MIN = 24 * 60
 # Two officers form a crew only when their shifts share this long: an early (07:00-15:00) and
@@ -233,6 +242,60 @@ def crew_can_make(
     )
 
 
+# --- an officer's day: the refreshment break ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refreshment:
+    """One officer's refreshment break on a day: `minutes` long, inside [earliest, latest]."""
+
+    officer_id: str
+    minutes: int
+    earliest_min: int  # the break starts no sooner
+    latest_min: int  # and ends no later
+
+
+def refreshment_minutes(officer: Officer, shifts: ShiftsPolicy) -> int:
+    """The break an officer's tour earns (0: none). Tours under 5 hours have none; otherwise
+    the officer's own `refreshment_minutes`, else the policy's minutes, else Police
+    Regulations Annex E by length of tour."""
+    tour = officer.shift_end_min - officer.shift_start_min
+    if shifts.refreshment == "none" or tour < REFRESHMENT_FROM_MIN:
+        return 0
+    if officer.refreshment_minutes is not None:
+        return officer.refreshment_minutes
+    if isinstance(shifts.refreshment, int):
+        return shifts.refreshment
+    return next(length for from_min, length in POLICE_REFRESHMENT if tour >= from_min)
+
+
+def refreshment_break(officer: Officer, shifts: ShiftsPolicy) -> Refreshment | None:
+    """The break an officer-day with a visit must hold (None: no break due): its length and
+    the refreshment window, hours after the shift starts, inside the shift."""
+    minutes = refreshment_minutes(officer, shifts)
+    if minutes <= 0:
+        return None
+    lo_h, hi_h = shifts.refreshment_window
+    lo = officer.shift_start_min + 60 * lo_h
+    hi = min(officer.shift_start_min + 60 * hi_h, officer.shift_end_min)
+    return Refreshment(officer.officer_id, minutes, lo, hi)
+
+
+def break_kept(need: Refreshment, start_min: int | None, end_min: int | None) -> str | None:
+    """A planned break is lawful: there is one, of the length due, inside the window (that it
+    overlaps no visit or drive is the timing engine's part: `CrewTimer`)."""
+    if start_min is None or end_min is None:
+        return f"officer {need.officer_id} has no refreshment break"
+    if end_min - start_min < need.minutes:
+        return f"officer {need.officer_id}'s break is shorter than {need.minutes} minutes"
+    if start_min < need.earliest_min or end_min > need.latest_min:
+        return (
+            f"officer {need.officer_id}'s break {_hhmm(start_min)}-{_hhmm(end_min)} is outside "
+            f"the refreshment window {_hhmm(need.earliest_min)}-{_hhmm(need.latest_min)}"
+        )
+    return None
+
+
 def window_reachable(req: Requirement, timing: Callable[[], object | None]) -> str | None:
     """The visit alone fits the crew's day with exact travel from and back to each base.
 
@@ -286,3 +349,37 @@ def keep_count_deadline(req: Requirement, owed: int) -> date | None:
     if req.owed_cap is None or req.count_end is None or owed >= req.owed_cap:
         return None
     return req.count_end - timedelta(days=(req.owed_cap - owed) * req.interval_days)
+
+
+@dataclass(frozen=True)
+class HardRule:
+    """A hard rule: its function (returning a reason or None) and its effect on a crew's
+    timeline where it has one (the timing engine, `solver/routing.py`, applies it)."""
+
+    name: str
+    check: Callable[..., object]
+    timeline: str = ""
+
+
+# Every hard rule, in the order a planner asks them (Timefold's `define_constraints`). The
+# independent checker (`check.py`) keeps its own copy of each on purpose.
+HARD_RULES: tuple[HardRule, ...] = (
+    HardRule("person_status", person_status),
+    HardRule("person_available", person_available),
+    HardRule("not_before", not_before),
+    HardRule("officer_on_duty", officer_on_duty),
+    HardRule("officer_shift_holds", officer_shift_holds, "visits lie inside the shift"),
+    HardRule("crew_size", crew_size),
+    HardRule("crew_skills", crew_skills),
+    HardRule("crew_area", crew_area),
+    HardRule("crews_share_shift", crews_share_shift),
+    HardRule("crew_max_visits", crew_max_visits),
+    HardRule("crew_shift_holds", crew_shift_holds, "each officer leaves base and returns in shift"),
+    HardRule("window_reachable", window_reachable, "visits start inside the person's window"),
+    HardRule("start_in_window", start_in_window, "a pinned visit starts at its minute"),
+    HardRule(
+        "refreshment_break",
+        break_kept,
+        "one pause per officer-day: no visit or drive for the break's minutes, in its window",
+    ),
+)

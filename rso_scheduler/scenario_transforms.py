@@ -14,13 +14,8 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from rso_scheduler.calendar import (
-    absences_by_officer,
-    bank_holidays,
-    days,
-    officer_works,
-)
 from rso_scheduler.demand import history_by_offender, last_completed
+from rso_scheduler.duty import DutyCalendar
 from rso_scheduler.errors import PolicyError, ScenarioError
 from rso_scheduler.limits import MAX_ADD_FACTOR
 from rso_scheduler.models import (
@@ -205,12 +200,11 @@ def add_extra_absences(
     """
     if share <= 0:
         return dataset
-    by_officer = absences_by_officer(dataset.absences)
-    hols = bank_holidays(start, end)
+    cal = DutyCalendar(dataset.officers, dataset.absences, start, end)
     rng = _rng(seed, "absence")
     extra: list[Absence] = []
     for o in sorted(dataset.officers, key=lambda o: o.officer_id):
-        work = [d for d in days(start, end) if officer_works(o, d, by_officer, hols)]
+        work = cal.officer_days(o)
         lost = sorted(rng.sample(work, round(share * len(work))))
         for a, b in _runs(lost):
             extra.append(

@@ -46,18 +46,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
-from rso_scheduler.calendar import (
-    absences_by_officer,
-    bank_holidays,
-    days,
-    officer_works,
-)
 from rso_scheduler.dask_cluster import (  # noqa: F401  (check_dask_address: public API)
     check_dask_address,
     distributed_module,
     private_local_cluster,
 )
 from rso_scheduler.demand import Requirement, requirements
+from rso_scheduler.duty import DutyCalendar, shift_minutes
 from rso_scheduler.errors import ScenarioError
 from rso_scheduler.models import (
     RISK_ORDER,
@@ -254,12 +249,8 @@ def _count(counter: dict[str, int], key: str) -> None:
 def _on_duty(
     dataset: Dataset, start: date, end: date, work_bank_holidays: bool
 ) -> dict[date, list[Officer]]:
-    by_officer = absences_by_officer(dataset.absences)
-    hols = {} if work_bank_holidays else bank_holidays(start, end)
-    out: dict[date, list[Officer]] = {}
-    for d in days(start, end):
-        out[d] = [o for o in dataset.officers if officer_works(o, d, by_officer, hols)]
-    return out
+    cal = DutyCalendar(dataset.officers, dataset.absences, start, end, work_bank_holidays)
+    return {d: cal.on_duty(d) for d in cal.days}
 
 
 def month_metrics(
@@ -353,9 +344,7 @@ def month_metrics(
     m.visits_due = m.planned + m.missed
     m.travel_minutes = result.travel_min
     m.busy_minutes += result.travel_min
-    m.available_minutes = sum(
-        o.shift_end_min - o.shift_start_min for offs in duty.values() for o in offs
-    )
+    m.available_minutes = sum(shift_minutes(o) for offs in duty.values() for o in offs)
     m.solve_seconds = result.solve_seconds
     m.by_risk = by_risk
     m.clock_cut = bool(result.stats.get("wall_clock_net_fired"))

@@ -8,8 +8,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rso_scheduler.calendar import absences_by_officer, bank_holidays, officer_works
+from rso_scheduler.calendar import absences_by_officer, bank_holidays
 from rso_scheduler.check import check_plan
+from rso_scheduler.duty import officer_works
 from rso_scheduler.models import Dataset, Offender, Officer, RiskLevel
 from rso_scheduler.outputs.files import staged_output
 from rso_scheduler.outputs.roster_files import read_roster, write_plan

@@ -10,8 +10,8 @@ from rso_scheduler.calendar import (
     days,
     month_bounds,
     next_month_start,
-    officer_works,
 )
+from rso_scheduler.duty import officer_works
 from rso_scheduler.models import Absence, Officer
 
 

@@ -22,7 +22,7 @@ from rso_scheduler.models import (
     RiskLevel,
     Status,
 )
-from rso_scheduler.outputs.roster_files import RosterFiles, RosterRow, UnscheduledRow
+from rso_scheduler.outputs.roster_files import BreakRow, RosterFiles, RosterRow, UnscheduledRow
 from rso_scheduler.policy import Policy, TravelPolicy, apply_overrides
 from tests.solver_helpers import straight_km, straight_min
 
@@ -51,7 +51,9 @@ def base_dataset() -> Dataset:
         Officer(officer_id="B", base_lat=BASE[0], base_lon=BASE[1], area="Reading", skills=frozenset({"female"})),
         Officer(officer_id="C", base_lat=51.51, base_lon=-0.59, area="Slough", working_days=frozenset({0, 1, 2, 3}), skills=frozenset({"polish"})),
     ]  # fmt: skip
-    return Dataset(offenders=tuple(people), officers=tuple(officers), policy=Policy())
+    # breaks off here: each rule's case moves visits; the refreshment case turns them on
+    policy = apply_overrides(Policy(), {"shifts.refreshment": "none"})
+    return Dataset(offenders=tuple(people), officers=tuple(officers), policy=policy)
 
 
 def row(
@@ -145,12 +147,13 @@ def files(
     rows: list[RosterRow],
     unscheduled: list[UnscheduledRow] | None = None,
     summary: dict[str, Any] | None = None,
+    breaks: list[BreakRow] | None = None,
 ) -> RosterFiles:
     """RosterFiles for the rows, with a summary consistent with them unless overridden."""
     uns = base_unscheduled() if unscheduled is None else unscheduled
     s = summary_of(ds, rows, uns)
     s.update(summary or {})
-    return RosterFiles(Path("."), START, END, False, rows, uns, s, {})
+    return RosterFiles(Path("."), START, END, False, rows, uns, s, {}, breaks)
 
 
 def rules(ds: Dataset, f: RosterFiles, bank_holidays: bool = False) -> set[str]:
@@ -205,6 +208,34 @@ Case = Callable[[Dataset, list[RosterRow]], tuple[Dataset, RosterFiles]]
 
 def _rows_only(fn: Callable[[list[RosterRow]], list[RosterRow]]) -> Case:
     return lambda ds, rows: (ds, files(ds, fn(rows)))
+
+
+def brk(oid: str, day: str, start: str, end: str) -> BreakRow:
+    """A row of breaks.csv."""
+    return BreakRow(0, oid, date.fromisoformat(day), _hm(start), _hm(end))
+
+
+def base_breaks() -> list[BreakRow]:
+    """Lawful breaks for `base_rows` under Police Regulations (08:00-16:00: 45 minutes in
+    11:00-14:00): between two visits, or at base before the day's only visit."""
+    return [
+        brk("A", "2027-02-01", "11:20", "12:05"),
+        brk("B", "2027-02-01", "11:20", "12:05"),
+        brk("A", "2027-02-02", "11:05", "11:50"),
+        brk("B", "2027-02-02", "11:00", "11:45"),
+        brk("A", "2027-02-09", "11:00", "11:45"),
+        brk("B", "2027-02-09", "11:00", "11:45"),
+    ]
+
+
+def _breaks(change: Callable[[list[BreakRow]], list[BreakRow]]) -> Case:
+    """The base roster under police breaks, with breaks.csv changed by `change`."""
+
+    def case(ds: Dataset, rows: list[RosterRow]) -> tuple[Dataset, RosterFiles]:
+        police = ds.model_copy(update={"policy": Policy()})
+        return police, files(police, rows, breaks=change(base_breaks()))
+
+    return case
 
 
 V2_AFTER_V1 = _hm("11:15") + t("P6", "P1")
@@ -328,6 +359,10 @@ CASES: dict[str, tuple[Case, Case]] = {
         lambda ds, r: (ds, files(ds, r, summary={"travel_minutes": summary_of(ds, r, base_unscheduled())["travel_minutes"] + 1})),
         lambda ds, r: (ds, files(ds, r)),
     ),
+    "refreshment": (
+        _breaks(lambda bs: bs[1:]),  # A has no break on 2027-02-01
+        _breaks(lambda bs: bs),
+    ),
     "inputs_changed": (
         lambda ds, r: (ds.model_copy(update={"files": (InputFile(name="offenders.csv", sha256="b" * 64, rows=7),)}), dataclasses.replace(files(ds, r), run={"input_files": {"offenders.csv": "a" * 64}})),
         lambda ds, r: (ds.model_copy(update={"files": (InputFile(name="offenders.csv", sha256="a" * 64, rows=7),)}), dataclasses.replace(files(ds, r), run={"input_files": {"offenders.csv": "a" * 64}})),
@@ -347,6 +382,43 @@ def test_near_miss_is_clean(rule: str) -> None:
     """The nearest roster that keeps the rule breaks nothing at all."""
     ds, f = CASES[rule][1](base_dataset(), base_rows())
     assert check_plan(ds, f, work_bank_holidays=False) == []
+
+
+@pytest.mark.parametrize(
+    ("k", "start", "end", "says"),
+    [
+        (0, "11:00", "11:45", "overlaps a visit"),
+        (0, "11:20", "12:00", "shorter than the 45 minutes"),
+        (0, "14:00", "14:45", "window"),
+        (2, "11:00", "11:59", "drive"),  # a minute left between visits V3 and V4
+    ],
+)
+def test_a_moved_break_is_detected(k: int, start: str, end: str, says: str) -> None:
+    """A break moved into a visit, cut short, out of its window or onto the drive is refused."""
+
+    def move(bs: list[BreakRow]) -> list[BreakRow]:
+        bs[k] = dataclasses.replace(bs[k], start_min=_hm(start), end_min=_hm(end))
+        return bs
+
+    ds, f = _breaks(move)(base_dataset(), base_rows())
+    found = [v for v in check_plan(ds, f, work_bank_holidays=False) if v.rule == "refreshment"]
+    assert len(found) == 1 and says in found[0].message
+
+
+def test_breaks_follow_the_policy_and_the_officer() -> None:
+    """No break is due under "none" or for a short shift; an officer's own minutes are due."""
+    police = base_dataset().model_copy(update={"policy": Policy()})
+    staff = with_officer(police, "B", refreshment_minutes=20)
+    short = [dataclasses.replace(b, end_min=b.start_min + 20) for b in base_breaks()]
+    assert rules(staff, files(staff, base_rows(), breaks=short)) == {"refreshment"}  # A's
+    only_b = [b for b in short if b.officer_id == "B"] + base_breaks()[::2]
+    assert rules(staff, files(staff, base_rows(), breaks=only_b)) == set()
+    assert rules(police, files(police, base_rows())) == {"refreshment"}  # breaks.csv missing
+    four_hours = with_officer(police, "A", shift_end_min=_hm("12:00"))
+    got = check_plan(
+        four_hours, files(four_hours, base_rows()[:1], breaks=[]), work_bank_holidays=False
+    )
+    assert [v.officer_id for v in got if v.rule == "refreshment"] == ["B"]
 
 
 def test_absence_and_bank_holiday() -> None:

@@ -144,7 +144,8 @@ def test_plan_writes_handouts_and_calendars_owner_only(planned: Path) -> None:
     assert (planned / "calendar").stat().st_mode & 0o077 == 0
     n_events = sum(len(_events(p)) for p in ics)
     rows = (planned / "roster.csv").read_text().splitlines()[1:]
-    assert n_events == sum(len(r.split(",")[5].split(";")) for r in rows)
+    breaks = (planned / "breaks.csv").read_text().splitlines()[1:]  # one event per break
+    assert breaks and n_events == sum(len(r.split(",")[5].split(";")) for r in rows) + len(breaks)
 
 
 def test_handout_days_share_one_grid_and_read_naturally(tmp_path: Path) -> None:

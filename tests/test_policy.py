@@ -116,7 +116,7 @@ def test_digest_changes_with_the_policy() -> None:
         ),
         (
             "[visit]\nfirst_visit_days = 3\n",
-            "policy.toml:1 visit: unknown section 'visit'; expected one of areas, locations, maps, outputs, planner, risk, travel, visits",
+            "policy.toml:1 visit: unknown section 'visit'; expected one of areas, locations, maps, outputs, planner, risk, shifts, travel, visits",
         ),
         (
             "[risk.high]\nwindow_days = 20\nintervl_days = 60\n",
@@ -262,7 +262,7 @@ def test_unknown_names_do_not_hide_bad_values() -> None:
     assert problems_of(text) == [
         "policy.toml:1 risk.extreme: unknown risk level 'extreme'; expected one of very_high, high, medium, low",
         "policy.toml:4 risk.high.interval_days: 0 is not valid: input should be greater than 0",
-        "policy.toml:5 visit: unknown section 'visit'; expected one of areas, locations, maps, outputs, planner, risk, travel, visits",
+        "policy.toml:5 visit: unknown section 'visit'; expected one of areas, locations, maps, outputs, planner, risk, shifts, travel, visits",
         "policy.toml:8 areas.mode: 'x' is not valid: input should be 'strict', 'prefer' or 'ignore'",
     ]
 

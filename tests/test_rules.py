@@ -10,7 +10,7 @@ import pytest
 from rso_scheduler import rules
 from rso_scheduler.demand import Requirement, requirement_for
 from rso_scheduler.models import Absence, Status
-from rso_scheduler.policy import Policy
+from rso_scheduler.policy import Policy, ShiftsPolicy
 from tests.solver_helpers import JAN, officer, person
 
 MON = date(2027, 1, 4)
@@ -237,3 +237,44 @@ def test_start_in_window_bites_and_passes() -> None:
     assert rules.start_in_window(r, 17 * 60, 60) == "17:00 is outside the person's window"
     assert rules.start_in_window(r, 19 * 60 + 45, 60) == "19:45 is outside the person's window"
     assert rules.start_in_window(req(), 6 * 60, 60) is None
+
+
+def test_refreshment_minutes_bites_and_passes() -> None:
+    """Annex E by tour length; none under 5 hours or with "none"; policy and officer override."""
+    police = ShiftsPolicy()
+    assert rules.refreshment_minutes(officer("A"), police) == 45  # 08:00-16:00
+    assert rules.refreshment_minutes(officer("A", shift_end_min=12 * 60 + 59), police) == 0
+    assert rules.refreshment_minutes(officer("A", shift_end_min=13 * 60), police) == 30
+    assert rules.refreshment_minutes(officer("A", shift_end_min=18 * 60), police) == 60
+    assert rules.refreshment_minutes(officer("A"), ShiftsPolicy(refreshment="none")) == 0
+    assert rules.refreshment_minutes(officer("A"), ShiftsPolicy(refreshment=30)) == 30
+    staff = officer("S", refreshment_minutes=20)
+    assert rules.refreshment_minutes(staff, police) == 20
+    assert rules.refreshment_minutes(staff, ShiftsPolicy(refreshment="none")) == 0
+
+
+def test_refreshment_break_window_lies_in_the_shift() -> None:
+    """The window runs from the 3rd to the 6th hour, cut at the shift's end."""
+    need = rules.refreshment_break(officer("A"), ShiftsPolicy())
+    assert need == rules.Refreshment("A", 45, 11 * 60, 14 * 60)
+    short = rules.refreshment_break(officer("A", shift_end_min=13 * 60 + 30), ShiftsPolicy())
+    assert short is not None and short.latest_min == 13 * 60 + 30
+    assert rules.refreshment_break(officer("A", shift_end_min=12 * 60), ShiftsPolicy()) is None
+
+
+def test_break_kept_bites_and_passes() -> None:
+    """A planned break of the due length inside its window passes; missing, short or outside
+    the window does not."""
+    need = rules.Refreshment("A", 45, 11 * 60, 14 * 60)
+    assert rules.break_kept(need, 11 * 60, 11 * 60 + 45) is None
+    assert rules.break_kept(need, None, None) == "officer A has no refreshment break"
+    assert "shorter" in (rules.break_kept(need, 11 * 60, 11 * 60 + 30) or "")
+    assert "outside" in (rules.break_kept(need, 13 * 60 + 30, 14 * 60 + 15) or "")
+
+
+def test_every_hard_rule_is_registered_once() -> None:
+    """The registry names each rule once, and each is a function of rules.py."""
+    names = [r.name for r in rules.HARD_RULES]
+    assert len(names) == len(set(names))
+    assert all(getattr(rules, r.check.__name__) is r.check for r in rules.HARD_RULES)
+    assert {"refreshment_break", "officer_on_duty", "window_reachable"} <= set(names)

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from rso_scheduler.calendar import absences_by_officer, bank_holidays, days, officer_works
+from rso_scheduler.calendar import absences_by_officer, bank_holidays, days
 from rso_scheduler.demand import requirements
+from rso_scheduler.duty import officer_works
 from rso_scheduler.errors import InputError, PolicyError, ScenarioError
 from rso_scheduler.models import Dataset, Offender, Officer, RiskLevel
 from rso_scheduler.policy import Policy

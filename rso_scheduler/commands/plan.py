@@ -66,6 +66,7 @@ PLAN_FILES = [
     "roster.csv",
     "roster.xlsx",
     "unscheduled.csv",
+    "breaks.csv",
     "summary.json",
     "run.json",
     "crews.csv",

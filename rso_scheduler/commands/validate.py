@@ -10,12 +10,6 @@ from typing import Any
 
 import click
 
-from rso_scheduler.calendar import (
-    absences_by_officer,
-    bank_holidays,
-    days,
-    officer_works,
-)
 from rso_scheduler.commands.common import (
     Progress,
     data_dir_or_here,
@@ -25,6 +19,7 @@ from rso_scheduler.commands.common import (
 )
 from rso_scheduler.cycle import log_gap_warning
 from rso_scheduler.demand import owed_visits
+from rso_scheduler.duty import DutyCalendar
 from rso_scheduler.ingest import load_dataset
 from rso_scheduler.models import RISK_ORDER, Dataset, Status
 
@@ -78,15 +73,10 @@ def summarise(dataset: Dataset, start: date, end: date) -> dict[str, Any]:
         officer_hours_owed += q.duration_min * (2 if q.two_officers else 1) / 60
     totals = {k: sum(owed[r][k] for r in risks) for k in ("people", "visits", "overdue_at_start")}
 
-    holidays = bank_holidays(start, end)
-    by_officer = absences_by_officer(dataset.absences)
-    officer_days = 0
-    shift_hours = 0.0
-    for o in dataset.officers:
-        for d in days(start, end):
-            if officer_works(o, d, by_officer, holidays):
-                officer_days += 1
-                shift_hours += (o.shift_end_min - o.shift_start_min) / 60
+    cal = DutyCalendar(dataset.officers, dataset.absences, start, end)
+    holidays = cal.holidays_off
+    officer_days = sum(len(cal.on_duty(d)) for d in cal.days)
+    shift_hours = cal.shift_hours()
 
     return {
         "data_dir": dataset.source_dir,

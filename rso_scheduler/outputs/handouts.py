@@ -36,7 +36,7 @@ from icalendar import Calendar, Event
 from rso_scheduler.models import Dataset
 from rso_scheduler.outputs.files import csv_text, write_private
 from rso_scheduler.outputs.roster_files import safe_file_name
-from rso_scheduler.roster import PlannedVisit, PlanResult, hhmm
+from rso_scheduler.roster import Break, PlannedVisit, PlanResult, hhmm
 
 MARKING = "OFFICIAL-SENSITIVE"
 CSP = "default-src 'none'; style-src 'unsafe-inline'"
@@ -237,6 +237,7 @@ def _handout_html(
     by_day: dict[date, list[PlannedVisit]] = defaultdict(list)
     for v in visits:
         by_day[v.date].append(v)
+    breaks = {b.date: b for b in result.breaks if b.officer_id == oid}
     parts = [
         f"<h1>Visit roster: {_e(name)}</h1>",
         f'<p class="sub">Officer {_e(oid)} &middot; plan {_e(result.plan_start)} to '
@@ -251,6 +252,9 @@ def _handout_html(
             if out_back
             else "base times: see the crew's route"
         )
+        b = breaks.get(day)
+        if b is not None:
+            times += f" &middot; refreshment break {hhmm(b.start_min)}&ndash;{hhmm(b.end_min)}"
         rows = "".join(
             f'<tr><td>{k}</td><td class="t">{hhmm(v.start_min)}&ndash;{hhmm(v.end_min)}</td>'
             f"<td>{_e(v.offender_id)}{_address(addresses.get(v.offender_id))}</td>"
@@ -269,6 +273,20 @@ def _handout_html(
     return page(f"Visit roster {name}", "".join(parts))
 
 
+def _confirmed(uid: str, seq: int, now: datetime, day: date, start: int, end: int) -> Event:
+    """A confirmed, busy, confidential event of the calendar from `start` to `end` on `day`."""
+    ev = Event()
+    ev.add("uid", uid)
+    ev.add("dtstamp", now)
+    ev.add("sequence", seq)
+    ev.add("dtstart", _local(day, start))
+    ev.add("dtend", _local(day, end))
+    ev.add("status", "CONFIRMED")
+    ev.add("transp", "OPAQUE")
+    ev.add("class", "CONFIDENTIAL")
+    return ev
+
+
 def _event(
     v: PlannedVisit,
     oid: str,
@@ -279,21 +297,25 @@ def _event(
     now: datetime,
     location: str | None = None,
 ) -> Event:
-    ev = Event()
-    ev.add("uid", uid)
-    ev.add("dtstamp", now)
-    ev.add("sequence", seq)
-    ev.add("dtstart", _local(v.date, v.start_min))
-    ev.add("dtend", _local(v.date, v.end_min))
+    ev = _confirmed(uid, seq, now, v.date, v.start_min, v.end_min)
     ev.add("summary", f"RSO visit {v.offender_id} ({v.risk_level.label})")
     partner = _partners(v, oid, names) or "none (single-officer visit)"
     text = f"Person {v.offender_id}; risk {v.risk_level.label}; {v.kind.value}; partner {partner}"
     ev.add("description", text + (f". {note}" if note else ""))
     if location:
         ev.add("location", location)
-    ev.add("status", "CONFIRMED")
-    ev.add("transp", "OPAQUE")
-    ev.add("class", "CONFIDENTIAL")
+    return ev
+
+
+def break_uid(plan_id: str, officer_id: str, day: date) -> str:
+    """The UID of an officer's refreshment break event on a day (stable across re-plans)."""
+    text = f"{plan_id}|break|{officer_id}|{day.isoformat()}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32] + "@rso-scheduler"
+
+
+def _break_event(b: Break, uid: str, seq: int, now: datetime) -> Event:
+    ev = _confirmed(uid, seq, now, b.date, b.start_min, b.end_min)
+    ev.add("summary", "Refreshment break")
     return ev
 
 
@@ -332,6 +354,9 @@ def write_handouts(
     # Calendars may sync beyond the force network: addresses go in only when policy says so.
     locations = addresses if dataset.policy.outputs.calendar_addresses else {}
     per_officer = _officer_visits(result)
+    breaks_of: dict[str, list[Break]] = defaultdict(list)
+    for b in result.breaks:
+        breaks_of[b.officer_id].append(b)
     previous: dict[tuple[str, str], CalendarEntry] = {
         (e.uid, e.officer_id): e for e in calendar.previous
     }
@@ -373,6 +398,16 @@ def write_handouts(
             when = [v.date.isoformat(), hhmm(v.start_min), hhmm(v.end_min)]
             index.append([uid, oid, v.visit_id, seq, "CONFIRMED", stamp, *when])
             n_events += 1
+        for b in breaks_of.get(oid, []):  # listed like visits, so a re-plan can cancel them
+            uid = break_uid(calendar.plan_id, oid, b.date)
+            stamp = hashlib.sha256(f"{b.start_min}|{b.end_min}".encode()).hexdigest()[:16]
+            prev = previous.get((uid, oid))
+            same = prev is not None and prev.status == "CONFIRMED" and prev.stamp == stamp
+            seq = 0 if prev is None else prev.sequence + (not same)
+            present.add(uid)
+            cal.add_component(_break_event(b, uid, seq, now))
+            when = [b.date.isoformat(), hhmm(b.start_min), hhmm(b.end_min)]
+            index.append([uid, oid, "", seq, "CONFIRMED", stamp, *when])
         for (uid, who), prev in sorted(previous.items()):
             if who != oid or uid in present:
                 continue

@@ -624,15 +624,36 @@ def _href(day: date, name: str) -> str:
     return quote(f"{day.isoformat()}/{name}.html", safe="/+")
 
 
+def _break_rows(
+    crew: CrewDay, breaks: dict[tuple[str, date], tuple[int, int]]
+) -> list[tuple[int, str]]:
+    """(start, table row) of each crew officer's refreshment break inside this crew-day."""
+    out: list[tuple[int, str]] = []
+    for oid in crew.officer_ids:
+        b = breaks.get((oid, crew.date))
+        if b is None:
+            continue
+        out.append(
+            (
+                b[0],
+                f'<tr class="base"><td></td><td>{hhmm(b[0])}&ndash;{hhmm(b[1])}</td>'
+                f'<td colspan="5">refreshment break{_e(f" ({oid})")}</td></tr>',
+            )
+        )
+    return out
+
+
 def _crew_list(
     crew: CrewDay,
     plan: dict[str, Any],
     back_prefix: str,
     addresses: Mapping[str, str],
     names: dict[str, str] | None = None,
+    breaks: dict[tuple[str, date], tuple[int, int]] | None = None,
 ) -> str:
     """The printable list beside a crew-day map: order, times, ids (and addresses), risk, due
-    dates; officers by name where officers.csv has one (`names`: officer id -> display name)."""
+    dates, refreshment breaks; officers by name where officers.csv has one (`names`: officer id
+    -> display name)."""
     names = names or {}
     crew_names = ", ".join(
         f"{names[o]} ({o})" if names.get(o, o) != o else o for o in crew.officer_ids
@@ -652,7 +673,10 @@ def _crew_list(
         ]
 
     rows = base_rows("leave base", 1)
+    pauses = sorted(_break_rows(crew, breaks or {}))
     for n, v in enumerate(crew.visits, start=1):
+        while pauses and pauses[0][0] < v.start_min:
+            rows.append(pauses.pop(0)[1])
         late = f"{v.days_late}" if v.days_late > 0 else ""
         rows.append(
             f'<tr class="{"late" if v.days_late > 0 else ""}"><td>{n}</td>'
@@ -661,6 +685,7 @@ def _crew_list(
             f'<td><span class="chip" style="background:{RISK_COLOURS[v.risk_level]}"></span>{_e(v.risk_level.label)}</td>'
             f"<td>{v.due_date.isoformat()}</td><td>{late}</td><td>{_e(v.kind)}</td></tr>"
         )
+    rows.extend(p[1] for p in pauses)
     rows.extend(base_rows("back at base", 2))
     n_late = sum(1 for v in crew.visits if v.days_late > 0)
     return (
@@ -862,7 +887,7 @@ def write_maps(
                     page_title,
                     [("../days.html", "All crew-days"), ("../index.html", "Whole-period map")],
                 ),
-                body_after=_crew_list(c, p, "../", addresses, officer_names),
+                body_after=_crew_list(c, p, "../", addresses, officer_names, mr.breaks),
                 heat=False,
                 up="../",
                 **page_args,

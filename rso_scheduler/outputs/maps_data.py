@@ -85,6 +85,8 @@ class MapRoster:
     extra: dict[str, Any] = field(default_factory=dict)
     # (date, crew_id) -> why the crew was formed (crews.csv, or the planner's result)
     crew_reasons: dict[tuple[_Date, str], str] = field(default_factory=dict)
+    # (officer_id, date) -> the officer's refreshment break (start, end minutes): breaks.csv
+    breaks: dict[tuple[str, _Date], tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ def roster_from_files(files: RosterFiles) -> MapRoster:
         files.plan_end,
         extra={"run": files.run},
         crew_reasons={(c.date, c.crew_id): c.formed_because for c in files.crews},
+        breaks={(b.officer_id, b.date): (b.start_min, b.end_min) for b in files.breaks or []},
     )
 
 
@@ -207,6 +210,7 @@ def roster_from_plan(result: PlanResult) -> MapRoster:
         result.plan_end,
         source="plan",
         crew_reasons={(c.date, c.crew_id): c.formed_because for c in result.crew_days},
+        breaks={(b.officer_id, b.date): (b.start_min, b.end_min) for b in result.breaks},
     )
 
 

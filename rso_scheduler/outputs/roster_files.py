@@ -12,6 +12,8 @@ so owner-only and formula-neutral; day sheets timed by the run's travel model):
   late; blank when on time), and `pinned` (written `no` by `rso plan`; a supervisor sets `yes`
   on a visit `rso replan` must keep as it is; read as a contract boolean, blank or absent = no).
 - `unscheduled.csv`: offender_id, risk_level, due_date, reason.
+- `breaks.csv`: officer_id, date, start, end: each officer's refreshment break on a day with a
+  visit (none with `[shifts] refreshment = "none"`).
 - `summary.json`: counts, travel, policy and its hash, input file hashes, breakdowns by risk.
 - `day_sheets/<officer>.csv` and `day_sheets/index.csv`: each officer's visits, day by day.
 - `run.json`: the run record (versions, command line, data folder, seed, time limit...).
@@ -67,6 +69,7 @@ ROSTER_EXTRA_COLUMNS = (
     "pinned",
 )
 UNSCHEDULED_COLUMNS = ("offender_id", "risk_level", "due_date", "reason")
+BREAK_COLUMNS = ("officer_id", "date", "start", "end")
 DAY_SHEET_COLUMNS = (
     "date",
     "order",
@@ -135,6 +138,17 @@ class UnscheduledRow:
 
 
 @dataclass(frozen=True)
+class BreakRow:
+    """One row of breaks.csv: an officer's refreshment break."""
+
+    line: int
+    officer_id: str
+    date: date
+    start_min: int
+    end_min: int
+
+
+@dataclass(frozen=True)
 class CrewRow:
     """One row of crews.csv: a crew-day and why it was formed (what the maps show)."""
 
@@ -159,6 +173,7 @@ class RosterFiles:
     run: dict[str, Any] = field(default_factory=dict)
     crews: list[CrewRow] = field(default_factory=list)  # crews.csv (none in an older plan)
     roster_sha256: str = ""  # of the roster.csv bytes read: a writer refuses if it changed
+    breaks: list[BreakRow] | None = None  # None: the folder has no breaks.csv
 
 
 T = TypeVar("T")
@@ -358,6 +373,30 @@ def parse_unscheduled(text: str, file: str = "unscheduled.csv") -> list[Unschedu
     return out
 
 
+def parse_breaks(text: str, file: str = "breaks.csv") -> list[BreakRow]:
+    """breaks.csv text -> rows; raises InputError listing every problem."""
+    from rso_scheduler.ingest import to_id
+
+    problems: list[Problem] = []
+    out: list[BreakRow] = []
+    for line, row in _rows(text, file, BREAK_COLUMNS, BREAK_COLUMNS, problems):
+        oid = _cell(row, "officer_id", lambda c: to_id(_text(c)), file, line, problems)
+        day = _cell(row, "date", _parse_date, file, line, problems)
+        start = _cell(row, "start", _parse_time, file, line, problems)
+        end = _cell(row, "end", _parse_time, file, line, problems)
+        if oid is None or day is None or start is None or end is None:
+            continue
+        if not oid:
+            problems.append(Problem(file, line, "officer_id", "is empty; expected an identifier"))
+        elif end <= start:
+            problems.append(Problem(file, line, "end", "is not after start"))
+        else:
+            out.append(BreakRow(line, oid, day, start, end))
+    if problems:
+        raise InputError(problems)
+    return out
+
+
 def parse_crews(text: str, file: str = "crews.csv") -> list[CrewRow]:
     """crews.csv text -> rows (date, crew and reason; the figures are for people, not read
     back); raises InputError listing every problem."""
@@ -542,6 +581,8 @@ def read_roster(out_dir: Path) -> RosterFiles:
         run = _read_json(out_dir / "run.json")
         crews_path = out_dir / "crews.csv"
         crews_text = _read_text(crews_path) if crews_path.is_file() else None
+        breaks_path = out_dir / "breaks.csv"
+        breaks_text = _read_text(breaks_path) if breaks_path.is_file() else None
     try:
         visits = parse_roster(roster_text)
     except InputError as exc:
@@ -553,6 +594,12 @@ def read_roster(out_dir: Path) -> RosterFiles:
     if crews_text is not None:
         try:
             crews = parse_crews(crews_text)
+        except InputError as exc:
+            problems += exc.problems
+    breaks: list[BreakRow] | None = None  # None: the folder has no breaks.csv
+    if breaks_text is not None:
+        try:
+            breaks = parse_breaks(breaks_text)
         except InputError as exc:
             problems += exc.problems
     period: list[date] = []
@@ -578,6 +625,7 @@ def read_roster(out_dir: Path) -> RosterFiles:
         run=run,
         crews=crews,
         roster_sha256=roster_sha256,
+        breaks=breaks,
     )
 
 
@@ -690,18 +738,27 @@ def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult, travel:
     officers = dataset.officer_by_id()
     index: list[list[Any]] = []
     used: set[str] = set()
+    breaks = {(b.officer_id, b.date): b for b in result.breaks}
     for oid, days in sorted(_officer_days(result).items()):
         o = officers.get(oid)
         rows: list[list[Any]] = []
         total = 0
+        n_visits = 0
         for day, visits in sorted(days.items()):
+            n_visits += len(visits)
+            b = breaks.get((oid, day))
+            if b is not None:  # a row of its own, in time order among the visits
+                before = sum(1 for v in visits if v.start_min < b.start_min)
+                brow = [day.isoformat(), "", hhmm(b.start_min), hhmm(b.end_min)]
+                brow += ["", "", "", "", "refreshment break"]
+            day_rows: list[list[Any]] = []
             pos = base(o) if o else None
             for k, v in enumerate(visits, start=1):
                 p = people.get(v.offender_id)
                 here = home(p) if p else None
                 t = travel.minutes(pos, here) if pos and here else ""
                 total += t if isinstance(t, int) else 0
-                rows.append(
+                day_rows.append(
                     [
                         day.isoformat(),
                         k,
@@ -717,9 +774,12 @@ def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult, travel:
                 pos = here
             if o and pos:
                 total += travel.minutes(pos, base(o))
+            if b is not None:
+                day_rows.insert(before, brow)
+            rows += day_rows
         name = safe_file_name(oid, used, ".csv", reserved=("index.csv",))
         write_csv(stage / "day_sheets" / name, DAY_SHEET_COLUMNS, rows)
-        index.append([oid, o.display_name if o else "", name, len(days), len(rows), total])
+        index.append([oid, o.display_name if o else "", name, len(days), n_visits, total])
     write_csv(stage / "day_sheets" / "index.csv", INDEX_COLUMNS, index)
 
 
@@ -840,6 +900,14 @@ def write_plan(
             for u in result.unscheduled
         ],
     )
+    write_csv(
+        stage / "breaks.csv",
+        BREAK_COLUMNS,
+        [
+            [b.officer_id, b.date.isoformat(), hhmm(b.start_min), hhmm(b.end_min)]
+            for b in result.breaks
+        ],
+    )
     summary = {**_summary(dataset, result, travel), **(summary_extra or {})}
     write_json(stage / "summary.json", summary)
     _write_day_sheets(stage, dataset, result, travel)
@@ -868,6 +936,8 @@ def write_plan(
 
 
 __all__ = [
+    "BREAK_COLUMNS",
+    "BreakRow",
     "CREW_COLUMNS",
     "CrewRow",
     "parse_crews",
@@ -877,6 +947,7 @@ __all__ = [
     "RosterFiles",
     "RosterRow",
     "UnscheduledRow",
+    "parse_breaks",
     "parse_roster",
     "parse_unscheduled",
     "read_roster",

@@ -84,7 +84,7 @@ def _timer(prob: Problem, officers: tuple[Officer, ...]) -> CrewTimer:
         idx = len(prob.comps)
         prob.comps.append(ids)
         prob.comp_index[key] = idx
-        prob.timers.append(CrewTimer(list(officers), prob.cache))
+        prob.timers.append(CrewTimer(list(officers), prob.cache, shifts=prob.policy.shifts))
     return prob.timers[idx]
 
 

@@ -24,8 +24,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from rso_scheduler.calendar import absences_by_officer, days, officer_works
+from rso_scheduler.calendar import absences_by_officer, days
 from rso_scheduler.demand import Requirement
+from rso_scheduler.duty import officer_works
 from rso_scheduler.geo import haversine_km
 from rso_scheduler.models import Absence, Officer
 from rso_scheduler.rules import (

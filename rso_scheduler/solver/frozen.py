@@ -146,7 +146,7 @@ def _place_crew_day(
         worst = min(keep, key=lambda it: (it[0].pinned, prob.reqs[it[2]].weight, -it[0].start_min))
         keep.remove(worst)
         why[worst[0].offender_id, worst[0].date] = (
-            f"no longer fits the crew's day on {crew.day} (shift, travel or the officers' cap)"
+            f"no longer fits the crew's day on {crew.day} (shift, travel, refreshment break or the officers' cap)"
             if not too_many
             else f"more visits than the officers' max_visits_per_day on {crew.day}"
         )

@@ -19,12 +19,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from rso_scheduler.calendar import absences_by_officer, bank_holidays, days, officer_works
 from rso_scheduler.demand import Requirement, requirements
+from rso_scheduler.duty import DutyCalendar
 from rso_scheduler.errors import PlanError
 from rso_scheduler.geo import haversine_km
 from rso_scheduler.models import Dataset, Officer, VisitKind
-from rso_scheduler.policy import Policy
+from rso_scheduler.policy import Policy, ShiftsPolicy
 from rso_scheduler.roster import (
     CrewDayRecord,
     CrewRoute,
@@ -36,6 +36,7 @@ from rso_scheduler.roster import (
 from rso_scheduler.rules import crew_area, crew_max_visits, crew_skills, last_owed_floor
 from rso_scheduler.solver.diagnose import unplanned_owed, unscheduled_reason, with_late_reasons
 from rso_scheduler.solver.options import PlanOptions
+from rso_scheduler.solver.routing import CrewTimer, Stop, TravelCache
 from rso_scheduler.travel import Place, Travel, base, travel_for
 
 # Candidate crews tried per day before moving on: keeps a force-size month to seconds while
@@ -63,15 +64,37 @@ class _Day:
     officer: Officer
     stops: list[_Stop] = field(default_factory=list)
 
-    @property
-    def ready_min(self) -> int:
-        return self.stops[-1].end_min if self.stops else self.officer.shift_start_min
+    def pinned(self) -> list[Stop]:
+        """The day's visits as stops of the timing engine, each held at its planned minute."""
+        return [
+            Stop(
+                i,
+                s.place.lat,
+                s.place.lon,
+                s.end_min - s.start_min,
+                s.start_min,
+                s.end_min,
+                s.place.id,
+            )
+            for i, s in enumerate(self.stops)
+        ]
 
-    @property
-    def position(self) -> Place:
-        if self.stops:
-            return self.stops[-1].place
-        return base(self.officer)
+
+class _Timers:
+    """One officer's timing engine (`routing.CrewTimer` of that officer alone), made once."""
+
+    def __init__(self, travel: Travel, shifts: ShiftsPolicy):
+        self.cache = TravelCache(travel)
+        self.shifts = shifts
+        self._by_id: dict[str, CrewTimer] = {}
+
+    def of(self, officer: Officer) -> CrewTimer:
+        t = self._by_id.get(officer.officer_id)
+        if t is None:
+            t = self._by_id[officer.officer_id] = CrewTimer(
+                [officer], self.cache, None, self.shifts
+            )
+        return t
 
 
 @dataclass(order=True)
@@ -95,14 +118,12 @@ def greedy_plan(dataset: Dataset, start: date, end: date, options: PlanOptions) 
     t0 = time.perf_counter()
     policy = dataset.policy
     travel = travel_for(options.travel, policy)
+    timers = _Timers(travel, policy.shifts)
     officers = sorted(dataset.officers, key=lambda o: o.officer_id)
     by_id = {o.officer_id: o for o in officers}
-    absent = absences_by_officer(dataset.absences)
-    holidays_off: dict[date, str] = {} if options.work_bank_holidays else bank_holidays(start, end)
-    plan_days = days(start, end)
-    working: dict[date, list[Officer]] = {
-        d: [o for o in officers if officer_works(o, d, absent, holidays_off)] for d in plan_days
-    }
+    cal = DutyCalendar(officers, dataset.absences, start, end, options.work_bank_holidays)
+    plan_days = cal.days
+    working: dict[date, list[Officer]] = {d: cal.on_duty(d) for d in plan_days}
     partners = _partner_order(officers)
     firsts_of: dict[str, list[str]] = {}
     sheets: dict[tuple[str, date], _Day] = {}
@@ -132,7 +153,7 @@ def greedy_plan(dataset: Dataset, start: date, end: date, options: PlanOptions) 
         for d in plan_days:
             if d < job.earliest or not r.available_on(d):
                 continue
-            found = _place_on_day(r, d, working[d], by_id, firsts, partners, sheets, policy, travel)
+            found = _place_on_day(r, d, working[d], by_id, firsts, partners, sheets, policy, timers)
             if found is not None:
                 break
         if found is None:
@@ -183,7 +204,7 @@ def greedy_plan(dataset: Dataset, start: date, end: date, options: PlanOptions) 
         policy.areas.mode,
         lambda oid: len(owed[oid]),
     )
-    routes = _routes(sheets, travel)
+    routes = _routes(sheets, travel, timers)
     seconds = time.perf_counter() - t0
     options.progress(
         f"greedy: {len(visits)} visits placed, {len(unscheduled)} unscheduled in {seconds:.1f}s"
@@ -278,7 +299,7 @@ def _place_on_day(
     partners: dict[str, list[str]],
     sheets: dict[tuple[str, date], _Day],
     policy: Policy,
-    travel: Travel,
+    timers: _Timers,
 ) -> tuple[date, int, tuple[str, ...]] | None:
     """The start time and crew for `r` appended to crews' days on `d`, or None if none fits."""
     mode = policy.areas.mode
@@ -291,21 +312,37 @@ def _place_on_day(
             continue
         eligible.append(o)
     ids = {o.officer_id for o in eligible}
-    here = Place(r.offender_id, r.lat, r.lon)
-    # each officer's earliest arrival and latest finish at this home today, worked out once
-    # per officer (not per crew: crews share officers and travel is the costly part)
-    arrive: dict[str, int] = {}
-    finish_by: dict[str, int] = {}
-    for o in eligible:
+    ws = r.window_start_min if r.window_start_min is not None else 0
+    we = r.window_end_min if r.window_end_min is not None else 24 * 60
+
+    def timed(o: Officer, lo: int, hi: int) -> int | None:
+        # the visit appended to the officer's day (timing engine: travel, window, break)
         sheet = sheets.get((o.officer_id, d)) or _Day(o)
-        arrive[o.officer_id] = sheet.ready_min + travel.minutes(sheet.position, here)
-        back = travel.minutes(here, base(o))
-        finish_by[o.officer_id] = o.shift_end_min - back
-    latest_end = r.window_end_min if r.window_end_min is not None else 24 * 60
+        day = sheet.pinned()
+        day.append(Stop(len(day), r.lat, r.lon, r.duration_min, lo, hi, r.offender_id))
+        tl = timers.of(o).timeline(day)
+        return None if tl is None else tl.starts[-1]
+
+    # each officer's earliest start at this home today, worked out once per officer (not per
+    # crew: crews share officers and travel is the costly part)
+    earliest = {o.officer_id: timed(o, ws, we) for o in eligible}
+    held: dict[tuple[str, int], bool] = {}
+
+    def holds(oid: str, start_min: int) -> bool:
+        # a later start than the officer's earliest: still lawful (the break may not fit)
+        if earliest[oid] == start_min:
+            return True
+        key = (oid, start_min)
+        if key not in held:
+            held[key] = timed(by_id[oid], start_min, start_min + r.duration_min) is not None
+        return held[key]
+
     for crew in _candidate_crews(r, firsts, partners, ids, by_id):
-        start_min = max([r.window_start_min or 0] + [arrive[oid] for oid in crew])
-        end_min = start_min + r.duration_min
-        if end_min <= latest_end and all(end_min <= finish_by[oid] for oid in crew):
+        starts = [earliest[oid] for oid in crew]
+        if any(x is None for x in starts):
+            continue
+        start_min = max(x for x in starts if x is not None)
+        if all(holds(oid, start_min) for oid in crew):
             return d, start_min, crew
     return None
 
@@ -359,23 +396,38 @@ def _finish_visits(
     return out
 
 
-def _routes(sheets: dict[tuple[str, date], _Day], travel: Travel) -> list[CrewRoute]:
-    """One route per officer-day (greedy pairs vary per visit, so crews are single officers)."""
+def _routes(
+    sheets: dict[tuple[str, date], _Day], travel: Travel, timers: _Timers
+) -> list[CrewRoute]:
+    """One route per officer-day (greedy pairs vary per visit, so crews are single officers),
+    timed by the timing engine with each visit at its planned minute (and the break due)."""
     out: list[CrewRoute] = []
     for (oid, d), sheet in sorted(sheets.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         o = sheet.officer
         points = [base(o)] + [s.place for s in sheet.stops] + [base(o)]
         mins = [travel.minutes(a, b) for a, b in zip(points, points[1:], strict=False)]
         km = sum(travel.km(a, b) for a, b in zip(points, points[1:], strict=False))
-        depart = sheet.stops[0].start_min - mins[0]
-        ret = sheet.stops[-1].end_min + mins[-1]
+        route = timers.of(o).make_route(sheet.pinned())
+        if route is None:  # cannot happen: every visit was placed through the same engine
+            raise PlanError(f"internal error: officer {oid} on {d} lost its timing")
+        (leg,) = route.legs
         out.append(
             CrewRoute(
                 date=d,
                 crew_id=oid,
                 officer_ids=(oid,),
                 visit_ids=tuple(s.visit_id for s in sheet.stops),
-                legs=(OfficerLeg(oid, depart, ret, sum(mins), km),),
+                legs=(
+                    OfficerLeg(
+                        oid,
+                        leg.depart_min,
+                        leg.return_min,
+                        sum(mins),
+                        km,
+                        leg.break_start_min,
+                        leg.break_end_min,
+                    ),
+                ),
             )
         )
     return out

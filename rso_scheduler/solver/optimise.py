@@ -9,9 +9,12 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
+from typing import Literal
 
 import rso_scheduler.solver.dayroute as dayroute
+from rso_scheduler import rules
 from rso_scheduler.calendar import bank_holidays
 from rso_scheduler.demand import Requirement, capped, requirements
 from rso_scheduler.errors import PlanError
@@ -797,6 +800,32 @@ def check_split_joins(prob: Problem, st: _State) -> int:
     return dropped
 
 
+def _break_in_gap(
+    prob: Problem,
+    officer: Officer,
+    brk_a: tuple[int | None, int | None],
+    brk_b: tuple[int | None, int | None],
+    end_a: int,
+    start_b: int,
+    join_min: int,
+) -> tuple[int, int] | None | Literal[False]:
+    """A split officer's break when the two parts are joined by a straight drive: None if it
+    lies inside a part (unchanged), the new (start, end) in the gap after the drive, or False
+    if it does not fit there (the parts then keep their trips via base)."""
+    in_gap = (brk_a[0] is not None and brk_a[0] >= end_a) or (
+        brk_b[1] is not None and brk_b[1] <= start_b
+    )
+    if not in_gap:
+        return None
+    need = rules.refreshment_break(officer, prob.policy.shifts)
+    if need is None:
+        return None
+    b = max(end_a + join_min, need.earliest_min)
+    if b + need.minutes > min(need.latest_min, start_b):
+        return False
+    return b, b + need.minutes
+
+
 def _join_split_legs(
     prob: Problem,
     st: _State,
@@ -816,13 +845,22 @@ def _join_split_legs(
         leg_b = next(g for g in rb.legs if g.officer_id == oid)
         join_min = prob.cache.minutes(last.place, first.place)
         join_km = prob.cache.km(last.place, first.place)
-        arrive = ra.starts_min[-1] + last.duration_min + join_min
+        end_a = ra.starts_min[-1] + last.duration_min
+        arrive = end_a + join_min
+        brk_a = (leg_a.break_start_min, leg_a.break_end_min)
+        brk_b = (leg_b.break_start_min, leg_b.break_end_min)
+        gap = _break_in_gap(prob, o, brk_a, brk_b, end_a, rb.starts_min[0], join_min)
+        if gap is False:
+            continue  # the break needs the trip via base: the parts stay apart
+        if gap is not None:  # the break moves into the drive's gap, on arrival
+            brk_a, brk_b = (None, None), (gap[0], gap[1])
         new_legs[a, oid] = OfficerLeg(
             oid,
             leg_a.depart_min,
             arrive,
             leg_a.travel_min - prob.cache.minutes(last.place, home) + join_min,
             round(leg_a.travel_km - prob.cache.km(last.place, home) + join_km, 3),
+            *brk_a,
         )
         new_legs[b, oid] = OfficerLeg(
             oid,
@@ -830,11 +868,53 @@ def _join_split_legs(
             leg_b.return_min,
             leg_b.travel_min - prob.cache.minutes(home, first.place),
             round(leg_b.travel_km - prob.cache.km(home, first.place), 3),
+            *brk_b,
         )
     if not new_legs:
         return routes_raw
     return [
         (day, cid, ci, keys, tuple(new_legs.get((ci, g.officer_id), g) for g in legs))
+        for day, cid, ci, keys, legs in routes_raw
+    ]
+
+
+def _split_breaks_at_base(
+    prob: Problem, routes_raw: list[tuple[date, str, int, list[int], tuple[OfficerLeg, ...]]]
+) -> list[tuple[date, str, int, list[int], tuple[OfficerLeg, ...]]]:
+    """An officer in a crew for a part of the day whose break belongs to another part (one
+    without visits, or without a crew) takes it at base then: the first free stretch of the
+    window outside their legs (`routing._in_part` gives each part its share of the window)."""
+    legs_of: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
+    has_break: set[tuple[str, int]] = set()
+    for _day, _cid, ci, _keys, legs in routes_raw:
+        for k, g in enumerate(legs):
+            key = (g.officer_id, prob.crews[ci].day_index)
+            legs_of[key].append((ci, k))
+            if g.break_start_min is not None:
+                has_break.add(key)
+    fixes: dict[tuple[int, int], OfficerLeg] = {}
+    for key in sorted(legs_of):
+        if key in has_break or all(prob.crews[ci].part is None for ci, _k in legs_of[key]):
+            continue
+        need = rules.refreshment_break(prob.officers[key[0]], prob.policy.shifts)
+        if need is None:
+            continue
+        raw = {ci: legs for _d, _c, ci, _k, legs in routes_raw}
+        busy = sorted((raw[ci][k].depart_min, raw[ci][k].return_min) for ci, k in legs_of[key])
+        for b in [need.earliest_min, *(r for _d, r in busy)]:
+            b = max(b, need.earliest_min)
+            if b + need.minutes <= need.latest_min and all(
+                b + need.minutes <= d or r <= b for d, r in busy
+            ):
+                ci, k = legs_of[key][0]
+                fixes[ci, k] = replace(
+                    raw[ci][k], break_start_min=b, break_end_min=b + need.minutes
+                )
+                break
+    if not fixes:
+        return routes_raw
+    return [
+        (day, cid, ci, keys, tuple(fixes.get((ci, k), g) for k, g in enumerate(legs)))
         for day, cid, ci, keys, legs in routes_raw
     ]
 
@@ -870,11 +950,20 @@ def _extract(
             )
         made[crew_idx] = route
         legs = tuple(
-            OfficerLeg(g.officer_id, g.depart_min, g.return_min, g.travel_min, g.travel_km)
+            OfficerLeg(
+                g.officer_id,
+                g.depart_min,
+                g.return_min,
+                g.travel_min,
+                g.travel_km,
+                g.break_start_min,
+                g.break_end_min,
+            )
             for g in route.legs
         )
         routes_raw.append((crew.day, crew.crew_id, crew_idx, [s.key for s in order], legs))
     routes_raw = _join_split_legs(prob, st, made, routes_raw)
+    routes_raw = _split_breaks_at_base(prob, routes_raw)
     rows.sort(key=lambda r: (r[0], r[1], r[2], prob.reqs[r[4]].offender_id))
     visit_id = {row[5]: f"V{i + 1:05d}" for i, row in enumerate(rows)}
     # dues follow the planned dates: the first owed visit satisfies the first due date, each

@@ -284,7 +284,9 @@ def build_problem(
     comps = [ids for ids, _part in keys]
     prob.comps = comps
     prob.comp_index = {k: i for i, k in enumerate(keys)}
-    prob.timers = [CrewTimer([prob.officers[i] for i in ids], cache, part) for ids, part in keys]
+    prob.timers = [
+        CrewTimer([prob.officers[i] for i in ids], cache, part, policy.shifts) for ids, part in keys
+    ]
     prob.crews_by_day = [{} for _ in range(prob.n_days)]
     per_officer_day: dict[tuple[str, int], list[int]] = {}
     for c in crews:

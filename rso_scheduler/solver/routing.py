@@ -8,17 +8,25 @@ what the checker re-derives (travel may differ by direction: one-way streets):
 - each officer leaves their own base no earlier than their shift start and is back by its end
   (inside the crew's part of the day for a split crew);
 - the crew starts a visit only when every officer has arrived, inside the person's window;
-- visits start as early as possible (waiting is allowed when a window opens later).
+- visits start as early as possible (waiting is allowed when a window opens later);
+- each officer with a refreshment break due (`rules.refreshment_break`) takes it inside its
+  window, neither driving nor visiting: at base before leaving or after returning, or the crew
+  pauses together between two visits (before driving on, or on arrival at the next person).
+
+This is the one timing engine: the optimiser's routing and repair, greedy's day placement and a
+re-plan's kept visits all time a day through `CrewTimer.timeline` (ordered stops in, a timed
+day or None out); a search that orders stops differently calls it the same way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from rso_scheduler.models import Officer
-from rso_scheduler.policy import TravelPolicy
+from rso_scheduler.policy import ShiftsPolicy, TravelPolicy
+from rso_scheduler.rules import Refreshment, refreshment_break
 from rso_scheduler.travel import HaversineTravel, Place, Travel, base
 
 EXACT_MAX_STOPS = 9
@@ -50,6 +58,25 @@ class Leg:
     return_min: int
     travel_min: int
     travel_km: float
+    break_start_min: int | None = None  # the officer's refreshment break, if one is due
+    break_end_min: int | None = None
+
+
+# Where a crew-day's break is taken: ("base", 0) before leaving, ("leave", k) after visit k-1
+# before driving on, ("at", k) on arrival at stop k before its visit, ("end", n) after the last
+# visit (each officer at base or at the last stop), ("", 0) no break due.
+BreakAt = tuple[str, int]
+NO_BREAK: BreakAt = ("", 0)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A timed crew-day: travel minutes over all officers, visit starts and where the break
+    is taken (`BreakAt`)."""
+
+    cost: int
+    starts: tuple[int, ...]
+    break_at: BreakAt = NO_BREAK
 
 
 @dataclass(frozen=True)
@@ -99,6 +126,7 @@ class CrewTimer:
         officers: Sequence[Officer],
         cache: TravelCache,
         part: tuple[int, int] | None = None,
+        shifts: ShiftsPolicy | None = None,
     ):
         self.officers = tuple(officers)
         self.cache = cache
@@ -108,6 +136,14 @@ class CrewTimer:
         self.starts = [max(o.shift_start_min, lo) for o in self.officers]
         self.ends = [min(o.shift_end_min, hi) for o in self.officers]
         self.end_cap = min(self.ends)
+        # each officer's break in this crew-day (None: none due here); `shifts` None: no breaks
+        needs = [refreshment_break(o, shifts) if shifts is not None else None for o in officers]
+        if part is not None:
+            needs = [
+                _in_part(n, o, part) if n else None for n, o in zip(needs, officers, strict=True)
+            ]
+        self.breaks: tuple[Refreshment | None, ...] = tuple(needs)
+        self.needs_break = any(n is not None for n in needs)
         # the crew's drives from and to base, per place: every route evaluation asks for them
         self._out: dict[Place, tuple[int, ...]] = {}
         self._back: dict[Place, tuple[int, ...]] = {}
@@ -137,8 +173,198 @@ class CrewTimer:
         """Can every officer get back to base by shift end after finishing `stop` at `end_min`?"""
         return all(end_min + t <= e for e, t in zip(self.ends, self.back_legs(stop), strict=True))
 
+    # --- the timing engine: one step at a time, shared by `timeline` and `_exact` ----------
+
+    def pause_end(self, t: int) -> int | None:
+        """The crew, standing still from `t`, pauses until every due break is taken inside its
+        window (each officer from the later of `t` and their window's start); None if one
+        cannot be."""
+        end = t
+        for need in self.breaks:
+            if need is None:
+                continue
+            b = max(t, need.earliest_min)
+            if b + need.minutes > need.latest_min:
+                return None
+            end = max(end, b + need.minutes)
+        return end
+
+    def _break_at_base_first(self, stop: Stop) -> int | None:
+        """Arrival of the crew at the first stop when each officer takes the break at base
+        before leaving (None: a break does not fit there)."""
+        arrive = 0
+        for s0, need, t in zip(self.starts, self.breaks, self.out_legs(stop), strict=True):
+            depart = s0
+            if need is not None:
+                b = max(s0, need.earliest_min)
+                if b + need.minutes > need.latest_min:
+                    return None
+                depart = b + need.minutes
+            arrive = max(arrive, depart + t)
+        return arrive
+
+    def _visit(self, arrive: int | None, stop: Stop) -> int | None:
+        """The start of `stop`'s visit after arriving at `arrive` (None: it does not fit)."""
+        if arrive is None:
+            return None
+        st = max(arrive, stop.window_start_min)
+        end = st + stop.duration_min
+        if end > stop.window_end_min or end > self.end_cap:
+            return None
+        return st
+
+    def first_steps(self, stop: Stop) -> list[tuple[int, bool, BreakAt]]:
+        """(visit start, break taken, where) of the day's first visit: without the break, and
+        (if one is due) with it at base or on arrival."""
+        arrive = max(s + t for s, t in zip(self.starts, self.out_legs(stop), strict=True))
+        out: list[tuple[int, bool, BreakAt]] = []
+        st = self._visit(arrive, stop)
+        if st is not None:
+            out.append((st, not self.needs_break, NO_BREAK))
+        if self.needs_break:
+            for st2, at in (
+                (self._visit(self._break_at_base_first(stop), stop), ("base", 0)),
+                (self._visit(self.pause_end(arrive), stop), ("at", 0)),
+            ):
+                if st2 is not None:
+                    out.append((st2, True, at))
+        return out
+
+    def next_steps(
+        self, end0: int, done: bool, leg: int, stop: Stop, k: int
+    ) -> list[tuple[int, bool, BreakAt]]:
+        """(visit start, break taken, where) of stop `k` after the previous visit ended at
+        `end0`, `leg` minutes away; with the break still due, also taking it before driving
+        on or on arrival."""
+        out: list[tuple[int, bool, BreakAt]] = []
+        st = self._visit(end0 + leg, stop)
+        if st is not None:
+            out.append((st, done, NO_BREAK))
+        if not done:
+            p = self.pause_end(end0)
+            for st2, at in (
+                (self._visit(None if p is None else p + leg, stop), ("leave", k)),
+                (self._visit(self.pause_end(end0 + leg), stop), ("at", k)),
+            ):
+                if st2 is not None:
+                    out.append((st2, True, at))
+        return out
+
+    def end_breaks(self, stop: Stop, end_min: int) -> list[tuple[int, int, int]] | None:
+        """Each officer's (break start, break end, return to base) when the break is taken
+        after the last visit: at base after returning, else at the last stop (None: it does
+        not fit); officers with no break due have (-1, -1, return)."""
+        out: list[tuple[int, int, int]] = []
+        for need, t, e in zip(self.breaks, self.back_legs(stop), self.ends, strict=True):
+            home = end_min + t
+            if home > e:
+                return None
+            if need is None:
+                out.append((-1, -1, home))
+                continue
+            b = max(home, need.earliest_min)
+            if b + need.minutes <= need.latest_min:
+                out.append((b, b + need.minutes, home))
+                continue
+            b = max(end_min, need.earliest_min)
+            if b + need.minutes > need.latest_min or b + need.minutes + t > e:
+                return None
+            out.append((b, b + need.minutes, b + need.minutes + t))
+        return out
+
+    def timeline(self, stops: Sequence[Stop]) -> Timeline | None:
+        """The timed day of stops in this order, or None if it breaks a rule: each officer
+        leaves base at shift start at the earliest, drives, waits for the window, visits,
+        takes the break due, and is back by shift end. Visits start as early as the break
+        allows; a break after the last visit is preferred (visits then start as without).
+
+        Breaks only remove days (travel does not change), so the day without them is timed
+        first: infeasible there is infeasible here, and when the break fits after the last
+        visit that timing stands. Only the rest go through the break-aware steps."""
+        plain = self._plain(stops)
+        if plain is None:
+            return None
+        cost, starts = plain
+        if not self.needs_break or not stops:
+            return Timeline(cost, tuple(starts))
+        last = stops[-1]
+        if self.end_breaks(last, starts[-1] + last.duration_min) is not None:
+            return Timeline(cost, tuple(starts), ("end", len(stops)))
+        return self._timeline_steps(stops)
+
+    def _timeline_steps(self, stops: Sequence[Stop]) -> Timeline | None:
+        """`timeline` through the break-aware steps: two states, the break still due (`free`)
+        and taken (`done`), each the earliest end of the last visit so far (-1: none)."""
+        cap = self.end_cap
+        pause = self.pause_end
+        s0 = stops[0]
+        ws, we, dur = s0.window_start_min, s0.window_end_min, s0.duration_min
+        arrive = max(s + t for s, t in zip(self.starts, self.out_legs(s0), strict=True))
+        st = max(arrive, ws)
+        free_end = st + dur if st + dur <= we and st + dur <= cap else -1
+        free_starts = [st]
+        done_end, done_starts, done_at = -1, [0], NO_BREAK
+        for a, at in ((self._break_at_base_first(s0), ("base", 0)), (pause(arrive), ("at", 0))):
+            if a is None:
+                continue
+            st = max(a, ws)
+            if st + dur <= we and st + dur <= cap and (done_end < 0 or st + dur < done_end):
+                done_end, done_starts, done_at = st + dur, [st], at
+        n_off = len(self.officers)
+        cost = sum(self.out_legs(s0))
+        for k in range(1, len(stops)):
+            s = stops[k]
+            leg = self.cache.minutes(stops[k - 1].place, s.place)
+            cost += n_off * leg
+            ws, we, dur = s.window_start_min, s.window_end_min, s.duration_min
+            new_end, new_starts, new_at = -1, done_starts, done_at
+            if free_end >= 0:  # take the break now: before driving on, or on arrival
+                p_leave, p_at = pause(free_end), pause(free_end + leg)
+                for a, at in (
+                    (None if p_leave is None else p_leave + leg, ("leave", k)),
+                    (p_at, ("at", k)),
+                ):
+                    if a is None:
+                        continue
+                    st = max(a, ws)
+                    if st + dur <= we and st + dur <= cap and (new_end < 0 or st + dur < new_end):
+                        new_end, new_starts, new_at = st + dur, [*free_starts, st], at
+            if done_end >= 0:  # the break already taken: drive on
+                st = max(done_end + leg, ws)
+                if st + dur <= we and st + dur <= cap and (new_end < 0 or st + dur < new_end):
+                    new_end, new_starts, new_at = st + dur, [*done_starts, st], done_at
+            done_end, done_starts, done_at = new_end, new_starts, new_at
+            if free_end >= 0:
+                st = max(free_end + leg, ws)
+                if st + dur <= we and st + dur <= cap:
+                    free_end = st + dur
+                    free_starts.append(st)
+                else:
+                    free_end = -1
+            if free_end < 0 and done_end < 0:
+                return None
+        last = stops[-1]
+        cost += sum(self.back_legs(last))
+        if free_end >= 0 and self.end_breaks(last, free_end) is not None:
+            return Timeline(cost, tuple(free_starts), ("end", len(stops)))
+        if done_end >= 0 and self.fits_home(last, done_end):
+            return Timeline(cost, tuple(done_starts), done_at)
+        return None
+
     def evaluate(self, stops: Sequence[Stop]) -> tuple[int, list[int]] | None:
         """(travel minutes over all officers, start times) of this order, or None if infeasible."""
+        plain = self._plain(stops)
+        if plain is None or not self.needs_break or not stops:
+            return plain
+        last = stops[-1]
+        if self.end_breaks(last, plain[1][-1] + last.duration_min) is not None:
+            return plain
+        tl = self._timeline_steps(stops)
+        return None if tl is None else (tl.cost, list(tl.starts))
+
+    def _plain(self, stops: Sequence[Stop]) -> tuple[int, list[int]] | None:
+        """(travel minutes, start times) of this order with no break, or None (the hot path:
+        a break can only make a day infeasible, never cheaper)."""
         if not stops:
             return 0, []
         n_off = len(self.officers)
@@ -163,12 +389,52 @@ class CrewTimer:
         cost += sum(self.back_legs(prev))
         return cost, starts
 
+    def _breaks_of(
+        self, stops: Sequence[Stop], tl: Timeline
+    ) -> list[tuple[int, int, int | None, int | None]]:
+        """Each officer's (depart, return, break start, break end) on a timed day."""
+        first, last = stops[0], stops[-1]
+        end = tl.starts[-1] + last.duration_min
+        outs, backs = self.out_legs(first), self.back_legs(last)
+        kind, k = tl.break_at
+        departs = [tl.starts[0] - t for t in outs]
+        returns = [end + t for t in backs]
+        pause_from: int | None = None
+        if kind == "base":
+            pause = [
+                None if n is None else max(s0, n.earliest_min)
+                for s0, n in zip(self.starts, self.breaks, strict=True)
+            ]
+        elif kind == "end":
+            got = self.end_breaks(last, end)
+            assert got is not None  # the timeline was checked with the same function
+            pause = [None if b < 0 else b for b, _e, _r in got]
+            returns = [r for _b, _e, r in got]
+        else:
+            if kind == "at" and k == 0:
+                pause_from = max(s + t for s, t in zip(self.starts, outs, strict=True))
+                departs = [pause_from - t for t in outs]
+            elif kind in ("at", "leave"):
+                pause_from = tl.starts[k - 1] + stops[k - 1].duration_min
+                if kind == "at":
+                    pause_from += self.cache.minutes(stops[k - 1].place, stops[k].place)
+            pause = [
+                None if n is None or pause_from is None else max(pause_from, n.earliest_min)
+                for n in self.breaks
+            ]
+        out: list[tuple[int, int, int | None, int | None]] = []
+        for d, r, b, n in zip(departs, returns, pause, self.breaks, strict=True):
+            if b is None or n is None:
+                out.append((d, r, None, None))
+            else:
+                out.append((d, r, b, b + n.minutes))
+        return out
+
     def make_route(self, stops: Sequence[Stop]) -> Route | None:
-        """A `Route` for stops in the given order, with each officer's leg, or None."""
-        ev = self.evaluate(stops)
-        if ev is None:
+        """A `Route` for stops in the given order, with each officer's leg and break, or None."""
+        tl = self.timeline(stops)
+        if tl is None:
             return None
-        cost, starts = ev
         legs: list[Leg] = []
         if stops:
             first, last = stops[0], stops[-1]
@@ -177,8 +443,8 @@ class CrewTimer:
             for a, b in zip(stops, stops[1:], strict=False):
                 inner_min += self.cache.minutes(a.place, b.place)
                 inner_km += self.cache.km(a.place, b.place)
-            end = starts[-1] + last.duration_min
-            for o, home in zip(self.officers, self.bases, strict=True):
+            times = self._breaks_of(stops, tl)
+            for o, home, (dep, ret, b0, b1) in zip(self.officers, self.bases, times, strict=True):
                 out_t = self.cache.minutes(home, first.place)
                 back_t = self.cache.minutes(last.place, home)
                 km = self.cache.km(home, first.place) + inner_km
@@ -186,13 +452,15 @@ class CrewTimer:
                 legs.append(
                     Leg(
                         officer_id=o.officer_id,
-                        depart_min=starts[0] - out_t,
-                        return_min=end + back_t,
+                        depart_min=dep,
+                        return_min=ret,
                         travel_min=out_t + inner_min + back_t,
                         travel_km=round(km, 3),
+                        break_start_min=b0,
+                        break_end_min=b1,
                     )
                 )
-        return Route(tuple(s.key for s in stops), tuple(starts), cost, tuple(legs))
+        return Route(tuple(s.key for s in stops), tl.starts, tl.cost, tuple(legs))
 
     def best_order(self, stops: Sequence[Stop]) -> list[Stop] | None:
         """The least-travel feasible order of all stops, or None if they cannot all fit."""
@@ -200,51 +468,79 @@ class CrewTimer:
         if len(stops) <= 1:
             return list(stops) if self.evaluate(stops) is not None else None
         if len(stops) <= EXACT_MAX_STOPS:
-            return self._exact(stops)
+            # the least-travel order without breaks is the answer whenever it holds the break
+            # (breaks change no travel); otherwise the break-aware search
+            order = self._exact(stops, with_breaks=False)
+            if order is None or not self.needs_break or self.evaluate(order) is not None:
+                return order
+            return self._exact(stops, with_breaks=True)
         return self._insertion(stops)
 
-    def _exact(self, stops: list[Stop]) -> list[Stop] | None:
+    def _plain_first(self, stop: Stop) -> list[tuple[int, bool, BreakAt]]:
+        """`first_steps` with no break (the exact search's fast pass)."""
+        st = self._visit(self.first_start(stop), stop)
+        return [] if st is None else [(st, True, NO_BREAK)]
+
+    def _plain_next(
+        self, end0: int, done: bool, leg: int, stop: Stop, k: int
+    ) -> list[tuple[int, bool, BreakAt]]:
+        """`next_steps` with no break (the exact search's fast pass)."""
+        st = self._visit(end0 + leg, stop)
+        return [] if st is None else [(st, True, NO_BREAK)]
+
+    def _exact(self, stops: list[Stop], with_breaks: bool) -> list[Stop] | None:
+        """The least-travel order by dynamic programming over subsets; `with_breaks` False
+        leaves the break out (every label then counts it as taken)."""
+        first = self.first_steps if with_breaks else self._plain_first
+        step = self.next_steps if with_breaks else self._plain_next
         n = len(stops)
         n_off = len(self.officers)
         pts = [s.place for s in stops]
         tt = [[self.cache.minutes(pts[i], pts[j]) for j in range(n)] for i in range(n)]
         out = [self.out_legs(s) for s in stops]
-        # labels[(mask, last)] = list of (end_min, cost, prev_label_ref); Pareto on (end, cost)
+        # labels[(mask, last, break taken)] = list of (end_min, cost, prev_label_ref); Pareto
+        # on (end, cost) within a bucket; the steps are the timing engine's (`next_steps`)
         Label = tuple[int, int, object]
-        labels: dict[tuple[int, int], list[Label]] = {}
+        labels: dict[tuple[int, int, bool], list[Label]] = {}
         for j, s in enumerate(stops):
-            st = self.first_start(s)
-            end = st + s.duration_min
-            if end <= s.window_end_min and end <= self.end_cap:
-                labels[(1 << j, j)] = [(end, sum(out[j]), (j, None))]
+            for st, done, _at in first(s):
+                _insert_label(
+                    labels.setdefault((1 << j, j, done), []),
+                    (st + s.duration_min, sum(out[j]), (j, None)),
+                )
         for mask in range(1, 1 << n):
             for last in range(n):
-                cur = labels.get((mask, last))
-                if not cur:
-                    continue
-                for j in range(n):
-                    if mask & (1 << j):
+                for done0 in (False, True):
+                    cur = labels.get((mask, last, done0))
+                    if not cur:
                         continue
-                    s = stops[j]
-                    nm = mask | (1 << j)
-                    for end0, cost0, ref in cur:
-                        st = max(end0 + tt[last][j], s.window_start_min)
-                        end = st + s.duration_min
-                        if end > s.window_end_min or end > self.end_cap:
+                    for j in range(n):
+                        if mask & (1 << j):
                             continue
-                        _insert_label(
-                            labels.setdefault((nm, j), []),
-                            (end, cost0 + n_off * tt[last][j], (j, ref)),
-                        )
+                        s = stops[j]
+                        nm = mask | (1 << j)
+                        leg = tt[last][j]
+                        for end0, cost0, ref in cur:
+                            for st, done, _at in step(end0, done0, leg, s, 1):
+                                _insert_label(
+                                    labels.setdefault((nm, j, done), []),
+                                    (st + s.duration_min, cost0 + n_off * leg, (j, ref)),
+                                )
         full = (1 << n) - 1
         best: tuple[int, int, object] | None = None
         for last in range(n):
-            for end, cost, ref in labels.get((full, last), []):
-                if not self.fits_home(stops[last], end):
-                    continue
-                total = cost + sum(self.back_legs(stops[last]))
-                if best is None or (total, end) < (best[0], best[1]):
-                    best = (total, end, ref)
+            for done in (False, True):
+                for end, cost, ref in labels.get((full, last, done), []):
+                    fits = (
+                        self.fits_home(stops[last], end)
+                        if done
+                        else self.end_breaks(stops[last], end) is not None
+                    )
+                    if not fits:
+                        continue
+                    total = cost + sum(self.back_legs(stops[last]))
+                    if best is None or (total, end) < (best[0], best[1]):
+                        best = (total, end, ref)
         if best is None:
             return None
         order: list[int] = []
@@ -288,3 +584,14 @@ def _insert_label(bucket: list[tuple[int, int, object]], label: tuple[int, int, 
             return  # dominated (or equal: keep the first found, which is deterministic)
     bucket[:] = [b for b in bucket if not (end <= b[0] and cost <= b[1])]
     bucket.append(label)
+
+
+def _in_part(need: Refreshment, officer: Officer, part: tuple[int, int]) -> Refreshment | None:
+    """A split officer's break goes in the part of the day holding most of its window (ties:
+    the earlier part), clipped to that part; None in the other part."""
+    lo, hi = need.earliest_min, need.latest_min
+    inside = max(0, min(hi, part[1]) - max(lo, part[0]))
+    outside = (hi - lo) - inside
+    if inside > outside or (inside == outside and part[0] <= lo):
+        return replace(need, earliest_min=max(lo, part[0]), latest_min=min(hi, part[1]))
+    return None
