@@ -43,7 +43,7 @@ from rso_scheduler.solver.state import State
 
 FORBIDDEN = 10**9  # cost and duration of an edge into a visit the crew may not make
 PRIZE = 10**7  # an unplaced owed visit's prize: more than any day's drives
-ITERS_PER_S = 1000  # PyVRP iterations per second of the budget share (100 visits, quiet machine)
+ITERS_PER_S = 500  # PyVRP iterations per second of the budget share (100 visits, one quiet core)
 PATIENCE = 4000  # a day's search also ends after this many iterations without a better route
 MIN_ITERS = 300  # per day
 MAX_ITERS = 100_000  # per day
@@ -207,14 +207,20 @@ def _caps_hold(prob: Problem, routes: dict[int, list[Stop]], st: State) -> bool:
     return all((left := prob.visits_left(ci, routed)) is None or left >= 0 for ci in routes)
 
 
-def reroute_days(prob: Problem, st: State, seconds: float, seed: int) -> dict[str, int]:
-    """Re-route every day's crews together (see the module docstring); returns counts."""
+def reroute_days(
+    prob: Problem, st: State, seconds: float, seed: int, safety_deadline: float
+) -> dict[str, int]:
+    """Re-route every day's crews together (see the module docstring); returns counts.
+
+    `safety_deadline` (time.monotonic()) is only a net for an overloaded machine: the counted
+    iterations end each search; `dayroute_stopped_by_clock` says when the net cut one short."""
+    import time
     import warnings
 
     from pyvrp import Route, Solution, SolveParams, solve
-    from pyvrp.stop import MaxIterations, MultipleCriteria, NoImprovement
+    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, NoImprovement
 
-    taken = placed = rejected = days = iterations = 0
+    taken = placed = rejected = days = iterations = clock = 0
     # the counted work, shared among days by their planned visits (never the clock)
     weight = [
         sum(len(st.stops.get(c.index, [])) for c in prob.crews_by_day[day].values()) + 1
@@ -222,6 +228,9 @@ def reroute_days(prob: Problem, st: State, seconds: float, seed: int) -> dict[st
     ]
     total = ITERS_PER_S * seconds
     for day in range(prob.n_days):
+        if time.monotonic() >= safety_deadline:
+            clock = 1
+            break
         d = _day_problem(prob, st, day, with_candidates=True)
         if d is None:
             continue
@@ -241,12 +250,20 @@ def reroute_days(prob: Problem, st: State, seconds: float, seed: int) -> dict[st
             res = solve(
                 data,
                 initial_solution=Solution(data, start),
-                stop=MultipleCriteria([MaxIterations(iters), NoImprovement(PATIENCE)]),
+                stop=MultipleCriteria(
+                    [
+                        MaxIterations(iters),
+                        NoImprovement(PATIENCE),
+                        MaxRuntime(max(0.01, safety_deadline - time.monotonic())),
+                    ]
+                ),
                 seed=seed,
                 collect_stats=False,
                 display=False,
                 params=SolveParams(),
             )
+        if time.monotonic() >= safety_deadline:
+            clock = 1
         sol = res.best
         if not sol.is_feasible():
             rejected += 1
@@ -306,6 +323,7 @@ def reroute_days(prob: Problem, st: State, seconds: float, seed: int) -> dict[st
         "dayroute_placed": placed,
         "dayroute_rejected": rejected,
         "dayroute_iterations": iterations,
+        "dayroute_stopped_by_clock": clock,
     }
 
 

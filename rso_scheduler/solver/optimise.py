@@ -566,8 +566,17 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     # each day's crews re-routed together (PyVRP proposes, the timing engine checks)
     if dayroute.available():
         t_day = time.monotonic()
-        stats.update(dayroute.reroute_days(prob, st, budget * DAYROUTE_SHARE, options.seed))
+        share = budget * DAYROUTE_SHARE
+        # the net leaves the counted iterations three times their time on a quiet machine
+        net = max(deadline - 0.05 * budget, t_day + 3 * share)
+        stats.update(dayroute.reroute_days(prob, st, share, options.seed, net))
         stats["dayroute_s"] = round(time.monotonic() - t_day, 3)
+        if stats["dayroute_stopped_by_clock"]:
+            notice(
+                "re-routing each day's crews together was stopped by the wall clock (the machine "
+                "is busy); the roster may differ from another run with the same inputs and seed; "
+                "raise --time-limit"
+            )
         repaired += int(stats["dayroute_placed"])  # type: ignore[call-overload]
     else:
         notice("PyVRP is not installed: each day's crews were not re-routed together")
@@ -654,6 +663,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
                 "repair_stopped_by_clock",
                 "exchanges_stopped_by_clock",
                 "near_stopped_by_clock",
+                "dayroute_stopped_by_clock",
             )
         )
         or improve_work.clock_fired
