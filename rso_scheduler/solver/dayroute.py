@@ -23,7 +23,9 @@ penalised infeasibility). Each day becomes one PyVRP problem:
 PyVRP proposes; the planner disposes: every proposed route is re-timed by the crew's
 `CrewTimer` (the one timing engine), eligibility and the caps (split crews' shared caps too) are
 checked, and the day is taken only if it places more owed visits, or as many for less travel
-plus continuity. Days holding a re-plan's issued visits are left as they are. Deterministic:
+plus continuity. Days holding a re-plan's pinned visits are left as they are; a day holding its
+other issued visits is re-made only when that places a visit the re-plan would miss (misses
+first, then lateness, then change). Deterministic:
 PyVRP is seeded and stopped by a count of iterations derived from the time budget, never the
 clock.
 """
@@ -55,6 +57,7 @@ class _Day:
     stops: list[Stop]  # clients, in order: planned visits first, then candidates
     person: list[int]  # person of each client
     required: int  # the first `required` clients are planned visits
+    holds_kept: bool = False  # a re-plan's issued visits: re-routed only to save a miss
 
 
 def available() -> bool:
@@ -88,10 +91,12 @@ def _day_problem(prob: Problem, st: State, day: int, with_candidates: bool) -> _
         return None
     stops: list[Stop] = []
     person: list[int] = []
+    kept = False
     for ci in crews:
         for s in st.stops.get(ci, []):
-            if not st.movable(s.key):
-                return None  # a re-plan's issued visits stay as they are
+            if s.key in st.frozen:
+                return None  # a re-plan's pinned visits stay exactly as they are
+            kept = kept or s.key in st.kept
             stops.append(s)
             person.append(st.person_of[s.key])
     required = len(stops)
@@ -101,7 +106,7 @@ def _day_problem(prob: Problem, st: State, day: int, with_candidates: bool) -> _
             person.append(p)
     if len(stops) <= required and required < 2:
         return None
-    return _Day(crews, stops, person, required)
+    return _Day(crews, stops, person, required, kept)
 
 
 def _data(prob: Problem, d: _Day) -> Any:
@@ -299,8 +304,8 @@ def reroute_days(
             after is None
             or not _caps_hold(prob, routes, st)
             or before is None
-            or not new
-            and after >= before
+            # issued visits of a re-plan move only to save a miss
+            or (not new and (after >= before or d.holds_kept))
         ):
             ok = False
         if not ok:
