@@ -55,11 +55,15 @@ SIZES: dict[str, tuple[int, int, float]] = {
     "team": (300, 8, 60.0),
     "force": (2000, 40, 60.0),
     "evening": (2000, 40, 60.0),  # the force with many evening windows and late shifts
+    # issue #23's held-out shape: 35% evening-only people, 22% late officers (run with --cut)
+    "evening-tight": (2000, 40, 60.0),
     "large": (8000, 160, 180.0),
 }
 EVENING_PEOPLE_SHARE = 0.25  # of active people in the evening instance: evenings only
 LATE_OFFICER_SHARE = 0.25  # of officers in the evening instance: 14:00-22:00
 EVENING_WINDOWS_MIN = ((17 * 60 + 30, 20 * 60 + 30), (18 * 60, 21 * 60))
+TIGHT_PEOPLE_SHARE = 0.35  # the evening-tight instance: evening-only people ...
+TIGHT_LATE_SHARE = 0.22  # ... and officers on 14:00-22:00 (fewer late officers than evening work)
 START = date(2027, 1, 1)
 END = date(2027, 1, 31)
 SEED = 1
@@ -128,6 +132,7 @@ def _metrics(dataset: Any, res: Any, tmp: Path, name: str) -> dict[str, Any]:
     mean = sum(rates) / len(rates) if rates else 0.0
     cv = (sum((x - mean) ** 2 for x in rates) / len(rates)) ** 0.5 / mean if mean else 0.0
     owed_planned = [v for v in res.visits if not v.pulled_forward]
+    same, known = _same_weekday(dataset, res)
     return {
         "owed": res.visits_due,
         "planned": len(owed_planned),
@@ -143,14 +148,42 @@ def _metrics(dataset: Any, res: Any, tmp: Path, name: str) -> dict[str, Any]:
         "cv": cv,
         "violations": len(violations),
         "status": res.stats.get("status", ""),
+        "unann_same_weekday": same,
+        "unann_known": known,
     }
 
 
-def evening_heavy(ds: Any) -> Any:
+def _same_weekday(dataset: Any, res: Any) -> tuple[int, int]:
+    """Unannounced visits on the weekday of the person's previous visit (planned, else the
+    last completed), and unannounced visits whose previous visit is known."""
+    from rso_scheduler.demand import requirements
+
+    prev = {r.offender_id: r.prev_weekday for r in requirements(dataset, START, END)}
+    same = known = 0
+    for v in sorted(res.visits, key=lambda v: (v.offender_id, v.date)):
+        before = prev.get(v.offender_id)
+        if v.kind.value == "unannounced" and before is not None:
+            known += 1
+            same += before == v.date.weekday()
+        prev[v.offender_id] = v.date.weekday()
+    return same, known
+
+
+def _every(share: float, i: int) -> bool:
+    """True for `share` of the indices, spread evenly (deterministic)."""
+    return int((i + 1) * share) != int(i * share)
+
+
+def evening_heavy(
+    ds: Any, people_share: float | None = None, late_share: float | None = None
+) -> Any:
     """The data set with a quarter of the officers on late shifts (14:00-22:00) and a quarter of
-    the active people visitable only in the evening (deterministic: every fourth by id)."""
+    the active people visitable only in the evening (deterministic: every fourth by id); given
+    shares instead, those shares spread evenly by id (the evening-tight instance)."""
     officers = sorted(ds.officers, key=lambda o: o.officer_id)
     late = {o.officer_id for i, o in enumerate(officers) if i % round(1 / LATE_OFFICER_SHARE) == 1}
+    if late_share is not None:
+        late = {o.officer_id for i, o in enumerate(officers) if _every(late_share, i)}
     new_officers = tuple(
         o.model_copy(update={"shift_start_min": 14 * 60, "shift_end_min": 22 * 60})
         if o.officer_id in late
@@ -160,6 +193,8 @@ def evening_heavy(ds: Any) -> Any:
     people = sorted(ds.offenders, key=lambda p: p.offender_id)
     step = round(1 / EVENING_PEOPLE_SHARE)
     evening = {p.offender_id: i for i, p in enumerate(people) if i % step == 0}
+    if people_share is not None:
+        evening = {p.offender_id: i * step for i, p in enumerate(people) if _every(people_share, i)}
     new_people = tuple(
         p.model_copy(
             update=dict(
@@ -409,9 +444,14 @@ def run_instance(
             ds = ds.model_copy(update={"policy": policy})
         if name == "evening":
             ds = evening_heavy(ds)
+        if name == "evening-tight":
+            ds = evening_heavy(ds, TIGHT_PEOPLE_SHARE, TIGHT_LATE_SHARE)
         if cut:
             ds = add_extra_absences(ds, round(1 - cut, 6), START, END, seed)
         lb = _lower_bound_late(ds)
+        from rso_scheduler.solver.bound import late_lower_bound
+
+        lp_lb, lp_missed = late_lower_bound(ds, START, END)
         rows = {}
         for planner, fn in (("greedy", greedy_plan), ("optimiser", plan)):
             t = time.monotonic()
@@ -447,6 +487,8 @@ def run_instance(
                 "cut": cut,
                 "limit": limit,
                 "lb": lb,
+                "lp_lb": lp_lb,
+                "lp_missed": lp_missed,
                 "rows": rows,
                 "seed": seed,
                 "refreshment": refreshment,
@@ -464,6 +506,7 @@ def _targets(r: dict[str, Any]) -> dict[str, bool]:
         "time": o["wall_s"] <= r["limit"] * 1.05,
         "memory < 2 GB": o["peak_mb"] < MEM_LIMIT_MB,
         "no evening miss with room": o["evening_missed_room"] == 0,
+        "same weekday <= 5%": o["unann_same_weekday"] <= 0.05 * max(1, o["unann_known"]),
     }
     if o.get("hash_loaded"):
         out["same roster under load"] = o["hash"] == o["hash_loaded"]
@@ -518,6 +561,28 @@ def table(results: list[dict[str, Any]]) -> str:
                 f"{m['longest_leg_min']} | {m['long_legs']} | {m['cross_area_pairs']} | "
                 f"{m['far_pairs']} | {m['far_visits']} | {m['evening_missed']} | "
                 f"{m['evening_missed_room']} | {first} | {loaded} |"
+            )
+    lines.append("")
+    lines.append(
+        "| instance | planner | w. late days | first-day LB | LP LB | LP misses | gap to LP LB | "
+        "share of greedy's excess over LP LB | unannounced on previous weekday |"
+    )
+    lines.append("|" + "---|" * 9)
+    for r in results:
+        g = r["rows"]["greedy"]
+        for planner in ("greedy", "optimiser"):
+            m = r["rows"][planner]
+            lp = r.get("lp_lb", 0)
+            gap = f"{(m['w_late'] - lp) / lp:.1%}" if lp else "-"
+            excess = g["w_late"] - lp
+            share = f"{(m['w_late'] - lp) / excess:.1%}" if excess > 0 else "-"
+            known = m.get("unann_known", 0)
+            wk = f"{m.get('unann_same_weekday', 0)} of {known}" + (
+                f" ({m['unann_same_weekday'] / known:.1%})" if known else ""
+            )
+            lines.append(
+                f"| {_instance(r)} | {planner} | {m['w_late']} | {r['lb']} | {lp} | "
+                f"{r.get('lp_missed', 0):.1f} | {gap} | {share} | {wk} |"
             )
     lines.append("")
     lines.append("| instance | " + " | ".join(_targets(results[0]).keys()) + " |")

@@ -196,7 +196,16 @@ Python {info["python"]}.
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
+    ap.add_argument(
+        "--seed",
+        type=int,
+        default=SEED,
+        help=f"seed of the generated month and of the planners (default {SEED}; others are "
+        "held-out months)",
+    )
     args = ap.parse_args(argv)
+    global SEED
+    SEED = args.seed
     info = machine()
     with tempfile.TemporaryDirectory(prefix="rso-bench-replan-") as t:
         tmp = Path(t)

@@ -23,7 +23,9 @@ penalised infeasibility). Each day becomes one PyVRP problem:
 PyVRP proposes; the planner disposes: every proposed route is re-timed by the crew's
 `CrewTimer` (the one timing engine), eligibility and the caps (split crews' shared caps too) are
 checked, and the day is taken only if it places more owed visits, or as many for less travel
-plus continuity. Days holding a re-plan's issued visits are left as they are. Deterministic:
+plus continuity. Days holding a re-plan's pinned visits are left as they are; a day holding its
+other issued visits is re-made only when that places a visit the re-plan would miss (misses
+first, then lateness, then change). Deterministic:
 PyVRP is seeded and stopped by a count of iterations derived from the time budget, never the
 clock.
 """
@@ -43,7 +45,7 @@ from rso_scheduler.solver.state import State
 
 FORBIDDEN = 10**9  # cost and duration of an edge into a visit the crew may not make
 PRIZE = 10**7  # an unplaced owed visit's prize: more than any day's drives
-ITERS_PER_S = 1000  # PyVRP iterations per second of the budget share (100 visits, quiet machine)
+ITERS_PER_S = 500  # PyVRP iterations per second of the budget share (100 visits, one quiet core)
 PATIENCE = 4000  # a day's search also ends after this many iterations without a better route
 MIN_ITERS = 300  # per day
 MAX_ITERS = 100_000  # per day
@@ -55,6 +57,7 @@ class _Day:
     stops: list[Stop]  # clients, in order: planned visits first, then candidates
     person: list[int]  # person of each client
     required: int  # the first `required` clients are planned visits
+    holds_kept: bool = False  # a re-plan's issued visits: re-routed only to save a miss
 
 
 def available() -> bool:
@@ -88,10 +91,12 @@ def _day_problem(prob: Problem, st: State, day: int, with_candidates: bool) -> _
         return None
     stops: list[Stop] = []
     person: list[int] = []
+    kept = False
     for ci in crews:
         for s in st.stops.get(ci, []):
-            if not st.movable(s.key):
-                return None  # a re-plan's issued visits stay as they are
+            if s.key in st.frozen:
+                return None  # a re-plan's pinned visits stay exactly as they are
+            kept = kept or s.key in st.kept
             stops.append(s)
             person.append(st.person_of[s.key])
     required = len(stops)
@@ -101,7 +106,7 @@ def _day_problem(prob: Problem, st: State, day: int, with_candidates: bool) -> _
             person.append(p)
     if len(stops) <= required and required < 2:
         return None
-    return _Day(crews, stops, person, required)
+    return _Day(crews, stops, person, required, kept)
 
 
 def _data(prob: Problem, d: _Day) -> Any:
@@ -207,14 +212,20 @@ def _caps_hold(prob: Problem, routes: dict[int, list[Stop]], st: State) -> bool:
     return all((left := prob.visits_left(ci, routed)) is None or left >= 0 for ci in routes)
 
 
-def reroute_days(prob: Problem, st: State, seconds: float, seed: int) -> dict[str, int]:
-    """Re-route every day's crews together (see the module docstring); returns counts."""
+def reroute_days(
+    prob: Problem, st: State, seconds: float, seed: int, safety_deadline: float
+) -> dict[str, int]:
+    """Re-route every day's crews together (see the module docstring); returns counts.
+
+    `safety_deadline` (time.monotonic()) is only a net for an overloaded machine: the counted
+    iterations end each search; `dayroute_stopped_by_clock` says when the net cut one short."""
+    import time
     import warnings
 
     from pyvrp import Route, Solution, SolveParams, solve
-    from pyvrp.stop import MaxIterations, MultipleCriteria, NoImprovement
+    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, NoImprovement
 
-    taken = placed = rejected = days = iterations = 0
+    taken = placed = rejected = days = iterations = clock = 0
     # the counted work, shared among days by their planned visits (never the clock)
     weight = [
         sum(len(st.stops.get(c.index, [])) for c in prob.crews_by_day[day].values()) + 1
@@ -222,6 +233,9 @@ def reroute_days(prob: Problem, st: State, seconds: float, seed: int) -> dict[st
     ]
     total = ITERS_PER_S * seconds
     for day in range(prob.n_days):
+        if time.monotonic() >= safety_deadline:
+            clock = 1
+            break
         d = _day_problem(prob, st, day, with_candidates=True)
         if d is None:
             continue
@@ -241,12 +255,20 @@ def reroute_days(prob: Problem, st: State, seconds: float, seed: int) -> dict[st
             res = solve(
                 data,
                 initial_solution=Solution(data, start),
-                stop=MultipleCriteria([MaxIterations(iters), NoImprovement(PATIENCE)]),
+                stop=MultipleCriteria(
+                    [
+                        MaxIterations(iters),
+                        NoImprovement(PATIENCE),
+                        MaxRuntime(max(0.01, safety_deadline - time.monotonic())),
+                    ]
+                ),
                 seed=seed,
                 collect_stats=False,
                 display=False,
                 params=SolveParams(),
             )
+        if time.monotonic() >= safety_deadline:
+            clock = 1
         sol = res.best
         if not sol.is_feasible():
             rejected += 1
@@ -282,8 +304,8 @@ def reroute_days(prob: Problem, st: State, seconds: float, seed: int) -> dict[st
             after is None
             or not _caps_hold(prob, routes, st)
             or before is None
-            or not new
-            and after >= before
+            # issued visits of a re-plan move only to save a miss
+            or (not new and (after >= before or d.holds_kept))
         ):
             ok = False
         if not ok:
@@ -306,6 +328,7 @@ def reroute_days(prob: Problem, st: State, seconds: float, seed: int) -> dict[st
         "dayroute_placed": placed,
         "dayroute_rejected": rejected,
         "dayroute_iterations": iterations,
+        "dayroute_stopped_by_clock": clock,
     }
 
 

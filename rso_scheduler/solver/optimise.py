@@ -83,6 +83,7 @@ NEAR_SHARE = 0.05
 # Ruin and recreate after the local search (lns.py): counted work for this share of the budget
 LNS_SHARE = 0.25
 DAYROUTE_SHARE = 0.25  # of the budget: counted PyVRP iterations re-routing each day (dayroute.py)
+DAYROUTE_MAX_SHARE = 0.5  # ... with what the local search left, at most (the budget holds)
 # Repair and pull-forward are bounded by the visits to place, not by work: only the clock net.
 REPAIR_MAX_EVALS = 2**62
 MAKE_ROOM_TRIES = 5_000  # visits tried for moving out, per owed visit that fits nowhere
@@ -577,8 +578,21 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     # each day's crews re-routed together (PyVRP proposes, the timing engine checks)
     if dayroute.available():
         t_day = time.monotonic()
-        stats.update(dayroute.reroute_days(prob, st, budget * DAYROUTE_SHARE, options.seed))
+        # its share, and what the local search and ruin and recreate left of theirs when they
+        # converged early (counted work, so the same on every run): the budget buys quality
+        left = IMPROVE_SHARE * (1 - min(1.0, improve_work.used / improve_work.limit))
+        left += LNS_SHARE * (1 - min(1.0, lns_work.used / lns_work.limit))
+        share = budget * min(DAYROUTE_MAX_SHARE, DAYROUTE_SHARE + left)
+        # the net leaves the counted iterations three times their time on a quiet machine
+        net = max(deadline - 0.05 * budget, t_day + 3 * share)
+        stats.update(dayroute.reroute_days(prob, st, share, options.seed, net))
         stats["dayroute_s"] = round(time.monotonic() - t_day, 3)
+        if stats["dayroute_stopped_by_clock"]:
+            notice(
+                "re-routing each day's crews together was stopped by the wall clock (the machine "
+                "is busy); the roster may differ from another run with the same inputs and seed; "
+                "raise --time-limit"
+            )
         repaired += int(stats["dayroute_placed"])  # type: ignore[call-overload]
     else:
         notice("PyVRP is not installed: each day's crews were not re-routed together")
@@ -665,6 +679,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
                 "repair_stopped_by_clock",
                 "exchanges_stopped_by_clock",
                 "near_stopped_by_clock",
+                "dayroute_stopped_by_clock",
             )
         )
         or improve_work.clock_fired
