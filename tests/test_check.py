@@ -153,7 +153,7 @@ def files(
     uns = base_unscheduled() if unscheduled is None else unscheduled
     s = summary_of(ds, rows, uns)
     s.update(summary or {})
-    return RosterFiles(Path("."), START, END, False, rows, uns, s, {}, breaks)
+    return RosterFiles(Path("."), START, END, False, rows, uns, s, {}, breaks=breaks)
 
 
 def rules(ds: Dataset, f: RosterFiles, bank_holidays: bool = False) -> set[str]:
