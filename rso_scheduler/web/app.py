@@ -34,6 +34,7 @@ _env = Environment(
     loader=PackageLoader("rso_scheduler.web", "templates"),
     autoescape=select_autoescape(["html"], default=True),
 )
+_env.filters["seg"] = lambda value, safe="": quote(str(value), safe=safe)  # one path segment
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
 
 
