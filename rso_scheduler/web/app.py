@@ -180,12 +180,16 @@ async def day_page(request: Request) -> Response:
 
 
 def _day_maps(plan_dir: Path, day: date) -> list[str]:
+    """The route maps of a day in the plan folder's maps/ (one per crew), then the month's."""
     folder = plan_dir / "maps"
     if not folder.is_dir():
         return []
-    return sorted(
-        str(p.relative_to(folder)) for p in folder.rglob(f"*{day.isoformat()}*.html") if p.is_file()
+    crews = (
+        sorted(f"{day.isoformat()}/{p.name}" for p in (folder / day.isoformat()).glob("*.html"))
+        if (folder / day.isoformat()).is_dir()
+        else []
     )
+    return crews + (["index.html"] if (folder / "index.html").is_file() else [])
 
 
 async def visit_page(request: Request) -> Response:
@@ -220,6 +224,8 @@ def _crew_reason(plan_dir: Path, v: dict[str, Any]) -> str:
     for c in crews:
         if c.date.isoformat() == v["date"] and set(c.officer_ids) == set(v["officer_ids"]):
             return c.formed_because
+    if crews:
+        return "this crew-day was not in the issued plan: the visit was moved here (see the record)"
     return ""
 
 
@@ -295,7 +301,7 @@ async def plan_file(request: Request) -> Response:
         return Response(
             body,
             media_type="text/html; charset=utf-8",
-            headers={"content-security-policy": csp(hashes)},
+            headers={"content-security-policy": csp(hashes, inline_styles=True)},
         )
     return FileResponse(target)
 

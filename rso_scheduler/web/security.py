@@ -42,16 +42,17 @@ COOKIE = "rso_session"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 BASE_CSP = (
-    "default-src 'self'; script-src 'self'{scripts}; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'{scripts}; style-src 'self'{styles}; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
 
 
-def csp(script_hashes: Iterable[str] = ()) -> str:
-    """The Content-Security-Policy: this origin only, inline scripts only by their hash."""
+def csp(script_hashes: Iterable[str] = (), inline_styles: bool = False) -> str:
+    """The Content-Security-Policy: this origin only, inline scripts only by their hash
+    (`inline_styles`: the route maps' own style blocks, which Folium writes inline)."""
     extra = "".join(f" 'sha256-{h}'" for h in script_hashes)
-    return BASE_CSP.format(scripts=extra)
+    return BASE_CSP.format(scripts=extra, styles=" 'unsafe-inline'" if inline_styles else "")
 
 
 SECURITY_HEADERS = (
