@@ -395,3 +395,26 @@ def test_only_loopback_addresses_count_as_this_computer():
 
     assert _loopback("127.0.0.1") and _loopback("::1") and _loopback("localhost")
     assert not _loopback("0.0.0.0") and not _loopback("192.168.1.4")
+
+
+def test_serve_prints_a_token_address_on_loopback_with_the_access_log_off(data_dir, monkeypatch):
+    """`rso serve` prints http://127.0.0.1:PORT/?token=..., runs uvicorn there, access log off."""
+    import uvicorn
+
+    seen = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw))
+    result = CliRunner().invoke(main, ["serve", str(data_dir), "--port", "8799"])
+    assert result.exit_code == 0, result.output
+    assert "open http://127.0.0.1:8799/?token=" in result.output
+    assert seen["host"] == "127.0.0.1" and seen["port"] == 8799 and seen["access_log"] is False
+    assert "warning" not in result.output
+
+
+def test_serve_on_another_address_says_what_that_means(data_dir, monkeypatch):
+    """--host 0.0.0.0 warns that other computers can reach it over plain HTTP."""
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
+    result = CliRunner().invoke(main, ["serve", str(data_dir), "--host", "0.0.0.0"])
+    assert result.exit_code == 0
+    assert "other computers" in result.output and "plain HTTP" in result.output

@@ -502,6 +502,13 @@ async def _missing(request: Request, exc: Exception) -> Response:
     return _page(request, "result.html", status=404, ok=False, rule="not_found", message=str(exc))
 
 
+async def _failed(request: Request, exc: Exception) -> Response:
+    """A user error from the library (a data file that no longer loads...): said, no traceback."""
+    if _is_api(request):
+        return JSONResponse({"rule": "error", "message": str(exc)}, status_code=500)
+    return _page(request, "result.html", status=500, ok=False, rule="error", message=str(exc))
+
+
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if _is_api(request):
@@ -548,7 +555,7 @@ def create_app(
     ]
     app = Starlette(
         routes=routes,
-        exception_handlers={Missing: _missing, HTTPException: _http},
+        exception_handlers={Missing: _missing, HTTPException: _http, RsoError: _failed},
     )
     app.state.bench = bench
     app.state.today = today
