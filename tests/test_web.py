@@ -122,6 +122,7 @@ def test_the_token_opens_a_strict_http_only_session_and_leaves_the_address(data_
     assert r.status_code == 303
     assert r.headers["location"] == "/plans/1"
     cookie = r.headers["set-cookie"]
+    assert cookie.startswith("rso_session_8765=")  # one name per port
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
     assert c.get("/plans/1").status_code == 200
 

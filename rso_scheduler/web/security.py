@@ -119,6 +119,10 @@ class Guard:
         self.app = app
         self.sessions = sessions
         self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts)
+        # Cookies are shared by every port of a host: one name per port, so that two
+        # workbenches on one computer do not sign each other out.
+        ports = sorted({h.rsplit(":", 1)[1] for h in self.allowed_hosts if ":" in h})
+        self.cookie = f"{COOKIE}_{ports[0]}" if len(ports) == 1 else COOKIE
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -149,7 +153,7 @@ class Guard:
             sid = self.sessions.open()
             rest = urlencode(query)
             where = scope.get("path", "/") + (f"?{rest}" if rest else "")
-            cookie = f"{COOKIE}={sid}; HttpOnly; SameSite=Strict; Path=/"
+            cookie = f"{self.cookie}={sid}; HttpOnly; SameSite=Strict; Path=/"
             await send_secured(
                 {
                     "type": "http.response.start",
@@ -163,7 +167,7 @@ class Guard:
             )
             await send_secured({"type": "http.response.body", "body": b""})
             return
-        csrf = self.sessions.csrf_of(_cookie(scope, COOKIE))
+        csrf = self.sessions.csrf_of(_cookie(scope, self.cookie))
         if csrf is None:
             await _plain(
                 send_secured,
