@@ -108,6 +108,17 @@ def test_two_months_of_the_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     out, _ = _ok("report", "compliance", str(data), "--today", "2027-02-08", "--trend",
                  "--out", str(tmp_path / "compliance"), "-q")  # fmt: skip
 
+    flow = {
+        (r["month"], r["group_by"], r["group"]): r
+        for r in _rows(tmp_path / "compliance" / "flow.csv")
+    }
+    jan_flow = flow[("2027-01", "all", "all")]
+    assert jan_flow["plan"] == "1" and int(jan_flow["due"]) > 0 and jan_flow["on_time_pct"]
+    areas = {r["area"] for r in _rows(data / "offenders.csv")}
+    assert {("2027-01", "area", a) for a in areas} <= set(flow)
+    assert any(k[1] == "offender_manager" for k in flow)
+    assert "the share made on time" in (tmp_path / "compliance" / "compliance.html").read_text()
+
     out, _ = _ok("audit", str(data))
     kinds = [line.split()[3] for line in out.splitlines() if line[:5].strip().isdigit()]
     assert kinds[:4] == ["plan", str(len(week1)), "plan", "plan"]

@@ -138,3 +138,26 @@ def test_record_refuses_a_future_outcome_and_writes_nothing(tiny_dir: Path, tmp_
     code, out, err = _run("record", str(tiny_dir), str(sheet), "--today", "2027-01-31")
     assert code == 2 and "s.csv:2 date: '2027-02-01' is after today" in err
     assert (tiny_dir / "visits.csv").read_bytes() == before
+
+
+def test_record_rows_takes_a_forms_outcomes_by_the_same_rules(
+    tiny_dir: Path, tmp_path: Path
+) -> None:
+    """The workbench's way in: rows as dicts, the same located errors, then log and record."""
+    from rso_scheduler.record import Store, outcomes
+    from rso_scheduler.record.intake import record_rows
+
+    record = tmp_path / "r.sqlite"
+    good = {"visit_id": "V00001", "offender_id": "P001", "date": "2027-01-05",
+            "officer_ids": "TV001;TV002", "outcome": "completed"}  # fmt: skip
+    with pytest.raises(InputError) as exc:
+        record_rows(tiny_dir, [good, {**good, "visit_id": "V2", "offender_id": "NOBODY"}],
+                    TODAY, "web", record, file="web")  # fmt: skip
+    assert any(str(p).startswith("web:3 offender_id:") for p in exc.value.problems)
+    assert not record.exists()
+    done = record_rows(tiny_dir, [good], TODAY, "web", record)
+    assert done.entry is not None and "P001,2027-01-05" in (tiny_dir / "visits.csv").read_text()
+    with Store.open(record) as store:
+        assert [(o["visit_id"], o["outcome"]) for o in outcomes(store, "P001")] == [
+            ("V00001", "completed")
+        ]

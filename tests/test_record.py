@@ -142,7 +142,7 @@ def test_changes_apply_in_order_and_need_a_reason(tmp_path: Path) -> None:
         with pytest.raises(ChangeRefused) as refused:
             apply_change(
                 s, "1", "V00001", date="2027-01-09", reason="r", command="t",
-                check=lambda rows: [("person_unavailable", "P1 is away on 2027-01-09")],
+                check=lambda rows, vid: [("person_unavailable", f"{vid}: P1 is away")],
             )  # fmt: skip
         assert refused.value.rule == "person_unavailable"
         with pytest.raises(NotFound):
@@ -150,3 +150,37 @@ def test_changes_apply_in_order_and_need_a_reason(tmp_path: Path) -> None:
         assert len(s.entries()) == 5  # nothing recorded by the refusals
         apply_change(s, "1", "V00002", remove=True, reason="moved away", command="t")
         assert [r["visit_id"] for r in plan_visits(s, "1")] == ["V00001"]
+
+
+def test_rule_check_refuses_a_move_by_the_rules_name(
+    tiny_dir: Path, planned: Path, tmp_path: Path
+) -> None:
+    """A visit moved onto a Sunday is refused naming the broken rule; a pin is accepted."""
+    from datetime import date
+
+    from rso_scheduler.ingest import load_dataset
+    from rso_scheduler.record import plan_visits, record_issued
+    from rso_scheduler.record.checking import rule_check
+
+    dataset = load_dataset(tiny_dir, today=date(2026, 12, 31))
+    with Store.open(tmp_path / "r.sqlite") as s:
+        plan_id = str(record_issued(s, planned, "rso plan").seq)
+        check = rule_check(dataset, s, plan_id)
+        visit = plan_visits(s, plan_id)[0]
+        with pytest.raises(ChangeRefused) as refused:
+            apply_change(
+                s,
+                plan_id,
+                visit["visit_id"],
+                date="2027-01-10",
+                reason="r",
+                command="t",
+                check=check,
+            )
+        assert refused.value.rule == "officer_working", refused.value  # Sunday: nobody on duty
+        assert visit["visit_id"] in refused.value.message  # the moved visit's own rule first
+        after = apply_change(
+            s, plan_id, visit["visit_id"], pinned=True, reason="agreed", command="t", check=check
+        )
+        assert after is not None and after["pinned"] is True
+        assert [e.kind for e in s.entries()] == ["plan", "change"]

@@ -97,6 +97,13 @@ def open_record(data_dir: Path, given: Path | None = None) -> Any:
     return Store.open(record_path(data_dir, given))
 
 
+def ensure_record(data_dir: Path) -> None:
+    """Open (create, migrate) the data folder's record now, so a record that cannot be written
+    stops a plan before minutes of planning rather than after it."""
+    with open_record(data_dir):
+        pass
+
+
 def existing_record(data_dir: Path, given: Path | None) -> Any:
     """The record of a data folder for reading (a context manager); exit 2 if there is none."""
     from rso_scheduler.commands.common import UserError
@@ -130,3 +137,14 @@ def record_compliance(data_dir: Path, report: Any, out: Path, written: list[str]
     }
     with open_record(data_dir) as store:
         record_report(store, "compliance", body, command_line())
+
+
+def issued_plans(data_dir: Path) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """The record's whole-period plans (not re-plans) as (id, start, end, figures), oldest
+    first; none when the data folder has no record yet."""
+    from rso_scheduler.record import plans, record_path
+
+    if not record_path(data_dir).is_file():
+        return []
+    with open_record(data_dir) as store:
+        return [(p.id, p.start, p.end, p.figures) for p in plans(store) if not p.replan_from]

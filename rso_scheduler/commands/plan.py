@@ -190,7 +190,7 @@ def command(
     quiet: bool,
 ) -> None:
     from rso_scheduler.check import check_plan
-    from rso_scheduler.commands.cycle_steps import on_top_of, record_issued_plan
+    from rso_scheduler.commands.cycle_steps import ensure_record, on_top_of, record_issued_plan
     from rso_scheduler.cycle import listed
     from rso_scheduler.ingest import load_dataset
     from rso_scheduler.outputs.files import check_out_dir, staged_output
@@ -209,6 +209,7 @@ def command(
         files=[n for n in PLAN_FILES if "." in n],  # the others are folders
         folders=[n for n in PLAN_FILES if "." not in n],
     )
+    ensure_record(data_dir)
 
     progress(f"loading {data_dir}")
     dataset = load_dataset(data_dir, today=today)

@@ -27,54 +27,35 @@ old ones in visits.csv's own column order, the file replaced atomically, and the
 """
 
 
+def _n(count: int, what: str) -> str:
+    return f"{count} {what}{'s' if count != 1 else ''}"
+
+
 @click.command("record", help=HELP)
 @click.argument("data_dir", type=click.Path(path_type=Path))
 @click.argument("sheet", type=click.Path(path_type=Path))
 @today_option("No outcome may be dated after it.")
 @handle_errors
 def command(data_dir: Path, sheet: Path, today: date) -> None:
-    from rso_scheduler.commands.cycle_steps import command_line, open_record
-    from rso_scheduler.errors import InputError
-    from rso_scheduler.ingest import data_folder, load_dataset, parse_visits, read_text
-    from rso_scheduler.outcomes import appended_log, parse_sheet
-    from rso_scheduler.outputs.files import write_private
-    from rso_scheduler.record import record_outcomes
+    from rso_scheduler.commands.cycle_steps import command_line
+    from rso_scheduler.ingest import read_text
+    from rso_scheduler.record.intake import record_sheet
 
-    root = data_folder(data_dir)
-    if (root / "visits.xlsx").exists():
-        raise UserError(
-            f"{root} holds visits.xlsx: rso record appends to visits.csv only; add the "
-            "outcomes to the workbook by hand, or convert it to visits.csv",
-            2,
-        )
     if not sheet.is_file():
         raise UserError(f"{sheet} is not a file; expected the CSV from `rso outcomes`", 2)
-    dataset = load_dataset(root, today=today)
-    checked = parse_sheet(read_text(sheet), sheet.name, dataset, today)
-    if not checked.rows:
-        click.echo(f"{sheet}: no outcome filled in ({checked.blank} blank); nothing recorded")
+    done = record_sheet(data_dir, read_text(sheet), sheet.name, today, command_line())
+    rows, blank = done.sheet.rows, done.sheet.blank
+    if done.entry is None:
+        click.echo(f"{sheet}: no outcome filled in ({blank} blank); nothing recorded")
         return
-    log = root / "visits.csv"
-    existing = read_text(log) if log.is_file() else None
-    text = appended_log(existing, [r.record for r in checked.rows], "visits.csv")
-    parsed = parse_visits(text, "visits.csv")  # the log as it will be read next time
-    if parsed.problems:
-        raise InputError(parsed.problems)
-    with open_record(root) as store:  # opened first: a record that cannot be written stops it
-        write_private(log, text)
-        entry = record_outcomes(store, sheet.name, checked.rows, command_line())
     by = {
-        o: sum(1 for r in checked.rows if r.record.outcome.value == o)
+        o: sum(1 for r in rows if r.record.outcome.value == o)
         for o in ("completed", "no_access", "cancelled")
     }
     click.echo(
-        f"Recorded {len(checked.rows)} outcome{'s' if len(checked.rows) != 1 else ''} in {log} "
-        f"({by['completed']} completed, {by['no_access']} no access, {by['cancelled']} cancelled)"
-        + (
-            f"; {checked.blank} row{'s' if checked.blank != 1 else ''} left blank, not recorded"
-            if checked.blank
-            else ""
-        )
+        f"Recorded {_n(len(rows), 'outcome')} in {done.log} ({by['completed']} completed, "
+        f"{by['no_access']} no access, {by['cancelled']} cancelled)"
+        + (f"; {_n(blank, 'row')} left blank, not recorded" if blank else "")
         + "."
     )
-    click.echo(f"Record: entry {entry.seq}, in {store.path}")
+    click.echo(f"Record: entry {done.entry.seq}, in {done.record}")

@@ -85,7 +85,11 @@ def command(
     quiet: bool,
 ) -> None:
     from rso_scheduler.check import check_plan
-    from rso_scheduler.commands.cycle_steps import record_issued_plan, warn_unrecorded
+    from rso_scheduler.commands.cycle_steps import (
+        ensure_record,
+        record_issued_plan,
+        warn_unrecorded,
+    )
     from rso_scheduler.commands.plan import PLAN_FILES, _summary_text, _write_maps, end_with_check
     from rso_scheduler.cycle import listed
     from rso_scheduler.ingest import load_dataset
@@ -122,6 +126,7 @@ def command(
         else:
             data_dir = data_dir_or_here(None, "rso replan out data/sample --from DATE --out OUT")
     check_out_dir(out_dir)
+    ensure_record(data_dir)
 
     progress(f"loading {data_dir} (as of {today})")
     dataset = load_dataset(data_dir, today=today)

@@ -36,6 +36,10 @@ Writes into --out (owner-only, atomically):
   compliance.csv      everyone managed: status, last visit, due date, state
   by_manager.csv, by_area.csv, ageing.csv (days-overdue bands x risk level)
   trend.csv           with --trend: overdue people at each month end of the log
+  flow.csv            with --trend: of the visits due each month, how many were made on
+                      time, late or not yet (overall, by area, by offender manager), beside
+                      what the record's plan for the month planned
+  trend_by_group.csv  with --trend: overdue people at each month end by area and manager
   plan_vs_actual.csv  with --roster: planned visits up to --as-of against the log
   compliance.html     print-ready A4 report marked OFFICIAL-SENSITIVE (no external resources)
   compliance.xlsx     the same tables, a sheet each
@@ -115,7 +119,7 @@ def compliance_command(
     fmt: str,
     quiet: bool,
 ) -> None:
-    from rso_scheduler.commands.cycle_steps import record_compliance
+    from rso_scheduler.commands.cycle_steps import issued_plans, record_compliance
     from rso_scheduler.ingest import load_dataset
     from rso_scheduler.outputs.files import check_out_dir
     from rso_scheduler.outputs.roster_files import read_planned
@@ -141,7 +145,10 @@ def compliance_command(
         roster, roster_sha256 = read_planned(roster_dir)
         progress(f"read {len(roster)} planned visits")
     progress(f"working out due dates on {day.isoformat()}")
-    report = compliance(dataset, day, roster=roster, trend=trend, grace_days=grace_days)
+    issued = issued_plans(src) if trend else []
+    report = compliance(
+        dataset, day, roster=roster, trend=trend, grace_days=grace_days, issued=issued
+    )
     report.run["today"] = today.isoformat()  # the day the data was taken as of (`--today`)
     if roster_sha256 is not None:
         report.run["roster_sha256"] = roster_sha256

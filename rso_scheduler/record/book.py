@@ -20,6 +20,7 @@ import csv
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date as _date
 from pathlib import Path
 from typing import Any
 
@@ -200,12 +201,13 @@ def apply_change(
     officer_ids: Sequence[str] | None = None,
     pinned: bool | None = None,
     remove: bool = False,
-    check: Callable[[list[dict[str, Any]]], list[tuple[str, str]]] | None = None,
+    check: Callable[[list[dict[str, Any]], str], list[tuple[str, str]]] | None = None,
 ) -> dict[str, Any] | None:
     """Change one visit of a recorded plan and record it with its reason.
 
-    `check` gets the whole roster with the change made and returns the rules it breaks as
-    (rule, message); any -> `ChangeRefused` naming the first, and nothing is recorded. (The web
+    `check` gets the whole roster with the change made and the visit changed, and returns the
+    rules it breaks as (rule, message), those of that visit first; any -> `ChangeRefused`
+    naming the first, and nothing is recorded. (The web
     layer passes the planner's rules; see check.py.) Returns the changed visit (None: removed).
     """
     if not reason or not reason.strip():
@@ -219,6 +221,12 @@ def apply_change(
         after = dict(before)
         if date is not None:
             after["date"] = date
+            late = max(0, (_date.fromisoformat(date) - _date.fromisoformat(after["due_date"])).days)
+            after["days_late"] = late
+            if late and not after.get("late_reason"):
+                after["late_reason"] = f"moved by hand: {reason.strip()}"
+            elif not late:
+                after["late_reason"] = ""
         if start is not None:
             after["start"] = start
         if officer_ids is not None:
@@ -228,7 +236,7 @@ def apply_change(
             after["pinned"] = bool(pinned)
     if check is not None:
         proposed = [after if r["visit_id"] == visit_id else r for r in rows]
-        broken = check([r for r in proposed if r is not None])
+        broken = check([r for r in proposed if r is not None], visit_id)
         if broken:
             raise ChangeRefused(*broken[0])
     action = (

@@ -59,6 +59,8 @@ from rso_scheduler.roster import PlannedVisit
 if TYPE_CHECKING:
     import pandas as pd
 
+    from rso_scheduler.report.flow import FlowRow, GroupTrendPoint
+
 NO_DATE_NOTE = "never visited, no registration date"
 UNKNOWN_BAND = "unknown"
 # (label, lowest days overdue, highest or None): the bands inspectors ask about.
@@ -230,6 +232,9 @@ class ComplianceReport:
     plan_vs_actual: list[PlanCheck] | None
     trend: list[TrendPoint] | None
     run: dict[str, Any] = field(default_factory=dict)
+    # with the trend: the monthly on-time flow and overdue by area and manager (report/flow.py)
+    flow: list[FlowRow] | None = None
+    group_trend: list[GroupTrendPoint] | None = None
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """Each table of the report (as in the CSV/XLSX files) as a pandas DataFrame, by name."""
@@ -398,12 +403,16 @@ def compliance(
     roster: Sequence[PlannedVisit] | None = None,
     trend: bool = False,
     grace_days: int = DEFAULT_GRACE_DAYS,
+    issued: Sequence[tuple[str, str, str, dict[str, Any]]] = (),
 ) -> ComplianceReport:
     """The compliance report of a caseload on `as_of` (only log entries up to `as_of` count).
 
     `roster`: planned visits to check against the log (plan against actual); `trend`: overdue
-    counts at each month end of the log's history.
+    counts at each month end of the log's history, with the monthly flow and the trends by area
+    and offender manager (`issued`: the record's plans, set beside the flow; report/flow.py).
     """
+    from rso_scheduler.report.flow import flow, group_trend
+
     if grace_days < 0:
         raise ValueError("grace_days must not be negative")
     hist = history_by_offender(dataset.visits)
@@ -454,6 +463,8 @@ def compliance(
         plan_vs_actual=checks,
         trend=points,
         run=run,
+        flow=flow(dataset, as_of, issued) if trend else None,
+        group_trend=group_trend(dataset, as_of) if trend else None,
     )
 
 

@@ -142,6 +142,62 @@ def _table(
     )
 
 
+FLOW_MONTHS = 6  # the months the by-area and by-manager tables show (the CSV has them all)
+
+
+def _pct_text(value: float | None) -> str | None:
+    return None if value is None else f"{value:.1f}%"
+
+
+def flow_section(report: ComplianceReport) -> str:
+    """The monthly on-time flow, overall and by area and offender manager (recent months)."""
+    rows = report.flow or []
+    overall = [r for r in rows if r.group_by == "all"]
+    body = _table(
+        ("Month", "Due", "Made on time", "Made late", "Not made", "On time", "Plan", "Plan: owed", "Plan: on time"),
+        [
+            (r.month, r.due, r.on_time, r.late, r.not_made, _pct_text(r.on_time_pct), r.planned_in or None,
+             r.planned_due, r.planned_on_time)
+            for r in overall
+        ],
+        {1, 2, 3, 4, 5, 7, 8},
+    )  # fmt: skip
+    months = [r.month for r in overall][-FLOW_MONTHS:]
+    for group_by, title in (("area", "Area"), ("offender_manager", "Offender manager")):
+        share = {(r.group, r.month): r for r in rows if r.group_by == group_by}
+        groups = sorted({g for g, _ in share})
+        body += f"<h3>On time by {title.lower()} (share of visits due made on time)</h3>" + _table(
+            (title, *months),
+            [
+                (
+                    g,
+                    *(
+                        _pct_text(share[(g, m)].on_time_pct) if (g, m) in share else None
+                        for m in months
+                    ),
+                )
+                for g in groups
+            ],
+            set(range(1, len(months) + 1)),
+        )
+    trend = report.group_trend or []
+    if trend:
+        last = trend[-1].day
+        body += f"<h3>Overdue on {_e(last.isoformat())} by area and offender manager</h3>" + _table(
+            ("Grouped by", "Group", "Active", "Overdue"),
+            [(t.group_by.replace("_", " "), t.group, t.active, t.overdue) for t in trend if t.day == last],
+            {2, 3},
+        )  # fmt: skip
+    return (
+        "<h2>Visits due each month: the share made on time</h2>"
+        '<p class="notes">Of the visits that fell due in each month (up to the report date), '
+        "how many were made on or before the due date, made late, or not made yet; the plan "
+        "columns give what the record's plan for that month planned. Today's area and offender "
+        "manager are used for every month; the full series is in flow.csv and trend_by_group.csv.</p>"
+        + body
+    )
+
+
 def _card(key: str, value: str, alert: bool = False, sub: str = "") -> str:
     extra = f'<div class="k">{_e(sub)}</div>' if sub else ""
     return (
@@ -423,6 +479,8 @@ def render_html(report: ComplianceReport) -> str:
                 f"(up to {max(t.unknown for t in partial)} people), so they are left out and the count is a floor.</p>"
             )
         s.append(f"<h2>Overdue at each month end</h2>{trend_body}")
+    if report.flow is not None:
+        s.append(flow_section(report))
     s.append(
         "<h2>By offender manager</h2>"
         + _table(

@@ -302,12 +302,41 @@ def report_tables(report: ComplianceReport) -> list[Table]:
                 ],
             )
         )
+    if report.flow is not None:
+        from rso_scheduler.report.flow import FLOW_HEADER, GROUP_TREND_HEADER, flow_rows
+
+        tables.append(
+            Table(
+                "flow", "Visits due each month: made on time", FLOW_HEADER, flow_rows(report.flow)
+            )
+        )
+        tables.append(
+            Table(
+                "trend_by_group",
+                "Overdue at each month end, by area and offender manager",
+                GROUP_TREND_HEADER,
+                [
+                    (t.day, t.group_by, t.group, t.active, t.overdue)
+                    for t in report.group_trend or []
+                ],
+            )
+        )
     return tables
 
 
 # Tables written as CSV files (the others appear in the HTML and XLSX only; they are subsets of
 # compliance.csv or shown by the headline).
-CSV_TABLES = ("overdue", "compliance", "by_manager", "by_area", "ageing", "trend", "plan_vs_actual")
+CSV_TABLES = (
+    "overdue",
+    "compliance",
+    "by_manager",
+    "by_area",
+    "ageing",
+    "trend",
+    "plan_vs_actual",
+    "flow",
+    "trend_by_group",
+)
 
 
 def csv_cell(value: Any) -> Any:
