@@ -46,7 +46,13 @@ def _loopback(host: str) -> bool:
 
 @click.command("serve", help=HELP)
 @click.argument("data_dir", required=False, type=click.Path(path_type=Path))
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--record",

@@ -6,9 +6,10 @@ A change (move, re-crew, pin, take out) is checked at once:
 1. by the planner's own rules (`rso_scheduler.rules`: `person_status`, `person_available`,
    `officer_on_duty`, `crew_can_make`, `crew_max_visits`; a rule's name is its function's
    name), then
-2. by the independent checker (`check.check_plan`) on the whole roster with the change made:
-   any rule it finds broken that it did not find before the change refuses it, by the
-   checker's rule name (`travel_between`, `overlap`, `due_date`, ...).
+2. by the independent checker (`check.check_plan`, through the record's
+   `record.checking.rule_check`) on the whole roster with the change made: any rule it finds
+   broken that it did not find before the change refuses it, by the checker's rule name
+   (`travel_between`, `overlap`, `earliest`, ...).
 
 A moved visit keeps its length; its start is the first time in the crew's day (after the
 shared shift's start, or after one of the crew's other visits, with travel) that the checker
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -44,10 +44,8 @@ from rso_scheduler.outputs.roster_files import (
     RosterRow,
     read_roster,
 )
+from rso_scheduler.record.checking import rule_check
 
-# checker rules a hand change makes stale without breaking anything (folded into warnings by
-# `check.findings`): not grounds to refuse a change
-STALE_ONLY = frozenset({"summary", "manager_flag", "inputs_changed"})
 OUTCOMES = ("completed", "no_access", "cancelled")
 
 
@@ -230,24 +228,6 @@ class Workbench:
             out.append(row)
         return out
 
-    def _violations(self, ctx: PlanContext, rows: list[RosterRow]) -> list[Any]:
-        from rso_scheduler.check import check_plan
-
-        files = replace(ctx.files, visits=rows)
-        found = check_plan(
-            ctx.dataset, files, work_bank_holidays=ctx.files.work_bank_holidays, travel=ctx.travel
-        )
-        return [v for v in found if v.rule not in STALE_ONLY]
-
-    def _new_violations(
-        self, ctx: PlanContext, before: list[Any], rows: list[RosterRow]
-    ) -> list[Any]:
-        def key(v: Any) -> tuple[Any, ...]:
-            return (v.rule, v.visit_id, v.offender_id, v.officer_id)
-
-        seen = {key(v) for v in before}
-        return [v for v in self._violations(ctx, rows) if key(v) not in seen]
-
     def planner_rules(
         self,
         ctx: PlanContext,
@@ -367,15 +347,21 @@ class Workbench:
             broken = self.planner_rules(ctx, before, day, crew, others)
             if broken:
                 raise Refused(*broken)
-            base_rows = self.as_rows(ctx, rows)
-            baseline = self._violations(ctx, base_rows)
             length = _min(before["end"]) - _min(before["start"])
             late = max(0, (day - date.fromisoformat(before["due_date"])).days)
-            first_problem = None
+            first_problem: tuple[str, str] | None = None
             starts = self._starts(ctx, before, day, crew, others)
             if not starts:
                 raise Refused(
                     "crew_shift_holds", "the crew's shared shift has no room for the visit that day"
+                )
+            with self.store() as store:
+                newly_broken = rule_check(
+                    ctx.dataset,
+                    store,
+                    plan_id,
+                    work_bank_holidays=ctx.files.work_bank_holidays,
+                    travel=ctx.travel,
                 )
             for start in starts:
                 after = {
@@ -393,14 +379,14 @@ class Workbench:
                 proposed = self.rechain(
                     ctx, [after if r["visit_id"] == visit_id else r for r in rows], before
                 )
-                new = self._new_violations(ctx, baseline, self.as_rows(ctx, proposed))
+                new = newly_broken(proposed, visit_id)
                 if not new:
                     return self._commit(
                         ctx, plan_id, rows, proposed, "move", reason, command, visit_id
                     )
                 first_problem = first_problem or new[0]
             assert first_problem is not None
-            raise Refused(first_problem.rule, first_problem.message)
+            raise Refused(*first_problem)
 
     def pin(
         self,
@@ -589,40 +575,40 @@ class Workbench:
     def record_outcome(
         self, plan_id: str, visit_id: str, *, outcome: str, today: date | None = None
     ) -> str:
-        """Record a visit's outcome on its planned day and crew through `rso record`."""
-        from rso_scheduler.commands.record import command as record_command
-        from rso_scheduler.outcomes import sheet_rows
-        from rso_scheduler.outputs.files import write_csv
-        from rso_scheduler.outputs.roster_files import _read_text, parse_roster
+        """Record a visit's outcome on its planned day and crew as `rso record` does (the same
+        `record.intake`: checked, appended to visits.csv, recorded; all or nothing)."""
+        from rso_scheduler.errors import InputError
+        from rso_scheduler.record.intake import record_rows
 
         if outcome not in OUTCOMES:
             raise Refused("outcome", f"{outcome!r} is not one of {', '.join(OUTCOMES)}")
         with self._lock:
-            ctx = self.context(plan_id)
-            rows = self.visits(plan_id)
-            self._find(rows, plan_id, visit_id)
-            self.write_roster(ctx, rows)
-            roster = parse_roster(_read_text(ctx.files.out_dir / "roster.csv"))
-            sheet = [r for r in sheet_rows([r for r in roster if r.visit_id == visit_id])]
-            header_and_rows = _sheet_with(sheet, outcome)
-            with tempfile.TemporaryDirectory(prefix="rso-outcome-") as tmp:
-                path = Path(tmp) / f"outcome-{visit_id}.csv"
-                write_csv(path, header_and_rows[0], header_and_rows[1])
-                args = [str(self.data_dir), str(path)]
-                if today is not None:
-                    args += ["--today", today.isoformat()]
-                return _run(record_command, args)
-
-
-def _sheet_with(sheet: list[list[str]], outcome: str) -> tuple[list[str], list[list[str]]]:
-    from rso_scheduler.outcomes import SHEET_COLUMNS
-
-    header = list(SHEET_COLUMNS)
-    col = header.index("outcome")
-    rows = [list(r) for r in sheet]
-    for r in rows:
-        r[col] = outcome
-    return header, rows
+            v = self._find(self.visits(plan_id), plan_id, visit_id)
+            row = {
+                "visit_id": v["visit_id"],
+                "offender_id": v["offender_id"],
+                "date": v["date"],
+                "start": v["start"],
+                "officer_ids": ";".join(v["officer_ids"]),
+                "outcome": outcome,
+                "kind": v["kind"],
+            }
+            try:
+                intake = record_rows(
+                    self.data_dir,
+                    [row],
+                    today or date.today(),
+                    "rso serve: outcome",
+                    self.record_file,
+                    file=f"workbench outcome {visit_id}",
+                )
+            except InputError as exc:
+                raise Refused("record", "; ".join(str(p) for p in exc.problems)) from None
+            entry = intake.entry.seq if intake.entry is not None else "-"
+            return (
+                f"Recorded {outcome.replace('_', ' ')} for visit {visit_id} ({v['offender_id']}) "
+                f"on {v['date']} in {intake.log.name}; record entry {entry}."
+            )
 
 
 _RUN_LOCK = threading.Lock()
