@@ -307,6 +307,9 @@ def test_moving_to_a_legal_day_is_recorded_with_its_effect_and_checks_clean(sign
     day, answer = legal_move(c, csrf, v)
     moved = answer["visit"]
     assert moved["visit_id"] == v["visit_id"] and moved["date"] == day
+    # P001 was overdue before the plan began: still late, why it was, and that it was moved
+    assert moved["days_late"] == (date.fromisoformat(day) - date(2026, 12, 1)).days
+    assert moved["late_reason"] == f"{v['late_reason']}; then moved by the supervisor"
     assert set(answer["effect"]) == {
         "days_late",
         "risk_weighted_late_days",

@@ -372,9 +372,7 @@ class Workbench:
                     "officer_ids": crew,
                     "crew_id": "+".join(sorted(crew)),
                     "days_late": late,
-                    "late_reason": (
-                        "" if late == 0 else before.get("late_reason") or "moved by the supervisor"
-                    ),
+                    "late_reason": _moved_reason(before, late),
                 }
                 proposed = self.rechain(
                     ctx, [after if r["visit_id"] == visit_id else r for r in rows], before
@@ -386,7 +384,10 @@ class Workbench:
                     )
                 first_problem = first_problem or new[0]
             assert first_problem is not None
-            raise Refused(*first_problem)
+            rule, text = first_problem
+            raise Refused(
+                rule, f"{text} (no start in the crew's day on {day} passes: {len(starts)} tried)"
+            )
 
     def pin(
         self,
@@ -453,9 +454,11 @@ class Workbench:
                 due = date.fromisoformat(mine[n - 1]["date"]) + timedelta(days=interval)
             late = max(0, (date.fromisoformat(r["date"]) - due).days)
             if r["due_date"] != due.isoformat() or int(r["days_late"]) != late:
-                reason = r.get("late_reason", "") if late else ""
-                if late and (not reason or r["visit_id"] == changed["visit_id"]):
-                    reason = "moved by the supervisor"
+                if r["visit_id"] == changed["visit_id"]:
+                    reason = _moved_reason(changed, late)
+                else:
+                    reason = r.get("late_reason", "") or "the visit before it was moved by hand"
+                    reason = reason if late else ""
                 fixed[r["visit_id"]] = {
                     **r,
                     "due_date": due.isoformat(),
@@ -631,6 +634,16 @@ def _run(cmd: click.Command, args: list[str]) -> str:
                     else "failed"
                 ) from None
     return buf.getvalue()
+
+
+def _moved_reason(before: dict[str, Any], late: int) -> str:
+    """The late reason of a visit moved by hand: why it was late before, and the move."""
+    if not late:
+        return ""
+    was = before.get("late_reason", "") if int(before.get("days_late", 0)) else ""
+    if "moved by the supervisor" in was:
+        return was
+    return f"{was}; then moved by the supervisor" if was else "moved by the supervisor"
 
 
 def _need_reason(reason: str) -> None:
