@@ -384,6 +384,15 @@ def test_replan_from_a_date_issues_a_new_version(signed_in):
     plans = c.get("/api/plans").json()
     assert len(plans) == 2 and plans[1]["replan_from"] == "2027-01-11"
     assert plans[1]["replan_of"] == "1"
+    # the issued version is now history: changes go to the new one
+    vid = visits(c)[0]["visit_id"]
+    r = c.post(
+        f"/api/plans/1/visits/{vid}/pin",
+        json={"pinned": True, "reason": "late"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 409 and r.json()["rule"] == "superseded"
+    assert plans[1]["id"] in r.json()["message"]
 
 
 def test_serve_help_says_what_another_host_means():
@@ -422,3 +431,24 @@ def test_serve_on_another_address_says_what_that_means(data_dir, monkeypatch):
     result = CliRunner().invoke(main, ["serve", str(data_dir), "--host", "0.0.0.0"])
     assert result.exit_code == 0
     assert "other computers" in result.output and "plain HTTP" in result.output
+
+
+def test_the_compliance_page_shows_the_monthly_flow_from_the_log(signed_in):
+    """The compliance page has the flow table: the months of the visit log, on time of due."""
+    c, _ = signed_in
+    text = c.get("/compliance").text
+    assert '<table id="flow">' in text
+    assert "<td>2026-11</td><td>all</td>" in text  # P001's completed visit of 2026-11-01
+
+
+def test_moving_to_a_crew_with_an_absent_officer_is_refused(signed_in):
+    """A new crew is checked too: TV004 on leave 2027-01-11 to 15 -> officer_on_duty."""
+    c, csrf = signed_in
+    v = _p001(c)
+    r = c.post(
+        f"/api/plans/1/visits/{v['visit_id']}/move",
+        json={"date": "2027-01-13", "officer_ids": ["TV003", "TV004"], "reason": "swap"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 409 and r.json()["rule"] == "officer_on_duty"
+    assert "TV004 absent (leave)" in r.json()["message"]

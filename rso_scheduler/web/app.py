@@ -279,8 +279,23 @@ async def compliance_page(request: Request) -> Response:
             }
         )
     head = _headline(bench, plans[-1].id) if plans else None
+    flow_rows = []
+    if plans:
+        from rso_scheduler.report.flow import flow
+
+        ctx = bench.context(plans[-1].id)
+        as_of = bench.today or date.today()
+        issued = [(p.id, p.start, p.end, p.figures) for p in plans]
+        flow_rows = [r for r in flow(ctx.dataset, as_of, issued) if r.group_by in ("all", "area")][
+            -36:
+        ]
     return _page(
-        request, "compliance.html", rows=rows, headline=head, latest=plans[-1] if plans else None
+        request,
+        "compliance.html",
+        rows=rows,
+        headline=head,
+        latest=plans[-1] if plans else None,
+        flow=flow_rows,
     )
 
 

@@ -342,6 +342,7 @@ class Workbench:
             rows = self.visits(plan_id)
             before = self._find(rows, plan_id, visit_id)
             _need_reason(reason)
+            self._not_superseded(plan_id)
             crew = list(officer_ids) if officer_ids else list(before["officer_ids"])
             others = [r for r in rows if r["visit_id"] != visit_id]
             broken = self.planner_rules(ctx, before, day, crew, others)
@@ -404,6 +405,7 @@ class Workbench:
             rows = self.visits(plan_id)
             before = self._find(rows, plan_id, visit_id)
             _need_reason(reason)
+            self._not_superseded(plan_id)
             after = {**before, "pinned": bool(pinned)}
             proposed = [after if r["visit_id"] == visit_id else r for r in rows]
             return self._commit(ctx, plan_id, rows, proposed, "pin", reason, command, visit_id)
@@ -417,8 +419,18 @@ class Workbench:
             rows = self.visits(plan_id)
             before = self._find(rows, plan_id, visit_id)
             _need_reason(reason)
+            self._not_superseded(plan_id)
             proposed = self.rechain(ctx, [r for r in rows if r["visit_id"] != visit_id], before)
             return self._commit(ctx, plan_id, rows, proposed, "remove", reason, command, visit_id)
+
+    def _not_superseded(self, plan_id: str) -> None:
+        """A plan a later version re-planned is history: its visits are changed in that one."""
+        for p in self.plans():
+            if p.replan_of == str(plan_id):
+                raise Refused(
+                    "superseded",
+                    f"plan {p.id} re-planned this plan from {p.replan_from}: change that version",
+                )
 
     def _find(self, rows: Sequence[dict[str, Any]], plan_id: str, visit_id: str) -> dict[str, Any]:
         for r in rows:
