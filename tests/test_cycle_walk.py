@@ -60,9 +60,9 @@ def test_two_months_of_the_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
     # outcomes of the first week in
     sheet = tmp_path / "week1.csv"
-    _ok("outcomes", str(tmp_path / "jan"), "--through", "2027-01-07", "--out", str(sheet))
+    _ok("outcomes", str(tmp_path / "jan"), "--through", "2027-01-06", "--out", str(sheet))
     week1 = _fill(sheet)
-    assert week1 and all(r["date"] <= "2027-01-07" for r in week1)
+    assert week1 and all(r["date"] <= "2027-01-06" for r in week1)
     out, _ = _ok("record", str(data), str(sheet), "--today", "2027-01-10")
     assert f"Recorded {len(week1)} outcomes" in out and "1 no access" in out
 
@@ -76,9 +76,11 @@ def test_two_months_of_the_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         fh.write(f"{sick},2027-01-11,2027-01-31,sickness\n")
     out, err = _ok("replan", str(tmp_path / "jan"), str(data), "--from", "2027-01-11",
                    "--out", str(tmp_path / "jan-r"), *plan)  # fmt: skip
-    gap = [r for r in jan if "2027-01-08" <= r["date"] < "2027-01-11"]
-    if gap:  # the visits of the 8th to the 10th have no outcome: said, counted and listed
-        assert f"{len(gap)} issued visit" in err and "no outcome in visits.csv" in err
+    gap = [r for r in jan if "2027-01-07" <= r["date"] < "2027-01-11"]
+    assert gap  # the visits of the 7th to the 10th have no outcome: said, counted and listed
+    assert f"{len(gap)} issued visits before 2027-01-11 have no outcome in visits.csv" in err
+    run = json.loads((tmp_path / "jan-r" / "run.json").read_text())
+    assert sorted(u["visit_id"] for u in run["unrecorded"]) == sorted(r["visit_id"] for r in gap)
     summary = json.loads((tmp_path / "jan-r" / "summary.json").read_text())
     assert summary["unrecorded"] == len(gap)
     assert "Record: plan 3 issued" in out
@@ -96,7 +98,11 @@ def test_two_months_of_the_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                    "--after", str(tmp_path / "jan-r"), "--out", str(tmp_path / "feb"), *plan)  # fmt: skip
     feb_summary = json.loads((tmp_path / "feb" / "summary.json").read_text())
     in_force = [r for r in jan if r["date"] < "2027-01-11"] + replanned
-    assert feb_summary["assumed_done"] == len([r for r in in_force if r["date"] > "2027-01-07"])
+    assert feb_summary["assumed_done"] == len([r for r in in_force if r["date"] > "2027-01-06"])
+    # the sheet of the re-plan lists the roster in force: January's first days, then the re-plan
+    sheet_r = tmp_path / "in-force.csv"
+    _ok("outcomes", str(tmp_path / "jan-r"), "--through", "2027-01-31", "--out", str(sheet_r))
+    assert sorted(r["visit_id"] for r in _rows(sheet_r)) == sorted(r["visit_id"] for r in in_force)
     assert "Record: plan 4 issued" in out
 
     # February's first week's outcomes, then the auditors' questions

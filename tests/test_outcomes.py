@@ -154,7 +154,9 @@ def test_record_rows_takes_a_forms_outcomes_by_the_same_rules(
         record_rows(tiny_dir, [good, {**good, "visit_id": "V2", "offender_id": "NOBODY"}],
                     TODAY, "web", record, file="web")  # fmt: skip
     assert any(str(p).startswith("web:3 offender_id:") for p in exc.value.problems)
-    assert not record.exists()
+    with Store.open(record) as store:
+        assert store.entries() == []  # nothing recorded, nothing appended
+    assert "2027-01-05" not in (tiny_dir / "visits.csv").read_text()
     done = record_rows(tiny_dir, [good], TODAY, "web", record)
     assert done.entry is not None and "P001,2027-01-05" in (tiny_dir / "visits.csv").read_text()
     with Store.open(record) as store:

@@ -98,6 +98,25 @@ def test_verify_finds_tampering(tmp_path: Path, tamper: str, expected: str) -> N
     assert expected in out and "FAILED verification" in out
 
 
+def test_a_kept_head_finds_entries_cut_off_the_end(tmp_path: Path) -> None:
+    """Cutting the last entries leaves a whole chain; --head with the old head fails it."""
+    path = tmp_path / "r.sqlite"
+    _fill(path)
+    with Store.open(path) as s:
+        head = s.head()[1]
+    args = ["audit", str(tmp_path), "--verify", "--record", str(path), "--head", head]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    con = sqlite3.connect(path)
+    con.execute("DELETE FROM entries WHERE seq = 5")
+    con.commit()
+    con.close()
+    assert _verify(path)[0] == 0  # the shorter chain is whole...
+    result = CliRunner().invoke(main, args)
+    assert (
+        result.exit_code == 1 and "is not in the chain" in result.output
+    )  # ...but not the kept head
+
+
 def test_the_default_place_is_owner_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """DATA_DIR/.rso/record.sqlite by default: folder 0700, file 0600; RSO_RECORD moves it."""
     monkeypatch.delenv("RSO_RECORD", raising=False)
@@ -184,3 +203,31 @@ def test_rule_check_refuses_a_move_by_the_rules_name(
         )
         assert after is not None and after["pinned"] is True
         assert [e.kind for e in s.entries()] == ["plan", "change"]
+
+
+def test_a_second_writer_waits_for_the_lock(tmp_path: Path) -> None:
+    """While one writer holds the record's lock another cannot append; after it, the chain is whole."""
+    path = tmp_path / "r.sqlite"
+    _fill(path)
+    with Store.open(path) as first, first.exclusive():
+        first.append("report", {"report": "x"}, people=())
+        other = sqlite3.connect(path, timeout=0.1)
+        with pytest.raises(sqlite3.OperationalError):
+            other.execute("BEGIN IMMEDIATE")
+        other.close()
+    with Store.open(path) as s:
+        s.append("report", {"report": "y"}, people=())
+        assert s.verify() == [] and s.head()[0] == 7
+
+
+def test_an_unwritable_record_stops_a_plan_before_planning(tiny_dir: Path, tmp_path: Path) -> None:
+    """A record that cannot be made (its place is a file's child) stops rso plan early, saying how."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = CliRunner().invoke(
+        main,
+        ["plan", str(tiny_dir), "--month", "2027-01", "--out", str(tmp_path / "out"), "--solver", "greedy", "--no-maps", "-q"],
+        env={"RSO_RECORD": str(blocker / "record.sqlite")},
+    )  # fmt: skip
+    assert result.exit_code == 1 and "RSO_RECORD=" in result.output
+    assert not (tmp_path / "out").exists()

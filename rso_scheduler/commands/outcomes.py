@@ -20,7 +20,9 @@ Columns: visit_id, offender_id, date, start, officer_ids, outcome, kind (visits.
 plus visit_id). Fill in outcome (completed, no_access or cancelled) and correct the date,
 start or officers where the visit was made otherwise; leave outcome blank for a visit not
 reported yet. Then `rso record DATA_DIR FILE.csv` checks it and adds it to visits.csv.
---through DATE lists only visits up to that day (default: the whole roster). The file is
+PLAN_DIR may be a re-plan: before its --from, the visits of the plan it re-planned are listed
+too (the roster in force). --through DATE lists only visits up to that day (default: the
+whole roster). The file is
 written readable by you only, atomically, with spreadsheet formulas neutralised.
 """
 
@@ -33,6 +35,7 @@ written readable by you only, atomically, with spreadsheet formulas neutralised.
 )
 @handle_errors
 def command(plan_dir: Path, through_text: str | None, out_file: Path) -> None:
+    from rso_scheduler.commands.cycle_steps import issued_in_force
     from rso_scheduler.outcomes import SHEET_COLUMNS, sheet_rows
     from rso_scheduler.outputs.files import write_csv
     from rso_scheduler.outputs.roster_files import read_roster
@@ -43,7 +46,7 @@ def command(plan_dir: Path, through_text: str | None, out_file: Path) -> None:
 
         raise UserError(f"--out {out_file} is a folder; expected a .csv file to write", 2)
     issued = read_roster(plan_dir)
-    rows = sheet_rows(issued.visits, through)
+    rows = sheet_rows(issued_in_force(plan_dir), through)
     write_csv(out_file, SHEET_COLUMNS, rows)
     click.echo(
         f"{len(rows)} visit{'s' if len(rows) != 1 else ''} "

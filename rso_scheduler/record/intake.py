@@ -55,18 +55,20 @@ def record_sheet(
                 )
             ]
         )
-    dataset = load_dataset(root, today=today)
-    checked = parse_sheet(text, file, dataset, today)
-    log = root / "visits.csv"
     where = record_path(root, record_file)
-    if not checked.rows:
-        return Intake(checked, log, None, where)
-    existing = read_text(log) if log.is_file() else None
-    new_text = appended_log(existing, [r.record for r in checked.rows], "visits.csv")
-    parsed = parse_visits(new_text, "visits.csv")  # the log as it will be read next time
-    if parsed.problems:
-        raise InputError(parsed.problems)
-    with Store.open(where) as store:  # opened first: a record that cannot be written stops it
+    log = root / "visits.csv"
+    # The record's write lock is held from reading the log to appending the entry: two
+    # `rso record` runs (or the workbench) never append from the same old log.
+    with Store.open(where) as store, store.exclusive():
+        dataset = load_dataset(root, today=today)
+        checked = parse_sheet(text, file, dataset, today)
+        if not checked.rows:
+            return Intake(checked, log, None, where)
+        existing = read_text(log) if log.is_file() else None
+        new_text = appended_log(existing, [r.record for r in checked.rows], "visits.csv")
+        parsed = parse_visits(new_text, "visits.csv")  # the log as it will be read next time
+        if parsed.problems:
+            raise InputError(parsed.problems)
         write_private(log, new_text)
         entry = record_outcomes(store, file, checked.rows, command)
     return Intake(checked, log, entry, where)

@@ -8,8 +8,8 @@ Each entry has a sequence number, the time (UTC), the user (`getpass.getuser()`)
 line, a kind, a subject (the plan it belongs to, if any) and a JSON body. Its hash is
 SHA-256 over the previous entry's hash and the entry's canonical content, so changing,
 deleting or reordering any entry breaks the chain at that entry, which `verify` names. (Cutting
-entries off the end leaves a shorter chain that is whole: compare `head()` with the head an
-earlier `rso audit` printed.)
+entries off the end leaves a shorter chain that is whole: `rso audit --verify --head HASH`
+checks that a head printed earlier is still in it.)
 
 Plain `sqlite3`, standard SQL and `?` parameters only, and the schema is a numbered list of
 migrations applied in order and recorded in `schema_migrations`, so the same schema can later be
@@ -225,7 +225,10 @@ class Store:
             os.chmod(path, 0o600)
             con = sqlite3.connect(path, timeout=30, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
-            raise RecordError(f"cannot open the record {path}: {exc}") from None
+            raise RecordError(
+                f"cannot open the record {path}: {exc}; every plan, outcome and report is "
+                f"recorded, so give it a writable place: {RECORD_ENV}=/path/record.sqlite"
+            ) from None
         with closing(con):
             try:
                 con.execute("PRAGMA foreign_keys = ON")
@@ -248,7 +251,7 @@ class Store:
         text = canonical(body)
         at, user = _now(), _user()
         try:
-            with _transaction(self.con, "IMMEDIATE"):
+            with self.exclusive():
                 seq, prev = self.head()
                 seq += 1
                 digest = entry_hash(prev, seq, at, user, command, kind, subject, text)
@@ -264,6 +267,20 @@ class Store:
         except sqlite3.Error as exc:
             raise OutputError(f"cannot write to the record {self.path}: {exc}") from None
         return Entry(seq, at, user, command, kind, subject, json.loads(text), prev, digest)
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the record's write lock (one writer at a time, other processes wait): a
+        caller that reads and rewrites a file beside the record (visits.csv) does it inside,
+        so two writers never interleave. Entries appended inside join the same transaction."""
+        if self.con.in_transaction:
+            yield
+            return
+        try:
+            with _transaction(self.con, "IMMEDIATE"):
+                yield
+        except sqlite3.OperationalError as exc:
+            raise RecordError(f"the record {self.path} is busy or locked: {exc}") from None
 
     def entries(
         self, kind: str | None = None, subject: str | None = None, person: str | None = None
