@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -63,7 +64,7 @@ def _day(text: str) -> date:
 # --- pages ----------------------------------------------------------------------------------
 
 
-async def home(request: Request) -> Response:
+def home(request: Request) -> Response:
     plans = _bench(request).plans()
     if not plans:
         return _page(request, "empty.html", plans=[])
@@ -94,7 +95,7 @@ def _done_visits(bench: Workbench) -> dict[str, str]:
         return {o["visit_id"]: o["outcome"] for o in outcomes(store) if o.get("visit_id")}
 
 
-async def month(request: Request) -> Response:
+def month(request: Request) -> Response:
     bench = _bench(request)
     pid = request.path_params["plan_id"]
     info = bench.plan(pid)
@@ -158,7 +159,7 @@ def _breaks(plan_dir: Path) -> dict[tuple[str, str], str]:
         return {(r["officer_id"], r["date"]): f"{r['start']}-{r['end']}" for r in csv.DictReader(f)}
 
 
-async def day_page(request: Request) -> Response:
+def day_page(request: Request) -> Response:
     bench = _bench(request)
     pid = request.path_params["plan_id"]
     day = _day(request.path_params["day"])
@@ -192,7 +193,7 @@ def _day_maps(plan_dir: Path, day: date) -> list[str]:
     return crews + (["index.html"] if (folder / "index.html").is_file() else [])
 
 
-async def visit_page(request: Request) -> Response:
+def visit_page(request: Request) -> Response:
     bench = _bench(request)
     pid, vid = request.path_params["plan_id"], request.path_params["visit_id"]
     info = bench.plan(pid)
@@ -229,7 +230,7 @@ def _crew_reason(plan_dir: Path, v: dict[str, Any]) -> str:
     return ""
 
 
-async def unscheduled_page(request: Request) -> Response:
+def unscheduled_page(request: Request) -> Response:
     bench = _bench(request)
     pid = request.path_params["plan_id"]
     info = bench.plan(pid)
@@ -237,7 +238,7 @@ async def unscheduled_page(request: Request) -> Response:
     return _page(request, "unscheduled.html", info=info, rows=ctx.files.unscheduled)
 
 
-async def person_page(request: Request) -> Response:
+def person_page(request: Request) -> Response:
     from rso_scheduler.record import history
 
     bench = _bench(request)
@@ -247,14 +248,14 @@ async def person_page(request: Request) -> Response:
     return _page(request, "person.html", person=person, h=h)
 
 
-async def person_search(request: Request) -> Response:
+def person_search(request: Request) -> Response:
     person = request.query_params.get("person", "").strip()
     if not person:
         raise HTTPException(400, "give a person's id")
     return RedirectResponse(f"/people/{quote(person, safe='')}", status_code=303)
 
 
-async def audit_page(request: Request) -> Response:
+def audit_page(request: Request) -> Response:
     from rso_scheduler.record import trail
 
     bench = _bench(request)
@@ -264,7 +265,7 @@ async def audit_page(request: Request) -> Response:
     return _page(request, "audit.html", entries=entries, broken=broken)
 
 
-async def compliance_page(request: Request) -> Response:
+def compliance_page(request: Request) -> Response:
     bench = _bench(request)
     plans = bench.plans()
     rows = []
@@ -299,7 +300,7 @@ async def compliance_page(request: Request) -> Response:
     )
 
 
-async def plan_file(request: Request) -> Response:
+def plan_file(request: Request) -> Response:
     """A file of the plan folder's maps/ (the offline route maps), never outside it."""
     bench = _bench(request)
     info = bench.plan(request.path_params["plan_id"])
@@ -376,7 +377,8 @@ async def move(request: Request) -> Response:
     bench = _bench(request)
     data = await _json_or_form(request)
     try:
-        accepted = bench.move(
+        accepted = await run_in_threadpool(
+            bench.move,
             request.path_params["plan_id"],
             request.path_params["visit_id"],
             day=_day(str(data.get("date", ""))),
@@ -407,7 +409,8 @@ async def pin(request: Request) -> Response:
         raise HTTPException(400, "pinned (true or false) is required")
     pinned = _flag(data["pinned"])
     try:
-        accepted = bench.pin(
+        accepted = await run_in_threadpool(
+            bench.pin,
             request.path_params["plan_id"],
             request.path_params["visit_id"],
             pinned=pinned,
@@ -424,7 +427,8 @@ async def take_out(request: Request) -> Response:
     bench = _bench(request)
     data = await _json_or_form(request)
     try:
-        accepted = bench.take_out(
+        accepted = await run_in_threadpool(
+            bench.take_out,
             request.path_params["plan_id"],
             request.path_params["visit_id"],
             reason=str(data.get("reason", "")),
@@ -438,7 +442,8 @@ async def outcome(request: Request) -> Response:
     bench = _bench(request)
     data = await _json_or_form(request)
     try:
-        text = bench.record_outcome(
+        text = await run_in_threadpool(
+            bench.record_outcome,
             request.path_params["plan_id"],
             request.path_params["visit_id"],
             outcome=str(data.get("outcome", "")),
@@ -458,8 +463,11 @@ async def replan(request: Request) -> Response:
     data = await _json_or_form(request)
     pid = request.path_params["plan_id"]
     try:
-        new_id, text = bench.replan(
-            pid, _day(str(data.get("from", ""))), seconds=request.app.state.replan_seconds
+        new_id, text = await run_in_threadpool(
+            bench.replan,
+            pid,
+            _day(str(data.get("from", ""))),
+            seconds=request.app.state.replan_seconds,
         )
     except RsoError as exc:
         return _refused(request, Refused("replan", str(exc)))
@@ -482,7 +490,7 @@ def _changes(plan_dir: Path) -> list[dict[str, str]]:
         return [{k: unneutralise(v or "") for k, v in r.items() if k} for r in csv.DictReader(f)]
 
 
-async def api_plans(request: Request) -> Response:
+def api_plans(request: Request) -> Response:
     return JSONResponse(
         [
             {
@@ -500,11 +508,11 @@ async def api_plans(request: Request) -> Response:
     )
 
 
-async def api_visits(request: Request) -> Response:
+def api_visits(request: Request) -> Response:
     return JSONResponse(_bench(request).visits(request.path_params["plan_id"]))
 
 
-async def api_session(request: Request) -> Response:
+def api_session(request: Request) -> Response:
     return JSONResponse({"csrf_token": request.scope.get("state", {}).get("csrf", "")})
 
 
