@@ -35,6 +35,7 @@ run: $(STAMP)
 	$(BIN)/rso plan data/sample --today $(SAMPLE_TODAY) \
 		$(if $(MONTH),--month $(MONTH),--start $(SAMPLE_START) --end $(SAMPLE_END)) --out $(OUT)
 	$(BIN)/rso report compliance data/sample --today $(SAMPLE_TODAY) --out $(OUT)/compliance
+	@echo "Workbench (the month in a browser): $(BIN)/rso serve data/sample --today $(SAMPLE_TODAY), then open the address it prints"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

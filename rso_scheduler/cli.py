@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "outcomes": "outcomes",
     "record": "record",
     "audit": "audit",
+    "serve": "serve",
     "history": "history",
 }
 

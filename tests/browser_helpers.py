@@ -16,8 +16,16 @@ def have_chromium() -> bool:
     return CHROMIUM.exists() and CHROMEDRIVER.exists()
 
 
-def chromium(profile: Path, width: int = 1400, height: int = 900) -> Any:
-    """A headless Chromium WebDriver that cannot reach any network (quit it when done)."""
+def chromium(
+    profile: Path,
+    width: int = 1400,
+    height: int = 900,
+    performance: bool = False,
+    loopback: bool = False,
+) -> Any:
+    """A headless Chromium WebDriver that cannot reach any network (quit it when done);
+    `performance` also keeps its network log (`driver.get_log("performance")`), `loopback`
+    lets it reach 127.0.0.1 (a local server under test) and nothing else."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -34,13 +42,14 @@ def chromium(profile: Path, width: int = 1400, height: int = 900) -> Any:
         "--disable-default-apps",
         # no network at all: every request goes to a proxy that is not there, no name resolves
         "--proxy-server=127.0.0.1:9",
-        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--host-resolver-rules=MAP * ~NOTFOUND" + (", EXCLUDE 127.0.0.1" if loopback else ""),
         "--hide-scrollbars",
         f"--window-size={width},{height}",
         f"--user-data-dir={profile}",
     ):
         opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    logs = {"browser": "ALL", **({"performance": "ALL"} if performance else {})}
+    opts.set_capability("goog:loggingPrefs", logs)
     # An explicit chromedriver path: Selenium Manager must never download anything.
     drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
     drv.set_page_load_timeout(30)

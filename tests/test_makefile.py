@@ -54,7 +54,9 @@ def test_make_run_names_the_sample_and_its_dates() -> None:
         "validate",
         "plan",
         "report compliance",
+        "serve",  # the last line says how to open the workbench on the sample (not run)
     ]
+    assert commands[-1].lstrip().startswith("@echo")
     assert all("--today $(SAMPLE_TODAY)" in c for c in commands)
     assert "--start $(SAMPLE_START) --end $(SAMPLE_END)" in commands[1]
     # validate summarises the period plan plans: the owed counts on the terminal agree
