@@ -36,7 +36,7 @@ import click
 
 from rso_scheduler import rules
 from rso_scheduler.errors import RsoError
-from rso_scheduler.models import Dataset, Officer, Status
+from rso_scheduler.models import Dataset, Officer
 from rso_scheduler.outputs.roster_files import (
     ROSTER_COLUMNS,
     ROSTER_EXTRA_COLUMNS,
@@ -705,8 +705,3 @@ def legal_days(bench: Workbench, plan_id: str, visit_id: str) -> list[date]:
             out.append(day)
         day += timedelta(days=1)
     return out
-
-
-def person_is_active(status: Status) -> bool:
-    """True for a person under active management."""
-    return status is Status.active

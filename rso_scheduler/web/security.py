@@ -172,7 +172,7 @@ class Guard:
             await _plain(
                 send_secured,
                 401,
-                "Not signed in: open the address `rso serve` printed (it holds a one-time token).",
+                "Not signed in: open the address `rso serve` printed (it holds a sign-in token).",
             )
             return
         if scope["method"] not in SAFE_METHODS:
