@@ -137,13 +137,13 @@ def _chunks(layout: Layout) -> Iterator[tuple[list[str], Any, Any, Any]]:
         if layout.kind == "codepoint":
             reader = pd.read_csv(
                 path, header=None, usecols=[0, 2, 3], dtype=str, keep_default_na=False,
-                chunksize=_CHUNK_ROWS, encoding="utf-8", encoding_errors="replace",
+                chunksize=_CHUNK_ROWS, encoding="utf-8-sig", encoding_errors="replace",
             )  # fmt: skip
         else:
             use = [layout.key, layout.lat, layout.lon] + ([layout.doterm] if layout.doterm else [])
             reader = pd.read_csv(
                 path, usecols=use, dtype=str, keep_default_na=False, chunksize=_CHUNK_ROWS,
-                encoding="utf-8", encoding_errors="replace",
+                encoding="utf-8-sig", encoding_errors="replace",
             )  # fmt: skip
         for chunk in reader:
             if layout.kind == "codepoint":
