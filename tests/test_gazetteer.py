@@ -152,3 +152,13 @@ def test_an_index_folder_of_someone_else_is_never_written(tmp_path: Path) -> Non
     assert any("built in memory" in n for n in notes)
     assert index.postcodes(["RG18AA"])
     index.close()
+
+
+def test_an_onspd_file_saved_with_a_bom_and_quoted_headers(tmp_path: Path) -> None:
+    """A byte-order mark and quoted headers (as Excel and the ONS write them) are read."""
+    quoted = "\n".join(
+        ",".join(f'"{c}"' for c in line.split(",")) for line in ONSPD.strip().splitlines()
+    )
+    (tmp_path / "ONSPD.csv").write_bytes(b"\xef\xbb\xbf" + quoted.encode("utf-8") + b"\n")
+    data = folder(tmp_path, "ONSPD.csv", "offender_id,risk_level,postcode\nA1,high,RG1 1AA\n")
+    assert load_dataset(data, today=TODAY).offenders[0].lat == 51.4541

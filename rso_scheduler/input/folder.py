@@ -161,25 +161,9 @@ def _read_workbook(
         result: ParseResult[Any] = parse(book.records(), name, **kwargs)
     finally:
         book.close()
-    result.cells = _header_positions(path, name, table, kwargs["rename"])
     result.problems[:] = with_cells(result.problems, name, result.cells)
     files.append(InputFile(name=name, sha256=_sha256_file(path), rows=result.records))
     return result
-
-
-def _header_positions(path: Path, name: str, table: str, rename: dict[str, str]) -> dict[str, int]:
-    """Contract column -> 0-based position in the sheet's header row."""
-    from rso_scheduler.input.table import header_name
-
-    book = Workbook(path, name, table)
-    try:
-        for _, _, cells in book.records():
-            if cells and "".join(cells).strip():
-                names = [rename.get(header_name(c), header_name(c)) for c in cells]
-                return {n: i for i, n in reversed(list(enumerate(names))) if n}
-    finally:
-        book.close()
-    return {}
 
 
 def _sha256_file(path: Path) -> str:
@@ -308,7 +292,7 @@ def load_dataset(data_dir: Path | str, *, today: date) -> Dataset:
         names=names,
     )
     for table, result in parsed.items():
-        if result.cells:
+        if names[table].endswith(".xlsx"):
             cross_problems = with_cells(cross_problems, names[table], result.cells)
     problems.extend(cross_problems)
     warnings.extend(cross_warnings)

@@ -63,7 +63,7 @@ class ParseResult(Generic[T]):
     # How rows were located: "coordinates", "postcode", "uprn", "terminated" (postcodes), for
     # `rso validate`.
     located: dict[str, int] = field(default_factory=dict)
-    cells: dict[str, int] = field(default_factory=dict)  # a workbook's column positions
+    cells: dict[str, int] = field(default_factory=dict)  # contract column -> header position
 
 
 class Gazetteer(Protocol):
@@ -154,6 +154,7 @@ def _parse_rows(
     )
     if not table.ok:
         return result
+    result.cells = dict(table.index)
     present = [
         (c.name, c.target, c.convert, c.required) for c in columns if c.name in table.present
     ]
