@@ -200,7 +200,13 @@ class Findings:
 
 # Columns and files derived from the roster rows: a hand edit makes them stale without
 # breaking any rule of the contract.
-STALE_RULES = ("summary", "manager_flag")
+STALE_RULES = ("summary", "manager_flag", "late_reason")
+
+
+def _some_ids(found: list[Violation]) -> str:
+    """The first five visit ids of some findings, and how many more."""
+    shown = ", ".join(v.visit_id or "?" for v in found[:5])
+    return shown + (f" and {len(found) - 5} more" if len(found) > 5 else "")
 
 
 def findings(violations: list[Violation]) -> Findings:
@@ -214,13 +220,17 @@ def findings(violations: list[Violation]) -> Findings:
             + "; ".join(summary)
             + ". The totals above are recomputed from the roster."
         )
+    blank = [v for v in violations if v.rule == "late_reason"]
+    if blank:
+        warnings.append(
+            f"{len(blank)} late visit{'s' if len(blank) != 1 else ''} ({_some_ids(blank)}) "
+            "have no late_reason (edited by hand?); the planners give every late visit one"
+        )
     flags = [v for v in violations if v.rule == "manager_flag"]
     if flags:
-        shown = ", ".join(v.visit_id or "?" for v in flags[:5])
-        more = f" and {len(flags) - 5} more" if len(flags) > 5 else ""
         warnings.append(
             f"offender_manager_on_visit no longer matches the officers on {len(flags)} "
-            f"visit{'s' if len(flags) != 1 else ''} ({shown}{more}); the officers listed count"
+            f"visit{'s' if len(flags) != 1 else ''} ({_some_ids(flags)}); the officers listed count"
         )
     return Findings(errors, warnings)
 
@@ -263,6 +273,7 @@ def check_plan(
     out.extend(_check_breaks(rows, roster_files.breaks, people, officers, policy, drive))
     out.extend(_check_demand(rows, roster_files.unscheduled, people, dataset, start, end, hols))
     out.extend(_check_summary(roster_files, people, officers, policy, drive))
+    out.extend(_check_late_reasons(roster_files))
     out.extend(_check_inputs(roster_files, dataset))
     out.extend(_check_travel_source(roster_files, drive.travel))
     return out
@@ -799,6 +810,48 @@ def roster_totals(
     }
 
 
+def _check_late_reasons(files: RosterFiles) -> list[Violation]:
+    """The contract: roster.csv's late_reason is never blank for a late visit."""
+    return [
+        Violation(
+            "late_reason",
+            "a late visit with no late_reason",
+            r.visit_id,
+            r.offender_id,
+            None,
+            r.line,
+        )
+        for r in files.visits
+        if (r.date - r.due_date).days > 0 and not r.late_reason.strip()
+    ]
+
+
+def _late_split(files: RosterFiles, policy: Policy) -> dict[str, int]:
+    """Late days as the rows give them, split at the plan's first day: inherited (the days a
+    visit was overdue before it) and added, unweighted and by the policy's risk weights (the
+    checker's own copy of `roster.lateness`)."""
+    out = dict.fromkeys(("late_days", "late_days_inherited", "rw", "rw_inherited"), 0)
+    for r in files.visits:
+        late = (r.date - r.due_date).days
+        if late <= 0:
+            continue
+        before = min(late, max(0, (files.plan_start - r.due_date).days))
+        rp = policy.risk.get(r.risk_level)
+        weight = rp.weight if rp is not None else 0
+        out["late_days"] += late
+        out["late_days_inherited"] += before
+        out["rw"] += weight * late
+        out["rw_inherited"] += weight * before
+    return {
+        "late_days": out["late_days"],
+        "late_days_inherited": out["late_days_inherited"],
+        "late_days_added": out["late_days"] - out["late_days_inherited"],
+        "risk_weighted_late_days": out["rw"],
+        "risk_weighted_late_days_inherited": out["rw_inherited"],
+        "risk_weighted_late_days_added": out["rw"] - out["rw_inherited"],
+    }
+
+
 def _check_summary(
     files: RosterFiles,
     people: dict[str, Offender],
@@ -809,6 +862,7 @@ def _check_summary(
     """summary.json counts recomputed from the files."""
     s = files.summary
     expected = roster_totals(files, people, officers, policy, drive)
+    expected.update(_late_split(files, policy))
     travel_km = expected.pop("travel_km")
     out: list[Violation] = []
     for key, want in expected.items():

@@ -24,6 +24,7 @@ from rso_scheduler.models import (
 )
 from rso_scheduler.outputs.roster_files import BreakRow, RosterFiles, RosterRow, UnscheduledRow
 from rso_scheduler.policy import Policy, TravelPolicy, apply_overrides
+from rso_scheduler.roster import lateness
 from tests.solver_helpers import straight_km, straight_min
 
 START, END = date(2027, 2, 1), date(2027, 2, 12)  # Mon 1 Feb to Fri 12 Feb, no bank holidays
@@ -139,6 +140,12 @@ def summary_of(
         "unscheduled": len(unscheduled),
         "travel_minutes": minutes,
         "travel_km": round(km, 1),
+        # the planner's split (roster.lateness), not the checker's copy
+        **lateness(
+            ((r.due_date, r.date, r.risk_level) for r in rows),
+            START,
+            lambda risk: ds.policy.for_risk(risk).weight,
+        ).as_dict(),
     }  # fmt: skip
 
 
@@ -148,8 +155,17 @@ def files(
     unscheduled: list[UnscheduledRow] | None = None,
     summary: dict[str, Any] | None = None,
     breaks: list[BreakRow] | None = None,
+    late_reasons: bool = True,
 ) -> RosterFiles:
-    """RosterFiles for the rows, with a summary consistent with them unless overridden."""
+    """RosterFiles for the rows, with a summary consistent with them unless overridden, and a
+    late_reason on each late row unless `late_reasons` is False."""
+    if late_reasons:
+        rows = [
+            dataclasses.replace(r, late_reason=r.late_reason or "every eligible crew-day full")
+            if r.date > r.due_date
+            else r
+            for r in rows
+        ]
     uns = base_unscheduled() if unscheduled is None else unscheduled
     s = summary_of(ds, rows, uns)
     s.update(summary or {})
@@ -463,12 +479,39 @@ def test_absence_and_bank_holiday() -> None:
 def test_summary_counts_each_checked() -> None:
     """Each summary count is compared with the files: a wrong one is reported, naming the field."""
     ds = base_dataset()
-    for key in ("visits_due", "visits_planned", "on_time", "late", "unscheduled", "travel_minutes"):
+    for key in (
+        "visits_due",
+        "visits_planned",
+        "on_time",
+        "late",
+        "unscheduled",
+        "travel_minutes",
+        "late_days_inherited",
+        "late_days_added",
+        "risk_weighted_late_days",
+        "risk_weighted_late_days_inherited",
+        "risk_weighted_late_days_added",
+    ):
         good = summary_of(ds, base_rows(), base_unscheduled())[key]
         found = check_plan(
             ds, files(ds, base_rows(), summary={key: good + 1}), work_bank_holidays=False
         )
         assert [v.rule for v in found] == ["summary"] and key in found[0].message
+
+
+def test_late_visit_without_a_reason_is_flagged_as_a_warning() -> None:
+    """A late row with a blank late_reason is reported (rule late_reason), and `rso check`
+    makes it one warning, not an error (a hand edit may move a visit later)."""
+    from rso_scheduler.check import findings
+
+    ds = base_dataset()
+    late = [r.visit_id for r in base_rows() if r.date > r.due_date]
+    assert late, "the base roster has a late visit"
+    found = check_plan(ds, files(ds, base_rows(), late_reasons=False), work_bank_holidays=False)
+    assert sorted(v.visit_id or "" for v in found if v.rule == "late_reason") == sorted(late)
+    result = findings(found)
+    assert result.errors == [] and any("no late_reason" in w for w in result.warnings)
+    assert check_plan(ds, files(ds, base_rows()), work_bank_holidays=False) == []
 
 
 def test_first_owed_follows_the_contract() -> None:

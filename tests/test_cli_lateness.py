@@ -326,3 +326,40 @@ def test_bad_drive_limit_is_a_located_error(tmp_path: Path, value: str, expected
     assert result.exit_code == 2
     assert f"policy.toml:3 planner.max_leg_minutes: {expected}" in result.output
     assert "Traceback" not in result.output and not out.exists()
+
+
+def test_long_plan_names_the_month_a_late_visit_was_left_over_from(
+    tiny_dir: Path, tmp_path: Path
+) -> None:
+    """In a two-month plan a late visit says how overdue it was when the plan began, or, if it
+    fell due in the first month and is made in the second, when the second month began; every
+    late visit has a reason and the summary splits at the plan's first day."""
+    with (tiny_dir / "absences.csv").open("a", encoding="utf-8") as fh:  # nobody, 25-31 Jan
+        fh.writelines(f"TV00{i},2027-01-25,2027-01-31,training\n" for i in range(1, 5))
+    out = tmp_path / "p"
+    plan(tiny_dir, out, "optimised", "--start", "2027-01-01", "--end", "2027-02-28")
+    summary = json.loads((out / "summary.json").read_text())
+    assert_split(summary)
+    start, second = date(2027, 1, 1), date(2027, 2, 1)
+    roster = rows(out / "roster.csv")
+    assert any(
+        start <= date.fromisoformat(r["due_date"]) < second <= date.fromisoformat(r["date"])
+        and int(r["days_late"])
+        for r in roster
+    ), "a visit due in the absent week is made in February"
+    for r in roster:
+        late, due, made = (
+            int(r["days_late"]),
+            *(date.fromisoformat(r[k]) for k in ("due_date", "date")),
+        )
+        assert bool(r["late_reason"]) == (late > 0), r["visit_id"]
+        if late and due < start:
+            assert "overdue when the plan began" in r["late_reason"]
+        elif late and due < second <= made:
+            days = (second - due).days
+            assert r["late_reason"].startswith(
+                f"already {days} day{'s' if days != 1 else ''} overdue when the month from "
+                "2027-02-01 began"
+            )
+        else:
+            assert "began" not in r["late_reason"]
