@@ -256,6 +256,7 @@ def test_a_signal_before_the_swap_writes_nothing(
     assert "Traceback" not in result.output
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
     assert not [p for p in out.iterdir() if p.name.startswith(".rso-staging")]
+    assert signals.pending() is None  # the next command (or test) starts clean
 
 
 def test_a_swallowed_interruption_still_stops_the_run(
