@@ -13,13 +13,14 @@ SAMPLE_TODAY := 2026-11-23
 SAMPLE_START := 2026-11-23
 SAMPLE_END := 2026-12-20
 
-.PHONY: run test test-slow test-all lint typecheck bench clean help
+.PHONY: run test test-slow test-faults test-all lint typecheck bench clean help
 
 help:
 	@echo "make run        plan the sample data in data/sample into $(OUT)/ (roster, maps, report):"
 	@echo "                the four weeks from $(SAMPLE_START), the day after the sample's data ends"
 	@echo "make test       quick test suite"
 	@echo "make test-slow  slower suites (force-size instances, many generated cases, browser)"
+	@echo "make test-faults the fault-and-race suite (signals, locks, full disk; every CI pass)"
 	@echo "make lint       ruff + mypy"
 	@echo "make bench      benchmarks (see docs/BENCHMARKS.md)"
 
@@ -41,7 +42,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -m slow
+	$(BIN)/python -m pytest -m slow $(SLOW_ARGS)
+
+test-faults: $(STAMP)
+	$(BIN)/python -m pytest -m slow tests/test_faults_slow.py
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -m "slow or not slow"

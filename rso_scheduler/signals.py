@@ -140,12 +140,15 @@ def stop_on_signal(stop: Callable[[], None]) -> Iterator[None]:
         writer.close()
         yield
         return
-    done = threading.Event()
+    # the block's end wakes the watcher at once (no polling: the search loses no time to it)
+    done_reader, done_writer = socket.socketpair()
 
     def watch() -> None:
-        while not done.is_set():
-            ready = select.select([reader], [], [], 0.2)[0]
-            if ready and any(b in STOP_SIGNALS for b in reader.recv(64)):
+        while True:
+            ready = select.select([reader, done_reader], [], [])[0]
+            if done_reader in ready:
+                return
+            if any(b in STOP_SIGNALS for b in reader.recv(64)):
                 stop()
                 return
 
@@ -154,11 +157,11 @@ def stop_on_signal(stop: Callable[[], None]) -> Iterator[None]:
     try:
         yield
     finally:
-        done.set()
+        done_writer.send(b"x")
         watcher.join()
         signal.set_wakeup_fd(previous)
-        reader.close()
-        writer.close()
+        for sock in (reader, writer, done_reader, done_writer):
+            sock.close()
         for signum, handler in saved.items():
             if handler is not None and signal.getsignal(signum) is not handler:
                 signal.signal(signum, handler)

@@ -261,6 +261,7 @@ def test_a_signal_before_the_swap_writes_nothing(
     assert "Traceback" not in result.output
     assert _outputs(out) == before
     assert not [p for p in out.iterdir() if p.name.startswith(".rso-staging")]
+    assert signals.pending() is None  # the next command (or test) starts clean
 
 
 def test_a_swallowed_interruption_still_stops_the_run(
@@ -425,3 +426,18 @@ def test_finalisers_failing_after_an_interruption_print_nothing() -> None:
         assert len(seen) == 1
     finally:
         signals.reset()
+
+
+def test_a_file_system_without_locks_is_said_not_fatal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Where flock is not supported (some network drives), the write goes on with a warning."""
+
+    def no_locks(fd: int, how: int) -> None:
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    monkeypatch.setattr(lock.fcntl, "flock", no_locks)
+    with caplog.at_level(logging.WARNING), staged_output(tmp_path / "out") as stage:
+        (stage / "roster.csv").write_text("x\n")
+    assert (tmp_path / "out" / "roster.csv").read_text() == "x\n"
+    assert "without file locks" in caplog.text

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from rso_scheduler.errors import InputError, RsoError
-from rso_scheduler.signals import Interrupted, raise_if_pending, written
+from rso_scheduler.signals import Interrupted, raise_if_pending, reset, written
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -72,6 +72,8 @@ def handle_errors(fn: F) -> F:
                 "command line; RSO_DEBUG=1 shows the details",
                 INTERNAL_ERROR_EXIT,
             ) from None
+        finally:
+            reset()  # the command is over: its interruption is not the next one's (tests)
 
     return wrapper  # type: ignore[return-value]
 

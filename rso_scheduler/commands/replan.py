@@ -96,7 +96,12 @@ def command(
     from rso_scheduler.ingest import load_dataset
     from rso_scheduler.outputs import lock
     from rso_scheduler.outputs.changes import write_changes
-    from rso_scheduler.outputs.files import check_out_dir, staged_output, write_private
+    from rso_scheduler.outputs.files import (
+        check_out_dir,
+        finish_interrupted,
+        staged_output,
+        write_private,
+    )
     from rso_scheduler.outputs.handouts import (
         CalendarPlan,
         event_uid,
@@ -114,7 +119,11 @@ def command(
     progress = Progress(not quiet)
     from_date = parse_iso_date(from_text, "--from")
     today = parse_iso_date(today_text, "--today") if today_text else default_today(from_date)
-    issued = read_roster(plan_dir)
+    # The roster and its calendar index as one snapshot (a plan may replace the folder later).
+    finish_interrupted(plan_dir)  # first: finishing a killed write needs the writer's lock
+    with lock.shared(plan_dir.parent if plan_dir.is_file() else plan_dir):
+        issued = read_roster(plan_dir)
+        calendar_index = read_calendar_index(issued.out_dir)
     if not issued.plan_start <= from_date <= issued.plan_end:
         raise UserError(
             f"--from {from_date} is outside the issued plan ({issued.plan_start} to "
@@ -175,7 +184,7 @@ def command(
             f"{issued.run.get('solver')}|{issued.run.get('seed')}",
         )
     )
-    previous = [e for e in read_calendar_index(issued.out_dir) if e.date and e.date >= from_date]
+    previous = [e for e in calendar_index if e.date and e.date >= from_date]
     uid_of_old = {e.visit_id: e.uid for e in previous if e.status == "CONFIRMED"}
     old_rows = {r.visit_id: r for r in issued.visits}
     uids: dict[str, str] = {}

@@ -26,6 +26,7 @@ from rso_scheduler.errors import OutputError
 log = logging.getLogger(__name__)
 
 LOCK_NAME = ".rso-lock"
+_NO_LOCKS = (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS)
 _DIR_MODE = 0o700
 _FILE_MODE = 0o600
 
@@ -100,6 +101,17 @@ def _acquire(folder: Path, exclusive: bool, create: bool) -> int | None:
                     )
                     said = True
                 fcntl.flock(fd, mode)  # a signal's exception ends the wait
+            except OSError as exc:
+                if exc.errno not in _NO_LOCKS:
+                    raise
+                log.warning(
+                    "%s is on a file system without file locks (%s): other rso runs into it "
+                    "are not kept out while this one %s it",
+                    folder,
+                    exc.strerror,
+                    "writes" if exclusive else "reads",
+                )
+                return fd
             # The file may have been removed (its folder given up) while this run waited: a
             # lock on a file no longer at the path protects nothing, so take the new one.
             try:
