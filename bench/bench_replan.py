@@ -46,7 +46,7 @@ TARGET_KEPT = 0.8
 def _rso(*args: str) -> tuple[float, str]:
     t0 = time.perf_counter()
     out = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "rso"), *args],
+        [sys.executable, str(ROOT / "cli.py"), *args],  # this checkout's code, any virtualenv
         capture_output=True,
         text=True,
         check=False,
