@@ -46,7 +46,7 @@ TARGET_KEPT = 0.8
 def _rso(*args: str) -> tuple[float, str]:
     t0 = time.perf_counter()
     out = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "rso"), *args],
+        [sys.executable, str(ROOT / "cli.py"), *args],  # this checkout's code, any virtualenv
         capture_output=True,
         text=True,
         check=False,
@@ -194,6 +194,7 @@ Python {info["python"]}.
 
 
 def main(argv: list[str] | None = None) -> int:
+    global SEED
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
     ap.add_argument(
@@ -204,7 +205,6 @@ def main(argv: list[str] | None = None) -> int:
         "held-out months)",
     )
     args = ap.parse_args(argv)
-    global SEED
     SEED = args.seed
     info = machine()
     with tempfile.TemporaryDirectory(prefix="rso-bench-replan-") as t:
