@@ -381,7 +381,15 @@ class Workbench:
                 new = newly_broken(proposed, visit_id)
                 if not new:
                     return self._commit(
-                        ctx, plan_id, rows, proposed, "move", reason, command, visit_id
+                        ctx,
+                        plan_id,
+                        rows,
+                        proposed,
+                        "move",
+                        reason,
+                        command,
+                        visit_id,
+                        newly_broken.breaks_change(proposed).as_body(),
                     )
                 first_problem = first_problem or new[0]
             assert first_problem is not None
@@ -489,8 +497,12 @@ class Workbench:
         reason: str,
         command: str,
         visit_id: str,
+        breaks: dict[str, Any] | None = None,
     ) -> Accepted:
-        """Record every visit the change alters (the one changed first) and rewrite roster.csv."""
+        """Record every visit the change alters (the one changed first, with the breaks it
+        leaves on the officer-days it touches) and rewrite roster.csv and breaks.csv."""
+        from rso_scheduler.record.book import plan_breaks
+
         effect = self.effect(ctx, rows, proposed)
         old = {r["visit_id"]: r for r in rows}
         new = {r["visit_id"]: r for r in proposed}
@@ -499,10 +511,20 @@ class Workbench:
         with self.store() as store:
             for vid in altered:
                 entry = record_change(
-                    store, plan_id, old[vid], new.get(vid), action, reason, command
+                    store,
+                    plan_id,
+                    old[vid],
+                    new.get(vid),
+                    action,
+                    reason,
+                    command,
+                    breaks if first is None else None,
                 )
                 first = first or entry
+            now = plan_breaks(store, plan_id)
         self.write_roster(ctx, proposed)
+        if now is not None:
+            self.write_breaks(ctx, now)
         return Accepted(new.get(visit_id), effect, first or 0)
 
     def effect(
@@ -556,6 +578,16 @@ class Workbench:
                 ]
             )
         write_csv(ctx.files.out_dir / "roster.csv", (*ROSTER_COLUMNS, *ROSTER_EXTRA_COLUMNS), out)
+
+    def write_breaks(
+        self, ctx: PlanContext, breaks: dict[tuple[str, str], tuple[str, str]]
+    ) -> None:
+        """Rewrite the plan folder's breaks.csv to the plan's breaks as they stand."""
+        from rso_scheduler.outputs.files import write_csv
+        from rso_scheduler.outputs.roster_files import BREAK_COLUMNS
+
+        rows = [[o, d, s, e] for (o, d), (s, e) in sorted(breaks.items())]
+        write_csv(ctx.files.out_dir / "breaks.csv", BREAK_COLUMNS, rows)
 
     # --- re-plan and outcomes: the commands themselves --------------------------------------
 
@@ -671,9 +703,11 @@ def record_change(
     action: str,
     reason: str,
     command: str,
+    breaks: dict[str, Any] | None = None,
 ) -> int:
     """Append a `change` entry as `record.book.apply_change` does, with the whole visit after
-    the change (its new end, days late and late reason too); the entry's number."""
+    the change (its new end, days late and late reason too) and the breaks it leaves on the
+    officer-days it touches; the entry's number."""
     entry = store.append(
         "change",
         {
@@ -684,6 +718,7 @@ def record_change(
             "before": before,
             "after": after,
             "reason": reason.strip(),
+            **({"breaks": breaks} if breaks is not None else {}),
         },
         subject=str(plan_id),
         command=command,
