@@ -147,6 +147,26 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(signed_in,
     assert not visits(c)[0]["pinned"]
 
 
+def test_non_ascii_tokens_are_refused_not_a_server_error(signed_in, data_dir):
+    """A non-ASCII ?token=, session cookie or X-CSRF-Token (decoded as latin-1) is 401/403,
+    never 500 (compare_digest on str raises for non-ASCII text)."""
+    c, csrf = signed_in
+    app, _ = app_for(data_dir)
+    fresh = client(app)
+    assert fresh.get("/?token=%C3%A9t%C3%A9", follow_redirects=False).status_code == 401
+    r = fresh.get("/api/plans", headers={"cookie": "rso_session_8765=\xe9t\xe9".encode("latin-1")})
+    assert r.status_code == 401
+    vid = visits(c)[0]["visit_id"]
+    body = {"pinned": True, "reason": "forged"}
+    r = c.post(
+        f"/api/plans/1/visits/{vid}/pin",
+        json=body,
+        headers={"X-CSRF-Token": (csrf[:-1] + "\xe9").encode("latin-1")},
+    )
+    assert r.status_code == 403
+    assert not visits(c)[0]["pinned"]
+
+
 def _csp_ok(headers) -> None:
     policy = headers["content-security-policy"]
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy

@@ -27,8 +27,9 @@ from a date; recording outcomes as `rso record` does; a person's history, the au
 compliance, read only. See the README's "Workbench" section for the API.
 
 \b
-It listens on 127.0.0.1 (this computer only) and prints an address holding a one-time token:
-open it in a browser on this computer. Nothing answers without it. Ctrl+C stops the server.
+It listens on 127.0.0.1 (this computer only) and prints an address holding a sign-in token:
+open it in a browser on this computer. Nothing answers without it; it opens a session each
+time it is opened, until the server stops, so keep it to yourself. Ctrl+C stops the server.
 --host 0.0.0.0 or another address lets other computers on the network reach it: anyone who
 can reach the port and learns the address can then read and change the plan, over plain HTTP
 that anyone on the network path can read. Do that only behind a force's own TLS proxy.
@@ -91,7 +92,10 @@ def command(
     app = create_app(bench, sessions, allowed, today=today)
     click.echo(f"Record: {where}")
     click.echo(f"Workbench for {root}: open http://{shown}:{port}/?token={sessions.token}")
-    click.echo("(The address holds a one-time sign-in token: do not share it. Ctrl+C stops.)")
+    click.echo(
+        "(The address holds the sign-in token until the server stops: do not share it. "
+        "Ctrl+C stops.)"
+    )
     # uvicorn's access log prints each request's address with its query string (the token):
     # off; its error log keeps only warnings.
     logging.getLogger("uvicorn.access").disabled = True
