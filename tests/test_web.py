@@ -548,3 +548,23 @@ def test_a_legal_move_stores_lawful_breaks(narrow_break):
         main, ["check", str(data), str(data.parent / "plan"), "--today", "2027-01-31"]
     )
     assert result.exit_code == 0, result.output
+
+
+def test_take_out_places_the_breaks_of_the_days_it_leaves(narrow_break):
+    """The officers' day emptied by a take-out keeps no break in breaks.csv; no break rule
+    is broken."""
+    c, csrf, data = narrow_break
+    v = next(r for r in visits(c) if r["offender_id"] == "P008" and r["date"] == "2027-01-25")
+    r = c.post(
+        f"/api/plans/1/visits/{v['visit_id']}/take-out",
+        json={"reason": "moved away"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 200, r.text
+    text = (data.parent / "plan" / "breaks.csv").read_text(encoding="utf-8")
+    assert "TV003,2027-01-25" not in text and "TV003,2027-01-04" in text
+    result = CliRunner().invoke(
+        main, ["check", str(data), str(data.parent / "plan"), "--today", "2027-01-31"]
+    )
+    # the visit taken out is owed again (`missing` until the re-plan); no break rule is broken
+    assert "[missing] (person P008)" in result.output and "[refreshment]" not in result.output

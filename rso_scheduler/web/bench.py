@@ -44,7 +44,7 @@ from rso_scheduler.outputs.roster_files import (
     RosterRow,
     read_roster,
 )
-from rso_scheduler.record.checking import rule_check
+from rso_scheduler.record.checking import RuleCheck, rule_check
 
 OUTCOMES = ("completed", "no_access", "cancelled")
 
@@ -356,14 +356,7 @@ class Workbench:
                 raise Refused(
                     "crew_shift_holds", "the crew's shared shift has no room for the visit that day"
                 )
-            with self.store() as store:
-                newly_broken = rule_check(
-                    ctx.dataset,
-                    store,
-                    plan_id,
-                    work_bank_holidays=ctx.files.work_bank_holidays,
-                    travel=ctx.travel,
-                )
+            newly_broken = self._rule_check(ctx, plan_id)
             for start in starts:
                 after = {
                     **before,
@@ -429,7 +422,22 @@ class Workbench:
             _need_reason(reason)
             self._not_superseded(plan_id)
             proposed = self.rechain(ctx, [r for r in rows if r["visit_id"] != visit_id], before)
-            return self._commit(ctx, plan_id, rows, proposed, "remove", reason, command, visit_id)
+            # the officers' days it leaves: their breaks placed again
+            breaks = self._rule_check(ctx, plan_id).breaks_change(proposed)
+            return self._commit(
+                ctx, plan_id, rows, proposed, "remove", reason, command, visit_id, breaks.as_body()
+            )
+
+    def _rule_check(self, ctx: PlanContext, plan_id: str) -> RuleCheck:
+        """The independent checker's check of changes to the plan (with its breaks)."""
+        with self.store() as store:
+            return rule_check(
+                ctx.dataset,
+                store,
+                plan_id,
+                work_bank_holidays=ctx.files.work_bank_holidays,
+                travel=ctx.travel,
+            )
 
     def _not_superseded(self, plan_id: str) -> None:
         """A plan a later version re-planned is history: its visits are changed in that one."""
