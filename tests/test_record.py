@@ -231,3 +231,91 @@ def test_an_unwritable_record_stops_a_plan_before_planning(tiny_dir: Path, tmp_p
     )  # fmt: skip
     assert result.exit_code == 1 and "RSO_RECORD=" in result.output
     assert not (tmp_path / "out").exists()
+
+
+NARROW_BREAK = "[shifts]\nrefreshment_window = [3, 4]\n"  # 08:00 shifts: a break 11:00-12:00
+
+
+def _narrow_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The tiny folder with a one-hour refreshment window, planned by greedy and recorded as
+    plan 1 in a record of its own."""
+    from conftest import TINY_ABSENCES, TINY_OFFENDERS, TINY_OFFICERS, TINY_VISITS, write_data_dir
+
+    data = write_data_dir(
+        tmp_path / "narrow",
+        offenders=TINY_OFFENDERS,
+        officers=TINY_OFFICERS,
+        absences=TINY_ABSENCES,
+        visits=TINY_VISITS,
+        policy=NARROW_BREAK,
+    )
+    monkeypatch.setenv("RSO_RECORD", str(tmp_path / "record.sqlite"))
+    args = ["plan", str(data), "--month", "2027-01", "--out", str(tmp_path / "plan")]
+    result = CliRunner().invoke(main, [*args, "--solver", "greedy", "--no-maps", "--quiet"])
+    assert result.exit_code == 0, result.output
+    return data
+
+
+def test_migration_3_keeps_the_breaks_of_plans_recorded_before_it(tmp_path: Path) -> None:
+    """A plan recorded at schema 2 gets its folder's breaks.csv in plan_breaks on migrating."""
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "breaks.csv").write_text(
+        "officer_id,date,start,end\nTV001,2027-01-04,11:00,11:45\n", encoding="utf-8"
+    )
+    con = sqlite3.connect(tmp_path / "old.sqlite", isolation_level=None)
+    assert migrate(con, upto=2) == [1, 2]
+    con.execute(
+        "INSERT INTO entries VALUES (1, 't', 'u', 'c', 'plan', '', ?, ?, 'h')",
+        ('{"out_dir":"%s","visits":[]}' % (tmp_path / "p"), "0" * 64),
+    )
+    assert migrate(con) == [3]
+    got = con.execute("SELECT officer_id, day, break_start, break_end FROM plan_breaks")
+    assert got.fetchall() == [("TV001", "2027-01-04", "11:00", "11:45")]
+    con.close()
+
+
+def test_a_change_keeps_a_lawful_break_or_is_refused_by_refreshment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A move filling the officers' break window is refused by `refreshment`; a legal move is
+    recorded with re-derived breaks that the independent checker passes."""
+    from datetime import date
+
+    from rso_scheduler.check import check_plan
+    from rso_scheduler.ingest import load_dataset
+    from rso_scheduler.outputs.roster_files import BreakRow, read_roster
+    from rso_scheduler.record import plan_breaks
+    from rso_scheduler.record.checking import roster_row, rule_check
+
+    data = _narrow_plan(tmp_path, monkeypatch)
+    dataset = load_dataset(data, today=date(2026, 12, 31))
+    with Store.open(record_path(data)) as s:
+        issued = plan_breaks(s, "1")
+        assert issued and issued[("TV003", "2027-01-25")] == ("11:00", "11:45")
+        visit = next(r for r in plan_visits(s, "1") if r["date"] == "2027-01-25")
+        entries = len(s.entries())
+        assert visit["officer_ids"] == ["TV003", "TV004"]
+        with pytest.raises(ChangeRefused) as refused:
+            apply_change(
+                s, "1", visit["visit_id"], start="10:45", reason="r", command="t",
+                check=rule_check(dataset, s, "1"),
+            )  # fmt: skip
+        assert refused.value.rule == "refreshment", refused.value
+        assert "no time on 2027-01-25" in refused.value.message
+        assert len(s.entries()) == entries  # nothing recorded
+        apply_change(
+            s, "1", visit["visit_id"], date="2027-01-26", reason="court", command="t",
+            check=rule_check(dataset, s, "1"),
+        )  # fmt: skip
+        breaks = plan_breaks(s, "1")
+        rows = plan_visits(s, "1")
+    assert breaks is not None and ("TV003", "2027-01-26") in breaks
+    assert ("TV003", "2027-01-25") not in breaks  # the day it left has no visit now
+    files = read_roster(tmp_path / "plan")
+    files.visits = [roster_row(r, i + 2) for i, r in enumerate(rows)]
+    files.breaks = [
+        BreakRow(i + 2, o, date.fromisoformat(d), int(a[:2]) * 60 + int(a[3:]), int(b[:2]) * 60 + int(b[3:]))
+        for i, ((o, d), (a, b)) in enumerate(sorted(breaks.items()))
+    ]  # fmt: skip
+    found = check_plan(dataset, files, work_bank_holidays=False)
+    assert [v for v in found if v.rule not in ("summary", "inputs_changed")] == []

@@ -147,6 +147,26 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(signed_in,
     assert not visits(c)[0]["pinned"]
 
 
+def test_non_ascii_tokens_are_refused_not_a_server_error(signed_in, data_dir):
+    """A non-ASCII ?token=, session cookie or X-CSRF-Token (decoded as latin-1) is 401/403,
+    never 500 (compare_digest on str raises for non-ASCII text)."""
+    c, csrf = signed_in
+    app, _ = app_for(data_dir)
+    fresh = client(app)
+    assert fresh.get("/?token=%C3%A9t%C3%A9", follow_redirects=False).status_code == 401
+    r = fresh.get("/api/plans", headers={"cookie": "rso_session_8765=\xe9t\xe9".encode("latin-1")})
+    assert r.status_code == 401
+    vid = visits(c)[0]["visit_id"]
+    body = {"pinned": True, "reason": "forged"}
+    r = c.post(
+        f"/api/plans/1/visits/{vid}/pin",
+        json=body,
+        headers={"X-CSRF-Token": (csrf[:-1] + "\xe9").encode("latin-1")},
+    )
+    assert r.status_code == 403
+    assert not visits(c)[0]["pinned"]
+
+
 def _csp_ok(headers) -> None:
     policy = headers["content-security-policy"]
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
@@ -452,3 +472,99 @@ def test_moving_to_a_crew_with_an_absent_officer_is_refused(signed_in):
     )
     assert r.status_code == 409 and r.json()["rule"] == "officer_on_duty"
     assert "TV004 absent (leave)" in r.json()["message"]
+
+
+# --- refreshment breaks -------------------------------------------------------------------------
+
+P006_ROW = "P006,high,51.5100,-0.5900,TV003,Slough,active,2026-10-10,2014-04-04,,,,,polish"
+
+
+@pytest.fixture
+def narrow_break(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[TestClient, str, Path]:
+    """A plan whose 08:00 officers break 11:00-12:00 and whose P006 is seen after 10:45 (so a
+    P006 visit at 10:45 leaves its crew no break); signed in."""
+    monkeypatch.setenv("RSO_RECORD", str(tmp_path / "record" / "record.sqlite"))
+    seen_late = P006_ROW.replace(",,,,polish", ",,10:45,14:00,polish")
+    offenders = TINY_OFFENDERS.replace(P006_ROW, seen_late)
+    assert offenders != TINY_OFFENDERS
+    data = write_data_dir(
+        tmp_path / "data",
+        offenders=offenders,
+        officers=TINY_OFFICERS,
+        absences=TINY_ABSENCES,
+        visits=TINY_VISITS,
+        policy="[shifts]\nrefreshment_window = [3, 4]\n",
+    )
+    args = ["plan", str(data), "--month", "2027-01", "--out", str(tmp_path / "plan")]
+    args += ["--solver", "greedy", "--no-maps", "--quiet", "--today", "2026-12-01"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    app, sessions = app_for(data)
+    c = client(app)
+    assert c.get(f"/?token={sessions.token}", follow_redirects=False).status_code == 303
+    return c, c.get("/api/session").json()["csrf_token"], data
+
+
+def test_a_move_leaving_the_crew_no_break_is_refused_by_refreshment(narrow_break):
+    """409 names `refreshment` in plain words; the record and breaks.csv are unchanged."""
+    c, csrf, data = narrow_break
+    v = next(r for r in visits(c) if r["offender_id"] == "P006")
+    before, plan = entries(data), data.parent / "plan"
+    breaks = (plan / "breaks.csv").read_bytes()
+    r = c.post(
+        f"/api/plans/1/visits/{v['visit_id']}/move",
+        json={"date": "2027-01-06", "reason": "try"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 409, r.text
+    assert r.json()["rule"] == "refreshment"
+    assert "no time on 2027-01-06 for the 45-minute refreshment break" in r.json()["message"]
+    assert entries(data) == before and (plan / "breaks.csv").read_bytes() == breaks
+
+
+def test_a_legal_move_stores_lawful_breaks(narrow_break):
+    """200; the change entry holds the re-derived breaks and the rewritten folder (breaks.csv
+    from the record) passes the independent checker."""
+    from rso_scheduler.record import Store, plan_breaks, record_path
+
+    c, csrf, data = narrow_break
+    v = next(r for r in visits(c) if r["offender_id"] == "P008" and r["date"] == "2027-01-25")
+    r = c.post(
+        f"/api/plans/1/visits/{v['visit_id']}/move",
+        json={"date": "2027-01-26", "reason": "officer at court"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 200, r.text
+    with Store.open(record_path(data)) as store:
+        change = store.entries(kind="change")[-1].body["breaks"]
+        now = plan_breaks(store, "1")
+    assert ["TV003", "2027-01-26"] in change["days"] and ["TV003", "2027-01-25"] in change["days"]
+    assert now is not None and ("TV003", "2027-01-26") in now
+    assert ("TV003", "2027-01-25") not in now
+    with (data.parent / "plan" / "breaks.csv").open(encoding="utf-8") as f:
+        written = {(b["officer_id"], b["date"]): (b["start"], b["end"]) for b in csv.DictReader(f)}
+    assert written == now
+    result = CliRunner().invoke(
+        main, ["check", str(data), str(data.parent / "plan"), "--today", "2027-01-31"]
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_take_out_places_the_breaks_of_the_days_it_leaves(narrow_break):
+    """The officers' day emptied by a take-out keeps no break in breaks.csv; no break rule
+    is broken."""
+    c, csrf, data = narrow_break
+    v = next(r for r in visits(c) if r["offender_id"] == "P008" and r["date"] == "2027-01-25")
+    r = c.post(
+        f"/api/plans/1/visits/{v['visit_id']}/take-out",
+        json={"reason": "moved away"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 200, r.text
+    text = (data.parent / "plan" / "breaks.csv").read_text(encoding="utf-8")
+    assert "TV003,2027-01-25" not in text and "TV003,2027-01-04" in text
+    result = CliRunner().invoke(
+        main, ["check", str(data), str(data.parent / "plan"), "--today", "2027-01-31"]
+    )
+    # the visit taken out is owed again (`missing` until the re-plan); no break rule is broken
+    assert "[missing] (person P008)" in result.output and "[refreshment]" not in result.output

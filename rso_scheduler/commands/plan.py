@@ -16,9 +16,7 @@ from rso_scheduler.commands.common import (
     data_dir_or_here,
     handle_errors,
     plan_period,
-    run_travel,
     say,
-    say_notices,
     seed_option,
     time_limit_option,
     today_option,
@@ -210,22 +208,16 @@ def command(
     no_maps: bool,
     quiet: bool,
 ) -> None:
-    from rso_scheduler.check import check_plan
-    from rso_scheduler.commands.cycle_steps import ensure_record, on_top_of, record_issued_plan
-    from rso_scheduler.cycle import listed
-    from rso_scheduler.ingest import load_dataset
-    from rso_scheduler.outputs import lock
-    from rso_scheduler.outputs.files import check_out_dir, staged_output, write_private
-    from rso_scheduler.outputs.handouts import CalendarPlan, plan_identity, write_handouts
-    from rso_scheduler.outputs.roster_files import read_roster, write_plan
-    from rso_scheduler.outputs.roster_xlsx import roster_xlsx_bytes
-    from rso_scheduler.solver import PlanOptions, planner_for
+    from rso_scheduler.commands.cycle_steps import ensure_record
+    from rso_scheduler.outputs.files import check_out_dir
+    from rso_scheduler.pipeline import PlanRequest, plan_folder
+    from rso_scheduler.solver import planner_for
 
     started = datetime.now(UTC).isoformat(timespec="seconds")
     progress = Progress(not quiet)
     plan_start, plan_end = plan_period(month, start, end, today)
     data_dir = data_dir_or_here(data_dir, "rso plan data/sample --out out")
-    plan_fn = planner_for(solver)
+    planner_for(solver)  # an unknown solver before anything else
     # before minutes of planning, not after them
     check_out_dir(
         out_dir,
@@ -233,33 +225,20 @@ def command(
         folders=[n for n in PLAN_FILES if "." not in n],
     )
     ensure_record(data_dir)
-
-    progress(f"loading {data_dir}")
-    dataset = load_dataset(data_dir, today=today)
-    for w in dataset.warnings:  # not progress: shown even with --quiet
-        click.echo(f"warning: {w}", err=True)
-    dataset, assumed = on_top_of(dataset, after_dir, plan_start)
-    progress(f"{len(dataset.offenders)} people, {len(dataset.officers)} officers")
-    travel = run_travel(dataset, data_dir, progress)
-
-    progress(f"planning {plan_start} to {plan_end} with the {solver} solver")
-    options = PlanOptions(
+    request = PlanRequest(
+        data_dir=data_dir,
+        out_dir=out_dir,
+        plan_start=plan_start,
+        plan_end=plan_end,
+        today=today,
         time_limit_s=time_limit_s,
         seed=seed,
+        solver=solver,
         work_bank_holidays=work_bank_holidays,
         pull_forward=not no_pull_forward,
-        progress=progress,
-        travel=travel,
-    )
-    result = plan_fn(dataset, plan_start, plan_end, options)
-    say_notices(result.stats, quiet)
-
-    progress(f"writing {out_dir}")
-    plan_id = plan_identity(plan_start, plan_end, dataset.file_hashes(), f"{solver}|{seed}")
-    run_info = {
-        # `rso -v plan ...` too; None when called as a library or from a test runner.
-        "command_line": shlex.join(["rso", *sys.argv[1:]]) if "plan" in sys.argv[1:3] else None,
-        "options": {
+        after_dir=after_dir,
+        maps=not no_maps,
+        options_given={
             "month": month,
             "start": start,
             "end": end,
@@ -271,31 +250,8 @@ def command(
             "pull_forward": not no_pull_forward,
             "maps": not no_maps,
         },
-        "data_dir": str(Path(data_dir).resolve()),
-        "today": today.isoformat(),  # the day the data was taken as of (`--today`)
-        "solver": solver,
-        "started": started,
-        "plan_id": plan_id,
-        "after": str(Path(after_dir).resolve()) if after_dir else None,
-        "assumed_done": listed(assumed),
-    }
-    # The folder stays locked until its roster is checked: the check reads what this run wrote.
-    with lock.exclusive(out_dir):
-        # Maps left from an earlier plan would show visits this roster does not hold.
-        with staged_output(out_dir, replaces=PLAN_FILES) as stage:
-            summary = write_plan(
-                stage, dataset, result, run_info, {"assumed_done": len(assumed)}, travel=travel
-            )
-            write_handouts(stage, dataset, result, CalendarPlan(plan_id))
-            write_private(stage / "roster.xlsx", roster_xlsx_bytes(dataset, result))
-            if not no_maps:
-                progress("drawing maps")
-                _write_maps(stage, dataset, travel)
-
-        progress("checking the written roster")
-        violations = check_plan(
-            dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays, travel=travel
-        )
-    say(_summary_text(summary, out_dir, dataset))
-    record_issued_plan(data_dir, out_dir, len(violations))
-    end_with_check(violations)
+        # `rso -v plan ...` too; None when called as a library or from a test runner.
+        command_line=shlex.join(["rso", *sys.argv[1:]]) if "plan" in sys.argv[1:3] else None,
+        started=started,
+    )
+    plan_folder(request, progress, quiet)

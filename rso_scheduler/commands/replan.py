@@ -85,32 +85,21 @@ def command(
     no_maps: bool,
     quiet: bool,
 ) -> None:
-    from rso_scheduler.check import check_plan
-    from rso_scheduler.commands.cycle_steps import (
-        ensure_record,
-        record_issued_plan,
-        warn_unrecorded,
-    )
-    from rso_scheduler.commands.plan import PLAN_FILES, _summary_text, _write_maps, end_with_check
+    from rso_scheduler.commands.cycle_steps import ensure_record, warn_unrecorded
+    from rso_scheduler.commands.plan import PLAN_FILES
     from rso_scheduler.cycle import listed
     from rso_scheduler.ingest import load_dataset
     from rso_scheduler.outputs import lock
     from rso_scheduler.outputs.changes import write_changes
-    from rso_scheduler.outputs.files import (
-        check_out_dir,
-        finish_interrupted,
-        staged_output,
-        write_private,
-    )
+    from rso_scheduler.outputs.files import check_out_dir, finish_interrupted
     from rso_scheduler.outputs.handouts import (
         CalendarPlan,
         event_uid,
         plan_identity,
         read_calendar_index,
-        write_handouts,
     )
-    from rso_scheduler.outputs.roster_files import read_roster, write_plan
-    from rso_scheduler.outputs.roster_xlsx import roster_xlsx_bytes
+    from rso_scheduler.outputs.roster_files import read_roster
+    from rso_scheduler.pipeline import issue_folder
     from rso_scheduler.replan import default_today, replan
     from rso_scheduler.solver import PlanOptions, planner_for
     from rso_scheduler.visit_ids import highest_number
@@ -230,36 +219,40 @@ def command(
     progress(f"writing {out_dir}")
     # Into the plan's own folder: refused if another run replaced the roster meanwhile.
     same = Path(out_dir).resolve() == Path(plan_dir).resolve()
-    expect = {"roster.csv": issued.roster_sha256} if same else None
-    with lock.exclusive(out_dir):  # until the check has read what this run wrote
-        replaces = [*PLAN_FILES, "changes.csv", "changes"]
-        with staged_output(out_dir, replaces=replaces, expect=expect) as stage:
-            summary = write_plan(stage, dataset, result, run_info, replan_summary, travel=travel)
-            write_handouts(stage, dataset, result, CalendarPlan(plan_id, uids, previous, notes))
-            write_private(stage / "roster.xlsx", roster_xlsx_bytes(dataset, result))
-            write_changes(stage, dataset, done.changes)
-            if not no_maps:
-                _write_maps(stage, dataset, travel)
 
-        progress("checking the written roster")
-        violations = check_plan(
-            dataset, read_roster(out_dir), work_bank_holidays=work_bank_holidays, travel=travel
+    def say_changes(_summary: dict[str, Any]) -> None:
+        share = counts["kept_share"]
+        say(
+            f"Changes: {counts['kept']} kept, {counts['moved']} moved, {counts['reassigned']} "
+            f"reassigned, {counts['added']} added, {counts['removed']} removed"
+            + (
+                f"; {share:.0%} of the {counts['issued_visits']} issued visits kept"
+                if share is not None
+                else ""
+            )
+            + (
+                f"; {counts['pinned_kept']} of {counts['pinned']} pinned kept."
+                if counts["pinned"]
+                else "."
+            )
         )
-    say(_summary_text(summary, out_dir, dataset))
-    share = counts["kept_share"]
-    say(
-        f"Changes: {counts['kept']} kept, {counts['moved']} moved, {counts['reassigned']} "
-        f"reassigned, {counts['added']} added, {counts['removed']} removed"
-        + (
-            f"; {share:.0%} of the {counts['issued_visits']} issued visits kept"
-            if share is not None
-            else ""
-        )
-        + (
-            f"; {counts['pinned_kept']} of {counts['pinned']} pinned kept."
-            if counts["pinned"]
-            else "."
-        )
+
+    issue_folder(
+        out_dir,
+        dataset,
+        result,
+        data_dir=data_dir,
+        run_info=run_info,
+        summary_extra=replan_summary,
+        travel=travel,
+        work_bank_holidays=work_bank_holidays,
+        calendar=CalendarPlan(plan_id, uids, previous, notes),
+        maps=not no_maps,
+        progress=progress,
+        replaces=[*PLAN_FILES, "changes.csv", "changes"],
+        expect={"roster.csv": issued.roster_sha256} if same else None,
+        extra=lambda stage: write_changes(stage, dataset, done.changes),
+        say_more=say_changes,
+        what="re-planned roster",
+        map_progress=False,
     )
-    record_issued_plan(data_dir, out_dir, len(violations))
-    end_with_check(violations, "re-planned roster")

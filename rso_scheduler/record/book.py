@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date as _date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from rso_scheduler.errors import RsoError
 from rso_scheduler.outputs.files import unneutralise
@@ -73,6 +73,10 @@ class PlanInfo:
 
 def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _minutes(text: str) -> int:
+    return int(text[:2]) * 60 + int(text[3:5])
 
 
 def roster_row(r: Any) -> dict[str, Any]:
@@ -141,6 +145,17 @@ def record_issued(store: Store, out_dir: Path, command: str, violations: int = 0
         "assumed_done": run.get("assumed_done") or [],
         "unrecorded": run.get("unrecorded") or [],
         "changes": _changes_csv(Path(out_dir) / "changes.csv"),
+        "breaks": None
+        if files.breaks is None
+        else [
+            {
+                "officer_id": b.officer_id,
+                "date": b.date.isoformat(),
+                "start": _hhmm(b.start_min),
+                "end": _hhmm(b.end_min),
+            }
+            for b in files.breaks
+        ],
     }
     return store.append("plan", body, command=command)
 
@@ -189,6 +204,34 @@ def plan_visits(store: Store, plan_id: str) -> list[dict[str, Any]]:
     return sorted(rows.values(), key=lambda r: (r["date"], r["start"], r["visit_id"]))
 
 
+def plan_breaks(store: Store, plan_id: str) -> dict[tuple[str, str], tuple[str, str]] | None:
+    """A plan's refreshment breaks as they stand, {(officer_id, date): (start, end)}: as
+    issued (breaks.csv), then each recorded change's re-derived officer-days applied. None:
+    the plan was recorded without its breaks (before the record kept them, or no breaks.csv)."""
+    entry = _plan_entry(store, plan_id)
+    rows = store.breaks(entry.seq)
+    if rows is None:
+        return None
+    out = {(o, d): (s, e) for o, d, s, e in rows}
+    for e in store.entries(kind="change", subject=str(plan_id)):
+        change = e.body.get("breaks")
+        if not change:
+            continue
+        for o, d in change["days"]:
+            out.pop((o, d), None)
+        for b in change["rows"]:
+            out[b["officer_id"], b["date"]] = (b["start"], b["end"])
+    return out
+
+
+class ChangeCheck(Protocol):
+    """What `apply_change` checks a change with (`record.checking.RuleCheck`)."""
+
+    def __call__(self, rows: list[dict[str, Any]], visit_id: str) -> list[tuple[str, str]]: ...
+
+    def breaks_change(self, rows: Sequence[dict[str, Any]]) -> Any: ...
+
+
 def apply_change(
     store: Store,
     plan_id: str,
@@ -201,14 +244,16 @@ def apply_change(
     officer_ids: Sequence[str] | None = None,
     pinned: bool | None = None,
     remove: bool = False,
-    check: Callable[[list[dict[str, Any]], str], list[tuple[str, str]]] | None = None,
+    check: ChangeCheck | None = None,
 ) -> dict[str, Any] | None:
     """Change one visit of a recorded plan and record it with its reason.
 
     `check` gets the whole roster with the change made and the visit changed, and returns the
     rules it breaks as (rule, message), those of that visit first; any -> `ChangeRefused`
     naming the first, and nothing is recorded. (The web
-    layer passes the planner's rules; see check.py.) Returns the changed visit (None: removed).
+    layer passes the planner's rules; see check.py.) The breaks the change leaves on the
+    officer-days it touches (`check.breaks_change`) are recorded with it. Returns the changed
+    visit (None: removed).
     """
     if not reason or not reason.strip():
         raise ChangeRefused("reason", "every change needs a reason")
@@ -227,18 +272,23 @@ def apply_change(
                 after["late_reason"] = f"moved by hand: {reason.strip()}"
             elif not late:
                 after["late_reason"] = ""
-        if start is not None:
-            after["start"] = start
+        if start is not None:  # the visit keeps its length
+            length = _minutes(after["end"]) - _minutes(after["start"])
+            after["start"], after["end"] = start, _hhmm(_minutes(start) + length)
         if officer_ids is not None:
             after["officer_ids"] = list(officer_ids)
             after["crew_id"] = "+".join(sorted(officer_ids))
         if pinned is not None:
             after["pinned"] = bool(pinned)
+    breaks = None
     if check is not None:
         proposed = [after if r["visit_id"] == visit_id else r for r in rows]
-        broken = check([r for r in proposed if r is not None], visit_id)
+        changed = [r for r in proposed if r is not None]
+        broken = check(changed, visit_id)
         if broken:
             raise ChangeRefused(*broken[0])
+        derive = getattr(check, "breaks_change", None)  # a bare callable keeps no breaks
+        breaks = derive(changed).as_body() if derive is not None else None
     action = (
         "remove"
         if after is None
@@ -256,6 +306,7 @@ def apply_change(
             "before": before,
             "after": after,
             "reason": reason.strip(),
+            **({"breaks": breaks} if breaks is not None else {}),
         },
         subject=str(plan_id),
         command=command,

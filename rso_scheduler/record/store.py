@@ -67,6 +67,20 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        3,
+        "plan_breaks: each issued plan's refreshment breaks (breaks.csv rows)",
+        """
+        CREATE TABLE plan_breaks (
+            seq INTEGER NOT NULL REFERENCES entries (seq),
+            officer_id TEXT NOT NULL,
+            day TEXT NOT NULL,
+            break_start TEXT NOT NULL,
+            break_end TEXT NOT NULL,
+            PRIMARY KEY (seq, officer_id, day)
+        );
+        """,
+    ),
 ]
 
 
@@ -148,6 +162,8 @@ def migrate(con: sqlite3.Connection, upto: int | None = None) -> list[int]:
                     con.execute(statement)
             if version == 2:
                 _backfill_people(con)
+            if version == 3:
+                _backfill_breaks(con)
             con.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 (version, name, _now()),
@@ -172,6 +188,44 @@ def _backfill_people(con: sqlite3.Connection) -> None:
     for seq, body in con.execute("SELECT seq, body FROM entries").fetchall():
         for pid in sorted(people_of(json.loads(body))):
             con.execute("INSERT INTO entry_people (seq, offender_id) VALUES (?, ?)", (seq, pid))
+
+
+def _backfill_breaks(con: sqlite3.Connection) -> None:
+    """Plans recorded before the record kept breaks: their folder's breaks.csv, if it is still
+    there and readable (else the plan has none recorded, and a change derives them)."""
+    from rso_scheduler.errors import InputError
+    from rso_scheduler.outputs.roster_files import parse_breaks
+
+    for seq, body in con.execute("SELECT seq, body FROM entries WHERE kind = 'plan'").fetchall():
+        b = json.loads(body)
+        rows = b.get("breaks")
+        if rows is None:
+            path = Path(b.get("out_dir") or "") / "breaks.csv"
+            try:
+                found = parse_breaks(path.read_text(encoding="utf-8")) if path.is_file() else None
+            except (OSError, UnicodeDecodeError, InputError):
+                found = None
+            if found is None:
+                continue
+            rows = [
+                {
+                    "officer_id": r.officer_id,
+                    "date": r.date.isoformat(),
+                    "start": f"{r.start_min // 60:02d}:{r.start_min % 60:02d}",
+                    "end": f"{r.end_min // 60:02d}:{r.end_min % 60:02d}",
+                }
+                for r in found
+            ]
+        _insert_breaks(con, seq, rows)
+
+
+def _insert_breaks(con: sqlite3.Connection, seq: int, rows: list[dict[str, str]]) -> None:
+    for r in rows:
+        con.execute(
+            "INSERT INTO plan_breaks (seq, officer_id, day, break_start, break_end) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (seq, r["officer_id"], r["date"], r["start"], r["end"]),
+        )
 
 
 def people_of(body: dict[str, Any]) -> set[str]:
@@ -264,6 +318,8 @@ class Store:
                     self.con.execute(
                         "INSERT INTO entry_people (seq, offender_id) VALUES (?, ?)", (seq, pid)
                     )
+                if kind == "plan" and isinstance(body.get("breaks"), list):
+                    _insert_breaks(self.con, seq, body["breaks"])
         except sqlite3.Error as exc:
             raise OutputError(f"cannot write to the record {self.path}: {exc}") from None
         return Entry(seq, at, user, command, kind, subject, json.loads(text), prev, digest)
@@ -310,6 +366,19 @@ class Store:
         except sqlite3.Error as exc:
             raise RecordError(f"cannot read the record {self.path}: {exc}") from None
         return [_entry(r) for r in rows]
+
+    def breaks(self, seq: int) -> list[tuple[str, str, str, str]] | None:
+        """The breaks recorded with plan entry `seq`: (officer_id, date, start, end) rows; None
+        when the plan was recorded without them (no breaks.csv, or before schema 3)."""
+        rows = self.con.execute(
+            "SELECT officer_id, day, break_start, break_end FROM plan_breaks WHERE seq = ? "
+            "ORDER BY officer_id, day",
+            (seq,),
+        ).fetchall()
+        if rows:
+            return [(str(a), str(b), str(c), str(d)) for a, b, c, d in rows]
+        body = self.con.execute("SELECT body FROM entries WHERE seq = ?", (seq,)).fetchone()
+        return [] if body and isinstance(json.loads(body[0]).get("breaks"), list) else None
 
     def head(self) -> tuple[int, str]:
         """The last entry's number and hash (0 and the genesis hash when empty)."""

@@ -595,3 +595,30 @@ def _in_part(need: Refreshment, officer: Officer, part: tuple[int, int]) -> Refr
     if inside > outside or (inside == outside and part[0] <= lo):
         return replace(need, earliest_min=max(lo, part[0]), latest_min=min(hi, part[1]))
     return None
+
+
+def fixed_day_break(
+    officer: Officer,
+    visits: Sequence[tuple[int, int, Place]],
+    cache: TravelCache,
+    shifts: ShiftsPolicy,
+) -> tuple[int, int] | None:
+    """The officer's refreshment break on a day whose visits are already timed ((start, end,
+    place) each, in time order): the timing engine (`CrewTimer.timeline`) over the officer's
+    day with each visit held to its time, so the break goes where the planner would put it.
+    None when no break is due, or none fits (`CrewTimer` with `shifts=None` tells the two
+    apart from a day that does not fit at all)."""
+    timer = CrewTimer([officer], cache, shifts=shifts)
+    if timer.breaks[0] is None:
+        return None
+    stops = [
+        Stop(k, p.lat, p.lon, end - start, start, end, p.id)
+        for k, (start, end, p) in enumerate(visits)
+    ]
+    route = timer.make_route(stops)
+    if route is None or not route.legs:
+        return None
+    leg = route.legs[0]
+    if leg.break_start_min is None or leg.break_end_min is None:
+        return None
+    return leg.break_start_min, leg.break_end_min

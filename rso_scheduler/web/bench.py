@@ -44,7 +44,7 @@ from rso_scheduler.outputs.roster_files import (
     RosterRow,
     read_roster,
 )
-from rso_scheduler.record.checking import rule_check
+from rso_scheduler.record.checking import RuleCheck, rule_check
 
 OUTCOMES = ("completed", "no_access", "cancelled")
 
@@ -356,14 +356,7 @@ class Workbench:
                 raise Refused(
                     "crew_shift_holds", "the crew's shared shift has no room for the visit that day"
                 )
-            with self.store() as store:
-                newly_broken = rule_check(
-                    ctx.dataset,
-                    store,
-                    plan_id,
-                    work_bank_holidays=ctx.files.work_bank_holidays,
-                    travel=ctx.travel,
-                )
+            newly_broken = self._rule_check(ctx, plan_id)
             for start in starts:
                 after = {
                     **before,
@@ -381,7 +374,15 @@ class Workbench:
                 new = newly_broken(proposed, visit_id)
                 if not new:
                     return self._commit(
-                        ctx, plan_id, rows, proposed, "move", reason, command, visit_id
+                        ctx,
+                        plan_id,
+                        rows,
+                        proposed,
+                        "move",
+                        reason,
+                        command,
+                        visit_id,
+                        newly_broken.breaks_change(proposed).as_body(),
                     )
                 first_problem = first_problem or new[0]
             assert first_problem is not None
@@ -421,7 +422,22 @@ class Workbench:
             _need_reason(reason)
             self._not_superseded(plan_id)
             proposed = self.rechain(ctx, [r for r in rows if r["visit_id"] != visit_id], before)
-            return self._commit(ctx, plan_id, rows, proposed, "remove", reason, command, visit_id)
+            # the officers' days it leaves: their breaks placed again
+            breaks = self._rule_check(ctx, plan_id).breaks_change(proposed)
+            return self._commit(
+                ctx, plan_id, rows, proposed, "remove", reason, command, visit_id, breaks.as_body()
+            )
+
+    def _rule_check(self, ctx: PlanContext, plan_id: str) -> RuleCheck:
+        """The independent checker's check of changes to the plan (with its breaks)."""
+        with self.store() as store:
+            return rule_check(
+                ctx.dataset,
+                store,
+                plan_id,
+                work_bank_holidays=ctx.files.work_bank_holidays,
+                travel=ctx.travel,
+            )
 
     def _not_superseded(self, plan_id: str) -> None:
         """A plan a later version re-planned is history: its visits are changed in that one."""
@@ -489,8 +505,12 @@ class Workbench:
         reason: str,
         command: str,
         visit_id: str,
+        breaks: dict[str, Any] | None = None,
     ) -> Accepted:
-        """Record every visit the change alters (the one changed first) and rewrite roster.csv."""
+        """Record every visit the change alters (the one changed first, with the breaks it
+        leaves on the officer-days it touches) and rewrite roster.csv and breaks.csv."""
+        from rso_scheduler.record.book import plan_breaks
+
         effect = self.effect(ctx, rows, proposed)
         old = {r["visit_id"]: r for r in rows}
         new = {r["visit_id"]: r for r in proposed}
@@ -499,10 +519,20 @@ class Workbench:
         with self.store() as store:
             for vid in altered:
                 entry = record_change(
-                    store, plan_id, old[vid], new.get(vid), action, reason, command
+                    store,
+                    plan_id,
+                    old[vid],
+                    new.get(vid),
+                    action,
+                    reason,
+                    command,
+                    breaks if first is None else None,
                 )
                 first = first or entry
+            now = plan_breaks(store, plan_id)
         self.write_roster(ctx, proposed)
+        if now is not None:
+            self.write_breaks(ctx, now)
         return Accepted(new.get(visit_id), effect, first or 0)
 
     def effect(
@@ -556,6 +586,16 @@ class Workbench:
                 ]
             )
         write_csv(ctx.files.out_dir / "roster.csv", (*ROSTER_COLUMNS, *ROSTER_EXTRA_COLUMNS), out)
+
+    def write_breaks(
+        self, ctx: PlanContext, breaks: dict[tuple[str, str], tuple[str, str]]
+    ) -> None:
+        """Rewrite the plan folder's breaks.csv to the plan's breaks as they stand."""
+        from rso_scheduler.outputs.files import write_csv
+        from rso_scheduler.outputs.roster_files import BREAK_COLUMNS
+
+        rows = [[o, d, s, e] for (o, d), (s, e) in sorted(breaks.items())]
+        write_csv(ctx.files.out_dir / "breaks.csv", BREAK_COLUMNS, rows)
 
     # --- re-plan and outcomes: the commands themselves --------------------------------------
 
@@ -671,9 +711,11 @@ def record_change(
     action: str,
     reason: str,
     command: str,
+    breaks: dict[str, Any] | None = None,
 ) -> int:
     """Append a `change` entry as `record.book.apply_change` does, with the whole visit after
-    the change (its new end, days late and late reason too); the entry's number."""
+    the change (its new end, days late and late reason too) and the breaks it leaves on the
+    officer-days it touches; the entry's number."""
     entry = store.append(
         "change",
         {
@@ -684,6 +726,7 @@ def record_change(
             "before": before,
             "after": after,
             "reason": reason.strip(),
+            **({"breaks": breaks} if breaks is not None else {}),
         },
         subject=str(plan_id),
         command=command,

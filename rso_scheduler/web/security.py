@@ -83,13 +83,20 @@ class Sessions:
         if not sid:
             return None
         for known, csrf in self.live.items():
-            if secrets.compare_digest(known, sid):
+            if _same(known, sid):
                 return csrf
         return None
 
     def token_ok(self, given: str) -> bool:
         """The printed token, compared in constant time."""
-        return secrets.compare_digest(given, self.token)
+        return _same(given, self.token)
+
+
+def _same(given: str, known: str) -> bool:
+    """Constant-time equality of two texts as UTF-8 bytes (`compare_digest` on str raises
+    TypeError for non-ASCII text, which a header, cookie or query decoded as latin-1 can be:
+    that must be a plain refusal, never a 500)."""
+    return secrets.compare_digest(given.encode("utf-8", "surrogatepass"), known.encode("utf-8"))
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -177,7 +184,7 @@ class Guard:
             return
         if scope["method"] not in SAFE_METHODS:
             given = _header(scope, CSRF_HEADER.encode()) or ""
-            if not secrets.compare_digest(given, csrf):
+            if not _same(given, csrf):
                 await _plain(
                     send_secured, 403, "Refused: the request lacks this page's CSRF token."
                 )
