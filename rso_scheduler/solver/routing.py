@@ -368,15 +368,57 @@ class CrewTimer:
         return None
 
     def evaluate(self, stops: Sequence[Stop]) -> tuple[int, list[int]] | None:
-        """(travel minutes over all officers, start times) of this order, or None if infeasible."""
+        """(travel minutes over all officers, earliest start times without breaks) of this
+        order, or None if infeasible, breaks included: the searches' hot path, which needs
+        the cost only. `timeline` gives the times with the breaks."""
         plain = self._plain(stops)
         if plain is None or not self.needs_break or not stops:
             return plain
         last = stops[-1]
         if self.end_breaks(last, plain[1][-1] + last.duration_min) is not None:
             return plain
-        tl = self._timeline_steps(stops)
-        return None if tl is None else (tl.cost, list(tl.starts))
+        return plain if self._fits_steps(stops) else None
+
+    def _fits_steps(self, stops: Sequence[Stop]) -> bool:
+        """Whether the order holds every break (`_timeline_steps` without the times: only
+        the earliest end per set of officers whose break is taken)."""
+        cap = self.end_cap
+        due = self.due_mask
+        pause = self.pause_end
+        subs = self._subs
+        s0 = stops[0]
+        ends = [-1] * (due + 1)
+        for st, taken, _step in self.first_steps(s0):
+            e = st + s0.duration_min
+            if ends[taken] < 0 or e < ends[taken]:
+                ends[taken] = e
+        for k in range(1, len(stops)):
+            s = stops[k]
+            leg = self.cache.minutes(stops[k - 1].place, s.place)
+            ws, we, dur = s.window_start_min, s.window_end_min, s.duration_min
+            nxt = [-1] * (due + 1)
+            for taken, end0 in enumerate(ends):
+                if end0 < 0:
+                    continue
+                cands = [(end0 + leg, taken)]
+                for sub in subs[due & ~taken]:
+                    p = pause(end0, sub)
+                    if p is not None:
+                        cands.append((p + leg, taken | sub))
+                    p = pause(end0 + leg, sub)
+                    if p is not None:
+                        cands.append((p, taken | sub))
+                for arrive, t2 in cands:
+                    st = arrive if arrive > ws else ws
+                    e = st + dur
+                    if e <= we and e <= cap and (nxt[t2] < 0 or e < nxt[t2]):
+                        nxt[t2] = e
+            ends = nxt
+        last = stops[-1]
+        return any(
+            e >= 0 and self.end_breaks(last, e, due & ~taken) is not None
+            for taken, e in enumerate(ends)
+        )
 
     def _plain(self, stops: Sequence[Stop]) -> tuple[int, list[int]] | None:
         """(travel minutes, start times) of this order with no break, or None (the hot path:
