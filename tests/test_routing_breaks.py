@@ -86,3 +86,46 @@ def test_a_split_officer_breaks_in_the_part_holding_the_window() -> None:
     a = officer("A")
     assert timer(a, part=(8 * 60, 12 * 60 + 30)).breaks[0] is not None
     assert timer(a, part=(12 * 60 + 30, 16 * 60)).breaks[0] is None
+
+
+def test_the_fast_check_and_the_timeline_agree_on_random_days() -> None:
+    """On random crew-days the searches' fast check accepts exactly the days the timeline
+    times, and every timed break lies in its window clear of the visits."""
+    import random
+
+    from rso_scheduler.models import Officer
+
+    rng = random.Random(3)
+    feasible = 0
+    for _ in range(400):
+        start = rng.choice([420, 480, 600, 840])
+        offs = [
+            Officer(
+                officer_id=f"O{i}",
+                base_lat=51.4 + rng.random() * 0.3,
+                base_lon=-1 + rng.random() * 0.4,
+                shift_start_min=start + rng.choice([0, 0, 180]),
+                shift_end_min=min(1440, start + rng.choice([300, 480, 600])),
+            )
+            for i in range(rng.choice([1, 2]))
+        ]
+        stops = [
+            Stop(k, 51.4 + rng.random() * 0.3, -1 + rng.random() * 0.4, rng.choice([45, 60, 90]),
+                 ws, min(1440, ws + rng.choice([1440, 240])), f"P{k}")
+            for k, ws in enumerate(rng.choice([0, 0, 600, 1080]) for _ in range(rng.randint(1, 5)))
+        ]  # fmt: skip
+        t = timer(*offs)
+        route = t.make_route(stops)
+        assert (t.evaluate(stops) is not None) == (route is not None)
+        if route is None:
+            continue
+        feasible += 1
+        for leg, need in zip(route.legs, t.breaks, strict=True):
+            if need is None:
+                continue
+            assert leg.break_start_min is not None and leg.break_end_min is not None
+            assert need.earliest_min <= leg.break_start_min
+            assert leg.break_end_min == leg.break_start_min + need.minutes <= need.latest_min
+            for st, s in zip(route.starts_min, stops, strict=True):
+                assert leg.break_end_min <= st or st + s.duration_min <= leg.break_start_min
+    assert feasible > 20

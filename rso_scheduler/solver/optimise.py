@@ -786,13 +786,13 @@ def _join_fits(prob: Problem, st: _State, oid: str, a: int, b: int) -> bool:
     contract's officer-level rule: the drive from the earlier part's last visit to the later
     part's first must fit between them? (Always true when travel obeys the triangle
     inequality: each part starts and ends at base inside its own hours.)"""
-    ra = prob.timer_of(prob.crews[a]).evaluate(st.stops[a])
-    rb = prob.timer_of(prob.crews[b]).evaluate(st.stops[b])
+    ra = prob.timer_of(prob.crews[a]).timeline(st.stops[a])
+    rb = prob.timer_of(prob.crews[b]).timeline(st.stops[b])
     if ra is None or rb is None:
         return False
     last, first = st.stops[a][-1], st.stops[b][0]
-    end_a = ra[1][-1] + last.duration_min
-    return end_a + prob.cache.minutes(last.place, first.place) <= rb[1][0]
+    end_a = ra.starts[-1] + last.duration_min
+    return end_a + prob.cache.minutes(last.place, first.place) <= rb.starts[0]
 
 
 def check_split_joins(prob: Problem, st: _State) -> int:

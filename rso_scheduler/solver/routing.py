@@ -67,16 +67,26 @@ class Leg:
 # visit (each officer at base or at the last stop), ("", 0) no break due.
 BreakAt = tuple[str, int]
 NO_BREAK: BreakAt = ("", 0)
+# A step of the timeline: (kind, k, officers taking their break there as a bit mask).
+Step = tuple[str, int, int]
+
+
+def _mark(at: tuple[BreakAt, ...], step: Step) -> tuple[BreakAt, ...]:
+    """Where each officer took the break, after `step`."""
+    kind, k, mask = step
+    if not mask:
+        return at
+    return tuple((kind, k) if mask >> i & 1 else a for i, a in enumerate(at))
 
 
 @dataclass(frozen=True)
 class Timeline:
-    """A timed crew-day: travel minutes over all officers, visit starts and where the break
-    is taken (`BreakAt`)."""
+    """A timed crew-day: travel minutes over all officers, visit starts and where each
+    officer takes the break (`BreakAt`, in officer order; empty: no break due)."""
 
     cost: int
     starts: tuple[int, ...]
-    break_at: BreakAt = NO_BREAK
+    break_at: tuple[BreakAt, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,7 +153,20 @@ class CrewTimer:
                 _in_part(n, o, part) if n else None for n, o in zip(needs, officers, strict=True)
             ]
         self.breaks: tuple[Refreshment | None, ...] = tuple(needs)
-        self.needs_break = any(n is not None for n in needs)
+        self.due_mask = sum(1 << i for i, n in enumerate(needs) if n is not None)
+        self.needs_break = self.due_mask != 0
+        # per set of officers (bit mask): their (window start, minutes, window end), and the
+        # non-empty subsets of each set (worked out once: the steps ask for them constantly)
+        full = 1 << len(needs)
+        self._need_of = [
+            [
+                (n.earliest_min, n.minutes, n.latest_min)
+                for i, n in enumerate(needs)
+                if n is not None and m >> i & 1
+            ]
+            for m in range(full)
+        ]
+        self._subs = [[t for t in range(1, m + 1) if t & m == t] for m in range(full)]
         # the crew's drives from and to base, per place: every route evaluation asks for them
         self._out: dict[Place, tuple[int, ...]] = {}
         self._back: dict[Place, tuple[int, ...]] = {}
@@ -175,27 +198,28 @@ class CrewTimer:
 
     # --- the timing engine: one step at a time, shared by `timeline` and `_exact` ----------
 
-    def pause_end(self, t: int) -> int | None:
-        """The crew, standing still from `t`, pauses until every due break is taken inside its
-        window (each officer from the later of `t` and their window's start); None if one
-        cannot be."""
+    def pause_end(self, t: int, mask: int) -> int | None:
+        """The crew, standing still from `t`, pauses until the officers in `mask` have each
+        taken their break inside its window (from the later of `t` and the window's start);
+        None if one cannot be."""
         end = t
-        for need in self.breaks:
-            if need is None:
-                continue
-            b = max(t, need.earliest_min)
-            if b + need.minutes > need.latest_min:
+        for lo, minutes, hi in self._need_of[mask]:
+            b = t if t > lo else lo
+            if b + minutes > hi:
                 return None
-            end = max(end, b + need.minutes)
+            if b + minutes > end:
+                end = b + minutes
         return end
 
-    def _break_at_base_first(self, stop: Stop) -> int | None:
-        """Arrival of the crew at the first stop when each officer takes the break at base
-        before leaving (None: a break does not fit there)."""
+    def _break_at_base_first(self, stop: Stop, mask: int) -> int | None:
+        """Arrival of the crew at the first stop when the officers in `mask` take the break
+        at base before leaving (None: a break does not fit there)."""
         arrive = 0
-        for s0, need, t in zip(self.starts, self.breaks, self.out_legs(stop), strict=True):
+        for i, (s0, need, t) in enumerate(
+            zip(self.starts, self.breaks, self.out_legs(stop), strict=True)
+        ):
             depart = s0
-            if need is not None:
+            if need is not None and mask >> i & 1:
                 b = max(s0, need.earliest_min)
                 if b + need.minutes > need.latest_min:
                     return None
@@ -213,53 +237,59 @@ class CrewTimer:
             return None
         return st
 
-    def first_steps(self, stop: Stop) -> list[tuple[int, bool, BreakAt]]:
-        """(visit start, break taken, where) of the day's first visit: without the break, and
-        (if one is due) with it at base or on arrival."""
+    def first_steps(self, stop: Stop) -> list[tuple[int, int, Step]]:
+        """(visit start, officers whose break is taken, where) of the day's first visit:
+        without a break, and with the breaks of some officers at base or on arrival."""
         arrive = max(s + t for s, t in zip(self.starts, self.out_legs(stop), strict=True))
-        out: list[tuple[int, bool, BreakAt]] = []
+        out: list[tuple[int, int, Step]] = []
         st = self._visit(arrive, stop)
         if st is not None:
-            out.append((st, not self.needs_break, NO_BREAK))
-        if self.needs_break:
-            for st2, at in (
-                (self._visit(self._break_at_base_first(stop), stop), ("base", 0)),
-                (self._visit(self.pause_end(arrive), stop), ("at", 0)),
+            out.append((st, 0, ("", 0, 0)))
+        for sub in self._subs[self.due_mask]:
+            for st2, step in (
+                (self._visit(self._break_at_base_first(stop, sub), stop), ("base", 0, sub)),
+                (self._visit(self.pause_end(arrive, sub), stop), ("at", 0, sub)),
             ):
                 if st2 is not None:
-                    out.append((st2, True, at))
+                    out.append((st2, sub, step))
         return out
 
     def next_steps(
-        self, end0: int, done: bool, leg: int, stop: Stop, k: int
-    ) -> list[tuple[int, bool, BreakAt]]:
-        """(visit start, break taken, where) of stop `k` after the previous visit ended at
-        `end0`, `leg` minutes away; with the break still due, also taking it before driving
-        on or on arrival."""
-        out: list[tuple[int, bool, BreakAt]] = []
+        self, end0: int, taken: int, leg: int, stop: Stop, k: int
+    ) -> list[tuple[int, int, Step]]:
+        """(visit start, officers whose break is taken, where) of stop `k` after the previous
+        visit ended at `end0`, `leg` minutes away; the crew may pause for the breaks of some
+        officers still due, before driving on or on arrival."""
+        out: list[tuple[int, int, Step]] = []
         st = self._visit(end0 + leg, stop)
         if st is not None:
-            out.append((st, done, NO_BREAK))
-        if not done:
-            p = self.pause_end(end0)
-            for st2, at in (
-                (self._visit(None if p is None else p + leg, stop), ("leave", k)),
-                (self._visit(self.pause_end(end0 + leg), stop), ("at", k)),
+            out.append((st, taken, ("", 0, 0)))
+        for sub in self._subs[self.due_mask & ~taken]:
+            p = self.pause_end(end0, sub)
+            for st2, step in (
+                (self._visit(None if p is None else p + leg, stop), ("leave", k, sub)),
+                (self._visit(self.pause_end(end0 + leg, sub), stop), ("at", k, sub)),
             ):
                 if st2 is not None:
-                    out.append((st2, True, at))
+                    out.append((st2, taken | sub, step))
         return out
 
-    def end_breaks(self, stop: Stop, end_min: int) -> list[tuple[int, int, int]] | None:
-        """Each officer's (break start, break end, return to base) when the break is taken
-        after the last visit: at base after returning, else at the last stop (None: it does
-        not fit); officers with no break due have (-1, -1, return)."""
+    def end_breaks(
+        self, stop: Stop, end_min: int, mask: int | None = None
+    ) -> list[tuple[int, int, int]] | None:
+        """Each officer's (break start, break end, return to base) when the officers in `mask`
+        (default: all with a break due) take it after the last visit: at base after
+        returning, else at the last stop (None: it does not fit); the others have
+        (-1, -1, return)."""
+        mask = self.due_mask if mask is None else mask
         out: list[tuple[int, int, int]] = []
-        for need, t, e in zip(self.breaks, self.back_legs(stop), self.ends, strict=True):
+        for i, (need, t, e) in enumerate(
+            zip(self.breaks, self.back_legs(stop), self.ends, strict=True)
+        ):
             home = end_min + t
             if home > e:
                 return None
-            if need is None:
+            if need is None or not mask >> i & 1:
                 out.append((-1, -1, home))
                 continue
             b = max(home, need.earliest_min)
@@ -275,11 +305,11 @@ class CrewTimer:
     def timeline(self, stops: Sequence[Stop]) -> Timeline | None:
         """The timed day of stops in this order, or None if it breaks a rule: each officer
         leaves base at shift start at the earliest, drives, waits for the window, visits,
-        takes the break due, and is back by shift end. Visits start as early as the break
-        allows; a break after the last visit is preferred (visits then start as without).
+        takes the break due, and is back by shift end. Visits start as early as the breaks
+        allow; breaks after the last visit are preferred (visits then start as without).
 
         Breaks only remove days (travel does not change), so the day without them is timed
-        first: infeasible there is infeasible here, and when the break fits after the last
+        first: infeasible there is infeasible here, and when the breaks fit after the last
         visit that timing stands. Only the rest go through the break-aware steps."""
         plain = self._plain(stops)
         if plain is None:
@@ -289,78 +319,106 @@ class CrewTimer:
             return Timeline(cost, tuple(starts))
         last = stops[-1]
         if self.end_breaks(last, starts[-1] + last.duration_min) is not None:
-            return Timeline(cost, tuple(starts), ("end", len(stops)))
+            at = tuple(("end", len(stops)) if n else NO_BREAK for n in self.breaks)
+            return Timeline(cost, tuple(starts), at)
         return self._timeline_steps(stops)
 
     def _timeline_steps(self, stops: Sequence[Stop]) -> Timeline | None:
-        """`timeline` through the break-aware steps: two states, the break still due (`free`)
-        and taken (`done`), each the earliest end of the last visit so far (-1: none)."""
-        cap = self.end_cap
-        pause = self.pause_end
-        s0 = stops[0]
-        ws, we, dur = s0.window_start_min, s0.window_end_min, s0.duration_min
-        arrive = max(s + t for s, t in zip(self.starts, self.out_legs(s0), strict=True))
-        st = max(arrive, ws)
-        free_end = st + dur if st + dur <= we and st + dur <= cap else -1
-        free_starts = [st]
-        done_end, done_starts, done_at = -1, [0], NO_BREAK
-        for a, at in ((self._break_at_base_first(s0), ("base", 0)), (pause(arrive), ("at", 0))):
-            if a is None:
-                continue
-            st = max(a, ws)
-            if st + dur <= we and st + dur <= cap and (done_end < 0 or st + dur < done_end):
-                done_end, done_starts, done_at = st + dur, [st], at
+        """`timeline` through the break-aware steps: one state per set of officers whose
+        break is taken, each the earliest end of the last visit so far (earliest is always
+        best, so this is exact for the order)."""
         n_off = len(self.officers)
+        # states[taken] = (end of the last visit, starts, where each officer took the break)
+        State = tuple[int, tuple[int, ...], tuple[BreakAt, ...]]
+        states: dict[int, State] = {}
+        none_at: tuple[BreakAt, ...] = tuple(NO_BREAK for _ in self.officers)
+        s0 = stops[0]
+        for st, taken, step in self.first_steps(s0):
+            e = st + s0.duration_min
+            if taken not in states or e < states[taken][0]:
+                states[taken] = (e, (st,), _mark(none_at, step))
         cost = sum(self.out_legs(s0))
         for k in range(1, len(stops)):
             s = stops[k]
             leg = self.cache.minutes(stops[k - 1].place, s.place)
             cost += n_off * leg
-            ws, we, dur = s.window_start_min, s.window_end_min, s.duration_min
-            new_end, new_starts, new_at = -1, done_starts, done_at
-            if free_end >= 0:  # take the break now: before driving on, or on arrival
-                p_leave, p_at = pause(free_end), pause(free_end + leg)
-                for a, at in (
-                    (None if p_leave is None else p_leave + leg, ("leave", k)),
-                    (p_at, ("at", k)),
-                ):
-                    if a is None:
-                        continue
-                    st = max(a, ws)
-                    if st + dur <= we and st + dur <= cap and (new_end < 0 or st + dur < new_end):
-                        new_end, new_starts, new_at = st + dur, [*free_starts, st], at
-            if done_end >= 0:  # the break already taken: drive on
-                st = max(done_end + leg, ws)
-                if st + dur <= we and st + dur <= cap and (new_end < 0 or st + dur < new_end):
-                    new_end, new_starts, new_at = st + dur, [*done_starts, st], done_at
-            done_end, done_starts, done_at = new_end, new_starts, new_at
-            if free_end >= 0:
-                st = max(free_end + leg, ws)
-                if st + dur <= we and st + dur <= cap:
-                    free_end = st + dur
-                    free_starts.append(st)
-                else:
-                    free_end = -1
-            if free_end < 0 and done_end < 0:
+            nxt: dict[int, State] = {}
+            for taken0, (end0, starts, at0) in sorted(states.items()):
+                for st, taken, step in self.next_steps(end0, taken0, leg, s, k):
+                    e = st + s.duration_min
+                    if taken not in nxt or e < nxt[taken][0]:
+                        nxt[taken] = (e, (*starts, st), _mark(at0, step))
+            # a state with more breaks taken that ends no later is at least as good
+            states = {
+                t: v
+                for t, v in nxt.items()
+                if not any(u != t and u & t == t and nxt[u][0] <= v[0] for u in nxt)
+            }
+            if not states:
                 return None
         last = stops[-1]
         cost += sum(self.back_legs(last))
-        if free_end >= 0 and self.end_breaks(last, free_end) is not None:
-            return Timeline(cost, tuple(free_starts), ("end", len(stops)))
-        if done_end >= 0 and self.fits_home(last, done_end):
-            return Timeline(cost, tuple(done_starts), done_at)
+        for taken, (end, starts, at) in sorted(states.items()):
+            rest = self.due_mask & ~taken
+            if self.end_breaks(last, end, rest) is not None:
+                end_at = tuple(
+                    ("end", len(stops)) if rest >> i & 1 else a for i, a in enumerate(at)
+                )
+                return Timeline(cost, starts, end_at)
         return None
 
     def evaluate(self, stops: Sequence[Stop]) -> tuple[int, list[int]] | None:
-        """(travel minutes over all officers, start times) of this order, or None if infeasible."""
+        """(travel minutes over all officers, earliest start times without breaks) of this
+        order, or None if infeasible, breaks included: the searches' hot path, which needs
+        the cost only. `timeline` gives the times with the breaks."""
         plain = self._plain(stops)
         if plain is None or not self.needs_break or not stops:
             return plain
         last = stops[-1]
         if self.end_breaks(last, plain[1][-1] + last.duration_min) is not None:
             return plain
-        tl = self._timeline_steps(stops)
-        return None if tl is None else (tl.cost, list(tl.starts))
+        return plain if self._fits_steps(stops) else None
+
+    def _fits_steps(self, stops: Sequence[Stop]) -> bool:
+        """Whether the order holds every break (`_timeline_steps` without the times: only
+        the earliest end per set of officers whose break is taken)."""
+        cap = self.end_cap
+        due = self.due_mask
+        pause = self.pause_end
+        subs = self._subs
+        s0 = stops[0]
+        ends = [-1] * (due + 1)
+        for st, taken, _step in self.first_steps(s0):
+            e = st + s0.duration_min
+            if ends[taken] < 0 or e < ends[taken]:
+                ends[taken] = e
+        for k in range(1, len(stops)):
+            s = stops[k]
+            leg = self.cache.minutes(stops[k - 1].place, s.place)
+            ws, we, dur = s.window_start_min, s.window_end_min, s.duration_min
+            nxt = [-1] * (due + 1)
+            for taken, end0 in enumerate(ends):
+                if end0 < 0:
+                    continue
+                cands = [(end0 + leg, taken)]
+                for sub in subs[due & ~taken]:
+                    p = pause(end0, sub)
+                    if p is not None:
+                        cands.append((p + leg, taken | sub))
+                    p = pause(end0 + leg, sub)
+                    if p is not None:
+                        cands.append((p, taken | sub))
+                for arrive, t2 in cands:
+                    st = arrive if arrive > ws else ws
+                    e = st + dur
+                    if e <= we and e <= cap and (nxt[t2] < 0 or e < nxt[t2]):
+                        nxt[t2] = e
+            ends = nxt
+        last = stops[-1]
+        return any(
+            e >= 0 and self.end_breaks(last, e, due & ~taken) is not None
+            for taken, e in enumerate(ends)
+        )
 
     def _plain(self, stops: Sequence[Stop]) -> tuple[int, list[int]] | None:
         """(travel minutes, start times) of this order with no break, or None (the hot path:
@@ -396,38 +454,34 @@ class CrewTimer:
         first, last = stops[0], stops[-1]
         end = tl.starts[-1] + last.duration_min
         outs, backs = self.out_legs(first), self.back_legs(last)
-        kind, k = tl.break_at
+        at = tl.break_at or tuple(NO_BREAK for _ in self.officers)
         departs = [tl.starts[0] - t for t in outs]
         returns = [end + t for t in backs]
-        pause_from: int | None = None
-        if kind == "base":
-            pause = [
-                None if n is None else max(s0, n.earliest_min)
-                for s0, n in zip(self.starts, self.breaks, strict=True)
-            ]
-        elif kind == "end":
-            got = self.end_breaks(last, end)
-            assert got is not None  # the timeline was checked with the same function
-            pause = [None if b < 0 else b for b, _e, _r in got]
-            returns = [r for _b, _e, r in got]
-        else:
-            if kind == "at" and k == 0:
-                pause_from = max(s + t for s, t in zip(self.starts, outs, strict=True))
-                departs = [pause_from - t for t in outs]
-            elif kind in ("at", "leave"):
+        if ("at", 0) in at:  # the crew met at the first stop and paused there: all left early
+            met = max(s + t for s, t in zip(self.starts, outs, strict=True))
+            departs = [met - t for t in outs]
+        at_end = sum(1 << i for i, a in enumerate(at) if a[0] == "end")
+        got = self.end_breaks(last, end, at_end) if at_end else None
+        out: list[tuple[int, int, int | None, int | None]] = []
+        for i, ((kind, k), n) in enumerate(zip(at, self.breaks, strict=True)):
+            b: int | None = None
+            if n is None or not kind:
+                pass
+            elif kind == "base":
+                b = max(self.starts[i], n.earliest_min)
+            elif kind == "end":
+                assert got is not None  # the timeline was checked with the same function
+                b, returns[i] = got[i][0], got[i][2]
+            elif kind == "at" and k == 0:
+                b = max(max(s + t for s, t in zip(self.starts, outs, strict=True)), n.earliest_min)
+            else:
                 pause_from = tl.starts[k - 1] + stops[k - 1].duration_min
                 if kind == "at":
                     pause_from += self.cache.minutes(stops[k - 1].place, stops[k].place)
-            pause = [
-                None if n is None or pause_from is None else max(pause_from, n.earliest_min)
-                for n in self.breaks
-            ]
-        out: list[tuple[int, int, int | None, int | None]] = []
-        for d, r, b, n in zip(departs, returns, pause, self.breaks, strict=True):
-            if b is None or n is None:
-                out.append((d, r, None, None))
-            else:
-                out.append((d, r, b, b + n.minutes))
+                b = max(pause_from, n.earliest_min)
+            out.append(
+                (departs[i], returns[i], b, None if b is None or n is None else b + n.minutes)
+            )
         return out
 
     def make_route(self, stops: Sequence[Stop]) -> Route | None:
@@ -476,17 +530,18 @@ class CrewTimer:
             return self._exact(stops, with_breaks=True)
         return self._insertion(stops)
 
-    def _plain_first(self, stop: Stop) -> list[tuple[int, bool, BreakAt]]:
-        """`first_steps` with no break (the exact search's fast pass)."""
+    def _plain_first(self, stop: Stop) -> list[tuple[int, int, Step]]:
+        """`first_steps` with no break (the exact search's fast pass: every break counts as
+        taken)."""
         st = self._visit(self.first_start(stop), stop)
-        return [] if st is None else [(st, True, NO_BREAK)]
+        return [] if st is None else [(st, self.due_mask, ("", 0, 0))]
 
     def _plain_next(
-        self, end0: int, done: bool, leg: int, stop: Stop, k: int
-    ) -> list[tuple[int, bool, BreakAt]]:
+        self, end0: int, taken: int, leg: int, stop: Stop, k: int
+    ) -> list[tuple[int, int, Step]]:
         """`next_steps` with no break (the exact search's fast pass)."""
         st = self._visit(end0 + leg, stop)
-        return [] if st is None else [(st, True, NO_BREAK)]
+        return [] if st is None else [(st, taken, ("", 0, 0))]
 
     def _exact(self, stops: list[Stop], with_breaks: bool) -> list[Stop] | None:
         """The least-travel order by dynamic programming over subsets; `with_breaks` False
@@ -498,10 +553,11 @@ class CrewTimer:
         pts = [s.place for s in stops]
         tt = [[self.cache.minutes(pts[i], pts[j]) for j in range(n)] for i in range(n)]
         out = [self.out_legs(s) for s in stops]
-        # labels[(mask, last, break taken)] = list of (end_min, cost, prev_label_ref); Pareto
+        # labels[(mask, last, breaks taken)] = list of (end_min, cost, prev_label_ref); Pareto
         # on (end, cost) within a bucket; the steps are the timing engine's (`next_steps`)
         Label = tuple[int, int, object]
-        labels: dict[tuple[int, int, bool], list[Label]] = {}
+        labels: dict[tuple[int, int, int], list[Label]] = {}
+        takens = [t for t in range(self.due_mask + 1) if t & self.due_mask == t]
         for j, s in enumerate(stops):
             for st, done, _at in first(s):
                 _insert_label(
@@ -510,7 +566,7 @@ class CrewTimer:
                 )
         for mask in range(1, 1 << n):
             for last in range(n):
-                for done0 in (False, True):
+                for done0 in takens:
                     cur = labels.get((mask, last, done0))
                     if not cur:
                         continue
@@ -529,14 +585,10 @@ class CrewTimer:
         full = (1 << n) - 1
         best: tuple[int, int, object] | None = None
         for last in range(n):
-            for done in (False, True):
+            for done in takens:
                 for end, cost, ref in labels.get((full, last, done), []):
-                    fits = (
-                        self.fits_home(stops[last], end)
-                        if done
-                        else self.end_breaks(stops[last], end) is not None
-                    )
-                    if not fits:
+                    rest = self.due_mask & ~done
+                    if self.end_breaks(stops[last], end, rest) is None:
                         continue
                     total = cost + sum(self.back_legs(stops[last]))
                     if best is None or (total, end) < (best[0], best[1]):
