@@ -129,3 +129,20 @@ def test_the_fast_check_and_the_timeline_agree_on_random_days() -> None:
             for st, s in zip(route.starts_min, stops, strict=True):
                 assert leg.break_end_min <= st or st + s.duration_min <= leg.break_start_min
     assert feasible > 20
+
+
+def test_break_aware_timings_are_counted_work_once_per_order() -> None:
+    """A day whose break cannot go after its last visit is counted as break-aware work, once
+    per order (asked again, the answer is remembered); a budget made before counts it."""
+    from rso_scheduler.solver.work import BREAK_STEP_UNITS, WorkBudget, break_steps
+
+    busy = [visit(k, 0, 24 * 60) for k in range(4)]  # the break must go between visits
+    t = timer(officer("A"))
+    budget = WorkBudget(10**9, float("inf"))
+    before = break_steps()
+    assert t.evaluate(busy) is not None
+    assert t.evaluate(busy) is not None
+    assert break_steps() - before == 1
+    assert budget.spent == BREAK_STEP_UNITS
+    assert timer(officer("A"), shifts=NONE).evaluate(busy) is not None
+    assert break_steps() - before == 1  # no breaks: nothing break-aware to count

@@ -129,7 +129,7 @@ def ruin_recreate(prob: Problem, st: _State, work: WorkBudget, seed: int) -> dic
             break
         counts["lns_tries"] += 1
         since_best += 1
-        temp = T_START * (T_END / T_START) ** min(1.0, work.used / work.limit)
+        temp = T_START * (T_END / T_START) ** min(1.0, work.spent / work.limit)
         seed_key = keys[rng.randrange(len(keys))]
         size = rng.randint(MIN_REMOVE, MAX_REMOVE)
         day0 = prob.crews[st.crew_of[seed_key]].day_index

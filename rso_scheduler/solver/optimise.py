@@ -107,7 +107,7 @@ def _stopped_by(work: WorkBudget, converged: bool) -> str:
 def _cut_by_clock(what: str, done: str, work: WorkBudget) -> str:
     """The notice for a search the wall-clock safety net stopped before its counted work."""
     return (
-        f"{what} was stopped by the wall clock after {done} ({work.used:,} of {work.limit:,} "
+        f"{what} was stopped by the wall clock after {done} ({work.spent:,} of {work.limit:,} "
         "route evaluations): the machine is busy, and the roster may differ from another run "
         "with the same inputs and seed; raise --time-limit"
     )
@@ -528,7 +528,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     stats["improve_passes"] = moved["passes"]
     stats["improve_emptied_crew_days"] = moved["emptied"]
     stats["improve_swaps"] = moved["swaps"]
-    stats["improve_evaluations"] = improve_work.used
+    stats["improve_evaluations"] = improve_work.spent
     stats["improve_evaluation_limit"] = improve_work.limit
     stats["improve_stopped_by"] = _stopped_by(improve_work, bool(moved["converged"]))
     if improve_work.clock_fired:
@@ -543,7 +543,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     t_lns = time.monotonic()
     stats.update(ruin_recreate(prob, st, lns_work, options.seed))
     stats["lns_s"] = round(time.monotonic() - t_lns, 3)
-    stats["lns_evaluations"] = lns_work.used
+    stats["lns_evaluations"] = lns_work.spent
     stats["lns_evaluation_limit"] = lns_work.limit
     stats["lns_stopped_by"] = _stopped_by(lns_work, bool(stats["lns_converged"]))
     if lns_work.clock_fired:
@@ -580,8 +580,8 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
         t_day = time.monotonic()
         # its share, and what the local search and ruin and recreate left of theirs when they
         # converged early (counted work, so the same on every run): the budget buys quality
-        left = IMPROVE_SHARE * (1 - min(1.0, improve_work.used / improve_work.limit))
-        left += LNS_SHARE * (1 - min(1.0, lns_work.used / lns_work.limit))
+        left = IMPROVE_SHARE * (1 - min(1.0, improve_work.spent / improve_work.limit))
+        left += LNS_SHARE * (1 - min(1.0, lns_work.spent / lns_work.limit))
         share = budget * min(DAYROUTE_MAX_SHARE, DAYROUTE_SHARE + left)
         # the net leaves the counted iterations three times their time on a quiet machine
         net = max(deadline - 0.05 * budget, t_day + 3 * share)
@@ -662,7 +662,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     if PREFER_NEAR:
         stats.update(bring_near(prob, st, near_work))
     stats["near_s"] = round(time.monotonic() - t_near, 3)
-    stats["near_evaluations"] = near_work.used
+    stats["near_evaluations"] = near_work.spent
     stats["near_evaluation_limit"] = near_work.limit
     if near_work.clock_fired:
         stats["near_stopped_by_clock"] = True
