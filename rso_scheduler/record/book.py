@@ -296,11 +296,27 @@ def apply_change(
         if after.get("pinned") != before.get("pinned") and after["date"] == before["date"]
         else "move"
     )
-    store.append(
+    append_change(store, plan_id, before, after, action, reason, command, breaks)
+    return after
+
+
+def append_change(
+    store: Store,
+    plan_id: str,
+    before: dict[str, Any],
+    after: dict[str, Any] | None,
+    action: str,
+    reason: str,
+    command: str,
+    breaks: dict[str, Any] | None = None,
+) -> Entry:
+    """Append a `change` entry: the visit before and after (None: taken out), the action, the
+    reason, and the breaks it leaves on the officer-days it touches (the one home of its form)."""
+    return store.append(
         "change",
         {
             "plan": str(plan_id),
-            "visit_id": visit_id,
+            "visit_id": before["visit_id"],
             "offender_id": before["offender_id"],
             "action": action,
             "before": before,
@@ -311,7 +327,6 @@ def apply_change(
         subject=str(plan_id),
         command=command,
     )
-    return after
 
 
 def record_outcomes(store: Store, sheet: str, rows: Sequence[Any], command: str) -> Entry:

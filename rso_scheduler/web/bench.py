@@ -713,25 +713,11 @@ def record_change(
     command: str,
     breaks: dict[str, Any] | None = None,
 ) -> int:
-    """Append a `change` entry as `record.book.apply_change` does, with the whole visit after
-    the change (its new end, days late and late reason too) and the breaks it leaves on the
-    officer-days it touches; the entry's number."""
-    entry = store.append(
-        "change",
-        {
-            "plan": str(plan_id),
-            "visit_id": before["visit_id"],
-            "offender_id": before["offender_id"],
-            "action": action,
-            "before": before,
-            "after": after,
-            "reason": reason.strip(),
-            **({"breaks": breaks} if breaks is not None else {}),
-        },
-        subject=str(plan_id),
-        command=command,
-    )
-    return int(entry.seq)
+    """Append a `change` entry (`record.book.append_change`) with the whole visit after the
+    change (its new end, days late and late reason too); the entry's number."""
+    from rso_scheduler.record.book import append_change
+
+    return int(append_change(store, plan_id, before, after, action, reason, command, breaks).seq)
 
 
 def legal_days(bench: Workbench, plan_id: str, visit_id: str) -> list[date]:
