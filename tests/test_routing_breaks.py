@@ -132,17 +132,24 @@ def test_the_fast_check_and_the_timeline_agree_on_random_days() -> None:
 
 
 def test_break_aware_timings_are_counted_work_once_per_order() -> None:
-    """A day whose break cannot go after its last visit is counted as break-aware work, once
-    per order (asked again, the answer is remembered); a budget made before counts it."""
-    from rso_scheduler.solver.work import BREAK_STEP_UNITS, WorkBudget, break_steps
+    """A day with a break due counts its break check; one whose break cannot go after its last
+    visit counts the break-aware steps too, once per order (asked again, the answer is
+    remembered); a budget made before counts it, and a day without breaks counts nothing."""
+    from rso_scheduler.solver.work import (
+        BREAK_CHECK_UNITS,
+        BREAK_STEP_UNITS,
+        WorkBudget,
+        break_work,
+    )
 
     busy = [visit(k, 0, 24 * 60) for k in range(4)]  # the break must go between visits
     t = timer(officer("A"))
     budget = WorkBudget(10**9, float("inf"))
-    before = break_steps()
+    before = break_work()
     assert t.evaluate(busy) is not None
+    assert break_work() - before == BREAK_CHECK_UNITS + BREAK_STEP_UNITS
     assert t.evaluate(busy) is not None
-    assert break_steps() - before == 1
-    assert budget.spent == BREAK_STEP_UNITS
+    assert break_work() - before == 2 * BREAK_CHECK_UNITS + BREAK_STEP_UNITS
+    assert budget.spent == 2 * BREAK_CHECK_UNITS + BREAK_STEP_UNITS
     assert timer(officer("A"), shifts=NONE).evaluate(busy) is not None
-    assert break_steps() - before == 1  # no breaks: nothing break-aware to count
+    assert break_work() - before == 2 * BREAK_CHECK_UNITS + BREAK_STEP_UNITS

@@ -27,7 +27,7 @@ from functools import cached_property
 from rso_scheduler.models import Officer
 from rso_scheduler.policy import ShiftsPolicy, TravelPolicy
 from rso_scheduler.rules import Refreshment, refreshment_break
-from rso_scheduler.solver.work import count_break_steps
+from rso_scheduler.solver.work import BREAK_CHECK_UNITS, BREAK_STEP_UNITS, count_break_work
 from rso_scheduler.travel import HaversineTravel, Place, Travel, base
 
 EXACT_MAX_STOPS = 9
@@ -379,6 +379,7 @@ class CrewTimer:
         plain = self._plain(stops)
         if plain is None or not self.needs_break or not stops:
             return plain
+        count_break_work(BREAK_CHECK_UNITS)
         last = stops[-1]
         if self.end_breaks(last, plain[1][-1] + last.duration_min) is not None:
             return plain
@@ -388,7 +389,7 @@ class CrewTimer:
             if len(self._fits_memo) >= FITS_MEMO_MAX:
                 self._fits_memo.clear()  # bounded: a large month holds thousands of crew-days
             fits = self._fits_memo[key] = self._fits_steps(stops)
-            count_break_steps()
+            count_break_work(BREAK_STEP_UNITS)
         return plain if fits else None
 
     def _fits_steps(self, stops: Sequence[Stop]) -> bool:

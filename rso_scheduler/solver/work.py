@@ -17,24 +17,28 @@ from dataclasses import dataclass, field
 # idle): the force month runs ~400,000 evaluations a second in the local search. The budget is
 # set so that an idle machine uses about half the time limit, leaving headroom for load.
 EVALS_PER_S = 150_000
-# A day whose refreshment breaks do not simply go after the last visit is put through the
-# break-aware steps (`routing.CrewTimer._fits_steps`), which take about 20 times a plain route
-# evaluation (measured on a team month: ~190 us against ~8 us). Each one is counted as this
-# many evaluations, so that a plan with breaks keeps to its time limit by counted work, not by
-# the clock (team month 300/8, 10 s: 15.3 s with the local search cut by the clock, before).
+# Refreshment breaks make route evaluations dearer, and the counted work says so: a crew-day
+# with a break due costs three evaluations more for its break check (`BREAK_CHECK_UNITS`), and a
+# day whose breaks do not simply go after the last visit is put through the break-aware steps
+# (`routing.CrewTimer._fits_steps`), about 20 times a plain evaluation (measured on a team
+# month: ~190 us against ~8 us), counted as `BREAK_STEP_UNITS`. So a plan with breaks keeps to
+# its time limit by counted work, not by the clock (force month 2,000/40 at 60 s on an idle
+# machine: 73.7 s before, the local search and ruin and recreate taking ~19 s each; 60.0 s
+# with these units, both stopped by their counted work).
+BREAK_CHECK_UNITS = 3
 BREAK_STEP_UNITS = 20
 
 _counted = threading.local()  # per thread: a workbench re-plan never counts another's work
 
 
-def count_break_steps(n: int = 1) -> None:
-    """Count `n` break-aware timings done by this thread (routing calls it)."""
-    _counted.steps = getattr(_counted, "steps", 0) + n
+def count_break_work(units: int) -> None:
+    """Count `units` evaluations of break-aware timing done by this thread (routing calls it)."""
+    _counted.units = getattr(_counted, "units", 0) + units
 
 
-def break_steps() -> int:
-    """Break-aware timings this thread has done so far."""
-    return int(getattr(_counted, "steps", 0))
+def break_work() -> int:
+    """Evaluations of break-aware timing this thread has counted so far."""
+    return int(getattr(_counted, "units", 0))
 
 
 @dataclass
@@ -45,16 +49,16 @@ class WorkBudget:
     safety_deadline: float  # time.monotonic() value after which the search stops anyway
     used: int = 0
     clock_fired: bool = False
-    steps_from: int = field(default_factory=break_steps)  # break-aware timings before it
+    break_from: int = field(default_factory=break_work)  # break-aware work before it
 
     def spend(self, units: int = 1) -> None:
         self.used += units
 
     @property
     def spent(self) -> int:
-        """Counted work so far: what the searches spent, plus the break-aware timings done
-        since this budget was made, each worth `BREAK_STEP_UNITS` evaluations."""
-        return self.used + (break_steps() - self.steps_from) * BREAK_STEP_UNITS
+        """Counted work so far: what the searches spent, plus the break-aware timing counted
+        since this budget was made."""
+        return self.used + break_work() - self.break_from
 
     def exhausted(self) -> bool:
         """True when the counted work is used up, or (safety net) the clock has run out."""
