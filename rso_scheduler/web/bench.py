@@ -13,7 +13,7 @@ A change (move, re-crew, pin, take out) is checked at once:
 
 A moved visit keeps its length; its start is the first time in the crew's day (after the
 shared shift's start, or after one of the crew's other visits, with travel) that the checker
-accepts. An accepted change goes to the record with its reason (`record_change`, the same
+accepts. An accepted change goes to the record with its reason (`record.book.append_change`, the same
 `change` entry as `record.book.apply_change`, with the end, days late and late reason the
 move changes too) and the plan folder's roster.csv is rewritten to the plan as it stands,
 as a supervisor's hand edit would be, so `rso check` and `rso replan` see the same roster.
@@ -338,11 +338,7 @@ class Workbench:
     ) -> Accepted:
         """Move a visit to another day and/or crew, or refuse naming the rule (`Refused`)."""
         with self._lock:
-            ctx = self.context(plan_id)
-            rows = self.visits(plan_id)
-            before = self._find(rows, plan_id, visit_id)
-            _need_reason(reason)
-            self._not_superseded(plan_id)
+            ctx, rows, before = self._changing(plan_id, visit_id, reason)
             crew = list(officer_ids) if officer_ids else list(before["officer_ids"])
             others = [r for r in rows if r["visit_id"] != visit_id]
             broken = self.planner_rules(ctx, before, day, crew, others)
@@ -402,11 +398,7 @@ class Workbench:
     ) -> Accepted:
         """Pin (keep as it is at the next re-plan) or unpin a visit."""
         with self._lock:
-            ctx = self.context(plan_id)
-            rows = self.visits(plan_id)
-            before = self._find(rows, plan_id, visit_id)
-            _need_reason(reason)
-            self._not_superseded(plan_id)
+            ctx, rows, before = self._changing(plan_id, visit_id, reason)
             after = {**before, "pinned": bool(pinned)}
             proposed = [after if r["visit_id"] == visit_id else r for r in rows]
             return self._commit(ctx, plan_id, rows, proposed, "pin", reason, command, visit_id)
@@ -416,11 +408,7 @@ class Workbench:
     ) -> Accepted:
         """Take a visit out of the plan (it is owed again at the next re-plan)."""
         with self._lock:
-            ctx = self.context(plan_id)
-            rows = self.visits(plan_id)
-            before = self._find(rows, plan_id, visit_id)
-            _need_reason(reason)
-            self._not_superseded(plan_id)
+            ctx, rows, before = self._changing(plan_id, visit_id, reason)
             proposed = self.rechain(ctx, [r for r in rows if r["visit_id"] != visit_id], before)
             # the officers' days it leaves: their breaks placed again
             breaks = self._rule_check(ctx, plan_id).breaks_change(proposed)
@@ -438,6 +426,18 @@ class Workbench:
                 work_bank_holidays=ctx.files.work_bank_holidays,
                 travel=ctx.travel,
             )
+
+    def _changing(
+        self, plan_id: str, visit_id: str, reason: str
+    ) -> tuple[PlanContext, list[dict[str, Any]], dict[str, Any]]:
+        """(context, rows, the visit) of a change that may go ahead: it gives a reason and the
+        plan is still the one in force (else `Refused`)."""
+        ctx = self.context(plan_id)
+        rows = self.visits(plan_id)
+        before = self._find(rows, plan_id, visit_id)
+        _need_reason(reason)
+        self._not_superseded(plan_id)
+        return ctx, rows, before
 
     def _not_superseded(self, plan_id: str) -> None:
         """A plan a later version re-planned is history: its visits are changed in that one."""
@@ -509,7 +509,7 @@ class Workbench:
     ) -> Accepted:
         """Record every visit the change alters (the one changed first, with the breaks it
         leaves on the officer-days it touches) and rewrite roster.csv and breaks.csv."""
-        from rso_scheduler.record.book import plan_breaks
+        from rso_scheduler.record.book import append_change, plan_breaks
 
         effect = self.effect(ctx, rows, proposed)
         old = {r["visit_id"]: r for r in rows}
@@ -518,7 +518,7 @@ class Workbench:
         first = None
         with self.store() as store:
             for vid in altered:
-                entry = record_change(
+                entry = append_change(
                     store,
                     plan_id,
                     old[vid],
@@ -528,7 +528,7 @@ class Workbench:
                     command,
                     breaks if first is None else None,
                 )
-                first = first or entry
+                first = first or entry.seq
             now = plan_breaks(store, plan_id)
         self.write_roster(ctx, proposed)
         if now is not None:
@@ -701,23 +701,6 @@ def _moved_reason(before: dict[str, Any], late: int) -> str:
 def _need_reason(reason: str) -> None:
     if not reason or not reason.strip():
         raise Refused("reason", "every change needs a reason")
-
-
-def record_change(
-    store: Any,
-    plan_id: str,
-    before: dict[str, Any],
-    after: dict[str, Any] | None,
-    action: str,
-    reason: str,
-    command: str,
-    breaks: dict[str, Any] | None = None,
-) -> int:
-    """Append a `change` entry (`record.book.append_change`) with the whole visit after the
-    change (its new end, days late and late reason too); the entry's number."""
-    from rso_scheduler.record.book import append_change
-
-    return int(append_change(store, plan_id, before, after, action, reason, command, breaks).seq)
 
 
 def legal_days(bench: Workbench, plan_id: str, visit_id: str) -> list[date]:
