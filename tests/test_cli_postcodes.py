@@ -171,3 +171,29 @@ def test_addresses_reach_handouts_and_crew_day_pages_not_calendars_by_default(
          "-q", "--no-maps", "--today", TODAY.isoformat())  # fmt: skip
     calendars = "".join(p.read_text(encoding="utf-8") for p in (out2 / "calendar").glob("*.ics"))
     assert "LOCATION:" in calendars
+
+
+def test_a_run_stopped_by_bad_input_keeps_no_gazetteer_index(
+    folders: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """Bad input elsewhere in the folder: exit 2 and no .rso-cache/ left behind; fixed, the
+    next run builds the index and keeps it."""
+    data = tmp_path / "data"
+    shutil.copytree(folders[1], data, ignore=shutil.ignore_patterns(".rso-cache"))
+    officers = data / "officers.csv"
+    good = officers.read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(good)))
+    rows[1][rows[0].index("shift_start")] = "nine"
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    officers.write_text(buf.getvalue(), encoding="utf-8")
+    out = tmp_path / "plan"
+    args = ["plan", str(data), "--month", "2027-01", "--out", str(out), "--solver", "greedy",
+            "-q", "--today", TODAY.isoformat()]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert "officers.csv" in result.output
+    assert not (data / ".rso-cache").exists() and not out.exists()
+    officers.write_text(good, encoding="utf-8")
+    _run(*args)
+    assert [p.suffix for p in (data / ".rso-cache").iterdir()] == [".sqlite"]

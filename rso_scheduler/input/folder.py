@@ -199,7 +199,7 @@ class _Broken:
     def uprns(self, keys: object) -> dict[str, tuple[float, float, bool]]:
         return {}
 
-    def close(self) -> None:
+    def close(self, keep: bool = True) -> None:
         return None
 
 
@@ -220,6 +220,39 @@ def _open_gazetteer(
 
     notes.extend(found)
     return index
+
+
+def _cross_check(
+    parsed: dict[str, ParseResult[Any]],
+    names: dict[str, str],
+    today: date,
+    problems: list[Problem],
+    warnings: list[str],
+) -> None:
+    """The checks across files (`crosscheck.cross_check`), located in workbooks' cells."""
+
+    def rows(table: str) -> list[Any]:
+        return parsed[table].rows if table in parsed else []
+
+    def ids(table: str) -> set[str] | None:
+        return parsed[table].ids if table in parsed and parsed[table].read else None
+
+    cross_problems, cross_warnings = cross_check(
+        rows("offenders"),
+        rows("officers"),
+        rows("absences"),
+        rows("visits"),
+        today,
+        officer_ids=ids("officers"),
+        offender_ids=ids("offenders"),
+        bases_complete="officers" in parsed and not parsed["officers"].problems,
+        names=names,
+    )
+    for table, result in parsed.items():
+        if names[table].endswith(".xlsx"):
+            cross_problems = with_cells(cross_problems, names[table], result.cells)
+    problems.extend(cross_problems)
+    warnings.extend(cross_warnings)
 
 
 def load_dataset(data_dir: Path | str, *, today: date) -> Dataset:
@@ -252,6 +285,7 @@ def load_dataset(data_dir: Path | str, *, today: date) -> Dataset:
     gazetteer = _open_gazetteer(root, policy, problems, notes)
     parsed: dict[str, ParseResult[Any]] = {}
     names: dict[str, str] = {}
+    clean = False  # an index built this run is kept only if the folder reads clean
     try:
         for table in TABLES:
             result = _read_table(root, table, renames, gazetteer, problems, warnings, files)
@@ -270,32 +304,15 @@ def load_dataset(data_dir: Path | str, *, today: date) -> Dataset:
                     Problem(name, None, None, f"has a header but no rows; expected {what}")
                 )
             warnings.extend(result.warnings)
+        _cross_check(parsed, names, today, problems, warnings)
+        clean = not problems
     finally:
         if gazetteer is not None:
-            gazetteer.close()
+            gazetteer.close(keep=clean)
 
     def rows(table: str) -> list[Any]:
         return parsed[table].rows if table in parsed else []
 
-    def ids(table: str) -> set[str] | None:
-        return parsed[table].ids if table in parsed and parsed[table].read else None
-
-    cross_problems, cross_warnings = cross_check(
-        rows("offenders"),
-        rows("officers"),
-        rows("absences"),
-        rows("visits"),
-        today,
-        officer_ids=ids("officers"),
-        offender_ids=ids("offenders"),
-        bases_complete="officers" in parsed and not parsed["officers"].problems,
-        names=names,
-    )
-    for table, result in parsed.items():
-        if names[table].endswith(".xlsx"):
-            cross_problems = with_cells(cross_problems, names[table], result.cells)
-    problems.extend(cross_problems)
-    warnings.extend(cross_warnings)
     if problems:
         raise InputError(problems)
     return Dataset(

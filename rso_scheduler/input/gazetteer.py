@@ -18,6 +18,7 @@ last MiB differ from those recorded in the index).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -250,8 +251,19 @@ def _build_located(layout: Layout, target: Path, sig: str, name: str) -> int:
 class GazetteerIndex:
     """An opened gazetteer index: look-ups by postcode key or UPRN (`schemas.Gazetteer`)."""
 
-    def __init__(self, conn: sqlite3.Connection, name: str, kind: str, keys: int, built: bool):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        name: str,
+        kind: str,
+        keys: int,
+        built: bool,
+        pending: tuple[Path, Path, Path | None] | None = None,
+    ):
         self.conn, self.name, self.kind, self.keys, self.built = conn, name, kind, keys, built
+        # an index built this run: (scratch file, its place in the cache, the cache folder if
+        # this run made it), renamed into place only when the data folder reads clean
+        self.pending = pending
 
     def _find(self, keys: Sequence[str]) -> dict[str, tuple[float, float, bool]]:
         out: dict[str, tuple[float, float, bool]] = {}
@@ -272,8 +284,21 @@ class GazetteerIndex:
         """Coordinates of UPRNs; an index of postcodes finds none."""
         return self._find(list(keys)) if self.kind == "uprn" else {}
 
-    def close(self) -> None:
+    def close(self, keep: bool = True) -> None:
+        """Close the index. One built this run is kept for later runs only with `keep` (the
+        data read clean): a run that stops on bad input leaves nothing behind in the folder."""
         self.conn.close()
+        if self.pending is None:
+            return
+        scratch, target, made = self.pending
+        self.pending = None
+        if keep:
+            os.replace(scratch, target)
+            return
+        scratch.unlink(missing_ok=True)
+        if made is not None:
+            with contextlib.suppress(OSError):
+                made.rmdir()  # only if empty: the folder this run made for it
 
 
 def _read_meta(path: Path) -> dict[str, str]:
@@ -287,27 +312,31 @@ def _read_meta(path: Path) -> dict[str, str]:
         return {}
 
 
-def _cache_dir(data_dir: Path) -> Path | None:
+def _cache_dir(data_dir: Path) -> tuple[Path | None, bool]:
+    """The cache folder beside the data (made 0700 if missing; None if unusable), and whether
+    this call made it."""
     folder = data_dir / CACHE_DIR
+    made = not os.path.lexists(folder)
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
         if folder.is_symlink() or not folder.is_dir():
-            return None
+            return None, made
         st = folder.stat()
         if st.st_uid != os.getuid():
-            return None  # somebody else's folder: never write locations into it
+            return None, made  # somebody else's folder: never write locations into it
         if st.st_mode & 0o077:
             os.chmod(folder, 0o700)
-        return folder
+        return folder, made
     except OSError:
-        return None
+        return None, made
 
 
-def _index_in_cache(layout: Layout, sig: str, target: Path, name: str) -> bool:
-    """Make `target` the current index of `layout` (built beside it, then renamed into place,
-    so a reader never sees half an index); True if it had to be built."""
+def _index_in_cache(layout: Layout, sig: str, target: Path, name: str) -> Path | None:
+    """None if `target` is the current index of `layout`; else the scratch file beside it
+    where the index was built (renamed into place by `GazetteerIndex.close`, so a reader never
+    sees half an index and a run stopped by bad input keeps none)."""
     if _read_meta(target).get("signature") == sig:
-        return False
+        return None
     tmp = target.with_name(f".{target.stem}-{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     try:
@@ -315,8 +344,7 @@ def _index_in_cache(layout: Layout, sig: str, target: Path, name: str) -> bool:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    os.replace(tmp, target)
-    return True
+    return tmp
 
 
 def _index_in_memory(layout: Layout, sig: str, name: str) -> sqlite3.Connection:
@@ -358,9 +386,10 @@ def open_gazetteer(path: Path, name: str, data_dir: Path) -> tuple[GazetteerInde
     layout = sniff_layout(path, name)
     sig = signature(layout)
     notes: list[str] = []
-    folder = _cache_dir(data_dir)
+    folder, made = _cache_dir(data_dir)
     started = time.perf_counter()
     target: Path | None = None
+    pending: tuple[Path, Path, Path | None] | None = None
     if folder is None:
         conn, built = _index_in_memory(layout, sig, name), True
         notes.append(
@@ -370,12 +399,15 @@ def open_gazetteer(path: Path, name: str, data_dir: Path) -> tuple[GazetteerInde
     else:
         digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
         target = folder / f"gazetteer-{digest}.sqlite"
-        built = _index_in_cache(layout, sig, target, name)
-        conn = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+        scratch = _index_in_cache(layout, sig, target, name)
+        built = scratch is not None
+        if scratch is not None:
+            pending = (scratch, target, folder if made else None)
+        conn = sqlite3.connect(f"file:{scratch or target}?mode=ro", uri=True)
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     keys = int(meta.get("keys", "0"))
     if keys == 0:
-        conn.close()
+        GazetteerIndex(conn, name, layout.kind, 0, built, pending).close(keep=False)
         if target is not None:
             target.unlink(missing_ok=True)  # nothing worth keeping
         raise InputError(
@@ -387,4 +419,4 @@ def open_gazetteer(path: Path, name: str, data_dir: Path) -> tuple[GazetteerInde
             f"gazetteer {name}: indexed {keys:,} {'UPRNs' if layout.kind == 'uprn' else 'postcodes'} "
             f"({layout.kind}) in {time.perf_counter() - started:.1f} s{kept}"
         )
-    return GazetteerIndex(conn, name, layout.kind, keys, built), notes
+    return GazetteerIndex(conn, name, layout.kind, keys, built, pending), notes
