@@ -10,7 +10,8 @@ numbered above the dimension).
 Conversion into a one-day rso problem (a data folder with a matrix travel model):
 - every customer is a person owing one visit that day (very_high, due that day), two officers;
 - every vehicle is a crew of two officers based at the depot, the reference tour's number of
-  vehicles, on duty from the depot's opening to its closing; no refreshment break;
+  vehicles, on duty from the depot's opening to its closing; no refreshment break and no
+  limit on a leg from the depot (policy `refreshment = "none"`, `max_leg_minutes = 0`);
 - time: one Solomon unit is `s` rso minutes, `s` the largest of 10, 5, 4, 2, 1, 0.5, 0.4, 0.25,
   0.2 that puts the depot's closing inside a day and keeps service times whole minutes (C1 and
   R2/RC2: 1; R1/RC1: 5; C2: 0.4). Travel minutes are floor(euclidean x s), a visit's window
@@ -244,7 +245,10 @@ def write_data(inst: Instance, conv: Converted, k: int, folder: Path) -> None:
     write_private(folder / "travel.csv", "\n".join(rows) + "\n")
     write_private(
         folder / "policy.toml",
-        '[travel]\nmodel = "matrix"\nfile = "travel.csv"\n\n[areas]\nmode = "ignore"\n',
+        '[travel]\nmodel = "matrix"\nfile = "travel.csv"\n\n[areas]\nmode = "ignore"\n\n'
+        # a Solomon day has no refreshment break and no limit on a leg from the depot (the
+        # reference tours take none and keep none)
+        '[shifts]\nrefreshment = "none"\n\n[planner]\nmax_leg_minutes = 0\n',
     )
 
 
