@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -68,9 +68,7 @@ class Sheet:
 
 def parse_sheet(text: str, file: str, dataset: Dataset, today: date) -> Sheet:
     """The sheet's filled-in rows as log entries; `InputError` with every problem located."""
-    from rso_scheduler.ingest import (
-        Col,
-        read_table,
+    from rso_scheduler.input.cells import (
         to_date,
         to_id,
         to_id_list,
@@ -78,6 +76,7 @@ def parse_sheet(text: str, file: str, dataset: Dataset, today: date) -> Sheet:
         to_outcome,
         to_start_time,
     )
+    from rso_scheduler.input.table import Col, convert_cells, read_table
 
     columns = [
         Col("visit_id", str),
@@ -99,33 +98,20 @@ def parse_sheet(text: str, file: str, dataset: Dataset, today: date) -> Sheet:
     seen_days: dict[tuple[str, date], int] = {}
     out: list[Recorded] = []
     blank = 0
-    converters = {
-        "offender_id": to_id,
-        "date": to_date,
-        "start": to_start_time,
-        "officer_ids": to_id_list,
-        "outcome": to_outcome,
-        "kind": to_kind,
-    }
+    converters: list[tuple[str, str, Callable[[str], Any], bool]] = [
+        ("offender_id", "offender_id", to_id, True),
+        ("date", "date", to_date, True),
+        ("start", "start", to_start_time, False),
+        ("officer_ids", "officer_ids", to_id_list, True),
+        ("outcome", "outcome", to_outcome, False),  # a blank outcome skips the row (above)
+        ("kind", "kind", to_kind, False),
+    ]
     for line, cells in table.rows:
         if not cells.get("outcome", ""):
             blank += 1
             continue
-        values: dict[str, Any] = {}
-        bad = False
-        for column, convert in converters.items():
-            cell = cells.get(column, "")
-            if not cell:
-                if column in ("offender_id", "date", "officer_ids"):
-                    problems.append(Problem(file, line, column, "is blank; a value is required"))
-                    bad = True
-                continue
-            try:
-                values[column] = convert(cell)
-            except ValueError as exc:
-                problems.append(Problem(file, line, column, str(exc)))
-                bad = True
-        if bad:
+        values, ok = convert_cells(file, line, cells, converters, problems)
+        if not ok:
             continue
         pid = str(values["offender_id"])
         day = values["date"]

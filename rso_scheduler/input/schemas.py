@@ -17,7 +17,6 @@ from pydantic import BaseModel, ValidationError
 from rso_scheduler.errors import Problem
 from rso_scheduler.input.cells import (
     COORDINATE_COLUMNS,
-    BadCell,
     to_address,
     to_bool,
     to_date,
@@ -42,7 +41,14 @@ from rso_scheduler.input.cells import (
     to_visit_minutes,
     to_weekdays,
 )
-from rso_scheduler.input.table import Col, Header, Records, open_records, open_table
+from rso_scheduler.input.table import (
+    Col,
+    Header,
+    Records,
+    convert_cells,
+    open_records,
+    open_table,
+)
 from rso_scheduler.models import Absence, Offender, Officer, VisitRecord
 from rso_scheduler.redact import shown
 
@@ -162,20 +168,9 @@ def _parse_rows(
     problems = result.problems
     good: list[tuple[int, dict[str, Any], dict[str, str]]] = []
     for line, cells in rows:
-        values: dict[str, Any] = {"line": line}
-        bad = False
-        for name, target, convert, required in present:
-            raw = cells[name]
-            if not raw:
-                if required:
-                    problems.append(Problem(file, line, name, f"is blank; {name} is required"))
-                    bad = True
-                continue
-            try:
-                values[target] = convert(raw)
-            except BadCell as exc:
-                problems.append(Problem(file, line, name, str(exc)))
-                bad = True
+        converted, ok = convert_cells(file, line, cells, present, problems)
+        bad = not ok
+        values: dict[str, Any] = {"line": line, **converted}
         if id_column is not None and cells.get(id_column):
             ident = cells[id_column]
             result.ids.add(ident)

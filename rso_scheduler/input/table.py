@@ -358,3 +358,31 @@ def _rows(
         # The rest of the file is lost: its ids are unknown, so other files must not be
         # blamed for naming them, nor the file for having no rows.
         table.ok = False
+
+
+def convert_cells(
+    file: str,
+    line: int,
+    cells: dict[str, str],
+    specs: list[tuple[str, str, Callable[[str], Any], bool]],
+    problems: list[Problem],
+) -> tuple[dict[str, Any], bool]:
+    """One row's cells converted by `specs` (column, key, converter, required): the values
+    that converted, by key, and whether all did. A blank required cell and a cell its converter
+    refused (a `ValueError` saying what was found and what was expected) each add a located
+    problem."""
+    values: dict[str, Any] = {}
+    bad = False
+    for name, target, convert, required in specs:
+        raw = cells.get(name, "")
+        if not raw:
+            if required:
+                problems.append(Problem(file, line, name, f"is blank; {name} is required"))
+                bad = True
+            continue
+        try:
+            values[target] = convert(raw)
+        except ValueError as exc:
+            problems.append(Problem(file, line, name, str(exc)))
+            bad = True
+    return values, not bad
