@@ -505,10 +505,39 @@ def narrow_break(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[TestC
     return c, c.get("/api/session").json()["csrf_token"], data
 
 
-def test_a_move_leaving_the_crew_no_break_is_refused_by_refreshment(narrow_break):
-    """409 names `refreshment` in plain words; the record and breaks.csv are unchanged."""
+def test_a_move_whose_only_lawful_start_follows_the_break_is_accepted_there(narrow_break):
+    """P006 (seen 10:45-14:00) onto TV003+TV004's empty 2027-01-06: at 10:45 the break due
+    11:00-12:00 no longer fits after it, so the timing engine's start (break first) is taken:
+    200 at 11:45, the crew's breaks before it, and the folder checks clean."""
+    from rso_scheduler.record import Store, plan_breaks, record_path
+
     c, csrf, data = narrow_break
     v = next(r for r in visits(c) if r["offender_id"] == "P006")
+    r = c.post(
+        f"/api/plans/1/visits/{v['visit_id']}/move",
+        json={"date": "2027-01-06", "reason": "officer at court on the planned day"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["visit"]["start"] == "11:45"
+    with Store.open(record_path(data)) as store:
+        now = plan_breaks(store, "1")
+    assert now is not None
+    assert now["TV003", "2027-01-06"][1] <= "11:45" and now["TV004", "2027-01-06"][1] <= "11:45"
+    result = CliRunner().invoke(
+        main, ["check", str(data), str(data.parent / "plan"), "--today", "2027-01-31"]
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_a_move_leaving_the_crew_no_break_is_refused_by_refreshment(narrow_break):
+    """With P006 now seen only until 12:45, no start on 2027-01-06 leaves its crew the break:
+    409 names `refreshment` in plain words; the record and breaks.csv are unchanged."""
+    c, csrf, data = narrow_break
+    v = next(r for r in visits(c) if r["offender_id"] == "P006")
+    offenders = data / "offenders.csv"
+    text = offenders.read_text(encoding="utf-8")
+    offenders.write_text(text.replace(",10:45,14:00,", ",10:45,12:45,"), encoding="utf-8")
     before, plan = entries(data), data.parent / "plan"
     breaks = (plan / "breaks.csv").read_bytes()
     r = c.post(

@@ -82,6 +82,7 @@ class PlanContext:
     dataset: Dataset
     travel: Any
     by_id: dict[str, RosterRow] = field(default_factory=dict)
+    cache: Any = None  # the timing engine's `TravelCache` over `travel`, made when first asked
 
 
 @dataclass(frozen=True)
@@ -322,7 +323,58 @@ class Workbench:
                 prev = people.get(v["offender_id"])
                 if prev is not None:
                     starts.add(max(lo, _min(v["end"]) + ctx.travel.minutes(home(prev), there)))
-        return sorted(s for s in starts if s + length <= hi)
+        engine = self._engine_starts(ctx, visit, day, officers, others)
+        rest = sorted(s for s in starts if s + length <= hi and s not in engine)
+        return engine + rest
+
+    def _engine_starts(
+        self,
+        ctx: PlanContext,
+        visit: dict[str, Any],
+        day: date,
+        officers: Sequence[Officer],
+        others: Sequence[dict[str, Any]],
+    ) -> list[int]:
+        """The starts the one timing engine (`solver.routing.CrewTimer.timeline`, breaks
+        included) gives the visit inserted at each position of the crew's day, the officers'
+        other visits held to their times; the best position (least travel) first."""
+        from rso_scheduler.solver.routing import CrewTimer, Stop, TravelCache
+        from rso_scheduler.travel import home
+
+        people = ctx.dataset.offender_by_id()
+        person = people[visit["offender_id"]]
+        ids = {o.officer_id for o in officers}
+        fixed = []
+        for k, v in enumerate(
+            sorted(
+                (
+                    v
+                    for v in others
+                    if v["date"] == day.isoformat()
+                    and ids & set(v["officer_ids"])
+                    and v["offender_id"] in people
+                ),
+                key=lambda v: v["start"],
+            ),
+            start=1,
+        ):
+            p = home(people[v["offender_id"]])
+            s, e = _min(v["start"]), _min(v["end"])
+            fixed.append(Stop(k, p.lat, p.lon, e - s, s, e, p.id))
+        there = home(person)
+        length = _min(visit["end"]) - _min(visit["start"])
+        lo = person.window_start_min if person.window_start_min is not None else 0
+        hi = person.window_end_min if person.window_end_min is not None else 24 * 60
+        moved = Stop(0, there.lat, there.lon, length, lo, hi, there.id)
+        if ctx.cache is None:
+            ctx.cache = TravelCache(ctx.travel)  # the drives asked, kept with the plan's data
+        timer = CrewTimer(officers, ctx.cache, shifts=ctx.dataset.policy.shifts)
+        found: list[tuple[int, int]] = []
+        for at in range(len(fixed) + 1):
+            timed = timer.timeline([*fixed[:at], moved, *fixed[at:]])
+            if timed is not None:
+                found.append((timed.cost, timed.starts[at]))
+        return list(dict.fromkeys(start for _cost, start in sorted(found)))
 
     # --- changing ---------------------------------------------------------------------------
 
