@@ -453,6 +453,34 @@ def test_serve_on_another_address_says_what_that_means(data_dir, monkeypatch):
     assert "other computers" in result.output and "plain HTTP" in result.output
 
 
+def test_a_move_rewrites_summary_and_maps_so_the_folder_checks_clean(signed_in, data_dir):
+    """After a move summary.json equals a fresh recount of the rewritten roster (the checker's
+    own totals), `rso check` says nothing is stale, and the new day has its route map."""
+    import json
+
+    from rso_scheduler.check import roster_totals
+    from rso_scheduler.ingest import load_dataset
+    from rso_scheduler.outputs.roster_files import read_roster
+
+    c, csrf = signed_in
+    plan = data_dir.parent / "plan"
+    v = _p001(c)
+    day, _answer = legal_move(c, csrf, v)
+    summary = json.loads((plan / "summary.json").read_text(encoding="utf-8"))
+    ds = load_dataset(data_dir, today=date(2026, 12, 1))
+    fresh = roster_totals(
+        read_roster(plan), ds.offender_by_id(), ds.officer_by_id(), ds.policy, None
+    )
+    assert summary["travel_km"] == round(fresh.pop("travel_km"), 1)
+    assert {k: summary[k] for k in fresh} == fresh
+    late = sum(int(r["days_late"]) for r in visits(c))
+    assert summary["late_days"] == late
+    assert (plan / "maps" / day).is_dir() and any((plan / "maps" / day).glob("*.html"))
+    result = CliRunner().invoke(main, ["check", str(data_dir), str(plan), "--today", "2027-01-31"])
+    assert result.exit_code == 0, result.output
+    assert "summary.json no longer matches" not in result.output
+
+
 def test_the_compliance_page_shows_the_monthly_flow_from_the_log(signed_in):
     """The compliance page has the flow table: the months of the visit log, on time of due."""
     c, _ = signed_in

@@ -47,6 +47,21 @@ from rso_scheduler.outputs.roster_files import (
 from rso_scheduler.record.checking import RuleCheck, rule_check
 
 OUTCOMES = ("completed", "no_access", "cancelled")
+# summary.json keys that say where the plan came from (the run), not what it holds: a change
+# keeps them as the plan was issued
+_PROVENANCE = frozenset(
+    {
+        "solve_seconds",
+        "seed",
+        "time_limit_s",
+        "work_bank_holidays",
+        "solver",
+        "policy",
+        "policy_sha256",
+        "input_files",
+        "travel",
+    }
+)
 
 
 class Refused(RsoError):
@@ -582,9 +597,7 @@ class Workbench:
                 )
                 first = first or entry.seq
             now = plan_breaks(store, plan_id)
-        self.write_roster(ctx, proposed)
-        if now is not None:
-            self.write_breaks(ctx, now)
+        self.write_folder(ctx, proposed, now)
         return Accepted(new.get(visit_id), effect, first or 0)
 
     def effect(
@@ -609,12 +622,28 @@ class Workbench:
         b, a = figures(before), figures(after)
         return Effect(b[0], a[0], b[1], a[1], b[2], a[2], b[3], a[3])
 
-    def write_roster(self, ctx: PlanContext, visits: Sequence[dict[str, Any]]) -> None:
-        """Rewrite the plan folder's roster.csv to the plan as it stands (owner-only, atomic)."""
-        from rso_scheduler.outputs.files import write_csv
+    def write_folder(
+        self,
+        ctx: PlanContext,
+        visits: Sequence[dict[str, Any]],
+        breaks: dict[tuple[str, str], tuple[str, str]] | None,
+    ) -> None:
+        """Rewrite the plan folder to the plan as it stands, as one set (staged, owner-only,
+        swapped in atomically under the folder's lock): roster.csv, breaks.csv, summary.json
+        (`plan_summary`, the figures `rso plan` writes, recounted; where the plan came from
+        kept) and, when the plan has maps, the route maps (`maps.write_maps`)."""
+        from rso_scheduler.outputs import maps
+        from rso_scheduler.outputs.files import staged_output, write_csv, write_json
+        from rso_scheduler.outputs.roster_files import (
+            BREAK_COLUMNS,
+            BreakRow,
+            plan_result_of,
+            plan_summary,
+        )
 
-        out = []
-        for r in self.as_rows(ctx, visits):
+        rows = self.as_rows(ctx, visits)
+        out: list[list[Any]] = []
+        for r in rows:
             out.append(
                 [
                     r.visit_id,
@@ -637,17 +666,34 @@ class Workbench:
                     "yes" if r.pinned else "no",
                 ]
             )
-        write_csv(ctx.files.out_dir / "roster.csv", (*ROSTER_COLUMNS, *ROSTER_EXTRA_COLUMNS), out)
-
-    def write_breaks(
-        self, ctx: PlanContext, breaks: dict[tuple[str, str], tuple[str, str]]
-    ) -> None:
-        """Rewrite the plan folder's breaks.csv to the plan's breaks as they stand."""
-        from rso_scheduler.outputs.files import write_csv
-        from rso_scheduler.outputs.roster_files import BREAK_COLUMNS
-
-        rows = [[o, d, s, e] for (o, d), (s, e) in sorted(breaks.items())]
-        write_csv(ctx.files.out_dir / "breaks.csv", BREAK_COLUMNS, rows)
+        folder = ctx.files.out_dir
+        if breaks is None:
+            kept = ctx.files.breaks
+        else:
+            kept = [
+                BreakRow(n, o, date.fromisoformat(d), _min(s), _min(e))
+                for n, ((o, d), (s, e)) in enumerate(sorted(breaks.items()), start=2)
+            ]
+        files = replace(ctx.files, visits=rows, breaks=kept)
+        figures = plan_summary(
+            ctx.dataset, plan_result_of(files, ctx.dataset, ctx.travel), ctx.travel
+        )
+        summary = {**ctx.files.summary}
+        summary.update({k: v for k, v in figures.items() if k not in _PROVENANCE})
+        with staged_output(folder, replaces=()) as stage:
+            write_csv(stage / "roster.csv", (*ROSTER_COLUMNS, *ROSTER_EXTRA_COLUMNS), out)
+            if kept is not None:
+                write_csv(
+                    stage / "breaks.csv",
+                    BREAK_COLUMNS,
+                    [
+                        [b.officer_id, b.date.isoformat(), _hhmm(b.start_min), _hhmm(b.end_min)]
+                        for b in kept
+                    ],
+                )
+            write_json(stage / "summary.json", summary)
+            if (folder / "maps").is_dir():
+                maps.write_maps(stage, ctx.dataset, files, travel=ctx.travel)
 
     # --- re-plan and outcomes: the commands themselves --------------------------------------
 
