@@ -481,6 +481,40 @@ def test_a_move_rewrites_summary_and_maps_so_the_folder_checks_clean(signed_in, 
     assert "summary.json no longer matches" not in result.output
 
 
+def test_a_change_while_another_process_holds_the_record_is_refused_then_made(data_dir):
+    """While another process holds the record's write lock (a pin it records meanwhile), a
+    move through the workbench is refused 503 `busy` with nothing written; made after, it
+    keeps the other's pin in roster.csv (never lost)."""
+    from rso_scheduler.record import Store, record_path
+    from rso_scheduler.record.book import append_change
+
+    sessions = Sessions()
+    second = create_app(Workbench(data_dir, today=TODAY, busy_timeout_s=0.2), sessions, [HOST])
+    c = client(second)
+    assert c.get(f"/?token={sessions.token}", follow_redirects=False).status_code == 303
+    csrf = c.get("/api/session").json()["csrf_token"]
+    v, other = _p001(c), next(r for r in visits(c) if r["offender_id"] == "P008")
+    roster = (data_dir.parent / "plan" / "roster.csv").read_bytes()
+    before = entries(data_dir)
+    day = "2027-01-05" if v["date"] != "2027-01-05" else "2027-01-06"
+    move = {"date": day, "reason": "officer at court"}
+    with Store.open(record_path(data_dir)) as holder, holder.exclusive():
+        append_change(holder, "1", other, {**other, "pinned": True}, "pin", "keep", "other")
+        r = c.post(
+            f"/api/plans/1/visits/{v['visit_id']}/move", json=move, headers={"X-CSRF-Token": csrf}
+        )
+        assert r.status_code == 503, r.text
+        assert r.json()["rule"] == "busy" and "try again" in r.json()["message"]
+        assert r.headers["retry-after"]
+    assert entries(data_dir) == before + 1
+    assert (data_dir.parent / "plan" / "roster.csv").read_bytes() == roster
+    legal_move(c, csrf, v)
+    assert entries(data_dir) == before + 2
+    with (data_dir.parent / "plan" / "roster.csv").open(encoding="utf-8") as f:
+        row = next(x for x in csv.DictReader(f) if x["visit_id"] == other["visit_id"])
+    assert row["pinned"] == "yes"
+
+
 def test_the_compliance_page_shows_the_monthly_flow_from_the_log(signed_in):
     """The compliance page has the flow table: the months of the visit log, on time of due."""
     c, _ = signed_in

@@ -27,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 
 from rso_scheduler.errors import RsoError
 from rso_scheduler.report.html import MARKING
-from rso_scheduler.web.bench import OUTCOMES, Missing, Refused, Workbench, legal_days
+from rso_scheduler.web.bench import OUTCOMES, Busy, Missing, Refused, Workbench, legal_days
 from rso_scheduler.web.security import Guard, Sessions, csp
 
 STATIC = Path(__file__).parent / "static"
@@ -368,9 +368,17 @@ def _result(request: Request, accepted: Any, message: str) -> Response:
 
 
 def _refused(request: Request, exc: Refused) -> Response:
+    """409 with the rule broken; 503 (try again) when another writer held the record."""
+    status, headers = (503, {"retry-after": "5"}) if isinstance(exc, Busy) else (409, {})
     if _is_api(request):
-        return JSONResponse({"rule": exc.rule, "message": exc.message}, status_code=409)
-    return _page(request, "result.html", status=409, ok=False, rule=exc.rule, message=exc.message)
+        return JSONResponse(
+            {"rule": exc.rule, "message": exc.message}, status_code=status, headers=headers
+        )
+    response = _page(
+        request, "result.html", status=status, ok=False, rule=exc.rule, message=exc.message
+    )
+    response.headers.update(headers)
+    return response
 
 
 async def move(request: Request) -> Response:

@@ -74,6 +74,10 @@ class Refused(RsoError):
         self.rule, self.message = rule, message
 
 
+class Busy(Refused):
+    """A change that could not have the record's write lock in time (another writer holds it)."""
+
+
 class Missing(RsoError):
     """A plan or visit that is not in the record."""
 
@@ -140,22 +144,57 @@ class Accepted:
 class Workbench:
     """The workbench over one data folder's record (thread-safe: one change at a time)."""
 
-    def __init__(self, data_dir: Path, record_file: Path | None = None, today: date | None = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        record_file: Path | None = None,
+        today: date | None = None,
+        busy_timeout_s: float = 30.0,
+    ):
         self.data_dir = Path(data_dir)
         self.record_file = record_file
         self.today = today  # the data is read as of the later of this and the plan's day
+        self.busy_timeout_s = busy_timeout_s  # how long a change waits for another writer
         self._lock = threading.RLock()
+        self._held = threading.local()  # this thread's record while it holds the write lock
         self._contexts: dict[tuple[str, tuple[float, ...]], PlanContext] = {}
 
     # --- reading ----------------------------------------------------------------------------
 
     @contextlib.contextmanager
     def store(self) -> Iterator[Any]:
-        """The record, opened for one call."""
+        """The record, opened for one call (inside `exclusive`: the one it holds)."""
         from rso_scheduler.record import Store, record_path
 
+        held = getattr(self._held, "store", None)
+        if held is not None:
+            yield held
+            return
         with Store.open(record_path(self.data_dir, self.record_file)) as store:
             yield store
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[Any]:
+        """Hold the record's cross-process write lock (`Store.exclusive`) for one change, read,
+        check and write: another workbench or command on the same record waits, and so does
+        this one (`busy_timeout_s`, then `Busy`). Every read inside sees the same record."""
+        from rso_scheduler.record import RecordError
+
+        with self._lock, self.store() as store, contextlib.ExitStack() as stack:
+            store.con.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
+            try:
+                stack.enter_context(store.exclusive())
+            except RecordError:
+                raise Busy(
+                    "busy",
+                    "another workbench or command is changing this data folder's record; "
+                    "nothing was changed: try again in a moment",
+                ) from None
+            self._held.store = store
+            try:
+                yield store
+            finally:
+                self._held.store = None
 
     def plans(self) -> list[Any]:
         """Every plan version in the record, oldest first (`record.PlanInfo`)."""
@@ -404,7 +443,7 @@ class Workbench:
         command: str = "rso serve: move",
     ) -> Accepted:
         """Move a visit to another day and/or crew, or refuse naming the rule (`Refused`)."""
-        with self._lock:
+        with self.exclusive():
             ctx, rows, before = self._changing(plan_id, visit_id, reason)
             crew = list(officer_ids) if officer_ids else list(before["officer_ids"])
             others = [r for r in rows if r["visit_id"] != visit_id]
@@ -464,7 +503,7 @@ class Workbench:
         command: str = "rso serve: pin",
     ) -> Accepted:
         """Pin (keep as it is at the next re-plan) or unpin a visit."""
-        with self._lock:
+        with self.exclusive():
             ctx, rows, before = self._changing(plan_id, visit_id, reason)
             after = {**before, "pinned": bool(pinned)}
             proposed = [after if r["visit_id"] == visit_id else r for r in rows]
@@ -474,7 +513,7 @@ class Workbench:
         self, plan_id: str, visit_id: str, *, reason: str, command: str = "rso serve: take out"
     ) -> Accepted:
         """Take a visit out of the plan (it is owed again at the next re-plan)."""
-        with self._lock:
+        with self.exclusive():
             ctx, rows, before = self._changing(plan_id, visit_id, reason)
             proposed = self.rechain(ctx, [r for r in rows if r["visit_id"] != visit_id], before)
             # the officers' days it leaves: their breaks placed again
