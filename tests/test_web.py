@@ -515,6 +515,29 @@ def test_a_change_while_another_process_holds_the_record_is_refused_then_made(da
     assert row["pinned"] == "yes"
 
 
+def test_pages_show_risk_in_words_and_the_api_keeps_the_codes(signed_in):
+    """"Very high", never `very_high`, on every page that shows a risk (CSS classes aside);
+    the JSON API keeps the contract's code."""
+    import re
+
+    c, _ = signed_in
+    v = _p001(c)
+    assert v["risk_level"] == "very_high"
+    pages = [
+        "/plans/1",
+        f"/plans/1/days/{v['date']}",
+        f"/plans/1/visits/{v['visit_id']}",
+        "/plans/1/unscheduled",
+        "/people/P001",
+        "/compliance",
+    ]
+    for path in pages:
+        text = re.sub(r'class="[^"]*"', "", c.get(path).text)
+        assert "very_high" not in text, path
+    for path in pages[:3]:
+        assert "Very high" in c.get(path).text, path
+
+
 def test_the_compliance_page_shows_the_monthly_flow_from_the_log(signed_in):
     """The compliance page has the flow table: the months of the visit log, on time of due."""
     c, _ = signed_in

@@ -26,6 +26,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from rso_scheduler.errors import RsoError
+from rso_scheduler.models import RiskLevel
 from rso_scheduler.report.html import MARKING
 from rso_scheduler.web.bench import OUTCOMES, Busy, Missing, Refused, Workbench, legal_days
 from rso_scheduler.web.security import Guard, Sessions, csp
@@ -36,6 +37,18 @@ _env = Environment(
     autoescape=select_autoescape(["html"], default=True),
 )
 _env.filters["seg"] = lambda value, safe="": quote(str(value), safe=safe)  # one path segment
+
+
+def risk_label(value: Any) -> str:
+    """A risk level as people read it ("Very high"), from `models.RiskLevel.label`; the API
+    keeps the contract's codes (`very_high`)."""
+    try:
+        return RiskLevel(str(value)).label.capitalize()
+    except ValueError:
+        return str(value)
+
+
+_env.filters["risk"] = risk_label
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
 
 
