@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import stat
 from datetime import date
 from pathlib import Path
@@ -516,7 +517,7 @@ def test_a_change_while_another_process_holds_the_record_is_refused_then_made(da
 
 
 def test_pages_show_risk_in_words_and_the_api_keeps_the_codes(signed_in):
-    """"Very high", never `very_high`, on every page that shows a risk (CSS classes aside);
+    """ "Very high", never `very_high`, on every page that shows a risk (CSS classes aside);
     the JSON API keeps the contract's code."""
     import re
 
@@ -536,6 +537,42 @@ def test_pages_show_risk_in_words_and_the_api_keeps_the_codes(signed_in):
         assert "very_high" not in text, path
     for path in pages[:3]:
         assert "Very high" in c.get(path).text, path
+
+
+def test_the_compliance_page_lists_the_overdue_as_rso_report_compliance_does(signed_in, data_dir):
+    """The page's overdue table holds the people, days overdue and why due of the report's
+    overdue.csv, in its order, with risk in words; the whole report prints with the marking."""
+    import re
+
+    c, _ = signed_in
+    out = data_dir.parent / "compliance"
+    args = ["report", "compliance", str(data_dir), "--as-of", "2027-01-31", "--today", "2027-01-31"]
+    result = CliRunner().invoke(main, [*args, "--trend", "--format", "csv", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    with (out / "overdue.csv").open(encoding="utf-8") as f:
+        want = [(r["offender_id"], r["days_overdue"], r["trigger"]) for r in csv.DictReader(f)]
+    assert want
+    text = c.get("/compliance").text
+    table = text[
+        text.index('<table id="overdue"') : text.index("</table>", text.index('id="overdue"'))
+    ]
+    rows = [
+        [
+            html.unescape(re.sub(r"<[^>]+>", "", cell))
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", r)
+        ]
+        for r in re.findall(r"<tr>(.*?)</tr>", table, re.S)
+        if "<td" in r
+    ]
+    assert [(r[0], r[6], r[8]) for r in rows] == [(o, d or "unknown", t) for o, d, t in want]
+    assert rows[0][1] == "Very high" and 'class="sortable"' in table
+    full = c.get("/compliance/report")
+    assert full.status_code == 200 and "OFFICIAL-SENSITIVE" in full.text
+    assert "Overdue visits (" in full.text and "@page" in full.text
+    assert (
+        "<script" not in full.text
+        and "frame-ancestors 'none'" in full.headers["content-security-policy"]
+    )
 
 
 def test_the_compliance_page_shows_the_monthly_flow_from_the_log(signed_in):

@@ -43,7 +43,8 @@ def risk_label(value: Any) -> str:
     """A risk level as people read it ("Very high"), from `models.RiskLevel.label`; the API
     keeps the contract's codes (`very_high`)."""
     try:
-        return RiskLevel(str(value)).label.capitalize()
+        level = value if isinstance(value, RiskLevel) else RiskLevel(str(value))
+        return level.label.capitalize()
     except ValueError:
         return str(value)
 
@@ -278,7 +279,42 @@ def audit_page(request: Request) -> Response:
     return _page(request, "audit.html", entries=entries, broken=broken)
 
 
+def _compliance_report(bench: Workbench) -> Any:
+    """The compliance report as `rso report compliance --trend` gives it on the workbench's
+    day (`report.compliance`), with the newest plan as it stands as the roster checked
+    against the log."""
+    from rso_scheduler.outputs.roster_files import planned_visits
+    from rso_scheduler.report import compliance
+
+    plans = bench.plans()
+    as_of = bench.today or date.today()
+    roster, plan_start, dataset = None, None, None
+    if plans:
+        latest = plans[-1]
+        ctx = bench.context(latest.id)
+        dataset = ctx.dataset
+        roster = planned_visits(bench.as_rows(ctx, bench.visits(latest.id)))
+        plan_start = ctx.files.plan_start
+    if dataset is None:
+        from rso_scheduler.ingest import load_dataset
+
+        dataset = load_dataset(bench.data_dir, today=as_of)
+    report = compliance(
+        dataset,
+        as_of,
+        roster=roster,
+        trend=True,
+        # the whole-period plans, as `rso report compliance` sets them beside the flow
+        issued=[(p.id, p.start, p.end, p.figures) for p in plans if not p.replan_from],
+        plan_start=plan_start,
+    )
+    report.run["today"] = as_of.isoformat()
+    return report
+
+
 def compliance_page(request: Request) -> Response:
+    from rso_scheduler.report.compliance import ageing_band
+
     bench = _bench(request)
     plans = bench.plans()
     rows = []
@@ -293,16 +329,8 @@ def compliance_page(request: Request) -> Response:
             }
         )
     head = _headline(bench, plans[-1].id) if plans else None
-    flow_rows = []
-    if plans:
-        from rso_scheduler.report.flow import flow
-
-        ctx = bench.context(plans[-1].id)
-        as_of = bench.today or date.today()
-        issued = [(p.id, p.start, p.end, p.figures) for p in plans]
-        flow_rows = [r for r in flow(ctx.dataset, as_of, issued) if r.group_by in ("all", "area")][
-            -36:
-        ]
+    report = _compliance_report(bench)
+    flow_rows = [r for r in report.flow or [] if r.group_by in ("all", "area")][-36:]
     return _page(
         request,
         "compliance.html",
@@ -310,6 +338,19 @@ def compliance_page(request: Request) -> Response:
         headline=head,
         latest=plans[-1] if plans else None,
         flow=flow_rows,
+        report=report,
+        band=ageing_band,
+    )
+
+
+def compliance_report_page(request: Request) -> Response:
+    """The whole compliance report as `rso report compliance` writes compliance.html (A4,
+    marked, self-contained: its own inline styles, no script)."""
+    from rso_scheduler.report.html import render_html
+
+    report = _compliance_report(_bench(request))
+    return HTMLResponse(
+        render_html(report), headers={"content-security-policy": csp(inline_styles=True)}
     )
 
 
@@ -587,6 +628,7 @@ def create_app(
         Route("/people/{person}", person_page),
         Route("/audit", audit_page),
         Route("/compliance", compliance_page),
+        Route("/compliance/report", compliance_report_page),
         Route("/api/session", api_session),
         Route("/api/plans", api_plans),
         Route("/api/plans/{plan_id}/visits", api_visits),
