@@ -11,6 +11,7 @@ import base64
 import hashlib
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,15 @@ from starlette.staticfiles import StaticFiles
 from rso_scheduler.errors import RsoError
 from rso_scheduler.models import RiskLevel
 from rso_scheduler.report.html import MARKING
-from rso_scheduler.web.bench import OUTCOMES, Busy, Missing, Refused, Workbench, legal_days
+from rso_scheduler.web.bench import (
+    OUTCOMES,
+    Accepted,
+    Busy,
+    Missing,
+    Refused,
+    Workbench,
+    legal_days,
+)
 from rso_scheduler.web.security import Guard, Sessions, csp
 
 STATIC = Path(__file__).parent / "static"
@@ -435,26 +444,35 @@ def _refused(request: Request, exc: Refused) -> Response:
     return response
 
 
-async def move(request: Request) -> Response:
-    bench = _bench(request)
-    data = await _json_or_form(request)
+async def _change(
+    request: Request,
+    action: Callable[..., Accepted],
+    said: Callable[[Any], str],
+    **options: Any,
+) -> Response:
+    """One change to a visit (`action`: the workbench's move, pin or take out) made off the
+    event loop: the visit and its effect with `said(visit)` as the page's message, or the
+    rule that refused it."""
     try:
         accepted = await run_in_threadpool(
-            bench.move,
-            request.path_params["plan_id"],
-            request.path_params["visit_id"],
-            day=_day(str(data.get("date", ""))),
-            officer_ids=_officers(data.get("officer_ids")),
-            reason=str(data.get("reason", "")),
+            action, request.path_params["plan_id"], request.path_params["visit_id"], **options
         )
     except Refused as exc:
         return _refused(request, exc)
-    v = accepted.visit
-    assert v is not None  # a move never takes the visit out
-    return _result(
+    return _result(request, accepted, said(accepted.visit))
+
+
+async def move(request: Request) -> Response:
+    data = await _json_or_form(request)
+    return await _change(
         request,
-        accepted,
-        f"Moved to {v['date']} {v['start']}-{v['end']} with {', '.join(v['officer_ids'])}.",
+        _bench(request).move,
+        lambda v: (
+            f"Moved to {v['date']} {v['start']}-{v['end']} with {', '.join(v['officer_ids'])}."
+        ),
+        day=_day(str(data.get("date", ""))),
+        officer_ids=_officers(data.get("officer_ids")),
+        reason=str(data.get("reason", "")),
     )
 
 
@@ -465,39 +483,28 @@ def _flag(value: Any) -> bool:
 
 
 async def pin(request: Request) -> Response:
-    bench = _bench(request)
     data = await _json_or_form(request)
     if "pinned" not in data:
         raise HTTPException(400, "pinned (true or false) is required")
     pinned = _flag(data["pinned"])
-    try:
-        accepted = await run_in_threadpool(
-            bench.pin,
-            request.path_params["plan_id"],
-            request.path_params["visit_id"],
-            pinned=pinned,
-            reason=str(data.get("reason", "")),
-        )
-    except Refused as exc:
-        return _refused(request, exc)
-    return _result(
-        request, accepted, "Pinned: the next re-plan keeps it as it is." if pinned else "Unpinned."
+    said = "Pinned: the next re-plan keeps it as it is." if pinned else "Unpinned."
+    return await _change(
+        request,
+        _bench(request).pin,
+        lambda _v: said,
+        pinned=pinned,
+        reason=str(data.get("reason", "")),
     )
 
 
 async def take_out(request: Request) -> Response:
-    bench = _bench(request)
     data = await _json_or_form(request)
-    try:
-        accepted = await run_in_threadpool(
-            bench.take_out,
-            request.path_params["plan_id"],
-            request.path_params["visit_id"],
-            reason=str(data.get("reason", "")),
-        )
-    except Refused as exc:
-        return _refused(request, exc)
-    return _result(request, accepted, "Taken out of the plan.")
+    return await _change(
+        request,
+        _bench(request).take_out,
+        lambda _v: "Taken out of the plan.",
+        reason=str(data.get("reason", "")),
+    )
 
 
 async def outcome(request: Request) -> Response:
