@@ -575,6 +575,16 @@ def test_the_compliance_page_lists_the_overdue_as_rso_report_compliance_does(sig
     )
 
 
+def test_a_visit_of_officers_paired_per_visit_says_why_their_days_were_formed(signed_in):
+    """The greedy plan forms one day per officer: an unmoved two-officer visit shows those
+    days' reason, not that it was moved."""
+    c, _ = signed_in
+    v = _p001(c)
+    assert len(v["officer_ids"]) == 2
+    text = c.get(f"/plans/1/visits/{v['visit_id']}").text
+    assert "greedy baseline: one officer&#39;s day" in text and "was moved here" not in text
+
+
 def test_the_compliance_page_shows_the_monthly_flow_from_the_log(signed_in):
     """The compliance page has the flow table: the months of the visit log, on time of due."""
     c, _ = signed_in

@@ -53,7 +53,7 @@ def risk_label(value: Any) -> str:
     keeps the contract's codes (`very_high`)."""
     try:
         level = value if isinstance(value, RiskLevel) else RiskLevel(str(value))
-        return level.label.capitalize()
+        return level.label
     except ValueError:
         return str(value)
 
@@ -245,9 +245,14 @@ def _crew_reason(plan_dir: Path, v: dict[str, Any]) -> str:
         crews = read_crews(plan_dir)
     except RsoError:
         return ""
-    for c in crews:
-        if c.date.isoformat() == v["date"] and set(c.officer_ids) == set(v["officer_ids"]):
+    day = [c for c in crews if c.date.isoformat() == v["date"]]
+    for c in day:
+        if set(c.officer_ids) == set(v["officer_ids"]):
             return c.formed_because
+    # officers' days formed one by one (the greedy baseline pairs them per visit)
+    own = [c for c in day if set(c.officer_ids) <= set(v["officer_ids"])]
+    if own and {o for c in own for o in c.officer_ids} == set(v["officer_ids"]):
+        return "; ".join(dict.fromkeys(c.formed_because for c in own))
     if crews:
         return "this crew-day was not in the issued plan: the visit was moved here (see the record)"
     return ""

@@ -11,12 +11,17 @@ A change (move, re-crew, pin, take out) is checked at once:
    broken that it did not find before the change refuses it, by the checker's rule name
    (`travel_between`, `overlap`, `earliest`, ...).
 
-A moved visit keeps its length; its start is the first time in the crew's day (after the
-shared shift's start, or after one of the crew's other visits, with travel) that the checker
-accepts. An accepted change goes to the record with its reason (`record.book.append_change`, the same
-`change` entry as `record.book.apply_change`, with the end, days late and late reason the
-move changes too) and the plan folder's roster.csv is rewritten to the plan as it stands,
-as a supervisor's hand edit would be, so `rso check` and `rso replan` see the same roster.
+A moved visit keeps its length; its start is the one the planner's timing engine
+(`solver.routing.CrewTimer.timeline`, breaks included) gives it inserted at the best place
+in the crew's day with the other visits held to their times, then the first reachable start,
+its own time and the first after each of the crew's other visits: the first the checker
+accepts is taken. An accepted change goes to the record with its reason
+(`record.book.append_change`, the same `change` entry as `record.book.apply_change`, with the
+end, days late and late reason the move changes too), and the plan folder is rewritten to the
+plan as it stands as one staged set (roster.csv, breaks.csv, summary.json recounted by
+`rso plan`'s own `plan_summary`, the maps), so `rso check` and `rso replan` see the same roster
+and nothing is stale. Each change holds the record's cross-process write lock
+(`Store.exclusive`) from its first read to its last write (`Workbench.exclusive`).
 
 Re-planning and outcomes run the `rso replan` and `rso record` commands themselves.
 """
