@@ -31,7 +31,8 @@ class RiskLevel(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ")
+        """As people read it: "Very high", "High", "Medium", "Low" (the code is `value`)."""
+        return self.value.replace("_", " ").capitalize()
 
 
 RISK_ORDER: tuple[RiskLevel, ...] = (

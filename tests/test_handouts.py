@@ -71,7 +71,7 @@ def test_ics_parse_one_event_per_visit_in_london_time(tmp_path: Path) -> None:
     assert start.astimezone(UTC) == datetime(2027, 7, 5, 9, 0, tzinfo=UTC)
     assert "VTIMEZONE" in (tmp_path / "calendar" / "A_1.ics").read_text()
     text = str(a[0].get("description"))
-    assert "P1" in text and "high" in text and "unannounced" in text and "PC Brook" in text
+    assert "P1" in text and "risk High" in text and "unannounced" in text and "PC Brook" in text
 
 
 def test_ics_carries_no_coordinate(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import stat
 from datetime import date
 from pathlib import Path
@@ -453,6 +454,137 @@ def test_serve_on_another_address_says_what_that_means(data_dir, monkeypatch):
     assert "other computers" in result.output and "plain HTTP" in result.output
 
 
+def test_a_move_rewrites_summary_and_maps_so_the_folder_checks_clean(signed_in, data_dir):
+    """After a move summary.json equals a fresh recount of the rewritten roster (the checker's
+    own totals), `rso check` says nothing is stale, and the new day has its route map."""
+    import json
+
+    from rso_scheduler.check import roster_totals
+    from rso_scheduler.ingest import load_dataset
+    from rso_scheduler.outputs.roster_files import read_roster
+
+    c, csrf = signed_in
+    plan = data_dir.parent / "plan"
+    v = _p001(c)
+    day, _answer = legal_move(c, csrf, v)
+    summary = json.loads((plan / "summary.json").read_text(encoding="utf-8"))
+    ds = load_dataset(data_dir, today=date(2026, 12, 1))
+    fresh = roster_totals(
+        read_roster(plan), ds.offender_by_id(), ds.officer_by_id(), ds.policy, None
+    )
+    assert summary["travel_km"] == round(fresh.pop("travel_km"), 1)
+    assert {k: summary[k] for k in fresh} == fresh
+    late = sum(int(r["days_late"]) for r in visits(c))
+    assert summary["late_days"] == late
+    assert (plan / "maps" / day).is_dir() and any((plan / "maps" / day).glob("*.html"))
+    result = CliRunner().invoke(main, ["check", str(data_dir), str(plan), "--today", "2027-01-31"])
+    assert result.exit_code == 0, result.output
+    assert "summary.json no longer matches" not in result.output
+
+
+def test_a_change_while_another_process_holds_the_record_is_refused_then_made(data_dir):
+    """While another process holds the record's write lock (a pin it records meanwhile), a
+    move through the workbench is refused 503 `busy` with nothing written; made after, it
+    keeps the other's pin in roster.csv (never lost)."""
+    from rso_scheduler.record import Store, record_path
+    from rso_scheduler.record.book import append_change
+
+    sessions = Sessions()
+    second = create_app(Workbench(data_dir, today=TODAY, busy_timeout_s=0.2), sessions, [HOST])
+    c = client(second)
+    assert c.get(f"/?token={sessions.token}", follow_redirects=False).status_code == 303
+    csrf = c.get("/api/session").json()["csrf_token"]
+    v, other = _p001(c), next(r for r in visits(c) if r["offender_id"] == "P008")
+    roster = (data_dir.parent / "plan" / "roster.csv").read_bytes()
+    before = entries(data_dir)
+    day = "2027-01-05" if v["date"] != "2027-01-05" else "2027-01-06"
+    move = {"date": day, "reason": "officer at court"}
+    with Store.open(record_path(data_dir)) as holder, holder.exclusive():
+        append_change(holder, "1", other, {**other, "pinned": True}, "pin", "keep", "other")
+        r = c.post(
+            f"/api/plans/1/visits/{v['visit_id']}/move", json=move, headers={"X-CSRF-Token": csrf}
+        )
+        assert r.status_code == 503, r.text
+        assert r.json()["rule"] == "busy" and "try again" in r.json()["message"]
+        assert r.headers["retry-after"]
+    assert entries(data_dir) == before + 1
+    assert (data_dir.parent / "plan" / "roster.csv").read_bytes() == roster
+    legal_move(c, csrf, v)
+    assert entries(data_dir) == before + 2
+    with (data_dir.parent / "plan" / "roster.csv").open(encoding="utf-8") as f:
+        row = next(x for x in csv.DictReader(f) if x["visit_id"] == other["visit_id"])
+    assert row["pinned"] == "yes"
+
+
+def test_pages_show_risk_in_words_and_the_api_keeps_the_codes(signed_in):
+    """ "Very high", never `very_high`, on every page that shows a risk (CSS classes aside);
+    the JSON API keeps the contract's code."""
+    import re
+
+    c, _ = signed_in
+    v = _p001(c)
+    assert v["risk_level"] == "very_high"
+    pages = [
+        "/plans/1",
+        f"/plans/1/days/{v['date']}",
+        f"/plans/1/visits/{v['visit_id']}",
+        "/plans/1/unscheduled",
+        "/people/P001",
+        "/compliance",
+    ]
+    for path in pages:
+        text = re.sub(r'class="[^"]*"', "", c.get(path).text)
+        assert "very_high" not in text, path
+    for path in pages[:3]:
+        assert "Very high" in c.get(path).text, path
+
+
+def test_the_compliance_page_lists_the_overdue_as_rso_report_compliance_does(signed_in, data_dir):
+    """The page's overdue table holds the people, days overdue and why due of the report's
+    overdue.csv, in its order, with risk in words; the whole report prints with the marking."""
+    import re
+
+    c, _ = signed_in
+    out = data_dir.parent / "compliance"
+    args = ["report", "compliance", str(data_dir), "--as-of", "2027-01-31", "--today", "2027-01-31"]
+    result = CliRunner().invoke(main, [*args, "--trend", "--format", "csv", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    with (out / "overdue.csv").open(encoding="utf-8") as f:
+        want = [(r["offender_id"], r["days_overdue"], r["trigger"]) for r in csv.DictReader(f)]
+    assert want
+    text = c.get("/compliance").text
+    table = text[
+        text.index('<table id="overdue"') : text.index("</table>", text.index('id="overdue"'))
+    ]
+    rows = [
+        [
+            html.unescape(re.sub(r"<[^>]+>", "", cell))
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", r)
+        ]
+        for r in re.findall(r"<tr>(.*?)</tr>", table, re.S)
+        if "<td" in r
+    ]
+    assert [(r[0], r[6], r[8]) for r in rows] == [(o, d or "unknown", t) for o, d, t in want]
+    assert rows[0][1] == "Very high" and 'class="sortable"' in table
+    full = c.get("/compliance/report")
+    assert full.status_code == 200 and "OFFICIAL-SENSITIVE" in full.text
+    assert "Overdue visits (" in full.text and "@page" in full.text
+    assert (
+        "<script" not in full.text
+        and "frame-ancestors 'none'" in full.headers["content-security-policy"]
+    )
+
+
+def test_a_visit_of_officers_paired_per_visit_says_why_their_days_were_formed(signed_in):
+    """The greedy plan forms one day per officer: an unmoved two-officer visit shows those
+    days' reason, not that it was moved."""
+    c, _ = signed_in
+    v = _p001(c)
+    assert len(v["officer_ids"]) == 2
+    text = c.get(f"/plans/1/visits/{v['visit_id']}").text
+    assert "greedy baseline: one officer&#39;s day" in text and "was moved here" not in text
+
+
 def test_the_compliance_page_shows_the_monthly_flow_from_the_log(signed_in):
     """The compliance page has the flow table: the months of the visit log, on time of due."""
     c, _ = signed_in
@@ -505,10 +637,39 @@ def narrow_break(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[TestC
     return c, c.get("/api/session").json()["csrf_token"], data
 
 
-def test_a_move_leaving_the_crew_no_break_is_refused_by_refreshment(narrow_break):
-    """409 names `refreshment` in plain words; the record and breaks.csv are unchanged."""
+def test_a_move_whose_only_lawful_start_follows_the_break_is_accepted_there(narrow_break):
+    """P006 (seen 10:45-14:00) onto TV003+TV004's empty 2027-01-06: at 10:45 the break due
+    11:00-12:00 no longer fits after it, so the timing engine's start (break first) is taken:
+    200 at 11:45, the crew's breaks before it, and the folder checks clean."""
+    from rso_scheduler.record import Store, plan_breaks, record_path
+
     c, csrf, data = narrow_break
     v = next(r for r in visits(c) if r["offender_id"] == "P006")
+    r = c.post(
+        f"/api/plans/1/visits/{v['visit_id']}/move",
+        json={"date": "2027-01-06", "reason": "officer at court on the planned day"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["visit"]["start"] == "11:45"
+    with Store.open(record_path(data)) as store:
+        now = plan_breaks(store, "1")
+    assert now is not None
+    assert now["TV003", "2027-01-06"][1] <= "11:45" and now["TV004", "2027-01-06"][1] <= "11:45"
+    result = CliRunner().invoke(
+        main, ["check", str(data), str(data.parent / "plan"), "--today", "2027-01-31"]
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_a_move_leaving_the_crew_no_break_is_refused_by_refreshment(narrow_break):
+    """With P006 now seen only until 12:45, no start on 2027-01-06 leaves its crew the break:
+    409 names `refreshment` in plain words; the record and breaks.csv are unchanged."""
+    c, csrf, data = narrow_break
+    v = next(r for r in visits(c) if r["offender_id"] == "P006")
+    offenders = data / "offenders.csv"
+    text = offenders.read_text(encoding="utf-8")
+    offenders.write_text(text.replace(",10:45,14:00,", ",10:45,12:45,"), encoding="utf-8")
     before, plan = entries(data), data.parent / "plan"
     breaks = (plan / "breaks.csv").read_bytes()
     r = c.post(

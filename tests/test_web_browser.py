@@ -148,6 +148,7 @@ def test_a_supervisor_runs_the_month_and_an_auditor_reads_a_history(server, driv
     w.css("a.visit[title^='P001 ']").click()
     w.wait_css("#visit-facts")
     assert "P001" in w.css("#person-link").text
+    assert "Very high" in w.css("#visit-facts").text and "very_high" not in w.css("main").text
     w.shot("visit")
     legal = w.css("#move-form .hint").text.split(": ", 1)[1].rstrip(".").split(", ")
 
@@ -205,6 +206,24 @@ def test_a_supervisor_runs_the_month_and_an_auditor_reads_a_history(server, driv
     assert int(w.css("#hl-completed").text) == completed + 1
     w.shot("compliance")
 
+    # the overdue list sorts by a column; the whole report opens ready to print
+    def days_overdue() -> list[int]:
+        cells = driver.find_elements("css selector", "#overdue tbody td:nth-child(7)")
+        return [int(c.text) for c in cells]
+
+    by_risk = days_overdue()
+    assert len(by_risk) > 1 and by_risk != sorted(by_risk)
+    days = w.css("#overdue thead th:nth-child(7)")
+    days.click()
+    assert days_overdue() == sorted(by_risk) and days.get_attribute("aria-sort") == "ascending"
+    days.click()
+    assert days_overdue() == sorted(by_risk, reverse=True)
+    w.shot("compliance-sorted")
+    w.css("#full-report").click()
+    w.wait_css("header.title")
+    assert "Home-visit compliance report" in w.css("h1").text
+    w.shot("compliance-report")
+
     # the day, its maps and the unscheduled list
     w.get(f"/plans/{new_plan}/days/{date(2027, 1, 11).isoformat()}")
     w.shot("day")
@@ -231,14 +250,16 @@ def test_a_supervisor_runs_the_month_and_an_auditor_reads_a_history(server, driv
     assert not [m for m in console if "Content Security Policy" in m or "Refused" in m], console
 
 
-def test_the_workbench_prints_on_a4_with_the_marking(server, driver):
-    """The month printed by Chromium: A4 pages, each with OFFICIAL-SENSITIVE, forms hidden."""
+def _printed(server, driver, path: str) -> list[str]:
+    """A page printed by Chromium as a PDF: each page A4 and the first and last marked; the
+    text of each page."""
     import base64
 
     from browser_helpers import pdf_page_sizes_mm, pdf_pages_text
 
     base, token, _ = server
     driver.get(f"{base}/?token={token}")
+    driver.get(f"{base}{path}")
     out = driver.execute_cdp_cmd(
         "Page.printToPDF", {"preferCSSPageSize": True, "printBackground": True}
     )
@@ -247,4 +268,15 @@ def test_the_workbench_prints_on_a4_with_the_marking(server, driver):
         assert {round(w), round(h)} == {210, 297}
     text = pdf_pages_text(pdf)
     assert "OFFICIAL-SENSITIVE" in text[0] and "OFFICIAL-SENSITIVE" in text[-1]
-    assert "Re-plan and issue" not in "".join(text)
+    return text
+
+
+def test_the_workbench_prints_on_a4_with_the_marking(server, driver):
+    """The month printed by Chromium: A4 pages, each with OFFICIAL-SENSITIVE, forms hidden."""
+    assert "Re-plan and issue" not in "".join(_printed(server, driver, "/plans/1"))
+
+
+def test_the_compliance_page_prints_on_a4_with_the_marking(server, driver):
+    """The compliance page printed by Chromium: A4 pages, marked, the overdue table in."""
+    text = "".join(_printed(server, driver, "/compliance"))
+    assert "Overdue visits" in text and "Very high" in text

@@ -32,7 +32,7 @@ import platform
 import re
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from importlib import metadata
 from pathlib import Path
@@ -783,7 +783,8 @@ def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult, travel:
     write_csv(stage / "day_sheets" / "index.csv", INDEX_COLUMNS, index)
 
 
-def _summary(dataset: Dataset, result: PlanResult, travel: Travel) -> dict[str, Any]:
+def plan_summary(dataset: Dataset, result: PlanResult, travel: Travel) -> dict[str, Any]:
+    """summary.json of a plan result (`write_plan`; the workbench after a change)."""
     policy = dataset.policy
     people = dataset.offender_by_id()
     by_risk: dict[str, dict[str, int]] = {}
@@ -871,6 +872,72 @@ def _version(package: str) -> str | None:
         return None
 
 
+def plan_result_of(
+    files: RosterFiles, dataset: Dataset, travel: Travel | None = None
+) -> PlanResult:
+    """A plan folder's files as the `PlanResult` they describe (a roster changed by hand, as
+    the workbench changes it): each officer-day one route, driven base -> homes in time order
+    -> base with `travel` (None: the straight line), carrying its break from breaks.csv; seed,
+    time limit and solver figures as summary.json gave them."""
+    from rso_scheduler.roster import CrewRoute, OfficerLeg, Unscheduled
+
+    travel = travel_for(travel, dataset.policy)
+    people, officers = dataset.offender_by_id(), dataset.officer_by_id()
+    visits = [
+        replace(
+            v,
+            seq=r.seq or 0,
+            pulled_forward=r.pulled_forward,
+            late_reason=r.late_reason,
+            pinned=r.pinned,
+        )
+        for v, r in zip(planned_visits(files.visits), files.visits, strict=True)
+    ]
+    breaks = {(b.officer_id, b.date): b for b in files.breaks or []}
+    days: dict[tuple[str, date], list[PlannedVisit]] = defaultdict(list)
+    for v in visits:
+        for oid in dict.fromkeys(v.officer_ids):
+            days[oid, v.date].append(v)
+    routes = []
+    for (oid, day), mine in sorted(days.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        officer = officers.get(oid)
+        if officer is None:
+            continue
+        mine.sort(key=lambda v: v.start_min)
+        stops = [home(people[v.offender_id]) for v in mine if v.offender_id in people]
+        points = [base(officer), *stops, base(officer)]
+        legs = list(zip(points, points[1:], strict=False))
+        b = breaks.get((oid, day))
+        leg = OfficerLeg(
+            oid,
+            mine[0].start_min - (travel.minutes(points[0], points[1]) if stops else 0),
+            mine[-1].end_min + (travel.minutes(points[-2], points[-1]) if stops else 0),
+            sum(travel.minutes(x, y) for x, y in legs),
+            sum(travel.km(x, y) for x, y in legs),
+            b.start_min if b else None,
+            b.end_min if b else None,
+        )
+        routes.append(CrewRoute(day, oid, (oid,), tuple(v.visit_id for v in mine), (leg,)))
+    unscheduled = [
+        Unscheduled(u.offender_id, RiskLevel(u.risk_level), u.due_date, u.reason)
+        for u in files.unscheduled
+    ]
+    s = files.summary
+    return PlanResult(
+        plan_start=files.plan_start,
+        plan_end=files.plan_end,
+        visits=visits,
+        unscheduled=unscheduled,
+        routes=routes,
+        visits_due=sum(1 for v in visits if not v.pulled_forward) + len(unscheduled),
+        solve_seconds=float(s.get("solve_seconds") or 0.0),
+        seed=int(s.get("seed") or 0),
+        time_limit_s=float(s.get("time_limit_s") or 0.0),
+        work_bank_holidays=files.work_bank_holidays,
+        stats=dict(s.get("solver") or {}),
+    )
+
+
 def write_plan(
     stage: Path,
     dataset: Dataset,
@@ -908,7 +975,7 @@ def write_plan(
             for b in result.breaks
         ],
     )
-    summary = {**_summary(dataset, result, travel), **(summary_extra or {})}
+    summary = {**plan_summary(dataset, result, travel), **(summary_extra or {})}
     write_json(stage / "summary.json", summary)
     _write_day_sheets(stage, dataset, result, travel)
     write_csv(stage / "crews.csv", CREW_COLUMNS, _crew_rows(dataset, result, travel))
@@ -936,6 +1003,8 @@ def write_plan(
 
 
 __all__ = [
+    "plan_result_of",
+    "plan_summary",
     "BREAK_COLUMNS",
     "BreakRow",
     "CREW_COLUMNS",

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,17 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from rso_scheduler.errors import RsoError
+from rso_scheduler.models import RiskLevel
 from rso_scheduler.report.html import MARKING
-from rso_scheduler.web.bench import OUTCOMES, Missing, Refused, Workbench, legal_days
+from rso_scheduler.web.bench import (
+    OUTCOMES,
+    Accepted,
+    Busy,
+    Missing,
+    Refused,
+    Workbench,
+    legal_days,
+)
 from rso_scheduler.web.security import Guard, Sessions, csp
 
 STATIC = Path(__file__).parent / "static"
@@ -36,6 +46,19 @@ _env = Environment(
     autoescape=select_autoescape(["html"], default=True),
 )
 _env.filters["seg"] = lambda value, safe="": quote(str(value), safe=safe)  # one path segment
+
+
+def risk_label(value: Any) -> str:
+    """A risk level as people read it ("Very high"), from `models.RiskLevel.label`; the API
+    keeps the contract's codes (`very_high`)."""
+    try:
+        level = value if isinstance(value, RiskLevel) else RiskLevel(str(value))
+        return level.label
+    except ValueError:
+        return str(value)
+
+
+_env.filters["risk"] = risk_label
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
 
 
@@ -222,9 +245,14 @@ def _crew_reason(plan_dir: Path, v: dict[str, Any]) -> str:
         crews = read_crews(plan_dir)
     except RsoError:
         return ""
-    for c in crews:
-        if c.date.isoformat() == v["date"] and set(c.officer_ids) == set(v["officer_ids"]):
+    day = [c for c in crews if c.date.isoformat() == v["date"]]
+    for c in day:
+        if set(c.officer_ids) == set(v["officer_ids"]):
             return c.formed_because
+    # officers' days formed one by one (the greedy baseline pairs them per visit)
+    own = [c for c in day if set(c.officer_ids) <= set(v["officer_ids"])]
+    if own and {o for c in own for o in c.officer_ids} == set(v["officer_ids"]):
+        return "; ".join(dict.fromkeys(c.formed_because for c in own))
     if crews:
         return "this crew-day was not in the issued plan: the visit was moved here (see the record)"
     return ""
@@ -265,7 +293,42 @@ def audit_page(request: Request) -> Response:
     return _page(request, "audit.html", entries=entries, broken=broken)
 
 
+def _compliance_report(bench: Workbench) -> Any:
+    """The compliance report as `rso report compliance --trend` gives it on the workbench's
+    day (`report.compliance`), with the newest plan as it stands as the roster checked
+    against the log."""
+    from rso_scheduler.outputs.roster_files import planned_visits
+    from rso_scheduler.report import compliance
+
+    plans = bench.plans()
+    as_of = bench.today or date.today()
+    roster, plan_start, dataset = None, None, None
+    if plans:
+        latest = plans[-1]
+        ctx = bench.context(latest.id)
+        dataset = ctx.dataset
+        roster = planned_visits(bench.as_rows(ctx, bench.visits(latest.id)))
+        plan_start = ctx.files.plan_start
+    if dataset is None:
+        from rso_scheduler.ingest import load_dataset
+
+        dataset = load_dataset(bench.data_dir, today=as_of)
+    report = compliance(
+        dataset,
+        as_of,
+        roster=roster,
+        trend=True,
+        # the whole-period plans, as `rso report compliance` sets them beside the flow
+        issued=[(p.id, p.start, p.end, p.figures) for p in plans if not p.replan_from],
+        plan_start=plan_start,
+    )
+    report.run["today"] = as_of.isoformat()
+    return report
+
+
 def compliance_page(request: Request) -> Response:
+    from rso_scheduler.report.compliance import ageing_band
+
     bench = _bench(request)
     plans = bench.plans()
     rows = []
@@ -280,16 +343,8 @@ def compliance_page(request: Request) -> Response:
             }
         )
     head = _headline(bench, plans[-1].id) if plans else None
-    flow_rows = []
-    if plans:
-        from rso_scheduler.report.flow import flow
-
-        ctx = bench.context(plans[-1].id)
-        as_of = bench.today or date.today()
-        issued = [(p.id, p.start, p.end, p.figures) for p in plans]
-        flow_rows = [r for r in flow(ctx.dataset, as_of, issued) if r.group_by in ("all", "area")][
-            -36:
-        ]
+    report = _compliance_report(bench)
+    flow_rows = [r for r in report.flow or [] if r.group_by in ("all", "area")][-36:]
     return _page(
         request,
         "compliance.html",
@@ -297,6 +352,19 @@ def compliance_page(request: Request) -> Response:
         headline=head,
         latest=plans[-1] if plans else None,
         flow=flow_rows,
+        report=report,
+        band=ageing_band,
+    )
+
+
+def compliance_report_page(request: Request) -> Response:
+    """The whole compliance report as `rso report compliance` writes compliance.html (A4,
+    marked, self-contained: its own inline styles, no script)."""
+    from rso_scheduler.report.html import render_html
+
+    report = _compliance_report(_bench(request))
+    return HTMLResponse(
+        render_html(report), headers={"content-security-policy": csp(inline_styles=True)}
     )
 
 
@@ -368,31 +436,48 @@ def _result(request: Request, accepted: Any, message: str) -> Response:
 
 
 def _refused(request: Request, exc: Refused) -> Response:
+    """409 with the rule broken; 503 (try again) when another writer held the record."""
+    status, headers = (503, {"retry-after": "5"}) if isinstance(exc, Busy) else (409, {})
     if _is_api(request):
-        return JSONResponse({"rule": exc.rule, "message": exc.message}, status_code=409)
-    return _page(request, "result.html", status=409, ok=False, rule=exc.rule, message=exc.message)
+        return JSONResponse(
+            {"rule": exc.rule, "message": exc.message}, status_code=status, headers=headers
+        )
+    response = _page(
+        request, "result.html", status=status, ok=False, rule=exc.rule, message=exc.message
+    )
+    response.headers.update(headers)
+    return response
 
 
-async def move(request: Request) -> Response:
-    bench = _bench(request)
-    data = await _json_or_form(request)
+async def _change(
+    request: Request,
+    action: Callable[..., Accepted],
+    said: Callable[[Any], str],
+    **options: Any,
+) -> Response:
+    """One change to a visit (`action`: the workbench's move, pin or take out) made off the
+    event loop: the visit and its effect with `said(visit)` as the page's message, or the
+    rule that refused it."""
     try:
         accepted = await run_in_threadpool(
-            bench.move,
-            request.path_params["plan_id"],
-            request.path_params["visit_id"],
-            day=_day(str(data.get("date", ""))),
-            officer_ids=_officers(data.get("officer_ids")),
-            reason=str(data.get("reason", "")),
+            action, request.path_params["plan_id"], request.path_params["visit_id"], **options
         )
     except Refused as exc:
         return _refused(request, exc)
-    v = accepted.visit
-    assert v is not None  # a move never takes the visit out
-    return _result(
+    return _result(request, accepted, said(accepted.visit))
+
+
+async def move(request: Request) -> Response:
+    data = await _json_or_form(request)
+    return await _change(
         request,
-        accepted,
-        f"Moved to {v['date']} {v['start']}-{v['end']} with {', '.join(v['officer_ids'])}.",
+        _bench(request).move,
+        lambda v: (
+            f"Moved to {v['date']} {v['start']}-{v['end']} with {', '.join(v['officer_ids'])}."
+        ),
+        day=_day(str(data.get("date", ""))),
+        officer_ids=_officers(data.get("officer_ids")),
+        reason=str(data.get("reason", "")),
     )
 
 
@@ -403,39 +488,28 @@ def _flag(value: Any) -> bool:
 
 
 async def pin(request: Request) -> Response:
-    bench = _bench(request)
     data = await _json_or_form(request)
     if "pinned" not in data:
         raise HTTPException(400, "pinned (true or false) is required")
     pinned = _flag(data["pinned"])
-    try:
-        accepted = await run_in_threadpool(
-            bench.pin,
-            request.path_params["plan_id"],
-            request.path_params["visit_id"],
-            pinned=pinned,
-            reason=str(data.get("reason", "")),
-        )
-    except Refused as exc:
-        return _refused(request, exc)
-    return _result(
-        request, accepted, "Pinned: the next re-plan keeps it as it is." if pinned else "Unpinned."
+    said = "Pinned: the next re-plan keeps it as it is." if pinned else "Unpinned."
+    return await _change(
+        request,
+        _bench(request).pin,
+        lambda _v: said,
+        pinned=pinned,
+        reason=str(data.get("reason", "")),
     )
 
 
 async def take_out(request: Request) -> Response:
-    bench = _bench(request)
     data = await _json_or_form(request)
-    try:
-        accepted = await run_in_threadpool(
-            bench.take_out,
-            request.path_params["plan_id"],
-            request.path_params["visit_id"],
-            reason=str(data.get("reason", "")),
-        )
-    except Refused as exc:
-        return _refused(request, exc)
-    return _result(request, accepted, "Taken out of the plan.")
+    return await _change(
+        request,
+        _bench(request).take_out,
+        lambda _v: "Taken out of the plan.",
+        reason=str(data.get("reason", "")),
+    )
 
 
 async def outcome(request: Request) -> Response:
@@ -566,6 +640,7 @@ def create_app(
         Route("/people/{person}", person_page),
         Route("/audit", audit_page),
         Route("/compliance", compliance_page),
+        Route("/compliance/report", compliance_report_page),
         Route("/api/session", api_session),
         Route("/api/plans", api_plans),
         Route("/api/plans/{plan_id}/visits", api_visits),

@@ -11,12 +11,17 @@ A change (move, re-crew, pin, take out) is checked at once:
    broken that it did not find before the change refuses it, by the checker's rule name
    (`travel_between`, `overlap`, `earliest`, ...).
 
-A moved visit keeps its length; its start is the first time in the crew's day (after the
-shared shift's start, or after one of the crew's other visits, with travel) that the checker
-accepts. An accepted change goes to the record with its reason (`record.book.append_change`, the same
-`change` entry as `record.book.apply_change`, with the end, days late and late reason the
-move changes too) and the plan folder's roster.csv is rewritten to the plan as it stands,
-as a supervisor's hand edit would be, so `rso check` and `rso replan` see the same roster.
+A moved visit keeps its length; its start is the one the planner's timing engine
+(`solver.routing.CrewTimer.timeline`, breaks included) gives it inserted at the best place
+in the crew's day with the other visits held to their times, then the first reachable start,
+its own time and the first after each of the crew's other visits: the first the checker
+accepts is taken. An accepted change goes to the record with its reason
+(`record.book.append_change`, the same `change` entry as `record.book.apply_change`, with the
+end, days late and late reason the move changes too), and the plan folder is rewritten to the
+plan as it stands as one staged set (roster.csv, breaks.csv, summary.json recounted by
+`rso plan`'s own `plan_summary`, the maps), so `rso check` and `rso replan` see the same roster
+and nothing is stale. Each change holds the record's cross-process write lock
+(`Store.exclusive`) from its first read to its last write (`Workbench.exclusive`).
 
 Re-planning and outcomes run the `rso replan` and `rso record` commands themselves.
 """
@@ -47,6 +52,21 @@ from rso_scheduler.outputs.roster_files import (
 from rso_scheduler.record.checking import RuleCheck, rule_check
 
 OUTCOMES = ("completed", "no_access", "cancelled")
+# summary.json keys that say where the plan came from (the run), not what it holds: a change
+# keeps them as the plan was issued
+_PROVENANCE = frozenset(
+    {
+        "solve_seconds",
+        "seed",
+        "time_limit_s",
+        "work_bank_holidays",
+        "solver",
+        "policy",
+        "policy_sha256",
+        "input_files",
+        "travel",
+    }
+)
 
 
 class Refused(RsoError):
@@ -57,6 +77,10 @@ class Refused(RsoError):
     def __init__(self, rule: str, message: str):
         super().__init__(f"{rule}: {message}")
         self.rule, self.message = rule, message
+
+
+class Busy(Refused):
+    """A change that could not have the record's write lock in time (another writer holds it)."""
 
 
 class Missing(RsoError):
@@ -82,6 +106,7 @@ class PlanContext:
     dataset: Dataset
     travel: Any
     by_id: dict[str, RosterRow] = field(default_factory=dict)
+    cache: Any = None  # the timing engine's `TravelCache` over `travel`, made when first asked
 
 
 @dataclass(frozen=True)
@@ -124,22 +149,57 @@ class Accepted:
 class Workbench:
     """The workbench over one data folder's record (thread-safe: one change at a time)."""
 
-    def __init__(self, data_dir: Path, record_file: Path | None = None, today: date | None = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        record_file: Path | None = None,
+        today: date | None = None,
+        busy_timeout_s: float = 30.0,
+    ):
         self.data_dir = Path(data_dir)
         self.record_file = record_file
         self.today = today  # the data is read as of the later of this and the plan's day
+        self.busy_timeout_s = busy_timeout_s  # how long a change waits for another writer
         self._lock = threading.RLock()
+        self._held = threading.local()  # this thread's record while it holds the write lock
         self._contexts: dict[tuple[str, tuple[float, ...]], PlanContext] = {}
 
     # --- reading ----------------------------------------------------------------------------
 
     @contextlib.contextmanager
     def store(self) -> Iterator[Any]:
-        """The record, opened for one call."""
+        """The record, opened for one call (inside `exclusive`: the one it holds)."""
         from rso_scheduler.record import Store, record_path
 
+        held = getattr(self._held, "store", None)
+        if held is not None:
+            yield held
+            return
         with Store.open(record_path(self.data_dir, self.record_file)) as store:
             yield store
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[Any]:
+        """Hold the record's cross-process write lock (`Store.exclusive`) for one change, read,
+        check and write: another workbench or command on the same record waits, and so does
+        this one (`busy_timeout_s`, then `Busy`). Every read inside sees the same record."""
+        from rso_scheduler.record import RecordError
+
+        with self._lock, self.store() as store, contextlib.ExitStack() as stack:
+            store.con.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
+            try:
+                stack.enter_context(store.exclusive())
+            except RecordError:
+                raise Busy(
+                    "busy",
+                    "another workbench or command is changing this data folder's record; "
+                    "nothing was changed: try again in a moment",
+                ) from None
+            self._held.store = store
+            try:
+                yield store
+            finally:
+                self._held.store = None
 
     def plans(self) -> list[Any]:
         """Every plan version in the record, oldest first (`record.PlanInfo`)."""
@@ -322,7 +382,58 @@ class Workbench:
                 prev = people.get(v["offender_id"])
                 if prev is not None:
                     starts.add(max(lo, _min(v["end"]) + ctx.travel.minutes(home(prev), there)))
-        return sorted(s for s in starts if s + length <= hi)
+        engine = self._engine_starts(ctx, visit, day, officers, others)
+        rest = sorted(s for s in starts if s + length <= hi and s not in engine)
+        return engine + rest
+
+    def _engine_starts(
+        self,
+        ctx: PlanContext,
+        visit: dict[str, Any],
+        day: date,
+        officers: Sequence[Officer],
+        others: Sequence[dict[str, Any]],
+    ) -> list[int]:
+        """The starts the one timing engine (`solver.routing.CrewTimer.timeline`, breaks
+        included) gives the visit inserted at each position of the crew's day, the officers'
+        other visits held to their times; the best position (least travel) first."""
+        from rso_scheduler.solver.routing import CrewTimer, Stop, TravelCache
+        from rso_scheduler.travel import home
+
+        people = ctx.dataset.offender_by_id()
+        person = people[visit["offender_id"]]
+        ids = {o.officer_id for o in officers}
+        fixed = []
+        for k, v in enumerate(
+            sorted(
+                (
+                    v
+                    for v in others
+                    if v["date"] == day.isoformat()
+                    and ids & set(v["officer_ids"])
+                    and v["offender_id"] in people
+                ),
+                key=lambda v: v["start"],
+            ),
+            start=1,
+        ):
+            p = home(people[v["offender_id"]])
+            s, e = _min(v["start"]), _min(v["end"])
+            fixed.append(Stop(k, p.lat, p.lon, e - s, s, e, p.id))
+        there = home(person)
+        length = _min(visit["end"]) - _min(visit["start"])
+        lo = person.window_start_min if person.window_start_min is not None else 0
+        hi = person.window_end_min if person.window_end_min is not None else 24 * 60
+        moved = Stop(0, there.lat, there.lon, length, lo, hi, there.id)
+        if ctx.cache is None:
+            ctx.cache = TravelCache(ctx.travel)  # the drives asked, kept with the plan's data
+        timer = CrewTimer(officers, ctx.cache, shifts=ctx.dataset.policy.shifts)
+        found: list[tuple[int, int]] = []
+        for at in range(len(fixed) + 1):
+            timed = timer.timeline([*fixed[:at], moved, *fixed[at:]])
+            if timed is not None:
+                found.append((timed.cost, timed.starts[at]))
+        return list(dict.fromkeys(start for _cost, start in sorted(found)))
 
     # --- changing ---------------------------------------------------------------------------
 
@@ -337,7 +448,7 @@ class Workbench:
         command: str = "rso serve: move",
     ) -> Accepted:
         """Move a visit to another day and/or crew, or refuse naming the rule (`Refused`)."""
-        with self._lock:
+        with self.exclusive():
             ctx, rows, before = self._changing(plan_id, visit_id, reason)
             crew = list(officer_ids) if officer_ids else list(before["officer_ids"])
             others = [r for r in rows if r["visit_id"] != visit_id]
@@ -397,7 +508,7 @@ class Workbench:
         command: str = "rso serve: pin",
     ) -> Accepted:
         """Pin (keep as it is at the next re-plan) or unpin a visit."""
-        with self._lock:
+        with self.exclusive():
             ctx, rows, before = self._changing(plan_id, visit_id, reason)
             after = {**before, "pinned": bool(pinned)}
             proposed = [after if r["visit_id"] == visit_id else r for r in rows]
@@ -407,7 +518,7 @@ class Workbench:
         self, plan_id: str, visit_id: str, *, reason: str, command: str = "rso serve: take out"
     ) -> Accepted:
         """Take a visit out of the plan (it is owed again at the next re-plan)."""
-        with self._lock:
+        with self.exclusive():
             ctx, rows, before = self._changing(plan_id, visit_id, reason)
             proposed = self.rechain(ctx, [r for r in rows if r["visit_id"] != visit_id], before)
             # the officers' days it leaves: their breaks placed again
@@ -530,9 +641,7 @@ class Workbench:
                 )
                 first = first or entry.seq
             now = plan_breaks(store, plan_id)
-        self.write_roster(ctx, proposed)
-        if now is not None:
-            self.write_breaks(ctx, now)
+        self.write_folder(ctx, proposed, now)
         return Accepted(new.get(visit_id), effect, first or 0)
 
     def effect(
@@ -557,12 +666,28 @@ class Workbench:
         b, a = figures(before), figures(after)
         return Effect(b[0], a[0], b[1], a[1], b[2], a[2], b[3], a[3])
 
-    def write_roster(self, ctx: PlanContext, visits: Sequence[dict[str, Any]]) -> None:
-        """Rewrite the plan folder's roster.csv to the plan as it stands (owner-only, atomic)."""
-        from rso_scheduler.outputs.files import write_csv
+    def write_folder(
+        self,
+        ctx: PlanContext,
+        visits: Sequence[dict[str, Any]],
+        breaks: dict[tuple[str, str], tuple[str, str]] | None,
+    ) -> None:
+        """Rewrite the plan folder to the plan as it stands, as one set (staged, owner-only,
+        swapped in atomically under the folder's lock): roster.csv, breaks.csv, summary.json
+        (`plan_summary`, the figures `rso plan` writes, recounted; where the plan came from
+        kept) and, when the plan has maps, the route maps (`maps.write_maps`)."""
+        from rso_scheduler.outputs import maps
+        from rso_scheduler.outputs.files import staged_output, write_csv, write_json
+        from rso_scheduler.outputs.roster_files import (
+            BREAK_COLUMNS,
+            BreakRow,
+            plan_result_of,
+            plan_summary,
+        )
 
-        out = []
-        for r in self.as_rows(ctx, visits):
+        rows = self.as_rows(ctx, visits)
+        out: list[list[Any]] = []
+        for r in rows:
             out.append(
                 [
                     r.visit_id,
@@ -585,17 +710,34 @@ class Workbench:
                     "yes" if r.pinned else "no",
                 ]
             )
-        write_csv(ctx.files.out_dir / "roster.csv", (*ROSTER_COLUMNS, *ROSTER_EXTRA_COLUMNS), out)
-
-    def write_breaks(
-        self, ctx: PlanContext, breaks: dict[tuple[str, str], tuple[str, str]]
-    ) -> None:
-        """Rewrite the plan folder's breaks.csv to the plan's breaks as they stand."""
-        from rso_scheduler.outputs.files import write_csv
-        from rso_scheduler.outputs.roster_files import BREAK_COLUMNS
-
-        rows = [[o, d, s, e] for (o, d), (s, e) in sorted(breaks.items())]
-        write_csv(ctx.files.out_dir / "breaks.csv", BREAK_COLUMNS, rows)
+        folder = ctx.files.out_dir
+        if breaks is None:
+            kept = ctx.files.breaks
+        else:
+            kept = [
+                BreakRow(n, o, date.fromisoformat(d), _min(s), _min(e))
+                for n, ((o, d), (s, e)) in enumerate(sorted(breaks.items()), start=2)
+            ]
+        files = replace(ctx.files, visits=rows, breaks=kept)
+        figures = plan_summary(
+            ctx.dataset, plan_result_of(files, ctx.dataset, ctx.travel), ctx.travel
+        )
+        summary = {**ctx.files.summary}
+        summary.update({k: v for k, v in figures.items() if k not in _PROVENANCE})
+        with staged_output(folder, replaces=()) as stage:
+            write_csv(stage / "roster.csv", (*ROSTER_COLUMNS, *ROSTER_EXTRA_COLUMNS), out)
+            if kept is not None:
+                write_csv(
+                    stage / "breaks.csv",
+                    BREAK_COLUMNS,
+                    [
+                        [b.officer_id, b.date.isoformat(), _hhmm(b.start_min), _hhmm(b.end_min)]
+                        for b in kept
+                    ],
+                )
+            write_json(stage / "summary.json", summary)
+            if (folder / "maps").is_dir():
+                maps.write_maps(stage, ctx.dataset, files, travel=ctx.travel)
 
     # --- re-plan and outcomes: the commands themselves --------------------------------------
 
