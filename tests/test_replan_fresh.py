@@ -243,3 +243,24 @@ def test_replan_never_misses_more_nor_is_more_than_5_percent_later(
     if r_miss == f_miss:
         assert r_late * 100 <= f_late * 105
     assert_checks(now, result)
+
+
+def test_win_back_swaps_two_visits_into_each_others_place() -> None:
+    """One visit a day: the plan from scratch has the two visits on the days the issued roster
+    had the other one on; neither fits alone, so they swap places, both back."""
+    last = date(2027, 1, 5) - timedelta(days=182)  # due on the Tuesday: on time either day
+    people = [person(f"P{i}", "medium", last_visit_date=last) for i in range(2)]
+    officers = [officer(o, max_visits_per_day=1) for o in ("A", "B")]
+    ds = dataset(people, officers)
+    fresh = run(ds, MON, TUE)
+    assert len(fresh.visits) == 2 and len({v.date for v in fresh.visits}) == 2
+    other = {MON: TUE, TUE: MON}
+    issued = tuple(
+        FixedVisit(v.offender_id, other[v.date], 9 * 60, v.officer_ids) for v in fresh.visits
+    )
+    got = run(ds, MON, TUE, win_back=issued)
+    assert {(v.offender_id, v.date) for v in got.visits} == {
+        (f.offender_id, f.date) for f in issued
+    }
+    wb = got.stats["win_back"]
+    assert isinstance(wb, dict) and wb["moved_back"] == 2

@@ -32,6 +32,7 @@ from rso_scheduler.solver.routing import Stop
 from rso_scheduler.solver.state import State
 from rso_scheduler.solver.work import WorkBudget
 
+MAX_ROUNDS = 4  # passes over the issued visits not back yet (each stops when none comes back)
 LATE_TOLERANCE_PCT = 5  # a re-plan may be this much later than the plan from scratch, no more
 # the reason of an issued visit that could not go back (replan.py prefixes what happened)
 NO_ROOM = "its issued crew-day had no room for it in the plan from scratch"
@@ -144,17 +145,35 @@ def win_back(
             continue
         todo.append((added, not f.pinned, f.date, f.offender_id, f, crew.index, stop, p, old))
     back = 0
-    for added, _np, _d, _oid, f, crew_idx, stop, p, old in sorted(todo, key=lambda t: t[:4]):
-        where = (f.offender_id, f.date)
-        if late_now + added > cap:
-            why[where] = TOO_LATE
-            continue
-        if not _move(prob, st, crew_idx, stop, p, old, work):
-            why[where] = NO_ROOM
-            continue
-        (st.frozen if f.pinned else st.kept).add(stop.key)
-        late_now += added
-        back += 1
+    pending = sorted(todo, key=lambda t: t[:4])
+    for _round in range(MAX_ROUNDS):  # a visit back frees room another one may need
+        left = []
+        for item in pending:
+            _a, _np, _d, _oid, f, crew_idx, stop, p, old = item
+            where = (f.offender_id, f.date)
+            added = _added(prob, st, p, crew_idx, old)
+            if late_now + added > cap:
+                why[where] = TOO_LATE
+                left.append(item)
+                continue
+            if _move(prob, st, crew_idx, stop, p, old, work):
+                late_now += added
+            else:
+                room = cap - late_now - added
+                swapped = (
+                    None if old is None else _exchange(prob, st, crew_idx, stop, p, old, room, work)
+                )
+                if swapped is None:
+                    why[where] = NO_ROOM
+                    left.append(item)
+                    continue
+                late_now += added + swapped
+            why.pop(where, None)
+            (st.frozen if f.pinned else st.kept).add(stop.key)
+            back += 1
+        if len(left) == len(pending):
+            break
+        pending = left
     counts = {
         "fresh_risk_weighted_missed": missed,
         "fresh_risk_weighted_late_days": late_fresh,
@@ -163,6 +182,64 @@ def win_back(
         "moved_back": back,
     }
     return why, counts
+
+
+def _added(prob: Problem, st: State, p: int, crew_idx: int, old: int | None) -> int:
+    """Risk-weighted late days the person's visit adds on the crew-day (its plan's visit `old`,
+    if any, leaving its own day)."""
+    cur = prob.crews[st.crew_of[old]].day_index if old is not None else None
+    day = prob.crews[crew_idx].day_index
+    return _late(prob, p, day) - (_late(prob, p, cur) if cur is not None else 0)
+
+
+def _exchange(
+    prob: Problem,
+    st: State,
+    crew_idx: int,
+    stop: Stop,
+    p: int,
+    old: int,
+    room: int,
+    work: WorkBudget,
+) -> int | None:
+    """Swap places: a visit of the issued crew-day that is not itself kept (the only visit of
+    its person) goes to the crew-day the person's visit `old` leaves, if its due-date rules
+    allow that day and it adds at most `room` risk-weighted late days. Returns the late days
+    it adds, or None (nothing changed) when no swap fits."""
+    source = st.crew_of[old]
+    if source == crew_idx:
+        return None
+    src_crew, crew = prob.crews[source], prob.crews[crew_idx]
+    for u in list(st.stops.get(crew_idx, [])):
+        if not st.movable(u.key):
+            continue
+        q = st.person_of[u.key]
+        if len(st.by_person[q]) != 1:
+            continue  # a chained visit keeps its day
+        days, _due = single_visit_days(prob, q, crew.day_index)
+        added = _late(prob, q, src_crew.day_index) - _late(prob, q, crew.day_index)
+        if src_crew.day_index not in days or added > room:
+            continue
+        here = [s for s in st.stops[crew_idx] if s.key != u.key]
+        there = [s for s in st.stops[source] if s.key != old]
+        work.spend(len(here) + len(there) + 4)
+        ins_v = prob.timer_of(crew).cheapest_insertion(here, stop)
+        if ins_v is None:
+            continue
+        ins_u = prob.timer_of(src_crew).cheapest_insertion(there, u)
+        if ins_u is None:
+            continue
+        st.person_of.pop(old)
+        st.crew_of.pop(old)
+        st.by_person[p] = [k for k in st.by_person[p] if k != old]
+        st.stops[crew_idx] = here[: ins_v[0]] + [stop] + here[ins_v[0] :]
+        st.stops[source] = there[: ins_u[0]] + [u] + there[ins_u[0] :]
+        st.person_of[stop.key] = p
+        st.crew_of[stop.key] = crew_idx
+        st.by_person[p].append(stop.key)
+        st.crew_of[u.key] = source
+        return added
+    return None
 
 
 def _move(
