@@ -216,6 +216,8 @@ def _exchange(
         q = st.person_of[u.key]
         if len(st.by_person[q]) != 1:
             continue  # a chained visit keeps its day
+        if prob.static_eligibility(q, prob.comp_of(src_crew)) is None:
+            continue  # that crew may not make it (size, skills, area, window, drive)
         days, _due = single_visit_days(prob, q, crew.day_index)
         added = _late(prob, q, src_crew.day_index) - _late(prob, q, crew.day_index)
         if src_crew.day_index not in days or added > room:
