@@ -69,6 +69,7 @@ def _outcome(summary: dict[str, Any], text: str, wall: float) -> dict[str, Any]:
     return {
         "missed": summary["unscheduled"],
         "late": summary["late"],
+        "w_missed": summary["risk_weighted_missed"],
         "w_late": summary["risk_weighted_late_days"],
         "check": "passed" if "Check: no violations." in text else "FAILED",
         "wall_s": wall,
@@ -104,7 +105,21 @@ def run_variant(
         "pinned_kept": sum(1 for c in pinned if c["change"] == "kept"),
         **{k: summary["replan"][k] for k in ("kept", "moved", "reassigned", "added", "removed")},
         **_outcome(summary, text, wall),
+        "used": _used(summary),
     }
+
+
+def _used(summary: dict[str, Any]) -> str:
+    """Which of the re-plan's two plans it used, and what it compared (replan.py)."""
+    against = summary["replan"].get("against_fresh")
+    if not against:
+        return "-"
+    s, f = against["from_issued"], against["from_scratch"]
+    return (
+        f"{against['used']} (issued: {s['risk_weighted_missed']} w. missed, "
+        f"{s['risk_weighted_late_days']:,} w. late; scratch: {f['risk_weighted_missed']}, "
+        f"{f['risk_weighted_late_days']:,})"
+    )
 
 
 def fresh_plan(data: Path, plan: Path, tmp: Path, absent: list[str]) -> dict[str, Any]:
@@ -138,6 +153,7 @@ def fresh_plan(data: Path, plan: Path, tmp: Path, absent: list[str]) -> dict[str
         "pinned_kept": 0,
         **dict.fromkeys(("kept", "moved", "reassigned", "added", "removed"), na),
         **_outcome(summary, text, wall),
+        "used": na,
         "baseline": True,
     }
 
@@ -146,7 +162,8 @@ def table(rows: list[dict[str, Any]]) -> str:
     head = (
         "| variant | issued from the 10th | not involving the absent | kept (day and crew) | "
         "target >= 80% | pinned kept | kept / moved / reassigned / added / removed | missed | "
-        "late | w. late days | check | wall s | solve s |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        "late | w. missed | w. late days | check | wall s | solve s | re-plan used |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     )
     lines = [head]
     for r in rows:
@@ -157,8 +174,8 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"{r['kept_not_involving']} ({share:.1%}) | {'' if r.get('baseline') else met} | "
             f"{r['pinned_kept']} of {r['pinned']} | {r['kept']} / {r['moved']} / "
             f"{r['reassigned']} / {r['added']} / {r['removed']} | {r['missed']} | {r['late']} | "
-            f"{r['w_late']:,} | "
-            f"{r['check']} | {r['wall_s']:.1f} | {r['solve_s']:.1f} |"
+            f"{r['w_missed']} | {r['w_late']:,} | "
+            f"{r['check']} | {r['wall_s']:.1f} | {r['solve_s']:.1f} | {r['used']} |"
         )
     return "\n".join(lines)
 

@@ -27,9 +27,13 @@ from rso_scheduler.models import Dataset, Outcome
 from rso_scheduler.outputs.roster_files import RosterRow
 from rso_scheduler.roster import PlannedVisit, PlanResult, hhmm
 from rso_scheduler.solver.options import FixedVisit, PlanOptions
+from rso_scheduler.solver.win_back import LATE_TOLERANCE_PCT, SOFT_REASONS, worse_than_fresh
 from rso_scheduler.visit_ids import keep_visit_ids
 
 CHANGE_KINDS = ("kept", "moved", "reassigned", "added", "removed")
+# Of the time limit: the re-plan from the issued roster (which converges early: no assignment
+# model); the rest plans the same days from scratch, to check it against (`_stable_or_fresh`)
+STABLE_SHARE = 0.4
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ class Replanned:
     result: PlanResult
     changes: list[Change]
     issued_from: list[RosterRow]  # the issued visits on or after the re-plan date
+    # the re-plan from the issued roster against the plan from scratch (`_stable_or_fresh`)
+    against_fresh: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def counts(self) -> dict[str, Any]:
         """Changes by kind, and the share of issued visits kept (summary.json `replan`)."""
@@ -69,6 +75,7 @@ class Replanned:
             "kept_share": round(by_kind["kept"] / issued, 4) if issued else None,
             "pinned": len(pinned),
             "pinned_kept": sum(1 for c in pinned if c.change == "kept"),
+            "against_fresh": self.against_fresh or None,
         }
 
 
@@ -92,13 +99,19 @@ def replan(
 ) -> Replanned:
     """Plan `from_date`..`plan_end` starting from the issued roster's visits.
 
+    The period is planned twice within the one time limit (`STABLE_SHARE` of it, then the
+    rest): from the issued roster, and from scratch (then moved back towards the issued
+    roster, solver/win_back.py). The first is the re-plan unless it misses more risk-weighted
+    visits than the second, or as many and is more than 5% later (`win_back.worse_than_fresh`);
+    then the second is, and the run says so. Both plans are deterministic, so the choice is.
+
     A visit matched to an issued one keeps its visit_id; a new one gets a number above every
     id the issued roster used and above `last_id_number` (the highest any earlier version used,
     from run.json), so an id never names two visits (visit_ids.py)."""
     if from_date > plan_end:
         raise PlanError(f"--from {from_date} is after the issued plan's end ({plan_end})")
     fixed = fixed_visits(issued_rows, from_date)
-    result = planner(dataset, from_date, plan_end, dataclasses.replace(options, fixed=fixed))
+    result, against = _stable_or_fresh(dataset, from_date, plan_end, options, planner, fixed)
     issued_from = [r for r in issued_rows if r.date >= from_date]
     changes = compare(dataset, issued_rows, from_date, result)
     changes = keep_visit_ids(result, changes, issued_rows, last_id_number)
@@ -106,7 +119,104 @@ def replan(
     result.visits = [
         dataclasses.replace(v, pinned=v.visit_id in pinned_kept) for v in result.visits
     ]
-    return Replanned(result, changes, issued_from)
+    if against.get("used") == "from scratch":
+        kept = sum(1 for c in changes if c.change == "kept")
+        against["issued_kept"] = kept
+        _notice(
+            result,
+            options,
+            f"re-plan: {against['cause']}; the re-plan started from it and kept {kept} of the "
+            f"{len(issued_from)} issued visits ({against['moved_back']} moved back to their "
+            "issued day and crew)",
+        )
+    return Replanned(result, changes, issued_from, against)
+
+
+def weighted_figures(dataset: Dataset, result: PlanResult) -> tuple[int, int]:
+    """(risk-weighted missed, risk-weighted late days) of a plan, as summary.json counts them."""
+
+    def weight(level: Any) -> int:
+        return dataset.policy.for_risk(level).weight
+
+    missed = sum(weight(u.risk_level) for u in result.unscheduled)
+    return missed, result.lateness(weight).risk_weighted_late_days
+
+
+def _notice(result: PlanResult, options: PlanOptions, text: str) -> None:
+    notices = result.stats.setdefault("notices", [])
+    assert isinstance(notices, list)
+    notices.append(text)
+    options.progress(f"note: {text}")
+
+
+def _stable_or_fresh(
+    dataset: Dataset,
+    start: date,
+    end: date,
+    options: PlanOptions,
+    planner: Callable[[Dataset, date, date, PlanOptions], PlanResult],
+    fixed: tuple[FixedVisit, ...],
+) -> tuple[PlanResult, dict[str, Any]]:
+    """The re-plan from the issued roster, or the plan from scratch moved back towards it when
+    the first breaks the guarantee; and what was compared (summary.json `replan.against_fresh`)."""
+    if not fixed:  # nothing issued from the date on: a plan from scratch is the re-plan
+        return planner(dataset, start, end, options), {}
+    limit = options.time_limit_s
+    say = options.progress
+    say(f"re-plan from the issued roster (about {limit * STABLE_SHARE:.0f} s of the limit)")
+    stable = planner(
+        dataset,
+        start,
+        end,
+        dataclasses.replace(options, fixed=fixed, time_limit_s=limit * STABLE_SHARE),
+    )
+    say(f"plan of the same days from scratch (about {limit * (1 - STABLE_SHARE):.0f} s)")
+    fresh = planner(
+        dataset,
+        start,
+        end,
+        dataclasses.replace(options, win_back=fixed, time_limit_s=limit * (1 - STABLE_SHARE)),
+    )
+    wb = fresh.stats["win_back"]
+    assert isinstance(wb, dict)
+    s_fig = weighted_figures(dataset, stable)
+    f_fig = (int(wb["fresh_risk_weighted_missed"]), int(wb["fresh_risk_weighted_late_days"]))
+    cause = worse_than_fresh(s_fig, f_fig)
+    against: dict[str, Any] = {
+        "from_issued": {"risk_weighted_missed": s_fig[0], "risk_weighted_late_days": s_fig[1]},
+        "from_scratch": {"risk_weighted_missed": f_fig[0], "risk_weighted_late_days": f_fig[1]},
+        "late_tolerance_pct": LATE_TOLERANCE_PCT,
+        "used": "from the issued roster" if cause is None else "from scratch",
+        "time_limit_s": {
+            "from_issued": limit * STABLE_SHARE,
+            "from_scratch": limit * (1 - STABLE_SHARE),
+        },
+    }
+    chosen, other = (stable, fresh) if cause is None else (fresh, stable)
+    chosen.solve_seconds = round(stable.solve_seconds + fresh.solve_seconds, 3)
+    # what the plan not used said (a safety net that fired there changed the choice too)
+    notices = chosen.stats.setdefault("notices", [])
+    assert isinstance(notices, list)
+    what = "from scratch" if cause is None else "from the issued roster"
+    notices.extend(f"(the plan {what}, not used) {n}" for n in other.stats.get("notices", []))
+    chosen.stats["wall_clock_net_fired"] = bool(
+        chosen.stats.get("wall_clock_net_fired") or other.stats.get("wall_clock_net_fired")
+    )
+    if cause is None:
+        say(
+            "re-plan kept: it misses no more risk-weighted visits than the plan from scratch "
+            f"({s_fig[0]} vs {f_fig[0]}) and is within {LATE_TOLERANCE_PCT}% of its "
+            f"risk-weighted late days ({s_fig[1]:,} vs {f_fig[1]:,})"
+        )
+        return stable, against
+    against["cause"] = cause
+    against["moved_back"] = int(wb["moved_back"])
+    against["already_on_issued_day_and_crew"] = int(wb["already_on_issued_day_and_crew"])
+    fresh.not_kept = {
+        k: f"re-planned from scratch ({cause}); {why}" if why in SOFT_REASONS else why
+        for k, why in fresh.not_kept.items()
+    }
+    return fresh, against
 
 
 def _earlier_attempt(

@@ -292,7 +292,8 @@ def time_limit_option(fn: F) -> F:
 def replan_time_limit_option(fn: F) -> F:
     """--time-limit S for `rso replan`: a re-plan keeps its issued visits in one model."""
     return _time_limit(
-        f"{TIME_LIMIT_HELP}; a re-plan is one model however long the period, with this limit."
+        f"{TIME_LIMIT_HELP}; a re-plan is one model however long the period, with this limit "
+        "shared by its two plans (from the issued roster, and from scratch)."
     )(fn)
 
 

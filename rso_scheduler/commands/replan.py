@@ -42,7 +42,12 @@ before --from in visits.csv (default: the data folder the plan was made from). I
     they are (day, time, officers) while still possible; one that no longer is (an
     officer absent, the person in custody) is re-planned, and changes.csv says why;
   - every other visit keeps its day and crew unless it must move or moving it saves a
-    miss or lateness: least change first, then the usual objective.
+    miss or lateness: least change first, then the usual objective;
+  - the same days are also planned from scratch (40% of --time-limit for the first plan,
+    60% for this one): when keeping the issued roster misses more risk-weighted visits,
+    or as many and is more than 5% later, the re-plan starts from the plan from scratch,
+    moves back to their issued day and crew the visits it can without a miss or more
+    than 5% more lateness, and says so.
 
 \b
 Writes into OUT the usual plan files for the new period (roster.csv, unscheduled.csv,

@@ -25,6 +25,7 @@ from rso_scheduler import rules
 from rso_scheduler.calendar import absences_by_officer
 from rso_scheduler.demand import Requirement
 from rso_scheduler.models import Dataset
+from rso_scheduler.solver.crews import CrewDay
 from rso_scheduler.solver.options import FixedVisit
 from rso_scheduler.solver.problem import REPAIR_COMPS, Problem, due_index, owed_count
 from rso_scheduler.solver.routing import Stop
@@ -66,6 +67,53 @@ def _person_reason(f: FixedVisit, dataset: Dataset) -> str:
     )
 
 
+NO_CREW = "its crew could not be formed that day (an officer is in another kept crew)"
+
+
+def check_fixed(
+    prob: Problem,
+    st: State,
+    f: FixedVisit,
+    dataset: Dataset,
+    by_officer: dict,
+    holidays_off: dict[date, str],
+    no_crew: str = NO_CREW,
+) -> tuple[CrewDay, Stop, int] | str:
+    """An issued visit's crew-day, its stop (a pinned one only at its minute) and person, or
+    why it cannot be kept (the hard rules, checked for it alone): the one home of "may this
+    issued visit stay" for `place_fixed` and `win_back.win_back`."""
+    p = prob.person_index.get(f.offender_id)
+    d = (f.date - prob.start).days
+    if p is None:
+        return _person_reason(f, dataset)
+    r = prob.reqs[p]
+    if not 0 <= d < prob.n_days:
+        return f"{f.date} is outside the re-planned period"
+    reason = rules.person_available(r, f.date) or _officers_reason(
+        f, dataset, by_officer, holidays_off
+    )
+    crew = prob.crew_with(d, tuple(sorted(f.officer_ids))) if 0 <= d < prob.n_days else None
+    if reason is None and crew is None:
+        reason = no_crew
+    if reason is not None:
+        return reason
+    assert crew is not None
+    stop = st.new_stop(p)
+    alone = functools.partial(prob.timer_of(crew).evaluate, [stop])
+    reason = rules.crew_can_make(r, crew.officers, prob.area_mode, crew.part) or (
+        rules.window_reachable(r, alone)
+    )
+    if reason is not None:
+        return reason
+    if f.pinned:
+        outside = rules.start_in_window(r, f.start_min, stop.duration_min)
+        if outside is not None:
+            return outside
+        end = f.start_min + stop.duration_min
+        stop = dataclasses.replace(stop, window_start_min=f.start_min, window_end_min=end)
+    return crew, stop, p
+
+
 def place_fixed(
     prob: Problem,
     st: State,
@@ -75,46 +123,15 @@ def place_fixed(
 ) -> dict[tuple[str, date], str]:
     """Pre-place the issued visits that are still possible; returns why each other one is not
     kept, keyed by (offender_id, issued date)."""
-    person_of = {r.offender_id: p for p, r in enumerate(prob.reqs)}
     by_officer = absences_by_officer(dataset.absences)
     why: dict[tuple[str, date], str] = {}
     wanted: dict[int, list[tuple[FixedVisit, Stop, int]]] = defaultdict(list)  # crew -> visits
     for f in sorted(fixed, key=lambda f: (f.offender_id, f.date, f.start_min)):
-        where = (f.offender_id, f.date)
-        p = person_of.get(f.offender_id)
-        d = (f.date - prob.start).days
-        if p is None:
-            why[where] = _person_reason(f, dataset)
+        got = check_fixed(prob, st, f, dataset, by_officer, holidays_off)
+        if isinstance(got, str):
+            why[f.offender_id, f.date] = got
             continue
-        r = prob.reqs[p]
-        if not 0 <= d < prob.n_days:
-            why[where] = f"{f.date} is outside the re-planned period"
-            continue
-        reason = rules.person_available(r, f.date) or _officers_reason(
-            f, dataset, by_officer, holidays_off
-        )
-        crew = prob.crew_with(d, tuple(sorted(f.officer_ids))) if 0 <= d < prob.n_days else None
-        if reason is None and crew is None:
-            reason = "its crew could not be formed that day (an officer is in another kept crew)"
-        if reason is not None:
-            why[where] = reason
-            continue
-        assert crew is not None
-        stop = st.new_stop(p)
-        alone = functools.partial(prob.timer_of(crew).evaluate, [stop])
-        reason = rules.crew_can_make(
-            r, crew.officers, prob.area_mode, crew.part
-        ) or rules.window_reachable(r, alone)
-        if reason is not None:
-            why[where] = reason
-            continue
-        if f.pinned:
-            outside = rules.start_in_window(r, f.start_min, stop.duration_min)
-            if outside is not None:
-                why[where] = outside
-                continue
-            end = f.start_min + stop.duration_min
-            stop = dataclasses.replace(stop, window_start_min=f.start_min, window_end_min=end)
+        crew, stop, p = got
         wanted[crew.index].append((f, stop, p))
     for crew_idx, items in sorted(wanted.items()):
         _place_crew_day(prob, st, crew_idx, items, why)

@@ -61,11 +61,17 @@ def _cont(prob: Problem, person: int, crew_idx: int) -> int:
 def _allowed_days(prob: Problem, st: _State, key: int) -> tuple[list[int], int]:
     """Days a visit may move to, and the due day its lateness is measured from."""
     p = st.person_of[key]
-    r = prob.reqs[p]
     cur_day = prob.crews[st.crew_of[key]].day_index
-    last_day = prob.n_days - 1
     if len(st.by_person[p]) > 1:
         return [cur_day], cur_day  # chained visits keep their day (the chain stays valid)
+    return single_visit_days(prob, p, cur_day)
+
+
+def single_visit_days(prob: Problem, p: int, cur_day: int | None) -> tuple[list[int], int]:
+    """Days the only visit of a person in the plan may take (now on `cur_day`, or None when
+    the plan holds none yet), and the due day its lateness is measured from."""
+    r = prob.reqs[p]
+    last_day = prob.n_days - 1
     lo = (r.first_earliest - prob.start).days
     if r.optional:
         # a pulled-forward visit: the visit after it must not fall due inside the plan
@@ -77,7 +83,8 @@ def _allowed_days(prob: Problem, st: _State, key: int) -> tuple[list[int], int]:
     days = [
         d
         for d in range(max(lo, 0), last_day + 1)
-        if r.available_on(prob.day(d)) and (d <= cur_day or not prob.past_deadline(p, 0, d))
+        if r.available_on(prob.day(d))
+        and ((cur_day is not None and d <= cur_day) or not prob.past_deadline(p, 0, d))
     ]
     return days, due_index(prob, p)
 

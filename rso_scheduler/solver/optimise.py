@@ -60,6 +60,7 @@ from rso_scheduler.solver.routing import Route
 from rso_scheduler.solver.state import State as _State
 from rso_scheduler.solver.unannounced import choose_unannounced
 from rso_scheduler.solver.why import crew_reason, far_because, over_limit, paired_for, saved_by
+from rso_scheduler.solver.win_back import win_back
 from rso_scheduler.solver.work import WorkBudget, evals_for
 from rso_scheduler.travel import base, longest_leg_min
 
@@ -358,9 +359,9 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     t0 = time.monotonic()
     if end < start:
         raise PlanError(f"the plan ends ({end}) before it starts ({start})")
-    if (end - start).days + 1 > WINDOW_MAX_DAYS and not options.fixed:
+    if (end - start).days + 1 > WINDOW_MAX_DAYS and not (options.fixed or options.win_back):
         # long plans month by month (see horizon.py): earliest visits, bounded memory; a
-        # re-plan keeps its issued visits in one model
+        # re-plan (either of its two plans, replan.py) keeps its issued visits in one model
         result = plan_in_windows(dataset, start, end, options, plan)
         result.solve_seconds = round(time.monotonic() - t0, 3)
         return result
@@ -645,6 +646,11 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
             "unscheduled or not pulled forward that a run on a quiet machine would place; "
             "raise --time-limit"
         )
+    if options.win_back:  # a re-plan's plan from scratch, moved back towards the issued roster
+        wb_why, stats["win_back"] = win_back(
+            prob, st, options.win_back, dataset, holidays_off, repair_work
+        )
+        not_kept.update(wb_why)
     # workload balance last: officers trade places between crews of a day; visits, days and
     # order stay, so nothing above it in the objective can get worse beyond a little travel
     t_ex = time.monotonic()

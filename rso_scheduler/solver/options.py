@@ -45,6 +45,9 @@ class PlanOptions:
     # the run's travel model (travel.build_travel); None: the policy's straight-line model
     travel: Travel | None = None
     fixed: tuple[FixedVisit, ...] = ()  # a re-plan: the issued visits to keep (see FixedVisit)
+    # a re-plan's plan from scratch (replan.py): planned without them, then its visits moved
+    # back to these issued days and crews where no miss and little lateness follow (win_back.py)
+    win_back: tuple[FixedVisit, ...] = ()
     # a month of a longer plan (solver/horizon.py): offender_id -> owed visits the whole period
     # still owes (`demand.capped`); None: the month's own count
     owed_cap: Mapping[str, int] | None = None
@@ -54,6 +57,8 @@ class PlanOptions:
     keep_count: bool = False
 
     def __post_init__(self) -> None:
+        if self.fixed and self.win_back:
+            raise ValueError("a plan keeps its issued visits (fixed) or wins them back, not both")
         if self.time_limit_s <= 0:
             raise ValueError("time_limit_s must be positive")
         if self.workers < 1:
