@@ -209,6 +209,21 @@ def _stable_or_fresh(
             f"risk-weighted late days ({s_fig[1]:,} vs {f_fig[1]:,})"
         )
         return stable, against
+    pins = [f for f in fixed if f.pinned]
+    lost = _pins_kept(pins, stable) - _pins_kept(pins, fresh)
+    if lost > 0:
+        # A pin is the supervisor's instruction: the plan from scratch is not taken over it.
+        against["used"] = "from the issued roster (pins kept)"
+        against["cause"] = cause
+        against["pins_the_plan_from_scratch_drops"] = lost
+        _notice(
+            stable,
+            options,
+            f"re-plan: {cause}, but it would not keep {lost} of the {len(pins)} pinned visits "
+            "this re-plan keeps; the pins were kept. Unpin them (or pin fewer) to let the "
+            "re-plan start from the plan from scratch",
+        )
+        return stable, against
     against["cause"] = cause
     against["moved_back"] = int(wb["moved_back"])
     against["already_on_issued_day_and_crew"] = int(wb["already_on_issued_day_and_crew"])
@@ -217,6 +232,18 @@ def _stable_or_fresh(
         for k, why in fresh.not_kept.items()
     }
     return fresh, against
+
+
+def _pins_kept(pins: Sequence[FixedVisit], result: PlanResult) -> int:
+    """How many pinned visits `result` keeps exactly (day, start, officers)."""
+    held = {
+        (v.offender_id, v.date, v.start_min, tuple(sorted(v.officer_ids))) for v in result.visits
+    }
+    return sum(
+        1
+        for f in pins
+        if (f.offender_id, f.date, f.start_min, tuple(sorted(f.officer_ids))) in held
+    )
 
 
 def _earlier_attempt(
