@@ -119,6 +119,19 @@ class Problem:
             self.approx_min = np.zeros((0, len(self.comps)))
         return idx
 
+    def drop_comps(self, n: int) -> None:
+        """Forget the compositions registered after the first `n` (a re-formed day that was
+        not kept), with their cached eligibility."""
+        for key in [k for k, i in self.comp_index.items() if i >= n]:
+            del self.comp_index[key]
+        del self.comps[n:]
+        del self.timers[n:]
+        if self.approx_min is not None:
+            self.approx_min = self.approx_min[:, :n]
+        for cache in (self._elig, self._leg):
+            for k in [k for k in cache if k[1] >= n]:
+                del cache[k]
+
     def timer_of(self, crew: CrewDay) -> CrewTimer:
         """The timer of a crew-day (its officers, inside its part of the day)."""
         return self.timers[self.comp_index[crew.comp_key]]

@@ -184,6 +184,7 @@ class _Saved:
     split_crews: dict[tuple[str, int], tuple[int, ...]]
     ranked: dict[int, list[int]]
     ranked_beyond: dict[int, list[int]]
+    n_comps: int
 
 
 def _save(prob: Problem, st: State, day: int) -> _Saved:
@@ -198,6 +199,7 @@ def _save(prob: Problem, st: State, day: int) -> _Saved:
         dict(prob.split_crews),
         prob.ranked_cache,
         prob.ranked_beyond_cache,
+        len(prob.comps),
     )
 
 
@@ -216,6 +218,7 @@ def _restore(prob: Problem, st: State, day: int, saved: _Saved) -> None:
     prob.split_crews = saved.split_crews
     prob.ranked_cache = saved.ranked
     prob.ranked_beyond_cache = saved.ranked_beyond
+    prob.drop_comps(saved.n_comps)  # so no later ranking counts a crew never formed
 
 
 def _split_of_day(prob: Problem, day: int) -> None:
