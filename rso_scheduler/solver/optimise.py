@@ -61,7 +61,7 @@ from rso_scheduler.solver.routing import Route
 from rso_scheduler.solver.state import State as _State
 from rso_scheduler.solver.unannounced import choose_unannounced
 from rso_scheduler.solver.why import crew_reason, far_because, over_limit, paired_for, saved_by
-from rso_scheduler.solver.work import EVALS_PER_S, WorkBudget, evals_for
+from rso_scheduler.solver.work import WorkBudget, evals_for
 from rso_scheduler.travel import base, longest_leg_min
 
 PAIR_FOR_WINDOWS = True  # each day's crews follow the windowed work (crews.form_crews)
@@ -86,8 +86,8 @@ LNS_SHARE = 0.25
 DAYROUTE_SHARE = 0.25  # of the budget: counted PyVRP iterations re-routing each day (dayroute.py)
 DAYROUTE_MAX_SHARE = 0.5  # ... with what the local search left, at most (the budget holds)
 # Crews re-formed on the windowed work left unmet (reform.py): counted work for at most this
-# share of the budget, taken from the day re-route's (so the time limit holds)
-REFORM_SHARE = 0.05
+# share of the budget; twice it is taken from ruin and recreate's (so the time limit holds)
+REFORM_SHARE = 0.03
 # Repair and pull-forward are bounded by the visits to place, not by work: only the clock net.
 REPAIR_MAX_EVALS = 2**62
 MAKE_ROOM_TRIES = 5_000  # visits tried for moving out, per owed visit that fits nowhere
@@ -526,13 +526,27 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     stats["improve_stopped_by"] = _stopped_by(improve_work, bool(moved["converged"]))
     if improve_work.clock_fired:
         notice(_cut_by_clock("the local search", f"{moved['passes']} passes", improve_work))
+
     # ruin and recreate: clusters of neighbouring visits re-made together (counted work; the
     # net leaves it three times the time it takes on a quiet machine)
-    lns_work = WorkBudget(
-        evals_for(budget * LNS_SHARE),
-        max(deadline - 0.05 * budget, time.monotonic() + 3 * budget * LNS_SHARE),
+    # Re-forming crews on the windowed work left unmet (reform.py, below) takes its share from
+    # ruin and recreate, and only when such work is left after the local search (the time
+    # limit holds: its counted work costs about twice a route evaluation's time, measured)
+    def next_owed(p: int) -> tuple[int, int] | None:
+        return _next_owed(prob, st, p)
+
+    reform_on = (
+        reform.REFORM
+        and PAIR_FOR_WINDOWS
+        and not options.fixed
+        and reform.unmet_count(prob, st, next_owed) > 0
     )
-    say(f"re-making clusters of neighbouring visits (about {budget * LNS_SHARE * 0.6:.0f} s)")
+    lns_share = LNS_SHARE - (2 * REFORM_SHARE if reform_on else 0.0)
+    lns_work = WorkBudget(
+        evals_for(budget * lns_share),
+        max(deadline - 0.05 * budget, time.monotonic() + 3 * budget * lns_share),
+    )
+    say(f"re-making clusters of neighbouring visits (about {budget * lns_share * 0.6:.0f} s)")
     t_lns = time.monotonic()
     stats.update(ruin_recreate(prob, st, lns_work, options.seed))
     stats["lns_s"] = round(time.monotonic() - t_lns, 3)
@@ -570,8 +584,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     stats["repaired_by_making_room"] = made_room
     # crews re-formed on the windowed work left unmet (reform.py): counted work taken from
     # the day re-route's share below, and nothing at all without unmet windowed work
-    reform_s = 0.0
-    if reform.REFORM and PAIR_FOR_WINDOWS and not options.fixed:
+    if reform_on:
 
         def form_day(day: date, needs: list[Requirement]) -> list[CrewDay]:
             return form_crews(
@@ -586,15 +599,11 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
                 split=not no_split,
             )
 
-        def next_owed(p: int) -> tuple[int, int] | None:
-            return _next_owed(prob, st, p)
-
         reform_work = WorkBudget(evals_for(budget * REFORM_SHARE), _net(deadline, budget))
         t_ref = time.monotonic()
         stats.update(reform.reform_crews(prob, st, form_day, next_owed, reform_work))
         stats["reform_s"] = round(time.monotonic() - t_ref, 3)
         stats["reform_evaluations"] = reform_work.spent
-        reform_s = reform_work.spent / EVALS_PER_S
         repaired += int(stats["reform_visits_gained"])  # type: ignore[call-overload]
         if stats["reform_days_kept"]:
             say(
@@ -617,9 +626,8 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
         # its share, and what the local search and ruin and recreate left of theirs when they
         # converged early (counted work, so the same on every run): the budget buys quality
         left = IMPROVE_SHARE * (1 - min(1.0, improve_work.spent / improve_work.limit))
-        left += LNS_SHARE * (1 - min(1.0, lns_work.spent / lns_work.limit))
+        left += lns_share * (1 - min(1.0, lns_work.spent / lns_work.limit))
         share = budget * min(DAYROUTE_MAX_SHARE, DAYROUTE_SHARE + left)
-        share = max(budget * DAYROUTE_SHARE / 2, share - reform_s)  # re-forming took its part
         # the net leaves the counted iterations three times their time on a quiet machine
         net = max(deadline - 0.05 * budget, t_day + 3 * share)
         stats.update(dayroute.reroute_days(prob, st, share, options.seed, net))

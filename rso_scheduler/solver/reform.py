@@ -396,6 +396,11 @@ def compact(prob: Problem, st: State) -> None:
         st.crew_of[key] = new_of[ci]
 
 
+def unmet_count(prob: Problem, st: State, next_owed: NextOwed) -> int:
+    """Owed windowed two-officer visits left unscheduled, or late with an earlier day allowed."""
+    return len(_unmet(prob, st, next_owed))
+
+
 def reform_crews(
     prob: Problem, st: State, form_day: FormDay, next_owed: NextOwed, work: WorkBudget
 ) -> dict[str, int]:
