@@ -87,7 +87,7 @@ DAYROUTE_SHARE = 0.25  # of the budget: counted PyVRP iterations re-routing each
 DAYROUTE_MAX_SHARE = 0.5  # ... with what the local search left, at most (the budget holds)
 # Crews re-formed on the windowed work left unmet (reform.py): counted work for at most this
 # share of the budget; twice it is taken from ruin and recreate's (so the time limit holds)
-REFORM_SHARE = 0.03
+REFORM_SHARE = 0.015
 # Repair and pull-forward are bounded by the visits to place, not by work: only the clock net.
 REPAIR_MAX_EVALS = 2**62
 MAKE_ROOM_TRIES = 5_000  # visits tried for moving out, per owed visit that fits nowhere
