@@ -535,12 +535,9 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     def next_owed(p: int) -> tuple[int, int] | None:
         return _next_owed(prob, st, p)
 
-    reform_on = (
-        reform.REFORM
-        and PAIR_FOR_WINDOWS
-        and not options.fixed
-        and reform.unmet_count(prob, st, next_owed) > 0
-    )
+    if reform.REFORM and PAIR_FOR_WINDOWS and not options.fixed:
+        stats["reform_unmet_before"] = reform.unmet_count(prob, st, next_owed)
+    reform_on = int(stats.get("reform_unmet_before", 0)) > 0  # type: ignore[call-overload]
     lns_share = LNS_SHARE - (2 * REFORM_SHARE if reform_on else 0.0)
     lns_work = WorkBudget(
         evals_for(budget * lns_share),
