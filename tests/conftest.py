@@ -52,6 +52,17 @@ def _record_outside_the_repo(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["RSO_RECORD"] = str(tmp_path_factory.mktemp("record") / "record.sqlite")
 
 
+def invoke_cli(*args: str) -> tuple[int, str]:
+    """Run the CLI in process; (exit code, output). A crash (not an exit) fails the test."""
+    from click.testing import CliRunner
+
+    from rso_scheduler.cli import main
+
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
 def write_data_dir(root: Path, **files: str) -> Path:
     """Write a data folder; keyword names are file stems (offenders=..., policy=...)."""
     root.mkdir(parents=True, exist_ok=True)

@@ -6,10 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from rso_scheduler.cli import main
-from tests.conftest import write_data_dir
+from tests.conftest import invoke_cli, write_data_dir
 
 OFFENDERS = """offender_id,risk_level,lat,lon,offender_manager_id,area,status,last_visit_date,registered_on,visit_interval_days,two_officers,window_start,window_end,required_skills
 A0,very_high,51.4600,-0.9800,,Reading,active,2026-06-01,2015-03-01,,true,14:30,17:30,polish
@@ -23,18 +20,12 @@ L2,Officer M,51.4560,-0.9710,Reading,Mon;Tue;Wed;Thu;Fri,14:00,22:00,,
 """
 
 
-def _invoke(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.output
-
-
 def test_split_day_plans_and_checks(tmp_path: Path) -> None:
     """Both visits are made, L1 has two crew_ids that day, every output is written and
     `rso check` passes; L1's day sheet lists the afternoon visit before the evening one."""
     data = write_data_dir(tmp_path / "data", offenders=OFFENDERS, officers=OFFICERS)
     out = tmp_path / "out"
-    code, text = _invoke(
+    code, text = invoke_cli(
         "plan", str(data), "--start", "2027-01-04", "--end", "2027-01-04",
         "--today", "2027-01-03", "--out", str(out), "--time-limit", "5", "--quiet",
     )  # fmt: skip
@@ -45,5 +36,5 @@ def test_split_day_plans_and_checks(tmp_path: Path) -> None:
     sheet = (out / "day_sheets" / "L1.csv").read_text(encoding="utf-8")
     assert sheet.index("A0") < sheet.index("E0")
     assert (out / "maps").is_dir() and (out / "calendar" / "L1.ics").is_file()
-    code, text = _invoke("check", str(data), str(out), "--today", "2027-01-03")
+    code, text = invoke_cli("check", str(data), str(out), "--today", "2027-01-03")
     assert code == 0, text

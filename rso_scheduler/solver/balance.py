@@ -77,15 +77,8 @@ def fair_shares(load: dict[str, int], avail: dict[str, int]) -> dict[str, float]
 
 def _timer(prob: Problem, officers: tuple[Officer, ...]) -> CrewTimer:
     """The timer of a crew composition, registered in the problem if it is new."""
-    ids = tuple(o.officer_id for o in officers)
-    key = (ids, None)  # exchanges are between whole-day crews only
-    idx = prob.comp_index.get(key)
-    if idx is None:
-        idx = len(prob.comps)
-        prob.comps.append(ids)
-        prob.comp_index[key] = idx
-        prob.timers.append(CrewTimer(list(officers), prob.cache, shifts=prob.policy.shifts))
-    return prob.timers[idx]
+    # exchanges are between whole-day crews only
+    return prob.timers[prob.add_comp((tuple(o.officer_id for o in officers), None))]
 
 
 def _continuity(prob: Problem, st: _State, officers: tuple[Officer, ...], order: list[Stop]) -> int:

@@ -56,6 +56,21 @@ SPLIT_CREWS = True
 CompKey = tuple[tuple[str, ...], tuple[int, int] | None]  # officer ids, part of the day
 
 
+def windowed_two_officer(r: Requirement) -> bool:
+    """Is it an owed two-officer visit restricted to a part of the day (the work crews are
+    paired for: `form_crews`' needs, `reform.py`'s unmet work)?"""
+    return (
+        not r.optional
+        and r.two_officers
+        and (r.window_start_min is not None or r.window_end_min is not None)
+    )
+
+
+def window_needs(reqs: list[Requirement]) -> list[Requirement]:
+    """Owed two-officer visits restricted to a part of the day, for pairing crews to them."""
+    return [r for r in reqs if windowed_two_officer(r)]
+
+
 def comp_order(key: CompKey) -> tuple[tuple[str, ...], tuple[int, int]]:
     """Sort key of crew compositions: by officers, then whole-day before parts by start."""
     return key[0], key[1] if key[1] is not None else (-1, -1)

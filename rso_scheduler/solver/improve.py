@@ -13,7 +13,7 @@ Deterministic: visits are taken in a fixed order, and the search is bounded by c
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Protocol
 
 from rso_scheduler.rules import last_owed_floor, pulled_forward_floor
@@ -310,9 +310,12 @@ def swap_visits(prob: Problem, st: _State, work: WorkBudget, day_radius: int, n_
     return done
 
 
-def improve(prob: Problem, st: _State, work: WorkBudget) -> dict[str, int]:
+def improve(
+    prob: Problem, st: _State, work: WorkBudget, keys: Collection[int] | None = None
+) -> dict[str, int]:
     """Relocate visits, empty short crew-days and swap visits while it helps, within the
-    counted work; returns counts of moves and passes."""
+    counted work; returns counts of moves and passes. `keys`: relocate only these visits (a
+    re-formed day's, `reform.py`), without emptying crew-days or swapping."""
     moves = 0
     emptied = 0
     swaps = 0
@@ -321,7 +324,7 @@ def improve(prob: Problem, st: _State, work: WorkBudget) -> dict[str, int]:
     for _ in range(MAX_PASSES):
         passes += 1
         improved = 0
-        for key in sorted(st.person_of):
+        for key in sorted(st.person_of if keys is None else set(keys) & set(st.person_of)):
             if work.exhausted():
                 return {
                     "moves": moves + improved,
@@ -357,9 +360,11 @@ def improve(prob: Problem, st: _State, work: WorkBudget) -> dict[str, int]:
             st.crew_of[key] = new_crew
             improved += 1
         moves += improved
-        gone = eliminate_routes(prob, st, work)
+        gone = swapped = 0
+        if keys is None:
+            gone = eliminate_routes(prob, st, work)
+            swapped = swap_visits(prob, st, work, SWAP_DAY_RADIUS, SWAP_COMPS)
         emptied += gone
-        swapped = swap_visits(prob, st, work, SWAP_DAY_RADIUS, SWAP_COMPS)
         swaps += swapped
         if not improved and not gone and not swapped:
             converged = 1

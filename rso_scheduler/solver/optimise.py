@@ -14,6 +14,7 @@ from datetime import date
 from typing import Literal
 
 import rso_scheduler.solver.dayroute as dayroute
+import rso_scheduler.solver.reform as reform
 from rso_scheduler import rules
 from rso_scheduler.calendar import bank_holidays
 from rso_scheduler.demand import Requirement, capped, requirements
@@ -36,7 +37,7 @@ from rso_scheduler.solver.assign import (
 )
 from rso_scheduler.solver.balance import exchange_officers
 from rso_scheduler.solver.bound import RoomBound
-from rso_scheduler.solver.crews import form_crews
+from rso_scheduler.solver.crews import CrewDay, form_crews, window_needs
 from rso_scheduler.solver.diagnose import unplanned_owed, unscheduled_reason, with_late_reasons
 from rso_scheduler.solver.frozen import (
     evict_for_late,
@@ -85,6 +86,9 @@ NEAR_SHARE = 0.05
 LNS_SHARE = 0.25
 DAYROUTE_SHARE = 0.25  # of the budget: counted PyVRP iterations re-routing each day (dayroute.py)
 DAYROUTE_MAX_SHARE = 0.5  # ... with what the local search left, at most (the budget holds)
+# Crews re-formed on the windowed work left unmet (reform.py): counted work for at most this
+# share of the budget; twice it is taken from ruin and recreate's (so the time limit holds)
+REFORM_SHARE = 0.015
 # Repair and pull-forward are bounded by the visits to place, not by work: only the clock net.
 REPAIR_MAX_EVALS = 2**62
 MAKE_ROOM_TRIES = 5_000  # visits tried for moving out, per owed visit that fits nowhere
@@ -112,17 +116,6 @@ def _cut_by_clock(what: str, done: str, work: WorkBudget) -> str:
         "route evaluations): the machine is busy, and the roster may differ from another run "
         "with the same inputs and seed; raise --time-limit"
     )
-
-
-def window_needs(reqs: list[Requirement]) -> list[Requirement]:
-    """Owed two-officer visits restricted to a part of the day, for pairing crews to them."""
-    return [
-        r
-        for r in reqs
-        if not r.optional
-        and r.two_officers
-        and (r.window_start_min is not None or r.window_end_min is not None)
-    ]
 
 
 def _next_owed(prob: Problem, st: _State, person: int) -> tuple[int, int] | None:
@@ -534,13 +527,24 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     stats["improve_stopped_by"] = _stopped_by(improve_work, bool(moved["converged"]))
     if improve_work.clock_fired:
         notice(_cut_by_clock("the local search", f"{moved['passes']} passes", improve_work))
+
     # ruin and recreate: clusters of neighbouring visits re-made together (counted work; the
     # net leaves it three times the time it takes on a quiet machine)
+    # Re-forming crews on the windowed work left unmet (reform.py, below) takes its share from
+    # ruin and recreate, and only when such work is left after the local search (the time
+    # limit holds: its counted work costs about twice a route evaluation's time, measured)
+    def next_owed(p: int) -> tuple[int, int] | None:
+        return _next_owed(prob, st, p)
+
+    if reform.REFORM and PAIR_FOR_WINDOWS and not options.fixed:
+        stats["reform_unmet_before"] = reform.unmet_count(prob, st, next_owed)
+    reform_on = int(stats.get("reform_unmet_before", 0)) > 0  # type: ignore[call-overload]
+    lns_share = LNS_SHARE - (2 * REFORM_SHARE if reform_on else 0.0)
     lns_work = WorkBudget(
-        evals_for(budget * LNS_SHARE),
-        max(deadline - 0.05 * budget, time.monotonic() + 3 * budget * LNS_SHARE),
+        evals_for(budget * lns_share),
+        max(deadline - 0.05 * budget, time.monotonic() + 3 * budget * lns_share),
     )
-    say(f"re-making clusters of neighbouring visits (about {budget * LNS_SHARE * 0.6:.0f} s)")
+    say(f"re-making clusters of neighbouring visits (about {budget * lns_share * 0.6:.0f} s)")
     t_lns = time.monotonic()
     stats.update(ruin_recreate(prob, st, lns_work, options.seed))
     stats["lns_s"] = round(time.monotonic() - t_lns, 3)
@@ -576,13 +580,51 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
             repaired += _repair_owed(prob, st, [p], repair_work)  # the chain goes on
     repaired += made_room
     stats["repaired_by_making_room"] = made_room
+    # crews re-formed on the windowed work left unmet (reform.py): counted work taken from
+    # the day re-route's share below, and nothing at all without unmet windowed work
+    if reform_on:
+
+        def form_day(day: date, needs: list[Requirement]) -> list[CrewDay]:
+            return form_crews(
+                officers,
+                dataset.absences,
+                day,
+                day,
+                holidays_off,
+                None,
+                needs,
+                dataset.policy.areas.mode,
+                split=not no_split,
+            )
+
+        reform_work = WorkBudget(evals_for(budget * REFORM_SHARE), _net(deadline, budget))
+        t_ref = time.monotonic()
+        stats.update(reform.reform_crews(prob, st, form_day, next_owed, reform_work))
+        stats["reform_s"] = round(time.monotonic() - t_ref, 3)
+        stats["reform_evaluations"] = reform_work.spent
+        repaired += int(stats["reform_visits_gained"])  # type: ignore[call-overload]
+        if stats["reform_days_kept"]:
+            say(
+                f"crews re-formed on {stats['reform_days_kept']} day(s) for the set-hours work "
+                f"left over: {stats['reform_crew_days']} new crew-day(s), "
+                f"{stats['reform_visits_gained']} visit(s) placed; risk-weighted misses "
+                f"{-int(stats['reform_weighted_missed_saved']):+d}, days late "  # type: ignore[call-overload]
+                f"{-int(stats['reform_weighted_late_days_saved']):+d}"  # type: ignore[call-overload]
+            )
+        if reform_work.clock_fired:
+            stats["reform_stopped_by_clock"] = True
+            notice(
+                "re-forming crews for the set-hours work left over was stopped by the wall clock "
+                "(the machine is busy); the roster may differ from another run with the same "
+                "inputs and seed; raise --time-limit"
+            )
     # each day's crews re-routed together (PyVRP proposes, the timing engine checks)
     if dayroute.available():
         t_day = time.monotonic()
         # its share, and what the local search and ruin and recreate left of theirs when they
         # converged early (counted work, so the same on every run): the budget buys quality
         left = IMPROVE_SHARE * (1 - min(1.0, improve_work.spent / improve_work.limit))
-        left += LNS_SHARE * (1 - min(1.0, lns_work.spent / lns_work.limit))
+        left += lns_share * (1 - min(1.0, lns_work.spent / lns_work.limit))
         share = budget * min(DAYROUTE_MAX_SHARE, DAYROUTE_SHARE + left)
         # the net leaves the counted iterations three times their time on a quiet machine
         net = max(deadline - 0.05 * budget, t_day + 3 * share)
@@ -686,6 +728,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
                 "exchanges_stopped_by_clock",
                 "near_stopped_by_clock",
                 "dayroute_stopped_by_clock",
+                "reform_stopped_by_clock",
             )
         )
         or improve_work.clock_fired

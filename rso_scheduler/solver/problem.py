@@ -96,6 +96,42 @@ class Problem:
         """The index of a crew-day's composition (officers and part of the day)."""
         return self.comp_index[crew.comp_key]
 
+    def add_comp(self, key: CompKey) -> int:
+        """The index of a crew composition, registered (timer, approximate travel) if new: an
+        officer exchange or a re-formed day (`reform.py`) makes crews the plan began without."""
+        idx = self.comp_index.get(key)
+        if idx is not None:
+            return idx
+        ids, part = key
+        idx = len(self.comps)
+        self.comps.append(ids)
+        self.comp_index[key] = idx
+        officers = [self.officers[i] for i in ids]
+        self.timers.append(CrewTimer(officers, self.cache, part, self.policy.shifts))
+        if self.approx_min is not None and self.reqs:
+            mins = self.cache.travel.minutes_array(
+                [base(o) for o in officers],
+                [Place(r.offender_id, r.lat, r.lon) for r in self.reqs],
+            )
+            col = np.asarray(mins).max(axis=0).reshape(-1, 1)
+            self.approx_min = np.hstack([self.approx_min, col])
+        elif self.approx_min is not None:
+            self.approx_min = np.zeros((0, len(self.comps)))
+        return idx
+
+    def drop_comps(self, n: int) -> None:
+        """Forget the compositions registered after the first `n` (a re-formed day that was
+        not kept), with their cached eligibility."""
+        for key in [k for k, i in self.comp_index.items() if i >= n]:
+            del self.comp_index[key]
+        del self.comps[n:]
+        del self.timers[n:]
+        if self.approx_min is not None:
+            self.approx_min = self.approx_min[:, :n]
+        for cache in (self._elig, self._leg):
+            for k in [k for k in cache if k[1] >= n]:
+                del cache[k]
+
     def timer_of(self, crew: CrewDay) -> CrewTimer:
         """The timer of a crew-day (its officers, inside its part of the day)."""
         return self.timers[self.comp_index[crew.comp_key]]
