@@ -165,7 +165,7 @@ def test_failure_mid_write_leaves_out_untouched(
 
     import rso_scheduler.outputs.roster_files as rf
 
-    monkeypatch.setattr(rf, "_write_day_sheets", fail)
+    monkeypatch.setattr(rf, "write_day_sheets", fail)
     code, text = plan_greedy_january(tiny_dir, out)
     assert code == 1 and "disk full" in text and "Traceback" not in text
     assert [p.name for p in out.iterdir()] == ["roster.csv"]  # no manifest: nothing moved

@@ -350,3 +350,37 @@ def test_unscheduled_and_missing_files(tmp_path: Path, written: Path) -> None:
     with pytest.raises(InputError) as exc:
         read_roster(written)
     assert exc.value.problems[0].file == "summary.json" and exc.value.problems[0].line == 1
+
+
+def test_crews_after_change_forms_a_crew_for_a_re_crew_and_keeps_the_one_left_idle():
+    """A visit re-crewed to officers not together that day forms their crew-day with the
+    change's reason; the crew it left stays listed, idle, its reason kept and the change noted;
+    an untouched crew-day's row is written back as it was."""
+    from rso_scheduler.outputs.roster_files import CrewRow, RosterRow, crews_after_change
+    from rso_scheduler.travel import travel_for
+
+    ds = _dataset()
+    d1, d2 = date(2027, 1, 4), date(2027, 1, 5)
+
+    def visit(vid: str, day: date, ids: tuple[str, ...]) -> RosterRow:
+        return RosterRow(2, vid, day, 600, 660, "P3", ids, "high", d1, 0, "announced")
+
+    kept_cells = ("2027-01-05", "A/1+B", "A/1;B", "DC One;B", ";", "09:00", "17:00")
+    kept_cells += ("1", "4", "2", "paired", "")
+    crews = [
+        CrewRow(2, d1, "A/1+B", ("A/1", "B"), "paired for skills", "detail"),
+        CrewRow(3, d2, "A/1+B", ("A/1", "B"), "paired", "", kept_cells),
+    ]
+    before = [visit("V1", d1, ("A/1", "B")), visit("V2", d2, ("A/1", "B"))]
+    after = [visit("V1", d1, ("A/1",)), visit("V2", d2, ("A/1", "B"))]
+    note = "changed in the workbench: B at court"
+    rows, table = crews_after_change(crews, before, after, ds, travel_for(None, ds.policy), note)
+    by_key = {(r.date, r.crew_id): t for r, t in zip(rows, table, strict=True)}
+    col = {name: i for i, name in enumerate(CREW_COLUMNS)}
+    new = by_key[d1, "A/1"]
+    assert new[col["visits"]] == 1 and new[col["formed_because"]] == note
+    assert new[col["travel_min"]] > 0
+    idle = by_key[d1, "A/1+B"]
+    assert idle[col["visits"]] == 0 and idle[col["formed_because"]] == "paired for skills"
+    assert idle[col["formed_detail"]] == f"detail; {note}"
+    assert by_key[d2, "A/1+B"] == list(kept_cells)

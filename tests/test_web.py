@@ -729,3 +729,139 @@ def test_take_out_places_the_breaks_of_the_days_it_leaves(narrow_break):
     )
     # the visit taken out is owed again (`missing` until the re-plan); no break rule is broken
     assert "[missing] (person P008)" in result.output and "[refreshment]" not in result.output
+
+
+# --- the plan folder after a change: every file agrees with roster.csv ----------------------
+
+
+def _events(ics: Path) -> dict[str, tuple[date, int, str]]:
+    """uid -> (day, SEQUENCE, STATUS) of each event in a calendar file."""
+    from icalendar import Calendar
+
+    cal = Calendar.from_ical(ics.read_bytes())
+    out = {}
+    for ev in cal.walk("VEVENT"):
+        start = ev.decoded("dtstart")
+        out[str(ev["uid"])] = (
+            start.date() if hasattr(start, "date") else start,
+            int(ev.get("sequence", 0)),
+            str(ev.get("status", "")),
+        )
+    return out
+
+
+def test_a_move_rewrites_day_sheets_calendars_handouts_and_roster_xlsx(signed_in, data_dir):
+    """After a move the visit is on its new day, not its old, in every officer's day sheet,
+    calendar (same UID, SEQUENCE up), handout and roster.xlsx; `rso check` passes."""
+    import openpyxl
+
+    from rso_scheduler.outputs.handouts import read_calendar_index
+
+    c, csrf = signed_in
+    plan = data_dir.parent / "plan"
+    v = _p001(c)
+    old_day = v["date"]
+    before = {e.officer_id: e for e in read_calendar_index(plan) if e.visit_id == v["visit_id"]}
+    day, _answer = legal_move(c, csrf, v)
+    assert set(before) == set(v["officer_ids"])
+    for oid in v["officer_ids"]:
+        with (plan / "day_sheets" / f"{oid}.csv").open(encoding="utf-8") as f:
+            mine = [r["date"] for r in csv.DictReader(f) if r["offender_id"] == "P001"]
+        assert day in mine and old_day not in mine
+        event = _events(plan / "calendar" / f"{oid}.ics")[before[oid].uid]
+        assert event[0] == date.fromisoformat(day)
+        assert event[1] == before[oid].sequence + 1 and event[2] == "CONFIRMED"
+        handout = (plan / "handouts" / f"{oid}.html").read_text(encoding="utf-8")
+        assert "P001" in handout
+    sheet = openpyxl.load_workbook(plan / "roster.xlsx", read_only=True)["visits"]
+    row = next(r for r in sheet.iter_rows(values_only=True) if r[0] == v["visit_id"])
+    assert row[1].date() == date.fromisoformat(day)
+    result = CliRunner().invoke(main, ["check", str(data_dir), str(plan), "--today", "2027-01-31"])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_visit_taken_out_is_cancelled_in_its_officers_calendars(signed_in, data_dir):
+    """A visit taken out is a CANCELLED event (its UID kept) and leaves the day sheets."""
+    from rso_scheduler.outputs.handouts import read_calendar_index
+
+    c, csrf = signed_in
+    plan = data_dir.parent / "plan"
+    v = _p001(c)
+    uid = next(e.uid for e in read_calendar_index(plan) if e.visit_id == v["visit_id"])
+    r = c.post(
+        f"/api/plans/1/visits/{v['visit_id']}/take-out",
+        json={"reason": "moved away"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 200
+    for oid in v["officer_ids"]:
+        assert _events(plan / "calendar" / f"{oid}.ics")[uid][2] == "CANCELLED"
+        sheet = plan / "day_sheets" / f"{oid}.csv"
+        if sheet.is_file():
+            with sheet.open(encoding="utf-8") as f:
+                rows = [r for r in csv.DictReader(f) if r["offender_id"] == "P001"]
+            assert v["date"] not in {r["date"] for r in rows}
+
+
+def test_after_a_move_crews_csv_describes_the_roster_with_its_reasons(signed_in, data_dir):
+    """Each crew-day the moved visit's officers work on its new day counts that day's visits
+    and either keeps why it was formed (the change noted in its detail) or gives the reason
+    recorded for the change; the old day's counts drop."""
+    c, csrf = signed_in
+    plan = data_dir.parent / "plan"
+    v = _p001(c)
+    with (plan / "crews.csv").open(encoding="utf-8") as f:
+        was = {(r["date"], r["crew_id"]): r for r in csv.DictReader(f)}
+    day, _answer = legal_move(c, csrf, v)
+    with (plan / "crews.csv").open(encoding="utf-8") as f:
+        now = {(r["date"], r["crew_id"]): r for r in csv.DictReader(f)}
+    with (plan / "roster.csv").open(encoding="utf-8") as f:
+        roster = list(csv.DictReader(f))
+    note = "changed in the workbench: officer at court that day"
+    for d in (day, v["date"]):
+        for key, crew in now.items():
+            if key[0] != d or not set(crew["officer_ids"].split(";")) & set(v["officer_ids"]):
+                continue
+            ids = set(crew["officer_ids"].split(";"))
+            makes = [
+                r for r in roster if r["date"] == d and ids <= set(r["officer_ids"].split(";"))
+            ]
+            assert int(crew["visits"]) == len(makes)
+            if key in was and was[key]["visits"] != crew["visits"]:
+                assert crew["formed_because"] == was[key]["formed_because"]
+                assert crew["formed_detail"].endswith(note)
+            elif key not in was:
+                assert crew["formed_because"] == note
+    on_new_day = [
+        k
+        for k, r in now.items()
+        if k[0] == day and set(v["officer_ids"]) >= set(r["officer_ids"].split(";"))
+    ]
+    assert on_new_day
+    untouched = {k: r for k, r in was.items() if k[0] not in (day, v["date"])}
+    assert all(now[k] == r for k, r in untouched.items())
+
+
+def test_a_move_redraws_only_the_maps_of_the_days_it_touches(signed_in, data_dir):
+    """The crew pages of the old and new day (and the index pages) are redrawn; every other
+    day's page is the same file, untouched (content and modification time)."""
+    c, csrf = signed_in
+    maps = data_dir.parent / "plan" / "maps"
+    v = _p001(c)
+
+    def pages() -> dict[str, tuple[int, bytes]]:
+        return {
+            str(p.relative_to(maps)): (p.stat().st_mtime_ns, p.read_bytes())
+            for p in maps.glob("20*/*.html")
+        }
+
+    before = pages()
+    day, _answer = legal_move(c, csrf, v)
+    after = pages()
+    others = {k for k in before if not k.startswith((day, v["date"]))}
+    assert others, "the plan has days the move does not touch"
+    assert {k: after.get(k) for k in others} == {k: before[k] for k in others}
+    assert any(k.startswith(day) for k in after)
+    assert any(after.get(k) != before[k] for k in before if k.startswith(v["date"])) or not any(
+        k.startswith(v["date"]) for k in after
+    )

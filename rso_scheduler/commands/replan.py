@@ -100,7 +100,7 @@ def command(
     from rso_scheduler.outputs.handouts import (
         CalendarPlan,
         event_uid,
-        plan_identity,
+        plan_id_of,
         read_calendar_index,
     )
     from rso_scheduler.outputs.roster_files import read_roster
@@ -169,15 +169,7 @@ def command(
     say_notices(result.stats, quiet)
     counts = done.counts()
 
-    plan_id = str(
-        issued.run.get("plan_id")
-        or plan_identity(  # a plan written before plan_id was recorded
-            issued.plan_start,
-            issued.plan_end,
-            issued.run.get("input_files") or {},
-            f"{issued.run.get('solver')}|{issued.run.get('seed')}",
-        )
-    )
+    plan_id = plan_id_of(issued)
     previous = [e for e in calendar_index if e.date and e.date >= from_date]
     uid_of_old = {e.visit_id: e.uid for e in previous if e.status == "CONFIRMED"}
     old_rows = {r.visit_id: r for r in issued.visits}

@@ -35,7 +35,7 @@ from icalendar import Calendar, Event
 
 from rso_scheduler.models import Dataset
 from rso_scheduler.outputs.files import csv_text, write_private
-from rso_scheduler.outputs.roster_files import safe_file_name
+from rso_scheduler.outputs.roster_files import RosterFiles, safe_file_name
 from rso_scheduler.roster import Break, PlannedVisit, PlanResult, hhmm
 
 MARKING = "OFFICIAL-SENSITIVE"
@@ -119,6 +119,21 @@ def plan_identity(
     text = f"{plan_start}|{plan_end}|{how}|"
     text += "|".join(f"{k}={v}" for k, v in sorted(input_files.items()))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def plan_id_of(files: RosterFiles) -> str:
+    """The identity a plan folder's calendars were made with (run.json's `plan_id`; a plan
+    written before it was recorded: made again from its period, inputs, solver and seed), so
+    that whatever rewrites the calendars (`rso replan`, the workbench) updates their events."""
+    return str(
+        files.run.get("plan_id")
+        or plan_identity(
+            files.plan_start,
+            files.plan_end,
+            files.run.get("input_files") or {},
+            f"{files.run.get('solver')}|{files.run.get('seed')}",
+        )
+    )
 
 
 def event_uid(plan_id: str, offender_id: str, due_date: date, seq: int) -> str:

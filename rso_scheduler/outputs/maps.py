@@ -30,8 +30,9 @@ import functools
 import html
 import io
 import json
+import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from html.parser import HTMLParser
 from importlib import resources
@@ -45,7 +46,7 @@ from jinja2 import Template
 
 from rso_scheduler.errors import InputError, OutputError, Problem
 from rso_scheduler.models import RISK_ORDER, Dataset, Officer, RiskLevel
-from rso_scheduler.outputs.files import write_private
+from rso_scheduler.outputs.files import DIR_MODE, write_private
 from rso_scheduler.outputs.maps_data import (
     CrewDay,
     MapRoster,
@@ -738,6 +739,16 @@ def _days_page(roster: MapRoster, crews: Sequence[CrewDay], names: Sequence[str]
     return _static_page(title, body)
 
 
+def _keep(earlier: Path, page: Path) -> None:
+    """An earlier drawing's page, unchanged, at `page` (a hard link; a private copy if the
+    file system will not link)."""
+    page.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    try:
+        os.link(earlier, page)
+    except OSError:
+        write_private(page, earlier.read_bytes())
+
+
 # --- the entry point ---------------------------------------------------------------------------
 
 
@@ -750,6 +761,8 @@ def write_maps(
     attribution: str | None = None,
     day: date | None = None,
     travel: Travel | None = None,
+    redraw: Collection[date] | None = None,
+    drawn_in: Path | None = None,
 ) -> list[Path]:
     """Write `out_dir/maps/`: index.html, days.html, `<date>/<crew>.html` per crew-day, and
     the scripts and styles they share in `assets/` (once, not per page).
@@ -762,6 +775,11 @@ def write_maps(
     settings; with no tiles the pages have a plain background. The caller stages `out_dir`.
     `travel` is the run's travel model (None: the straight line). Returns the files written
     (pages and assets).
+
+    `redraw` (with `drawn_in`, the folder whose maps/ an earlier call wrote): only those
+    days' crew pages are drawn (a crew-day's page depends on its own day only); every other day's page is the earlier one,
+    linked (same file system) or copied unchanged. index.html and days.html, which list every
+    day, are always drawn.
     """
     out_dir = Path(out_dir)
     travel = travel_for(travel, dataset.policy)
@@ -788,6 +806,11 @@ def write_maps(
         )
     crew_ids = sorted({c.crew_id for c in crews})
     crew_idx = {c: i for i, c in enumerate(crew_ids)}
+    # a route's colour is its place among its day's crews: distinct on the day the map shows,
+    # and a crew-day's page depends on its own day only (so a change redraws only its days)
+    on_day: dict[date, list[str]] = {}
+    for c in crews:
+        on_day.setdefault(c.date, []).append(c.crew_id)
     plans = [_crew_plan(c, dataset, travel) for c in crews]
     risk = [{"label": level.label, "color": RISK_COLOURS[level]} for level in RISK_ORDER]
     areas = [
@@ -804,7 +827,7 @@ def write_maps(
             p,
             day_idx[c.date],
             crew_idx[c.crew_id],
-            ROUTE_COLOURS[crew_idx[c.crew_id] % len(ROUTE_COLOURS)],
+            ROUTE_COLOURS[on_day[c.date].index(c.crew_id) % len(ROUTE_COLOURS)],
             _href(c.date, n),
         )
         for c, p, n in zip(crews, plans, names, strict=True)
@@ -857,6 +880,13 @@ def write_maps(
     )
     put(maps_dir / "days.html", _days_page(mr, crews, names))
     for c, p, n, r in zip(crews, plans, names, routes, strict=True):
+        page = maps_dir / c.date.isoformat() / f"{n}.html"
+        if redraw is not None and drawn_in is not None and c.date not in redraw:
+            earlier = Path(drawn_in) / "maps" / c.date.isoformat() / f"{n}.html"
+            if earlier.is_file() and not earlier.is_symlink():
+                _keep(earlier, page)
+                written.append(page)
+                continue
         one = dict(r, d=0, c=0, href=None)
         page_title = f"Crew {c.crew_id}, {_day_label(c.date)}"
         page_bounds = _bounds(p["path"] + [pt for leg in p["extra"] for pt in leg])
@@ -879,7 +909,7 @@ def write_maps(
         }
         data["towns"] = _towns(page_bounds)
         put(
-            maps_dir / c.date.isoformat() / f"{n}.html",
+            page,
             _page(
                 page_title,
                 data,

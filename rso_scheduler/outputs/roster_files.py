@@ -31,7 +31,7 @@ import json
 import platform
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from importlib import metadata
@@ -157,6 +157,9 @@ class CrewRow:
     crew_id: str
     officer_ids: tuple[str, ...]
     formed_because: str
+    formed_detail: str = ""
+    # the row as read, every column in CREW_COLUMNS order (a row kept as it was is written back)
+    cells: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass
@@ -421,7 +424,15 @@ def parse_crews(text: str, file: str = "crews.csv") -> list[CrewRow]:
         if len(problems) > n or day is None:
             continue
         out.append(
-            CrewRow(line, day, _text(row["crew_id"]), ids or (), _text(row["formed_because"]))
+            CrewRow(
+                line,
+                day,
+                _text(row["crew_id"]),
+                ids or (),
+                _text(row["formed_because"]),
+                _text(row.get("formed_detail", "")),
+                tuple(_text(row.get(col, "")) for col in CREW_COLUMNS),
+            )
         )
     if problems:
         raise InputError(problems)
@@ -709,6 +720,108 @@ def _crew_rows(dataset: Dataset, result: PlanResult, travel: Travel) -> list[lis
     return rows
 
 
+CrewKey = tuple[date, str]
+
+
+def _crews_making(
+    crews: Sequence[CrewRow], visits: Sequence[RosterRow]
+) -> tuple[dict[CrewKey, list[RosterRow]], list[RosterRow]]:
+    """Which crew-day makes each visit: the crew of exactly its officers that day, else every
+    crew-day of one or more of them that day (a plan whose pairs vary per visit lists each
+    officer's day); (crew-day -> its visits, the visits no crew-day of their day fits)."""
+    of_day: dict[date, list[CrewRow]] = defaultdict(list)
+    for c in crews:
+        of_day[c.date].append(c)
+    making: dict[CrewKey, list[RosterRow]] = {(c.date, c.crew_id): [] for c in crews}
+    orphans = []
+    for v in visits:
+        mine = set(v.officer_ids)
+        day = of_day.get(v.date, [])
+        fit = [c for c in day if set(c.officer_ids) == mine] or [
+            c for c in day if c.officer_ids and set(c.officer_ids) < mine
+        ]
+        for c in fit:
+            making[c.date, c.crew_id].append(v)
+        if not fit:
+            orphans.append(v)
+    return making, orphans
+
+
+def crews_after_change(
+    crews: Sequence[CrewRow],
+    before: Sequence[RosterRow],
+    after: Sequence[RosterRow],
+    dataset: Dataset,
+    travel: Travel,
+    note: str,
+) -> tuple[list[CrewRow], list[list[Any]]]:
+    """crews.csv after a change made by hand (the workbench) turned roster `before` into
+    `after`: (the crew-days, crews.csv's rows). A crew-day whose visits the change left as
+    they were keeps its row as `crews` has it; one whose visits it changed (it makes one it did
+    not, or no longer makes any: then it stays, idle, as the planner lists idle crew-days) is
+    recounted and keeps why it was formed, `note` added to its detail; visits no crew-day of
+    their day fits (re-crewed to officers not together that day) form a new crew-day, of
+    exactly their officers, whose reason is `note`. `note` says what the change was and why
+    (\"changed in the workbench: <the recorded reason>\")."""
+    officers, people = dataset.officer_by_id(), dataset.offender_by_id()
+    was, _ = _crews_making(crews, before)
+    now, orphans = _crews_making(crews, after)
+    rows = {(c.date, c.crew_id): c for c in crews}
+    added: dict[CrewKey, list[RosterRow]] = defaultdict(list)
+    for v in orphans:
+        ids = tuple(sorted(set(v.officer_ids)))
+        crew_id, k = "+".join(ids), 2
+        while (v.date, crew_id) in rows and set(rows[v.date, crew_id].officer_ids) != set(ids):
+            crew_id, k = f"{'+'.join(ids)}-{k}", k + 1
+        if (v.date, crew_id) not in rows:
+            rows[v.date, crew_id] = CrewRow(0, v.date, crew_id, ids, note[:200])
+        added[v.date, crew_id].append(v)
+    out: list[CrewRow] = []
+    table: list[list[Any]] = []
+    for key in sorted(rows):
+        c = rows[key]
+        visits = sorted(now.get(key, []) + added.get(key, []), key=lambda v: v.start_min)
+        changed = key in added or [v.visit_id for v in was.get(key, [])] != [
+            v.visit_id for v in visits
+        ]
+        if not changed and len(c.cells) == len(CREW_COLUMNS):
+            out.append(c)
+            table.append(list(c.cells))
+            continue
+        if key not in added:
+            detail = f"{c.formed_detail}; {note}" if c.formed_detail else note
+            c = replace(c, formed_detail=detail)
+        crew = [officers[o] for o in c.officer_ids if o in officers]
+        stops = [home(people[v.offender_id]) for v in visits if v.offender_id in people]
+        drive = 0
+        for o in crew:  # each officer's own drive, base -> homes -> base
+            points = [base(o), *stops, base(o)] if stops else []
+            drive += sum(travel.minutes(x, y) for x, y in zip(points, points[1:], strict=False))
+        starts = [o.shift_start_min for o in crew] or [0]
+        ends = [o.shift_end_min for o in crew] or [0]
+        shift = [hhmm(max(starts)), hhmm(min(ends))]
+        if len(c.cells) == len(CREW_COLUMNS):  # the crew's shared shift that day, as it was
+            at = CREW_COLUMNS.index("start")
+            shift = list(c.cells[at : at + 2])
+        out.append(c)
+        table.append(
+            [
+                c.date.isoformat(),
+                c.crew_id,
+                ";".join(c.officer_ids),
+                ";".join(officers[o].display_name if o in officers else o for o in c.officer_ids),
+                ";".join(o.area or "" for o in crew),
+                *shift,
+                len(stops),
+                drive,
+                longest_leg_min(travel.minutes, [base(o) for o in crew], stops),
+                c.formed_because,
+                c.formed_detail,
+            ]
+        )
+    return out, table
+
+
 def _officer_days(result: PlanResult) -> dict[str, dict[date, list[PlannedVisit]]]:
     out: dict[str, dict[date, list[PlannedVisit]]] = defaultdict(lambda: defaultdict(list))
     for v in result.visits:
@@ -733,7 +846,9 @@ def safe_file_name(
     return name
 
 
-def _write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult, travel: Travel) -> None:
+def write_day_sheets(stage: Path, dataset: Dataset, result: PlanResult, travel: Travel) -> None:
+    """day_sheets/: one CSV per officer with a visit (visits and break in time order, the
+    minutes driven to each), and index.csv."""
     people = dataset.offender_by_id()
     officers = dataset.officer_by_id()
     index: list[list[Any]] = []
@@ -977,7 +1092,7 @@ def write_plan(
     )
     summary = {**plan_summary(dataset, result, travel), **(summary_extra or {})}
     write_json(stage / "summary.json", summary)
-    _write_day_sheets(stage, dataset, result, travel)
+    write_day_sheets(stage, dataset, result, travel)
     write_csv(stage / "crews.csv", CREW_COLUMNS, _crew_rows(dataset, result, travel))
     run = {
         "tool": "rso-scheduler",
@@ -1009,6 +1124,7 @@ __all__ = [
     "BreakRow",
     "CREW_COLUMNS",
     "CrewRow",
+    "crews_after_change",
     "parse_crews",
     "read_crews",
     "ROSTER_COLUMNS",
@@ -1021,5 +1137,6 @@ __all__ = [
     "parse_unscheduled",
     "read_roster",
     "safe_file_name",
+    "write_day_sheets",
     "write_plan",
 ]

@@ -641,7 +641,7 @@ class Workbench:
                 )
                 first = first or entry.seq
             now = plan_breaks(store, plan_id)
-        self.write_folder(ctx, proposed, now)
+        self.write_folder(ctx, proposed, now, before=rows, reason=reason)
         return Accepted(new.get(visit_id), effect, first or 0)
 
     def effect(
@@ -671,19 +671,44 @@ class Workbench:
         ctx: PlanContext,
         visits: Sequence[dict[str, Any]],
         breaks: dict[tuple[str, str], tuple[str, str]] | None,
+        *,
+        before: Sequence[dict[str, Any]] | None = None,
+        reason: str = "",
     ) -> None:
         """Rewrite the plan folder to the plan as it stands, as one set (staged, owner-only,
-        swapped in atomically under the folder's lock): roster.csv, breaks.csv, summary.json
-        (`plan_summary`, the figures `rso plan` writes, recounted; where the plan came from
-        kept) and, when the plan has maps, the route maps (`maps.write_maps`)."""
+        swapped in atomically under the folder's lock), so that every file agrees with
+        roster.csv: roster.csv, breaks.csv, summary.json (`plan_summary`, the figures
+        `rso plan` writes, recounted; where the plan came from kept), unscheduled.csv as it
+        is, day_sheets/, the handouts and calendars (`write_handouts` with the plan's own
+        identity: a changed visit's event keeps its UID and its SEQUENCE rises, one taken out
+        is cancelled), roster.xlsx, crews.csv (`crews_after_change`: a crew-day the change
+        altered says "changed in the workbench: <reason>") and, when the plan has maps, the
+        route maps of the days the change touched (`before`: the visits before it; without
+        it, every day), with the index pages that list every day."""
         from rso_scheduler.outputs import maps
-        from rso_scheduler.outputs.files import staged_output, write_csv, write_json
+        from rso_scheduler.outputs.files import (
+            staged_output,
+            write_csv,
+            write_json,
+            write_private,
+        )
+        from rso_scheduler.outputs.handouts import (
+            CalendarPlan,
+            plan_id_of,
+            read_calendar_index,
+            write_handouts,
+        )
         from rso_scheduler.outputs.roster_files import (
             BREAK_COLUMNS,
+            CREW_COLUMNS,
             BreakRow,
+            crews_after_change,
             plan_result_of,
             plan_summary,
+            read_crews,
+            write_day_sheets,
         )
+        from rso_scheduler.outputs.roster_xlsx import roster_xlsx_bytes
 
         rows = self.as_rows(ctx, visits)
         out: list[list[Any]] = []
@@ -718,12 +743,35 @@ class Workbench:
                 BreakRow(n, o, date.fromisoformat(d), _min(s), _min(e))
                 for n, ((o, d), (s, e)) in enumerate(sorted(breaks.items()), start=2)
             ]
-        files = replace(ctx.files, visits=rows, breaks=kept)
-        figures = plan_summary(
-            ctx.dataset, plan_result_of(files, ctx.dataset, ctx.travel), ctx.travel
+        old_rows = self.as_rows(ctx, before) if before is not None else rows
+        had_crews = (folder / "crews.csv").is_file()
+        note = f"changed in the workbench: {reason}" if reason else "changed in the workbench"
+        crews, crew_table = crews_after_change(
+            read_crews(folder) if had_crews else [],
+            old_rows,
+            rows,
+            ctx.dataset,
+            ctx.travel,
+            note,
         )
+        files = replace(ctx.files, visits=rows, breaks=kept, crews=crews)
+        result = plan_result_of(files, ctx.dataset, ctx.travel)
+        figures = plan_summary(ctx.dataset, result, ctx.travel)
         summary = {**ctx.files.summary}
         summary.update({k: v for k, v in figures.items() if k not in _PROVENANCE})
+        # the calendars go on from the events they last carried (calendar/index.csv)
+        previous = read_calendar_index(folder)
+        uids = {e.visit_id: e.uid for e in previous if e.visit_id and e.status == "CONFIRMED"}
+        was = {r.visit_id: r for r in old_rows}
+        now = {r.visit_id: r for r in rows}
+        changed = [v for v in now if was.get(v) != now[v]]
+        calendar = CalendarPlan(
+            plan_id_of(ctx.files), uids, previous, {v: note[:1].upper() + note[1:] for v in changed}
+        )
+        # maps: the days the change touched (a crew-day's page depends on its day only)
+        touched = {r.date for v in set(was) ^ set(now) for r in (was.get(v), now.get(v)) if r}
+        touched |= {r.date for v in changed for r in (was.get(v), now[v]) if r}
+        redraw = touched if before is not None else None
         with staged_output(folder, replaces=()) as stage:
             write_csv(stage / "roster.csv", (*ROSTER_COLUMNS, *ROSTER_EXTRA_COLUMNS), out)
             if kept is not None:
@@ -736,8 +784,20 @@ class Workbench:
                     ],
                 )
             write_json(stage / "summary.json", summary)
+            if had_crews:
+                write_csv(stage / "crews.csv", CREW_COLUMNS, crew_table)
+            write_day_sheets(stage, ctx.dataset, result, ctx.travel)
+            write_handouts(stage, ctx.dataset, result, calendar)
+            write_private(stage / "roster.xlsx", roster_xlsx_bytes(ctx.dataset, result))
             if (folder / "maps").is_dir():
-                maps.write_maps(stage, ctx.dataset, files, travel=ctx.travel)
+                maps.write_maps(
+                    stage,
+                    ctx.dataset,
+                    files,
+                    travel=ctx.travel,
+                    redraw=redraw,
+                    drawn_in=folder,
+                )
 
     # --- re-plan and outcomes: the commands themselves --------------------------------------
 
