@@ -292,8 +292,9 @@ def time_limit_option(fn: F) -> F:
 def replan_time_limit_option(fn: F) -> F:
     """--time-limit S for `rso replan`: a re-plan keeps its issued visits in one model."""
     return _time_limit(
-        f"{TIME_LIMIT_HELP}; a re-plan is one model however long the period, with this limit "
-        "shared by its two plans (from the issued roster, and from scratch)."
+        f"{TIME_LIMIT_HELP}; a re-plan is one model however long the period. It is planned "
+        "twice: from scratch with this limit (as rso plan of the same days), and from the "
+        "issued roster with 40% of it more, so it may take up to 1.4 times the limit."
     )(fn)
 
 
