@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from rso_scheduler.cli import main
+from rso_scheduler.outputs.lock import LOCK_NAME
 from tests.conftest import TINY_ABSENCES, TINY_OFFENDERS, TINY_OFFICERS, TINY_VISITS, write_data_dir
 
 pytestmark = pytest.mark.slow
@@ -129,10 +130,15 @@ def mutate(text: str, m: tuple[str, int, int, str]) -> str:
 
 
 def tree_digest(root: Path) -> str:
-    """A digest of every file under `root` (names and bytes), to see that nothing changed."""
+    """A digest of every file under `root` (names and bytes), to see that nothing changed.
+
+    The folder's lock file is left out: a reader leaves it and the next writer removes it, a
+    refused one too (outputs/lock.py), and it holds nothing."""
     h = hashlib.sha256()
     if root.exists():
         for p in sorted(root.rglob("*")):
+            if p.name == LOCK_NAME:
+                continue
             h.update(str(p.relative_to(root)).encode())
             if p.is_file():
                 h.update(p.read_bytes())
@@ -218,6 +224,8 @@ def plan_folder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     ),
     changes=st.lists(mutation(), min_size=1, max_size=3),
 )
+# found in CI: an id made '=P006' is refused by map after it took the folder's lock
+@example(targets=["roster.csv"], changes=[("insert", 0, 2421, "=")])
 def test_fuzzed_plan_folders(
     tmp_path_factory: pytest.TempPathFactory, plan_folder: tuple[Path, Path], targets, changes
 ) -> None:  # type: ignore[no-untyped-def]
