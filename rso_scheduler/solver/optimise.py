@@ -581,7 +581,7 @@ def plan(dataset: Dataset, start: date, end: date, options: PlanOptions) -> Plan
     repaired += made_room
     stats["repaired_by_making_room"] = made_room
     # crews re-formed on the windowed work left unmet (reform.py): counted work taken from
-    # the day re-route's share below, and nothing at all without unmet windowed work
+    # ruin and recreate's share above, and nothing at all without unmet windowed work
     if reform_on:
 
         def form_day(day: date, needs: list[Requirement]) -> list[CrewDay]:
