@@ -194,12 +194,16 @@ def _stable_or_fresh(
             "from_scratch": limit,
         },
     }
-    chosen, other = (stable, fresh) if cause is None else (fresh, stable)
+    pins = [f for f in fixed if f.pinned]
+    # A pin is the supervisor's instruction: the plan from scratch is not taken over it.
+    lost = _pins_kept(pins, stable) - _pins_kept(pins, fresh) if cause is not None else 0
+    use_stable = cause is None or lost > 0
+    chosen, other = (stable, fresh) if use_stable else (fresh, stable)
     chosen.solve_seconds = round(stable.solve_seconds + fresh.solve_seconds, 3)
     # what the plan not used said (a safety net that fired there changed the choice too)
     notices = chosen.stats.setdefault("notices", [])
     assert isinstance(notices, list)
-    what = "from scratch" if cause is None else "from the issued roster"
+    what = "from scratch" if use_stable else "from the issued roster"
     notices.extend(f"(the plan {what}, not used) {n}" for n in other.stats.get("notices", []))
     chosen.stats["wall_clock_net_fired"] = bool(
         chosen.stats.get("wall_clock_net_fired") or other.stats.get("wall_clock_net_fired")
@@ -211,10 +215,7 @@ def _stable_or_fresh(
             f"risk-weighted late days ({s_fig[1]:,} vs {f_fig[1]:,})"
         )
         return stable, against
-    pins = [f for f in fixed if f.pinned]
-    lost = _pins_kept(pins, stable) - _pins_kept(pins, fresh)
     if lost > 0:
-        # A pin is the supervisor's instruction: the plan from scratch is not taken over it.
         against["used"] = "from the issued roster (pins kept)"
         against["cause"] = cause
         against["pins_the_plan_from_scratch_drops"] = lost
